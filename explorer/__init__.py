@@ -1,0 +1,24 @@
+"""The explorer: one breadth-first search, the state graph in networkx, and traces.
+
+>>> from quorumcheck.explorer import explore, Verdict
+>>> from quorumcheck.models import PaxosModel
+>>> explore(PaxosModel(max_ballot=0)).verdict is Verdict.HOLDS
+True
+"""
+
+from .graph import labelled_transitions, shortest_trace
+from .result import CheckResult, Step, Trace, Verdict, Violation, Witness
+from .search import Progress, explore
+
+__all__ = [
+    "explore",
+    "Progress",
+    "CheckResult",
+    "Step",
+    "Trace",
+    "Verdict",
+    "Violation",
+    "Witness",
+    "shortest_trace",
+    "labelled_transitions",
+]

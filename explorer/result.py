@@ -1,0 +1,222 @@
+"""Typed results of a run: the verdict, the statistics, and the traces.
+
+Examples
+--------
+>>> from quorumcheck.models import PaxosModel
+>>> from quorumcheck.explorer import explore
+>>> r = explore(PaxosModel(max_ballot=0, bug="duplicate-ballots"))
+>>> r.verdict, r.exit_code
+(<Verdict.VIOLATED: 'violated'>, 1)
+>>> v = r.violations[0]
+>>> v.property, len(v.trace), str(v.trace.steps[-1].action)
+('agreement', 8, 'Phase2b(a=a2, b=0, v=v2)')
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic
+
+from quorumcheck.models.api import Action, Expectation, State
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from quorumcheck.models.api import Model
+
+__all__ = ["Verdict", "Step", "Trace", "Violation", "Witness", "CheckResult", "JSON_SCHEMA_VERSION"]
+
+JSON_SCHEMA_VERSION = 1
+
+
+class Verdict(enum.Enum):
+    """How a run ended. ``UNDETERMINED`` is never a pass."""
+
+    HOLDS = "holds"
+    """Every state was explored; every safety property held, every reachability property was witnessed."""
+    VIOLATED = "violated"
+    """A safety property failed in a reachable state, or a reachability property was never witnessed."""
+    UNDETERMINED = "undetermined"
+    """The run was cut (states, depth or time limit) before either answer was certain."""
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit status: 0 holds, 1 violated, 3 undetermined (2 is a usage error)."""
+        return {"holds": 0, "violated": 1, "undetermined": 3}[self.value]
+
+
+@dataclass(frozen=True)
+class Step(Generic[State]):
+    """One step of a trace: the action taken (``None`` for an initial state) and the state after it."""
+
+    action: Action | None
+    state: State
+
+
+@dataclass(frozen=True)
+class Trace(Generic[State]):
+    """A path through the state graph, starting in an initial state.
+
+    ``len(trace)`` is the number of actions; ``trace.steps[0]`` is the initial
+    state with ``action=None``.
+    """
+
+    steps: tuple[Step[State], ...]
+
+    def __len__(self) -> int:
+        return len(self.steps) - 1
+
+    @property
+    def actions(self) -> list[Action]:
+        """The action labels, in order."""
+        return [s.action for s in self.steps[1:] if s.action is not None]
+
+    @property
+    def states(self) -> list[State]:
+        """The states, initial state first."""
+        return [s.state for s in self.steps]
+
+    @property
+    def final(self) -> State:
+        """The last state."""
+        return self.steps[-1].state
+
+    def to_json(self, model: Model[State]) -> list[dict[str, Any]]:
+        """The steps as ``[{"action": label or None, "state": describe(state)}, ...]``."""
+        return [
+            {"action": None if s.action is None else str(s.action), "state": model.describe(s.state)}
+            for s in self.steps
+        ]
+
+
+@dataclass(frozen=True)
+class Violation(Generic[State]):
+    """A property that failed, with the shortest trace that shows it.
+
+    For a reachability property that was never witnessed there is no trace
+    (``trace is None``): the failure is the absence of any witness.
+    """
+
+    property: str
+    expectation: Expectation
+    description: str
+    trace: Trace[State] | None
+    outside_boundary: bool = False
+    """True when the violating state lies outside the model's bound (checked, not counted)."""
+
+
+@dataclass(frozen=True)
+class Witness(Generic[State]):
+    """A reachability property and the shortest trace to a state where it holds (or ``None``)."""
+
+    property: str
+    description: str
+    trace: Trace[State] | None
+
+    @property
+    def witnessed(self) -> bool:
+        return self.trace is not None
+
+
+@dataclass
+class CheckResult(Generic[State]):
+    """Everything a run found.
+
+    Attributes
+    ----------
+    verdict : Verdict
+    distinct_states : int
+        Distinct states inside the bound (as TLC counts them).
+    transitions : int
+        Labelled transitions generated, stuttering steps and steps to states
+        outside the bound included (one per action and parameters).
+    depth : int
+        The number of states on the longest shortest path from an initial
+        state, as TLC reports "depth" (a model with only its initial states
+        has depth 1).
+    seconds : float
+    peak_memory_bytes : int
+        The process's peak resident set size at the end of the run.
+    violations : list of Violation
+        Failed properties, each with its own shortest trace; at most one
+        unless the run continued past the first (``stop_at_first=False``).
+    witnesses : list of Witness
+        Every reachability property, witnessed or not.
+    stop_reason : str or None
+        Why the run was cut, for ``UNDETERMINED``: ``"max_states"``,
+        ``"max_depth"``, ``"timeout"`` or ``"unknown"`` (a property could not be
+        decided); ``None`` when it ran to completion or stopped at a violation.
+    graph : networkx.DiGraph or None
+        The state graph (see :mod:`quorumcheck.explorer.graph`), or ``None``
+        when the run did not keep it.
+    """
+
+    verdict: Verdict
+    model_name: str
+    settings: dict[str, Any]
+    bug: str | None
+    distinct_states: int
+    transitions: int
+    depth: int
+    seconds: float
+    peak_memory_bytes: int
+    violations: list[Violation[State]] = field(default_factory=list)
+    witnesses: list[Witness[State]] = field(default_factory=list)
+    stop_reason: str | None = None
+    complete: bool = True
+    """True when every reachable state inside the bound was explored."""
+    graph: nx.DiGraph | None = field(default=None, repr=False)
+    init_nodes: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def states_per_second(self) -> float:
+        return self.distinct_states / self.seconds if self.seconds > 0 else float(self.distinct_states)
+
+    @property
+    def exit_code(self) -> int:
+        return self.verdict.exit_code
+
+    @property
+    def violation(self) -> Violation[State] | None:
+        """The first violation found, or ``None``."""
+        return self.violations[0] if self.violations else None
+
+    def to_json(self, model: Model[State]) -> dict[str, Any]:
+        """The stable JSON result (schema documented in docs/json-result.md)."""
+
+        def violation(v: Violation[State]) -> dict[str, Any]:
+            return {
+                "property": v.property,
+                "kind": v.expectation.value,
+                "description": v.description,
+                "outside_boundary": v.outside_boundary,
+                "trace": None if v.trace is None else v.trace.to_json(model),
+            }
+
+        return {
+            "schema": JSON_SCHEMA_VERSION,
+            "model": self.model_name,
+            "parameters": self.settings,
+            "bug": self.bug,
+            "verdict": self.verdict.value,
+            "complete": self.complete,
+            "stop_reason": self.stop_reason,
+            "distinct_states": self.distinct_states,
+            "transitions": self.transitions,
+            "depth": self.depth,
+            "seconds": round(self.seconds, 4),
+            "states_per_second": round(self.states_per_second, 1),
+            "peak_memory_bytes": self.peak_memory_bytes,
+            "violation": violation(self.violations[0]) if self.violations else None,
+            "violations": [violation(v) for v in self.violations],
+            "reachability": [
+                {
+                    "property": w.property,
+                    "description": w.description,
+                    "witnessed": w.witnessed,
+                    "trace": None if w.trace is None else w.trace.to_json(model),
+                }
+                for w in self.witnesses
+            ],
+        }

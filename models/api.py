@@ -1,0 +1,373 @@
+"""The modelling API: what a model is, as the explorer sees it.
+
+A model is a small object (compare Stateright's ``Model`` trait):
+
+* :meth:`Model.init_states` -- the initial states;
+* :meth:`Model.successors` -- for a state, every enabled action with its
+  successor state, as ``(Action, state)`` pairs;
+* :meth:`Model.properties` -- named :class:`Property` values: safety
+  invariants (:func:`always`) that must hold in every reachable state, and
+  reachability properties (:func:`sometimes`) that must hold in *some* reachable
+  state, so that a model that never does anything cannot pass vacuously;
+* :meth:`Model.within_boundary` -- an optional bound with TLC ``CONSTRAINT``
+  semantics: a successor outside it is checked against the safety properties
+  but neither counted nor expanded.
+
+States must be immutable and hashable, because the explorer deduplicates them in
+a dict and stores them as graph node attributes. Fast states are flat: tuples
+or ``typing.NamedTuple`` of small ints, with collections as ``frozenset``
+(whose hash CPython caches) or sorted tuples. Avoid strings inside states that
+are put into sets: ``str`` hashes are salted per process, so set iteration order,
+and with it which of several equally short counterexamples is found, would
+change from run to run. Keep names (acceptor ``a1``, value ``v2``) for
+:meth:`Model.describe` and the action labels, and ints inside the state.
+
+Examples
+--------
+A complete model: a counter that may go up by one or two, with a bound.
+
+>>> from quorumcheck.models import Model, Action, always, sometimes
+>>> class Counter(Model):
+...     name = "counter"
+...     def init_states(self):
+...         return [0]
+...     def successors(self, state):
+...         return [(Action("Add", n=1), state + 1), (Action("Add", n=2), state + 2)]
+...     def properties(self):
+...         return [always("small", lambda s: s < 10), sometimes("five", lambda s: s == 5)]
+...     def within_boundary(self, state):
+...         return state <= 6
+>>> from quorumcheck.explorer import explore
+>>> result = explore(Counter())
+>>> result.verdict.value, result.distinct_states
+('holds', 7)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from quorumcheck.errors import InvalidParameter
+
+__all__ = [
+    "Action",
+    "Expectation",
+    "Property",
+    "always",
+    "sometimes",
+    "Parameter",
+    "Model",
+    "State",
+]
+
+State = TypeVar("State", bound=Hashable)
+
+
+class Action:
+    """A readable, hashable label of one transition: ``Phase2a(b=1, v=v2)``.
+
+    Parameters
+    ----------
+    name : str
+        The action's name, as the specification names it (``Phase2a``).
+    **args
+        Its parameters, in the order they should be printed.
+
+    Examples
+    --------
+    >>> a = Action("Phase2a", b=1, v="v2")
+    >>> str(a), a.name, a.args["v"]
+    ('Phase2a(b=1, v=v2)', 'Phase2a', 'v2')
+    >>> a == Action("Phase2a", b=1, v="v2")
+    True
+    """
+
+    __slots__ = ("name", "_items", "_hash", "_text")
+
+    def __init__(self, name: str, **args: Any) -> None:
+        self.name = name
+        self._items = tuple(args.items())
+        self._hash = hash((name, self._items))
+        inner = ", ".join(f"{k}={v}" for k, v in self._items)
+        self._text = f"{name}({inner})"
+
+    @property
+    def args(self) -> dict[str, Any]:
+        """The parameters as a dict (a copy)."""
+        return dict(self._items)
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Action({self._text})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Action):
+            return NotImplemented
+        return self.name == other.name and self._items == other._items
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+class Expectation(enum.Enum):
+    """What a property expects of the reachable states."""
+
+    ALWAYS = "always"
+    """A safety invariant: it must hold in every reachable state."""
+    SOMETIMES = "sometimes"
+    """A reachability property: it must hold in at least one reachable state."""
+
+
+@dataclass(eq=False)
+class Property(Generic[State]):
+    """A named property of a model's states.
+
+    Build one with :func:`always` or :func:`sometimes`.
+
+    Parameters
+    ----------
+    name : str
+        Short identifier, used by ``--invariant`` and in results (``agreement``).
+    expectation : Expectation
+        ``ALWAYS`` (safety) or ``SOMETIMES`` (reachability).
+    condition : callable
+        ``condition(state) -> bool``.
+    description : str
+        One line for humans ("at most one value is chosen").
+    footprint : callable, optional
+        ``footprint(state) -> hashable``: the part of the state the condition
+        reads. When given, the condition is evaluated once per distinct
+        footprint value and the answer is cached, which makes checking cheap
+        when many states share a footprint (Paxos agreement reads only the 2b
+        messages: 185,369 states, 1,611 distinct vote sets).
+    """
+
+    name: str
+    expectation: Expectation
+    condition: Callable[[State], bool]
+    description: str = ""
+    footprint: Callable[[State], Hashable] | None = None
+    _cache: dict[Hashable, bool] = field(default_factory=dict, repr=False)
+
+    def holds(self, state: State) -> bool:
+        """Evaluate the property on one state (cached by footprint when one is given).
+
+        Examples
+        --------
+        >>> p = always("even", lambda s: s % 2 == 0, footprint=lambda s: s % 2)
+        >>> p.holds(4), p.holds(7), p.holds(8)
+        (True, False, True)
+        """
+        if self.footprint is None:
+            return bool(self.condition(state))
+        key = self.footprint(state)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = bool(self.condition(state))
+        return cached
+
+    def clear_cache(self) -> None:
+        """Forget cached answers (needed only if the condition itself changes)."""
+        self._cache.clear()
+
+
+def always(
+    name: str,
+    condition: Callable[[State], bool],
+    description: str = "",
+    *,
+    footprint: Callable[[State], Hashable] | None = None,
+) -> Property[State]:
+    """A safety invariant: ``condition`` must hold in every reachable state.
+
+    Examples
+    --------
+    >>> p = always("nonnegative", lambda s: s >= 0, "the counter never goes below zero")
+    >>> p.expectation.value, p.holds(3)
+    ('always', True)
+    """
+    return Property(name, Expectation.ALWAYS, condition, description, footprint)
+
+
+def sometimes(
+    name: str,
+    condition: Callable[[State], bool],
+    description: str = "",
+    *,
+    footprint: Callable[[State], Hashable] | None = None,
+) -> Property[State]:
+    """A reachability property: ``condition`` must hold in at least one reachable state.
+
+    A run that never witnesses it fails, so a model that never decides cannot
+    pass its safety properties vacuously.
+
+    Examples
+    --------
+    >>> p = sometimes("decided", lambda s: s == 5, "a value can be chosen")
+    >>> p.expectation.value
+    'sometimes'
+    """
+    return Property(name, Expectation.SOMETIMES, condition, description, footprint)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One typed, documented model parameter, shared by the CLI and specs/.
+
+    Parameters
+    ----------
+    name : str
+        Python name (``max_ballot``); the CLI flag is ``--max-ballot``.
+    kind : str
+        ``"int"``, ``"names"`` (a count or a list of distinct names),
+        ``"quorums"`` (a list of lists of names), or ``"choice"``.
+    default : object
+        Value when not given.
+    help : str
+        One line for ``--help`` and ``quorumcheck list``.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+
+    @property
+    def flag(self) -> str:
+        """The CLI flag, e.g. ``--max-ballot``."""
+        return "--" + self.name.replace("_", "-")
+
+
+class Model(Generic[State]):
+    """Base class of every model. Subclass it and implement the four methods.
+
+    Class attributes
+    ----------------
+    name : str
+        The model's name on the command line (``paxos``).
+    parameters : tuple of Parameter
+        The constructor's keyword parameters, typed and documented.
+    bugs : mapping of str to str
+        Known bugs selectable with ``bug=NAME`` / ``--bug NAME``, with one-line
+        descriptions. Empty for models without mutations.
+    """
+
+    name: ClassVar[str] = "model"
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+    bugs: ClassVar[Mapping[str, str]] = {}
+
+    # -- what every model implements -------------------------------------------
+    def init_states(self) -> Iterable[State]:
+        """The initial states."""
+        raise NotImplementedError(f"{type(self).__name__} must implement init_states()")
+
+    def successors(self, state: State) -> Iterable[tuple[Action, State]]:
+        """Every enabled action in ``state`` with the state it leads to.
+
+        A stuttering step (an enabled action that changes nothing) is returned
+        too, with ``state`` itself as the successor; the explorer keeps it as a
+        self-loop so that transition counts compare with TLC's.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement successors()")
+
+    def properties(self) -> Sequence[Property[State]]:
+        """The named properties to check (safety and reachability)."""
+        return ()
+
+    def within_boundary(self, state: State) -> bool:
+        """Whether ``state`` is inside the model's bound (TLC's ``CONSTRAINT``).
+
+        The default has no bound. Override it for models whose state space is
+        infinite; the explorer skips the call when it is not overridden.
+        """
+        return True
+
+    # -- optional, with sensible defaults ----------------------------------------
+    def describe(self, state: State) -> Any:
+        """A JSON-friendly view of ``state`` (nested dicts, lists, scalars).
+
+        Used for the JSON result, the step-by-step diff in human output, and
+        saved traces. The default handles NamedTuples and plain values.
+        """
+        if hasattr(state, "_asdict"):
+            return {k: _jsonable(v) for k, v in state._asdict().items()}
+        return _jsonable(state)
+
+    def settings(self) -> dict[str, Any]:
+        """The parameters this instance was built with, JSON-friendly."""
+        return {}
+
+    @property
+    def has_boundary(self) -> bool:
+        """True when the model overrides :meth:`within_boundary`."""
+        return type(self).within_boundary is not Model.within_boundary
+
+    def next_state(self, state: State, action: Action | str) -> State | None:
+        """The successor of ``state`` by ``action`` (or its label), or ``None`` if disabled.
+
+        Examples
+        --------
+        >>> from quorumcheck.models import PaxosModel
+        >>> m = PaxosModel(max_ballot=0)
+        >>> s0 = next(iter(m.init_states()))
+        >>> m.next_state(s0, "Phase1a(b=0)") is not None
+        True
+        >>> m.next_state(s0, "Phase2b(a=a1, b=0, v=v1)") is None
+        True
+        """
+        text = str(action)
+        for label, successor in self.successors(state):
+            if str(label) == text:
+                return successor
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (frozenset, set)):
+        return sorted((_jsonable(v) for v in value), key=repr)
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    return repr(value)
+
+
+def check_names(param: str, value: int | Sequence[str], prefix: str, example: str) -> tuple[str, ...]:
+    """Validate a "count or list of distinct names" parameter and return the names.
+
+    Examples
+    --------
+    >>> check_names("values", 2, "v", "values=2")
+    ('v1', 'v2')
+    >>> check_names("values", ["red", "blue"], "v", "values=2")
+    ('red', 'blue')
+    """
+    if isinstance(value, bool):
+        raise InvalidParameter(f"{param} must be a count or a list of names, not {value!r}; pass e.g. {example}")
+    if isinstance(value, int):
+        if value < 1:
+            raise InvalidParameter(f"{param} must be at least 1 (got {value}); pass e.g. {example}")
+        return tuple(f"{prefix}{i + 1}" for i in range(value))
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise InvalidParameter(
+            f"{param} must be a count or a list of names, not {type(value).__name__} {value!r}; pass e.g. {example}"
+        )
+    names = tuple(value)
+    if not names:
+        raise InvalidParameter(f"{param} must not be empty; pass e.g. {example}")
+    for n in names:
+        if not isinstance(n, str) or not n:
+            raise InvalidParameter(f"{param} must be non-empty strings, got {n!r}; pass e.g. {example}")
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise InvalidParameter(f"{param} lists {n!r} twice; names must be distinct")
+        seen.add(n)
+    return names

@@ -1,0 +1,355 @@
+"""The command line: the only code in quorumcheck that parses arguments and prints.
+
+Exit codes: 0 the properties hold, 1 a property is violated, 3 undetermined (a
+limit cut the run), 2 a usage or input error (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from quorumcheck import __version__
+from quorumcheck.errors import ModelWarning, QuorumcheckError
+from quorumcheck.explorer import CheckResult, Progress, Verdict, explore
+from quorumcheck.explorer.diff import changes, flatten
+from quorumcheck.models import BUILTIN_MODELS, Model, Parameter
+from quorumcheck.runspec import RunSpec, build_model, load_spec
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"quorumcheck: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+# -- parameter types -------------------------------------------------------------------
+class NamesType(click.ParamType):
+    """A count (``3``) or a comma-separated list of distinct names (``a,b,c``)."""
+
+    name = "N|NAMES"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+        names = [n.strip() for n in text.split(",")]
+        if any(not n for n in names):
+            self.fail(f"{value!r} has an empty name; give a count like 3 or names like a1,a2,a3", param, ctx)
+        return names
+
+
+def _model_option(p: Parameter) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    if p.kind == "int":
+        return click.option(p.flag, p.name, type=int, default=None, help=f"{p.help} [default: {p.default}]")
+    if p.kind == "names":
+        return click.option(p.flag, p.name, type=NamesType(), default=None, help=f"{p.help} [default: {p.default}]")
+    if p.kind == "quorums":
+        return click.option(
+            "--quorum", p.name, multiple=True, metavar="A,B,...",
+            help=f"{p.help}; repeat once per quorum, e.g. --quorum a1,a2 --quorum a2,a3",
+        )
+    raise AssertionError(f"unknown parameter kind {p.kind}")  # a model-definition bug, not a user error
+
+
+def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--max-states", type=click.IntRange(min=1), help="stop (undetermined) beyond N distinct states"),
+        click.option("--max-depth", type=click.IntRange(min=1), help="stop (undetermined) beyond depth N (TLC's count)"),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="stop (undetermined) after SECONDS"),
+        click.option("--continue", "continue_", is_flag=True, help="keep exploring after a violation; report every violated property"),
+        click.option("--invariant", "invariants", multiple=True, metavar="NAME", help="check only this property (repeatable)"),
+        click.option("--no-graph", is_flag=True, help="keep no state graph (less memory; traces from parent links)"),
+        click.option("--json", "as_json", is_flag=True, help="print the result as JSON (schema: docs/json-result.md)"),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+# -- check -----------------------------------------------------------------------------------
+class _CheckGroup(click.Group):
+    """``check MODEL [options]`` for a built-in model, or ``check SPEC.toml [options]``."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(BUILTIN_MODELS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in BUILTIN_MODELS:
+            return _model_command(BUILTIN_MODELS[cmd_name])
+        if cmd_name.endswith(".toml") or "/" in cmd_name or Path(cmd_name).exists():
+            return _spec_command(cmd_name)
+        return None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0]
+        command = self.get_command(ctx, name)
+        if command is None:
+            raise click.UsageError(
+                f"unknown model or spec {name!r}; give a built-in model ({', '.join(sorted(BUILTIN_MODELS))}) "
+                "or a spec file such as specs/paxos-b2.toml",
+                ctx,
+            )
+        return name, command, args[1:]
+
+
+def _model_command(cls: type[Model[Any]]) -> click.Command:
+    def callback(bug: str | None, **kwargs: Any) -> None:
+        params = {p.name: kwargs.pop(p.name) for p in cls.parameters}
+        params = {k: v for k, v in params.items() if v is not None and v != ()}
+        if "quorums" in params:
+            params["quorums"] = [[a.strip() for a in q.split(",")] for q in params["quorums"]]
+        _check(lambda: build_model(cls.name, params, bug), None, **kwargs)
+
+    command = click.Command(
+        cls.name,
+        callback=callback,
+        help=(cls.__doc__ or "").strip().splitlines()[0],
+        params=[],
+    )
+    f = _run_options(callback)
+    for p in reversed(cls.parameters):
+        f = _model_option(p)(f)
+    f = click.option("--bug", type=click.Choice(list(cls.bugs)), help="check a known bug (see `quorumcheck list`)")(f)
+    command.params = list(getattr(f, "__click_params__", []))
+    command.params.reverse()
+    return command
+
+
+def _spec_command(path: str) -> click.Command:
+    def callback(**kwargs: Any) -> None:
+        try:
+            spec = load_spec(path)
+        except QuorumcheckError as e:
+            _fail(str(e))
+        _check(spec.build_model, spec, **kwargs)
+
+    f = _run_options(callback)
+    command = click.Command(path, callback=callback, help=f"Run the spec {path}.")
+    command.params = list(reversed(getattr(f, "__click_params__", [])))
+    return command
+
+
+def _check(
+    make_model: Callable[[], Model[Any]],
+    spec: RunSpec | None,
+    *,
+    max_states: int | None,
+    max_depth: int | None,
+    timeout: float | None,
+    continue_: bool,
+    invariants: tuple[str, ...],
+    no_graph: bool,
+    as_json: bool,
+) -> None:
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ModelWarning)
+            model = make_model()
+        for w in caught:
+            if issubclass(w.category, ModelWarning):
+                err.print(f"quorumcheck: warning: {w.message}", markup=False)
+        limits = spec.limits if spec is not None else None
+        display = _ProgressDisplay(err) if not as_json and err.is_terminal else None
+        try:
+            result = explore(
+                model,
+                max_states=max_states if max_states is not None else (limits.max_states if limits else None),
+                max_depth=max_depth if max_depth is not None else (limits.max_depth if limits else None),
+                timeout=timeout if timeout is not None else (limits.timeout if limits else None),
+                stop_at_first=not (continue_ or (limits.continue_ if limits else False)),
+                keep_graph=not no_graph and (limits.keep_graph if limits else True),
+                properties=list(invariants) or None,
+                on_progress=display.update if display else None,
+                progress_interval=0.25,
+            )
+        finally:
+            if display:
+                display.close()
+    except QuorumcheckError as e:
+        _fail(str(e))
+    if as_json:
+        data = result.to_json(model)
+        if spec is not None:
+            data["spec"] = {"path": str(spec.path), "mismatches": spec.mismatches(result)}
+        click.echo(json.dumps(data, indent=2))
+    else:
+        out = Console(highlight=False, soft_wrap=True)
+        _print_result(out, model, result, spec)
+    sys.exit(result.exit_code)
+
+
+class _ProgressDisplay:
+    """A one-line live display on a terminal, shown once a run has lasted about a second."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.live: Live | None = None
+
+    def update(self, p: Progress) -> None:
+        if p.seconds < 1.0:
+            return
+        line = Text.assemble(
+            ("exploring ", "bold"),
+            f"{p.distinct_states:,} states · queue {p.queue:,} · depth {p.depth} · ",
+            f"{p.states_per_second:,.0f} states/s · {p.peak_memory_bytes / 2**20:,.0f} MiB · {p.seconds:.0f} s",
+        )
+        if self.live is None:
+            self.live = Live(line, console=self.console, auto_refresh=False, transient=True)
+            self.live.start()
+        self.live.update(line, refresh=True)
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+
+_VERDICT_STYLE = {Verdict.HOLDS: "bold green", Verdict.VIOLATED: "bold red", Verdict.UNDETERMINED: "bold yellow"}
+_STOP_REASONS = {
+    "max_states": "the state limit (--max-states) was reached",
+    "max_depth": "the depth limit (--max-depth) was reached",
+    "timeout": "the time limit (--timeout) ran out",
+    "unknown": "a property could not be decided",
+}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "{" + ", ".join(map(str, value)) + "}" if value else "{}"
+    return "None" if value is None else str(value)
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_inline(v)}" for k, v in value.items())
+    return _show(value)
+
+
+def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spec: RunSpec | None) -> None:
+    settings = "  ".join(
+        f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in result.settings.items()
+    )
+    title = f"{model.name}  {settings}" + (f"  bug={result.bug}" if result.bug else "")
+    if spec is not None:
+        title = f"{spec.path}: {title}"
+    out.print(title, markup=False)
+    headline = result.verdict.value.upper()
+    if result.violation is not None:
+        v = result.violation
+        headline += f": {v.property}" + (f" ({v.description})" if v.description else "")
+        if v.trace is None:
+            headline += " was never witnessed"
+    elif result.verdict is Verdict.UNDETERMINED and result.stop_reason:
+        headline += f": {_STOP_REASONS.get(result.stop_reason, result.stop_reason)}"
+    out.print(Text(headline, style=_VERDICT_STYLE[result.verdict]))
+    out.print(
+        f"{result.distinct_states:,} distinct states · {result.transitions:,} transitions · depth {result.depth} · "
+        f"{result.seconds:.2f} s · {result.states_per_second:,.0f} states/s · "
+        f"peak memory {result.peak_memory_bytes / 2**20:,.0f} MiB",
+        markup=False,
+    )
+    for w in result.witnesses:
+        status = f"witnessed in {len(w.trace)} steps" if w.trace is not None else "not witnessed"
+        out.print(f"reachability: {w.property} ({w.description}) {status}", markup=False)
+    if spec is not None:
+        wrong = spec.mismatches(result)
+        if wrong:
+            out.print(Text("spec expectation NOT met: " + "; ".join(wrong), style="bold red"))
+        else:
+            out.print("spec expectation met", markup=False)
+    for v in result.violations:
+        if v.trace is None:
+            continue
+        out.print()
+        where = " (the last state is outside the bound)" if v.outside_boundary else ""
+        out.print(Text(f"counterexample to {v.property}: {len(v.trace)} steps{where}", style="bold"))
+        previous = None
+        for i, step in enumerate(v.trace.steps):
+            view = model.describe(step.state)
+            out.print(Text(f"{i:>4}  {'initial state' if step.action is None else step.action}", style="cyan"))
+            lines = (
+                [f"{key}: {_inline(value)}" for key, value in view.items()]
+                if previous is None and isinstance(view, dict)
+                else [f"{path}: {_show(value)}" for path, value in flatten(view)]
+                if previous is None
+                else [str(c) for c in changes(previous, view)] or ["(no change: a stuttering step)"]
+            )
+            for line in lines:
+                out.print(f"        {line}", markup=False)
+            previous = view
+
+
+# -- the command group ----------------------------------------------------------------------------
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="quorumcheck")
+def main() -> None:
+    """Model-check Paxos and Raft exhaustively.
+
+    \b
+    Examples:
+      quorumcheck check paxos --acceptors 3 --values 2 --max-ballot 2
+      quorumcheck check paxos --max-ballot 1 --bug accept-below-promise
+      quorumcheck check specs/paxos-b2.toml --json
+      quorumcheck list
+
+    Exit codes: 0 holds, 1 violated, 3 undetermined, 2 usage or input error.
+    """
+
+
+main.add_command(
+    _CheckGroup(
+        "check",
+        help="Explore a built-in model (check MODEL [options]) or a spec (check FILE.toml). "
+        "See `quorumcheck check MODEL --help` for a model's parameters.",
+    )
+)
+
+
+@main.command("list")
+@click.option("--json", "as_json", is_flag=True, help="print as JSON")
+def list_models(as_json: bool) -> None:
+    """Show the built-in models with their parameters, properties and bugs."""
+    catalogue = []
+    for name, cls in sorted(BUILTIN_MODELS.items()):
+        model = cls()
+        catalogue.append({
+            "model": name,
+            "description": (cls.__doc__ or "").strip().splitlines()[0],
+            "parameters": [
+                {"name": p.name, "flag": "--quorum" if p.kind == "quorums" else p.flag, "default": p.default, "help": p.help}
+                for p in cls.parameters
+            ],
+            "properties": [
+                {"name": p.name, "kind": p.expectation.value, "description": p.description} for p in model.properties()
+            ],
+            "bugs": [{"name": b, "description": d} for b, d in cls.bugs.items()],
+        })
+    if as_json:
+        click.echo(json.dumps(catalogue, indent=2))
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    for entry in catalogue:
+        out.print(Text(f"{entry['model']}: {entry['description']}", style="bold"))
+        out.print("  parameters:")
+        for p in entry["parameters"]:
+            out.print(f"    {p['flag']:<16} {p['help']} (default: {p['default']})", markup=False)
+        out.print("  properties:")
+        for p in entry["properties"]:
+            out.print(f"    {p['name']:<22} {p['kind']:<10} {p['description']}", markup=False)
+        out.print("  bugs (--bug NAME):")
+        for b in entry["bugs"]:
+            out.print(f"    {b['name']:<22} {b['description']}", markup=False)

@@ -1,0 +1,262 @@
+"""Run specs: one TOML file per shipped configuration, with its expected outcome.
+
+A spec names a model, its parameters, optionally a bug, the run's limits, and
+what the run must find. ``quorumcheck check specs/FILE.toml`` runs it; the test
+suite runs every spec in ``specs/`` and checks its expectation.
+
+Format
+------
+.. code-block:: toml
+
+    description = "Paxos, Ballot 0..2: TLC finds 185,369 distinct states, depth 25"
+    model = "paxos"
+    bug = "accept-below-promise"      # optional
+    slow = false                      # optional: true keeps it out of the default test run
+
+    [parameters]                      # the model's parameters (see `quorumcheck list`)
+    acceptors = 3
+    values = 2
+    max_ballot = 2
+
+    [limits]                          # optional
+    max_states = 1000000
+    max_depth = 40
+    timeout = 600.0
+    continue = false
+    keep_graph = true
+
+    [expect]                          # optional; every key is checked
+    verdict = "holds"                 # holds | violated | undetermined
+    distinct_states = 185369
+    transitions = 1316583
+    depth = 25
+    property = "agreement"            # the (first) violated property
+    trace_length = 12                 # its shortest trace, in steps
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.toml"
+>>> _ = path.write_text('model = "paxos"\\n[parameters]\\nmax_ballot = 0\\n[expect]\\ndistinct_states = 73\\n')
+>>> spec = load_spec(path)
+>>> result = spec.run()
+>>> spec.mismatches(result)
+[]
+"""
+
+from __future__ import annotations
+
+import tomllib
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from quorumcheck.errors import InvalidSpec, QuorumcheckError
+from quorumcheck.explorer import CheckResult, explore
+from quorumcheck.models import BUILTIN_MODELS, Model
+
+__all__ = ["RunSpec", "Limits", "Expectations", "load_spec", "build_model"]
+
+_TOP_KEYS = {"description", "model", "bug", "slow", "parameters", "limits", "expect"}
+_LIMIT_KEYS: dict[str, tuple[type, ...]] = {
+    "max_states": (int,),
+    "max_depth": (int,),
+    "timeout": (int, float),
+    "continue": (bool,),
+    "keep_graph": (bool,),
+}
+_EXPECT_KEYS: dict[str, tuple[type, ...]] = {
+    "verdict": (str,),
+    "distinct_states": (int,),
+    "transitions": (int,),
+    "depth": (int,),
+    "property": (str,),
+    "trace_length": (int,),
+}
+_VERDICTS = ("holds", "violated", "undetermined")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A run's limits and search options (all optional)."""
+
+    max_states: int | None = None
+    max_depth: int | None = None
+    timeout: float | None = None
+    continue_: bool = False
+    keep_graph: bool = True
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What a run of the spec must find; ``None`` means "not checked"."""
+
+    verdict: str | None = None
+    distinct_states: int | None = None
+    transitions: int | None = None
+    depth: int | None = None
+    property: str | None = None
+    trace_length: int | None = None
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One parsed spec file."""
+
+    path: Path
+    model: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    bug: str | None = None
+    description: str = ""
+    slow: bool = False
+    limits: Limits = Limits()
+    expect: Expectations = Expectations()
+
+    def build_model(self) -> Model[Any]:
+        """The model this spec describes; parameter errors name the spec file."""
+        try:
+            return build_model(self.model, self.parameters, self.bug)
+        except QuorumcheckError as e:
+            raise InvalidSpec(f"{self.path}: {e}") from None
+
+    def run(self, **overrides: Any) -> CheckResult[Any]:
+        """Build the model and explore it with the spec's limits (``overrides`` win)."""
+        options: dict[str, Any] = {
+            "max_states": self.limits.max_states,
+            "max_depth": self.limits.max_depth,
+            "timeout": self.limits.timeout,
+            "stop_at_first": not self.limits.continue_,
+            "keep_graph": self.limits.keep_graph,
+        }
+        options.update(overrides)
+        return explore(self.build_model(), **options)
+
+    def mismatches(self, result: CheckResult[Any]) -> list[str]:
+        """How ``result`` differs from the expectation; empty when it matches."""
+        e = self.expect
+        out = []
+        actual: dict[str, Any] = {
+            "verdict": result.verdict.value,
+            "distinct_states": result.distinct_states,
+            "transitions": result.transitions,
+            "depth": result.depth,
+            "property": result.violation.property if result.violation else None,
+            "trace_length": len(result.violation.trace)
+            if result.violation and result.violation.trace is not None
+            else None,
+        }
+        for key, got in actual.items():
+            want = getattr(e, key)
+            if want is not None and want != got:
+                out.append(f"{key}: expected {want!r}, got {got!r}")
+        return out
+
+
+def build_model(name: str, parameters: dict[str, Any], bug: str | None = None) -> Model[Any]:
+    """Build a built-in model by name, validating its parameters.
+
+    Examples
+    --------
+    >>> build_model("paxos", {"max_ballot": 0}).max_ballot
+    0
+    >>> build_model("raxos", {})
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidParameter: unknown model 'raxos'; built-in models: paxos
+    """
+    from quorumcheck.errors import InvalidParameter
+
+    cls = BUILTIN_MODELS.get(name)
+    if cls is None:
+        raise InvalidParameter(f"unknown model {name!r}; built-in models: {', '.join(sorted(BUILTIN_MODELS))}")
+    known = {p.name: p for p in cls.parameters}
+    for key in parameters:
+        if key not in known:
+            raise InvalidParameter(f"model {name!r} has no parameter {key!r}; its parameters are: {', '.join(known)}")
+    if bug is not None and bug not in cls.bugs:
+        raise InvalidParameter(f"model {name!r} has no bug {bug!r}; its bugs are: {', '.join(cls.bugs) or 'none'}")
+    kwargs = dict(parameters)
+    if bug is not None:
+        kwargs["bug"] = bug
+    return cls(**kwargs)
+
+
+def _typename(types: tuple[type, ...]) -> str:
+    return " or ".join({int: "an integer", float: "a number", bool: "true/false", str: "a string"}[t] for t in types)
+
+
+def _check_table(path: Path, table_name: str, table: Any, allowed: dict[str, tuple[type, ...]]) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise InvalidSpec(f"{path}: [{table_name}] must be a table")
+    for key, value in table.items():
+        if key not in allowed:
+            raise InvalidSpec(f"{path}: unknown key {key!r} in [{table_name}]; allowed: {', '.join(allowed)}")
+        types = allowed[key]
+        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+        if not ok:
+            raise InvalidSpec(
+                f"{path}: [{table_name}] {key} must be {_typename(types)}, got {type(value).__name__} {value!r}"
+            )
+    return table
+
+
+def load_spec(path: str | Path) -> RunSpec:
+    """Parse and validate a spec file; every problem is an :class:`InvalidSpec` naming file and key."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidSpec(f"{path}: no such spec file; the shipped specs are in specs/") from None
+    except OSError as e:
+        raise InvalidSpec(f"{path}: cannot read it ({e.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise InvalidSpec(f"{path}: not valid TOML ({e})") from None
+
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise InvalidSpec(f"{path}: unknown key {key!r}; allowed: {', '.join(sorted(_TOP_KEYS))}")
+    model = data.get("model")
+    if not isinstance(model, str):
+        raise InvalidSpec(f"{path}: missing model = \"NAME\"; built-in models: {', '.join(sorted(BUILTIN_MODELS))}")
+    cls = BUILTIN_MODELS.get(model)
+    if cls is None:
+        raise InvalidSpec(f"{path}: unknown model {model!r}; built-in models: {', '.join(sorted(BUILTIN_MODELS))}")
+    bug = data.get("bug")
+    if bug is not None and (not isinstance(bug, str) or bug not in cls.bugs):
+        raise InvalidSpec(f"{path}: unknown bug {bug!r} for model {model!r}; allowed: {', '.join(cls.bugs)}")
+    for key in ("description",):
+        if key in data and not isinstance(data[key], str):
+            raise InvalidSpec(f"{path}: {key} must be a string")
+    if "slow" in data and not isinstance(data["slow"], bool):
+        raise InvalidSpec(f"{path}: slow must be true or false, got {data['slow']!r}")
+
+    parameters = data.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise InvalidSpec(f"{path}: [parameters] must be a table")
+    known = {p.name for p in cls.parameters}
+    for key in parameters:
+        if key not in known:
+            raise InvalidSpec(f"{path}: unknown key {key!r} in [parameters] of model {model!r}; allowed: {', '.join(known)}")
+
+    limits = _check_table(path, "limits", data.get("limits", {}), _LIMIT_KEYS)
+    expect = _check_table(path, "expect", data.get("expect", {}), _EXPECT_KEYS)
+    if "verdict" in expect and expect["verdict"] not in _VERDICTS:
+        raise InvalidSpec(f"{path}: [expect] verdict must be one of {', '.join(_VERDICTS)}, got {expect['verdict']!r}")
+    limits = dict(limits)
+    if "continue" in limits:
+        limits["continue_"] = limits.pop("continue")
+    spec = RunSpec(
+        path=path,
+        model=model,
+        parameters=dict(parameters),
+        bug=bug,
+        description=data.get("description", ""),
+        slow=data.get("slow", False),
+        limits=Limits(**limits),
+        expect=Expectations(**expect),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spec.build_model()  # parameter errors surface when the spec is loaded, not mid-run
+    return spec
