@@ -9,7 +9,7 @@ Examples
 (<Verdict.VIOLATED: 'violated'>, 1)
 >>> v = r.violations[0]
 >>> v.property, len(v.trace), str(v.trace.steps[-1].action)
-('agreement', 8, 'Phase2b(a=a2, b=0, v=v2)')
+('agreement', 9, 'Phase2b(a=a2, b=0, v=v1)')
 """
 
 from __future__ import annotations

@@ -201,6 +201,7 @@ def explore(
                     stop = "max_depth"
                 break
             next_frontier: list[int] = []
+            in_level = 0
             add_next = next_frontier.append
             for u in frontier:
                 s = states[u]
@@ -236,6 +237,7 @@ def explore(
                 if stop is not None:
                     break
                 expanded += 1
+                in_level += 1
                 if not expanded % _CHECK_EVERY:
                     now = time.perf_counter()
                     if deadline is not None and now >= deadline:
@@ -243,13 +245,12 @@ def explore(
                         break
                     if on_progress is not None and now - last_report >= progress_interval:
                         last_report = now
-                        on_progress(Progress(len(states), len(next_frontier) + len(frontier) - expanded,
+                        on_progress(Progress(len(states), len(next_frontier) + len(frontier) - in_level,
                                              depth + 1, transitions, now - started, peak_memory_bytes()))
             else:
                 frontier = next_frontier
                 if frontier:
                     depth += 1
-                expanded = 0
     except Undetermined:
         stop = "unknown"
     finally:

@@ -234,7 +234,7 @@ def load_spec(path: str | Path) -> RunSpec:
     parameters = data.get("parameters", {})
     if not isinstance(parameters, dict):
         raise InvalidSpec(f"{path}: [parameters] must be a table")
-    known = {p.name for p in cls.parameters}
+    known = [p.name for p in cls.parameters]
     for key in parameters:
         if key not in known:
             raise InvalidSpec(f"{path}: unknown key {key!r} in [parameters] of model {model!r}; allowed: {', '.join(known)}")

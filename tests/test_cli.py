@@ -1,0 +1,140 @@
+"""The command line: verdicts as exit codes, the JSON result, human output, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from quorumcheck.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_check_paxos_holds_and_prints_statistics() -> None:
+    code, out, _ = run("check", "paxos", "--acceptors", "3", "--values", "2", "--max-ballot", "1")
+    assert code == 0
+    assert "HOLDS" in out
+    assert "3,921 distinct states" in out and "depth 17" in out
+    assert "value-can-be-chosen (a value can be chosen) witnessed in 6 steps" in out
+
+
+def test_violation_exit_code_and_changed_only_steps() -> None:
+    code, out, _ = run("check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise")
+    assert code == 1
+    assert "VIOLATED: agreement (at most one value is chosen)" in out
+    assert "counterexample to agreement: 12 steps" in out
+    step1 = out.split("   1  Phase1a(b=0)\n")[1].split("\n   2  ")[0]
+    assert step1.strip() == "msgs: + 1a(b=0)"  # only what changed
+    assert "  12  Phase2b(" in out
+
+
+def test_json_result_is_stable_and_complete() -> None:
+    code, out, _ = run("check", "paxos", "--max-ballot", "1", "--bug", "ignore-prior-votes", "--json")
+    assert code == 1
+    data = json.loads(out)
+    for key in ("verdict", "distinct_states", "transitions", "depth", "seconds", "violation", "peak_memory_bytes"):
+        assert key in data
+    assert data["verdict"] == "violated"
+    assert data["violation"]["property"] == "agreement"
+    trace = data["violation"]["trace"]
+    assert len(trace) == 13 and trace[0]["action"] is None
+    assert trace[1] == {
+        "action": "Phase1a(b=0)",
+        "state": {
+            "maxBal": {"a1": -1, "a2": -1, "a3": -1},
+            "maxVBal": {"a1": -1, "a2": -1, "a3": -1},
+            "maxVal": {"a1": None, "a2": None, "a3": None},
+            "msgs": ["1a(b=0)"],
+        },
+    }
+    assert data["parameters"] == {"acceptors": ["a1", "a2", "a3"], "values": ["v1", "v2"], "max_ballot": 1}
+    assert data["bug"] == "ignore-prior-votes"
+
+
+def test_undetermined_exit_code() -> None:
+    code, out, _ = run("check", "paxos", "--max-ballot", "2", "--max-states", "1000")
+    assert code == 3
+    assert "UNDETERMINED: the state limit (--max-states) was reached" in out
+
+
+def test_continue_flag_and_invariant_selection() -> None:
+    code, out, _ = run("check", "paxos", "--max-ballot", "0", "--bug", "duplicate-ballots", "--invariant", "validity")
+    assert code == 0 and "HOLDS" in out
+    code, out, _ = run("check", "paxos", "--max-ballot", "0", "--bug", "duplicate-ballots", "--continue", "--json")
+    data = json.loads(out)
+    assert code == 1 and data["complete"] is True and data["distinct_states"] == 573  # the whole bugged space, explored past the violation
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "paxos", "--acceptors", "0"], "acceptors must be at least 1 (got 0)"),
+        (["check", "paxos", "--values", "v1,v1"], "values lists 'v1' twice"),
+        (["check", "paxos", "--acceptors", "4", "--quorum", "a1,a2", "--quorum", "a3,a4"], "do not intersect"),
+        (["check", "raxos"], "unknown model or spec 'raxos'"),
+        (["check", "paxos", "--bug", "nope"], "'nope' is not one of"),
+        (["check", "paxos", "--max-ballot", "two"], "'two' is not a valid integer"),
+        (["check", "paxos", "--invariant", "agremeent"], "has no property 'agremeent'"),
+        (["check", "specs/missing.toml"], "no such spec file"),
+    ],
+)
+def test_user_errors_are_one_line_with_exit_2(args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out
+
+
+def test_warning_for_deliberately_broken_quorums() -> None:
+    code, _, err = run("check", "paxos", "--max-ballot", "0", "--bug", "small-phase2-quorum")
+    assert code == 0
+    assert "warning: bug small-phase2-quorum: phase-1 and phase-2 quorums need not intersect" in err
+
+
+def test_check_a_spec_file() -> None:
+    code, out, _ = run("check", str(ROOT / "specs" / "paxos-b1.toml"))
+    assert code == 0
+    assert "spec expectation met" in out
+
+
+def test_malformed_spec_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('model = "paxos"\n[parameters]\nmax_balot = 2\n')
+    code, _, err = run("check", str(bad))
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert f"{bad}: unknown key 'max_balot' in [parameters] of model 'paxos'; allowed: acceptors" in err
+
+
+def test_list_shows_models_parameters_properties_and_bugs() -> None:
+    code, out, _ = run("list")
+    assert code == 0
+    for text in ("paxos:", "--max-ballot", "agreement", "value-can-be-chosen", "learner-mixes-ballots"):
+        assert text in out
+    data = json.loads(run("list", "--json")[1])
+    assert [b["name"] for b in data[0]["bugs"]][:2] == ["accept-below-promise", "ignore-prior-votes"]
+
+
+def test_python_dash_m_and_console_script() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "quorumcheck", "check", "paxos", "--max-ballot", "0", "--json"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["distinct_states"] == 73
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "quorumcheck"), "check", "paxos", "--acceptors", "0"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "quorumcheck: error: acceptors must be at least 1 (got 0); pass e.g. acceptors=3"

@@ -1,0 +1,266 @@
+"""The search loop's semantics, on small models whose answers are known independently."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import networkx as nx
+import pytest
+from conftest import assert_real_path, labels
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quorumcheck.errors import InvalidModel, InvalidParameter, Undetermined
+from quorumcheck.explorer import Verdict, explore, shortest_trace
+from quorumcheck.explorer.graph import GraphRecorder
+from quorumcheck.models import Action, Model, PaxosModel, always, sometimes
+
+
+class Counter(Model[int]):
+    """x = 0, x' = x + 1: the toy spec REFERENCE.md checked on TLC 2.15."""
+
+    name = "counter"
+
+    def __init__(self, bound: int | None = 2, invariant_max: int = 2, goal: int | None = None) -> None:
+        self.bound, self.invariant_max, self.goal = bound, invariant_max, goal
+
+    def init_states(self) -> Iterable[int]:
+        return [0]
+
+    def successors(self, state: int) -> list[tuple[Action, int]]:
+        return [(Action("Inc"), state + 1)]
+
+    def properties(self):  # type: ignore[no-untyped-def]
+        props = [always("small", lambda x: x <= self.invariant_max, "x stays small")]
+        if self.goal is not None:
+            props.append(sometimes("goal", lambda x: x == self.goal, "x reaches the goal"))
+        return props
+
+    def within_boundary(self, state: int) -> bool:
+        return self.bound is None or state <= self.bound
+
+
+def test_constraint_semantics_match_tlc() -> None:
+    # TLC 2.15: 3 distinct states, and the invariant x <= 2 is reported violated at x = 3.
+    r = explore(Counter(bound=2, invariant_max=2))
+    assert r.verdict is Verdict.VIOLATED
+    assert r.distinct_states == 3
+    v = r.violations[0]
+    assert v.property == "small" and v.outside_boundary
+    assert v.trace is not None and v.trace.states == [0, 1, 2, 3] and len(v.trace) == 3
+    assert r.graph is not None and r.graph.number_of_nodes() == 3  # x = 3 is not stored
+
+
+def test_bounded_run_holds_and_counts_the_step_leaving_the_bound() -> None:
+    r = explore(Counter(bound=2, invariant_max=5))
+    assert (r.verdict, r.distinct_states, r.transitions, r.depth) == (Verdict.HOLDS, 3, 3, 3)
+
+
+class DictModel(Model[int]):
+    """A model over an explicit directed graph: states are nodes, actions are edges."""
+
+    name = "graph"
+
+    def __init__(self, graph: nx.DiGraph, init: list[int], bad: set[int] = frozenset(), goal: set[int] | None = None):
+        self.g, self.init, self.bad, self.goal = graph, init, bad, goal
+
+    def init_states(self) -> list[int]:
+        return self.init
+
+    def successors(self, state: int) -> list[tuple[Action, int]]:
+        return [(Action("Go", to=v), v) for v in self.g.successors(state)]
+
+    def properties(self):  # type: ignore[no-untyped-def]
+        props = [always("safe", lambda s: s not in self.bad)]
+        if self.goal is not None:
+            props.append(sometimes("goal", lambda s: s in self.goal))
+        return props
+
+
+graphs = st.integers(min_value=1, max_value=14).flatmap(
+    lambda n: st.tuples(
+        st.just(n),
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n),
+        st.lists(st.integers(0, n - 1), min_size=1, max_size=3),
+    )
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs)
+def test_counts_depth_and_traces_agree_with_networkx(case: tuple[int, list[tuple[int, int]], list[int]]) -> None:
+    n, edges, init = case
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(edges)
+    r = explore(DictModel(g, init))
+    reachable = set(init).union(*(nx.descendants(g, i) for i in init))
+    distance = nx.multi_source_dijkstra_path_length(g, set(init))
+    assert r.verdict is Verdict.HOLDS
+    assert r.distinct_states == len(reachable)
+    assert r.transitions == sum(g.out_degree(v) for v in reachable)
+    assert r.depth == max(distance.values()) + 1
+    assert r.graph is not None
+    ours = nx.relabel_nodes(r.graph, {k: d["state"] for k, d in r.graph.nodes(data=True)})
+    assert set(ours.edges) == {(u, v) for u, v in g.edges if u in reachable}
+    for node, data in r.graph.nodes(data=True):
+        trace = shortest_trace(r.graph, node)
+        assert len(trace) == distance[data["state"]] == data["depth"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs, st.data())
+def test_first_violation_has_a_shortest_trace(case: tuple[int, list[tuple[int, int]], list[int]], data) -> None:  # type: ignore[no-untyped-def]
+    n, edges, init = case
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(edges)
+    bad = set(data.draw(st.lists(st.integers(0, n - 1), max_size=3)))
+    model = DictModel(g, init, bad=bad)
+    distance = nx.multi_source_dijkstra_path_length(g, set(init))
+    reachable_bad = [b for b in bad if b in distance]
+    for keep_graph in (True, False):
+        r = explore(model, keep_graph=keep_graph)
+        if not reachable_bad:
+            assert r.verdict is Verdict.HOLDS
+            continue
+        assert r.verdict is Verdict.VIOLATED
+        trace = r.violations[0].trace
+        assert trace is not None
+        assert trace.final in bad
+        assert len(trace) == min(distance[b] for b in reachable_bad)
+        assert_real_path(model, trace)
+
+
+def test_continue_reports_every_property_with_its_own_shortest_trace() -> None:
+    g = nx.DiGraph([(0, 1), (1, 2), (2, 3), (0, 4)])
+
+    class TwoProps(DictModel):
+        def properties(self):  # type: ignore[no-untyped-def]
+            return [always("not3", lambda s: s != 3), always("not4", lambda s: s != 4)]
+
+    first = explore(TwoProps(g, [0]))
+    assert [v.property for v in first.violations] == ["not4"]
+    every = explore(TwoProps(g, [0]), stop_at_first=False)
+    assert every.verdict is Verdict.VIOLATED and every.complete
+    by_name = {v.property: v for v in every.violations}
+    assert set(by_name) == {"not3", "not4"}
+    assert [len(by_name["not3"].trace), len(by_name["not4"].trace)] == [3, 1]  # type: ignore[arg-type]
+    assert every.distinct_states == 5
+
+
+def test_unwitnessed_reachability_fails_the_run() -> None:
+    r = explore(Counter(bound=3, invariant_max=10, goal=7))
+    assert r.verdict is Verdict.VIOLATED
+    assert [(v.property, v.trace) for v in r.violations] == [("goal", None)]
+    assert not r.witnesses[0].witnessed
+    ok = explore(Counter(bound=3, invariant_max=10, goal=2))
+    assert ok.verdict is Verdict.HOLDS and ok.witnesses[0].trace is not None
+    assert ok.witnesses[0].trace.states == [0, 1, 2]
+
+
+def test_limits_end_in_undetermined_never_a_pass() -> None:
+    infinite = Counter(bound=None, invariant_max=10**9)
+    r = explore(infinite, max_states=50)
+    assert (r.verdict, r.stop_reason, r.distinct_states, r.complete) == (Verdict.UNDETERMINED, "max_states", 50, False)
+    r = explore(infinite, max_depth=10)
+    assert (r.verdict, r.stop_reason, r.depth) == (Verdict.UNDETERMINED, "max_depth", 10)
+    r = explore(infinite, timeout=0.2)
+    assert (r.verdict, r.stop_reason) == (Verdict.UNDETERMINED, "timeout")
+    assert r.exit_code == 3
+
+
+def test_limits_that_cut_nothing_do_not_make_a_run_undetermined() -> None:
+    r = explore(PaxosModel(max_ballot=0), max_depth=9, max_states=73)
+    assert (r.verdict, r.distinct_states, r.depth) == (Verdict.HOLDS, 73, 9)
+    assert explore(PaxosModel(max_ballot=0), max_depth=8).verdict is Verdict.UNDETERMINED
+    assert explore(PaxosModel(max_ballot=0), max_states=72).verdict is Verdict.UNDETERMINED
+
+
+def test_undecidable_property_makes_the_run_undetermined() -> None:
+    class Unsure(Counter):
+        def properties(self):  # type: ignore[no-untyped-def]
+            def judge(x: int) -> bool:
+                if x == 2:
+                    raise Undetermined("solver said unknown")
+                return True
+
+            return [always("unsure", judge)]
+
+    r = explore(Unsure(bound=5))
+    assert (r.verdict, r.stop_reason) == (Verdict.UNDETERMINED, "unknown")
+
+
+def test_badly_built_models_are_rejected_before_the_run() -> None:
+    class Empty(Counter):
+        def init_states(self) -> list[int]:
+            return []
+
+    with pytest.raises(InvalidModel, match="no initial state"):
+        explore(Empty())
+
+    class Twice(Counter):
+        def properties(self):  # type: ignore[no-untyped-def]
+            return [always("p", bool), always("p", bool)]
+
+    with pytest.raises(InvalidModel, match="two properties named 'p'"):
+        explore(Twice())
+    with pytest.raises(InvalidParameter, match="max_states must be a positive number"):
+        explore(Counter(), max_states=0)
+    with pytest.raises(InvalidParameter, match="has no property 'agremeent'"):
+        explore(PaxosModel(max_ballot=0), properties=["agremeent"])
+
+
+def test_selecting_properties() -> None:
+    r = explore(PaxosModel(max_ballot=1, bug="duplicate-ballots"), properties=["validity"])
+    assert r.verdict is Verdict.HOLDS and r.witnesses == []
+
+
+def test_progress_callback_sees_growing_counts() -> None:
+    seen = []
+    explore(PaxosModel(max_ballot=1), on_progress=seen.append, progress_interval=0.0)
+    assert seen, "no progress reported"
+    assert [p.distinct_states for p in seen] == sorted(p.distinct_states for p in seen)
+    assert all(p.depth >= 1 and p.peak_memory_bytes > 0 for p in seen)
+
+
+def test_recorded_graph_equals_one_built_with_the_public_api() -> None:
+    model = PaxosModel(max_ballot=0)
+    r = explore(model)
+    expected = nx.DiGraph()
+    s0 = next(iter(model.init_states()))
+    index = {s0: 0}
+    queue = [s0]
+    expected.add_node(0, state=s0, depth=0)
+    for s in queue:
+        for action, t in model.successors(s):
+            if t not in index:
+                index[t] = len(index)
+                expected.add_node(index[t], state=t, depth=expected.nodes[index[s]]["depth"] + 1)
+                queue.append(t)
+            u, v = index[s], index[t]
+            if expected.has_edge(u, v):
+                expected.edges[u, v]["actions"].append(action)
+            else:
+                expected.add_edge(u, v, actions=[action])
+    expected.graph["init"] = [0]
+    assert r.graph is not None
+    assert nx.utils.graphs_equal(r.graph, expected)
+
+
+def test_graph_recorder_keeps_parallel_labels() -> None:
+    rec = GraphRecorder()
+    rec.add_state(0, "s", 0)
+    rec.add_state(1, "t", 1)
+    rec.add_transition(0, 1, Action("A"))
+    rec.add_transition(0, 1, Action("B"))
+    assert [str(a) for a in rec.graph.edges[0, 1]["actions"]] == ["A()", "B()"]
+    assert list(rec.graph.predecessors(1)) == [0]
+
+
+def test_trace_labels_read_like_the_spec() -> None:
+    r = explore(PaxosModel(max_ballot=0, bug="duplicate-ballots"))
+    trace = r.violations[0].trace
+    assert trace is not None
+    assert labels(trace)[:1] == ["Phase1a(b=0)"]
+    assert sum(lbl.startswith("Phase2a(b=0") for lbl in labels(trace)) == 2

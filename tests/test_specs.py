@@ -1,0 +1,61 @@
+"""Every shipped spec runs and meets its expectation; malformed specs are clear errors."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from quorumcheck.errors import InvalidSpec, ModelWarning
+from quorumcheck.runspec import load_spec
+
+SPECS = sorted((Path(__file__).resolve().parent.parent / "specs").glob("*.toml"))
+
+
+def _param(path: Path):  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        spec = load_spec(path)
+    marks = [pytest.mark.slow] if spec.slow else []
+    return pytest.param(path, id=path.stem, marks=marks)
+
+
+def test_specs_are_shipped() -> None:
+    assert len(SPECS) >= 12
+
+
+@pytest.mark.parametrize("path", [_param(p) for p in SPECS])
+def test_spec_meets_its_expectation(path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        spec = load_spec(path)
+        result = spec.run()
+    assert spec.expect.verdict is not None, f"{path.name} states no expected verdict"
+    assert spec.mismatches(result) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('model = "paxos"\ncolour = 1\n', "unknown key 'colour'; allowed: bug, description, expect"),
+        ('model = "raxos"\n', "unknown model 'raxos'; built-in models: paxos"),
+        ('model = "paxos"\nbug = "nope"\n', "unknown bug 'nope' for model 'paxos'; allowed: accept-below-promise"),
+        ('model = "paxos"\n[limits]\nmax_states = "lots"\n', "[limits] max_states must be an integer, got str 'lots'"),
+        ('model = "paxos"\n[limits]\ntimeout = true\n', "[limits] timeout must be an integer or a number"),
+        ('model = "paxos"\n[expect]\nverdict = "passes"\n', "verdict must be one of holds, violated, undetermined"),
+        ('model = "paxos"\n[expect]\nstates = 3\n', "unknown key 'states' in [expect]; allowed: verdict"),
+        ('model = "paxos"\n[parameters]\nacceptors = 0\n', "acceptors must be at least 1 (got 0)"),
+        ('model = "paxos"\n[parameters]\nvalues = ["v1", "v1"]\n', "values lists 'v1' twice"),
+        ("[parameters\n", "not valid TOML"),
+        ("bug = 'x'\n", 'missing model = "NAME"'),
+    ],
+)
+def test_malformed_specs_name_the_file_and_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    with pytest.raises(InvalidSpec) as info:
+        load_spec(path)
+    assert str(info.value).startswith(str(path))
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
