@@ -104,6 +104,8 @@ class Violation(Generic[State]):
     trace: Trace[State] | None
     outside_boundary: bool = False
     """True when the violating state lies outside the model's bound (checked, not counted)."""
+    explanation: str | None = None
+    """Why the last state violates the property, in the model's own terms, when the property says."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,7 @@ class CheckResult(Generic[State]):
                 "kind": v.expectation.value,
                 "description": v.description,
                 "outside_boundary": v.outside_boundary,
+                "explanation": v.explanation,
                 "trace": None if v.trace is None else v.trace.to_json(model),
             }
 

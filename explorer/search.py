@@ -157,6 +157,7 @@ def explore(
         return False
 
     frontier: list[int] = []
+    init_nodes: list[int] = []
     # The search allocates millions of long-lived containers and frees almost
     # none, so CPython's cyclic collector would rescan them again and again for
     # nothing (a third of the run time at Paxos 0..2); pause it for the search.
@@ -188,6 +189,7 @@ def explore(
             if check(node, None, s, False):
                 stop = "violation"
                 break
+        init_nodes = list(frontier)
         if frontier:
             depth = 1
 
@@ -271,7 +273,9 @@ def explore(
                 trace = Trace((*prefix, Step(action, state)))
             else:
                 trace = trace_to(node)
-            violations.append(Violation(p.name, Expectation.ALWAYS, p.description, trace, p.name in failed_outside))
+            violations.append(
+                Violation(p.name, Expectation.ALWAYS, p.description, trace, p.name in failed_outside, p.explain(state))
+            )
     witnesses = [
         Witness(p.name, p.description, trace_to(witnessed[p.name]) if p.name in witnessed else None) for p in reach
     ]
@@ -302,8 +306,7 @@ def explore(
         stop_reason=stop if stop != "violation" else None,
         complete=complete,
         graph=recorder.graph if recorder is not None else None,
-        init_nodes=[n for n in range(len(states)) if (recorder is None and parent[n] < 0)]
-        if recorder is None else list(recorder.graph.graph["init"]),
+        init_nodes=init_nodes,
     )
 
 

@@ -139,6 +139,9 @@ class Property(Generic[State]):
         ``condition(state) -> bool``.
     description : str
         One line for humans ("at most one value is chosen").
+    explainer : callable, optional
+        ``explainer(state) -> str``: a witness in the model's own terms, shown
+        with a violation ("v1 chosen in ballot 0 by {a1, a2}; ...").
     footprint : callable, optional
         ``footprint(state) -> hashable``: the part of the state the condition
         reads. When given, the condition is evaluated once per distinct
@@ -152,7 +155,12 @@ class Property(Generic[State]):
     condition: Callable[[State], bool]
     description: str = ""
     footprint: Callable[[State], Hashable] | None = None
+    explainer: Callable[[State], str] | None = None
     _cache: dict[Hashable, bool] = field(default_factory=dict, repr=False)
+
+    def explain(self, state: State) -> str | None:
+        """Why the property fails (or holds) in ``state``, in the model's terms; ``None`` if it cannot say."""
+        return None if self.explainer is None else self.explainer(state)
 
     def holds(self, state: State) -> bool:
         """Evaluate the property on one state (cached by footprint when one is given).
@@ -182,6 +190,7 @@ def always(
     description: str = "",
     *,
     footprint: Callable[[State], Hashable] | None = None,
+    explain: Callable[[State], str] | None = None,
 ) -> Property[State]:
     """A safety invariant: ``condition`` must hold in every reachable state.
 
@@ -191,7 +200,7 @@ def always(
     >>> p.expectation.value, p.holds(3)
     ('always', True)
     """
-    return Property(name, Expectation.ALWAYS, condition, description, footprint)
+    return Property(name, Expectation.ALWAYS, condition, description, footprint, explain)
 
 
 def sometimes(
@@ -200,6 +209,7 @@ def sometimes(
     description: str = "",
     *,
     footprint: Callable[[State], Hashable] | None = None,
+    explain: Callable[[State], str] | None = None,
 ) -> Property[State]:
     """A reachability property: ``condition`` must hold in at least one reachable state.
 
@@ -212,7 +222,7 @@ def sometimes(
     >>> p.expectation.value
     'sometimes'
     """
-    return Property(name, Expectation.SOMETIMES, condition, description, footprint)
+    return Property(name, Expectation.SOMETIMES, condition, description, footprint, explain)
 
 
 @dataclass(frozen=True)

@@ -386,10 +386,38 @@ class PaxosModel(Model[PaxosState]):
             return bool(self.chosen(s.msgs_2b))
 
         return [
-            always("agreement", agreement, "at most one value is chosen", footprint=votes),
-            always("validity", validity, "a chosen value was proposed", footprint=proposals_and_votes),
+            always("agreement", agreement, "at most one value is chosen", footprint=votes, explain=self.explain_chosen),
+            always(
+                "validity", validity, "a chosen value was proposed",
+                footprint=proposals_and_votes, explain=self.explain_chosen,
+            ),
             sometimes("value-can-be-chosen", some_value_chosen, "a value can be chosen", footprint=votes),
         ]
+
+    def explain_chosen(self, state: PaxosState) -> str:
+        """Which values are chosen, in which ballot, by which quorum.
+
+        Examples
+        --------
+        >>> m = PaxosModel()
+        >>> votes = frozenset({Msg2b(0, 0, 0), Msg2b(1, 0, 0), Msg2b(1, 1, 1), Msg2b(2, 1, 1)})
+        >>> s = next(iter(m.init_states()))._replace(msgs_2b=votes)
+        >>> m.explain_chosen(s)
+        'v1 chosen in ballot 0 by {a1, a2}; v2 chosen in ballot 1 by {a2, a3}'
+        """
+        mixes = self.bug == "learner-mixes-ballots"
+        voters: dict[tuple[int, int], int] = {}
+        for acc, bal, val in state.msgs_2b:
+            key = (-1 if mixes else bal, val)
+            voters[key] = voters.get(key, 0) | 1 << acc
+        parts = []
+        for (bal, val), mask in sorted(voters.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+            for q in self.phase2_quorums:
+                if q & mask == q:
+                    where = "across ballots" if mixes else f"in ballot {bal}"
+                    parts.append(f"{self.values[val]} chosen {where} by {{{', '.join(self._names(q))}}}")
+                    break
+        return "; ".join(parts) if parts else "no value chosen"
 
     # -- presentation -------------------------------------------------------------------
     def describe(self, state: PaxosState) -> dict[str, Any]:

@@ -291,6 +291,8 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             for line in lines:
                 out.print(f"        {line}", markup=False)
             previous = view
+        if v.explanation:
+            out.print(Text(f"        {v.property} violated: {v.explanation}", style="bold red"))
 
 
 # -- the command group ----------------------------------------------------------------------------

@@ -85,6 +85,7 @@ def test_accept_below_promise_trace_content() -> None:
     before = trace.steps[-2].state
     assert before.max_bal[1] == 1  # a2 had promised ballot 1 ...
     assert trace.final.max_vbal[1] == 0  # ... and voted in ballot 0
+    assert r.violations[0].explanation == "v1 chosen in ballot 0 by {a1, a2}; v2 chosen in ballot 1 by {a1, a2}"
 
 
 def test_learner_mixes_ballots_pools_votes_across_ballots() -> None:
