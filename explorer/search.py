@@ -163,32 +163,35 @@ def explore(
     # nothing (a third of the run time at Paxos 0..2); pause it for the search.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    def discover(t: Any, u: int, action: Action | None, level: int, into: list[int]) -> str | None:
+        """Admit a state not seen before (or check it, outside the bound); a reason to stop, or None."""
+        if bounded and not within(t):
+            if t not in checked_outside:
+                checked_outside.add(t)
+                if check(u, action, t, True):
+                    return "violation"
+            return None
+        if len(states) == state_cap:
+            return "max_states"
+        v = len(states)
+        ids[t] = v
+        states.append(t)
+        into.append(v)
+        if recorder is not None:
+            recorder.add_state(v, t, level)
+            if u >= 0:
+                recorder.add_transition(u, v, action)  # type: ignore[arg-type]
+        else:
+            parent.append(u)
+            via.append(action)
+        return "violation" if check(v, action, t, False) else None
+
     try:
         for s in init:
-            if s in ids:
-                continue
-            if bounded and not within(s):
-                if s not in checked_outside:
-                    checked_outside.add(s)
-                    if check(-1, None, s, True):
-                        stop = "violation"
-                        break
-                continue
-            if len(states) == state_cap:
-                stop = "max_states"
-                break
-            node = len(states)
-            ids[s] = node
-            states.append(s)
-            if recorder is not None:
-                recorder.add_state(node, s, 0)
-            else:
-                parent.append(-1)
-                via.append(None)
-            frontier.append(node)
-            if check(node, None, s, False):
-                stop = "violation"
-                break
+            if s not in ids:
+                stop = discover(s, -1, None, 0, frontier)
+                if stop is not None:
+                    break
         init_nodes = list(frontier)
         if frontier:
             depth = 1
@@ -204,35 +207,14 @@ def explore(
                 break
             next_frontier: list[int] = []
             in_level = 0
-            add_next = next_frontier.append
             for u in frontier:
                 s = states[u]
                 for action, t in succ(s):
                     transitions += 1
                     v = u if t is s else ids.get(t)
                     if v is None:
-                        if bounded and not within(t):
-                            if t not in checked_outside:
-                                checked_outside.add(t)
-                                if check(u, action, t, True):
-                                    stop = "violation"
-                                    break
-                            continue
-                        if len(states) == state_cap:
-                            stop = "max_states"
-                            break
-                        v = len(states)
-                        ids[t] = v
-                        states.append(t)
-                        add_next(v)
-                        if recorder is not None:
-                            recorder.add_state(v, t, depth)
-                            recorder.add_transition(u, v, action)
-                        else:
-                            parent.append(u)
-                            via.append(action)
-                        if check(v, action, t, False):
-                            stop = "violation"
+                        stop = discover(t, u, action, depth, next_frontier)
+                        if stop is not None:
                             break
                     elif recorder is not None:
                         recorder.add_transition(u, v, action)
