@@ -11,14 +11,14 @@ from .result import CheckResult, Step, Trace, Verdict, Violation, Witness
 from .search import Progress, explore
 
 __all__ = [
-    "explore",
-    "Progress",
     "CheckResult",
+    "Progress",
     "Step",
     "Trace",
     "Verdict",
     "Violation",
     "Witness",
-    "shortest_trace",
+    "explore",
     "labelled_transitions",
+    "shortest_trace",
 ]

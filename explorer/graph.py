@@ -40,12 +40,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import networkx as nx
-
 from quorumcheck.models.api import Action
 
 from .result import Step, Trace
 
-__all__ = ["GraphRecorder", "shortest_trace", "trace_from_parents", "labelled_transitions"]
+__all__ = ["GraphRecorder", "labelled_transitions", "shortest_trace", "trace_from_parents"]
 
 
 class GraphRecorder:
@@ -58,7 +57,7 @@ class GraphRecorder:
     one built through the public API).
     """
 
-    __slots__ = ("graph", "node", "succ", "pred")
+    __slots__ = ("graph", "node", "pred", "succ")
 
     def __init__(self) -> None:
         self.graph = nx.DiGraph()

@@ -14,20 +14,22 @@ Examples
 
 from __future__ import annotations
 
+import builtins
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from quorumcheck.models.api import Action, Expectation, State
+from quorumcheck.models.api import Action, Expectation
 
 if TYPE_CHECKING:
     import networkx as nx
-
     from quorumcheck.models.api import Model
 
-__all__ = ["Verdict", "Step", "Trace", "Violation", "Witness", "CheckResult", "JSON_SCHEMA_VERSION"]
+__all__ = ["JSON_SCHEMA_VERSION", "CheckResult", "Step", "Trace", "Verdict", "Violation", "Witness"]
 
 JSON_SCHEMA_VERSION = 1
+
+State = TypeVar("State")
 
 
 class Verdict(enum.Enum):
@@ -116,7 +118,7 @@ class Witness(Generic[State]):
     description: str
     trace: Trace[State] | None
 
-    @property
+    @builtins.property
     def witnessed(self) -> bool:
         return self.trace is not None
 

@@ -19,13 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from quorumcheck.errors import InvalidModel, InvalidParameter, Undetermined
 from quorumcheck.models.api import Action, Expectation, Model, Property, State
+
+from quorumcheck.errors import InvalidModel, InvalidParameter, Undetermined
 
 from .graph import GraphRecorder, shortest_trace, trace_from_parents
 from .result import CheckResult, Step, Trace, Verdict, Violation, Witness
 
-__all__ = ["explore", "Progress"]
+__all__ = ["Progress", "explore"]
 
 _CHECK_EVERY = 512  # expansions between clock reads (timeout, progress)
 
@@ -318,7 +319,7 @@ def _select_properties(
     return safety, reach
 
 
-def _check_limits(**limits: int | float | None) -> None:
+def _check_limits(**limits: float | None) -> None:
     for name, value in limits.items():
         if value is None:
             continue

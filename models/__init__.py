@@ -12,14 +12,14 @@ BUILTIN_MODELS: dict[str, type[Model]] = {PaxosModel.name: PaxosModel}
 """Every model the CLI and specs/ know by name."""
 
 __all__ = [
+    "BUILTIN_MODELS",
     "Action",
     "Expectation",
     "Model",
     "Parameter",
+    "PaxosModel",
+    "PaxosState",
     "Property",
     "always",
     "sometimes",
-    "PaxosModel",
-    "PaxosState",
-    "BUILTIN_MODELS",
 ]

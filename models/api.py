@@ -55,12 +55,12 @@ from quorumcheck.errors import InvalidParameter
 __all__ = [
     "Action",
     "Expectation",
+    "Model",
+    "Parameter",
     "Property",
+    "State",
     "always",
     "sometimes",
-    "Parameter",
-    "Model",
-    "State",
 ]
 
 State = TypeVar("State", bound=Hashable)
@@ -85,7 +85,7 @@ class Action:
     True
     """
 
-    __slots__ = ("name", "_items", "_hash", "_text")
+    __slots__ = ("_hash", "_items", "_text", "name")
 
     def __init__(self, name: str, **args: Any) -> None:
         self.name = name

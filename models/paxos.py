@@ -36,7 +36,7 @@ from quorumcheck.errors import InvalidParameter, ModelWarning
 
 from .api import Action, Model, Parameter, Property, always, check_names, sometimes
 
-__all__ = ["PaxosModel", "PaxosState", "Msg1b", "Msg2a", "Msg2b"]
+__all__ = ["Msg1b", "Msg2a", "Msg2b", "PaxosModel", "PaxosState"]
 
 NONE = -1  # "no ballot" / "no value", as in Paxos.tla's -1 and None
 
@@ -271,15 +271,15 @@ class PaxosModel(Model[PaxosState]):
             promised = max_bal[a]
             for b in m1a:
                 if b > promised or backwards:
-                    msg = Msg1b(a, b, max_vbal[a], max_val[a])
-                    if msg in m1b and b == promised:  # re-answering: nothing changes
+                    promise = Msg1b(a, b, max_vbal[a], max_val[a])
+                    if promise in m1b and b == promised:  # re-answering: nothing changes
                         add((l1b[a, b], state))
                         continue
                     add((
                         l1b[a, b],
                         _new(cls, (
                             max_bal[:a] + (b,) + max_bal[a + 1:], max_vbal, max_val,
-                            m1a, m1b | {msg}, m2a, m2b,
+                            m1a, m1b | {promise}, m2a, m2b,
                         )),
                     ))
 
@@ -357,16 +357,14 @@ class PaxosModel(Model[PaxosState]):
         >>> sorted(m.chosen(frozenset({Msg2b(0, 0, 0), Msg2b(1, 1, 0)})))
         []
         """
-        voters: dict[tuple[int, int] | int, int] = {}
+        voters: dict[tuple[int, int], int] = {}
         mixes = self.bug == "learner-mixes-ballots"
         for acc, bal, val in votes:
-            key = val if mixes else (bal, val)
+            key = (-1 if mixes else bal, val)
             voters[key] = voters.get(key, 0) | 1 << acc
-        out = set()
-        for key, mask in voters.items():
-            if any(q & mask == q for q in self.phase2_quorums):
-                out.add(key if mixes else key[1])
-        return frozenset(out)
+        return frozenset(
+            val for (_, val), mask in voters.items() if any(q & mask == q for q in self.phase2_quorums)
+        )
 
     def properties(self) -> list[Property[PaxosState]]:
         def votes(s: PaxosState) -> frozenset[Msg2b]:

@@ -9,4 +9,4 @@
 from quorumcheck.explorer import CheckResult, Verdict, explore
 
 __version__ = "0.1.0"
-__all__ = ["explore", "CheckResult", "Verdict", "__version__"]
+__all__ = ["CheckResult", "Verdict", "__version__", "explore"]

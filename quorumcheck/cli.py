@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path

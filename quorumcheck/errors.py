@@ -19,11 +19,11 @@ acceptors must be at least 1 (got 0); pass e.g. acceptors=3
 from __future__ import annotations
 
 __all__ = [
-    "QuorumcheckError",
+    "InvalidModel",
     "InvalidParameter",
     "InvalidSpec",
-    "InvalidModel",
     "ModelWarning",
+    "QuorumcheckError",
     "Undetermined",
 ]
 

@@ -56,7 +56,7 @@ from quorumcheck.errors import InvalidSpec, QuorumcheckError
 from quorumcheck.explorer import CheckResult, explore
 from quorumcheck.models import BUILTIN_MODELS, Model
 
-__all__ = ["RunSpec", "Limits", "Expectations", "load_spec", "build_model"]
+__all__ = ["Expectations", "Limits", "RunSpec", "build_model", "load_spec"]
 
 _TOP_KEYS = {"description", "model", "bug", "slow", "parameters", "limits", "expect"}
 _LIMIT_KEYS: dict[str, tuple[type, ...]] = {

@@ -42,7 +42,7 @@ def test_readme_python_example_runs_and_prints_what_it_says(capsys: pytest.Captu
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    code = re.search(r"```python\n(.*?)```", readme, re.S)
+    code = re.search(r"```python\n(.*?)```", readme, re.DOTALL)
     assert code is not None
     exec(compile(code.group(1), "README.md", "exec"), {"__name__": "readme"})
     claimed = re.search(r"print\(result\.verdict, result\.distinct_states\)\s+# (.*)", code.group(1))

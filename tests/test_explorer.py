@@ -9,11 +9,11 @@ import pytest
 from conftest import assert_real_path, labels
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from quorumcheck.errors import InvalidModel, InvalidParameter, Undetermined
 from quorumcheck.explorer import Verdict, explore, shortest_trace
 from quorumcheck.explorer.graph import GraphRecorder
 from quorumcheck.models import Action, Model, PaxosModel, always, sometimes
+
+from quorumcheck.errors import InvalidModel, InvalidParameter, Undetermined
 
 
 class Counter(Model[int]):

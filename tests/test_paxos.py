@@ -6,11 +6,11 @@ import warnings
 
 import pytest
 from conftest import assert_real_path, labels
-
-from quorumcheck.errors import InvalidParameter, ModelWarning
 from quorumcheck.explorer import Verdict, explore, labelled_transitions
 from quorumcheck.models import PaxosModel
 from quorumcheck.models.paxos import Msg2b
+
+from quorumcheck.errors import InvalidParameter, ModelWarning
 
 
 @pytest.mark.parametrize(
