@@ -114,7 +114,7 @@ def explore(
     ['agreement']
     """
     started = time.perf_counter()
-    safety, reach = _select_properties(model, properties)
+    safety, reach, steps = _select_properties(model, properties)
     _check_limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
     init = list(model.init_states())
     if not init:
@@ -164,6 +164,17 @@ def explore(
     # nothing (a third of the run time at Paxos 0..2); pause it for the search.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    failed_steps: dict[str, tuple[int, Action, Any]] = {}  # step property -> (source node, action, target)
+
+    def check_step(u: int, before: Any, action: Action, after: Any) -> bool:
+        """Check the action properties on one transition; True when the search must stop."""
+        for p in steps:
+            if p.name not in failed_steps and not p.holds_on_step(before, after):
+                failed_steps[p.name] = (u, action, after)
+                if stop_at_first:
+                    return True
+        return False
+
     def discover(t: Any, u: int, action: Action | None, level: int, into: list[int]) -> str | None:
         """Admit a state not seen before (or check it, outside the bound); a reason to stop, or None."""
         if bounded and not within(t):
@@ -212,6 +223,9 @@ def explore(
                 s = states[u]
                 for action, t in succ(s):
                     transitions += 1
+                    if steps and check_step(u, s, action, t):
+                        stop = "violation"
+                        break
                     v = u if t is s else ids.get(t)
                     if v is None:
                         stop = discover(t, u, action, depth, next_frontier)
@@ -259,6 +273,11 @@ def explore(
             violations.append(
                 Violation(p.name, Expectation.ALWAYS, p.description, trace, p.name in failed_outside, p.explain(state))
             )
+    for p in steps:
+        if p.name in failed_steps:
+            node, step_action, after = failed_steps[p.name]
+            trace = Trace((*trace_to(node).steps, Step(step_action, after)))
+            violations.append(Violation(p.name, Expectation.EVERY_STEP, p.description, trace, False, p.explain(after)))
     witnesses = [
         Witness(p.name, p.description, trace_to(witnessed[p.name]) if p.name in witnessed else None) for p in reach
     ]
@@ -295,7 +314,7 @@ def explore(
 
 def _select_properties(
     model: Model[Any], names: Sequence[str] | None
-) -> tuple[list[Property[Any]], list[Property[Any]]]:
+) -> tuple[list[Property[Any]], list[Property[Any]], list[Property[Any]]]:
     props = list(model.properties())
     seen: set[str] = set()
     for p in props:
@@ -316,7 +335,8 @@ def _select_properties(
         props = [p for p in props if p.name in names]
     safety = [p for p in props if p.expectation is Expectation.ALWAYS]
     reach = [p for p in props if p.expectation is Expectation.SOMETIMES]
-    return safety, reach
+    steps = [p for p in props if p.expectation is Expectation.EVERY_STEP]
+    return safety, reach, steps
 
 
 def _check_limits(**limits: float | None) -> None:

@@ -5,7 +5,7 @@
 ['paxos']
 """
 
-from .api import Action, Expectation, Model, Parameter, Property, always, sometimes
+from .api import Action, Expectation, Model, Parameter, Property, always, every_step, sometimes
 from .paxos import PaxosModel, PaxosState
 
 BUILTIN_MODELS: dict[str, type[Model]] = {PaxosModel.name: PaxosModel}
@@ -22,4 +22,5 @@ __all__ = [
     "Property",
     "always",
     "sometimes",
+    "every_step",
 ]

@@ -121,6 +121,8 @@ class Expectation(enum.Enum):
     """A safety invariant: it must hold in every reachable state."""
     SOMETIMES = "sometimes"
     """A reachability property: it must hold in at least one reachable state."""
+    EVERY_STEP = "every-step"
+    """An action property: ``condition(before, after)`` must hold on every transition."""
 
 
 @dataclass(eq=False)
@@ -136,7 +138,8 @@ class Property(Generic[State]):
     expectation : Expectation
         ``ALWAYS`` (safety) or ``SOMETIMES`` (reachability).
     condition : callable
-        ``condition(state) -> bool``.
+        ``condition(state) -> bool``; for an ``EVERY_STEP`` property,
+        ``condition(before, after) -> bool``.
     description : str
         One line for humans ("at most one value is chosen").
     explainer : callable, optional
@@ -177,6 +180,23 @@ class Property(Generic[State]):
         cached = self._cache.get(key)
         if cached is None:
             cached = self._cache[key] = bool(self.condition(state))
+        return cached
+
+    def holds_on_step(self, before: State, after: State) -> bool:
+        """Evaluate an action property on one transition (cached on both footprints).
+
+        Examples
+        --------
+        >>> p = every_step("monotone", lambda s, t: t >= s)
+        >>> p.holds_on_step(1, 2), p.holds_on_step(2, 1)
+        (True, False)
+        """
+        if self.footprint is None:
+            return bool(self.condition(before, after))  # type: ignore[call-arg]
+        key = (self.footprint(before), self.footprint(after))
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = bool(self.condition(before, after))  # type: ignore[call-arg]
         return cached
 
     def clear_cache(self) -> None:
@@ -223,6 +243,30 @@ def sometimes(
     'sometimes'
     """
     return Property(name, Expectation.SOMETIMES, condition, description, footprint, explain)
+
+
+def every_step(
+    name: str,
+    condition: Callable[[State, State], bool],
+    description: str = "",
+    *,
+    footprint: Callable[[State], Hashable] | None = None,
+    explain: Callable[[State], str] | None = None,
+) -> Property[State]:
+    """An action property: ``condition(before, after)`` must hold on every transition.
+
+    Checked on every labelled transition the search generates (stuttering steps
+    and steps leaving the bound included). Raft's Leader Append-Only is one: a
+    leader's log before a step is a prefix of its log after it, within a term.
+    A violation's trace ends with the offending step.
+
+    Examples
+    --------
+    >>> p = every_step("monotone", lambda s, t: t >= s, "the counter never goes down")
+    >>> p.expectation.value
+    'every-step'
+    """
+    return Property(name, Expectation.EVERY_STEP, condition, description, footprint, explain)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -264,3 +264,22 @@ def test_trace_labels_read_like_the_spec() -> None:
     assert trace is not None
     assert labels(trace)[:1] == ["Phase1a(b=0)"]
     assert sum(lbl.startswith("Phase2a(b=0") for lbl in labels(trace)) == 2
+
+
+def test_action_properties_are_checked_on_every_transition() -> None:
+    from quorumcheck.models import every_step
+
+    class Wobbly(DictModel):
+        def properties(self):  # type: ignore[no-untyped-def]
+            return [every_step("up", lambda s, t: t >= s, "never step down")]
+
+    # 0 -> 1 -> 2 -> 1 (a step down into a state already seen) and 0 -> 3
+    g = nx.DiGraph([(0, 1), (1, 2), (2, 1), (0, 3)])
+    r = explore(Wobbly(g, [0]))
+    assert r.verdict is Verdict.VIOLATED
+    v = r.violations[0]
+    assert (v.property, v.expectation.value) == ("up", "every-step")
+    assert v.trace is not None and v.trace.states == [0, 1, 2, 1]
+    assert_real_path(Wobbly(g, [0]), v.trace)
+    ok = explore(Wobbly(nx.DiGraph([(0, 1), (1, 1), (1, 2)]), [0]))
+    assert ok.verdict is Verdict.HOLDS and ok.transitions == 3

@@ -95,20 +95,6 @@ def test_learner_mixes_ballots_pools_votes_across_ballots() -> None:
     assert buggy.chosen(votes) == frozenset({0})
 
 
-@pytest.mark.slow
-def test_learner_mixes_ballots_needs_ballot_3() -> None:
-    r = explore(PaxosModel(max_ballot=3, bug="learner-mixes-ballots"), keep_graph=False)
-    assert r.verdict is Verdict.VIOLATED
-    assert r.violations[0].property == "agreement"
-    assert r.violations[0].trace is not None and len(r.violations[0].trace) == 20
-
-
-@pytest.mark.slow
-def test_ballot_3_matches_tlc_without_graph() -> None:
-    r = explore(PaxosModel(max_ballot=3), keep_graph=False)
-    assert (r.verdict, r.distinct_states, r.depth) == (Verdict.HOLDS, 8_220_065, 33)
-
-
 def test_reachability_witness_is_a_shortest_decision() -> None:
     r = explore(PaxosModel(max_ballot=1))
     (w,) = r.witnesses
