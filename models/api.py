@@ -278,8 +278,9 @@ class Parameter:
     name : str
         Python name (``max_ballot``); the CLI flag is ``--max-ballot``.
     kind : str
-        ``"int"``, ``"names"`` (a count or a list of distinct names),
-        ``"quorums"`` (a list of lists of names), or ``"choice"``.
+        ``"int"``, ``"bool"`` (a ``--name/--no-name`` switch), ``"names"`` (a
+        count or a list of distinct names), or ``"quorums"`` (a list of lists
+        of names).
     default : object
         Value when not given.
     help : str

@@ -56,6 +56,9 @@ def _model_option(p: Parameter) -> Callable[[Callable[..., Any]], Callable[..., 
         return click.option(p.flag, p.name, type=int, default=None, help=f"{p.help} [default: {p.default}]")
     if p.kind == "names":
         return click.option(p.flag, p.name, type=NamesType(), default=None, help=f"{p.help} [default: {p.default}]")
+    if p.kind == "bool":
+        flag = p.name.replace("_", "-")
+        return click.option(f"--{flag}/--no-{flag}", p.name, default=None, help=f"{p.help} [default: {p.default}]")
     if p.kind == "quorums":
         return click.option(
             "--quorum", p.name, multiple=True, metavar="A,B,...",

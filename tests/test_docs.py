@@ -15,10 +15,10 @@ MODULES = sorted(
     | {m.name for m in pkgutil.walk_packages(quorumcheck.__path__, "quorumcheck.")}
     | {
         f"quorumcheck.{sub}.{m.name}" if m.name else f"quorumcheck.{sub}"
-        for sub in ("models", "explorer", "invariants")
+        for sub in ("models", "explorer", "invariants", "render")
         for m in pkgutil.iter_modules(importlib.import_module(f"quorumcheck.{sub}").__path__)
     }
-    | {"quorumcheck.models", "quorumcheck.explorer", "quorumcheck.invariants"}
+    | {"quorumcheck.models", "quorumcheck.explorer", "quorumcheck.invariants", "quorumcheck.render"}
 )
 
 

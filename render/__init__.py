@@ -1,0 +1,1 @@
+"""Pictures: counterexamples and state graphs drawn with Graphviz, and the HTML report."""
