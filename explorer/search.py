@@ -84,7 +84,9 @@ def explore(
         Keep the state graph (``result.graph``). Without it only BFS parent
         links are kept, which needs far less memory for very large runs.
     properties : sequence of str, optional
-        Names of the properties to check; all of the model's by default.
+        Names of the properties to check, or ``["all"]`` for every one. By
+        default, the model's properties except those marked ``default=False``
+        (auxiliary lemmas such as the parts of an inductive invariant).
     on_progress : callable, optional
         Called with a :class:`Progress` about every ``progress_interval`` seconds.
 
@@ -326,11 +328,14 @@ def _select_properties(
         if p.name in seen:
             raise InvalidModel(f"model {model.name!r} has two properties named {p.name!r}; give each a unique name")
         seen.add(p.name)
-    if names is not None:
+    if names is None:
+        props = [p for p in props if p.default]
+    elif list(names) != ["all"]:
         unknown = [n for n in names if n not in seen]
         if unknown:
             raise InvalidParameter(
-                f"model {model.name!r} has no property {unknown[0]!r}; its properties are: {', '.join(seen)}"
+                f"model {model.name!r} has no property {unknown[0]!r}; its properties are: {', '.join(seen)} "
+                "(or 'all')"
             )
         props = [p for p in props if p.name in names]
     safety = [p for p in props if p.expectation is Expectation.ALWAYS]

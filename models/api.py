@@ -59,6 +59,7 @@ __all__ = [
     "Parameter",
     "Property",
     "State",
+    "StepEvents",
     "always",
     "sometimes",
 ]
@@ -142,6 +143,9 @@ class Property(Generic[State]):
         ``condition(before, after) -> bool``.
     description : str
         One line for humans ("at most one value is chosen").
+    formula, judge : optional
+        Set by :func:`quorumcheck.invariants.formula_property` for properties
+        written in the first-order language.
     explainer : callable, optional
         ``explainer(state) -> str``: a witness in the model's own terms, shown
         with a violation ("v1 chosen in ballot 0 by {a1, a2}; ...").
@@ -158,7 +162,13 @@ class Property(Generic[State]):
     condition: Callable[[State], bool]
     description: str = ""
     footprint: Callable[[State], Hashable] | None = None
-    explainer: Callable[[State], str] | None = None
+    explainer: Callable[[State], str | None] | None = None
+    formula: Any = None
+    """The first-order formula the property was written as, if any (shown by ``quorumcheck list``)."""
+    judge: Any = None
+    """What evaluates the formula (a :class:`quorumcheck.invariants.Judge`), with its statistics."""
+    default: bool = True
+    """Checked when no properties are named; False for auxiliary lemmas checked on request."""
     _cache: dict[Hashable, bool] = field(default_factory=dict, repr=False)
 
     def explain(self, state: State) -> str | None:
@@ -298,6 +308,37 @@ class Parameter:
         return "--" + self.name.replace("_", "-")
 
 
+@dataclass(frozen=True)
+class StepEvents:
+    """Who took one step of a trace, and which messages it sent and received.
+
+    Returned by :meth:`Model.events`; the sequence chart (``quorumcheck.render``)
+    draws one lane per ``actor`` and one arrow per message receipt.
+
+    Parameters
+    ----------
+    actor : str
+        The process that took the step, as people name it: ``"a1"``,
+        ``"proposer b0"``, ``"s2"``. Steps with the same actor share a lane.
+    sent : tuple of str
+        Identifiers of the messages this step put on the network, newly.
+    received : tuple of str
+        Identifiers of the messages this step received (read and acted on).
+
+    Examples
+    --------
+    >>> e = StepEvents("a1", sent=("1b(a=a1, b=0)",), received=("1a(b=0)",))
+    >>> e.actor, e.received
+    ('a1', ('1a(b=0)',))
+    >>> StepEvents("Tick")
+    StepEvents(actor='Tick', sent=(), received=())
+    """
+
+    actor: str
+    sent: tuple[str, ...] = ()
+    received: tuple[str, ...] = ()
+
+
 class Model(Generic[State]):
     """Base class of every model. Subclass it and implement the four methods.
 
@@ -315,6 +356,8 @@ class Model(Generic[State]):
     name: ClassVar[str] = "model"
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     bugs: ClassVar[Mapping[str, str]] = {}
+    evaluator: str = "z3"
+    """How properties written as first-order formulas are judged: ``"z3"`` or ``"python"``."""
 
     # -- what every model implements -------------------------------------------
     def init_states(self) -> Iterable[State]:
@@ -352,6 +395,56 @@ class Model(Generic[State]):
         if hasattr(state, "_asdict"):
             return {k: _jsonable(v) for k, v in state._asdict().items()}
         return _jsonable(state)
+
+    def events(self, before: State, action: Action, after: State) -> StepEvents:
+        """Who took the step ``before --action--> after``, and the messages it sent and received.
+
+        Used only for pictures (the message sequence chart of a trace), never
+        by the search, so it may be slow. The default names the actor after
+        the action (``Action("Tick")`` is actor ``"Tick"``) and reports no
+        messages; a message-passing model overrides it. The contract:
+
+        * ``actor`` is one process (acceptor ``"a1"``, ``"proposer b0"``,
+          server ``"s2"``). Trailing digits sort naturally, and actors that
+          differ only in them (``s1``, ``s2``, ``s10``) share a group of lanes.
+        * A message identifier is a readable string that names the message
+          completely (every field), identical where it is sent and where it is
+          received: ``"1b(a=a1, b=0, mbal=-1, mval=None)"``. Using the strings
+          :meth:`describe` shows lets people match the chart with the state.
+        * ``sent`` lists only messages this step puts on the network; a step
+          that re-sends a message already present in a set of messages (a
+          stuttering step) sends nothing new.
+        * ``received`` lists the messages the step read to be enabled. Where
+          messages persist in a set (``Paxos.tla``'s ``msgs``) one message may be
+          received by many steps: report it each time. Where a receipt removes
+          the message from a bag (a Raft model with a message bag), report it
+          once. The chart matches a receipt with the earliest sending of that
+          identifier not yet received, else with the latest one.
+        * A message sent and never received within the trace is drawn as such.
+
+        Parameters
+        ----------
+        before, after : State
+            The states before and after the step.
+        action : Action
+            The step's label.
+
+        Returns
+        -------
+        StepEvents
+
+        Examples
+        --------
+        >>> from quorumcheck.models import PaxosModel
+        >>> m = PaxosModel(max_ballot=0)
+        >>> s0 = next(iter(m.init_states()))
+        >>> s1 = m.next_state(s0, "Phase1a(b=0)")
+        >>> m.events(s0, Action("Phase1a", b=0), s1)
+        StepEvents(actor='proposer b0', sent=('1a(b=0)',), received=())
+        >>> Model().events(0, Action("Tick"), 1)
+        StepEvents(actor='Tick', sent=(), received=())
+        """
+        return StepEvents(action.name)
 
     def settings(self) -> dict[str, Any]:
         """The parameters this instance was built with, JSON-friendly."""

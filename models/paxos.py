@@ -34,7 +34,9 @@ from typing import Any, NamedTuple
 
 from quorumcheck.errors import InvalidParameter, ModelWarning
 
-from .api import Action, Model, Parameter, Property, always, check_names, sometimes
+from quorumcheck.invariants import Interpretation, formula_property, standard
+
+from .api import Action, Model, Parameter, Property, StepEvents, check_names
 
 __all__ = ["Msg1b", "Msg2a", "Msg2b", "PaxosModel", "PaxosState"]
 
@@ -113,8 +115,9 @@ class PaxosModel(Model[PaxosState]):
     Examples
     --------
     >>> m = PaxosModel(acceptors=["x", "y", "z"], values=["red", "blue"], max_ballot=0)
-    >>> [p.name for p in m.properties()]
-    ['agreement', 'validity', 'value-can-be-chosen']
+    >>> [(p.name, p.default) for p in m.properties()]  # doctest: +NORMALIZE_WHITESPACE
+    [('agreement', True), ('validity', True), ('one-value-per-ballot', False), ('votes-safe', False),
+     ('value-can-be-chosen', True)]
     >>> s0 = next(iter(m.init_states()))
     >>> [str(a) for a, _ in m.successors(s0)]
     ['Phase1a(b=0)']
@@ -343,79 +346,68 @@ class PaxosModel(Model[PaxosState]):
         return result
 
     # -- properties -------------------------------------------------------------------
-    def chosen(self, votes: frozenset[Msg2b]) -> frozenset[int]:
-        """The values chosen by these 2b messages: a phase-2 quorum voted for v in one ballot.
-
-        With the ``learner-mixes-ballots`` bug, votes for v in different ballots are
-        (wrongly) pooled.
+    def interpretation(self) -> Interpretation:
+        """This model's states as finite structures over the Paxos signature (see invariants.standard).
 
         Examples
         --------
-        >>> m = PaxosModel()
-        >>> sorted(m.chosen(frozenset({Msg2b(0, 1, 0), Msg2b(1, 1, 0)})))
-        [0]
-        >>> sorted(m.chosen(frozenset({Msg2b(0, 0, 0), Msg2b(1, 1, 0)})))
-        []
+        >>> m = PaxosModel(max_ballot=1)
+        >>> interp = m.interpretation()
+        >>> interp.universe["Ballot"], [interp.show("Quorum", q) for q in interp.universe["Quorum"]]
+        ((-1, 0, 1), ['{a1, a2}', '{a1, a3}', '{a2, a3}'])
         """
-        voters: dict[tuple[int, int], int] = {}
-        mixes = self.bug == "learner-mixes-ballots"
-        for acc, bal, val in votes:
-            key = (-1 if mixes else bal, val)
-            voters[key] = voters.get(key, 0) | 1 << acc
-        return frozenset(
-            val for (_, val), mask in voters.items() if any(q & mask == q for q in self.phase2_quorums)
+        acceptors = range(len(self.acceptors))
+        return Interpretation(
+            standard.PAXOS,
+            {
+                "Acceptor": tuple(acceptors),
+                "Value": tuple(range(len(self.values))),
+                "Ballot": (NONE, *self.ballots),
+                "Quorum": self.phase2_quorums,
+            },
+            {
+                "vote": _votes,
+                "proposed": _proposals,
+                "max_bal": _max_bal,
+                "member": frozenset((a, q) for q in self.phase2_quorums for a in acceptors if q >> a & 1),
+            },
+            display={
+                "Acceptor": self.acceptors.__getitem__,
+                "Value": self.values.__getitem__,
+                "Quorum": lambda q: "{" + ", ".join(self._names(q)) + "}",
+            },
         )
 
     def properties(self) -> list[Property[PaxosState]]:
-        def votes(s: PaxosState) -> frozenset[Msg2b]:
-            return s.msgs_2b
+        """Agreement, validity, Voting.tla's OneValuePerBallot and VotesSafe, and "a value can be chosen".
 
-        def proposals_and_votes(s: PaxosState) -> tuple[frozenset[Msg2a], frozenset[Msg2b]]:
-            return s.msgs_2a, s.msgs_2b
+        OneValuePerBallot and VotesSafe, parts of Lamport's inductive invariant,
+        are checked on request (``--invariant votes-safe`` or ``--invariant all``):
+        a buggy Paxos usually breaks them a few steps before agreement fails.
 
-        def agreement(s: PaxosState) -> bool:
-            return len(self.chosen(s.msgs_2b)) <= 1
+        All are first-order formulas from :mod:`quorumcheck.invariants.standard`,
+        judged by ``self.evaluator`` (Z3 by default) once per distinct value of
+        the relations each one reads.
+        """
+        interp = self.interpretation()
+        chosen = standard.CHOSEN_MIXING_BALLOTS if self.bug == "learner-mixes-ballots" else standard.CHOSEN
 
-        def validity(s: PaxosState) -> bool:
-            proposed = {m.val for m in s.msgs_2a}
-            return self.chosen(s.msgs_2b) <= proposed
-
-        def some_value_chosen(s: PaxosState) -> bool:
-            return bool(self.chosen(s.msgs_2b))
+        def judged(kind: str, name: str, formula: Any, description: str, default: bool = True) -> Property[PaxosState]:
+            return formula_property(kind, name, formula, interp, description, evaluator=self.evaluator, default=default)
 
         return [
-            always("agreement", agreement, "at most one value is chosen", footprint=votes, explain=self.explain_chosen),
-            always(
-                "validity", validity, "a chosen value was proposed",
-                footprint=proposals_and_votes, explain=self.explain_chosen,
+            judged("always", "agreement", standard.paxos_agreement(chosen), "at most one value is chosen"),
+            judged("always", "validity", standard.PAXOS_VALIDITY, "a chosen value was proposed"),
+            judged(
+                "always", "one-value-per-ballot", standard.ONE_VALUE_PER_BALLOT,
+                "no two acceptors vote for different values in one ballot (Voting.tla)", default=False,
             ),
-            sometimes("value-can-be-chosen", some_value_chosen, "a value can be chosen", footprint=votes),
+            judged(
+                "always", "votes-safe", standard.VOTES_SAFE,
+                "every vote is for a value safe at its ballot (Voting.tla)", default=False,
+            ),
+            judged("sometimes", "value-can-be-chosen", standard.paxos_value_chosen(chosen), "a value can be chosen"),
         ]
-
-    def explain_chosen(self, state: PaxosState) -> str:
-        """Which values are chosen, in which ballot, by which quorum.
-
-        Examples
-        --------
-        >>> m = PaxosModel()
-        >>> votes = frozenset({Msg2b(0, 0, 0), Msg2b(1, 0, 0), Msg2b(1, 1, 1), Msg2b(2, 1, 1)})
-        >>> s = next(iter(m.init_states()))._replace(msgs_2b=votes)
-        >>> m.explain_chosen(s)
-        'v1 chosen in ballot 0 by {a1, a2}; v2 chosen in ballot 1 by {a2, a3}'
-        """
-        mixes = self.bug == "learner-mixes-ballots"
-        voters: dict[tuple[int, int], int] = {}
-        for acc, bal, val in state.msgs_2b:
-            key = (-1 if mixes else bal, val)
-            voters[key] = voters.get(key, 0) | 1 << acc
-        parts = []
-        for (bal, val), mask in sorted(voters.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-            for q in self.phase2_quorums:
-                if q & mask == q:
-                    where = "across ballots" if mixes else f"in ballot {bal}"
-                    parts.append(f"{self.values[val]} chosen {where} by {{{', '.join(self._names(q))}}}")
-                    break
-        return "; ".join(parts) if parts else "no value chosen"
 
     # -- presentation -------------------------------------------------------------------
     def describe(self, state: PaxosState) -> dict[str, Any]:
@@ -444,6 +436,83 @@ class PaxosModel(Model[PaxosState]):
             "maxVal": {a: v(x) for a, x in zip(acc, state.max_val)},
             "msgs": msgs,
         }
+
+    def events(self, before: PaxosState, action: Action, after: PaxosState) -> StepEvents:
+        """Who took the step and which messages it sent and received (for the sequence chart).
+
+        Paxos.tla has no proposer variables, so ``Phase1a(b)`` and ``Phase2a(b, v)``
+        are taken by ``"proposer b<b>"``; ``Phase1b`` and ``Phase2b`` by their
+        acceptor. Message identifiers are the strings :meth:`describe` lists in
+        ``msgs``. ``Phase2a(b, v)`` receives the 1b messages of the first quorum
+        that allows ``v`` (the witness of the spec's ``\\E Q``). Messages stay in
+        ``msgs``, so a message can be received by several steps; 2b messages
+        are read by no process (the learner is the ``chosen`` definition).
+
+        Examples
+        --------
+        >>> m = PaxosModel(max_ballot=0)
+        >>> s0 = next(iter(m.init_states()))
+        >>> s1 = m.next_state(s0, "Phase1a(b=0)")
+        >>> s2 = m.next_state(s1, "Phase1b(a=a1, b=0)")
+        >>> m.events(s1, Action("Phase1b", a="a1", b=0), s2)
+        StepEvents(actor='a1', sent=('1b(a=a1, b=0, mbal=-1, mval=None)',), received=('1a(b=0)',))
+        """
+        acc, val = self.acceptors, self.values
+
+        def value(i: int) -> str | None:
+            return None if i == NONE else val[i]
+
+        def text_1b(m: Msg1b) -> str:
+            return f"1b(a={acc[m.acc]}, b={m.bal}, mbal={m.mbal}, mval={value(m.mval)})"
+
+        sent = tuple(
+            [f"1a(b={b})" for b in sorted(after.msgs_1a - before.msgs_1a)]
+            + [text_1b(m) for m in sorted(after.msgs_1b - before.msgs_1b)]
+            + [f"2a(b={m.bal}, v={val[m.val]})" for m in sorted(after.msgs_2a - before.msgs_2a)]
+            + [f"2b(a={acc[m.acc]}, b={m.bal}, v={val[m.val]})" for m in sorted(after.msgs_2b - before.msgs_2b)]
+        )
+        args = action.args
+        b = args.get("b")
+        if action.name == "Phase1b":
+            return StepEvents(str(args["a"]), sent, (f"1a(b={b})",))
+        if action.name == "Phase2b":
+            return StepEvents(str(args["a"]), sent, (f"2a(b={b}, v={args['v']})",))
+        if action.name == "Phase2a":
+            v = val.index(args["v"])
+            promises = [m for m in before.msgs_1b if m.bal == b]
+            senders = 0
+            for m in promises:
+                senders |= 1 << m.acc
+            for q in self.phase1_quorums:
+                if q & senders != q:
+                    continue
+                quorum = sorted((m for m in promises if q >> m.acc & 1), key=lambda m: m.acc)
+                reported = [m for m in quorum if m.mbal >= 0]
+                if not reported or self.bug == "ignore-prior-votes":
+                    allowed = set(range(len(val)))
+                elif self.bug == "adopt-any-vote":
+                    allowed = {m.mval for m in reported}
+                else:
+                    top = max(m.mbal for m in reported)
+                    allowed = {m.mval for m in reported if m.mbal == top}
+                if v in allowed:
+                    return StepEvents(f"proposer b{b}", sent, tuple(text_1b(m) for m in quorum))
+            return StepEvents(f"proposer b{b}", sent)
+        if action.name == "Phase1a":
+            return StepEvents(f"proposer b{b}", sent)
+        return StepEvents(action.name, sent)
+
+
+def _votes(state: PaxosState) -> frozenset[Msg2b]:
+    return state.msgs_2b
+
+
+def _proposals(state: PaxosState) -> frozenset[Msg2a]:
+    return state.msgs_2a
+
+
+def _max_bal(state: PaxosState) -> tuple[int, ...]:
+    return state.max_bal
 
 
 def _masks_of_size(n: int, k: int) -> tuple[int, ...]:

@@ -25,6 +25,7 @@ __all__ = [
     "ModelWarning",
     "QuorumcheckError",
     "Undetermined",
+    "InvalidFormula",
 ]
 
 
@@ -61,4 +62,11 @@ class Undetermined(Exception):
 
     Not a user error: the explorer catches it and ends the run with verdict
     ``UNDETERMINED`` (stop reason ``"unknown"``), never a pass.
+    """
+
+
+class InvalidFormula(QuorumcheckError, TypeError):
+    """An ill-formed first-order property: unknown relation, sort mismatch, unbound variable, unknown sort.
+
+    Raised when the formula or property is *defined*, never during a run.
     """
