@@ -172,6 +172,25 @@ class CheckResult(Generic[State]):
     """True when every reachable state inside the bound was explored."""
     graph: nx.DiGraph | None = field(default=None, repr=False)
     init_nodes: list[int] = field(default_factory=list, repr=False)
+    judging: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Per property written as a formula: its judge's statistics (evaluator, calls, cache hits, seconds)."""
+
+    def judge_totals(self, evaluator: str | None = None) -> dict[str, Any]:
+        """Calls, cache hits and seconds summed over the judged properties (of one evaluator, if given).
+
+        Examples
+        --------
+        >>> from quorumcheck.models import PaxosModel
+        >>> from quorumcheck.explorer import explore
+        >>> explore(PaxosModel(max_ballot=1)).judge_totals("z3")["calls"] > 0
+        True
+        """
+        stats = [s for s in self.judging.values() if evaluator is None or s.evaluator == evaluator]
+        return {
+            "calls": sum(s.calls for s in stats),
+            "cache_hits": sum(s.cache_hits for s in stats),
+            "seconds": round(sum(s.seconds for s in stats), 4),
+        }
 
     @property
     def states_per_second(self) -> float:
@@ -215,6 +234,12 @@ class CheckResult(Generic[State]):
             "peak_memory_bytes": self.peak_memory_bytes,
             "violation": violation(self.violations[0]) if self.violations else None,
             "violations": [violation(v) for v in self.violations],
+            "z3": self.judge_totals("z3"),
+            "properties": {
+                name: {"evaluator": s.evaluator, "calls": s.calls, "cache_hits": s.cache_hits,
+                       "seconds": round(s.seconds, 4)}
+                for name, s in self.judging.items()
+            },
             "reachability": [
                 {
                     "property": w.property,

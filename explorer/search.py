@@ -295,6 +295,7 @@ def explore(
         verdict = Verdict.HOLDS
 
     seconds = time.perf_counter() - started
+    judged = {p.name: p.judge.stats for p in (*safety, *reach, *steps) if p.judge is not None}
     return CheckResult(
         verdict=verdict,
         model_name=model.name,
@@ -311,6 +312,7 @@ def explore(
         complete=complete,
         graph=recorder.graph if recorder is not None else None,
         init_nodes=init_nodes,
+        judging=judged,
     )
 
 

@@ -37,6 +37,7 @@ from .language import (
     Signature,
     Sort,
     Var,
+    definitions,
     free_vars,
     symbols,
 )
@@ -46,6 +47,6 @@ from .z3backend import FiniteCheck, Translator
 __all__ = [
     "Sort", "Var", "Relation", "Function", "Signature", "Formula", "Definition",
     "And", "Or", "Not", "Implies", "Iff", "ForAll", "Exists", "TRUE", "FALSE",
-    "free_vars", "symbols", "Interpretation", "evaluate", "Translator", "FiniteCheck",
+    "free_vars", "symbols", "definitions", "Interpretation", "evaluate", "Translator", "FiniteCheck",
     "Judge", "JudgeStats", "formula_property", "EVALUATORS",
 ]

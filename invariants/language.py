@@ -63,6 +63,7 @@ __all__ = [
     "FALSE",
     "free_vars",
     "symbols",
+    "definitions",
 ]
 
 
@@ -385,6 +386,8 @@ class Definition:
     def __repr__(self) -> str:
         return f"{self.name}({', '.join(repr(p) for p in self.params)}) := {self.body}"
 
+    __str__ = __repr__
+
 
 # -- signatures -------------------------------------------------------------------------------------
 class Signature:
@@ -545,6 +548,21 @@ def symbols(f: Formula, *, primed: bool | None = None) -> list[Symbol]:
         for sym, is_primed in found:
             if primed is None or primed == is_primed:
                 seen.setdefault(sym.name, sym)
+    return list(seen.values())
+
+
+def definitions(f: Formula) -> list[Definition]:
+    """The named definitions ``f`` uses, directly or through other definitions, innermost last.
+
+    >>> S = Sort("S"); x = S.var("x"); r = Relation("r", S)
+    >>> d = Definition("d", [x], r(x))
+    >>> [str(e) for e in definitions(ForAll(x, d(x)))]
+    ['d(x:S) := r(x)']
+    """
+    seen: dict[str, Definition] = {}
+    for node in _walk(f):
+        if node.op == "def":
+            seen.setdefault(node.parts[0].name, node.parts[0])
     return list(seen.values())
 
 
