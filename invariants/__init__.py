@@ -41,12 +41,12 @@ from .language import (
     free_vars,
     symbols,
 )
-from .structure import Interpretation
+from .structure import Derived, Interpretation
 from .z3backend import FiniteCheck, Translator
 
 __all__ = [
     "Sort", "Var", "Relation", "Function", "Signature", "Formula", "Definition",
     "And", "Or", "Not", "Implies", "Iff", "ForAll", "Exists", "TRUE", "FALSE",
-    "free_vars", "symbols", "definitions", "Interpretation", "evaluate", "Translator", "FiniteCheck",
+    "free_vars", "symbols", "definitions", "Interpretation", "Derived", "evaluate", "Translator", "FiniteCheck",
     "Judge", "JudgeStats", "formula_property", "EVALUATORS",
 ]

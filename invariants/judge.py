@@ -87,14 +87,11 @@ class Judge:
         self.stats = JudgeStats(evaluator)
         read = symbols(formula)
         self.footprint = [s.name for s in read if not interpretation.is_static(s.name)]
-        self.key: Callable[[Any], Hashable] = _key_function([interpretation.readers[n] for n in self.footprint])
+        self.key: Callable[[Any], Hashable] = _key_function(interpretation.footprint_sources(self.footprint))
         self._z3 = FiniteCheck(formula, interpretation.universe, interpretation.static) if evaluator == "z3" else None
 
     def _values(self, state: Any) -> dict[str, Any]:
-        values = dict(self.interpretation.static)
-        for name in self.footprint:
-            values[name] = self.interpretation.readers[name](state)
-        return values
+        return self.interpretation.values(self.footprint, state)
 
     def decide(self, state: Any) -> bool:
         """Judge one state, uncached (the property's cache sits in front of this)."""

@@ -102,3 +102,101 @@ VOTES_SAFE = ForAll([_a, _b, _v], vote(_a, _b, _v) >> _SAFE_AT(_b, _v))
 """Voting.tla's VotesSafe: every vote is for a value safe at its ballot."""
 
 VALUE_CHOSEN = paxos_value_chosen()
+
+
+# -- Raft ------------------------------------------------------------------------------------------------
+Server = Sort("Server")
+Term = Sort("Term", ordered=True)
+Index = Sort("Index", ordered=True)
+RaftValue = Sort("Value")
+Role = Sort("Role")
+
+RAFT = Signature("raft", [Server, Term, Index, RaftValue, Role])
+current_term = RAFT.function("current_term", [Server], Term)
+role = RAFT.function("role", [Server], Role)
+"""``"Follower"``, ``"Candidate"`` or ``"Leader"``."""
+log_len = RAFT.function("log_len", [Server], Index)
+log_term = RAFT.function("log_term", [Server, Index], Term)
+"""The term of entry i of a server's log; 0 (no term) past its end and at index 0."""
+log_value = RAFT.function("log_value", [Server, Index], RaftValue)
+"""The value of entry i of a server's log; the element ``-1`` past its end and at index 0."""
+commit_index = RAFT.function("commit_index", [Server], Index)
+elected = RAFT.relation("elected", Term, Server)
+"""The history variable ``elections`` as (term, leader) pairs."""
+
+LEADER = Role("Leader")
+_s, _s2 = Server.vars("s s2")
+_t = Term.var("t")
+_i, _j = Index.vars("i j")
+
+_SAME_ENTRY = Definition(
+    "same_entry", [_s, _s2, _j],
+    (log_term(_s, _j) == log_term(_s2, _j)) & (log_value(_s, _j) == log_value(_s2, _j)),
+)
+"""same_entry(s, s2, j): the two logs hold the same entry (term and value) at index j."""
+
+_PREFIX_AGREES = Definition(
+    "prefix_agrees", [_s, _s2, _i],
+    ForAll(_j, ((Index(1) <= _j) & (_j <= _i)) >> _SAME_ENTRY(_s, _s2, _j)),
+)
+"""prefix_agrees(s, s2, i): the logs agree on entries 1..i."""
+
+ELECTION_SAFETY = ForAll([_t, _s, _s2], (elected(_t, _s) & elected(_t, _s2)) >> (_s == _s2))
+"""Election Safety, history form: at most one leader is elected per term."""
+
+ELECTION_SAFETY_STATE = ForAll(
+    [_s, _s2],
+    ((role(_s) == LEADER) & (role(_s2) == LEADER) & (current_term(_s) == current_term(_s2))) >> (_s == _s2),
+)
+"""Election Safety, state form (weaker): no two servers are Leader with the same current term."""
+
+LOG_MATCHING = ForAll(
+    [_s, _s2, _i],
+    ((Index(1) <= _i) & (_i <= log_len(_s)) & (_i <= log_len(_s2)) & (log_term(_s, _i) == log_term(_s2, _i)))
+    >> _PREFIX_AGREES(_s, _s2, _i),
+)
+"""Log Matching: two logs with an entry of one term at one index are identical up to that index."""
+
+LEADER_COMPLETENESS = ForAll(
+    [_s, _s2],
+    ((role(_s) == LEADER) & (current_term(_s) >= current_term(_s2)))
+    >> ((commit_index(_s2) <= log_len(_s)) & _PREFIX_AGREES(_s, _s2, commit_index(_s2))),
+)
+"""Leader Completeness, state form: a leader holds every entry any server has committed in its term or before.
+
+A server's commit index is learnt in its current term or earlier, so entries
+committed at a server whose term is at most the leader's were committed in a
+term at most the leader's.
+"""
+
+STATE_MACHINE_SAFETY = ForAll(
+    [_s, _s2, _i],
+    ((Index(1) <= _i) & (_i <= commit_index(_s)) & (_i <= commit_index(_s2))) >> _SAME_ENTRY(_s, _s2, _i),
+)
+"""State Machine Safety: no two servers have committed different entries at one index."""
+
+LEADER_APPEND_ONLY = ForAll(
+    _s,
+    ((role(_s) == LEADER) & (role.after(_s) == LEADER) & (current_term(_s) == current_term.after(_s)))
+    >> (
+        (log_len(_s) <= log_len.after(_s))
+        & ForAll(
+            _j,
+            ((Index(1) <= _j) & (_j <= log_len(_s)))
+            >> ((log_term.after(_s, _j) == log_term(_s, _j)) & (log_value.after(_s, _j) == log_value(_s, _j))),
+        )
+    ),
+)
+"""Leader Append-Only (an action property): a leader in one term only appends to its log."""
+
+LEADER_ELECTED = Exists(_s, role(_s) == LEADER)
+"""Reachability: a leader is elected."""
+
+ENTRY_COMMITTED = Exists(_s, Index(1) <= commit_index(_s))
+"""Reachability: an entry is committed."""
+
+__all__ += [
+    "Server", "Term", "Index", "RaftValue", "Role", "RAFT", "current_term", "role", "log_len", "log_term",
+    "log_value", "commit_index", "elected", "ELECTION_SAFETY", "ELECTION_SAFETY_STATE", "LOG_MATCHING",
+    "LEADER_COMPLETENESS", "STATE_MACHINE_SAFETY", "LEADER_APPEND_ONLY", "LEADER_ELECTED", "ENTRY_COMMITTED",
+]

@@ -41,9 +41,29 @@ from quorumcheck.errors import InvalidFormula
 
 from .language import Function, Relation, Signature, Sort
 
-__all__ = ["Interpretation"]
+__all__ = ["Interpretation", "Derived"]
 
 Reader = Callable[[Any], Hashable]
+
+
+class Derived:
+    """A symbol whose value is computed from a cheaper *source* part of the state.
+
+    The source is what the property cache keys on; ``derive`` runs only on a
+    cache miss. Several symbols may share one source (Raft's ``log_len``,
+    ``log_term`` and ``log_value`` all derive from the servers' logs), which
+    then counts once in the footprint.
+
+    >>> logs = lambda state: state  # the source: a tuple of logs
+    >>> length = Derived(logs, lambda ls: tuple(len(l) for l in ls))
+    >>> length.derive(length.source(((1, 1), (1,))))
+    (2, 1)
+    """
+
+    __slots__ = ("source", "derive")
+
+    def __init__(self, source: Reader, derive: Callable[[Any], Hashable]) -> None:
+        self.source, self.derive = source, derive
 
 
 class Interpretation:
@@ -53,7 +73,7 @@ class Interpretation:
     ----------
     signature : Signature
     universe : mapping of sort name to a tuple of elements
-    symbols : mapping of symbol name to a reader ``f(state)`` or a fixed value
+    symbols : mapping of symbol name to a reader ``f(state)``, a :class:`Derived`, or a fixed value
     display : mapping of sort name to ``f(element) -> str``, optional
     """
 
@@ -86,13 +106,42 @@ class Interpretation:
             raise InvalidFormula(f"interpretation of {signature.name} gives no reader for {', '.join(absent)}")
         self.readers: dict[str, Reader] = {}
         self.static: dict[str, Hashable] = {}
+        self.sources: dict[str, Reader] = {}
+        """Per dynamic symbol: the function of the state its cache key reads."""
+        self.derivations: dict[str, Callable[[Any], Hashable] | None] = {}
         for name, reader in symbols.items():
-            if callable(reader):
-                self.readers[name] = reader
+            if isinstance(reader, Derived):
+                self.sources[name], self.derivations[name] = reader.source, reader.derive
+                self.readers[name] = _compose(reader.derive, reader.source)
+            elif callable(reader):
+                self.readers[name] = self.sources[name] = reader
+                self.derivations[name] = None
             else:
                 self.static[name] = reader
         self.display = dict(display or {})
         self._positions: dict[str, dict[tuple[Any, ...], int]] = {}
+
+    def footprint_sources(self, names: list[str]) -> list[Reader]:
+        """The distinct sources behind these dynamic symbols, in order (the cache key's parts)."""
+        out: list[Reader] = []
+        for name in names:
+            source = self.sources[name]
+            if not any(source is s for s in out):
+                out.append(source)
+        return out
+
+    def values(self, names: list[str], state: Any) -> dict[str, Any]:
+        """The values of these symbols (and every static one) in ``state``, each source read once."""
+        out = dict(self.static)
+        read: dict[int, Any] = {}
+        for name in names:
+            source = self.sources[name]
+            raw = read.get(id(source))
+            if raw is None:
+                raw = read[id(source)] = source(state)
+            derive = self.derivations[name]
+            out[name] = raw if derive is None else derive(raw)
+        return out
 
     def elements(self, sort: Sort) -> tuple[Any, ...]:
         """The elements of ``sort``."""
@@ -121,7 +170,6 @@ class Interpretation:
             table = {combo: i for i, combo in enumerate(itertools.product(*domains))}
             self._positions[function.name] = table
         return table[args]
-
     def check_value(self, symbol: Relation | Function, value: Any) -> None:
         """Validate one symbol value's shape (used by tests and by ``Interpretation`` users)."""
         if isinstance(symbol, Relation):
@@ -133,3 +181,7 @@ class Interpretation:
                 size *= len(self.universe[s.name])
             if not isinstance(value, tuple) or len(value) != size:
                 raise InvalidFormula(f"function {symbol.name} must read as a tuple of {size} results")
+
+
+def _compose(derive: Callable[[Any], Hashable], source: Reader) -> Reader:
+    return lambda state: derive(source(state))

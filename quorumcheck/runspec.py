@@ -163,7 +163,7 @@ def build_model(name: str, parameters: dict[str, Any], bug: str | None = None) -
     >>> build_model("raxos", {})
     Traceback (most recent call last):
     ...
-    quorumcheck.errors.InvalidParameter: unknown model 'raxos'; built-in models: paxos
+    quorumcheck.errors.InvalidParameter: unknown model 'raxos'; built-in models: paxos....
     """
     from quorumcheck.errors import InvalidParameter
 

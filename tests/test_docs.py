@@ -37,17 +37,37 @@ def test_public_functions_have_examples() -> None:
         assert ">>>" in (f.__doc__ or ""), f"{f.__qualname__} has no example"
 
 
-def test_readme_python_example_runs_and_prints_what_it_says(capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_python_examples_run_and_print_what_they_say(capsys: pytest.CaptureFixture[str]) -> None:
     import re
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    code = re.search(r"```python\n(.*?)```", readme, re.DOTALL)
-    assert code is not None
-    exec(compile(code.group(1), "README.md", "exec"), {"__name__": "readme"})
-    claimed = re.search(r"print\(result\.verdict, result\.distinct_states\)\s+# (.*)", code.group(1))
-    assert claimed is not None
-    assert capsys.readouterr().out.strip() == claimed.group(1).strip()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 2
+    for code in blocks:
+        namespace: dict[str, object] = {"__name__": "readme"}
+        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
+        printed = capsys.readouterr().out.strip()
+        claims = re.findall(r"#\s*(?:prints: )?(Verdict\.\S+ .*)$", code, re.M)
+        assert claims, "each README example says what it prints"
+        assert doctest_match(claims[0].strip(), printed), (claims[0], printed)
+        if "TwoPhaseCommitWithFormulas" in namespace:
+            _readme_errors_are_the_real_ones(readme, namespace)
+
+
+def doctest_match(want: str, got: str) -> bool:
+    return doctest.OutputChecker().check_output(want + "\n", got + "\n", doctest.ELLIPSIS)
+
+
+def _readme_errors_are_the_real_ones(readme: str, namespace: dict[str, object]) -> None:
+    import re
+
+    model = namespace["TwoPhaseCommitWithFormulas"]()  # type: ignore[operator]
+    namespace["structure"] = model.properties()[0].judge.interpretation
+    for expression, message in re.findall(r"^>>> (.*)\n(quorumcheck\.errors\.\w+: .*)$", readme, re.M):
+        with pytest.raises(Exception) as info:
+            eval(expression, namespace)  # noqa: S307 - the README's own example
+        assert f"{type(info.value).__module__}.{type(info.value).__name__}: {info.value}" == message
 
 
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
