@@ -123,6 +123,16 @@ class Witness(Generic[State]):
         return self.trace is not None
 
 
+@dataclass(frozen=True)
+class PropertyStats:
+    """What checking one property cost: evaluator calls (cache misses), cache hits, seconds in the evaluator."""
+
+    evaluator: str
+    calls: int
+    cache_hits: int
+    seconds: float
+
+
 @dataclass
 class CheckResult(Generic[State]):
     """Everything a run found.
@@ -172,8 +182,8 @@ class CheckResult(Generic[State]):
     """True when every reachable state inside the bound was explored."""
     graph: nx.DiGraph | None = field(default=None, repr=False)
     init_nodes: list[int] = field(default_factory=list, repr=False)
-    judging: dict[str, Any] = field(default_factory=dict, repr=False)
-    """Per property written as a formula: its judge's statistics (evaluator, calls, cache hits, seconds)."""
+    judging: dict[str, PropertyStats] = field(default_factory=dict, repr=False)
+    """Per property written as a formula: what judging it cost."""
 
     def judge_totals(self, evaluator: str | None = None) -> dict[str, Any]:
         """Calls, cache hits and seconds summed over the judged properties (of one evaluator, if given).

@@ -24,7 +24,7 @@ from quorumcheck.models.api import Action, Expectation, Model, Property, State
 from quorumcheck.errors import InvalidModel, InvalidParameter, Undetermined
 
 from .graph import GraphRecorder, shortest_trace, trace_from_parents
-from .result import CheckResult, Step, Trace, Verdict, Violation, Witness
+from .result import CheckResult, PropertyStats, Step, Trace, Verdict, Violation, Witness
 
 __all__ = ["Progress", "explore"]
 
@@ -142,21 +142,23 @@ def explore(
     stop: str | None = None
     depth = 0
 
+    unfailed = list(safety)  # safety properties not yet violated
+
     def check(node: int, via_action: Action | None, state: Any, outside: bool) -> bool:
         """Check one newly found state; True when the search must stop."""
-        for p in safety:
-            if p.name not in failed and not p.holds(state):
+        for p in unfailed:
+            if not p.holds(state):
                 failed[p.name] = (node, via_action, state)
                 if outside:
                     failed_outside.add(p.name)
                 if stop_at_first:
                     return True
-        if not outside:
-            for p in pending:
-                if p.holds(state):
-                    witnessed[p.name] = node
-                    pending.remove(p)
-                    break
+        if len(failed) != len(safety) - len(unfailed):
+            unfailed[:] = [p for p in unfailed if p.name not in failed]
+        if pending and not outside:
+            for p in [p for p in pending if p.holds(state)]:
+                witnessed[p.name] = node
+                pending.remove(p)
         return False
 
     frontier: list[int] = []
@@ -295,7 +297,11 @@ def explore(
         verdict = Verdict.HOLDS
 
     seconds = time.perf_counter() - started
-    judged = {p.name: p.judge.stats for p in (*safety, *reach, *steps) if p.judge is not None}
+    judged = {
+        p.name: PropertyStats(p.judge.stats.evaluator, p.evaluations, p.cache_hits, p.judge.stats.seconds)
+        for p in (*safety, *reach, *steps)
+        if p.judge is not None
+    }
     return CheckResult(
         verdict=verdict,
         model_name=model.name,

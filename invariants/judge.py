@@ -22,8 +22,8 @@ Examples
 (True, False)
 >>> p.explain(frozenset({(1,)}))
 'x = 0'
->>> p.judge.stats.calls, p.judge.stats.evaluator
-(2, 'z3')
+>>> p.judge.stats.calls, p.judge.stats.evaluator, p.cache_hits
+(2, 'z3', 0)
 """
 
 from __future__ import annotations
@@ -48,11 +48,14 @@ EVALUATORS = ("z3", "python")
 
 @dataclass
 class JudgeStats:
-    """What judging cost: solver (or evaluator) calls, cache hits, and seconds spent in them."""
+    """What judging cost: evaluator (solver) calls and the seconds spent in them.
+
+    Cache hits are counted by the property in front of the judge
+    (:attr:`quorumcheck.models.Property.cache_hits`).
+    """
 
     evaluator: str
     calls: int = 0
-    cache_hits: int = 0
     seconds: float = 0.0
 
 
@@ -134,22 +137,6 @@ def _key_function(readers: list[Callable[[Any], Hashable]]) -> Callable[[Any], H
     return lambda state: tuple(r(state) for r in readers)
 
 
-class _CountingCache(dict[Hashable, bool]):
-    """The property's footprint cache, counting hits into the judge's statistics."""
-
-    __slots__ = ("stats",)
-
-    def __init__(self, stats: JudgeStats) -> None:
-        super().__init__()
-        self.stats = stats
-
-    def get(self, key: Hashable, default: Any = None) -> Any:  # type: ignore[override]
-        value = dict.get(self, key, default)
-        if value is not None:
-            self.stats.cache_hits += 1
-        return value
-
-
 def formula_property(
     kind: str,
     name: str,
@@ -183,5 +170,4 @@ def formula_property(
         name, expectation, condition, description, judge.key, judge.witness, formula=formula, judge=judge,
         default=default,
     )
-    prop._cache = _CountingCache(judge.stats)
     return prop

@@ -169,6 +169,10 @@ class Property(Generic[State]):
     """What evaluates the formula (a :class:`quorumcheck.invariants.Judge`), with its statistics."""
     default: bool = True
     """Checked when no properties are named; False for auxiliary lemmas checked on request."""
+    evaluations: int = field(default=0, repr=False)
+    """How often the condition itself ran (cache misses, or every check without a footprint)."""
+    cache_hits: int = field(default=0, repr=False)
+    """How often a cached answer was reused."""
     _cache: dict[Hashable, bool] = field(default_factory=dict, repr=False)
 
     def explain(self, state: State) -> str | None:
@@ -185,11 +189,15 @@ class Property(Generic[State]):
         (True, False, True)
         """
         if self.footprint is None:
+            self.evaluations += 1
             return bool(self.condition(state))
         key = self.footprint(state)
         cached = self._cache.get(key)
         if cached is None:
+            self.evaluations += 1
             cached = self._cache[key] = bool(self.condition(state))
+        else:
+            self.cache_hits += 1
         return cached
 
     def holds_on_step(self, before: State, after: State) -> bool:
@@ -202,16 +210,21 @@ class Property(Generic[State]):
         (True, False)
         """
         if self.footprint is None:
+            self.evaluations += 1
             return bool(self.condition(before, after))  # type: ignore[call-arg]
         key = (self.footprint(before), self.footprint(after))
         cached = self._cache.get(key)
         if cached is None:
+            self.evaluations += 1
             cached = self._cache[key] = bool(self.condition(before, after))  # type: ignore[call-arg]
+        else:
+            self.cache_hits += 1
         return cached
 
     def clear_cache(self) -> None:
-        """Forget cached answers (needed only if the condition itself changes)."""
+        """Forget cached answers and reset the counters."""
         self._cache.clear()
+        self.evaluations = self.cache_hits = 0
 
 
 def always(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from operator import attrgetter
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -366,9 +367,9 @@ class PaxosModel(Model[PaxosState]):
                 "Quorum": self.phase2_quorums,
             },
             {
-                "vote": _votes,
-                "proposed": _proposals,
-                "max_bal": _max_bal,
+                "vote": attrgetter("msgs_2b"),  # 2b messages are (acceptor, ballot, value) tuples
+                "proposed": attrgetter("msgs_2a"),  # 2a messages are (ballot, value) tuples
+                "max_bal": attrgetter("max_bal"),
                 "member": frozenset((a, q) for q in self.phase2_quorums for a in acceptors if q >> a & 1),
             },
             display={
@@ -501,18 +502,6 @@ class PaxosModel(Model[PaxosState]):
         if action.name == "Phase1a":
             return StepEvents(f"proposer b{b}", sent)
         return StepEvents(action.name, sent)
-
-
-def _votes(state: PaxosState) -> frozenset[Msg2b]:
-    return state.msgs_2b
-
-
-def _proposals(state: PaxosState) -> frozenset[Msg2a]:
-    return state.msgs_2a
-
-
-def _max_bal(state: PaxosState) -> tuple[int, ...]:
-    return state.max_bal
 
 
 def _masks_of_size(n: int, k: int) -> tuple[int, ...]:

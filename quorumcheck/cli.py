@@ -22,6 +22,7 @@ from quorumcheck import __version__
 from quorumcheck.errors import ModelWarning, QuorumcheckError
 from quorumcheck.explorer import CheckResult, Progress, Verdict, explore
 from quorumcheck.explorer.diff import changes, flatten
+from quorumcheck.invariants import definitions
 from quorumcheck.models import BUILTIN_MODELS, Model, Parameter
 from quorumcheck.runspec import RunSpec, build_model, load_spec
 
@@ -76,6 +77,18 @@ def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--invariant", "invariants", multiple=True, metavar="NAME", help="check only this property (repeatable)"),
         click.option("--no-graph", is_flag=True, help="keep no state graph (less memory; traces from parent links)"),
         click.option("--json", "as_json", is_flag=True, help="print the result as JSON (schema: docs/json-result.md)"),
+        click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+                     help="write each violation's sequence chart and graph view (DOT, SVG, PNG) and an HTML report into DIR"),
+        click.option("--render-name", metavar="NAME", help="file name prefix for --render [default: MODEL-PROPERTY]"),
+        click.option("--graph-radius", type=click.IntRange(min=0), metavar="N",
+                     help="--render: draw the states within N steps of the trace [default: the whole graph when it fits, else 1]"),
+        click.option("--graph-max-nodes", type=click.IntRange(min=1), default=400, show_default=True, metavar="N",
+                     help="--render: the most states a graph view draws"),
+        click.option("--save-trace", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                     help="write the first violation's trace as JSON (docs/trace-file.md) for `quorumcheck replay`"),
+        click.option("--evaluator", type=click.Choice(["z3", "python"]), default="z3", show_default=True,
+                     help="what judges properties written as first-order formulas"),
+        click.option("--stats", is_flag=True, help="print per-property judging statistics (solver calls, cache hits, time)"),
     ]
     for option in reversed(options):
         f = option(f)
@@ -156,12 +169,21 @@ def _check(
     invariants: tuple[str, ...],
     no_graph: bool,
     as_json: bool,
+    evaluator: str = "z3",
+    stats: bool = False,
+    render_dir: Path | None = None,
+    render_name: str | None = None,
+    graph_radius: int | None = None,
+    graph_max_nodes: int = 400,
+    save_trace: Path | None = None,
+    **extra: Any,
 ) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ModelWarning)
             model = make_model()
+            model.evaluator = evaluator
         for w in caught:
             if issubclass(w.category, ModelWarning):
                 err.print(f"quorumcheck: warning: {w.message}", markup=False)
@@ -192,7 +214,65 @@ def _check(
     else:
         out = Console(highlight=False, soft_wrap=True)
         _print_result(out, model, result, spec)
+        if stats:
+            _print_stats(out, result)
+    if render_dir is not None or save_trace is not None:
+        _write_counterexamples(model, result, render_dir, render_name, graph_radius, graph_max_nodes,
+                               list(invariants) or None, save_trace, to_stderr=as_json)
     sys.exit(result.exit_code)
+
+
+def _write_counterexamples(
+    model: Model[Any],
+    result: CheckResult[Any],
+    render_dir: Path | None,
+    render_name: str | None,
+    graph_radius: int | None,
+    graph_max_nodes: int,
+    properties: list[str] | None,
+    save_trace: Path | None,
+    *,
+    to_stderr: bool,
+) -> None:
+    """``check --render DIR`` and ``check --save-trace FILE``: write files, say (one line each) what was written."""
+    from quorumcheck.explorer.tracefile import save_trace as write_trace
+    from quorumcheck.explorer.tracefile import saved_trace
+    from quorumcheck.render import render_counterexample
+
+    def say(line: str) -> None:
+        click.echo(line, err=to_stderr)
+
+    traced = [v for v in result.violations if v.trace is not None]
+    if not traced:
+        say("nothing to render or save: no violation with a counterexample trace")
+        return
+    try:
+        if save_trace is not None:
+            write_trace(saved_trace(model, traced[0]), save_trace)
+            say(f"saved the trace of {traced[0].property} to {save_trace} (replay it: quorumcheck replay {save_trace})")
+        if render_dir is None:
+            return
+        missing = False
+        for v in traced:
+            name = render_name
+            if render_name is not None and len(traced) > 1:
+                name = f"{render_name}-{v.property}"
+            written = render_counterexample(
+                model, v, render_dir, name=name, result=result, radius=graph_radius, max_nodes=graph_max_nodes,
+                properties=properties,
+            )
+            missing = missing or written.graphviz_missing
+            say(f"rendered {v.property}: " + ", ".join(str(p) for p in written.paths))
+            for note in written.notes:
+                if not note.startswith("Graphviz"):
+                    say(f"  {note}")
+        if missing:
+            from quorumcheck.render import INSTALL_HINT
+
+            click.echo(f"quorumcheck: Graphviz's dot was not found, so only DOT files and the HTML report were "
+                       f"written; {INSTALL_HINT}", err=True)
+    except OSError as e:
+        _fail(f"cannot write {e.filename}: {e.strerror}")
 
 
 class _ProgressDisplay:
@@ -233,6 +313,22 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "{" + ", ".join(map(str, value)) + "}" if value else "{}"
     return "None" if value is None else str(value)
+
+
+def _print_stats(out: Console, result: CheckResult[Any]) -> None:
+    if not result.judging:
+        out.print("judging: no property is written as a formula", markup=False)
+        return
+    totals = result.judge_totals()
+    out.print(
+        f"judging: {totals['calls']:,} evaluator calls, {totals['cache_hits']:,} cache hits, {totals['seconds']:.3f} s",
+        markup=False,
+    )
+    for name, s in result.judging.items():
+        out.print(
+            f"  {name:<24} {s.evaluator:<6} {s.calls:>8,} calls {s.cache_hits:>10,} cache hits {s.seconds:>8.3f} s",
+            markup=False,
+        )
 
 
 def _inline(value: Any) -> str:
@@ -338,7 +434,15 @@ def list_models(as_json: bool) -> None:
                 for p in cls.parameters
             ],
             "properties": [
-                {"name": p.name, "kind": p.expectation.value, "description": p.description} for p in model.properties()
+                {
+                    "name": p.name,
+                    "kind": p.expectation.value,
+                    "description": p.description,
+                    "checked_by_default": p.default,
+                    "formula": None if p.formula is None else str(p.formula),
+                    "definitions": [] if p.formula is None else [str(d) for d in definitions(p.formula)],
+                }
+                for p in model.properties()
             ],
             "bugs": [{"name": b, "description": d} for b, d in cls.bugs.items()],
         })
@@ -350,10 +454,130 @@ def list_models(as_json: bool) -> None:
         out.print(Text(f"{entry['model']}: {entry['description']}", style="bold"))
         out.print("  parameters:")
         for p in entry["parameters"]:
-            out.print(f"    {p['flag']:<16} {p['help']} (default: {p['default']})", markup=False)
+            default = "" if p["default"] is None else f" (default: {p['default']})"
+            out.print(f"    {p['flag']:<16} {p['help']}{default}", markup=False)
         out.print("  properties:")
         for p in entry["properties"]:
-            out.print(f"    {p['name']:<22} {p['kind']:<10} {p['description']}", markup=False)
+            note = "" if p["checked_by_default"] else "  (on request: --invariant NAME)"
+            out.print(f"    {p['name']:<22} {p['kind']:<10} {p['description']}{note}", markup=False)
+            if p["formula"]:
+                out.print(f"        {p['formula']}", markup=False)
+                for d in p["definitions"]:
+                    out.print(f"          where {d}", markup=False)
         out.print("  bugs (--bug NAME):")
         for b in entry["bugs"]:
             out.print(f"    {b['name']:<22} {b['description']}", markup=False)
+
+
+# -- saved traces: replay and render -----------------------------------------------------------------
+def _load_and_replay(path: Path) -> tuple[Any, Model[Any], Any]:
+    """Load a trace file, build its model and replay it; a malformed file exits 2 with one line."""
+    from quorumcheck.explorer.tracefile import load_trace, replay
+
+    try:
+        saved = load_trace(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ModelWarning)
+            try:
+                model = build_model(saved.model, saved.parameters, saved.bug)
+            except QuorumcheckError as e:
+                _fail(f"{path}: {e}")
+        return saved, model, replay(saved, model)
+    except QuorumcheckError as e:
+        _fail(str(e))
+        raise  # unreachable: _fail exits
+
+
+@main.command("replay")
+@click.argument("trace_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+def replay_command(trace_file: Path) -> None:
+    """Re-execute a saved trace (from check --save-trace) and confirm its violation.
+
+    Rebuilds the model from the file's model, parameters and bug, replays the
+    actions one by one, compares every state with the saved one, and checks
+    that the property fails at the end. Exit 0: it replays and the violation
+    reproduces; 1: it does not (the first step that differs is shown); 2: the
+    file is malformed.
+    """
+    saved, _, outcome = _load_and_replay(trace_file)
+    total = len(saved.steps) - 1
+    click.echo(f"{trace_file}: {saved.model} {_settings_text(saved.parameters)}"
+               + (f" bug={saved.bug}" if saved.bug else "") + f" · {saved.property} · {total} steps")
+    if outcome.mismatch is not None:
+        m = outcome.mismatch
+        where = "at the initial state" if m.step == 0 else f"at step {m.step} of {total}, {m.action}"
+        click.echo(f"DOES NOT REPLAY: the trace stops matching the model {where}")
+        click.echo(f"  {m.problem}")
+        if m.differences:
+            click.echo("  saved (expected) -> model (actual):")
+            for line in m.differences:
+                click.echo(f"    {line}")
+        sys.exit(1)
+    if not outcome.reproduced:
+        click.echo(f"DOES NOT REPRODUCE: all {total} steps match the model, but {outcome.problem}")
+        sys.exit(1)
+    where = "on the last step" if saved.kind == "every-step" else "in the last state"
+    click.echo(f"REPLAYS: all {total} steps match the model, and {saved.property} is violated {where}"
+               + (f": {outcome.explanation}" if outcome.explanation else ""))
+
+
+def _settings_text(parameters: dict[str, Any]) -> str:
+    return " ".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in parameters.items())
+
+
+@main.command("render")
+@click.argument("trace_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "dot", "html"]),
+              help="svg, png or dot: the sequence chart; html: the report [default: from --out's suffix, else svg]")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="the file to write [default: FILE with the format's suffix]")
+def render_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
+    """Draw a saved trace (from check --save-trace): its sequence chart, or the HTML report.
+
+    The trace is replayed first (as `quorumcheck replay` does); a trace that no
+    longer matches the model is not drawn (exit 1). Without Graphviz, svg and
+    png fall back to writing the DOT file (exit 2, with how to install it).
+    """
+    from quorumcheck.explorer.tracefile import replayed_violation
+    from quorumcheck.render import (
+        INSTALL_HINT,
+        GraphvizError,
+        GraphvizMissing,
+        draw,
+        find_dot,
+        html_report,
+        sequence_chart,
+    )
+
+    if fmt is None:
+        suffix = out.suffix.lstrip(".").lower() if out is not None else ""
+        fmt = suffix if suffix in ("svg", "png", "dot", "html") else "svg"
+    target = out if out is not None else trace_file.with_suffix(f".{fmt}")
+    saved, model, outcome = _load_and_replay(trace_file)
+    if not outcome.ok:
+        what = f"no longer matches the model at {outcome.mismatch}" if outcome.mismatch else outcome.problem
+        click.echo(f"quorumcheck: {trace_file} is not drawn: {what}; see `quorumcheck replay {trace_file}`", err=True)
+        sys.exit(1)
+    violation = replayed_violation(saved, outcome)
+    chart = sequence_chart(model, outcome.trace, violation=violation)
+    try:
+        if fmt == "html":
+            have_dot = find_dot() is not None
+            page = html_report(
+                model, violation, chart_svg=draw(chart, "svg").decode("utf-8") if have_dot else None,
+                missing=None if have_dot else f"Graphviz's dot is not installed; {INSTALL_HINT}",
+                graph_note="a saved trace has no state graph; `quorumcheck check ... --render DIR` draws one",
+            )
+            target.write_text(page, encoding="utf-8")
+        else:
+            try:
+                target.write_bytes(draw(chart, fmt))
+            except GraphvizMissing:
+                fallback = target.with_suffix(".dot")
+                fallback.write_bytes(draw(chart, "dot"))
+                _fail(f"Graphviz's dot was not found, so wrote {fallback} instead of {target}; {INSTALL_HINT}")
+    except GraphvizError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write {e.filename or target}: {e.strerror}")
+    click.echo(f"wrote {target}")

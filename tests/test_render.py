@@ -1,0 +1,392 @@
+"""Pictures: the sequence chart, the state-graph views, the HTML report, the CLI's --render, no-Graphviz fallback.
+
+The drawings are checked by what they contain (parsed DOT text, and SVG XML when
+Graphviz is installed), not only by the files existing.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+from quorumcheck.explorer import CheckResult, Violation, explore
+from quorumcheck.models import Action, Model, PaxosModel, always
+from quorumcheck.models.api import StepEvents
+from quorumcheck.render import (
+    draw,
+    find_dot,
+    html_report,
+    render_counterexample,
+    sequence_chart,
+    state_graph_view,
+)
+
+from quorumcheck.cli import main
+
+needs_dot = pytest.mark.skipif(find_dot() is None, reason="Graphviz's dot is not installed")
+
+
+# -- a small DOT reader for the text this package writes --------------------------------------------
+def _attributes(text: str) -> dict[str, str]:
+    """``[k="v", label=<...>]`` -> dict (quoted strings unescaped, HTML labels kept as they are)."""
+    out: dict[str, str] = {}
+    i, n = text.index("[") + 1, len(text)
+    while i < n:
+        while i < n and text[i] in " ,]":
+            i += 1
+        if i >= n:
+            break
+        eq = text.index("=", i)
+        key = text[i:eq].strip()
+        i = eq + 1
+        if text[i] == '"':
+            j, chars = i + 1, []
+            while text[j] != '"':
+                if text[j] == "\\":
+                    j += 1
+                    chars.append({"n": "\n"}.get(text[j], text[j]))
+                else:
+                    chars.append(text[j])
+                j += 1
+            out[key], i = "".join(chars), j + 1
+        elif text[i] == "<":
+            depth, j = 0, i
+            while True:
+                depth += {"<": 1, ">": -1}.get(text[j], 0)
+                j += 1
+                if depth == 0:
+                    break
+            out[key], i = text[i:j], j
+        else:
+            j = i
+            while j < n and text[j] not in ",]":
+                j += 1
+            out[key], i = text[i:j].strip(), j
+    return out
+
+
+def parse_dot(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str, dict[str, str]]]]:
+    """Node and edge statements (one per line, as written by quorumcheck.render) with their attributes."""
+    nodes: dict[str, dict[str, str]] = {}
+    edges: list[tuple[str, str, dict[str, str]]] = []
+    for line in source.splitlines():
+        line = line.strip()
+        edge = re.match(r"^(\w+) -> (\w+) (\[.*\])$", line)
+        node = re.match(r"^(\w+) (\[.*\])$", line)
+        if edge:
+            edges.append((edge.group(1), edge.group(2), _attributes(edge.group(3))))
+        elif node and node.group(1) not in ("graph", "node", "edge"):
+            nodes[node.group(1)] = _attributes(node.group(2))
+    return nodes, edges
+
+
+def text_of(label: str) -> str:
+    """The visible text of an HTML-like label (line breaks become spaces)."""
+    if label.startswith("<") and label.endswith(">"):
+        label = label[1:-1]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", label.replace("<br/>", " "))).strip()
+
+
+def classes(attrs: dict[str, str]) -> set[str]:
+    return set(attrs.get("class", "").split())
+
+
+# -- fixtures -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def below() -> tuple[PaxosModel, CheckResult[Any], Violation[Any]]:
+    """Paxos 0..1 with accept-below-promise: the 12-step agreement counterexample."""
+    model = PaxosModel(max_ballot=1, bug="accept-below-promise")
+    result = explore(model, properties=["agreement"])
+    assert result.violation is not None and len(result.violation.trace) == 12
+    return model, result, result.violation
+
+
+@pytest.fixture(scope="module")
+def duplicate() -> tuple[PaxosModel, CheckResult[Any], Violation[Any]]:
+    """Paxos 0..0 with duplicate-ballots: 9 steps, 302 states."""
+    model = PaxosModel(max_ballot=0, bug="duplicate-ballots")
+    result = explore(model, properties=["agreement"])
+    assert result.violation is not None and len(result.violation.trace) == 9
+    assert result.distinct_states == 302
+    return model, result, result.violation
+
+
+# -- the sequence chart ----------------------------------------------------------------------------------
+def test_chart_has_one_lane_per_process_in_order(below: Any) -> None:
+    model, _, v = below
+    chart = sequence_chart(model, v.trace, violation=v)
+    nodes, edges = parse_dot(chart.source)
+    lanes = [text_of(a["label"]) for name, a in sorted(nodes.items()) if name.startswith("lane_")]
+    assert lanes == ["proposer b0", "proposer b1", "a1", "a2"] == list(chart.lanes)
+    # every lane has a lifeline, and every step's marker sits on its actor's lane (same x)
+    assert sum(1 for _, _, a in edges if "lifeline" in classes(a)) == 4
+    x_of_lane = {text_of(nodes[f"lane_{i}"]["label"]): nodes[f"lane_{i}"]["pos"].split(",")[0] for i in range(4)}
+    actors = {3: "a1", 6: "proposer b0", 8: "proposer b1", 12: "a2"}
+    for step, actor in actors.items():
+        assert nodes[f"step_{step}"]["pos"].split(",")[0] == x_of_lane[actor]
+    # time flows down: markers' y decreases (Graphviz's y grows upwards)
+    ys = [float(nodes[f"step_{i}"]["pos"].split(",")[1].rstrip("!")) for i in range(1, 13)]
+    assert ys == sorted(ys, reverse=True) and len(set(ys)) == 12
+
+
+def test_chart_draws_an_arrow_per_receipt_with_its_message(below: Any) -> None:
+    model, _, v = below
+    nodes, edges = parse_dot(sequence_chart(model, v.trace, violation=v).source)
+    receipts = [(t, h, a) for t, h, a in edges if "msg" in classes(a) and t.startswith("step_") and h.startswith("step_")]
+    # 1a(b=0) and 1a(b=1) each reach two acceptors; two quorums of 1b messages; each 2a reaches two acceptors
+    assert len(receipts) == 12
+    labels = Counter(text_of(nodes[f"msglabel_{a['id'].split('_')[1]}"]["label"]) for _, _, a in receipts)
+    assert labels == Counter({
+        "1a(b=0)": 2, "1a(b=1)": 2, "2a(b=0, v=v1)": 2, "2a(b=1, v=v2)": 2,
+        "1b(a=a1, b=0, mbal=-1, mval=None)": 1, "1b(a=a2, b=0, mbal=-1, mval=None)": 1,
+        "1b(a=a1, b=1, mbal=-1, mval=None)": 1, "1b(a=a2, b=1, mbal=-1, mval=None)": 1,
+    })
+    for tail, head, a in receipts:
+        sender, receiver = int(tail.split("_")[1]), int(head.split("_")[1])
+        assert sender < receiver
+        assert {f"send_{sender}", f"recv_{receiver}"} <= classes(a)
+    # the 2a message of ballot 0 goes from Phase2a(b=0) (step 6) to a1 (step 10) and a2 (step 12)
+    assert {(t, h) for t, h, a in receipts if "2a(b=0" in a["tooltip"]} == {("step_6", "step_10"), ("step_6", "step_12")}
+
+
+def test_a_message_kept_in_the_set_is_drawn_once_per_receipt(duplicate: Any) -> None:
+    model, _, v = duplicate
+    _, edges = parse_dot(sequence_chart(model, v.trace, violation=v).source)
+    promise = "1b(a=a1, b=0, mbal=-1, mval=None)"
+    arrows = [(t, h) for t, h, a in edges if a.get("tooltip", "").startswith(promise + ":")]
+    assert arrows == [("step_2", "step_4"), ("step_2", "step_5")]  # both Phase2a steps received it
+
+
+def test_messages_never_received_end_in_a_marked_stub(below: Any) -> None:
+    model, _, v = below
+    chart = sequence_chart(model, v.trace, violation=v)
+    nodes, edges = parse_dot(chart.source)
+    stubs = [(t, h, a) for t, h, a in edges if "unreceived" in classes(a)]
+    assert sorted(t for t, _, _ in stubs) == ["step_10", "step_11", "step_12", "step_9"]
+    texts = sorted(text_of(nodes[f"msglabel_{a['id'].split('_')[1]}"]["label"]) for _, _, a in stubs)
+    assert texts == sorted(f"2b(a={acc}, b={b}, v={val}) never received"
+                           for acc in ("a1", "a2") for b, val in ((0, "v1"), (1, "v2")))
+    assert all(a.get("style") == "dashed" for _, _, a in stubs)
+    assert len(chart.unreceived) == 4
+
+
+def test_steps_are_labelled_with_action_and_changes(below: Any) -> None:
+    model, _, v = below
+    nodes, _ = parse_dot(sequence_chart(model, v.trace, violation=v).source)
+    assert text_of(nodes["text_3"]["label"]) == "3 Phase1b(a=a1, b=0) maxBal.a1: -1 → 0"
+    assert text_of(nodes["text_12"]["label"]) == (
+        "12 Phase2b(a=a2, b=0, v=v1) maxBal.a2: 1 → 0 maxVBal.a2: 1 → 0 maxVal.a2: v2 → v1")
+    assert text_of(nodes["text_1"]["label"]) == "1 Phase1a(b=0)"  # what it sent is the arrow
+    assert "sent 1a(b=0)" in nodes["step_1"]["tooltip"]
+
+
+def test_the_violating_step_is_highlighted_with_property_and_explanation(below: Any) -> None:
+    model, _, v = below
+    nodes, _ = parse_dot(sequence_chart(model, v.trace, violation=v).source)
+    highlighted = [name for name, a in nodes.items() if "violating" in classes(a)]
+    assert sorted(highlighted) == ["step_12", "text_12"]
+    assert nodes["step_12"]["fillcolor"] != nodes["step_11"]["fillcolor"]
+    note = text_of(nodes["violation"]["label"])
+    assert note.startswith("✗ agreement violated: at most one value is chosen")
+    for part in v.explanation.split("; "):
+        assert part in note
+    assert "step_12" in classes(nodes["violation"])
+
+
+def test_chart_without_a_violation_and_generic_models() -> None:
+    class Relay(Model[int]):
+        """p sends m1 to itself, q receives a message sent before the trace; Tick has no events."""
+
+        name = "relay"
+
+        def init_states(self) -> list[int]:
+            return [0]
+
+        def successors(self, state: int) -> list[tuple[Action, int]]:
+            names = ["Send", "Get", "Tick"]
+            return [(Action(names[state]), state + 1)] if state < 3 else []
+
+        def properties(self) -> list[Any]:
+            return [always("short", lambda s: s < 3)]
+
+        def events(self, before: int, action: Action, after: int) -> StepEvents:
+            if action.name == "Send":
+                return StepEvents("p", sent=("m1",))
+            if action.name == "Get":
+                return StepEvents("p", received=("m1", "m0"))
+            return super().events(before, action, after)
+
+    model = Relay()
+    v = explore(model).violation
+    chart = sequence_chart(model, v.trace)
+    assert chart.lanes == ("p", "Tick") and chart.violating_step is None
+    assert [(a.message, a.sender, a.receiver) for a in chart.arrows] == [("m1", 1, 2), ("m0", None, 2)]
+    nodes, edges = parse_dot(chart.source)
+    assert "violation" not in nodes
+    assert any(t.startswith("bend") or (t, h) == ("step_1", "step_2") for t, h, _ in edges)
+    assert any(t.startswith("found_") and h == "step_2" for t, h, _ in edges)
+
+
+@needs_dot
+def test_chart_svg_keeps_ids_and_classes_per_step(below: Any) -> None:
+    model, _, v = below
+    svg = ET.fromstring(draw(sequence_chart(model, v.trace, violation=v), "svg"))
+    groups = {g.get("id"): set((g.get("class") or "").split()) for g in svg.iter("{http://www.w3.org/2000/svg}g")}
+    assert {"node", "step", "step_12", "violating"} <= groups["step_12"]
+    assert sum(1 for c in groups.values() if "msg" in c) == 16  # 12 receipts and 4 stubs
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    for lane in ("proposer b0", "proposer b1", "a1", "a2"):
+        assert lane in texts
+
+
+# -- state-graph views ----------------------------------------------------------------------------------
+def test_whole_graph_view_of_a_tiny_model(duplicate: Any) -> None:
+    model, result, v = duplicate
+    view = state_graph_view(model, result.graph, trace=v.trace, properties=["agreement"])
+    nodes, edges = parse_dot(view.source)
+    states = {n: a for n, a in nodes.items() if n.startswith("n")}
+    assert view.whole and len(states) == 302 and len(edges) == result.graph.number_of_edges() == 872
+    path = [n for n, a in states.items() if "path" in classes(a)]
+    assert len(path) == 10 and len(view.path) == 10
+    assert sum(1 for _, _, a in edges if "path" in classes(a)) == 9
+    assert states["n0"].get("peripheries") == "2"  # the initial state
+    red = [n for n, a in states.items() if "violating" in classes(a)]
+    assert red == [f"n{view.path[-1]}"]  # the run stopped at its only agreement violation
+    depths = {a["fillcolor"] for n, a in states.items() if n not in red}
+    assert len(depths) > 5  # coloured by depth
+    assert "maxBal: a1=-1, a2=-1, a3=-1" in states["n0"]["tooltip"]  # the full state in the tooltip
+
+
+def test_neighbourhood_view_has_the_nodes_within_the_radius(duplicate: Any) -> None:
+    model, result, v = duplicate
+    graph = result.graph
+    view = state_graph_view(model, graph, trace=v.trace, radius=1, properties=["agreement"])
+    undirected = graph.to_undirected(as_view=True)
+    expected: set[int] = set()
+    for n in view.path:
+        expected |= set(nx.single_source_shortest_path_length(undirected, n, cutoff=1))
+    nodes, _ = parse_dot(view.source)
+    assert {int(n[1:]) for n in nodes if re.fullmatch(r"n\d+", n)} == expected
+    assert len(expected) == 38 and not view.whole and view.cut == 0
+    capped = state_graph_view(model, graph, trace=v.trace, radius=1, max_nodes=30)
+    capped_nodes, _ = parse_dot(capped.source)
+    assert sum(1 for n in capped_nodes if re.fullmatch(r"n\d+", n)) == 30
+    assert capped.cut == 8 and "8 more within that radius cut at the cap of 30 states" in capped.note
+    assert set(capped.path) <= set(capped.nodes)  # the trace is always kept
+
+
+def test_large_graph_defaults_to_the_neighbourhood(below: Any) -> None:
+    model, result, v = below
+    view = state_graph_view(model, result.graph, trace=v.trace, max_nodes=100)
+    assert not view.whole and view.radius == 1 and len(view.nodes) <= 100
+    assert view.note.startswith(f"{len(view.nodes)} of 8,063 states")
+
+
+# -- the HTML report --------------------------------------------------------------------------------------
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.tags: Counter[str] = Counter()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] += 1
+        self.ids += [v for k, v in attrs if k == "id" and v]
+
+
+def _assert_offline(page: str) -> None:
+    lowered = page.lower()
+    for needle in ("http:", "https:", "//cdn", "<script src", "<link href", "@import", "url("):
+        assert needle not in lowered, needle
+
+
+@needs_dot
+def test_report_is_self_contained_with_chart_graph_and_steps(below: Any, tmp_path: Path) -> None:
+    model, result, v = below
+    written = render_counterexample(model, v, tmp_path, result=result, properties=["agreement"], max_nodes=120)
+    report = next(p for p in written.paths if p.suffix == ".html")
+    page = report.read_text()
+    _assert_offline(page)
+    parser = _Ids()
+    parser.feed(page)
+    assert parser.tags["svg"] == 2 and parser.tags["script"] == 1
+    assert len(parser.ids) == len(set(parser.ids))  # the two drawings' ids do not clash
+    assert page.count('<tr class="step step_') == 13
+    assert "8,063" in page and "accept-below-promise" in page and v.explanation.split(";")[0] in page
+    assert "ArrowRight" in page and "ArrowLeft" in page  # stepping by keys
+    assert 'class="node step step_12 violating"' in page  # the chart's highlighted step
+    assert "maxBal.a2: 1 → 0" in page  # a per-step diff in the table
+    assert {p.suffix for p in written.paths} == {".dot", ".svg", ".png", ".html"}
+    png = next(p for p in written.paths if p.name.endswith("chart.png")).read_bytes()
+    assert png.startswith(b"\x89PNG")
+
+
+def test_report_without_drawings_still_has_the_trace(below: Any) -> None:
+    model, result, v = below
+    page = html_report(model, v, result=result, missing="Graphviz is not installed")
+    _assert_offline(page)
+    assert page.count('<tr class="step step_') == 13 and "<svg" not in page
+    assert "The chart is not drawn: Graphviz is not installed" in page
+
+
+# -- without Graphviz ------------------------------------------------------------------------------------
+@pytest.fixture()
+def no_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert find_dot() is None
+
+
+def test_without_graphviz_dot_files_and_report_are_written(no_dot: None, duplicate: Any, tmp_path: Path) -> None:
+    model, result, v = duplicate
+    written = render_counterexample(model, v, tmp_path / "out", result=result)
+    assert written.graphviz_missing
+    assert sorted(p.name for p in written.paths) == [
+        "paxos-agreement-chart.dot", "paxos-agreement-graph.dot", "paxos-agreement-report.html"]
+    assert any("apt-get install graphviz" in n for n in written.notes)
+    page = (tmp_path / "out" / "paxos-agreement-report.html").read_text()
+    assert page.count('<tr class="step step_') == 10 and "not drawn" in page
+
+
+def test_cli_without_graphviz_says_how_to_install_it(no_dot: None, tmp_path: Path) -> None:
+    out = tmp_path / "pics"
+    run = CliRunner().invoke(main, ["check", "paxos", "--max-ballot", "0", "--bug", "duplicate-ballots",
+                                    "--invariant", "agreement", "--render", str(out)])
+    assert run.exit_code == 1, run.output  # the verdict, as without --render
+    assert "Traceback" not in run.output + run.stderr
+    install = [line for line in run.stderr.splitlines() if "apt-get install graphviz" in line]
+    assert len(install) == 1
+    assert sorted(p.suffix for p in out.iterdir()) == [".dot", ".dot", ".html"]
+
+
+# -- the CLI -----------------------------------------------------------------------------------------------
+@needs_dot
+def test_check_render_writes_every_picture(tmp_path: Path) -> None:
+    run = CliRunner().invoke(main, ["check", "paxos", "--max-ballot", "0", "--bug", "duplicate-ballots",
+                                    "--invariant", "agreement", "--render", str(tmp_path), "--render-name", "dup",
+                                    "--graph-radius", "1", "--graph-max-nodes", "20"])
+    assert run.exit_code == 1
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["dup-chart.dot", "dup-chart.png", "dup-chart.svg", "dup-graph.dot", "dup-graph.png",
+                     "dup-graph.svg", "dup-report.html"]
+    assert "20 of 302 states" in run.stdout and "cut at the cap of 20 states" in run.stdout
+    graph_nodes, _ = parse_dot((tmp_path / "dup-graph.dot").read_text())
+    assert sum(1 for n in graph_nodes if re.fullmatch(r"n\d+", n)) == 20
+
+
+def test_check_render_with_json_keeps_stdout_json(tmp_path: Path) -> None:
+    import json
+
+    run = CliRunner().invoke(main, ["check", "paxos", "--max-ballot", "0", "--bug", "duplicate-ballots",
+                                    "--invariant", "agreement", "--json", "--render", str(tmp_path)])
+    assert json.loads(run.stdout)["verdict"] == "violated"
+    assert "rendered agreement" in run.stderr
+
