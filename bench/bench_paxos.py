@@ -3,7 +3,7 @@
 What is measured
 ----------------
 Lamport's Paxos.tla with 3 acceptors, 2 values and ballots ``0..B``
-(``--max-ballot B``, default 2), explored to completion in five configurations:
+(``--max-ballot B``, default 2), explored to completion in these configurations:
 
 ``plain``
     ``bench/plain_bfs.py``: a hand-written BFS (tuples, a ``set``, no graph,
@@ -14,11 +14,19 @@ Lamport's Paxos.tla with 3 acceptors, 2 values and ballots ``0..B``
     cyclic collector during its search, so this is the like-for-like baseline.
 ``full``
     ``explore(PaxosModel(max_ballot=B))``: the state graph kept in networkx and
-    every property checked (agreement, validity, value-can-be-chosen).
+    every property checked (the model's default properties: agreement,
+    validity, value-can-be-chosen; the JSON lists the names for each run).
 ``no-graph``
     ``explore(..., keep_graph=False)``: only BFS parent links are kept.
 ``no-props``
     ``explore(..., keep_graph=False, properties=[])``: the bare search.
+``z3-av`` / ``python-av``
+    ``explore(..., keep_graph=False, properties=["agreement", "validity"])``
+    with the properties judged by Z3 (the default) or by the plain-Python
+    evaluator; compare with ``no-props`` for what judging costs.
+``graph-no-props``
+    ``explore(..., properties=[])``: the graph kept, nothing checked; compare
+    with ``full`` for what judging costs when the graph is kept.
 
 Every run is a fresh child process (``python bench_paxos.py --worker NAME``), so
 its peak resident set size (``ru_maxrss`` of the child, which includes the
@@ -30,7 +38,10 @@ repeats interleaved (round 1 runs every configuration, then round 2, ...) so
 that a change of load on the machine hits every configuration alike; the table
 reports the median time, the states per second at that median, the largest peak
 RSS of the repeats, and the ratio of the median time to the ``plain`` median
-measured in the same invocation.
+measured in the same invocation (``—`` when ``--only`` leaves ``plain`` out).
+The JSON file (``--json``) has every run, the machine, the load average before
+and after, and the commit measured with the list of uncommitted changes to the
+code under test, since figures are only comparable for the same code.
 
 While a child runs, the parent samples its RSS (``/proc/PID/status``) and kills
 it if it exceeds ``--rss-limit`` GiB (default 20), so a configuration that does
@@ -41,8 +52,9 @@ or the OOM killer. It also kills the child when the machine's available memory
 largest process, which may be someone else's.
 
 The distinct-state count and depth of every run are checked against the known
-figures (B=2: 185,369 states, depth 25; B=3: 8,220,065 states, depth 33), and
-every ``explore`` verdict must be ``holds``.
+figures (B=2: 185,369 states, depth 25; B=3: 8,220,065 states, depth 33; for
+another B, the runs must at least agree with one another), and every
+``explore`` verdict must be ``holds``.
 
 Running it
 ----------
@@ -50,7 +62,10 @@ Running it
 
     .venv/bin/python bench/bench_paxos.py                        # B=2, 3 repeats
     .venv/bin/python bench/bench_paxos.py --repeat 5 --json out.json
-    .venv/bin/python bench/bench_paxos.py --max-ballot 3 --repeat 1 --only no-graph
+    .venv/bin/python bench/bench_paxos.py --max-ballot 3 --repeat 1 --only no-graph --progress 20
+
+``--progress SECONDS`` makes the ``explore`` configurations report their progress
+on stderr, so that a run killed for memory shows how far it got.
 
 Exit status: 0 when every run completed with the expected counts, 1 when a
 count, depth or verdict was wrong, 2 when a run failed or was killed (for
@@ -61,6 +76,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
 import os
 import platform
@@ -73,7 +89,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from quorumcheck.explorer import Progress
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # for `import plain_bfs` in the worker
@@ -84,6 +103,9 @@ CONFIGS: dict[str, str] = {
     "full": "explore(): graph kept, every property checked",
     "no-graph": "explore(keep_graph=False)",
     "no-props": "explore(keep_graph=False, properties=[])",
+    "z3-av": "explore(keep_graph=False, properties=[agreement, validity]), judged by Z3",
+    "python-av": "the same, judged by the plain-Python evaluator",
+    "graph-no-props": "explore(properties=[]): graph kept, nothing checked",
 }
 BASELINE = "plain"
 
@@ -108,10 +130,25 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def run_worker(name: str, max_ballot: int) -> dict[str, Any]:
-    """Run one configuration in this process and return its measurements."""
+def _print_progress(p: Progress) -> None:
+    print(
+        f"    progress: {p.distinct_states:,} states, depth {p.depth}, {p.seconds:.0f} s, "
+        f"peak RSS {p.peak_memory_bytes / GIB:.2f} GiB",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def run_worker(name: str, max_ballot: int, progress: float | None = None) -> dict[str, Any]:
+    """Run one configuration in this process and return its measurements.
+
+    With ``progress`` (seconds), an ``explore`` configuration reports its
+    progress on stderr that often, so that a run killed for memory shows how far
+    it got; the plain BFS has no progress hook.
+    """
     transitions: int | None = None
     verdict: str | None = None
+    checked: list[str] = ["agreement"]
     if name in ("plain", "plain-nogc"):
         from plain_bfs import plain_bfs
 
@@ -126,19 +163,31 @@ def run_worker(name: str, max_ballot: int) -> dict[str, Any]:
         from quorumcheck.explorer import explore
         from quorumcheck.models import PaxosModel
 
-        kwargs: dict[str, Any] = {}
-        if name in ("no-graph", "no-props"):
-            kwargs["keep_graph"] = False
-        if name == "no-props":
-            kwargs["properties"] = []
+        keep_graph = name in ("full", "graph-no-props")
+        properties: list[str] | None = {
+            "no-props": [],
+            "graph-no-props": [],
+            "z3-av": ["agreement", "validity"],
+            "python-av": ["agreement", "validity"],
+        }.get(name)
+        reporting: dict[str, Any] = {"on_progress": _print_progress, "progress_interval": progress} if progress else {}
         model = PaxosModel(acceptors=3, values=2, max_ballot=max_ballot)
+        if name == "python-av":
+            model.evaluator = "python"
+        # Given no list, explore() checks the model's default properties.
+        checked = (
+            properties
+            if properties is not None
+            else [p.name for p in model.properties() if getattr(p, "default", True)]
+        )
         rss_before = _peak_rss_bytes()
         started = time.perf_counter()
-        result = explore(model, **kwargs)
+        result = explore(model, keep_graph=keep_graph, properties=properties, **reporting)
         seconds = time.perf_counter() - started
         states, depth, transitions = result.distinct_states, result.depth, result.transitions
         verdict = result.verdict.value
     return {
+        "properties": checked,
         "states": states,
         "depth": depth,
         "transitions": transitions,
@@ -166,6 +215,10 @@ class Run:
     peak_rss_bytes: int | None = None
     rss_before_bytes: int | None = None
     error: str | None = None
+    properties: list[str] | None = None
+    """Names of the properties the run checked."""
+    wall_seconds: float | None = None
+    """Life of the child process as the parent saw it (start-up included; set for killed runs too)."""
 
 
 @dataclass
@@ -209,36 +262,52 @@ def _mem_available() -> int | None:
     return None
 
 
-def run_child(config: str, max_ballot: int, rss_limit_bytes: int, min_available_bytes: int,
-              poll: float = 0.25) -> Run:
+def run_child(
+    config: str,
+    max_ballot: int,
+    rss_limit_bytes: int,
+    min_available_bytes: int,
+    progress: float | None = None,
+    poll: float = 0.25,
+) -> Run:
     """Run one configuration in a fresh interpreter; kill it if memory runs short."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", config, "--max-ballot", str(max_ballot)]
+    if progress:
+        cmd += ["--progress", str(progress)]
+    started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     killed: str | None = None
     max_rss = 0
-    while proc.poll() is None:
+    while True:
+        # The child prints one short line on stdout, at its end, so waiting with a full pipe cannot block it.
+        try:
+            proc.wait(timeout=poll)
+            break
+        except subprocess.TimeoutExpired:
+            pass
         rss = _rss_now(proc.pid)
         max_rss = max(max_rss, rss)
         available = _mem_available()
         if rss > rss_limit_bytes:
             killed = f"killed: RSS {rss / GIB:.2f} GiB exceeded the {rss_limit_bytes / GIB:.2f} GiB limit"
         elif available is not None and available < min_available_bytes:
-            killed = (f"killed: machine's available memory fell to {available / GIB:.2f} GiB "
-                      f"(child RSS {rss / GIB:.2f} GiB)")
+            killed = (
+                f"killed: machine's available memory fell to {available / GIB:.2f} GiB (child RSS {rss / GIB:.2f} GiB)"
+            )
         if killed:
             proc.send_signal(signal.SIGKILL)
             break
-        time.sleep(poll)
     out, _ = proc.communicate()
+    wall = time.perf_counter() - started
     if killed:
-        return Run(config, ok=False, peak_rss_bytes=max_rss, error=killed)
+        return Run(config, ok=False, peak_rss_bytes=max_rss, error=killed, wall_seconds=wall)
     if proc.returncode != 0:
-        return Run(config, ok=False, error=f"child exited with status {proc.returncode}")
+        return Run(config, ok=False, error=f"child exited with status {proc.returncode}", wall_seconds=wall)
     lines = [ln for ln in out.splitlines() if ln.startswith(RESULT_MARKER)]
     if not lines:
-        return Run(config, ok=False, error="child printed no result")
-    data = json.loads(lines[-1][len(RESULT_MARKER):])
-    return Run(config, ok=True, **data)
+        return Run(config, ok=False, error="child printed no result", wall_seconds=wall)
+    data = json.loads(lines[-1][len(RESULT_MARKER) :])
+    return Run(config, ok=True, wall_seconds=wall, **data)
 
 
 def summarise(config: str, runs: list[Run], max_ballot: int) -> Summary:
@@ -256,8 +325,9 @@ def summarise(config: str, runs: list[Run], max_ballot: int) -> Summary:
     expected = EXPECTED.get(max_ballot)
     for r in done:
         if expected is not None and (r.states, r.depth) != expected:
-            s.wrong.append(f"{config}: {r.states} states, depth {r.depth}; "
-                              f"expected {expected[0]} states, depth {expected[1]}")
+            s.wrong.append(
+                f"{config}: {r.states} states, depth {r.depth}; expected {expected[0]} states, depth {expected[1]}"
+            )
         if r.verdict != "holds":
             s.wrong.append(f"{config}: verdict {r.verdict!r}, expected 'holds'")
     return s
@@ -278,6 +348,26 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _code_version() -> dict[str, Any]:
+    """The commit measured, and any uncommitted changes to the code under test."""
+    repo = HERE.parent
+    paths = ["explorer", "models", "invariants", "quorumcheck"]
+
+    def git(*cmd: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(repo), *cmd], capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    changed = [ln[3:] for ln in git("status", "--porcelain", "--", *paths).splitlines() if ln.strip()]
+    diff = git("diff", "HEAD", "--", *paths)
+    return {
+        "commit": git("rev-parse", "--short", "HEAD").strip() or "unknown",
+        "uncommitted": changed,
+        "diff_sha1": hashlib.sha1(diff.encode()).hexdigest()[:12] if diff else None,
+    }
+
+
 def _machine() -> dict[str, Any]:
     pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     return {
@@ -293,10 +383,21 @@ def print_table(summaries: list[Summary], max_ballot: int, repeat: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Paxos.tla, 3 acceptors, 2 values, ballots 0..{max_ballot}, "
-                        f"median of {repeat} run{'s' if repeat != 1 else ''}")
-    for col in ("config", "states", "depth", "transitions", "median s", "runs s",
-                "states/s", "peak RSS MiB", "× plain"):
+    table = Table(
+        title=f"Paxos.tla, 3 acceptors, 2 values, ballots 0..{max_ballot}, "
+        f"median of {repeat} run{'s' if repeat != 1 else ''}"
+    )
+    for col in (
+        "config",
+        "states",
+        "depth",
+        "transitions",
+        "median s",
+        "runs s",
+        "states/s",
+        "peak RSS MiB",
+        "t / plain",
+    ):
         table.add_column(col, justify="left" if col in ("config", "runs s") else "right", no_wrap=True)
     for s in summaries:
         done = [r for r in s.runs if r.ok]
@@ -307,8 +408,14 @@ def print_table(summaries: list[Summary], max_ballot: int, repeat: int) -> None:
             str(first.depth) if first else "—",
             f"{first.transitions:,}" if first and first.transitions is not None else "—",
             f"{s.median_seconds:.2f}" if s.median_seconds is not None else "—",
-            " ".join(f"{r.seconds:.2f}" if r.ok and r.seconds is not None
-                     else "killed" if (r.error or "").startswith("killed") else "failed" for r in s.runs),
+            " ".join(
+                f"{r.seconds:.2f}"
+                if r.ok and r.seconds is not None
+                else "killed"
+                if (r.error or "").startswith("killed")
+                else "failed"
+                for r in s.runs
+            ),
             f"{s.states_per_second:,.0f}" if s.states_per_second else "—",
             f"{s.peak_rss_bytes / MIB:,.0f}" if s.peak_rss_bytes else "—",
             f"{s.ratio_to_plain:.2f}" if s.ratio_to_plain is not None else "—",
@@ -321,13 +428,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--max-ballot", type=int, default=2, metavar="B", help="ballots are 0..B (default 2)")
     p.add_argument("--repeat", type=int, default=3, metavar="N", help="runs per configuration (default 3)")
-    p.add_argument("--only", metavar="NAME[,NAME]",
-                   help=f"comma-separated configurations to run, of: {', '.join(CONFIGS)}")
+    p.add_argument(
+        "--only", metavar="NAME[,NAME]", help=f"comma-separated configurations to run, of: {', '.join(CONFIGS)}"
+    )
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON to FILE")
-    p.add_argument("--rss-limit", type=float, default=20.0, metavar="GIB",
-                   help="kill a run whose RSS exceeds this many GiB (default 20)")
-    p.add_argument("--min-available", type=float, default=2.0, metavar="GIB",
-                   help="kill a run when the machine's available memory falls below this (default 2)")
+    p.add_argument(
+        "--rss-limit",
+        type=float,
+        default=20.0,
+        metavar="GIB",
+        help="kill a run whose RSS exceeds this many GiB (default 20)",
+    )
+    p.add_argument(
+        "--min-available",
+        type=float,
+        default=2.0,
+        metavar="GIB",
+        help="kill a run when the machine's available memory falls below this (default 2)",
+    )
+    p.add_argument(
+        "--progress",
+        type=float,
+        metavar="SECONDS",
+        help="explore configurations report progress on stderr this often (off by default)",
+    )
     p.add_argument("--worker", choices=list(CONFIGS), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.max_ballot < 0:
@@ -348,9 +472,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
-        print(RESULT_MARKER + json.dumps(run_worker(args.worker, args.max_ballot)), flush=True)
+        print(RESULT_MARKER + json.dumps(run_worker(args.worker, args.max_ballot, args.progress)), flush=True)
         return 0
 
+    code = _code_version()
     rss_limit = int(args.rss_limit * GIB)
     min_available = int(args.min_available * GIB)
     load_before = _load_average()
@@ -358,14 +483,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs: dict[str, list[Run]] = {c: [] for c in args.configs}
     for round_no in range(1, args.repeat + 1):
         for config in args.configs:
-            print(f"[round {round_no}/{args.repeat}] {config:<10} ...", end=" ", file=sys.stderr, flush=True)
-            run = run_child(config, args.max_ballot, rss_limit, min_available)
+            print(
+                f"[round {round_no}/{args.repeat}] {config:<10} ...",
+                end="\n" if args.progress else " ",
+                file=sys.stderr,
+                flush=True,
+            )
+            run = run_child(config, args.max_ballot, rss_limit, min_available, args.progress)
             runs[config].append(run)
             if run.ok:
-                print(f"{run.seconds:.2f} s, {run.states:,} states, "
-                      f"{(run.peak_rss_bytes or 0) / MIB:,.0f} MiB", file=sys.stderr, flush=True)
+                print(
+                    f"{run.seconds:.2f} s, {run.states:,} states, {(run.peak_rss_bytes or 0) / MIB:,.0f} MiB",
+                    file=sys.stderr,
+                    flush=True,
+                )
             else:
-                print(run.error, file=sys.stderr, flush=True)
+                print(f"{run.error} after {run.wall_seconds or 0:.0f} s", file=sys.stderr, flush=True)
     load_after = _load_average()
 
     summaries = [summarise(c, runs[c], args.max_ballot) for c in args.configs]
@@ -376,13 +509,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 s.ratio_to_plain = s.median_seconds / base.median_seconds
 
     print_table(summaries, args.max_ballot, args.repeat)
-    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); "
-          f"{_machine()['cpus']} CPUs", file=sys.stderr)
+    print(
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); {_machine()['cpus']} CPUs",
+        file=sys.stderr,
+    )
+    dirty = f", uncommitted changes to {len(code['uncommitted'])} files" if code["uncommitted"] else ""
+    print(f"code: commit {code['commit']}{dirty}", file=sys.stderr)
     if args.max_ballot not in EXPECTED:
         print(f"note: no known state count for max_ballot={args.max_ballot}; counts not checked", file=sys.stderr)
 
     failed = [p for s in summaries for p in s.failed]
     wrong = [p for s in summaries for p in s.wrong]
+    counts = {(r.states, r.depth) for s in summaries for r in s.runs if r.ok}
+    if len(counts) > 1:
+        wrong.append(f"the runs disagree on (states, depth): {sorted(counts)}")
     for p in failed:
         print(f"FAILED {p}", file=sys.stderr)
     for p in wrong:
@@ -398,6 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "expected": EXPECTED.get(args.max_ballot),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
             "machine": _machine(),
+            "code": code,
             "load_average_before": load_before,
             "load_average_after": load_after,
             "results": [asdict(s) for s in summaries],
