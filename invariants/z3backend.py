@@ -36,7 +36,7 @@ from typing import Any
 import z3
 from z3 import z3core
 
-from quorumcheck.errors import Undetermined
+from quorumcheck.errors import InvalidFormula, Undetermined
 
 from .language import Apply, Const, Formula, Function, Relation, Sort, Term, Var
 
@@ -327,9 +327,15 @@ class FiniteCheck:
         for name, args, primed, pos, neg in self._raw_atoms:
             table = after if primed else values
             lits.append(pos if args in table[name] else neg)  # type: ignore[index]
-        for name, index, primed, literals in self._raw_apps:
-            table = after if primed else values
-            lits.append(literals[table[name][index]])  # type: ignore[index]
+        try:
+            for name, index, primed, literals in self._raw_apps:
+                table = after if primed else values
+                lits.append(literals[table[name][index]])  # type: ignore[index]
+        except KeyError as e:
+            raise InvalidFormula(
+                f"a state gives {name} the value {e.args[0]!r}, which is not an element of its result sort; "
+                "the model's Interpretation must list every element its states use"
+            ) from None
         answer = z3core.Z3_solver_check_assumptions(self._ctx, self.solver.solver, self._size, self._array_type(*lits))
         if answer == z3.Z3_L_FALSE:
             return True
