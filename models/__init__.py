@@ -2,13 +2,14 @@
 
 >>> from quorumcheck.models import BUILTIN_MODELS
 >>> sorted(BUILTIN_MODELS)
-['paxos']
+['paxos', 'raft']
 """
 
 from .api import Action, Expectation, Model, Parameter, Property, always, every_step, sometimes
 from .paxos import PaxosModel, PaxosState
+from .raft import RaftModel, RaftState
 
-BUILTIN_MODELS: dict[str, type[Model]] = {PaxosModel.name: PaxosModel}
+BUILTIN_MODELS: dict[str, type[Model]] = {PaxosModel.name: PaxosModel, RaftModel.name: RaftModel}
 """Every model the CLI and specs/ know by name."""
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "Parameter",
     "PaxosModel",
     "PaxosState",
+    "RaftModel",
+    "RaftState",
     "Property",
     "always",
     "sometimes",
