@@ -174,6 +174,8 @@ class Property(Generic[State]):
     cache_hits: int = field(default=0, repr=False)
     """How often a cached answer was reused."""
     _cache: dict[Hashable, bool] = field(default_factory=dict, repr=False)
+    _last_key: Any = field(default=None, repr=False)
+    _last_answer: bool = field(default=True, repr=False)
 
     def explain(self, state: State) -> str | None:
         """Why the property fails (or holds) in ``state``, in the model's terms; ``None`` if it cannot say."""
@@ -192,12 +194,16 @@ class Property(Generic[State]):
             self.evaluations += 1
             return bool(self.condition(state))
         key = self.footprint(state)
+        if key is self._last_key:  # consecutive states often share the very same footprint object
+            self.cache_hits += 1
+            return self._last_answer
         cached = self._cache.get(key)
         if cached is None:
             self.evaluations += 1
             cached = self._cache[key] = bool(self.condition(state))
         else:
             self.cache_hits += 1
+        self._last_key, self._last_answer = key, cached
         return cached
 
     def holds_on_step(self, before: State, after: State) -> bool:
@@ -212,19 +218,26 @@ class Property(Generic[State]):
         if self.footprint is None:
             self.evaluations += 1
             return bool(self.condition(before, after))  # type: ignore[call-arg]
-        key = (self.footprint(before), self.footprint(after))
+        first, second = self.footprint(before), self.footprint(after)
+        last = self._last_key
+        if last is not None and first is last[0] and second is last[1]:
+            self.cache_hits += 1
+            return self._last_answer
+        key = (first, second)
         cached = self._cache.get(key)
         if cached is None:
             self.evaluations += 1
             cached = self._cache[key] = bool(self.condition(before, after))  # type: ignore[call-arg]
         else:
             self.cache_hits += 1
+        self._last_key, self._last_answer = key, cached
         return cached
 
     def clear_cache(self) -> None:
         """Forget cached answers and reset the counters."""
         self._cache.clear()
         self.evaluations = self.cache_hits = 0
+        self._last_key = None
 
 
 def always(

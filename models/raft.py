@@ -42,21 +42,14 @@ Examples
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 from quorumcheck.errors import InvalidParameter
+from quorumcheck.invariants import Derived, Interpretation, formula_property, standard
 
-from .api import (
-    Action,
-    Model,
-    Parameter,
-    Property,
-    always,
-    check_names,
-    every_step,
-    sometimes,
-)
+from .api import Action, Model, Parameter, Property, check_names
 
 __all__ = [
     "FIGURE_8_B_3",
@@ -887,155 +880,87 @@ class RaftModel(Model[RaftState]):
         return cached
 
     # -- properties -------------------------------------------------------------------
-    def properties(self) -> list[Property[RaftState]]:
-        """Figure 3's safety properties, Leader Append-Only as an action property, and reachability.
+    def interpretation(self) -> Interpretation:
+        """This model's states as finite structures over the Raft signature (see invariants.standard).
 
-        Each predicate is small and states its first-order form in its
-        description (over raft.tla's variables), ready to be ported to the
-        invariant language. ``committed(i)`` is ``SubSeq(log[i], 1, commitIndex[i])``.
-        """
-
-        # Every state is checked, those outside the bound too, so each predicate that
-        # reads only the servers is wrapped in a one-entry memo (successors that change
-        # only the bag share their parent's servers tuple) and looks for the common
-        # easy case first (fewer than two leaders, logs or commits).
-        def election_safety(st: RaftState) -> bool:
-            leaders: dict[int, int] = {}
-            for e in st.elections:
-                if leaders.setdefault(e.term, e.leader) != e.leader:
-                    return False
-            return True
-
-        @_memo_on_servers
-        def election_safety_state(servers: tuple[Server, ...]) -> bool:
-            seen: set[int] = set()
-            for s in servers:
-                if s.role == LEADER:
-                    if s.current_term in seen:
-                        return False
-                    seen.add(s.current_term)
-            return True
-
-        matching: dict[tuple[Log, ...], bool] = {}  # answers cached on the logs
-
-        @_memo_on_servers
-        def log_matching(servers: tuple[Server, ...]) -> bool:
-            logs = tuple(s.log for s in servers if s.log)
-            if len(logs) < 2:
-                return True
-            ok = matching.get(logs)
-            if ok is None:
-                ok = matching[logs] = all(_logs_match(x, y) for a, x in enumerate(logs) for y in logs[a + 1:])
-            return ok
-
-        @_memo_on_servers
-        def leader_completeness(servers: tuple[Server, ...]) -> bool:
-            for leader in servers:
-                if leader.role == LEADER:
-                    for s in servers:
-                        c = s.commit_index
-                        if c and leader.current_term >= s.current_term and leader.log[:c] != s.log[:c]:
-                            return False
-            return True
-
-        @_memo_on_servers
-        def state_machine_safety(servers: tuple[Server, ...]) -> bool:
-            longest: Log = ()  # the longest committed prefix so far; every other must be a prefix of it
-            for s in servers:
-                if s.commit_index:
-                    committed = s.log[: s.commit_index]
-                    if len(committed) > len(longest):
-                        committed, longest = longest, committed
-                    if longest[: len(committed)] != committed:
-                        return False
-            return True
-
-        def leader_append_only(before: RaftState, after: RaftState) -> bool:
-            if before.servers is after.servers:
-                return True
-            for s, t in zip(before.servers, after.servers):
-                if (s is not t and s.role == LEADER and t.role == LEADER and s.current_term == t.current_term
-                        and t.log[: len(s.log)] != s.log):
-                    return False
-            return True
-
-        props: list[Property[RaftState]] = [
-            always(
-                "election-safety", election_safety,
-                "at most one leader per term: \\A e1, e2 \\in elections : e1.eterm = e2.eterm => e1.eleader = e2.eleader",
-                footprint=_elections, explain=self.explain_elections,
-            ),
-            always(
-                "election-safety-state", election_safety_state,
-                "no two leaders share a term: \\A i, j \\in Server : i /= j /\\ state[i] = Leader /\\ "
-                "state[j] = Leader => currentTerm[i] /= currentTerm[j]",
-                explain=self.explain_leaders,
-            ),
-            always(
-                "log-matching", log_matching,
-                "\\A i, j \\in Server, k \\in Nat : k <= Len(log[i]) /\\ k <= Len(log[j]) /\\ "
-                "log[i][k].term = log[j][k].term => SubSeq(log[i], 1, k) = SubSeq(log[j], 1, k)",
-                explain=self.explain_logs,
-            ),
-            always(
-                "leader-completeness", leader_completeness,
-                "a leader holds every entry committed in its term or before: \\A l, i \\in Server : "
-                "state[l] = Leader /\\ currentTerm[l] >= currentTerm[i] => "
-                "SubSeq(log[l], 1, commitIndex[i]) = committed(i)",
-                explain=self.explain_logs,
-            ),
-            always(
-                "state-machine-safety", state_machine_safety,
-                "no two servers commit different entries at one index: \\A i, j \\in Server : "
-                "committed(i) is a prefix of committed(j) \\/ committed(j) is a prefix of committed(i)",
-                explain=self.explain_logs,
-            ),
-            every_step(
-                "leader-append-only", leader_append_only,
-                "a leader only appends within its term: \\A i \\in Server : state[i] = Leader /\\ "
-                "state'[i] = Leader /\\ currentTerm'[i] = currentTerm[i] => "
-                "SubSeq(log'[i], 1, Len(log[i])) = log[i]",
-                explain=self.explain_logs,
-            ),
-            sometimes(
-                "leader-elected", lambda st: any(s.role == LEADER for s in st.servers),
-                "a leader can be elected: \\E i \\in Server : state[i] = Leader",
-            ),
-        ]
-        if not self.election_only and self.max_log > 0:
-            props.append(sometimes(
-                "entry-committed", lambda st: any(s.commit_index > 0 for s in st.servers),
-                "an entry can be committed: \\E i \\in Server : commitIndex[i] > 0",
-            ))
-        return props
-
-    # -- explanations of violations ----------------------------------------------------
-    def explain_elections(self, state: RaftState) -> str:
-        """Who was elected leader in which term (from the ``elections`` history).
+        Terms run to ``max_term + 1`` and indexes to ``max_log + 1``, because a
+        successor just outside the bound is checked too. Entries past a log's end
+        read as term 0 and value ``-1`` ("none").
 
         Examples
         --------
         >>> m = RaftModel()
-        >>> s = next(iter(m.init_states()))
-        >>> s = s._replace(elections=frozenset({Election(2, 0, (), 0, ()), Election(2, 1, (), 0, ())}))
-        >>> m.explain_elections(s)
-        'term 2: s1 and s2 elected'
+        >>> interp = m.interpretation()
+        >>> interp.universe["Term"], interp.universe["Index"], interp.read("role", next(iter(m.init_states())))
+        ((0, 1, 2, 3), (0, 1), ('Follower', 'Follower', 'Follower'))
         """
-        by_term: dict[int, set[int]] = {}
-        for e in state.elections:
-            by_term.setdefault(e.term, set()).add(e.leader)
-        parts = [
-            f"term {t}: " + " and ".join(self.servers[i] for i in sorted(leaders)) + " elected"
-            for t, leaders in sorted(by_term.items())
+        indexes = tuple(range(self.max_log + 2))
+
+        def log_terms(logs: tuple[Log, ...]) -> tuple[int, ...]:
+            return tuple(log[i - 1][0] if 1 <= i <= len(log) else 0 for log in logs for i in indexes)
+
+        def log_values(logs: tuple[Log, ...]) -> tuple[int, ...]:
+            return tuple(log[i - 1][1] if 1 <= i <= len(log) else -1 for log in logs for i in indexes)
+
+        # One source for every per-server symbol: the properties' cache keys on it,
+        # and it is one identity test when a step changed only the message bag.
+        view = _PerServers(_terms_roles_logs_commits)
+        return Interpretation(
+            standard.RAFT,
+            {
+                "Server": tuple(range(len(self.servers))),
+                "Term": tuple(range(self.max_term + 2)),
+                "Index": indexes,
+                "Value": (-1, *range(len(self.values))),
+                "Role": ROLE_NAMES,
+            },
+            {
+                "current_term": Derived(view, itemgetter(0)),
+                "role": Derived(view, lambda v: tuple(ROLE_NAMES[r] for r in v[1])),
+                "log_len": Derived(view, lambda v: tuple(len(log) for log in v[2])),
+                "log_term": Derived(view, lambda v: log_terms(v[2])),
+                "log_value": Derived(view, lambda v: log_values(v[2])),
+                "commit_index": Derived(view, itemgetter(3)),
+                "elected": Derived(_elections, lambda es: frozenset((e.term, e.leader) for e in es)),
+            },
+            display={
+                "Server": self.servers.__getitem__,
+                "Value": lambda v: "none" if v < 0 else self.values[v],
+            },
+        )
+
+    def properties(self) -> list[Property[RaftState]]:
+        """Figure 3's safety properties, Leader Append-Only as an action property, and reachability.
+
+        All are first-order formulas from :mod:`quorumcheck.invariants.standard`,
+        judged by ``self.evaluator`` (Z3 by default) once per distinct value of
+        what each reads.
+        """
+        interp = self.interpretation()
+
+        def judged(kind: str, name: str, formula: Any, description: str) -> Property[RaftState]:
+            return formula_property(kind, name, formula, interp, description, evaluator=self.evaluator)
+
+        props = [
+            judged("always", "election-safety", standard.ELECTION_SAFETY,
+                   "at most one leader is elected per term (history: elections)"),
+            judged("always", "election-safety-state", standard.ELECTION_SAFETY_STATE,
+                   "no two servers are Leader with the same current term"),
+            judged("always", "log-matching", standard.LOG_MATCHING,
+                   "logs with an entry of one term at one index are identical up to it"),
+            judged("always", "leader-completeness", standard.LEADER_COMPLETENESS,
+                   "a leader holds every entry committed in its term or before"),
+            judged("always", "state-machine-safety", standard.STATE_MACHINE_SAFETY,
+                   "no two servers commit different entries at one index"),
+            judged("every-step", "leader-append-only", standard.LEADER_APPEND_ONLY,
+                   "a leader only appends to its log within its term"),
+            judged("sometimes", "leader-elected", standard.LEADER_ELECTED, "a leader can be elected"),
         ]
-        return "; ".join(parts) if parts else "no elections"
+        if not self.election_only and self.max_log > 0:
+            props.append(judged("sometimes", "entry-committed", standard.ENTRY_COMMITTED, "an entry can be committed"))
+        return props
 
-    def explain_leaders(self, state: RaftState) -> str:
-        """The current leaders and their terms."""
-        leaders = [f"{self.servers[i]} (term {s.current_term})" for i, s in enumerate(state.servers)
-                   if s.role == LEADER]
-        return "leaders: " + (", ".join(leaders) if leaders else "none")
-
+    # -- explanations --------------------------------------------------------------------
     def explain_logs(self, state: RaftState) -> str:
         """Every server's log, with its committed prefix marked by ``|``, its role and term.
 
@@ -1147,48 +1072,46 @@ def _elections(st: RaftState) -> frozenset[Election]:
     return st.elections
 
 
-def _memo_on_servers(predicate: Callable[[tuple[Server, ...]], bool]) -> Callable[[RaftState], bool]:
-    """A state predicate from a predicate of the servers, remembering its last answer.
+def _terms_roles_logs_commits(servers: tuple[Server, ...]) -> tuple[tuple[Any, ...], ...]:
+    """The per-server columns the properties read: current terms, roles, logs, commit indexes."""
+    terms, roles, _, logs, commits, *_ = zip(*servers)
+    return terms, roles, logs, commits
 
-    The search checks the successors of one state one after another, and every
-    successor that changes only the bag shares its parent's ``servers`` tuple:
-    for those the answer is the previous one (an identity test, no work).
+
+class _PerServers:
+    """A source read from ``state.servers``, remembered for the last two ``servers`` tuples seen.
+
+    Successors that change only the message bag share their parent's
+    ``servers`` tuple, and an action property reads a parent and a successor in
+    turn, so two entries answer most reads by an identity test.
 
     Examples
     --------
     >>> calls = []
-    >>> check = _memo_on_servers(lambda servers: calls.append(1) or True)
+    >>> read = _PerServers(lambda servers: calls.append(1) or len(servers))
     >>> s = next(iter(RaftModel().init_states()))
-    >>> check(s), check(s._replace(messages=frozenset({("m", 1)}))), len(calls)
-    (True, True, 1)
+    >>> read(s), read(s._replace(messages=frozenset({("m", 1)}))), len(calls)
+    (3, 3, 1)
     """
-    last: list[Any] = [None, True]
 
-    def check(state: RaftState) -> bool:
-        servers = state[0]
-        if servers is not last[0]:
-            last[0], last[1] = servers, predicate(servers)
-        return last[1]
+    __slots__ = ("read", "keys", "values")
 
-    check.__name__ = check.__qualname__ = predicate.__name__
-    check.__doc__ = predicate.__doc__
-    return check
+    def __init__(self, read: Callable[[tuple[Server, ...]], Any]) -> None:
+        self.read = read
+        self.keys: list[Any] = [None, None]
+        self.values: list[Any] = [None, None]
 
-
-def _logs_match(x: Log, y: Log) -> bool:
-    """Log Matching for two logs: where they hold an entry of the same term, they agree up to it.
-
-    Terms grow along a log, so it suffices to look at the last index where the terms agree.
-
-    Examples
-    --------
-    >>> _logs_match(((2, 0), (3, 0)), ((2, 0), (4, 0))), _logs_match(((2, 0), (3, 0)), ((2, 1), (3, 0)))
-    (True, False)
-    """
-    for k in range(min(len(x), len(y)) - 1, -1, -1):
-        if x[k][0] == y[k][0]:
-            return x[: k + 1] == y[: k + 1]
-    return True
+    def __call__(self, state: RaftState) -> Any:
+        servers = state.servers
+        keys, values = self.keys, self.values
+        if servers is keys[0]:
+            return values[0]
+        if servers is keys[1]:
+            return values[1]
+        value = self.read(servers)
+        keys[1], values[1] = keys[0], values[0]
+        keys[0], values[0] = servers, value
+        return value
 
 
 def _check_int(name: str, value: Any, minimum: int, hint: str) -> int:
