@@ -26,6 +26,7 @@ __all__ = [
     "QuorumcheckError",
     "Undetermined",
     "InvalidFormula",
+    "InvalidStudentCode",
 ]
 
 
@@ -69,4 +70,14 @@ class InvalidFormula(QuorumcheckError, TypeError):
     """An ill-formed first-order property: unknown relation, sort mismatch, unbound variable, unknown sort.
 
     Raised when the formula or property is *defined*, never during a run.
+    """
+
+
+class InvalidStudentCode(QuorumcheckError):
+    """Student code that quorumcheck cannot test: it does not import, defines no node class, or
+    keeps state that cannot be snapshotted (an open file, a lambda, a lock).
+
+    The message names the file, the node class and the attribute, and says what to change.
+    A student handler that *raises* while it runs is not this error but a finding (the property
+    ``handlers-do-not-crash``, with the schedule that triggered it).
     """

@@ -1,0 +1,584 @@
+"""The actor API: a protocol as node classes with handlers, as Stateright's actors are.
+
+A node is a subclass of :class:`Node`. Its state is plain Python attributes,
+set up in ``__init__(self)``; it acts only through the :class:`Out` object its
+handlers receive, never by touching a network or a clock:
+
+* ``on_start(self, out)`` -- the node boots (and reboots after a crash);
+* ``on_message(self, sender, message, out)`` -- a message arrives;
+* ``on_timer(self, name, out)`` -- a timer set with ``out.set_timer(name)`` fires;
+* ``on_request(self, value, out)`` -- a client asks the node to propose ``value``
+  (optional: only nodes that define it receive client requests).
+
+``out.send(to, message)``, ``out.broadcast(message)``, ``out.set_timer(name)``
+and ``out.cancel_timer(name)`` are the only effects. quorumcheck sets
+``self.id`` (this node's number, 0, 1, ...) and ``self.peers`` (the other nodes'
+numbers) before ``__init__`` runs, so ``__init__`` takes no arguments.
+
+Between steps quorumcheck keeps each node as a *snapshot*: its attributes frozen
+into a canonical hashable form (:class:`Snapshotter`), so that states can be
+compared, hashed and stored, and a node is restored into a fresh object before
+each handler call. Attribute values may be ints, floats, strings, bytes,
+booleans, ``None``, tuples, lists, dicts, sets, frozensets, enums, and
+dataclasses or NamedTuples of those; anything else (an open file, a lambda, a
+lock, a thread) is an :class:`~quorumcheck.errors.InvalidStudentCode` error
+naming the class and the attribute.
+
+Examples
+--------
+A node that answers every ping with a pong:
+
+>>> class Ponger(Node):
+...     def __init__(self):
+...         self.pings = 0
+...     def on_message(self, sender, message, out):
+...         if message == "ping":
+...             self.pings += 1
+...             out.send(sender, "pong")
+>>> snap = Snapshotter()
+>>> node = new_node(Ponger, 1, 2)
+>>> out = Out(node, 2, snap)
+>>> node.on_message(0, "ping", out)
+>>> out.sends, snapshot_node(node, snap)
+([(0, 'pong')], (('pings', 1),))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Hashable
+from typing import Any, ClassVar
+
+from quorumcheck.errors import InvalidParameter, InvalidStudentCode
+
+__all__ = [
+    "FRAMEWORK_ATTRIBUTES",
+    "NETWORKS",
+    "Node",
+    "Out",
+    "Snapshotter",
+    "Unsnapshottable",
+    "network_named",
+    "new_node",
+    "node_name",
+    "restore_node",
+    "snapshot_node",
+]
+
+NETWORKS = ("ordered", "unordered", "unordered-duplicating")
+"""The network semantics, by name.
+
+``ordered``
+    FIFO per channel (sender, receiver): a channel delivers its oldest message first.
+``unordered``
+    A bag: any message in flight can be delivered next, once.
+``unordered-duplicating``
+    A set, as Paxos.tla's ``msgs``: a sent message stays and can be delivered
+    any number of times, in any order.
+"""
+
+FRAMEWORK_ATTRIBUTES = frozenset({"id", "peers"})
+"""Attributes quorumcheck sets on every node; they are not part of its snapshot."""
+
+
+def network_named(name: str) -> str:
+    """Validate a network semantics name.
+
+    Examples
+    --------
+    >>> network_named("unordered")
+    'unordered'
+    >>> network_named("fifo")
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidParameter: unknown network 'fifo'; choose one of: ordered, unordered, unordered-duplicating
+    """
+    if name not in NETWORKS:
+        raise InvalidParameter(f"unknown network {name!r}; choose one of: {', '.join(NETWORKS)}")
+    return name
+
+
+def node_name(index: int) -> str:
+    """How node ``index`` is named in traces and charts.
+
+    >>> node_name(2)
+    'n2'
+    """
+    return f"n{index}"
+
+
+class Node:
+    """Base class of a protocol's nodes. Subclass it and write the handlers you need.
+
+    Class attributes
+    ----------------
+    durable : tuple of str
+        The attributes that survive a crash (written to stable storage). After
+        a crash quorumcheck builds a fresh node with ``__init__``, puts back the
+        durable attributes, and calls ``on_start`` again.
+    observe : mapping of str to str
+        Renames for the observation contract, when your attributes are called
+        differently: ``observe = {"current_term": "term"}`` (see
+        docs/student-testing.md).
+
+    Attributes set by quorumcheck
+    -----------------------------
+    id : int
+        This node's number, ``0 .. nodes - 1``.
+    peers : tuple of int
+        The other nodes' numbers.
+
+    Examples
+    --------
+    >>> class Counter(Node):
+    ...     durable = ("count",)
+    ...     def __init__(self):
+    ...         self.count = 0
+    ...     def on_start(self, out):
+    ...         out.set_timer("tick")
+    ...     def on_timer(self, name, out):
+    ...         self.count += 1
+    ...         out.set_timer("tick")
+    >>> node = new_node(Counter, 0, 3)
+    >>> node.id, node.peers, node.count
+    (0, (1, 2), 0)
+    """
+
+    durable: ClassVar[tuple[str, ...]] = ()
+    observe: ClassVar[dict[str, str]] = {}
+
+    id: int
+    peers: tuple[int, ...]
+
+    def on_start(self, out: Out) -> None:
+        """The node boots (also after a crash). The default does nothing."""
+
+    def on_message(self, sender: int, message: Any, out: Out) -> None:
+        """A message from node ``sender`` arrives. The default ignores it."""
+
+    def on_timer(self, name: str, out: Out) -> None:
+        """The timer ``name`` fires. The default ignores it."""
+
+
+class Out:
+    """What one handler call does: the messages it sends and the timers it sets or cancels.
+
+    Messages are snapshotted when they are sent, so changing the object
+    afterwards changes nothing in flight. A misuse (a node that does not
+    exist, a timer name that is not a string) raises ``ValueError`` at the call,
+    as a real network library would; unless the handler catches it, it is
+    reported as a finding of ``handlers-do-not-crash``.
+
+    Parameters
+    ----------
+    node : Node
+        The node whose handler is running.
+    nodes : int
+        How many nodes there are.
+    snapshotter : Snapshotter
+
+    Examples
+    --------
+    >>> node = new_node(Node, 0, 3)
+    >>> out = Out(node, 3, Snapshotter())
+    >>> out.broadcast(("prepare", 1))
+    >>> out.set_timer("retry"); out.cancel_timer("retry"); out.set_timer("election", after=0.15)
+    >>> out.sends, out.timers
+    ([(1, ('t', 'prepare', 1)), (2, ('t', 'prepare', 1))], [('set', 'retry'), ('cancel', 'retry'), ('set', 'election')])
+    >>> out.send(5, "hello")
+    Traceback (most recent call last):
+    ...
+    ValueError: out.send(5, ...): there is no node 5; nodes are 0..2
+    """
+
+    __slots__ = ("_node", "_nodes", "_snapshotter", "error", "sends", "timers")
+
+    def __init__(self, node: Node, nodes: int, snapshotter: Snapshotter) -> None:
+        self._node = node
+        self._nodes = nodes
+        self._snapshotter = snapshotter
+        self.sends: list[tuple[int, Hashable]] = []
+        """``(receiver, frozen message)`` in the order sent."""
+        self.timers: list[tuple[str, str]] = []
+        """``("set" | "cancel", name)`` in the order done."""
+        self.error: InvalidStudentCode | None = None
+        """A message that could not be snapshotted (raised again after the handler returns)."""
+
+    def send(self, to: int, message: Any) -> None:
+        """Send ``message`` to node ``to`` (which may be this node itself)."""
+        if isinstance(to, bool) or not isinstance(to, int) or not 0 <= to < self._nodes:
+            raise ValueError(f"out.send({to!r}, ...): there is no node {to!r}; nodes are 0..{self._nodes - 1}")
+        try:
+            frozen = self._snapshotter.freeze(message)
+        except Unsnapshottable as e:
+            cls = type(self._node).__name__
+            self.error = InvalidStudentCode(
+                f"{cls} (node {self._node.id}) sent a message quorumcheck cannot snapshot: {e.describe('message')}; "
+                f"{_SUPPORTED}"
+            )
+            raise self.error from None
+        self.sends.append((to, frozen))
+
+    def broadcast(self, message: Any, *, include_self: bool = False) -> None:
+        """Send ``message`` to every other node (and to this one too with ``include_self=True``)."""
+        for to in range(self._nodes):
+            if to != self._node.id or include_self:
+                self.send(to, message)
+
+    def set_timer(self, name: str, after: float | None = None) -> None:
+        """Arm the timer ``name``; it fires at some later step (``after`` is accepted and ignored).
+
+        Firing is nondeterministic: quorumcheck tries every moment. Setting an
+        armed timer again leaves it armed once.
+        """
+        if not isinstance(name, str):
+            raise ValueError(f"out.set_timer({name!r}): timer names are strings, e.g. out.set_timer('election')")
+        self.timers.append(("set", name))
+
+    def cancel_timer(self, name: str) -> None:
+        """Disarm the timer ``name`` (nothing happens if it is not armed)."""
+        if not isinstance(name, str):
+            raise ValueError(f"out.cancel_timer({name!r}): timer names are strings, e.g. out.cancel_timer('election')")
+        self.timers.append(("cancel", name))
+
+
+def new_node(cls: type[Node], index: int, nodes: int) -> Node:
+    """A fresh node of class ``cls``: ``id`` and ``peers`` set, then ``__init__()`` called.
+
+    Examples
+    --------
+    >>> new_node(Node, 1, 3).peers
+    (0, 2)
+    """
+    node = cls.__new__(cls)
+    node.__dict__["id"] = index
+    node.__dict__["peers"] = tuple(i for i in range(nodes) if i != index)
+    node.__init__()  # type: ignore[misc]
+    return node
+
+
+def snapshot_node(node: Node, snapshotter: Snapshotter, only: tuple[str, ...] | None = None) -> tuple[Any, ...]:
+    """The node's attributes as a canonical hashable snapshot: ``((name, frozen value), ...)`` sorted by name.
+
+    Parameters
+    ----------
+    only : tuple of str, optional
+        Snapshot just these attributes (the durable ones, at a crash).
+
+    Raises
+    ------
+    InvalidStudentCode
+        An attribute holds something that cannot be snapshotted; the message
+        names the class, the attribute and the part of its value.
+
+    Examples
+    --------
+    >>> class Bad(Node):
+    ...     def __init__(self):
+    ...         self.handlers = {"ping": lambda m: m}
+    >>> snapshot_node(new_node(Bad, 0, 1), Snapshotter())
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidStudentCode: Bad.handlers['ping'] holds a function, which quorumcheck cannot snapshot; ...
+    """
+    attributes = node.__dict__
+    names = sorted(attributes) if only is None else [n for n in only if n in attributes]
+    freeze = snapshotter.freeze
+    out = []
+    for name in names:
+        if name in FRAMEWORK_ATTRIBUTES:
+            continue
+        try:
+            out.append((name, freeze(attributes[name])))
+        except Unsnapshottable as e:
+            raise InvalidStudentCode(
+                f"{type(node).__name__}.{e.describe(name)}, which quorumcheck cannot snapshot; {_SUPPORTED}"
+            ) from None
+    return tuple(out)
+
+
+def restore_node(cls: type[Node], index: int, nodes: int, snapshot: tuple[Any, ...], snapshotter: Snapshotter) -> Node:
+    """A fresh object of ``cls`` holding the attributes of ``snapshot`` (``__init__`` is not called).
+
+    Examples
+    --------
+    >>> snap = Snapshotter()
+    >>> node = restore_node(Node, 0, 2, (("votes", ("s", 1, 2)),), snap)
+    >>> node.votes, node.peers
+    ({1, 2}, (1,))
+    """
+    node = cls.__new__(cls)
+    attributes = node.__dict__
+    attributes["id"] = index
+    attributes["peers"] = tuple(i for i in range(nodes) if i != index)
+    thaw = snapshotter.thaw
+    for name, frozen in snapshot:
+        attributes[name] = thaw(frozen)
+    return node
+
+
+_SUPPORTED = (
+    "keep node state and messages to ints, floats, str, bytes, bool, None, tuples, lists, dicts, sets, "
+    "frozensets, enums, and dataclasses or NamedTuples of those (see docs/student-testing.md)"
+)
+
+
+class Unsnapshottable(Exception):
+    """A value (or a part of it) that :meth:`Snapshotter.freeze` cannot represent."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(value)
+        self.value = value
+        self.path: list[str] = []
+
+    def describe(self, root: str) -> str:
+        """``root[path] holds a <kind>``, e.g. ``handlers['ping'] holds a function``."""
+        return f"{root}{''.join(reversed(self.path))} holds {_kind(self.value)}"
+
+
+def _kind(value: Any) -> str:
+    import inspect
+    import io
+    import threading
+
+    if inspect.isfunction(value) or inspect.ismethod(value) or inspect.isbuiltin(value):
+        return "a function"
+    if isinstance(value, io.IOBase):
+        return "an open file"
+    if isinstance(value, threading.Thread):
+        return "a thread"
+    if type(value).__module__ == "_thread":
+        return f"a {type(value).__name__} (a lock)"
+    if inspect.isgenerator(value):
+        return "a generator"
+    if isinstance(value, type):
+        return f"the class {value.__name__}"
+    if inspect.ismodule(value):
+        return f"the module {value.__name__}"
+    if dataclasses.is_dataclass(value):
+        return f"a {type(value).__name__} dataclass with a field of an unsupported type"
+    return f"a {type(value).__module__}.{type(value).__qualname__} object (make it a dataclass or NamedTuple)"
+
+
+_LEAF = (int, str, float, bytes, type(None))
+
+
+class Snapshotter:
+    """Freezes Python values into a canonical hashable form, renders and restores them.
+
+    The frozen form of a scalar (int, float, str, bytes, ``None``) is itself;
+    every other value is a tuple whose first item is a tag: ``("b", True)``,
+    ``("t", ...)`` a tuple, ``("l", ...)`` a list, ``("d", (k, v), ...)`` a dict,
+    ``("s", ...)`` a set, ``("f", ...)`` a frozenset, ``("e", "mod.Cls", name)``
+    an enum member, ``("nt" | "dc", "mod.Cls", field names, values...)`` a
+    NamedTuple or dataclass. Sets and dicts are sorted, so equal values freeze
+    equally whatever their insertion order (and are restored in that sorted
+    order). Frozen forms hold only ints, strings and tuples: they pickle, and
+    compare and print the same in every process.
+
+    Examples
+    --------
+    >>> from typing import NamedTuple
+    >>> class Entry(NamedTuple):
+    ...     term: int
+    ...     value: str
+    >>> snap = Snapshotter()
+    >>> frozen = snap.freeze({"log": [Entry(1, "x")], "voted": {2, 1}, "leader": True})
+    >>> snap.show(frozen)
+    "{'leader': True, 'log': [Entry(term=1, value='x')], 'voted': {1, 2}}"
+    >>> snap.thaw(frozen)["log"][0].term
+    1
+    >>> snap.freeze({1, 2}) == snap.freeze({2, 1}), snap.freeze((1, 2)) == snap.freeze([1, 2])
+    (True, False)
+    """
+
+    def __init__(self) -> None:
+        self._kinds: dict[type, tuple[str, str, tuple[str, ...]]] = {}
+        self._classes: dict[str, type] = {}
+
+    # -- freezing ---------------------------------------------------------------------------------
+    def freeze(self, value: Any) -> Hashable:
+        """The canonical hashable form of ``value``; :class:`Unsnapshottable` if it has none."""
+        t = type(value)
+        if t is int or t is str or value is None:
+            return value
+        freeze = self.freeze
+        try:
+            if t is tuple:
+                return ("t", *[freeze(v) for v in value])
+            if t is list:
+                return ("l", *[freeze(v) for v in value])
+            if t is dict:
+                return ("d", *_canonical([(freeze(k), freeze(v)) for k, v in value.items()], _key_text))
+            if t is set:
+                return ("s", *_canonical([freeze(v) for v in value]))
+            if t is frozenset:
+                return ("f", *_canonical([freeze(v) for v in value]))
+            if t is bool:
+                return ("b", value)
+            if t in _LEAF:
+                return value
+        except Unsnapshottable as e:
+            e.path.append(self._locate(t, value))
+            raise
+        kind = self._kinds.get(t)
+        if kind is None:
+            kind = self._register(t, value)
+        tag, name, fields = kind
+        if tag == "e":
+            return ("e", name, value.name)
+        values = []
+        for field in fields:
+            try:
+                values.append(freeze(getattr(value, field)))
+            except Unsnapshottable as e:
+                e.path.append(f".{field}")
+                raise
+        return (tag, name, fields, *values)
+
+    def _locate(self, t: type, container: Any) -> str:
+        """The path step from ``container`` to its first part that cannot be frozen (``[3]``, ``['key']``)."""
+
+        def fails(v: Any) -> bool:
+            try:
+                self.freeze(v)
+            except Unsnapshottable:
+                return True
+            return False
+
+        if t is dict:
+            for k, v in container.items():
+                if fails(k):
+                    return " (a key)"
+                if fails(v):
+                    return f"[{k!r}]"
+        elif t in (tuple, list):
+            for i, v in enumerate(container):
+                if fails(v):
+                    return f"[{i}]"
+        return " (an element)"
+
+    def _register(self, t: type, value: Any) -> tuple[str, str, tuple[str, ...]]:
+        name = f"{t.__module__}.{t.__qualname__}"
+        if isinstance(value, enum.Enum):
+            kind: tuple[str, str, tuple[str, ...]] = ("e", name, ())
+        elif isinstance(value, tuple) and hasattr(t, "_fields") and hasattr(t, "_make"):
+            kind = ("nt", name, tuple(t._fields))
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            kind = ("dc", name, tuple(f.name for f in dataclasses.fields(value)))
+        else:
+            raise Unsnapshottable(value)
+        self._kinds[t] = kind
+        self._classes[name] = t
+        return kind
+
+    # -- restoring ---------------------------------------------------------------------------------
+    def thaw(self, frozen: Any) -> Any:
+        """A fresh Python value equal to the one that was frozen."""
+        if type(frozen) is not tuple:
+            return frozen
+        tag = frozen[0]
+        thaw = self.thaw
+        if tag == "t":
+            return tuple([thaw(v) for v in frozen[1:]])
+        if tag == "l":
+            return [thaw(v) for v in frozen[1:]]
+        if tag == "d":
+            return {thaw(k): thaw(v) for k, v in frozen[1:]}
+        if tag == "s":
+            return {thaw(v) for v in frozen[1:]}
+        if tag == "f":
+            return frozenset(thaw(v) for v in frozen[1:])
+        if tag == "b":
+            return frozen[1]
+        cls: Any = self._classes.get(frozen[1])
+        if cls is None:
+            raise InvalidStudentCode(f"cannot restore a {frozen[1]}: the class was never seen in this process")
+        if tag == "e":
+            return cls[frozen[2]]
+        if tag == "nt":
+            return cls._make([thaw(v) for v in frozen[3:]])  # type: ignore[attr-defined]
+        obj = cls.__new__(cls)
+        for field, v in zip(frozen[2], frozen[3:]):
+            object.__setattr__(obj, field, thaw(v))
+        return obj
+
+    # -- rendering ----------------------------------------------------------------------------------
+    def show(self, frozen: Any) -> str:
+        """The frozen value as Python would print it (sets and dicts in their canonical order).
+
+        >>> Snapshotter().show(("t", "prepare", ("t", 1, 0)))
+        "('prepare', (1, 0))"
+        """
+        return show(frozen)
+
+
+def show(frozen: Any) -> str:
+    """Render a frozen value as Python would print the value (needs no class registry).
+
+    Examples
+    --------
+    >>> show(("d", ("a", ("l", 1, 2)), ("b", ("s",))))
+    "{'a': [1, 2], 'b': set()}"
+    >>> show(("e", "mod.Role", "LEADER"))
+    'Role.LEADER'
+    """
+    if type(frozen) is not tuple:
+        return repr(frozen)
+    tag = frozen[0]
+    items = frozen[1:]
+    if tag == "t":
+        inner = ", ".join(show(v) for v in items)
+        return f"({inner},)" if len(items) == 1 else f"({inner})"
+    if tag == "l":
+        return "[" + ", ".join(show(v) for v in items) + "]"
+    if tag == "d":
+        return "{" + ", ".join(f"{show(k)}: {show(v)}" for k, v in items) + "}"
+    if tag == "s":
+        return "{" + ", ".join(show(v) for v in items) + "}" if items else "set()"
+    if tag == "f":
+        return "frozenset({" + ", ".join(show(v) for v in items) + "})" if items else "frozenset()"
+    if tag == "b":
+        return repr(frozen[1])
+    short = frozen[1].rsplit(".", 1)[-1]
+    if tag == "e":
+        return f"{short}.{frozen[2]}"
+    fields = frozen[2]
+    return f"{short}(" + ", ".join(f"{f}={show(v)}" for f, v in zip(fields, frozen[3:])) + ")"
+
+
+def plain(frozen: Any) -> Any:
+    """A JSON-friendly view of a frozen value: lists and dicts (with string keys) stay containers, so a
+    difference shows inside them; tuples and records become their Python text; scalars stay.
+
+    Examples
+    --------
+    >>> plain(("d", (1, ("l", "a")), (2, ("t", 1, ("b", False)))))
+    {'1': ['a'], '2': '(1, False)'}
+    """
+    if type(frozen) is not tuple:
+        if isinstance(frozen, float) and math.isnan(frozen):
+            return "nan"
+        return frozen if not isinstance(frozen, bytes) else repr(frozen)
+    tag = frozen[0]
+    if tag in ("l", "s", "f"):
+        return [plain(v) for v in frozen[1:]]
+    if tag == "d":
+        return {(k if isinstance(k, str) else show(k)): plain(v) for k, v in frozen[1:]}
+    if tag == "b":
+        return frozen[1]
+    return show(frozen)
+
+
+def _canonical(items: list[Any], text: Any = show) -> list[Any]:
+    """Frozen values in a canonical order: their own when comparable, else by their text."""
+    try:
+        return sorted(items)
+    except TypeError:
+        return sorted(items, key=text)
+
+
+def _key_text(item: tuple[Any, Any]) -> str:
+    return show(item[0])
