@@ -200,3 +200,27 @@ __all__ += [
     "log_value", "commit_index", "elected", "ELECTION_SAFETY", "ELECTION_SAFETY_STATE", "LOG_MATCHING",
     "LEADER_COMPLETENESS", "STATE_MACHINE_SAFETY", "LEADER_APPEND_ONLY", "LEADER_ELECTED", "ENTRY_COMMITTED",
 ]
+
+
+# -- Paxos learners --------------------------------------------------------------------------------------
+# Student Paxos code has learners, which Paxos.tla leaves implicit (its learner is the definition `chosen`).
+# PAXOS_LEARNERS is the Paxos signature with the *same* vote, proposed, member and max_bal symbols (so every
+# Paxos formula above is also a formula over it) plus a sort of learners and what each learner has learned.
+Learner = Sort("Learner")
+PAXOS_LEARNERS = Signature("paxos-learners", [Acceptor, Value, Ballot, Quorum, Learner])
+PAXOS_LEARNERS.symbols.update(PAXOS.symbols)
+learned = PAXOS_LEARNERS.relation("learned", Learner, Value)
+"""learned(l, v): learner l has learned v (at some point: a history relation)."""
+
+_l, _l2 = Learner.vars("l l2")
+
+LEARNER_AGREEMENT = ForAll([_l, _l2, _v, _w], (learned(_l, _v) & learned(_l2, _w)) >> (_v == _w))
+"""No two learners learn different values (nor does one learner learn two)."""
+
+LEARNED_IS_CHOSEN = ForAll([_l, _v], learned(_l, _v) >> CHOSEN(_v))
+"""A learner learns only a chosen value: some quorum voted for it in one ballot."""
+
+VALUE_LEARNED = Exists([_l, _v], learned(_l, _v))
+"""Reachability: some learner learns a value."""
+
+__all__ += ["Learner", "PAXOS_LEARNERS", "learned", "LEARNER_AGREEMENT", "LEARNED_IS_CHOSEN", "VALUE_LEARNED"]

@@ -1,0 +1,720 @@
+"""The observation contract: what quorumcheck reads from student nodes to judge the standard properties.
+
+A protocol's properties are the formulas of :mod:`quorumcheck.invariants.standard`,
+never a second copy: a :class:`Contract` reads a few named attributes from
+every node after each step (its *observation*), keeps the history some
+properties need (every vote ever cast, every leader ever elected) in the
+state, and gives an :class:`~quorumcheck.invariants.Interpretation` of the
+states over the standard signature, from which :func:`formula_property`
+makes the properties.
+
+Paxos (:class:`PaxosContract`) -- a node that has an attribute ``accepted`` is
+an acceptor, one that has ``learned`` is a learner (a node may be both):
+
+``accepted``
+    ``None``, or the ``(ballot, value)`` this acceptor last accepted. Ballots
+    may be ints, tuples such as ``(round, node_id)``, or any comparable value.
+``learned``
+    ``None``, or the value this learner has learned.
+``promised`` (optional)
+    ``None``, or the highest ballot this acceptor promised; when every
+    acceptor has it, ``votes-safe`` can be checked too.
+
+Raft (:class:`RaftContract`) -- every node is a server and has:
+
+``current_term`` (int), ``role`` (``"follower"``, ``"candidate"`` or
+``"leader"``, any case, or an enum with those names), ``voted_for`` (shown,
+not judged), ``log`` (a list whose first element is log index 1; each entry a
+``(term, value)`` pair, or a record with ``term`` and ``value`` or
+``command``), ``commit_index`` (how many log entries are committed: the Raft
+paper's 1-based index of the last committed entry, 0 for none).
+
+Any of these may be a method or property instead of an attribute, and a class
+may rename them: ``observe = {"current_term": "term"}``.
+
+Examples
+--------
+>>> from quorumcheck.models.actors import Node, Snapshotter, new_node
+>>> class Acceptor(Node):
+...     def __init__(self):
+...         self.accepted = ((1, 0), "v1")
+>>> contract = PaxosContract([Acceptor] * 3, Snapshotter())
+>>> nodes = [new_node(Acceptor, i, 3) for i in range(3)]
+>>> contract.setup(nodes)
+>>> contract.observe(0, nodes[0])
+((('t', 1, 0), 'v1'), None, None)
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Callable, Hashable, Sequence
+from operator import attrgetter
+from typing import Any
+
+from quorumcheck.invariants import (
+    Derived,
+    Interpretation,
+    evaluate,
+    formula_property,
+    standard,
+)
+
+from quorumcheck.errors import InvalidStudentCode
+
+from .actors import Node, Snapshotter, node_name, show
+from .api import Property
+
+__all__ = ["CONTRACTS", "Contract", "NoContract", "PaxosContract", "RaftContract", "contract_named"]
+
+_ABSENT = object()
+
+
+def _reader(cls: type[Node], field: str) -> Callable[[Node], Any]:
+    name = (getattr(cls, "observe", None) or {}).get(field, field)
+
+    def read(node: Node) -> Any:
+        value = getattr(node, name, _ABSENT)
+        if value is _ABSENT:
+            raise InvalidStudentCode(
+                f"{cls.__name__} has no attribute {name!r}, which the {field!r} observation reads; set "
+                f"self.{name} in __init__ (or rename it: observe = {{{field!r}: 'your_name'}})"
+            )
+        return value() if callable(value) else value
+
+    return read
+
+
+def _has(node: Node, field: str) -> bool:
+    name = (getattr(type(node), "observe", None) or {}).get(field, field)
+    return hasattr(node, name)
+
+
+class Contract:
+    """What a protocol's nodes expose, and the properties judged on it. The base class judges nothing.
+
+    Parameters
+    ----------
+    classes : sequence of Node subclasses
+        The class of each node, in node order.
+    snapshotter : Snapshotter
+        The model's, to freeze observed values.
+    """
+
+    name = "none"
+    description = "no protocol: only the containment properties (handlers-do-not-crash, ...)"
+    evaluator = "z3"
+    """The judge that is faster for this protocol's formulas (measured; either gives the same answers)."""
+
+    def __init__(self, classes: Sequence[type[Node]], snapshotter: Snapshotter, **settings: Any) -> None:
+        self.classes = tuple(classes)
+        self.nodes = len(self.classes)
+        self.snapshotter = snapshotter
+        self.settings = settings
+        self.wide: dict[str, tuple[Any, ...]] | None = None
+        """The larger universe a state beyond the small one is being judged in (see :meth:`judged`)."""
+
+    def setup(self, started: Sequence[Node]) -> None:
+        """Learn each node's roles from the freshly started nodes (before the first observation)."""
+
+    def observe(self, index: int, node: Node) -> Hashable:
+        """The node's observation, frozen (called after every handler call)."""
+        return None
+
+    def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
+        """The history in the initial state."""
+        return None
+
+    def record(self, history: Hashable, index: int, observation: Hashable) -> Hashable:
+        """The history after node ``index`` is observed as ``observation``."""
+        return history
+
+    def may_request(self, observed: Sequence[Hashable], index: int) -> bool:
+        """Whether a client request may go to node ``index`` now."""
+        return True
+
+    def within_boundary(self, observed: Sequence[Hashable]) -> bool:
+        """Whether the observations are inside the protocol's bound (Raft: terms up to ``max_term``)."""
+        return True
+
+    def properties(self, evaluator: str) -> list[Property[Any]]:
+        """The protocol's properties."""
+        return []
+
+    def describe(self, observed: Sequence[Hashable], history: Hashable) -> dict[str, Any]:
+        """What the properties read, for people (empty by default)."""
+        return {}
+
+    # -- judging with a small universe, and an exact fallback ----------------------------------------
+    def overflow(self, state: Any) -> bool:
+        """True when a state holds more elements than the interpretation's universe (then judged exactly)."""
+        return False
+
+    def universe_of(self, states: Sequence[Any]) -> dict[str, tuple[Any, ...]]:
+        """A universe large enough for these states."""
+        raise NotImplementedError
+
+    def judged(self, interpretation: Interpretation, kind: str, name: str, formula: Any, description: str,
+               evaluator: str, explain: Callable[[Any], str] | None = None, default: bool = True) -> Property[Any]:
+        """:func:`formula_property` over the contract's small universe, judged exactly beyond it.
+
+        The universe is kept small, because the Z3 judge grounds every
+        quantifier over it once; a state with more ballots, terms or values
+        than it holds is judged by the Python evaluator over a universe made
+        for that state.
+        """
+        prop = formula_property(kind, name, formula, interpretation, description, evaluator=evaluator,
+                                default=default)
+        judge, fixed = prop.judge, prop.condition
+        overflow, universe_of = self.overflow, self.universe_of
+
+        def condition(*states: Any) -> bool:
+            if not any(overflow(s) for s in states):
+                return fixed(*states)
+            universe = universe_of(states)
+            self.wide = universe
+            try:
+                values = [interpretation.values(judge.footprint, s) for s in states]
+            finally:
+                self.wide = None
+            return evaluate(formula, universe, values[0], values[1] if len(values) > 1 else None)
+
+        prop.condition = condition
+        if explain is not None:
+            prop.explainer = explain
+        return prop
+
+
+class NoContract(Contract):
+    """No protocol: only the containment properties are checked.
+
+    >>> NoContract([], Snapshotter()).properties("z3")
+    []
+    """
+
+
+class PaxosContract(Contract):
+    """Single-decree Paxos: acceptors expose ``accepted``, learners ``learned`` (see the module docstring).
+
+    Properties (from :mod:`quorumcheck.invariants.standard`): ``agreement``
+    (at most one value is chosen -- accepted by a majority of acceptors in one
+    ballot), ``learner-agreement``, ``learned-is-chosen``, ``value-can-be-chosen``
+    and ``value-can-be-learned`` by default; ``one-value-per-ballot`` and
+    (with ``promised``) ``votes-safe`` on request.
+
+    Examples
+    --------
+    >>> from quorumcheck.models.actors import Node, Snapshotter, new_node
+    >>> class P(Node):
+    ...     def __init__(self):
+    ...         self.accepted = None
+    ...         self.learned = None
+    >>> c = PaxosContract([P] * 3, Snapshotter())
+    >>> c.setup([new_node(P, i, 3) for i in range(3)])
+    >>> c.acceptors, c.learners
+    ((0, 1, 2), (0, 1, 2))
+    >>> [p.name for p in c.properties("python")]  # doctest: +NORMALIZE_WHITESPACE
+    ['agreement', 'learner-agreement', 'learned-is-chosen', 'one-value-per-ballot',
+     'value-can-be-chosen', 'value-can-be-learned']
+    """
+
+    name = "paxos"
+    description = "single-decree Paxos: acceptors expose `accepted`, learners `learned`"
+
+    def __init__(self, classes: Sequence[type[Node]], snapshotter: Snapshotter, *, values: Sequence[Any] = (),
+                 ballot_capacity: int = 4, **settings: Any) -> None:
+        super().__init__(classes, snapshotter, **settings)
+        self.value_capacity = len(values) + 1
+        self.ballot_capacity = ballot_capacity
+        self._values: dict[Hashable, int] = {}
+        for v in values:
+            self._value_code(snapshotter.freeze(v))
+        self.acceptors: tuple[int, ...] = ()
+        self.learners: tuple[int, ...] = ()
+        self.promisers: tuple[int, ...] = ()
+        self._readers: list[tuple[Any, Any, Any]] = []
+        self._memo: tuple[Any, Any] = (None, None)
+
+    def setup(self, started: Sequence[Node]) -> None:
+        self.acceptors = tuple(i for i, n in enumerate(started) if _has(n, "accepted"))
+        self.learners = tuple(i for i, n in enumerate(started) if _has(n, "learned"))
+        self.promisers = tuple(i for i, n in enumerate(started) if _has(n, "promised"))
+        if not self.acceptors:
+            names = ", ".join(sorted({c.__name__ for c in self.classes}))
+            raise InvalidStudentCode(
+                f"no Paxos acceptor: none of {names} has an attribute 'accepted' (None or the (ballot, value) it "
+                "last accepted); set self.accepted = None in the acceptor's __init__ (see docs/student-testing.md)"
+            )
+        self._readers = [
+            (
+                _reader(cls, "accepted") if i in self.acceptors else None,
+                _reader(cls, "learned") if i in self.learners else None,
+                _reader(cls, "promised") if i in self.promisers else None,
+            )
+            for i, cls in enumerate(self.classes)
+        ]
+
+    def observe(self, index: int, node: Node) -> Hashable:
+        accepted_of, learned_of, promised_of = self._readers[index]
+        freeze = self.snapshotter.freeze
+        accepted = learned = promised = None
+        if accepted_of is not None:
+            raw = accepted_of(node)
+            if raw is not None:
+                if not isinstance(raw, (tuple, list)) or len(raw) != 2:
+                    raise InvalidStudentCode(
+                        f"{type(node).__name__}.accepted must be None or a (ballot, value) pair, got {raw!r}"
+                    )
+                accepted = (freeze(raw[0]), freeze(raw[1]))
+        if learned_of is not None:
+            raw = learned_of(node)
+            learned = None if raw is None else freeze(raw)
+        if promised_of is not None:
+            raw = promised_of(node)
+            promised = None if raw is None else freeze(raw)
+        return (accepted, learned, promised)
+
+    def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
+        history: Hashable = (frozenset(), frozenset(), (None,) * self.nodes)
+        for i, o in enumerate(observations):
+            history = self.record(history, i, o)
+        return history
+
+    def record(self, history: Hashable, index: int, observation: Hashable) -> Hashable:
+        parts: Any = history
+        votes, learned, promised = parts
+        seen: Any = observation
+        accepted, value, promise = seen
+        if accepted is not None:
+            vote = (index, accepted[0], accepted[1])
+            if vote not in votes:
+                votes = votes | {vote}
+        if value is not None and (index, value) not in learned:
+            learned = learned | {(index, value)}
+        if promised[index] != promise:
+            promised = promised[:index] + (promise,) + promised[index + 1:]
+        return (votes, learned, promised)
+
+    # -- the interpretation over standard.PAXOS_LEARNERS ---------------------------------------------
+    def _value_code(self, value: Hashable) -> int:
+        code = self._values.get(value)
+        if code is None:
+            code = self._values[value] = len(self._values)
+        return code
+
+    def overflow(self, state: Any) -> bool:
+        ranks = self._ballot_ranks(state.history)
+        if len(ranks) > self.ballot_capacity:
+            return True
+        if len(self._values) <= self.value_capacity:
+            return False
+        votes, learned, _ = state.history
+        cap, code = self.value_capacity, self._value_code
+        return any(code(v) >= cap for _, _, v in votes) or any(code(v) >= cap for _, v in learned)
+
+    def universe_of(self, states: Sequence[Any]) -> dict[str, tuple[Any, ...]]:
+        ballots = max(len(self._ballot_ranks(s.history)) for s in states)
+        universe = dict(self._universe)
+        universe["Ballot"] = (-1, *range(max(ballots, self.ballot_capacity)))
+        universe["Value"] = tuple(range(max(len(self._values), self.value_capacity)))
+        return universe
+
+    def _ballot_ranks(self, history: Any) -> dict[Hashable, int]:
+        """Ballots ranked in their own order (ranks compare as the ballots do; -1 is "none")."""
+        if self._memo[0] is history:
+            return self._memo[1]
+        votes, _, promised = history
+        ballots = {b for _, b, _ in votes} | {p for p in promised if p is not None}
+        try:
+            ordered = sorted(ballots)
+        except TypeError:
+            shown = ", ".join(sorted(show(b) for b in ballots))
+            raise InvalidStudentCode(f"Paxos ballots must be comparable with each other (all ints, or all tuples "
+                                     f"of ints, ...), got {shown}") from None
+        ranks = {b: k for k, b in enumerate(ordered)}
+        self._memo = (history, ranks)
+        return ranks
+
+    def interpretation(self) -> Interpretation:
+        """The states as finite structures over ``standard.PAXOS_LEARNERS``.
+
+        Ballots are ranked within each state (any comparable ballots become
+        ``0, 1, ...`` in their order, ``-1`` is none); values are numbered once
+        for the whole run; quorums are the majorities of the acceptors.
+        """
+        acceptors = self.acceptors
+        size = len(acceptors) // 2 + 1
+        quorums = tuple(sum(1 << a for a in q) for q in itertools.combinations(acceptors, size))
+        source = attrgetter("history")
+        value_code = self._value_code
+        ranks = self._ballot_ranks
+
+        def vote(h: Any) -> frozenset[tuple[int, int, int]]:
+            r = ranks(h)
+            return frozenset((a, r[b], value_code(v)) for a, b, v in h[0])
+
+        def proposed(h: Any) -> frozenset[tuple[int, int]]:
+            r = ranks(h)
+            return frozenset((r[b], value_code(v)) for _, b, v in h[0])
+
+        def max_bal(h: Any) -> tuple[int, ...]:
+            r = ranks(h)
+            return tuple(-1 if h[2][a] is None else r[h[2][a]] for a in acceptors)
+
+        def learned(h: Any) -> frozenset[tuple[int, int]]:
+            return frozenset((node, value_code(v)) for node, v in h[1])
+
+        self._universe = {
+            "Acceptor": acceptors,
+            "Learner": self.learners or acceptors,
+            "Value": tuple(range(self.value_capacity)),
+            "Ballot": (-1, *range(self.ballot_capacity)),
+            "Quorum": quorums,
+        }
+        return Interpretation(
+            standard.PAXOS_LEARNERS,
+            self._universe,
+            {
+                "vote": Derived(source, vote),
+                "proposed": Derived(source, proposed),
+                "max_bal": Derived(source, max_bal),
+                "learned": Derived(source, learned),
+                "member": frozenset((a, q) for q in quorums for a in acceptors if q >> a & 1),
+            },
+            display={"Acceptor": node_name, "Learner": node_name},
+        )
+
+    def properties(self, evaluator: str) -> list[Property[Any]]:
+        interp = self.interpretation()
+
+        def judged(kind: str, name: str, formula: Any, description: str, explain: Any = None,
+                   default: bool = True) -> Property[Any]:
+            return self.judged(interp, kind, name, formula, description, evaluator, explain, default)
+
+        props = [judged("always", "agreement", standard.PAXOS_AGREEMENT,
+                        "at most one value is chosen (accepted by a majority of acceptors in one ballot)",
+                        self.explain_chosen)]
+        if self.learners:
+            props += [
+                judged("always", "learner-agreement", standard.LEARNER_AGREEMENT,
+                       "no two learners learn different values", self.explain_learned),
+                judged("always", "learned-is-chosen", standard.LEARNED_IS_CHOSEN,
+                       "a learner learns only a chosen value", self.explain_learned_not_chosen),
+            ]
+        props.append(judged("always", "one-value-per-ballot", standard.ONE_VALUE_PER_BALLOT,
+                            "no two acceptors accept different values in one ballot", default=False))
+        if self.promisers and set(self.promisers) >= set(self.acceptors):
+            props.append(judged("always", "votes-safe", standard.VOTES_SAFE,
+                                "every accepted value is safe at its ballot (Voting.tla)", default=False))
+        props.append(judged("sometimes", "value-can-be-chosen", standard.VALUE_CHOSEN, "a value can be chosen"))
+        if self.learners:
+            props.append(judged("sometimes", "value-can-be-learned", standard.VALUE_LEARNED,
+                                "a learner can learn a value"))
+        return props
+
+    # -- explanations, in the student's own values ---------------------------------------------------
+    def chosen(self, history: Any) -> list[tuple[Hashable, Hashable, tuple[int, ...]]]:
+        """``(value, ballot, acceptors)`` for every value accepted by a majority in one ballot."""
+        votes = history[0]
+        majority = len(self.acceptors) // 2 + 1
+        by_ballot: dict[tuple[Hashable, Hashable], list[int]] = {}
+        for a, b, v in votes:
+            by_ballot.setdefault((b, v), []).append(a)
+        found = [(v, b, tuple(sorted(who))) for (b, v), who in by_ballot.items() if len(who) >= majority]
+        return sorted(found, key=lambda f: (show(f[1]), show(f[0])))
+
+    def explain_chosen(self, state: Any) -> str:
+        parts = [f"{show(v)} chosen in ballot {show(b)} by {', '.join(map(node_name, who))}"
+                 for v, b, who in self.chosen(state.history)]
+        return "; ".join(parts)
+
+    def explain_learned(self, state: Any) -> str:
+        learned = sorted(state.history[1], key=lambda p: (p[0], show(p[1])))
+        return "; ".join(f"{node_name(n)} learned {show(v)}" for n, v in learned)
+
+    def explain_learned_not_chosen(self, state: Any) -> str:
+        chosen = {show(v) for v, _, _ in self.chosen(state.history)}
+        bad = sorted({(n, show(v)) for n, v in state.history[1] if show(v) not in chosen})
+        votes = sorted((a, show(b), show(v)) for a, b, v in state.history[0])
+        accepted = ", ".join(f"{node_name(a)} {v} in ballot {b}" for a, b, v in votes) or "nothing"
+        return "; ".join(f"{node_name(n)} learned {v}, which no majority of acceptors accepted in one ballot"
+                         for n, v in bad) + f" (accepted so far: {accepted})"
+
+    def describe(self, observed: Sequence[Hashable], history: Any) -> dict[str, Any]:
+        return {"chosen": [f"{show(v)} in ballot {show(b)}" for v, b, _ in self.chosen(history)]}
+
+
+# -- Raft ----------------------------------------------------------------------------------------------------
+ROLES = ("Follower", "Candidate", "Leader")
+_ROLE_CODES = {"follower": 0, "candidate": 1, "leader": 2}
+FOLLOWER, CANDIDATE, LEADER = 0, 1, 2
+
+
+class RaftContract(Contract):
+    """Raft: every node exposes ``current_term``, ``role``, ``voted_for``, ``log`` and ``commit_index``.
+
+    Properties (from :mod:`quorumcheck.invariants.standard`): ``election-safety``
+    (history form: at most one leader per term, ever), ``log-matching``,
+    ``leader-completeness``, ``state-machine-safety``, ``leader-append-only``
+    (an action property), and the reachability properties ``leader-elected``
+    and ``entry-committed`` (with client requests); ``election-safety-state`` on
+    request. Terms are bounded by ``max_term`` (states beyond it are checked
+    but not expanded).
+
+    Examples
+    --------
+    >>> from quorumcheck.models.actors import Node, Snapshotter, new_node
+    >>> class S(Node):
+    ...     def __init__(self):
+    ...         self.current_term, self.role, self.voted_for = 1, "leader", self.id
+    ...         self.log, self.commit_index = [(1, "v1")], 1
+    >>> c = RaftContract([S] * 3, Snapshotter(), max_term=2)
+    >>> c.setup([new_node(S, i, 3) for i in range(3)])
+    >>> c.observe(0, new_node(S, 0, 3))
+    (1, 2, 0, ((1, 'v1'),), 1)
+    """
+
+    name = "raft"
+    description = "Raft: every node exposes current_term, role, voted_for, log and commit_index"
+    evaluator = "python"
+    FIELDS = ("current_term", "role", "voted_for", "log", "commit_index")
+
+    def __init__(self, classes: Sequence[type[Node]], snapshotter: Snapshotter, *, values: Sequence[Any] = (),
+                 max_term: int = 2, max_log: int = 2, **settings: Any) -> None:
+        super().__init__(classes, snapshotter, **settings)
+        self.max_term = max_term
+        self.max_log = max_log
+        self.term_capacity = max_term + 2
+        self.index_capacity = int(settings.get("requests", max_log)) + 1
+        self.value_capacity = len(values) + 1
+        self._values: dict[Hashable, int] = {}
+        for v in values:
+            self._value_code(snapshotter.freeze(v))
+        self._readers: list[tuple[Callable[[Node], Any], ...]] = [
+            tuple(_reader(cls, f) for f in self.FIELDS) for cls in self.classes
+        ]
+
+    def observe(self, index: int, node: Node) -> Hashable:
+        term_of, role_of, voted_for_of, log_of, commit_of = self._readers[index]
+        cls = type(node).__name__
+        term = term_of(node)
+        if isinstance(term, bool) or not isinstance(term, int) or term < 0:
+            raise InvalidStudentCode(f"{cls}.current_term must be an int >= 0, got {term!r}")
+        role = _role(role_of(node), cls)
+        log = log_of(node)
+        if not isinstance(log, (list, tuple)):
+            raise InvalidStudentCode(f"{cls}.log must be a list of entries, got {type(log).__name__}")
+        entries = tuple(self._entry(e, cls) for e in log)
+        commit = commit_of(node)
+        if isinstance(commit, bool) or not isinstance(commit, int) or commit < 0:
+            raise InvalidStudentCode(
+                f"{cls}.commit_index must be an int >= 0 (the number of committed entries, 0 for none), got {commit!r}"
+            )
+        return (term, role, self.snapshotter.freeze(voted_for_of(node)), entries, commit)
+
+    def _entry(self, entry: Any, cls: str) -> tuple[int, Hashable]:
+        if isinstance(entry, dict):
+            term, value = entry.get("term"), entry.get("value", entry.get("command"))
+        elif isinstance(entry, (tuple, list)) and not hasattr(entry, "term"):
+            if len(entry) != 2:
+                raise InvalidStudentCode(f"{cls}.log entries must be (term, value) pairs, got {entry!r}")
+            term, value = entry
+        else:
+            term = getattr(entry, "term", None)
+            value = getattr(entry, "value", getattr(entry, "command", None))
+        if isinstance(term, bool) or not isinstance(term, int):
+            raise InvalidStudentCode(
+                f"{cls}.log entries need an int term: (term, value) pairs or records with .term and .value, "
+                f"got {entry!r}"
+            )
+        return (term, self.snapshotter.freeze(value))
+
+    def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
+        history: Hashable = frozenset()
+        for i, o in enumerate(observations):
+            history = self.record(history, i, o)
+        return history
+
+    def record(self, history: Hashable, index: int, observation: Hashable) -> Hashable:
+        term, role = observation[0], observation[1]  # type: ignore[index]
+        if role == LEADER and (term, index) not in history:  # type: ignore[operator]
+            return history | {(term, index)}  # type: ignore[operator]
+        return history
+
+    def may_request(self, observed: Sequence[Hashable], index: int) -> bool:
+        return observed[index][1] == LEADER  # type: ignore[index]
+
+    def within_boundary(self, observed: Sequence[Hashable]) -> bool:
+        max_term, max_log = self.max_term, self.max_log
+        for o in observed:
+            if o[0] > max_term or len(o[3]) > max_log:  # type: ignore[index]
+                return False
+        return True
+
+    # -- the interpretation over standard.RAFT --------------------------------------------------------
+    def _value_code(self, value: Hashable) -> int:
+        code = self._values.get(value)
+        if code is None:
+            code = self._values[value] = len(self._values)
+        return code
+
+    def _sizes(self, state: Any) -> tuple[int, int, int]:
+        """The largest term, log length (and commit index), and value code in a state."""
+        terms = [o[0] for o in state.observed] + [t for t, _ in state.history]
+        terms += [t for o in state.observed for t, _ in o[3]]
+        indexes = [max(len(o[3]), o[4]) for o in state.observed]
+        codes = [self._value_code(v) for o in state.observed for _, v in o[3]]
+        return max(terms, default=0), max(indexes, default=0), max(codes, default=-1)
+
+    def overflow(self, state: Any) -> bool:
+        term, index, code = self._sizes(state)
+        return term >= self.term_capacity or index >= self.index_capacity or code >= self.value_capacity
+
+    def universe_of(self, states: Sequence[Any]) -> dict[str, tuple[Any, ...]]:
+        sizes = [self._sizes(s) for s in states]
+        universe = dict(self._universe)
+        universe["Term"] = tuple(range(max(self.term_capacity, *(t + 1 for t, _, _ in sizes))))
+        universe["Index"] = tuple(range(max(self.index_capacity, *(i + 1 for _, i, _ in sizes))))
+        universe["Value"] = (-1, *range(max(self.value_capacity, *(c + 1 for _, _, c in sizes))))
+        return universe
+
+    def interpretation(self) -> Interpretation:
+        """The states as finite structures over ``standard.RAFT`` (terms and indexes as themselves).
+
+        Function values are tuples over the *current* universe of indexes: the
+        small one, or a larger one for a state beyond it (see :meth:`Contract.judged`).
+        """
+        servers = tuple(range(self.nodes))
+        value_code = self._value_code
+        small = self.index_capacity
+
+        # One source per group of symbols, so that a property is judged again only when what it reads
+        # changes (log matching reads only the logs, not the terms or the votes).
+        def terms(state: Any) -> tuple[int, ...]:
+            return tuple(o[0] for o in state.observed)
+
+        def roles(state: Any) -> tuple[int, ...]:
+            return tuple(o[1] for o in state.observed)
+
+        def logs(state: Any) -> tuple[Any, ...]:
+            return tuple(o[3] for o in state.observed)
+
+        def commits(state: Any) -> tuple[int, ...]:
+            return tuple(o[4] for o in state.observed)
+
+        def width() -> int:
+            return small if self.wide is None else len(self.wide["Index"])
+
+        def log_term(logs: Any) -> tuple[int, ...]:
+            n = width()
+            return tuple(log[i - 1][0] if 1 <= i <= len(log) else 0 for log in logs for i in range(n))
+
+        def log_value(logs: Any) -> tuple[int, ...]:
+            n = width()
+            return tuple(value_code(log[i - 1][1]) if 1 <= i <= len(log) else -1 for log in logs for i in range(n))
+
+        self._universe = {
+            "Server": servers,
+            "Term": tuple(range(self.term_capacity)),
+            "Index": tuple(range(small)),
+            "Value": (-1, *range(self.value_capacity)),
+            "Role": ROLES,
+        }
+        return Interpretation(
+            standard.RAFT,
+            self._universe,
+            {
+                "current_term": terms,
+                "role": Derived(roles, lambda codes: tuple(ROLES[c] for c in codes)),
+                "log_len": Derived(logs, lambda logs: tuple(len(log) for log in logs)),
+                "log_term": Derived(logs, log_term),
+                "log_value": Derived(logs, log_value),
+                "commit_index": commits,
+                "elected": attrgetter("history"),
+            },
+            display={"Server": node_name},
+        )
+
+    def properties(self, evaluator: str) -> list[Property[Any]]:
+        interp = self.interpretation()
+
+        def judged(kind: str, name: str, formula: Any, description: str, explain: Any = None,
+                   default: bool = True) -> Property[Any]:
+            return self.judged(interp, kind, name, formula, description, evaluator, explain, default)
+
+        props = [
+            judged("always", "election-safety", standard.ELECTION_SAFETY,
+                   "at most one leader is elected per term", self.explain_elections),
+            judged("always", "election-safety-state", standard.ELECTION_SAFETY_STATE,
+                   "no two servers are leader in one term at once", self.explain_logs, default=False),
+            judged("always", "log-matching", standard.LOG_MATCHING,
+                   "two logs with an entry of one term at one index agree up to it", self.explain_logs),
+            judged("always", "leader-completeness", standard.LEADER_COMPLETENESS,
+                   "a leader holds every entry committed in its term or before", self.explain_logs),
+            judged("always", "state-machine-safety", standard.STATE_MACHINE_SAFETY,
+                   "no two servers commit different entries at one index", self.explain_logs),
+            judged("every-step", "leader-append-only", standard.LEADER_APPEND_ONLY,
+                   "a leader only appends to its log within its term", self.explain_logs),
+            judged("sometimes", "leader-elected", standard.LEADER_ELECTED, "a leader can be elected"),
+        ]
+        if self.settings.get("requests", 0):
+            props.append(judged("sometimes", "entry-committed", standard.ENTRY_COMMITTED,
+                                "an entry can be committed"))
+        return props
+
+    # -- explanations ---------------------------------------------------------------------------------
+    def explain_elections(self, state: Any) -> str:
+        by_term: dict[int, list[int]] = {}
+        for t, s in state.history:
+            by_term.setdefault(t, []).append(s)
+        return "; ".join(f"term {t}: " + " and ".join(node_name(s) for s in sorted(who)) + " elected"
+                         for t, who in sorted(by_term.items()) if len(who) > 1)
+
+    def explain_logs(self, state: Any) -> str:
+        return "; ".join(
+            f"{node_name(i)} {ROLES[o[1]].lower()} term {o[0]}, log [{_log_text(o[3])}], commit_index {o[4]}"
+            for i, o in enumerate(state.observed)
+        )
+
+    def describe(self, observed: Sequence[Hashable], history: Any) -> dict[str, Any]:
+        return {"elected": [f"term {t}: {node_name(s)}" for t, s in sorted(history)]}
+
+
+def _log_text(entries: Sequence[tuple[int, Hashable]]) -> str:
+    return ", ".join(f"{t}:{show(v)}" for t, v in entries)
+
+
+def _role(value: Any, cls: str) -> int:
+    raw = value
+    if isinstance(value, enum.Enum):
+        value = value.name if value.name.lower() in _ROLE_CODES else value.value
+    if isinstance(value, str):
+        code = _ROLE_CODES.get(value.strip().lower())
+        if code is not None:
+            return code
+    raise InvalidStudentCode(
+        f"{cls}.role must be 'follower', 'candidate' or 'leader' (any case, or an enum with those names), got {raw!r}"
+    )
+
+
+CONTRACTS: dict[str, type[Contract]] = {"none": NoContract, "paxos": PaxosContract, "raft": RaftContract}
+"""The observation contracts by protocol name."""
+
+
+def contract_named(name: str) -> type[Contract]:
+    """The contract class of a protocol name.
+
+    >>> contract_named("raft").__name__
+    'RaftContract'
+    >>> contract_named("zab")
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidParameter: unknown protocol 'zab'; choose one of: none, paxos, raft
+    """
+    from quorumcheck.errors import InvalidParameter
+
+    cls = CONTRACTS.get(name)
+    if cls is None:
+        raise InvalidParameter(f"unknown protocol {name!r}; choose one of: {', '.join(CONTRACTS)}")
+    return cls
