@@ -23,7 +23,7 @@ from quorumcheck.errors import ModelWarning, QuorumcheckError
 from quorumcheck.explorer import CheckResult, Progress, Verdict, explore
 from quorumcheck.explorer.diff import changes, flatten
 from quorumcheck.invariants import definitions
-from quorumcheck.models import BUILTIN_MODELS, Model, Parameter
+from quorumcheck.models import BUILTIN_MODELS, TRACE_MODELS, Model, Parameter
 from quorumcheck.runspec import RunSpec, build_model, load_spec
 
 EXIT_USAGE = 2
@@ -479,7 +479,11 @@ def _load_and_replay(path: Path) -> tuple[Any, Model[Any], Any]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ModelWarning)
             try:
-                model = build_model(saved.model, saved.parameters, saved.bug)
+                rebuild = TRACE_MODELS.get(saved.model)
+                if rebuild is not None:  # student code: load the file and classes the trace names
+                    model = rebuild(saved.parameters)
+                else:
+                    model = build_model(saved.model, saved.parameters, saved.bug)
             except QuorumcheckError as e:
                 _fail(f"{path}: {e}")
         return saved, model, replay(saved, model)
@@ -581,3 +585,220 @@ def render_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
     except OSError as e:
         _fail(f"cannot write {e.filename or target}: {e.strerror}")
     click.echo(f"wrote {target}")
+
+
+# -- test: student code written with the actor API -------------------------------------------------------
+_PROTOCOL_DEFAULTS = {
+    "paxos": {"requests": 2, "max_timeouts": 0},
+    "raft": {"requests": 1, "max_timeouts": 2},
+    "none": {"requests": 0, "max_timeouts": 2},
+}
+
+
+@main.command("test")
+@click.argument("path", metavar="PATH.py", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--protocol", type=click.Choice(["paxos", "raft", "none"]),
+              help="which observation contract and standard properties apply (docs/student-testing.md)")
+@click.option("--nodes", type=click.IntRange(min=1), default=3, show_default=True, help="how many nodes")
+@click.option("--node-class", "node_classes", multiple=True, metavar="NAME",
+              help="the node class to test, when the file defines several; repeat to give one class per node")
+@click.option("--mode", type=click.Choice(["exhaustive", "random"]), default="exhaustive", show_default=True,
+              help="every interleaving breadth-first, or Hypothesis-drawn schedules shrunk on failure")
+@click.option("--seed", type=int, default=0, show_default=True, help="random mode: the seed (same seed, same run)")
+@click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="random mode: schedules to try")
+@click.option("--steps", type=click.IntRange(min=1), default=60, show_default=True,
+              help="random mode: the most steps in one schedule")
+@click.option("--network", type=click.Choice(["unordered", "unordered-duplicating", "ordered"]), default="unordered",
+              show_default=True, help="bag, set (messages may be delivered again), or FIFO per channel")
+@click.option("--requests", type=click.IntRange(min=0),
+              help="client requests in a run, carrying v1, v2, ... [default: paxos 2, raft 1]")
+@click.option("--max-timeouts", type=click.IntRange(min=0),
+              help="timer firings in a run (elections, retries) [default: paxos 0, raft 2]")
+@click.option("--max-drops", type=click.IntRange(min=0), default=0, show_default=True, help="messages the network may lose")
+@click.option("--max-crashes", type=click.IntRange(min=0), default=0, show_default=True,
+              help="crash-restarts (durable attributes survive)")
+@click.option("--max-partitions", type=click.IntRange(min=0), default=0, show_default=True,
+              help="times the network may split in two (until it heals)")
+@click.option("--max-term", type=click.IntRange(min=0), default=2, show_default=True,
+              help="raft: states with a higher term are checked but not explored further")
+@click.option("--max-states", type=click.IntRange(min=1), help="exhaustive: stop (undetermined) beyond N states")
+@click.option("--max-depth", type=click.IntRange(min=1), help="exhaustive: stop (undetermined) beyond depth N")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+              help="stop after SECONDS (exhaustive: undetermined; random: no new schedules)")
+@click.option("--invariant", "invariants", multiple=True, metavar="NAME", help="check only this property (repeatable)")
+@click.option("--coverage", is_flag=True,
+              help="random mode: count the configuration's states exhaustively first, and report the fraction visited")
+@click.option("--handler-timeout", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="seconds one handler call may take")
+@click.option("--memory-mb", type=click.IntRange(min=64), default=2048, show_default=True,
+              help="memory the check may use (it runs in a child process)")
+@click.option("--no-isolate", is_flag=True, help="run in this process (no memory bound; keeps the state graph)")
+@click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="draw the counterexample (sequence chart, HTML report) into DIR")
+@click.option("--save-trace", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="save the counterexample for `quorumcheck test --replay FILE`")
+@click.option("--replay", "replay_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="re-run a saved counterexample against the (possibly changed) student code")
+@click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+def test_command(path: Path | None, protocol: str | None, nodes: int, node_classes: tuple[str, ...], mode: str,
+                 seed: int, runs: int, steps: int, network: str, requests: int | None, max_timeouts: int | None,
+                 max_drops: int, max_crashes: int, max_partitions: int, max_term: int, max_states: int | None,
+                 max_depth: int | None, timeout: float, invariants: tuple[str, ...], coverage: bool,
+                 handler_timeout: float, memory_mb: int, no_isolate: bool, render_dir: Path | None,
+                 save_trace: Path | None, replay_file: Path | None, as_json: bool) -> None:
+    """Test a student's Paxos or Raft written with the actor API (docs/student-testing.md).
+
+    \b
+    Examples:
+      quorumcheck test examples/paxos.py --protocol paxos --nodes 3
+      quorumcheck test my_raft.py --protocol raft --mode random --seed 7 --render out/
+      quorumcheck test --replay out/trace.json
+
+    Exit codes: 0 no violation (exhaustive: every state explored; random: no
+    schedule failed), 1 a violation (with its schedule), 3 undetermined (a
+    limit cut an exhaustive run), 2 a usage error or student code that cannot
+    be tested (one line).
+    """
+    from quorumcheck.models.actor_model import (
+        ActorModel,
+        find_node_classes,
+        load_student_file,
+    )
+    from quorumcheck.models.sandbox import ChildFailed
+    from quorumcheck.studenttest import check_student
+
+    if replay_file is not None:
+        _replay_student_trace(replay_file)
+        return
+    if path is None:
+        _fail("give the student's file: quorumcheck test PATH.py --protocol paxos|raft (or --replay FILE)")
+    if protocol is None:
+        _fail("choose the protocol: --protocol paxos, --protocol raft (or --protocol none: containment only)")
+    defaults = _PROTOCOL_DEFAULTS[protocol]
+    try:
+        module = load_student_file(path)
+        classes = find_node_classes(module, list(node_classes) or None)
+        node: Any = classes[0] if len(classes) == 1 else classes
+        count = nodes if len(classes) == 1 else None
+        if len(classes) > 1 and nodes not in (3, len(classes)):
+            _fail(f"--nodes {nodes} but {len(classes)} node classes were given; give one class, or one per node")
+        source = {"file": str(path.resolve()), "classes": [c.__name__ for c in classes]}
+        if requests is None and not any(callable(getattr(c, "on_request", None)) for c in classes):
+            requests = 0  # no client requests for code that cannot take them (yet)
+        found = check_student(
+            node, count, protocol=protocol, mode=mode, seed=seed, runs=runs, steps=steps, max_depth=max_depth,
+            max_states=max_states, timeout=timeout, properties=list(invariants) or None,
+            measure_coverage=coverage, isolate=not no_isolate, memory_mb=memory_mb, network=network,
+            requests=defaults["requests"] if requests is None else requests,
+            max_timeouts=defaults["max_timeouts"] if max_timeouts is None else max_timeouts,
+            max_drops=max_drops, max_crashes=max_crashes, max_partitions=max_partitions, max_term=max_term,
+            handler_timeout=handler_timeout, source=source,
+        )
+    except ChildFailed as e:
+        click.echo(f"UNDETERMINED: {e}", err=as_json)
+        sys.exit(3)
+    except QuorumcheckError as e:
+        _fail(str(e))
+    model: ActorModel = found.model
+    result = found.result
+    if as_json:
+        click.echo(json.dumps(found.to_json(), indent=2))
+    else:
+        out = Console(highlight=False, soft_wrap=True)
+        _print_result(out, model, result, None)
+        out.print(_student_summary(found), markup=False)
+    if render_dir is not None or save_trace is not None:
+        _write_student_counterexample(found, render_dir, save_trace, to_stderr=as_json)
+    sys.exit(result.exit_code)
+
+
+def _student_summary(found: Any) -> str:
+    result = found.result
+    if found.mode == "exhaustive":
+        text = "mode: exhaustive (every interleaving, breadth-first"
+        text += "; the counterexample is a shortest schedule)" if result.violation else ")"
+        if result.verdict is Verdict.UNDETERMINED:
+            # Every state of the levels before the cut one was checked: so was every schedule that short.
+            text += (f"; no violation in any schedule of up to {max(result.depth - 1, 0)} steps. "
+                     "Try --mode random, or smaller --requests/--max-timeouts")
+        return text
+    text = (f"mode: random · {found.schedules:,} schedules (seed {found.seed}) · "
+            f"{result.distinct_states:,} distinct states visited")
+    if found.coverage is not None:
+        text += f" of {found.exhaustive_states:,} ({found.coverage:.1%} coverage)"
+    if result.violation is not None and result.violation.trace is not None:
+        text += f" · failing schedule shrunk to {len(result.violation.trace)} steps"
+    elif result.verdict is Verdict.HOLDS:
+        text += " · no schedule failed (random testing is not a proof; --mode exhaustive is, on small bounds)"
+    return text
+
+
+def _write_student_counterexample(found: Any, render_dir: Path | None, save_trace: Path | None,
+                                  *, to_stderr: bool) -> None:
+    from quorumcheck.explorer.tracefile import save_trace as write_trace
+    from quorumcheck.explorer.tracefile import saved_trace
+    from quorumcheck.render import INSTALL_HINT, render_counterexample
+
+    def say(line: str) -> None:
+        click.echo(line, err=to_stderr)
+
+    model, result = found.model, found.result
+    traced = [v for v in result.violations if v.trace is not None]
+    if not traced:
+        say("nothing to render or save: no violation with a counterexample schedule")
+        return
+    violation = traced[0]
+    try:
+        if save_trace is not None:
+            save_trace.parent.mkdir(parents=True, exist_ok=True)
+            write_trace(saved_trace(model, violation), save_trace)
+            say(f"saved the schedule to {save_trace} (replay it: quorumcheck test --replay {save_trace})")
+        if render_dir is not None:
+            written = render_counterexample(model, violation, render_dir, name=f"{found.model.protocol}-"
+                                            f"{violation.property}", result=result, formats=("dot", "svg", "html"))
+            chart = next((p for p in written.paths if p.name.endswith("-chart.svg")), None)
+            say(f"rendered {violation.property}: " + ", ".join(str(p) for p in written.paths))
+            if chart is not None:
+                say(f"sequence chart: {chart}")
+            if written.graphviz_missing:
+                click.echo(f"quorumcheck: Graphviz's dot was not found, so only DOT files and the HTML report were "
+                           f"written; {INSTALL_HINT}", err=True)
+    except OSError as e:
+        _fail(f"cannot write {e.filename}: {e.strerror}")
+
+
+def _replay_student_trace(trace_file: Path) -> None:
+    """``test --replay FILE``: rebuild the student model from the trace file and replay it."""
+    from quorumcheck.explorer.tracefile import load_trace, replay
+    from quorumcheck.models.actor_model import ActorModel
+
+    try:
+        saved = load_trace(trace_file)
+        if saved.model != ActorModel.name:
+            _fail(f"{trace_file} is a trace of the built-in model {saved.model!r}; replay it with "
+                  f"quorumcheck replay {trace_file}")
+        model = ActorModel.from_settings(saved.parameters)
+        outcome = replay(saved, model)
+    except QuorumcheckError as e:
+        _fail(str(e))
+    total = len(saved.steps) - 1
+    where = saved.parameters.get("file") or saved.parameters.get("module")
+    classes = ",".join(saved.parameters.get("classes", []))
+    click.echo(f"{trace_file}: {where} {classes} · {saved.parameters.get('protocol')} · {saved.property} · "
+               f"{total} steps")
+    if outcome.mismatch is not None:
+        m = outcome.mismatch
+        at = "at the initial state" if m.step == 0 else f"at step {m.step} of {total}, {m.action}"
+        click.echo(f"DOES NOT REPLAY: the schedule stops matching the code {at}")
+        click.echo(f"  {m.problem}")
+        if m.differences:
+            click.echo("  saved (expected) -> now (actual):")
+            for line in m.differences:
+                click.echo(f"    {line}")
+        sys.exit(1)
+    if not outcome.reproduced:
+        click.echo(f"DOES NOT REPRODUCE: all {total} steps match the code, but {outcome.problem}")
+        sys.exit(1)
+    click.echo(f"REPLAYS: all {total} steps match the code, and {saved.property} is violated"
+               + (f": {outcome.explanation}" if outcome.explanation else ""))

@@ -1,0 +1,570 @@
+"""Testing a student's Paxos or Raft: the exhaustive and the random mode, and their one result type.
+
+* **exhaustive** -- :func:`quorumcheck.explorer.explore` (the one breadth-first
+  search) over every interleaving of an :class:`~quorumcheck.models.actor_model.ActorModel`,
+  bounded by depth, states or time (``UNDETERMINED`` when cut); a violation
+  comes with a shortest schedule.
+* **random** -- :func:`random_schedules`: Hypothesis draws schedules (which
+  message to deliver, drop or duplicate, which timer fires, who crashes, how
+  the network splits) by choosing, at every step, an index into the model's
+  enabled actions, with a step budget; a failing schedule is shrunk by
+  Hypothesis to a minimal one. Deterministic under a seed.
+
+Both give a :class:`~quorumcheck.explorer.CheckResult` whose violations carry
+a :class:`~quorumcheck.explorer.Trace`, so a counterexample is printed,
+saved (``--save-trace``), replayed and drawn the same way whichever mode
+found it. :func:`check_student` runs either mode, optionally in a contained
+child process (:func:`quorumcheck.models.sandbox.run_in_child`), and returns a
+:class:`StudentResult`.
+
+Examples
+--------
+>>> from pathlib import Path
+>>> from quorumcheck.models.actor_model import load_student_file
+>>> examples = Path(__file__).resolve().parent.parent / "examples"
+>>> bugs = load_student_file(examples / "raft_bugs.py")
+>>> r = check_student(bugs.VoteTwice, nodes=3, protocol="raft", mode="random", seed=0, max_timeouts=2,
+...                   isolate=False)
+>>> r.verdict.value, r.violation.property, len(r.violation.trace)
+('violated', 'election-safety', 6)
+>>> r.violation.explanation
+'term 1: n0 and n1 elected'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from quorumcheck.errors import InvalidParameter
+from quorumcheck.explorer import (
+    CheckResult,
+    Step,
+    Trace,
+    Verdict,
+    Violation,
+    Witness,
+    explore,
+)
+from quorumcheck.explorer.result import PropertyStats
+from quorumcheck.explorer.search import peak_memory_bytes
+from quorumcheck.models.actor_model import ActorModel
+from quorumcheck.models.api import Expectation, Model, Property
+
+__all__ = ["MODES", "StudentResult", "check_student", "minimize", "random_schedules"]
+
+MODES = ("exhaustive", "random")
+
+
+@dataclass
+class StudentResult:
+    """What testing student code found: the run's :class:`CheckResult` and how it was searched.
+
+    Attributes
+    ----------
+    mode : str
+        ``"exhaustive"`` or ``"random"``.
+    result : CheckResult
+        The verdict, statistics and violations (with their traces).
+    model : ActorModel
+        The model that was checked (rebuilt in this process when the check ran in a child).
+    schedules : int
+        Random mode: the schedules Hypothesis ran (shrinking included).
+    seed : int or None
+        Random mode: the seed (the same seed gives the same schedules).
+    exhaustive_states : int or None
+        The configuration's distinct-state count, when known (an exhaustive run).
+    """
+
+    mode: str
+    result: CheckResult[Any]
+    model: ActorModel
+    schedules: int = 0
+    seed: int | None = None
+    exhaustive_states: int | None = None
+    handler_calls: int = 0
+    """Handler calls the search made (each new one runs twice when determinism is checked)."""
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.result.verdict
+
+    @property
+    def violation(self) -> Violation[Any] | None:
+        return self.result.violation
+
+    @property
+    def exit_code(self) -> int:
+        return self.result.exit_code
+
+    @property
+    def coverage(self) -> float | None:
+        """Random mode: distinct states visited / the exhaustive count, when that count is known."""
+        if self.mode != "random" or not self.exhaustive_states:
+            return None
+        return self.result.distinct_states / self.exhaustive_states
+
+    def to_json(self) -> dict[str, Any]:
+        """The CheckResult's JSON (docs/json-result.md) with a ``"student"`` section."""
+        data = self.result.to_json(self.model)
+        data["student"] = {
+            "mode": self.mode,
+            "schedules": self.schedules,
+            "seed": self.seed,
+            "exhaustive_states": self.exhaustive_states,
+            "coverage": None if self.coverage is None else round(self.coverage, 4),
+            "handler_calls": self.handler_calls,
+        }
+        return data
+
+
+class _Failed(Exception):
+    """Raised inside a Hypothesis example when a schedule violates a property (carries the violation)."""
+
+    def __init__(self, violation: Violation[Any]) -> None:
+        super().__init__(violation.property)
+        self.violation = violation
+
+
+def random_schedules(
+    model: Model[Any],
+    *,
+    runs: int = 200,
+    steps: int = 60,
+    seed: int | None = 0,
+    timeout: float | None = None,
+    properties: Sequence[str] | None = None,
+    swarm: bool = True,
+) -> tuple[CheckResult[Any], int]:
+    """Run Hypothesis-drawn schedules of ``model``; a failing schedule is shrunk to a minimal one.
+
+    Each schedule starts in an initial state and, at every step, lets
+    Hypothesis choose an index into the enabled actions, checking the safety
+    and action properties on every state and step it takes, until a property
+    fails, nothing is enabled, ``steps`` steps were taken, or the step left
+    the model's bound (that state is checked, and the schedule ends). Hypothesis shrinks a failing schedule towards
+    fewer steps and smaller indexes (earlier actions in the model's order).
+
+    Parameters
+    ----------
+    runs : int
+        Schedules to generate (Hypothesis's ``max_examples``).
+    steps : int
+        The most steps in one schedule.
+    seed : int or None
+        The random seed; ``None`` derandomizes (a fixed seed from the test).
+    timeout : float, optional
+        Stop generating new schedules after this many seconds (a failure
+        found before is still shrunk).
+    properties : sequence of str, optional
+        As for :func:`~quorumcheck.explorer.explore`.
+    swarm : bool, default True
+        Swarm testing, for a model with ``swarm_keys()`` and ``swarm_key(action)``
+        (an ActorModel: its channels): about half the schedules first draw a
+        set of channels to neglect -- their messages are delivered only when
+        nothing else can happen -- which reaches the lopsided schedules deep
+        bugs need (three proposers each heard by a different majority).
+
+    Returns
+    -------
+    (CheckResult, int)
+        The result -- ``VIOLATED`` with the shrunk schedule as the violation's
+        trace, or ``HOLDS`` with ``complete=False`` (no schedule failed; random
+        testing proves nothing) -- and the number of schedules run.
+        ``distinct_states`` counts the distinct states the schedules visited.
+
+    Examples
+    --------
+    A walker that must not climb twice; the first schedule Hypothesis tries
+    (always the first action) never climbs, a later one does, and it is shrunk:
+
+    >>> from quorumcheck.models import Model, Action, always
+    >>> class Walk(Model):
+    ...     def init_states(self):
+    ...         return [(0, 0)]
+    ...     def successors(self, s):
+    ...         return [(Action("Right"), (s[0] + 1, s[1])), (Action("Up"), (s[0], s[1] + 1))]
+    ...     def properties(self):
+    ...         return [always("low", lambda s: s[1] < 2)]
+    >>> result, runs = random_schedules(Walk(), runs=50, steps=10, seed=3)
+    >>> result.verdict.value, [str(a) for a in result.violation.trace.actions]
+    ('violated', ['Up()', 'Up()'])
+    """
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as use_seed
+    from hypothesis import strategies as st
+
+    for name, value in (("runs", runs), ("steps", steps)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidParameter(f"{name} must be a positive integer, got {value!r}")
+    started = time.perf_counter()
+    safety, reach, step_props = _select(model, properties)
+    init = list(model.init_states())
+    bounded = model.has_boundary
+    within = model.within_boundary
+    visited: set[Any] = set()
+    lazy = getattr(model, "enabled", None)
+    swarm_keys = list(getattr(model, "swarm_keys", list)()) if swarm else []
+    swarm_key = getattr(model, "swarm_key", None)
+    is_fault = getattr(model, "is_fault", None)
+
+    def enabled(state: Any) -> list[tuple[Any, Any]]:
+        if lazy is not None:
+            return lazy(state)
+        return [(a, (lambda t=t: t)) for a, t in model.successors(state)]
+
+    witnessed: dict[str, Trace[Any]] = {}
+    pending = list(reach)
+    stats = {"schedules": 0, "steps": 0, "longest": 0}
+    found: list[Violation[Any]] = []
+    deadline = None if timeout is None else started + timeout
+
+    def check_state(trace: list[Step[Any]]) -> None:
+        state = trace[-1].state
+        for p in safety:
+            if not p.holds(state):
+                raise _Failed(Violation(p.name, Expectation.ALWAYS, p.description, Trace(tuple(trace)), False,
+                                        p.explain(state)))
+        if pending:
+            for p in [p for p in pending if p.holds(state)]:
+                witnessed[p.name] = Trace(tuple(trace))
+                pending.remove(p)
+
+    def schedule(data: Any) -> None:
+        stats["schedules"] += 1
+        if deadline is not None and not found and time.perf_counter() > deadline:
+            return
+        choose_init = data.draw(st.integers(0, len(init) - 1)) if len(init) > 1 else 0
+        state = init[choose_init]
+        slow: set[Any] = set()
+        if swarm_keys and data.draw(st.integers(0, 3)) != 0:  # swarm testing: most schedules neglect some channels
+            slow = {key for key in swarm_keys if data.draw(st.booleans())}
+        trace = [Step(None, state)]
+        visited.add(state)
+        try:
+            check_state(trace)
+            for _ in range(steps):
+                options = enabled(state)
+                if not options:
+                    break
+                if is_fault is not None:
+                    faults = [o for o in options if is_fault(o[0])]
+                    if faults and len(faults) < len(options):
+                        # Faults are rare events: one step in eight (shrinking moves towards fewer).
+                        chosen_fault = data.draw(st.integers(0, 7)) == 7
+                        options = faults if chosen_fault else [o for o in options if not is_fault(o[0])]
+                if slow and swarm_key is not None:
+                    options = [o for o in options if swarm_key(o[0]) not in slow] or options
+                action, make = options[data.draw(st.integers(0, len(options) - 1))]
+                after = make()
+                stats["steps"] += 1
+                if bounded and not within(after):
+                    trace.append(Step(action, after))  # checked, as the explorer checks a state beyond the bound,
+                    check_state(trace)                 # but a schedule ends there
+                    break
+                for p in step_props:
+                    if not p.holds_on_step(state, after):
+                        trace.append(Step(action, after))
+                        raise _Failed(Violation(p.name, Expectation.EVERY_STEP, p.description, Trace(tuple(trace)),
+                                                False, p.explain(after)))
+                state = after
+                trace.append(Step(action, state))
+                visited.add(state)
+                check_state(trace)
+        except _Failed as failure:
+            found.append(failure.violation)
+            raise
+        finally:
+            stats["longest"] = max(stats["longest"], len(trace) - 1)
+
+    test = settings(
+        max_examples=runs,
+        deadline=None,
+        database=None,
+        derandomize=seed is None,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )(given(st.data())(schedule))
+    if seed is not None:
+        test = use_seed(seed)(test)
+    violations: list[Violation[Any]] = []
+    try:
+        test()
+    except _Failed as failure:
+        violations = [minimize(model, failure.violation, safety, step_props)]
+    if violations:
+        verdict = Verdict.VIOLATED
+    else:
+        verdict = Verdict.HOLDS
+    judged = {
+        p.name: PropertyStats(p.judge.stats.evaluator, p.evaluations, p.cache_hits, p.judge.stats.seconds)
+        for p in (*safety, *reach, *step_props)
+        if p.judge is not None
+    }
+    result: CheckResult[Any] = CheckResult(
+        verdict=verdict,
+        model_name=model.name,
+        settings=model.settings(),
+        bug=getattr(model, "bug", None),
+        distinct_states=len(visited),
+        transitions=stats["steps"],
+        depth=stats["longest"] + 1,
+        seconds=time.perf_counter() - started,
+        peak_memory_bytes=peak_memory_bytes(),
+        violations=violations,
+        witnesses=[Witness(p.name, p.description, witnessed.get(p.name)) for p in reach],
+        stop_reason=None,
+        complete=False,
+        judging=judged,
+    )
+    return result, stats["schedules"]
+
+
+def minimize(
+    model: Model[Any],
+    violation: Violation[Any],
+    safety: Sequence[Property[Any]],
+    step_props: Sequence[Property[Any]] = (),
+) -> Violation[Any]:
+    """Remove steps from a failing schedule while it still violates the same property.
+
+    Hypothesis shrinks the *choices* that drew a schedule; removing one step
+    shifts every later choice, so a schedule can be minimal for Hypothesis and
+    still hold steps that play no part (a message delivered and ignored). This
+    pass replays the schedule's action labels without one step (or a run of
+    steps) at a time -- a label that is no longer enabled is skipped -- and
+    keeps any shorter schedule that still violates the property, until no
+    single step can be removed.
+
+    Examples
+    --------
+    >>> from quorumcheck.models import Model, Action, always
+    >>> class Walk(Model):
+    ...     def init_states(self):
+    ...         return [(0, 0)]
+    ...     def successors(self, s):
+    ...         return [(Action("Right"), (s[0] + 1, s[1])), (Action("Up"), (s[0], s[1] + 1))]
+    >>> high = always("low", lambda s: s[1] < 2)
+    >>> labels = ["Right()", "Up()", "Right()", "Right()", "Up()"]
+    >>> long = _replay(Walk(), labels, [high], [])
+    >>> [str(a) for a in minimize(Walk(), long, [high]).trace.actions]
+    ['Up()', 'Up()']
+    """
+    if violation.trace is None:
+        return violation
+    wanted = violation.property
+    safety = [p for p in safety if p.name == wanted]
+    step_props = [p for p in step_props if p.name == wanted]
+    best = violation
+    labels = [str(a) for a in violation.trace.actions]
+    chunk = max(1, len(labels) // 2)
+    while chunk >= 1:
+        k = 0
+        while k < len(labels):
+            candidate = labels[:k] + labels[k + chunk:]
+            found = _replay(model, candidate, safety, step_props)
+            if found is not None and found.trace is not None and len(found.trace) < len(best.trace):  # type: ignore[arg-type]
+                best = found
+                labels = [str(a) for a in found.trace.actions]
+            else:
+                k += 1
+        chunk //= 2
+    return best
+
+
+def _replay(
+    model: Model[Any], labels: Sequence[str], safety: Sequence[Property[Any]], step_props: Sequence[Property[Any]],
+) -> Violation[Any] | None:
+    """Run the labelled actions (skipping any not enabled); the first violation of the properties, if any."""
+    state = next(iter(model.init_states()))
+    steps = [Step(None, state)]
+    bounded = model.has_boundary
+
+    def failed(s: Any) -> Violation[Any] | None:
+        for p in safety:
+            if not p.holds(s):
+                return Violation(p.name, Expectation.ALWAYS, p.description, Trace(tuple(steps)), False, p.explain(s))
+        return None
+
+    found = failed(state)
+    if found is not None:
+        return found
+    for label in labels:
+        successor = next(((a, t) for a, t in model.successors(state)
+                          if str(a) == label and (not bounded or model.within_boundary(t))), None)
+        if successor is None:
+            continue
+        action, after = successor
+        for p in step_props:
+            if not p.holds_on_step(state, after):
+                steps.append(Step(action, after))
+                return Violation(p.name, Expectation.EVERY_STEP, p.description, Trace(tuple(steps)), False,
+                                 p.explain(after))
+        state = after
+        steps.append(Step(action, state))
+        found = failed(state)
+        if found is not None:
+            return found
+    return None
+
+
+def _select(model: Model[Any], names: Sequence[str] | None) -> tuple[list[Property[Any]], ...]:
+    props = list(model.properties())
+    if names is None:
+        props = [p for p in props if p.default]
+    elif list(names) != ["all"]:
+        known = {p.name for p in props}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise InvalidParameter(f"no property {unknown[0]!r}; the properties are: {', '.join(sorted(known))} "
+                                   "(or 'all')")
+        props = [p for p in props if p.name in names]
+    return (
+        [p for p in props if p.expectation is Expectation.ALWAYS],
+        [p for p in props if p.expectation is Expectation.SOMETIMES],
+        [p for p in props if p.expectation is Expectation.EVERY_STEP],
+    )
+
+
+def check_student(
+    node: Any,
+    nodes: int | None = 3,
+    *,
+    protocol: str = "none",
+    mode: str = "exhaustive",
+    seed: int | None = 0,
+    runs: int = 200,
+    steps: int = 60,
+    max_depth: int | None = None,
+    max_states: int | None = None,
+    timeout: float | None = None,
+    properties: Sequence[str] | None = None,
+    exhaustive_states: int | None = None,
+    measure_coverage: bool = False,
+    isolate: bool = True,
+    memory_mb: int | None = 2048,
+    keep_graph: bool | None = None,
+    **model_options: Any,
+) -> StudentResult:
+    """Check student node classes: build the :class:`ActorModel` and search it in one of the two modes.
+
+    Parameters
+    ----------
+    node, nodes
+        The node class and how many nodes, or a list of classes (one per node).
+    protocol : {"paxos", "raft", "none"}
+        Which observation contract and standard properties apply.
+    mode : {"exhaustive", "random"}
+    seed, runs, steps
+        Random mode: the seed, the number of schedules and the steps per schedule.
+    max_depth, max_states, timeout
+        Limits: exhaustive mode ends ``UNDETERMINED`` when one cuts the search;
+        random mode uses ``timeout`` to stop generating schedules.
+    properties : sequence of str, optional
+        Only these properties (``["all"]``: every one, on-request ones included).
+    exhaustive_states : int, optional
+        The configuration's exhaustive state count, if known, for the random
+        mode's coverage; ``measure_coverage=True`` measures it with an
+        exhaustive run first (bounded by ``max_states`` and ``timeout``).
+    isolate : bool, default True
+        Run the search in a child process whose memory is bounded by
+        ``memory_mb`` and which is killed if student code ignores its time
+        limit; the result comes back without the state graph.
+    keep_graph : bool, optional
+        Keep the exhaustive run's state graph (for the graph view); by default
+        only when not isolated.
+    **model_options
+        Passed to :class:`ActorModel`: ``network``, ``requests``, ``max_timeouts``,
+        ``max_drops``, ``max_crashes``, ``max_partitions``, ``max_term``,
+        ``handler_timeout``, ``check_determinism``, ``evaluator``, ``source``.
+
+    Returns
+    -------
+    StudentResult
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from quorumcheck.models.actor_model import load_student_file
+    >>> paxos = load_student_file(Path(__file__).resolve().parent.parent / "examples" / "paxos.py")
+    >>> r = check_student(paxos.PaxosNode, 3, protocol="paxos", requests=1, max_timeouts=0, isolate=False)
+    >>> r.verdict.value, r.result.distinct_states
+    ('holds', 25576)
+    """
+    if mode not in MODES:
+        raise InvalidParameter(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
+
+    def build() -> ActorModel:
+        return ActorModel(node, nodes, protocol=protocol, **model_options)
+
+    model = build()  # parameter and class errors surface here, in this process
+
+    def run() -> StudentResult:
+        return _run(model, mode=mode, seed=seed, runs=runs, steps=steps, max_depth=max_depth,
+                    max_states=max_states, timeout=timeout, properties=properties,
+                    exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
+                    keep_graph=(not isolate) if keep_graph is None else keep_graph)
+
+    if not isolate:
+        return run()
+    from quorumcheck.models.sandbox import run_in_child
+
+    wall = None if timeout is None else 2 * timeout + 30
+    found: StudentResult = run_in_child(lambda: _portable(run()), memory_mb=memory_mb, wall_seconds=wall)
+    found.model = model  # this process's model: describes and draws the states the child found
+    return found
+
+
+def _portable(found: StudentResult) -> StudentResult:
+    """Strip what need not (or cannot) cross the process boundary: the graph, the model's caches."""
+    found.result.graph = None
+    found.model = None  # type: ignore[assignment]
+    return found
+
+
+def _run(
+    model: ActorModel, *, mode: str, seed: int | None, runs: int, steps: int, max_depth: int | None,
+    max_states: int | None, timeout: float | None, properties: Sequence[str] | None,
+    exhaustive_states: int | None, measure_coverage: bool, keep_graph: bool,
+) -> StudentResult:
+    if mode == "exhaustive":
+        result = explore(model, max_depth=max_depth, max_states=max_states, timeout=timeout,
+                         properties=properties, keep_graph=keep_graph)
+        return StudentResult("exhaustive", result, model, handler_calls=model.handler_calls,
+                             exhaustive_states=result.distinct_states if result.complete else None)
+    if measure_coverage and exhaustive_states is None:
+        counted = explore(model, max_states=max_states, timeout=timeout, properties=[], keep_graph=False)
+        if counted.complete:
+            exhaustive_states = counted.distinct_states
+    result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed, timeout=timeout,
+                                         properties=properties)
+    return StudentResult("random", result, model, schedules=schedules, seed=seed,
+                         exhaustive_states=exhaustive_states, handler_calls=model.handler_calls)
+
+
+def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None = None) -> list[str]:
+    """The first violation's schedule as numbered lines (``"  3. Deliver(from=n0, to=n1, msg=...)"``).
+
+    Examples
+    --------
+    >>> from quorumcheck.models import PaxosModel
+    >>> r = explore(PaxosModel(max_ballot=0, bug="duplicate-ballots"))
+    >>> describe_schedule(r)[:2]
+    ['  1. Phase1a(b=0)', '  2. Phase1b(a=a1, b=0)']
+    """
+    result = found.result if isinstance(found, StudentResult) else found
+    v = result.violation
+    if v is None or v.trace is None:
+        return []
+    lines = [f"{k:>3}. {a}" for k, a in enumerate(v.trace.actions, start=1)]
+    if limit is not None and len(lines) > limit:
+        lines = lines[:limit] + [f"     … {len(lines) - limit} more steps"]
+    return lines
+
+
+__all__ += ["describe_schedule"]
