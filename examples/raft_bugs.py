@@ -1,0 +1,104 @@
+"""Buggy variants of examples/raft.py: the classic Raft mistakes, one per class.
+
+Each class changes one method (or the durable attributes) of the correct
+``RaftNode`` the way a student might get it wrong. Pick one with ``--node-class``:
+
+    quorumcheck test examples/raft_bugs.py --node-class VoteTwice --protocol raft --nodes 3
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from raft import AppendEntries, AppendReply, RaftNode, RequestVote, Vote
+
+
+class VoteTwice(RaftNode):
+    """RequestVote does not check votedFor: a server votes for two candidates in one term."""
+
+    def on_request_vote(self, sender: int, m: RequestVote, out: Any) -> None:
+        granted = m.term == self.current_term and self.log_ok(m)
+        if granted:
+            self.voted_for = sender
+        out.send(sender, Vote(self.current_term, granted))
+
+
+class ForgetVoteOnRestart(RaftNode):
+    """votedFor is not on stable storage: after a crash the server votes again in the same term."""
+
+    durable = ("current_term", "log")
+
+
+class CountStaleVotes(RaftNode):
+    """A candidate counts vote responses from an earlier term's election."""
+
+    def on_vote(self, sender: int, m: Vote, out: Any) -> None:
+        if self.role == "candidate" and m.granted:
+            self.votes.add(sender)
+            if len(self.votes) >= self.majority():
+                self.become_leader(out)
+
+
+class NoLogCheck(RaftNode):
+    """RequestVote grants a vote whatever the candidate's log: a leader can miss committed entries."""
+
+    def log_ok(self, m: RequestVote) -> bool:
+        return True
+
+
+class CommitOldTermByCounting(RaftNode):
+    """The leader commits an entry of an earlier term once a majority stores it (Figure 8)."""
+
+    def may_commit(self, n: int) -> bool:
+        return True
+
+
+class AcceptStaleAppend(RaftNode):
+    """AppendEntries from a leader of an older term is accepted (and its entries stored)."""
+
+    def on_append_entries(self, sender: int, m: AppendEntries, out: Any) -> None:
+        if m.prev_index > len(self.log) or (m.prev_index and self.log[m.prev_index - 1][0] != m.prev_term):
+            out.send(sender, AppendReply(self.current_term, False, 0))
+            return
+        self.store(m)
+        last_new = m.prev_index + len(m.entries)
+        if m.leader_commit > self.commit_index:
+            self.commit_index = min(m.leader_commit, last_new)
+        out.send(sender, AppendReply(self.current_term, True, last_new))
+
+
+class TruncateOnAppend(RaftNode):
+    """AppendEntries replaces everything after prevLogIndex, even without a conflict."""
+
+    def store(self, m: AppendEntries) -> None:
+        del self.log[m.prev_index:]
+        self.log.extend(m.entries)
+
+
+class CommitToLogEnd(RaftNode):
+    """A follower sets commit_index to the end of its log, not to min(leaderCommit, index of last new entry)."""
+
+    def on_append_entries(self, sender: int, m: AppendEntries, out: Any) -> None:
+        if m.term < self.current_term:
+            out.send(sender, AppendReply(self.current_term, False, 0))
+            return
+        self.role = "follower"
+        if m.prev_index > len(self.log) or (m.prev_index and self.log[m.prev_index - 1][0] != m.prev_term):
+            out.send(sender, AppendReply(self.current_term, False, 0))
+            return
+        self.store(m)
+        self.commit_index = len(self.log)
+        out.send(sender, AppendReply(self.current_term, True, m.prev_index + len(m.entries)))
+
+
+BUGS = {
+    "VoteTwice": "election-safety",
+    "ForgetVoteOnRestart": "election-safety",
+    "CountStaleVotes": "election-safety",
+    "NoLogCheck": "leader-completeness",
+    "CommitOldTermByCounting": "leader-completeness",
+    "AcceptStaleAppend": "leader-append-only",
+    "TruncateOnAppend": "leader-completeness",
+    "CommitToLogEnd": "leader-completeness",
+}
+"""Each variant and the property quorumcheck finds violated first."""

@@ -1,0 +1,427 @@
+"""The actor API, snapshots, network semantics, faults, containment, the `test` command and the pytest plugin."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+from conftest import assert_real_path, labels
+from quorumcheck.explorer import Verdict, explore
+from quorumcheck.models.actor_model import (
+    ActorModel,
+    find_node_classes,
+    load_student_file,
+)
+from quorumcheck.models.actors import (
+    Node,
+    Out,
+    Snapshotter,
+    new_node,
+    restore_node,
+    snapshot_node,
+)
+
+from quorumcheck.errors import InvalidParameter, InvalidStudentCode
+from quorumcheck.studenttest import check_student, random_schedules
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+QUORUMCHECK = [sys.executable, "-m", "quorumcheck"]
+
+
+# -- snapshots -------------------------------------------------------------------------------------------
+class Entry(NamedTuple):
+    term: int
+    value: str
+
+
+@dataclasses.dataclass
+class Record:
+    name: str
+    tags: list[str]
+
+
+class Role(enum.Enum):
+    FOLLOWER = "f"
+    LEADER = "l"
+
+
+@pytest.mark.parametrize("value", [
+    0, -3, 2.5, "x", b"raw", None, True, False, (1, "a"), [1, [2, 3]], {"a": 1, 2: [3]}, {1, 2}, frozenset({"x"}),
+    Entry(1, "v"), Record("r", ["t"]), Role.LEADER, {"log": [Entry(2, "w")], "roles": {Role.FOLLOWER}},
+])
+def test_freeze_thaw_round_trip(value: Any) -> None:
+    snap = Snapshotter()
+    frozen = snap.freeze(value)
+    hash(frozen)
+    back = snap.thaw(frozen)
+    assert back == value and type(back) is type(value)
+    assert snap.freeze(back) == frozen
+
+
+def test_freezing_is_canonical_and_keeps_types_apart() -> None:
+    snap = Snapshotter()
+    assert snap.freeze({3, 1, 2}) == snap.freeze({2, 3, 1})
+    assert snap.freeze({"b": 1, "a": 2}) == snap.freeze({"a": 2, "b": 1})
+    assert snap.freeze([1, 2]) != snap.freeze((1, 2))
+    assert snap.freeze(True) != snap.freeze(1)
+    assert snap.freeze({1, "a"}) == snap.freeze({"a", 1})  # mixed types sort by their text
+
+
+@pytest.mark.parametrize("value, kind", [
+    (lambda: 1, "a function"),
+    (threading.Lock(), "(a lock)"),
+    (open(__file__), "an open file"),  # noqa: SIM115 - the point is an open file in node state
+    (object(), "builtins.object object"),
+])
+def test_unsnapshottable_state_names_class_and_attribute(value: Any, kind: str) -> None:
+    class Holder(Node):
+        def __init__(self) -> None:
+            self.ok = 1
+            self.cache = {"k": [1, value]}
+
+    with pytest.raises(InvalidStudentCode) as info:
+        snapshot_node(new_node(Holder, 0, 1), Snapshotter())
+    message = str(info.value)
+    assert message.startswith("Holder.cache['k'][1] holds") and kind in message
+
+
+def test_restore_builds_fresh_objects() -> None:
+    class Keeper(Node):
+        def __init__(self) -> None:
+            self.items = [1]
+
+    snap = Snapshotter()
+    frozen = snapshot_node(new_node(Keeper, 0, 2), snap)
+    first, second = restore_node(Keeper, 0, 2, frozen, snap), restore_node(Keeper, 0, 2, frozen, snap)
+    first.items.append(2)
+    assert second.items == [1] and first.id == 0 and first.peers == (1,)
+
+
+def test_out_validates_its_arguments() -> None:
+    node = new_node(Node, 0, 2)
+    out = Out(node, 2, Snapshotter())
+    with pytest.raises(ValueError, match="there is no node 2"):
+        out.send(2, "x")
+    with pytest.raises(ValueError, match="timer names are strings"):
+        out.set_timer(5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidStudentCode, match="sent a message quorumcheck cannot snapshot"):
+        out.send(1, {"f": print})
+
+
+def test_node_class_errors_name_the_fix() -> None:
+    class Args(Node):
+        def __init__(self, peers: Any) -> None:
+            self.peers = peers
+
+    class Plain:
+        pass
+
+    with pytest.raises(InvalidStudentCode, match="must take no arguments besides self"):
+        ActorModel(Args, 3)
+    with pytest.raises(InvalidStudentCode, match="is not a node class"):
+        ActorModel(Plain, 3)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameter, match="unknown network"):
+        ActorModel(Node, 3, network="fifo")
+    with pytest.raises(InvalidStudentCode, match="no node class .* has on_request"):
+        ActorModel(Node, 3, requests=1)
+
+
+# -- network semantics and faults ---------------------------------------------------------------------------
+class Sender(Node):
+    """n0 sends two numbered messages to n1; n1 records the order it receives them."""
+
+    def __init__(self) -> None:
+        self.got: list[int] = []
+
+    def on_start(self, out: Any) -> None:
+        if self.id == 0:
+            out.send(1, 1)
+            out.send(1, 2)
+
+    def on_message(self, sender: int, message: Any, out: Any) -> None:
+        self.got.append(message)
+
+
+def _final_orders(model: ActorModel, **limits: Any) -> set[tuple[int, ...]]:
+    result = explore(model, **limits)
+    assert result.verdict is (Verdict.UNDETERMINED if limits else Verdict.HOLDS)
+    return {tuple(dict(result.graph.nodes[n]["state"].nodes[1])["got"][1:]) for n in result.graph.nodes}
+
+
+@pytest.mark.parametrize("network, orders", [
+    ("ordered", {(), (1,), (1, 2)}),
+    ("unordered", {(), (1,), (2,), (1, 2), (2, 1)}),
+])
+def test_network_semantics(network: str, orders: set[tuple[int, ...]]) -> None:
+    assert _final_orders(ActorModel(Sender, 2, network=network)) == orders
+
+
+def test_duplicating_network_redelivers() -> None:
+    # A message stays in flight after delivery, so n1's list grows without bound: cut the search at depth 4.
+    orders = _final_orders(ActorModel(Sender, 2, network="unordered-duplicating"), max_depth=4)
+    assert (1, 1) in orders and (2, 1, 2) in orders
+
+
+def test_drops_are_bounded() -> None:
+    model = ActorModel(Sender, 2, network="ordered", max_drops=1)
+    orders = _final_orders(model)
+    assert (2,) in orders  # the first message was lost; FIFO delivered the second
+    result = explore(model)
+    assert all(n_state.budget[2] <= 1 for n_state in (result.graph.nodes[n]["state"] for n in result.graph.nodes))
+
+
+class Durable(Node):
+    durable = ("kept",)
+
+    def __init__(self) -> None:
+        self.kept = 0
+        self.lost = 0
+
+    def on_start(self, out: Any) -> None:
+        out.set_timer("tick")
+
+    def on_timer(self, name: str, out: Any) -> None:
+        self.kept += 1
+        self.lost += 1
+
+
+def test_crash_keeps_durable_attributes_and_reruns_start() -> None:
+    model = ActorModel(Durable, 1, max_timeouts=1, max_crashes=1)
+    s0 = next(iter(model.init_states()))
+    s1 = model.next_state(s0, "Timer(node=n0, timer=tick)")
+    assert s1 is not None and s1.timers == ((),)
+    s2 = model.next_state(s1, "Restart(node=n0)")
+    assert s2 is not None
+    assert dict(s2.nodes[0]) == {"kept": 1, "lost": 0} and s2.timers == (("tick",),)
+    assert model.next_state(s2, "Restart(node=n0)") is None  # one crash allowed
+
+
+def test_partition_blocks_cross_deliveries_until_healed() -> None:
+    model = ActorModel(Sender, 2, max_partitions=1)
+    s0 = next(iter(model.init_states()))
+    split = model.next_state(s0, "Partition(groups={n0} | {n1})")
+    assert split is not None
+    assert [a.name for a, _ in model.successors(split)] == ["Heal"]
+    healed = model.next_state(split, "Heal()")
+    assert any(a.name == "Deliver" for a, _ in model.successors(healed))
+    assert not any(a.name == "Partition" for a, _ in model.successors(healed))  # the budget is spent
+
+
+def test_events_for_the_sequence_chart() -> None:
+    model = ActorModel(Sender, 2)
+    s0 = next(iter(model.init_states()))
+    action, s1 = model.successors(s0)[0]
+    events = model.events(s0, action, s1)
+    assert events.actor == "n1" and events.received == ("1 n0→n1",) and events.sent == ()
+
+
+# -- containment ---------------------------------------------------------------------------------------------
+class Misbehaving(Node):
+    """n1 misbehaves on the second message it handles, the way a test chooses."""
+
+    how = "raise"
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_start(self, out: Any) -> None:
+        out.broadcast("go")
+
+    def on_message(self, sender: int, message: Any, out: Any) -> None:
+        self.count += 1
+        if self.id != 1 or self.count < 2:
+            return
+        if self.how == "raise":
+            raise KeyError("missing")
+        if self.how == "loop":
+            while True:
+                pass
+        if self.how == "swallow":
+            while True:
+                try:
+                    while True:
+                        pass
+                except BaseException:  # noqa: BLE001, S110 - a student who swallows everything
+                    pass
+        if self.how == "random":
+            import random
+
+            self.count = random.random()
+        if self.how == "global":
+            _CALLS.append(1)
+            self.count = len(_CALLS)
+        if self.how == "bad-send":
+            out.send(9, "x")
+
+
+_CALLS: list[int] = []
+
+
+@pytest.mark.parametrize("how, prop, text", [
+    ("raise", "handlers-do-not-crash", "raised KeyError: 'missing' at test_actors.py"),
+    ("loop", "handlers-terminate", "did not return within 0.2 s"),
+    ("random", "handlers-are-deterministic", "did different things when run twice"),
+    ("global", "handlers-are-deterministic", "self.count became"),
+    ("bad-send", "handlers-do-not-crash", "there is no node 9"),
+])
+def test_misbehaving_handlers_are_findings_with_a_schedule(how: str, prop: str, text: str) -> None:
+    cls = type(f"Misbehaving_{how.replace('-', '_')}", (Misbehaving,), {"how": how})
+    model = ActorModel(cls, 3, handler_timeout=0.2)
+    result = explore(model)
+    assert result.verdict is Verdict.VIOLATED
+    v = result.violation
+    assert v.property == prop and text in v.explanation
+    assert len(v.trace) == 2 and labels(v.trace)[-1].startswith("Deliver(from=")
+    assert_real_path(model, v.trace)
+
+
+def test_a_handler_that_swallows_every_timeout_is_killed_with_its_process() -> None:
+    from quorumcheck.models.sandbox import ChildFailed, run_in_child
+
+    cls = type("Swallower", (Misbehaving,), {"how": "swallow"})
+    with pytest.raises(ChildFailed, match="did not finish within 2 s") as info:
+        run_in_child(lambda: explore(ActorModel(cls, 3, handler_timeout=0.1)), wall_seconds=2)
+    assert info.value.reason == "killed"
+
+
+def test_student_code_that_kills_its_process_is_contained() -> None:
+    from quorumcheck.models.sandbox import ChildFailed
+
+    path = ROOT / "tests" / "data" / "exits.py"
+    module = load_student_file(path)
+    with pytest.raises(ChildFailed, match="ended the check's process") as info:
+        check_student(module.Exits, 2, isolate=True)
+    assert info.value.reason == "died"
+
+
+def test_memory_hog_is_a_finding_in_the_child() -> None:
+    module = load_student_file(ROOT / "tests" / "data" / "hog.py")
+    found = check_student(module.Hog, 2, isolate=True, memory_mb=300)
+    assert found.violation.property == "handlers-within-memory"
+    assert "MemoryError" in found.violation.explanation
+
+
+# -- loading student files ------------------------------------------------------------------------------------
+def test_loading_errors_are_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(:\n    pass\n")
+    with pytest.raises(InvalidStudentCode, match=r"broken.py: importing it raised SyntaxError"):
+        load_student_file(broken)
+    empty = tmp_path / "empty.py"
+    empty.write_text("x = 1\n")
+    with pytest.raises(InvalidStudentCode, match="defines no node class"):
+        find_node_classes(load_student_file(empty))
+    with pytest.raises(InvalidStudentCode, match="defines several node classes"):
+        find_node_classes(load_student_file(EXAMPLES / "paxos_bugs.py"))
+
+
+# -- random mode ---------------------------------------------------------------------------------------------
+def test_random_mode_is_deterministic_under_a_seed() -> None:
+    bugs = load_student_file(EXAMPLES / "raft_bugs.py")
+
+    def run(seed: int) -> list[str]:
+        found = check_student(bugs.VoteTwice, 3, protocol="raft", mode="random", seed=seed, runs=200,
+                              isolate=False, requests=0, max_timeouts=2)
+        return labels(found.violation.trace)
+
+    assert run(3) == run(3)
+
+
+def test_random_mode_on_a_plain_model() -> None:
+    from quorumcheck.models import PaxosModel
+
+    result, runs = random_schedules(PaxosModel(max_ballot=0, bug="duplicate-ballots"), runs=300, seed=1)
+    assert result.verdict is Verdict.VIOLATED and result.violation.property == "agreement"
+    assert len(result.violation.trace) <= 12 and runs <= 300 + 2000
+    assert not result.complete
+
+
+# -- the `test` command ---------------------------------------------------------------------------------------
+def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*QUORUMCHECK, "test", *args], capture_output=True, text=True, cwd=cwd, timeout=300,
+                          check=False)
+
+
+def test_cli_finds_renders_saves_and_replays(tmp_path: Path) -> None:
+    trace = tmp_path / "trace.json"
+    run = _cli("examples/raft_bugs.py", "--node-class", "VoteTwice", "--protocol", "raft", "--requests", "0",
+               "--render", str(tmp_path / "out"), "--save-trace", str(trace))
+    assert run.returncode == 1, run.stderr
+    assert "VIOLATED: election-safety" in run.stdout
+    assert "counterexample to election-safety: 6 steps" in run.stdout
+    assert re.search(r"election-safety violated: term 1: n\d and n\d elected", run.stdout)
+    assert (tmp_path / "out" / "raft-election-safety-chart.svg").exists()
+    assert (tmp_path / "out" / "raft-election-safety-report.html").exists()
+    replayed = _cli("--replay", str(trace))
+    assert replayed.returncode == 0 and "REPLAYS: all 6 steps match" in replayed.stdout
+    saved = json.loads(trace.read_text())
+    assert saved["model"] == "actors" and saved["parameters"]["classes"] == ["VoteTwice"]
+    # The generic commands take a student trace too: `quorumcheck replay` and `quorumcheck render`.
+    generic = subprocess.run([sys.executable, "-m", "quorumcheck", "replay", str(trace)], capture_output=True,
+                             text=True, cwd=ROOT)
+    assert generic.returncode == 0 and "REPLAYS: all 6 steps match the model" in generic.stdout, generic.stderr
+    drawn = subprocess.run([sys.executable, "-m", "quorumcheck", "render", str(trace), "--format", "dot"],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert drawn.returncode == 0, drawn.stderr
+    chart = trace.with_suffix(".dot").read_text()
+    assert all(f'"n{i}"' in chart or f"n{i}" in chart for i in range(3))
+
+
+def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
+    ok = _cli("examples/raft.py", "--protocol", "raft", "--requests", "1", "--max-timeouts", "1", "--json")
+    assert ok.returncode == 0, ok.stderr
+    data = json.loads(ok.stdout)
+    assert data["verdict"] == "holds" and data["distinct_states"] == 12595 and data["student"]["mode"] == "exhaustive"
+    cut = _cli("examples/raft.py", "--protocol", "raft", "--max-states", "100")
+    assert cut.returncode == 3 and "UNDETERMINED" in cut.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nowhere.py", "--protocol", "raft"], "nowhere.py: no such file"),
+    (["examples/paxos_bugs.py", "--protocol", "paxos"], "defines several node classes"),
+    (["examples/paxos.py"], "choose the protocol"),
+    (["examples/raft.py", "--protocol", "raft", "--node-class", "Nope"], "has no node class 'Nope'"),
+])
+def test_cli_usage_errors_are_one_line(args: list[str], message: str) -> None:
+    run = _cli(*args)
+    assert run.returncode == 2
+    assert message in run.stderr and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+# -- the pytest plugin ----------------------------------------------------------------------------------------
+def test_pytest_plugin_reports_the_schedule_and_the_chart(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "test_grade.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(EXAMPLES)!r})\n"
+        "from raft import RaftNode\n"
+        "from raft_bugs import VoteTwice\n\n"
+        "def test_correct(quorumcheck):\n"
+        "    quorumcheck.check_raft(RaftNode, nodes=3, runs=100, requests=0)\n\n"
+        "def test_buggy(quorumcheck):\n"
+        "    quorumcheck.check_raft(VoteTwice, nodes=3, requests=0)\n"
+    )
+    junit = tmp_path / "junit.xml"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
+         f"--quorumcheck-render={tmp_path / 'charts'}", "test_grade.py"],
+        capture_output=True, text=True, cwd=course, timeout=300, check=False,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 1 passed" in run.stdout
+    assert "quorumcheck: election-safety violated" in run.stdout
+    assert "1. Timer(node=" in run.stdout and "sequence chart:" in run.stdout
+    chart = tmp_path / "charts" / "test_buggy" / "raft-election-safety-chart.svg"
+    assert chart.exists() and str(chart) in run.stdout
+    assert "election-safety violated" in junit.read_text()
