@@ -75,7 +75,6 @@ from .actors import (
     network_named,
     new_node,
     node_name,
-    plain,
     restore_node,
     show,
     snapshot_node,
@@ -640,17 +639,17 @@ class ActorModel(Model[ActorState]):
         ...         out.send(1 - self.id, "hello")
         >>> m = ActorModel(Hello, nodes=2)
         >>> m.describe(next(iter(m.init_states())))  # doctest: +NORMALIZE_WHITESPACE
-        {'n0': {'greeted': []}, 'n1': {'greeted': []}, 'timers': {'n0': [], 'n1': []},
-         'network': ["'hello' n0→n1", "'hello' n1→n0"]}
+        {'n0': {'greeted': '[]'}, 'n1': {'greeted': '[]'}, 'timers': {'n0': [], 'n1': []},
+         'network': ["'hello' n0→n1", "'hello' n1→n0"], 'used': {'timeouts': 0}}
         """
         view: dict[str, Any] = {}
         for i, snapshot in enumerate(state.nodes):
-            view[node_name(i)] = {name: plain(frozen) for name, frozen in snapshot}
+            view[node_name(i)] = {name: _view(frozen) for name, frozen in snapshot}
         view["timers"] = {node_name(i): list(armed) for i, armed in enumerate(state.timers)}
         view["network"] = [self.message_id(e) for e in self.in_flight(state.network)]
         if state.partition:
             view["partition"] = self._groups_text(state.partition)
-        used = {name: state.budget[k] for k, name in enumerate(_BUDGET_NAMES) if state.budget[k] and k != REQUESTS}
+        used = {name: state.budget[k] for k, name in enumerate(_BUDGET_NAMES) if self.limits[k] and k != REQUESTS}
         if used:
             view["used"] = used
         if state.failure is not None:
@@ -694,6 +693,18 @@ class ActorModel(Model[ActorState]):
 
 
 # -- helpers -------------------------------------------------------------------------------------------
+def _view(frozen: Any) -> Any:
+    """An attribute as people read it: a dict stays a dict (so a step shows which key changed), anything
+    else is its Python text (``[]``, ``{1, 2}``, ``'v1'``, ``Entry(term=1, value='x')``).
+
+    >>> _view(("d", (1, ("l",)), ("a", ("s", 2, 3))))
+    {'1': '[]', 'a': '{2, 3}'}
+    """
+    if type(frozen) is tuple and frozen and frozen[0] == "d":
+        return {(k if isinstance(k, str) else show(k)): _view(v) for k, v in frozen[1:]}
+    return show(frozen)
+
+
 def _spend(budget: tuple[int, int, int, int, int], k: int) -> tuple[int, int, int, int, int]:
     return budget[:k] + (budget[k] + 1,) + budget[k + 1:]  # type: ignore[return-value]
 

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import math
 from collections.abc import Hashable
 from typing import Any, ClassVar
 
@@ -547,29 +546,6 @@ def show(frozen: Any) -> str:
         return f"{short}.{frozen[2]}"
     fields = frozen[2]
     return f"{short}(" + ", ".join(f"{f}={show(v)}" for f, v in zip(fields, frozen[3:])) + ")"
-
-
-def plain(frozen: Any) -> Any:
-    """A JSON-friendly view of a frozen value: lists and dicts (with string keys) stay containers, so a
-    difference shows inside them; tuples and records become their Python text; scalars stay.
-
-    Examples
-    --------
-    >>> plain(("d", (1, ("l", "a")), (2, ("t", 1, ("b", False)))))
-    {'1': ['a'], '2': '(1, False)'}
-    """
-    if type(frozen) is not tuple:
-        if isinstance(frozen, float) and math.isnan(frozen):
-            return "nan"
-        return frozen if not isinstance(frozen, bytes) else repr(frozen)
-    tag = frozen[0]
-    if tag in ("l", "s", "f"):
-        return [plain(v) for v in frozen[1:]]
-    if tag == "d":
-        return {(k if isinstance(k, str) else show(k)): plain(v) for k, v in frozen[1:]}
-    if tag == "b":
-        return frozen[1]
-    return show(frozen)
 
 
 def _canonical(items: list[Any], text: Any = show) -> list[Any]:

@@ -337,9 +337,18 @@ def _inline(value: Any) -> str:
     return _show(value)
 
 
+def _as_given(path: str) -> str:
+    """A student file's path relative to the current directory when it lies below it, else as it is."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spec: RunSpec | None) -> None:
     settings = "  ".join(
-        f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in result.settings.items()
+        f"{k}={','.join(map(str, v)) if isinstance(v, list) else _as_given(v) if k == 'file' else v}"
+        for k, v in result.settings.items()
     )
     title = f"{model.name}  {settings}" + (f"  bug={result.bug}" if result.bug else "")
     if spec is not None:
@@ -707,13 +716,13 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     else:
         out = Console(highlight=False, soft_wrap=True)
         _print_result(out, model, result, None)
-        out.print(_student_summary(found), markup=False)
+        out.print(_student_summary(found, coverage), markup=False)
     if render_dir is not None or save_trace is not None:
         _write_student_counterexample(found, render_dir, save_trace, to_stderr=as_json)
     sys.exit(result.exit_code)
 
 
-def _student_summary(found: Any) -> str:
+def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     result = found.result
     if found.mode == "exhaustive":
         text = "mode: exhaustive (every interleaving, breadth-first"
@@ -727,6 +736,11 @@ def _student_summary(found: Any) -> str:
             f"{result.distinct_states:,} distinct states visited")
     if found.coverage is not None:
         text += f" of {found.exhaustive_states:,} ({found.coverage:.1%} coverage)"
+    elif coverage_wanted:
+        from quorumcheck.studenttest import COVERAGE_STATES
+
+        text += (f" · coverage unknown: counting the configuration's states stopped (over {COVERAGE_STATES:,} "
+                 "states, or out of time or memory)")
     if result.violation is not None and result.violation.trace is not None:
         text += f" · failing schedule shrunk to {len(result.violation.trace)} steps"
     elif result.verdict is Verdict.HOLDS:
@@ -783,7 +797,7 @@ def _replay_student_trace(trace_file: Path) -> None:
     except QuorumcheckError as e:
         _fail(str(e))
     total = len(saved.steps) - 1
-    where = saved.parameters.get("file") or saved.parameters.get("module")
+    where = _as_given(saved.parameters["file"]) if saved.parameters.get("file") else saved.parameters.get("module")
     classes = ",".join(saved.parameters.get("classes", []))
     click.echo(f"{trace_file}: {where} {classes} · {saved.parameters.get('protocol')} · {saved.property} · "
                f"{total} steps")

@@ -57,6 +57,9 @@ __all__ = ["MODES", "StudentResult", "check_student", "minimize", "random_schedu
 
 MODES = ("exhaustive", "random")
 
+COVERAGE_STATES = 1_000_000
+"""The most states the random mode's coverage count explores (a larger configuration reports no coverage)."""
+
 
 @dataclass
 class StudentResult:
@@ -537,12 +540,19 @@ def _run(
                          properties=properties, keep_graph=keep_graph)
         return StudentResult("exhaustive", result, model, handler_calls=model.handler_calls,
                              exhaustive_states=result.distinct_states if result.complete else None)
-    if measure_coverage and exhaustive_states is None:
-        counted = explore(model, max_states=max_states, timeout=timeout, properties=[], keep_graph=False)
-        if counted.complete:
-            exhaustive_states = counted.distinct_states
     result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed, timeout=timeout,
                                          properties=properties)
+    if measure_coverage and exhaustive_states is None:
+        # Counted after the random run, so that a configuration too large to count costs only the coverage
+        # figure: the count is bounded in states (COVERAGE_STATES unless max_states says otherwise), time and
+        # memory, and an incomplete count reports no coverage.
+        try:
+            counted = explore(model, max_states=max_states or COVERAGE_STATES, timeout=timeout, properties=[],
+                              keep_graph=False)
+        except MemoryError:
+            counted = None
+        if counted is not None and counted.complete:
+            exhaustive_states = counted.distinct_states
     return StudentResult("random", result, model, schedules=schedules, seed=seed,
                          exhaustive_states=exhaustive_states, handler_calls=model.handler_calls)
 

@@ -130,6 +130,8 @@ def run_title(model: Model[Any]) -> str:
     for key, value in model.settings().items():
         if isinstance(value, list):
             value = ",".join("+".join(map(str, v)) if isinstance(v, list) else str(v) for v in value)
+        elif key == "file":  # student code: the file's name says enough in a picture
+            value = str(value).replace("\\", "/").rsplit("/", 1)[-1]
         parts.append(f"{key}={value}")
     bug = getattr(model, "bug", None)
     if bug:
