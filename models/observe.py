@@ -112,6 +112,7 @@ class Contract:
         self.nodes = len(self.classes)
         self.snapshotter = snapshotter
         self.settings = settings
+        self._overflow_memo: list[tuple[Any, bool]] = []
         self.wide: dict[str, tuple[Any, ...]] | None = None
         """The larger universe a state beyond the small one is being judged in (see :meth:`judged`)."""
 
@@ -155,6 +156,18 @@ class Contract:
         """A universe large enough for these states."""
         raise NotImplementedError
 
+    def _overflow_of(self, state: Any) -> bool:
+        """:meth:`overflow`, remembered for the last few states (every property asks about the same state)."""
+        memo = self._overflow_memo
+        for known, answer in memo:
+            if known is state:
+                return answer
+        answer = self.overflow(state)
+        memo.append((state, answer))
+        if len(memo) > 4:
+            del memo[0]
+        return answer
+
     def judged(self, interpretation: Interpretation, kind: str, name: str, formula: Any, description: str,
                evaluator: str, explain: Callable[[Any], str] | None = None, default: bool = True) -> Property[Any]:
         """:func:`formula_property` over the contract's small universe, judged exactly beyond it.
@@ -167,7 +180,8 @@ class Contract:
         prop = formula_property(kind, name, formula, interpretation, description, evaluator=evaluator,
                                 default=default)
         judge, fixed = prop.judge, prop.condition
-        overflow, universe_of = self.overflow, self.universe_of
+        universe_of = self.universe_of
+        overflow = self._overflow_of
 
         def condition(*states: Any) -> bool:
             if not any(overflow(s) for s in states):
@@ -591,17 +605,32 @@ class RaftContract(Contract):
 
         # One source per group of symbols, so that a property is judged again only when what it reads
         # changes (log matching reads only the logs, not the terms or the votes).
+        # The columns of the observations, split once per observations tuple: a step that changes no
+        # observation keeps the same tuple object, and every property reads the same state in turn.
+        memo: list[Any] = [None, None, None, None]
+
+        def columns(state: Any) -> tuple[Any, ...]:
+            observed = state.observed
+            if memo[0] is observed:
+                return memo[1]
+            if memo[2] is observed:
+                return memo[3]
+            split = tuple(zip(*observed))
+            memo[2], memo[3] = memo[0], memo[1]
+            memo[0], memo[1] = observed, split
+            return split
+
         def terms(state: Any) -> tuple[int, ...]:
-            return tuple(o[0] for o in state.observed)
+            return columns(state)[0]
 
         def roles(state: Any) -> tuple[int, ...]:
-            return tuple(o[1] for o in state.observed)
+            return columns(state)[1]
 
         def logs(state: Any) -> tuple[Any, ...]:
-            return tuple(o[3] for o in state.observed)
+            return columns(state)[3]
 
         def commits(state: Any) -> tuple[int, ...]:
-            return tuple(o[4] for o in state.observed)
+            return columns(state)[4]
 
         def width() -> int:
             return small if self.wide is None else len(self.wide["Index"])
