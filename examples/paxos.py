@@ -8,9 +8,11 @@ contract (docs/student-testing.md) reads two attributes:
 * ``accepted`` -- ``None``, or the ``(ballot, value)`` this acceptor last accepted;
 * ``learned`` -- ``None``, or the value this learner has learned.
 
-Check it:
+Check it: every interleaving with one client request (25,576 states, a second), then
+Hypothesis-drawn schedules with two competing requests (exhaustively that is millions of states):
 
-    quorumcheck test examples/paxos.py --protocol paxos --nodes 3
+    quorumcheck test examples/paxos.py --protocol paxos --nodes 3 --requests 1
+    quorumcheck test examples/paxos.py --protocol paxos --nodes 3 --mode random
 """
 
 from __future__ import annotations

@@ -611,8 +611,10 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--nodes", type=click.IntRange(min=1), default=3, show_default=True, help="how many nodes")
 @click.option("--node-class", "node_classes", multiple=True, metavar="NAME",
               help="the node class to test, when the file defines several; repeat to give one class per node")
-@click.option("--mode", type=click.Choice(["exhaustive", "random"]), default="exhaustive", show_default=True,
-              help="every interleaving breadth-first, or Hypothesis-drawn schedules shrunk on failure")
+@click.option("--mode", type=click.Choice(["auto", "exhaustive", "random"]), default="auto", show_default=True,
+              help="exhaustive: every interleaving, breadth-first; random: Hypothesis-drawn schedules, shrunk on "
+                   "failure; auto: exhaustive within 200,000 states (or --max-states), then random if that "
+                   "did not finish")
 @click.option("--seed", type=int, default=0, show_default=True, help="random mode: the seed (same seed, same run)")
 @click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True,
               help="random mode: schedules to try")
@@ -732,8 +734,14 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
             text += (f"; no violation in any schedule of up to {max(result.depth - 1, 0)} steps. "
                      "Try --mode random, or smaller --requests/--max-timeouts")
         return text
-    text = (f"mode: random · {found.schedules:,} schedules (seed {found.seed}) · "
-            f"{result.distinct_states:,} distinct states visited")
+    text = ""
+    prefix = found.exhaustive_prefix
+    if prefix is not None:
+        why = "the state limit" if prefix.stop_reason == "max_states" else "the time limit"
+        text = (f"mode: auto · the exhaustive search reached {why} at {prefix.distinct_states:,} states: every "
+                f"schedule of up to {found.checked_steps} steps is checked; then ")
+    text += (f"{'' if prefix is not None else 'mode: '}random · {found.schedules:,} schedules (seed {found.seed}) · "
+             f"{result.distinct_states:,} distinct states visited")
     if found.coverage is not None:
         text += f" of {found.exhaustive_states:,} ({found.coverage:.1%} coverage)"
     elif coverage_wanted:

@@ -35,7 +35,7 @@ __all__ = ["StudentChecker"]
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("quorumcheck", "quorumcheck: model-check student Paxos and Raft")
-    group.addoption("--quorumcheck-mode", choices=["exhaustive", "random"], default=None,
+    group.addoption("--quorumcheck-mode", choices=["auto", "exhaustive", "random"], default=None,
                     help="search mode of the quorumcheck fixture's checks [default: random]")
     group.addoption("--quorumcheck-seed", type=int, default=None,
                     help="seed of the random mode [default: 0]")

@@ -55,7 +55,13 @@ from quorumcheck.models.api import Expectation, Model, Property
 
 __all__ = ["MODES", "StudentResult", "check_student", "minimize", "random_schedules"]
 
-MODES = ("exhaustive", "random")
+MODES = ("auto", "exhaustive", "random")
+"""``auto`` searches exhaustively within :data:`AUTO_STATES` states and, if that does not finish, goes on with
+random schedules; ``exhaustive`` and ``random`` are the two modes alone."""
+
+AUTO_STATES = 200_000
+"""The exhaustive part of ``auto``: at most this many states (about ten seconds of student code) unless
+``max_states`` says otherwise."""
 
 COVERAGE_STATES = 1_000_000
 """The most states the random mode's coverage count explores (a larger configuration reports no coverage)."""
@@ -89,6 +95,16 @@ class StudentResult:
     exhaustive_states: int | None = None
     handler_calls: int = 0
     """Handler calls the search made (each new one runs twice when determinism is checked)."""
+    exhaustive_prefix: CheckResult[Any] | None = None
+    """Auto mode: the exhaustive search that did not finish before the random schedules ran (its
+    ``depth - 1`` is the length up to which every schedule was checked)."""
+
+    @property
+    def checked_steps(self) -> int | None:
+        """Auto mode: every schedule of at most this many steps was checked exhaustively."""
+        if self.exhaustive_prefix is None:
+            return None
+        return max(self.exhaustive_prefix.depth - 1, 0)
 
     @property
     def verdict(self) -> Verdict:
@@ -120,6 +136,12 @@ class StudentResult:
             "coverage": None if self.coverage is None else round(self.coverage, 4),
             "handler_calls": self.handler_calls,
         }
+        if self.exhaustive_prefix is not None:
+            data["student"]["exhaustive_prefix"] = {
+                "distinct_states": self.exhaustive_prefix.distinct_states,
+                "stop_reason": self.exhaustive_prefix.stop_reason,
+                "every_schedule_up_to_steps": self.checked_steps,
+            }
         return data
 
 
@@ -462,7 +484,10 @@ def check_student(
         The node class and how many nodes, or a list of classes (one per node).
     protocol : {"paxos", "raft", "none"}
         Which observation contract and standard properties apply.
-    mode : {"exhaustive", "random"}
+    mode : {"exhaustive", "random", "auto"}
+        ``auto``: exhaustive within ``max_states`` (default :data:`AUTO_STATES`) and the time limit; a
+        search that does not finish goes on with random schedules (the result is then a random one,
+        with the exhaustive part in ``exhaustive_prefix``).
     seed, runs, steps
         Random mode: the seed, the number of schedules and the steps per schedule.
     max_depth, max_states, timeout
@@ -535,11 +560,21 @@ def _run(
     max_states: int | None, timeout: float | None, properties: Sequence[str] | None,
     exhaustive_states: int | None, measure_coverage: bool, keep_graph: bool,
 ) -> StudentResult:
-    if mode == "exhaustive":
-        result = explore(model, max_depth=max_depth, max_states=max_states, timeout=timeout,
+    prefix: CheckResult[Any] | None = None
+    if mode in ("exhaustive", "auto"):
+        started = time.perf_counter()
+        bound = max_states if mode == "exhaustive" or max_states is not None else AUTO_STATES
+        result = explore(model, max_depth=max_depth, max_states=bound, timeout=timeout,
                          properties=properties, keep_graph=keep_graph)
-        return StudentResult("exhaustive", result, model, handler_calls=model.handler_calls,
-                             exhaustive_states=result.distinct_states if result.complete else None)
+        cut = result.verdict is Verdict.UNDETERMINED and result.stop_reason in ("max_states", "timeout")
+        if mode == "exhaustive" or not cut:
+            return StudentResult("exhaustive", result, model, handler_calls=model.handler_calls,
+                                 exhaustive_states=result.distinct_states if result.complete else None)
+        # Too large to finish: every schedule up to the last full level is safe; sample the rest.
+        prefix = result
+        result.graph = None
+        if timeout is not None:
+            timeout = max(timeout - (time.perf_counter() - started), 1.0)
     result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed, timeout=timeout,
                                          properties=properties)
     if measure_coverage and exhaustive_states is None:
@@ -554,7 +589,8 @@ def _run(
         if counted is not None and counted.complete:
             exhaustive_states = counted.distinct_states
     return StudentResult("random", result, model, schedules=schedules, seed=seed,
-                         exhaustive_states=exhaustive_states, handler_calls=model.handler_calls)
+                         exhaustive_states=exhaustive_states, handler_calls=model.handler_calls,
+                         exhaustive_prefix=prefix)
 
 
 def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None = None) -> list[str]:

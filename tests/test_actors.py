@@ -381,8 +381,9 @@ def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
     assert data["verdict"] == "holds" and data["distinct_states"] == 12595 and data["student"]["mode"] == "exhaustive"
-    cut = _cli("examples/raft.py", "--protocol", "raft", "--max-states", "100")
+    cut = _cli("examples/raft.py", "--protocol", "raft", "--mode", "exhaustive", "--max-states", "100")
     assert cut.returncode == 3 and "UNDETERMINED" in cut.stdout
+    assert re.search(r"no violation in any schedule of up to \d+ steps", cut.stdout)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -425,3 +426,29 @@ def test_pytest_plugin_reports_the_schedule_and_the_chart(tmp_path: Path) -> Non
     chart = tmp_path / "charts" / "test_buggy" / "raft-election-safety-chart.svg"
     assert chart.exists() and str(chart) in run.stdout
     assert "election-safety violated" in junit.read_text()
+
+
+def test_auto_mode_is_exhaustive_when_it_finishes_and_samples_when_it_does_not() -> None:
+    raft = load_student_file(EXAMPLES / "raft.py")
+    bugs = load_student_file(EXAMPLES / "raft_bugs.py")
+    small = check_student(bugs.VoteTwice, 3, protocol="raft", mode="auto", requests=0, isolate=False)
+    assert small.mode == "exhaustive" and small.exhaustive_prefix is None
+    assert small.violation.property == "election-safety" and len(small.violation.trace) == 6
+
+    large = check_student(raft.RaftNode, 3, protocol="raft", mode="auto", requests=1, max_timeouts=2,
+                          max_states=3000, runs=50, isolate=False)
+    assert large.mode == "random" and large.verdict is Verdict.HOLDS and not large.result.complete
+    prefix = large.exhaustive_prefix
+    assert prefix is not None and prefix.stop_reason == "max_states" and prefix.distinct_states >= 3000
+    # Every state within checked_steps steps was reached: the exhaustive count up to that depth is smaller.
+    assert large.checked_steps == prefix.depth - 1
+    up_to = explore(large.model, max_depth=large.checked_steps + 1, properties=[], keep_graph=False)
+    assert up_to.distinct_states <= prefix.distinct_states
+    assert large.to_json()["student"]["exhaustive_prefix"]["every_schedule_up_to_steps"] == large.checked_steps
+
+
+def test_cli_auto_mode_says_how_far_the_exhaustive_part_got() -> None:
+    run = _cli("examples/raft.py", "--protocol", "raft", "--max-states", "2000", "--runs", "30")
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"mode: auto · the exhaustive search reached the state limit at 2,0\d\d states: every "
+                     r"schedule of up to \d+ steps is checked; then random · \d+ schedules \(seed 0\)", run.stdout)
