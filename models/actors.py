@@ -358,7 +358,9 @@ def _kind(value: Any) -> str:
         return f"the module {value.__name__}"
     if dataclasses.is_dataclass(value):
         return f"a {type(value).__name__} dataclass with a field of an unsupported type"
-    return f"a {type(value).__module__}.{type(value).__qualname__} object (make it a dataclass or NamedTuple)"
+    module = type(value).__module__
+    where = "" if module.startswith("quorumcheck_student_") or module in ("__main__", "builtins") else f"{module}."
+    return f"an instance of {where}{type(value).__qualname__} (make it a dataclass or NamedTuple)"
 
 
 _LEAF = (int, str, float, bytes, type(None))

@@ -337,6 +337,11 @@ def _inline(value: Any) -> str:
     return _show(value)
 
 
+def _steps(n: int) -> str:
+    """``"1 step"``, ``"6 steps"``."""
+    return f"{n} step" if n == 1 else f"{n} steps"
+
+
 def _as_given(path: str) -> str:
     """A student file's path relative to the current directory when it lies below it, else as it is."""
     try:
@@ -370,7 +375,7 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         markup=False,
     )
     for w in result.witnesses:
-        status = f"witnessed in {len(w.trace)} steps" if w.trace is not None else "not witnessed"
+        status = f"witnessed in {_steps(len(w.trace))}" if w.trace is not None else "not witnessed"
         out.print(f"reachability: {w.property} ({w.description}) {status}", markup=False)
     if spec is not None:
         wrong = spec.mismatches(result)
@@ -383,7 +388,7 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             continue
         out.print()
         where = " (the last state is outside the bound)" if v.outside_boundary else ""
-        out.print(Text(f"counterexample to {v.property}: {len(v.trace)} steps{where}", style="bold"))
+        out.print(Text(f"counterexample to {v.property}: {_steps(len(v.trace))}{where}", style="bold"))
         previous = None
         for i, step in enumerate(v.trace.steps):
             view = model.describe(step.state)

@@ -80,7 +80,7 @@ def test_freezing_is_canonical_and_keeps_types_apart() -> None:
     (lambda: 1, "a function"),
     (threading.Lock(), "(a lock)"),
     (open(__file__), "an open file"),  # noqa: SIM115 - the point is an open file in node state
-    (object(), "builtins.object object"),
+    (object(), "an instance of object"),
 ])
 def test_unsnapshottable_state_names_class_and_attribute(value: Any, kind: str) -> None:
     class Holder(Node):
@@ -322,6 +322,38 @@ def test_loading_errors_are_one_line(tmp_path: Path) -> None:
         find_node_classes(load_student_file(empty))
     with pytest.raises(InvalidStudentCode, match="defines several node classes"):
         find_node_classes(load_student_file(EXAMPLES / "paxos_bugs.py"))
+
+
+_HEADER = ("from quorumcheck.models.actors import Node\n"
+           "class S(Node):\n"
+           "    def __init__(self):\n"
+           "        self.current_term, self.role, self.voted_for, self.log, self.commit_index = 0, 'follower', None, [], 0\n"
+           "    def on_start(self, out):\n"
+           "        out.set_timer('t')\n")
+
+
+@pytest.mark.parametrize("source, exit_code, text", [
+    ("import no_such_module_xyz\n", 2, "importing it raised ModuleNotFoundError: No module named 'no_such_module_xyz' "
+                                        "at student.py:1 in <module>"),
+    ("while True:\n    pass\n", 2, "importing it did not return within 10 s (an infinite loop?)"),
+    (_HEADER + "    def on_timer(self, name, out):\n        import sys; sys.exit(4)\n", 1,
+     "n0 (S) on_timer('t') raised SystemExit: 4 at student.py:8 in on_timer"),
+    (_HEADER + "    def on_timer(self, name, out):\n        def f(n): return f(n + 1)\n        f(0)\n", 1,
+     "raised RecursionError: maximum recursion depth exceeded at student.py:8 in f"),
+    (_HEADER + "    def on_timer(self, name, out):\n        out.broadcast(object())\n", 2,
+     "S (node 0) sent a message quorumcheck cannot snapshot: message holds an instance of object"),
+    (_HEADER.replace("'follower'", "'boss'"), 2, "S.role must be 'follower', 'candidate' or 'leader'"),
+])
+def test_student_files_that_go_wrong_give_one_line_or_a_finding(tmp_path: Path, source: str, exit_code: int,
+                                                                 text: str) -> None:
+    (tmp_path / "student.py").write_text(source)
+    run = _cli("student.py", "--protocol", "raft", "--max-timeouts", "1", cwd=tmp_path)
+    assert run.returncode == exit_code, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    if exit_code == 2:
+        assert run.stdout == "" and len(run.stderr.strip().splitlines()) == 1 and text in run.stderr
+    else:
+        assert "handlers-do-not-crash violated: n0 (S) on_timer('t') " in run.stdout and text in run.stdout
 
 
 # -- random mode ---------------------------------------------------------------------------------------------
