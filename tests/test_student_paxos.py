@@ -118,3 +118,22 @@ def test_the_chart_draws_one_lane_per_node() -> None:
     chart = sequence_chart(found.model, found.violation.trace, violation=found.violation)
     assert set(chart.lanes) <= {"n0", "n1", "n2"}
     assert any(a.message.startswith("Accept(") and a.receiver is not None for a in chart.arrows)
+
+
+ROLES = load_student_file(EXAMPLES / "paxos_roles.py")
+
+
+def test_one_class_per_role_via_nodes_list() -> None:
+    from quorumcheck.models.actor_model import find_node_classes
+
+    assert [c.__name__ for c in find_node_classes(ROLES)] == ["Proposer", "Proposer", "Acceptor", "Acceptor",
+                                                              "Acceptor", "Learner"]
+    correct = check_student(ROLES.NODES, None, protocol="paxos", requests=1, isolate=False)
+    assert correct.verdict is Verdict.HOLDS and correct.result.distinct_states == 635
+    assert correct.model.contract.acceptors == (2, 3, 4) and correct.model.contract.learners == (5,)
+    buggy = check_student(ROLES.BUGGY, None, protocol="paxos", requests=2, isolate=False, keep_graph=False)
+    v = buggy.violation
+    assert v.property == "agreement" and len(v.trace) == 14 and buggy.result.distinct_states == 77118
+    assert_real_path(buggy.model, v.trace)
+    # Only proposers define on_request, so only they receive client requests.
+    assert {a.args["node"] for a in v.trace.actions if a.name == "Request"} <= {"n0", "n1"}
