@@ -518,24 +518,31 @@ def replay_command(trace_file: Path) -> None:
     file is malformed.
     """
     saved, _, outcome = _load_and_replay(trace_file)
+    header = f"{trace_file}: {saved.model} {_settings_text(saved.parameters)}" + (f" bug={saved.bug}" if saved.bug else "")
+    where = "on the last step" if saved.kind == "every-step" else "in the last state"
+    _print_replay(header, saved, outcome, ("trace", "model", "model"), f" {where}")
+
+
+def _print_replay(header: str, saved: Any, outcome: Any, words: tuple[str, str, str], where: str = "") -> None:
+    """Print a replay's outcome and exit 1 unless it replays. ``words``: what the file holds ("trace",
+    "schedule"), what it is replayed against ("model", "code"), and how the actual side is named."""
+    noun, subject, actual = words
     total = len(saved.steps) - 1
-    click.echo(f"{trace_file}: {saved.model} {_settings_text(saved.parameters)}"
-               + (f" bug={saved.bug}" if saved.bug else "") + f" · {saved.property} · {total} steps")
+    click.echo(f"{header} · {saved.property} · {total} steps")
     if outcome.mismatch is not None:
         m = outcome.mismatch
-        where = "at the initial state" if m.step == 0 else f"at step {m.step} of {total}, {m.action}"
-        click.echo(f"DOES NOT REPLAY: the trace stops matching the model {where}")
+        at = "at the initial state" if m.step == 0 else f"at step {m.step} of {total}, {m.action}"
+        click.echo(f"DOES NOT REPLAY: the {noun} stops matching the {subject} {at}")
         click.echo(f"  {m.problem}")
         if m.differences:
-            click.echo("  saved (expected) -> model (actual):")
+            click.echo(f"  saved (expected) -> {actual} (actual):")
             for line in m.differences:
                 click.echo(f"    {line}")
         sys.exit(1)
     if not outcome.reproduced:
-        click.echo(f"DOES NOT REPRODUCE: all {total} steps match the model, but {outcome.problem}")
+        click.echo(f"DOES NOT REPRODUCE: all {total} steps match the {subject}, but {outcome.problem}")
         sys.exit(1)
-    where = "on the last step" if saved.kind == "every-step" else "in the last state"
-    click.echo(f"REPLAYS: all {total} steps match the model, and {saved.property} is violated {where}"
+    click.echo(f"REPLAYS: all {total} steps match the {subject}, and {saved.property} is violated{where}"
                + (f": {outcome.explanation}" if outcome.explanation else ""))
 
 
@@ -809,23 +816,7 @@ def _replay_student_trace(trace_file: Path) -> None:
         outcome = replay(saved, model)
     except QuorumcheckError as e:
         _fail(str(e))
-    total = len(saved.steps) - 1
     where = _as_given(saved.parameters["file"]) if saved.parameters.get("file") else saved.parameters.get("module")
     classes = ",".join(saved.parameters.get("classes", []))
-    click.echo(f"{trace_file}: {where} {classes} · {saved.parameters.get('protocol')} · {saved.property} · "
-               f"{total} steps")
-    if outcome.mismatch is not None:
-        m = outcome.mismatch
-        at = "at the initial state" if m.step == 0 else f"at step {m.step} of {total}, {m.action}"
-        click.echo(f"DOES NOT REPLAY: the schedule stops matching the code {at}")
-        click.echo(f"  {m.problem}")
-        if m.differences:
-            click.echo("  saved (expected) -> now (actual):")
-            for line in m.differences:
-                click.echo(f"    {line}")
-        sys.exit(1)
-    if not outcome.reproduced:
-        click.echo(f"DOES NOT REPRODUCE: all {total} steps match the code, but {outcome.problem}")
-        sys.exit(1)
-    click.echo(f"REPLAYS: all {total} steps match the code, and {saved.property} is violated"
-               + (f": {outcome.explanation}" if outcome.explanation else ""))
+    header = f"{trace_file}: {where} {classes} · {saved.parameters.get('protocol')}"
+    _print_replay(header, saved, outcome, ("schedule", "code", "now"))
