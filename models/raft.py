@@ -49,7 +49,7 @@ from typing import Any, ClassVar, NamedTuple
 from quorumcheck.errors import InvalidParameter
 from quorumcheck.invariants import Derived, Interpretation, formula_property, standard
 
-from .api import Action, Model, Parameter, Property, check_names
+from .api import Action, Model, Parameter, Property, StepEvents, check_names
 
 __all__ = [
     "FIGURE_8_B_3",
@@ -1004,6 +1004,40 @@ class RaftModel(Model[RaftState]):
                     f"commitIndex={m[7]}")
             return text + (f" mlog={self.log_text(m[8])}" if m[8] else "")
         return f"{head} {'success' if m[4] else 'failure'} matchIndex={m[5]}"
+
+    def events(self, before: RaftState, action: Action, after: RaftState) -> StepEvents:
+        """Who took the step and which messages it sent and received (for the sequence chart).
+
+        The actor is the server named by the action (``i``, or the message's
+        destination for ``Receive``), or ``"network"`` for a duplicated or
+        dropped message. A message's identifier is :meth:`message_text`. Sent
+        messages are the new copies in the bag (a response replaces its request
+        in one step, as raft.tla's ``Reply`` does).
+
+        Examples
+        --------
+        >>> m = RaftModel()
+        >>> s0 = next(iter(m.init_states()))
+        >>> s1 = m.next_state(s0, "Timeout(i=s1)")
+        >>> s2 = m.next_state(s1, "RequestVote(i=s1, j=s2)")
+        >>> m.events(s1, Action("RequestVote", i="s1", j="s2"), s2)
+        StepEvents(actor='s1', sent=('RequestVoteRequest s1->s2 term=2 lastLogTerm=0 lastLogIndex=0',), received=())
+        >>> label = "Receive(RequestVoteRequest s1->s2 term=2 lastLogTerm=0 lastLogIndex=0)"
+        >>> s3 = m.next_state(s2, label)
+        >>> e = m.events(s2, next(a for a, t in m.successors(s2) if str(a) == label), s3)
+        >>> e.actor, e.received, e.sent
+        ('s2', ('RequestVoteRequest s1->s2 term=2 lastLogTerm=0 lastLogIndex=0',), ())
+        """
+        old = dict(before.messages)
+        sent: list[str] = []
+        for m, count in self._items(after.messages):
+            sent += [self.message_text(m)] * (count - old.get(m, 0))
+        if action.name in ("DuplicateMessage", "DropMessage"):
+            return StepEvents("network")
+        if action.name == "Receive":
+            text = str(action)[len("Receive("):-1]
+            return StepEvents(str(action.args["dest"]), tuple(sent), (text,))
+        return StepEvents(str(action.args.get("i", action.name)), tuple(sent))
 
     def log_text(self, log: Log) -> str:
         """A log as ``[term:value, ...]``.

@@ -390,3 +390,19 @@ def test_check_render_with_json_keeps_stdout_json(tmp_path: Path) -> None:
     assert json.loads(run.stdout)["verdict"] == "violated"
     assert "rendered agreement" in run.stderr
 
+
+
+def test_raft_chart_has_a_lane_per_server_and_an_arrow_per_receipt() -> None:
+    from quorumcheck.models import RaftModel
+
+    model = RaftModel(bug="vote-twice", history=False)
+    result = explore(model, keep_graph=False)
+    v = result.violation
+    assert v.property == "election-safety" and len(v.trace) == 16
+    chart = sequence_chart(model, v.trace, violation=v)
+    assert chart.lanes == ("s1", "s2")
+    # Four votes, each a request and a response, all received: eight arrows, none dangling.
+    assert len(chart.arrows) == 8 and not chart.unreceived
+    assert {a.message for a in chart.arrows if a.receiver == 11} == {
+        "RequestVoteRequest s2->s1 term=2 lastLogTerm=0 lastLogIndex=0"}
+    assert all(a.sender is not None and a.sender < a.receiver for a in chart.arrows)
