@@ -80,6 +80,20 @@ class ForgetsPromiseOnCrash(PaxosNode):
     durable = ("round",)
 
 
+class CountsDuplicateVotes(PaxosNode):
+    """The learner counts Accepted messages, not distinct acceptors: a duplicated message counts twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tally: dict[tuple[Ballot, Any], int] = {}
+
+    def on_accepted(self, sender: int, m: Accepted, out: Any) -> None:
+        key = (m.ballot, m.value)
+        self.tally[key] = self.tally.get(key, 0) + 1
+        if self.learned is None and self.tally[key] >= self.majority():
+            self.learned = m.value
+
+
 BUGS = {
     "AcceptBelowPromise": "agreement",
     "IgnorePriorVotes": "agreement",
@@ -89,5 +103,6 @@ BUGS = {
     "DuplicateBallots": "agreement",
     "LearnerMixesBallots": "learned-is-chosen",
     "ForgetsPromiseOnCrash": "agreement",
+    "CountsDuplicateVotes": "learned-is-chosen",
 }
 """Each variant and the property quorumcheck finds violated."""

@@ -17,8 +17,9 @@ the failure. The actions are:
 ``Request(node=n0, value='v1')``
     a client request (``on_request``), at most ``requests`` in a run, carrying
     ``'v1'``, ``'v2'``, ... in turn (Raft: only to a node that is leader);
-``Drop(...)``, ``Restart(node=n1)``, ``Partition(groups=...)``, ``Heal()``
-    faults, each bounded: a message is lost; a node crashes and restarts
+``Drop(...)``, ``Duplicate(...)``, ``Restart(node=n1)``, ``Partition(groups=...)``, ``Heal()``
+    faults, each bounded: a message is lost; a message in flight gets a
+    second copy (for the ordered network, at the end of its channel); a node crashes and restarts
     (its ``durable`` attributes survive, the rest is rebuilt by ``__init__``
     and ``on_start``); the nodes split in two groups that cannot exchange
     messages until the partition heals.
@@ -100,16 +101,16 @@ class ActorState(NamedTuple):
     """Per node, what the observation contract read from it after its last step."""
     history: Hashable
     """What the protocol's properties need of the past (every vote, every election)."""
-    budget: tuple[int, int, int, int, int]
-    """Used so far: timer firings, client requests, drops, crashes, partitions."""
+    budget: tuple[int, ...]
+    """Used so far: timer firings, client requests, drops, crashes, partitions, duplicates."""
     partition: int
     """A bit mask of one side of the current partition; 0 when there is none."""
     failure: tuple[str, str] | None
     """``(property, text)`` after a handler failed; such a state has no successors."""
 
 
-TIMEOUTS, REQUESTS, DROPS, CRASHES, PARTITIONS = range(5)
-_BUDGET_NAMES = ("timeouts", "requests", "drops", "crashes", "partitions")
+TIMEOUTS, REQUESTS, DROPS, CRASHES, PARTITIONS, DUPLICATES = range(6)
+_BUDGET_NAMES = ("timeouts", "requests", "drops", "crashes", "partitions", "duplicates")
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,9 @@ class ActorModel(Model[ActorState]):
         Client requests in a run; request ``k`` carries the value ``f"v{k}"``.
     max_timeouts : int
         Timer firings in a run (this bounds elections and retries).
-    max_drops, max_crashes, max_partitions : int
-        Fault budgets: lost messages, crash-restarts, partitions.
+    max_drops, max_crashes, max_partitions, max_duplicates : int
+        Fault budgets: lost messages, crash-restarts, partitions, and extra copies of a message in
+        flight (``Duplicate``; the ``unordered-duplicating`` network needs none: it redelivers anyway).
     max_term : int
         Raft only: states where a term exceeds it are checked but not expanded.
     handler_timeout : float
@@ -180,6 +182,7 @@ class ActorModel(Model[ActorState]):
         max_drops: int = 0,
         max_crashes: int = 0,
         max_partitions: int = 0,
+        max_duplicates: int = 0,
         max_term: int = 2,
         handler_timeout: float = 1.0,
         check_determinism: bool = True,
@@ -193,14 +196,17 @@ class ActorModel(Model[ActorState]):
         self.network = network_named(network)
         for name, value in (("requests", requests), ("max_timeouts", max_timeouts), ("max_drops", max_drops),
                             ("max_crashes", max_crashes), ("max_partitions", max_partitions),
-                            ("max_term", max_term)):
+                            ("max_duplicates", max_duplicates), ("max_term", max_term)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidParameter(f"{name} must be an integer >= 0, got {value!r}")
         if isinstance(handler_timeout, bool) or not isinstance(handler_timeout, (int, float)) or handler_timeout <= 0:
             raise InvalidParameter(f"handler_timeout must be a positive number of seconds, got {handler_timeout!r}")
         self.requests = requests
         self.values = tuple(f"v{k + 1}" for k in range(requests))
-        self.limits = (max_timeouts, requests, max_drops, max_crashes, max_partitions)
+        if max_duplicates and self.network == "unordered-duplicating":
+            raise InvalidParameter("max_duplicates is for the ordered and unordered networks; the "
+                                   "unordered-duplicating network delivers every message any number of times already")
+        self.limits = (max_timeouts, requests, max_drops, max_crashes, max_partitions, max_duplicates)
         self.max_term = max_term
         self.handler_timeout = float(handler_timeout)
         self.check_determinism = check_determinism
@@ -240,7 +246,8 @@ class ActorModel(Model[ActorState]):
             "requests": self.requests,
             "max_timeouts": self.limits[TIMEOUTS],
         })
-        for k, name in ((DROPS, "max_drops"), (CRASHES, "max_crashes"), (PARTITIONS, "max_partitions")):
+        for k, name in ((DROPS, "max_drops"), (CRASHES, "max_crashes"), (PARTITIONS, "max_partitions"),
+                        (DUPLICATES, "max_duplicates")):
             if self.limits[k]:
                 out[name] = self.limits[k]
         if self.protocol == "raft":
@@ -310,7 +317,7 @@ class ActorModel(Model[ActorState]):
         observed = tuple(o.observation for o in outcomes)
         network = self._add(self._empty(), [(i, *s) for i, o in enumerate(outcomes) for s in o.sends])
         history = self.contract.initial_history(observed) if failure is None else None
-        return ActorState(nodes, timers, network, observed, history, (0, 0, 0, 0, 0), 0, failure)
+        return ActorState(nodes, timers, network, observed, history, (0,) * len(_BUDGET_NAMES), 0, failure)
 
     def successors(self, state: ActorState) -> list[tuple[Action, ActorState]]:
         return self._transitions(state, False)  # type: ignore[return-value]
@@ -372,6 +379,11 @@ class ActorModel(Model[ActorState]):
             spent = _spend(budget, DROPS)
             for envelope, rest in self._droppable(state.network):
                 add((self._label("Drop", envelope), keep(state._replace(network=rest, budget=spent))))
+        if budget[DUPLICATES] < limits[DUPLICATES]:
+            spent = _spend(budget, DUPLICATES)
+            for envelope, _ in self._droppable(state.network):
+                add((self._label("Duplicate", envelope),
+                     keep(state._replace(network=self._add(state.network, [envelope]), budget=spent))))
         if budget[CRASHES] < limits[CRASHES]:
             spent = _spend(budget, CRASHES)
             for i in range(self.count):
@@ -392,7 +404,7 @@ class ActorModel(Model[ActorState]):
     # -- one step ------------------------------------------------------------------------------------
     def _step(
         self, state: ActorState, i: int, event: tuple[Any, ...], network: tuple[Any, ...],
-        budget: tuple[int, int, int, int, int], *, fired: str | None = None,
+        budget: tuple[int, ...], *, fired: str | None = None,
         snapshot: tuple[Any, ...] | None = None, restart: bool = False,
     ) -> ActorState:
         outcome = self._outcome(i, state.nodes[i] if snapshot is None else snapshot, event)
@@ -556,11 +568,11 @@ class ActorModel(Model[ActorState]):
         return [(src, dst) for src in range(self.count) for dst in range(self.count)]
 
     def is_fault(self, action: Action) -> bool:
-        """Whether an action is a fault (a lost message, a crash, a partition or its healing).
+        """Whether an action is a fault (a lost or duplicated message, a crash, a partition or its healing).
 
         Random mode draws faults as rare events rather than as often as any other action.
         """
-        return action.name in ("Drop", "Restart", "Partition", "Heal")
+        return action.name in ("Drop", "Duplicate", "Restart", "Partition", "Heal")
 
     def swarm_key(self, action: Action) -> tuple[int, int] | None:
         """The channel a delivery uses, ``None`` for other actions.
@@ -576,7 +588,7 @@ class ActorModel(Model[ActorState]):
         full = (kind, *key)
         label = self._labels.get(full)
         if label is None:
-            if kind in ("Deliver", "Drop"):
+            if kind in ("Deliver", "Drop", "Duplicate"):
                 label = Action(kind, **{"from": node_name(key[0]), "to": node_name(key[1]), "msg": key[2]})
                 if kind == "Deliver":
                     self._channels[label] = (key[0], key[1])
@@ -677,7 +689,7 @@ class ActorModel(Model[ActorState]):
             actor = str(args["node"])
         else:
             actor = "network"
-        if action.name == "Drop":
+        if action.name in ("Drop", "Duplicate"):  # a copy is drawn from its original sending
             return StepEvents(actor)
         new = Counter(self.in_flight(after.network)) - sent_before
         sent = []
@@ -705,8 +717,8 @@ def _view(frozen: Any) -> Any:
     return show(frozen)
 
 
-def _spend(budget: tuple[int, int, int, int, int], k: int) -> tuple[int, int, int, int, int]:
-    return budget[:k] + (budget[k] + 1,) + budget[k + 1:]  # type: ignore[return-value]
+def _spend(budget: tuple[int, ...], k: int) -> tuple[int, ...]:
+    return budget[:k] + (budget[k] + 1,) + budget[k + 1:]
 
 
 def _apply_timers(armed: tuple[str, ...], operations: tuple[tuple[str, str], ...]) -> tuple[str, ...]:

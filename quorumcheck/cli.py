@@ -643,6 +643,8 @@ _PROTOCOL_DEFAULTS = {
               help="crash-restarts (durable attributes survive)")
 @click.option("--max-partitions", type=click.IntRange(min=0), default=0, show_default=True,
               help="times the network may split in two (until it heals)")
+@click.option("--max-duplicates", type=click.IntRange(min=0), default=0, show_default=True,
+              help="extra copies of messages in flight (not with --network unordered-duplicating)")
 @click.option("--max-term", type=click.IntRange(min=0), default=2, show_default=True,
               help="raft: states with a higher term are checked but not explored further")
 @click.option("--max-states", type=click.IntRange(min=1), help="exhaustive: stop (undetermined) beyond N states")
@@ -666,8 +668,8 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 def test_command(path: Path | None, protocol: str | None, nodes: int, node_classes: tuple[str, ...], mode: str,
                  seed: int, runs: int, steps: int, network: str, requests: int | None, max_timeouts: int | None,
-                 max_drops: int, max_crashes: int, max_partitions: int, max_term: int, max_states: int | None,
-                 max_depth: int | None, timeout: float, invariants: tuple[str, ...], coverage: bool,
+                 max_drops: int, max_crashes: int, max_partitions: int, max_duplicates: int, max_term: int,
+                 max_states: int | None, max_depth: int | None, timeout: float, invariants: tuple[str, ...], coverage: bool,
                  handler_timeout: float, memory_mb: int, no_isolate: bool, render_dir: Path | None,
                  save_trace: Path | None, replay_file: Path | None, as_json: bool) -> None:
     """Test a student's Paxos or Raft written with the actor API (docs/student-testing.md).
@@ -715,7 +717,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             measure_coverage=coverage, isolate=not no_isolate, memory_mb=memory_mb, network=network,
             requests=defaults["requests"] if requests is None else requests,
             max_timeouts=defaults["max_timeouts"] if max_timeouts is None else max_timeouts,
-            max_drops=max_drops, max_crashes=max_crashes, max_partitions=max_partitions, max_term=max_term,
+            max_drops=max_drops, max_crashes=max_crashes, max_partitions=max_partitions,
+            max_duplicates=max_duplicates, max_term=max_term,
             handler_timeout=handler_timeout, source=source,
         )
     except ChildFailed as e:

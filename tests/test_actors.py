@@ -484,3 +484,23 @@ def test_cli_auto_mode_says_how_far_the_exhaustive_part_got() -> None:
     assert run.returncode == 0, run.stderr
     assert re.search(r"mode: auto · the exhaustive search reached the state limit at 2,0\d\d states: every "
                      r"schedule of up to \d+ steps is checked; then random · \d+ schedules \(seed 0\)", run.stdout)
+
+
+@pytest.mark.parametrize("network, orders", [
+    # One extra copy of either message: FIFO puts the copy at the end of the channel.
+    ("ordered", {(), (1,), (1, 2), (1, 2, 1), (1, 2, 2)}),
+    ("unordered", {(), (1,), (2,), (1, 1), (2, 2), (1, 2), (2, 1), (1, 1, 2), (1, 2, 1), (2, 1, 1),
+                   (2, 2, 1), (2, 1, 2), (1, 2, 2)}),
+])
+def test_duplicates_are_bounded(network: str, orders: set[tuple[int, ...]]) -> None:
+    model = ActorModel(Sender, 2, network=network, max_duplicates=1)
+    assert _final_orders(model) == orders
+    duplicates = [a for a in labelled_actions(model) if a.startswith("Duplicate(")]
+    assert duplicates and all(a.startswith("Duplicate(from=n0, to=n1, msg=") for a in duplicates)
+    with pytest.raises(InvalidParameter, match="delivers every message any number of times already"):
+        ActorModel(Sender, 2, network="unordered-duplicating", max_duplicates=1)
+
+
+def labelled_actions(model: ActorModel) -> set[str]:
+    result = explore(model)
+    return {str(a) for _, _, data in result.graph.edges(data=True) for a in data["actions"]}

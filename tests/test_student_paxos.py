@@ -32,6 +32,7 @@ RANDOM = {
     "DuplicateBallots": ("agreement", {}, 0, 1000, 14),
     "LearnerMixesBallots": ("learned-is-chosen", {}, 0, 1000, 15),
     "ForgetsPromiseOnCrash": ("agreement", {"max_crashes": 1}, 0, 1000, 15),
+    "CountsDuplicateVotes": ("learned-is-chosen", {"max_duplicates": 1}, 0, 1000, 12),
 }
 
 
@@ -56,7 +57,7 @@ def test_correct_paxos_two_proposals_random() -> None:
 
 
 def test_correct_paxos_with_retries_and_a_crash_random() -> None:
-    found = _check(PAXOS.PaxosNode, mode="random", runs=300, steps=80, max_timeouts=2, max_crashes=1)
+    found = _check(PAXOS.PaxosNode, mode="random", runs=300, steps=80, max_timeouts=2, max_crashes=1, max_duplicates=2)
     assert found.verdict is Verdict.HOLDS
 
 
@@ -137,3 +138,13 @@ def test_one_class_per_role_via_nodes_list() -> None:
     assert_real_path(buggy.model, v.trace)
     # Only proposers define on_request, so only they receive client requests.
     assert {a.args["node"] for a in v.trace.actions if a.name == "Request"} <= {"n0", "n1"}
+
+
+def test_counting_duplicate_votes_shows_only_when_the_network_duplicates() -> None:
+    node = BUGS.CountsDuplicateVotes
+    assert _check(node, requests=1).verdict is Verdict.HOLDS  # 25,576 states, as for the correct node
+    found = _check(node, requests=1, max_duplicates=1)
+    v = found.violation
+    assert v.property == "learned-is-chosen" and len(v.trace) == 9 and found.result.distinct_states == 3861
+    assert [a.name for a in v.trace.actions][-3:] == ["Duplicate", "Deliver", "Deliver"]
+    assert v.explanation.startswith("n0 learned 'v1', which no majority of acceptors accepted in one ballot")

@@ -56,7 +56,7 @@ def test_correct_raft_replication_exhaustively() -> None:
 
 def test_correct_raft_random_with_faults() -> None:
     found = _check(RAFT.RaftNode, mode="random", runs=400, steps=80, requests=2, max_timeouts=3, max_term=3,
-                   max_crashes=1, max_drops=2, max_partitions=1)
+                   max_crashes=1, max_drops=2, max_partitions=1, max_duplicates=2)
     assert found.verdict is Verdict.HOLDS
 
 
