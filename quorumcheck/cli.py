@@ -350,7 +350,9 @@ def _as_given(path: str) -> str:
         return str(path)
 
 
-def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spec: RunSpec | None) -> None:
+def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spec: RunSpec | None,
+                  *, sampled: bool = False) -> None:
+    """The human result; ``sampled``: the result of random schedules, whose statistics read differently."""
     settings = "  ".join(
         f"{k}={','.join(map(str, v)) if isinstance(v, list) else _as_given(v) if k == 'file' else v}"
         for k, v in result.settings.items()
@@ -368,9 +370,13 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
     elif result.verdict is Verdict.UNDETERMINED and result.stop_reason:
         headline += f": {_STOP_REASONS.get(result.stop_reason, result.stop_reason)}"
     out.print(Text(headline, style=_VERDICT_STYLE[result.verdict]))
+    if sampled:
+        counts = (f"{result.distinct_states:,} distinct states visited · {result.transitions:,} steps · longest "
+                  f"schedule {_steps(max(result.depth - 1, 0))}")
+    else:
+        counts = f"{result.distinct_states:,} distinct states · {result.transitions:,} transitions · depth {result.depth}"
     out.print(
-        f"{result.distinct_states:,} distinct states · {result.transitions:,} transitions · depth {result.depth} · "
-        f"{result.seconds:.2f} s · {result.states_per_second:,.0f} states/s · "
+        f"{counts} · {result.seconds:.2f} s · {result.states_per_second:,.0f} states/s · "
         f"peak memory {result.peak_memory_bytes / 2**20:,.0f} MiB",
         markup=False,
     )
@@ -732,7 +738,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         click.echo(json.dumps(found.to_json(), indent=2))
     else:
         out = Console(highlight=False, soft_wrap=True)
-        _print_result(out, model, result, None)
+        _print_result(out, model, result, None, sampled=found.mode == "random")
         out.print(_student_summary(found, coverage), markup=False)
     if render_dir is not None or save_trace is not None:
         _write_student_counterexample(found, render_dir, save_trace, to_stderr=as_json)
@@ -755,10 +761,10 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
         why = "the state limit" if prefix.stop_reason == "max_states" else "the time limit"
         text = (f"mode: auto · the exhaustive search reached {why} at {prefix.distinct_states:,} states: every "
                 f"schedule of up to {found.checked_steps} steps is checked; then ")
-    text += (f"{'' if prefix is not None else 'mode: '}random · {found.schedules:,} schedules (seed {found.seed}) · "
-             f"{result.distinct_states:,} distinct states visited")
+    text += f"{'' if prefix is not None else 'mode: '}random · {found.schedules:,} schedules (seed {found.seed})"
     if found.coverage is not None:
-        text += f" of {found.exhaustive_states:,} ({found.coverage:.1%} coverage)"
+        text += (f" · coverage {found.coverage:.1%}: {result.distinct_states:,} of the configuration's "
+                 f"{found.exhaustive_states:,} states visited")
     elif coverage_wanted:
         from quorumcheck.studenttest import COVERAGE_STATES
 
