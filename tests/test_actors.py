@@ -405,7 +405,10 @@ def test_cli_finds_renders_saves_and_replays(tmp_path: Path) -> None:
                            capture_output=True, text=True, cwd=ROOT)
     assert drawn.returncode == 0, drawn.stderr
     chart = trace.with_suffix(".dot").read_text()
-    assert all(f'"n{i}"' in chart or f"n{i}" in chart for i in range(3))
+    lanes = re.findall(r"lane_\d+ \[label=<<b>(n\d)</b>>", chart)
+    assert len(lanes) >= 2 and lanes == sorted(lanes) and set(lanes) <= {"n0", "n1", "n2"}  # a lane per acting node
+    # Six steps: two timeouts and four deliveries, each an arrow from its sending step to its receiving one.
+    assert len(re.findall(r'class="msg send_\d+ recv_\d+"', chart)) == 4
 
 
 def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
@@ -504,3 +507,17 @@ def test_duplicates_are_bounded(network: str, orders: set[tuple[int, ...]]) -> N
 def labelled_actions(model: ActorModel) -> set[str]:
     result = explore(model)
     return {str(a) for _, _, data in result.graph.edges(data=True) for a in data["actions"]}
+
+
+def test_plugin_in_auto_mode_reports_a_shortest_schedule(tmp_path: Path) -> None:
+    from quorumcheck.pytest_plugin import StudentChecker
+
+    bugs = load_student_file(EXAMPLES / "raft_bugs.py")
+    checker = StudentChecker("auto", None, tmp_path / "drawn")
+    with pytest.raises(pytest.fail.Exception) as failed:
+        checker.check_raft(bugs.VoteTwice, nodes=3, requests=0)
+    message = str(failed.value)
+    assert message.startswith("quorumcheck: election-safety violated (at most one leader is elected per term)")
+    assert "found by exhaustive mode, a shortest schedule of 6 steps:" in message
+    assert len(re.findall(r"^\s+\d\. ", message, re.M)) == 6
+    assert (tmp_path / "drawn" / "trace.json").exists()
