@@ -686,8 +686,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
       quorumcheck test my_raft.py --protocol raft --mode random --seed 7 --render out/
       quorumcheck test --replay out/trace.json
 
-    Exit codes: 0 no violation (exhaustive: every state explored; random: no
-    schedule failed), 1 a violation (with its schedule), 3 undetermined (a
+    Exit codes: 0 no violation (exhaustive: every state explored; random, or
+    auto after a cut search: no schedule failed), 1 a violation (with its schedule), 3 undetermined (a
     limit cut an exhaustive run), 2 a usage error or student code that cannot
     be tested (one line).
     """
