@@ -91,6 +91,19 @@ class CommitToLogEnd(RaftNode):
         out.send(sender, AppendReply(self.current_term, True, m.prev_index + len(m.entries)))
 
 
+class MatchIndexFromCurrentLog(RaftNode):
+    """The leader takes a successful reply to acknowledge its whole current log, not what the request
+    it answers carried: an entry appended after that request counts as replicated."""
+
+    def on_append_reply(self, sender: int, m: AppendReply, out: Any) -> None:
+        if self.role == "leader" and m.term == self.current_term and m.success:
+            self.match_index[sender] = len(self.log)
+            self.next_index[sender] = len(self.log) + 1
+            self.advance_commit(out)
+        else:
+            super().on_append_reply(sender, m, out)
+
+
 BUGS = {
     "VoteTwice": "election-safety",
     "ForgetVoteOnRestart": "election-safety",
@@ -100,5 +113,6 @@ BUGS = {
     "AcceptStaleAppend": "leader-append-only",
     "TruncateOnAppend": "leader-completeness",
     "CommitToLogEnd": "leader-completeness",
+    "MatchIndexFromCurrentLog": "leader-completeness",
 }
 """Each variant and the property quorumcheck finds violated first."""
