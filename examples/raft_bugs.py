@@ -91,6 +91,13 @@ class CommitToLogEnd(RaftNode):
         out.send(sender, AppendReply(self.current_term, True, m.prev_index + len(m.entries)))
 
 
+class LengthOnlyLogCheck(RaftNode):
+    """RequestVote compares log lengths only, not last terms: a longer or equal but stale log wins votes."""
+
+    def log_ok(self, m: RequestVote) -> bool:
+        return m.last_log_index >= len(self.log)
+
+
 class MatchIndexFromCurrentLog(RaftNode):
     """The leader takes a successful reply to acknowledge its whole current log, not what the request
     it answers carried: an entry appended after that request counts as replicated."""
@@ -114,5 +121,6 @@ BUGS = {
     "TruncateOnAppend": "leader-completeness",
     "CommitToLogEnd": "leader-completeness",
     "MatchIndexFromCurrentLog": "leader-completeness",
+    "LengthOnlyLogCheck": "leader-completeness",
 }
 """Each variant and the property quorumcheck finds violated first."""

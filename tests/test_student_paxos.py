@@ -148,3 +148,7 @@ def test_counting_duplicate_votes_shows_only_when_the_network_duplicates() -> No
     assert v.property == "learned-is-chosen" and len(v.trace) == 9 and found.result.distinct_states == 3861
     assert [a.name for a in v.trace.actions][-3:] == ["Duplicate", "Deliver", "Deliver"]
     assert v.explanation.startswith("n0 learned 'v1', which no majority of acceptors accepted in one ballot")
+
+
+def test_every_shipped_bug_is_tested() -> None:
+    assert set(BUGS.BUGS) == set(RANDOM) and len(BUGS.BUGS) >= 6

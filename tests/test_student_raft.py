@@ -117,17 +117,49 @@ FIGURE_8 = [
 ]
 
 
-@pytest.mark.parametrize("node, violated", [("CommitOldTermByCounting", "leader-completeness"), ("RaftNode", None)])
-def test_figure_8_directed_schedule(node: str, violated: str | None) -> None:
-    cls = getattr(BUGS, node, None) or getattr(RAFT, node)
-    model = ActorModel(cls, 3, protocol="raft", requests=2, max_timeouts=4, max_term=4)
+# Length-only log comparison: n0 leads term 1 and appends (1, v1) alone; n1 leads term 2 and commits (2, v2)
+# with n2; n0, its log as long as n2's, wins n2's vote for term 3 without the committed entry.
+LENGTH_ONLY = [
+    "Timer(node=n0, timer=election)",
+    "Deliver(from=n0, to=n1, msg=RequestVote(term=1, last_log_index=0, last_log_term=0))",
+    "Deliver(from=n1, to=n0, msg=Vote(term=1, granted=True))",
+    "Request(node=n0, value='v1')",
+    "Timer(node=n1, timer=election)",
+    "Deliver(from=n1, to=n2, msg=RequestVote(term=2, last_log_index=0, last_log_term=0))",
+    "Deliver(from=n2, to=n1, msg=Vote(term=2, granted=True))",
+    "Request(node=n1, value='v2')",
+    ("Deliver(from=n1, to=n2, msg=AppendEntries(term=2, prev_index=0, prev_term=0, entries=((2, 'v2'),), "
+     "leader_commit=0))"),
+    "Deliver(from=n2, to=n1, msg=AppendReply(term=2, success=True, match_index=1))",  # (2, v2) committed
+    "Deliver(from=n1, to=n0, msg=RequestVote(term=2, last_log_index=0, last_log_term=0))",  # n0 steps down
+    "Timer(node=n0, timer=election)",
+    "Deliver(from=n0, to=n2, msg=RequestVote(term=3, last_log_index=1, last_log_term=1))",  # the bug grants it
+    "Deliver(from=n2, to=n0, msg=Vote(term=3, granted=True))",
+]
+
+#: name -> (schedule, buggy class, budget, steps, what the explanation shows)
+DIRECTED = {
+    "figure-8": (FIGURE_8, "CommitOldTermByCounting", {"requests": 2, "max_timeouts": 4, "max_term": 4}, 20,
+                 "commit_index 1"),
+    "length-only": (LENGTH_ONLY, "LengthOnlyLogCheck", {"requests": 2, "max_timeouts": 3, "max_term": 3}, 14,
+                    "n0 leader term 3, log [1:'v1']"),
+}
+
+
+@pytest.mark.parametrize("name", list(DIRECTED))
+@pytest.mark.parametrize("buggy", [True, False], ids=["buggy", "correct"])
+def test_directed_schedules_for_bugs_beyond_small_bounds(name: str, buggy: bool) -> None:
+    """Bugs that need four elections in a precise order: the paper's schedule, replayed step by step."""
+    schedule, bug, budget, length, shown = DIRECTED[name]
+    model = ActorModel(getattr(BUGS, bug) if buggy else RAFT.RaftNode, 3, protocol="raft", **budget)
     safety, _, steps = _select(model, None)
-    found = _replay(model, FIGURE_8, safety, steps)
-    if violated is None:
-        assert found is None
+    found = _replay(model, schedule, safety, steps)
+    if not buggy:
+        assert found is None  # the correct node refuses a step of the schedule and stays safe
     else:
-        assert found is not None and found.property == violated and len(found.trace) == 20
-        assert "commit_index 1" in found.explanation
+        assert found is not None and found.property == BUGS.BUGS[bug] == "leader-completeness"
+        assert len(found.trace) == length == len(schedule)  # every step of the schedule was taken
+        assert shown in found.explanation
 
 
 def test_json_result_of_a_random_run() -> None:
@@ -136,3 +168,9 @@ def test_json_result_of_a_random_run() -> None:
     assert data["verdict"] == "violated" and data["student"]["mode"] == "random"
     assert data["violation"]["property"] == "election-safety"
     assert data["violation"]["trace"][0]["action"] is None
+
+
+def test_every_shipped_bug_is_tested() -> None:
+    directed = {bug for _, bug, *_ in DIRECTED.values()}
+    assert set(BUGS.BUGS) == set(CASES) | directed and not set(CASES) & directed
+    assert len(BUGS.BUGS) >= 6
