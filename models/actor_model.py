@@ -153,6 +153,11 @@ class ActorModel(Model[ActorState]):
     evaluator : {"z3", "python"}, optional
         What judges the standard properties; by default the faster one for the
         protocol (Z3 for Paxos, the Python evaluator for Raft).
+    prefix : sequence of str, optional
+        A scripted start: action labels (as traces print them) replayed from
+        the initial state; the search starts where they end, and counterexamples
+        count steps after it. The prefix spends the budgets like any schedule.
+        Reaches bugs that need more steps than a search can cover (Figure 8).
     source : dict, optional
         Where the classes come from (``{"file": ...}`` or ``{"module": ...}`` and
         ``"classes"``), recorded in saved traces so that ``from_settings`` can
@@ -189,6 +194,7 @@ class ActorModel(Model[ActorState]):
         evaluator: str | None = None,
         source: dict[str, Any] | None = None,
         extra_properties: Sequence[Property[ActorState]] = (),
+        prefix: Sequence[str] | None = None,
     ) -> None:
         self.classes = _classes(node, nodes)
         self.count = len(self.classes)
@@ -234,6 +240,11 @@ class ActorModel(Model[ActorState]):
         self.handler_calls = 0
         """Handler calls made (cache misses; each runs twice when checking determinism)."""
         self._init: ActorState | None = None
+        if prefix is not None and (isinstance(prefix, str) or not all(isinstance(x, str) for x in prefix)):
+            raise InvalidParameter(f"prefix must be a list of action labels, got {prefix!r}")
+        self.prefix: tuple[str, ...] = tuple(prefix or ())
+        if self.prefix:
+            self.init_states()  # a prefix that does not replay is an error now, not in the middle of a search
 
     # -- settings and rebuilding ---------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
@@ -254,6 +265,8 @@ class ActorModel(Model[ActorState]):
             out["max_term"] = self.max_term
         if self.handler_timeout != 1.0:
             out["handler_timeout"] = self.handler_timeout
+        if self.prefix:
+            out["prefix"] = list(self.prefix)
         return out
 
     @classmethod
@@ -297,8 +310,24 @@ class ActorModel(Model[ActorState]):
     # -- the model ----------------------------------------------------------------------------------
     def init_states(self) -> Iterable[ActorState]:
         if self._init is None:
-            self._init = self._initial_state()
+            self._init = self._after_prefix(self._initial_state())
         return [self._init]
+
+    def _after_prefix(self, state: ActorState) -> ActorState:
+        """The state the scripted prefix reaches from ``state`` (``state`` itself without one)."""
+        for k, label in enumerate(self.prefix, start=1):
+            following = next((t for a, t in self.successors(state) if str(a) == label), None)
+            if following is None:
+                enabled = ", ".join(str(a) for a, _ in self.successors(state)) or "nothing"
+                raise InvalidParameter(f"prefix step {k} {label!r} is not enabled after the steps before it; "
+                                       f"enabled there: {enabled}")
+            if following.failure is not None:
+                raise InvalidStudentCode(f"prefix step {k} {label!r}: {following.failure[1]}")
+            if not self.within_boundary(following):
+                raise InvalidParameter(f"prefix step {k} {label!r} leaves the bounds (max_term={self.max_term}); "
+                                       "raise the bound or shorten the prefix")
+            state = following
+        return state
 
     def _initial_state(self) -> ActorState:
         started: list[Node] = []

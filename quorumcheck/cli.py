@@ -653,6 +653,9 @@ _PROTOCOL_DEFAULTS = {
               help="extra copies of messages in flight (not with --network unordered-duplicating)")
 @click.option("--max-term", type=click.IntRange(min=0), default=2, show_default=True,
               help="raft: states with a higher term are checked but not explored further")
+@click.option("--prefix", "prefix_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="a scripted start: action labels, one per line (or a saved trace); the search starts "
+                   "where they end")
 @click.option("--max-states", type=click.IntRange(min=1), help="exhaustive: stop (undetermined) beyond N states")
 @click.option("--max-depth", type=click.IntRange(min=1), help="exhaustive: stop (undetermined) beyond depth N")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
@@ -675,6 +678,7 @@ _PROTOCOL_DEFAULTS = {
 def test_command(path: Path | None, protocol: str | None, nodes: int, node_classes: tuple[str, ...], mode: str,
                  seed: int, runs: int, steps: int, network: str, requests: int | None, max_timeouts: int | None,
                  max_drops: int, max_crashes: int, max_partitions: int, max_duplicates: int, max_term: int,
+                 prefix_file: Path | None,
                  max_states: int | None, max_depth: int | None, timeout: float, invariants: tuple[str, ...], coverage: bool,
                  handler_timeout: float, memory_mb: int, no_isolate: bool, render_dir: Path | None,
                  save_trace: Path | None, replay_file: Path | None, as_json: bool) -> None:
@@ -697,7 +701,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         load_student_file,
     )
     from quorumcheck.models.sandbox import ChildFailed
-    from quorumcheck.studenttest import check_student
+    from quorumcheck.studenttest import check_student, read_prefix
 
     if replay_file is not None:
         _replay_student_trace(replay_file)
@@ -725,6 +729,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             max_timeouts=defaults["max_timeouts"] if max_timeouts is None else max_timeouts,
             max_drops=max_drops, max_crashes=max_crashes, max_partitions=max_partitions,
             max_duplicates=max_duplicates, max_term=max_term,
+            prefix=read_prefix(prefix_file) if prefix_file is not None else None,
             handler_timeout=handler_timeout, source=source,
         )
     except ChildFailed as e:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from quorumcheck.errors import InvalidParameter
@@ -593,6 +594,35 @@ def _run(
                          exhaustive_prefix=prefix)
 
 
+def read_prefix(path: str | Path) -> list[str]:
+    """The action labels of a scripted prefix file: one label per line (blank lines and ``#`` comments
+    skipped), or a saved trace (``--save-trace``), whose actions are taken in order.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+    ...     _ = f.write("# n0 stands for election\nTimer(node=n0, timer=election)\n\n")
+    >>> read_prefix(f.name)
+    ['Timer(node=n0, timer=election)']
+    >>> os.unlink(f.name)
+    >>> read_prefix("/nonexistent/prefix.txt")
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidParameter: cannot read the prefix file /nonexistent/prefix.txt: No such file or directory
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InvalidParameter(f"cannot read the prefix file {path}: {e.strerror}") from None
+    if text.lstrip().startswith("{"):
+        from quorumcheck.explorer.tracefile import load_trace
+
+        return [step.action for step in load_trace(path).steps[1:] if step.action is not None]
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
 def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None = None) -> list[str]:
     """The first violation's schedule as numbered lines (``"  3. Deliver(from=n0, to=n1, msg=...)"``).
 
@@ -613,4 +643,4 @@ def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None
     return lines
 
 
-__all__ += ["describe_schedule"]
+__all__ += ["describe_schedule", "read_prefix"]

@@ -174,3 +174,42 @@ def test_every_shipped_bug_is_tested() -> None:
     directed = {bug for _, bug, *_ in DIRECTED.values()}
     assert set(BUGS.BUGS) == set(CASES) | directed and not set(CASES) & directed
     assert len(BUGS.BUGS) >= 6
+
+
+def test_a_scripted_prefix_brings_the_length_only_bug_within_reach_of_the_search() -> None:
+    budget = {"requests": 2, "max_timeouts": 3, "max_term": 3, "prefix": LENGTH_ONLY[:10]}
+    found = _check(BUGS.LengthOnlyLogCheck, **budget)
+    v = found.violation
+    assert v.property == "leader-completeness" and len(v.trace) == 4 and found.result.distinct_states == 2760
+    assert [a.name for a in v.trace.actions] == ["Deliver", "Timer", "Deliver", "Deliver"]
+    assert_real_path(found.model, v.trace)
+    # The correct node from the same start: no violation in any schedule of up to 5 more steps.
+    correct = _check(RAFT.RaftNode, max_depth=6, **budget)
+    assert correct.verdict is Verdict.UNDETERMINED and correct.result.stop_reason == "max_depth"
+    assert not correct.result.violations
+
+
+def test_a_prefix_that_does_not_replay_is_one_clear_error() -> None:
+    from quorumcheck.errors import InvalidParameter
+
+    with pytest.raises(InvalidParameter, match=r"prefix step 2 'Timer\(node=n0, timer=election\)' is not enabled "
+                                               r"after the steps before it; enabled there: .*Deliver\(from=n0"):
+        ActorModel(RAFT.RaftNode, 3, protocol="raft", max_timeouts=1, prefix=LENGTH_ONLY[:1] * 2)
+
+
+def test_cli_prefix_file_search_save_and_replay(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    prefix = tmp_path / "prefix.txt"
+    prefix.write_text("# three elections, then the search\n" + "\n".join(LENGTH_ONLY[:10]) + "\n")
+    trace = tmp_path / "trace.json"
+    command = [sys.executable, "-m", "quorumcheck", "test", str(EXAMPLES / "raft_bugs.py"), "--node-class",
+               "LengthOnlyLogCheck", "--protocol", "raft", "--requests", "2", "--max-timeouts", "3",
+               "--max-term", "3", "--prefix", str(prefix), "--save-trace", str(trace)]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert run.returncode == 1, run.stderr
+    assert "counterexample to leader-completeness: 4 steps" in run.stdout
+    replayed = subprocess.run([sys.executable, "-m", "quorumcheck", "replay", str(trace)], capture_output=True,
+                              text=True, check=False)
+    assert replayed.returncode == 0 and "REPLAYS: all 4 steps match" in replayed.stdout, replayed.stderr
