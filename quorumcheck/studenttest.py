@@ -595,7 +595,7 @@ def _run(
 
 
 def read_prefix(path: str | Path) -> list[str]:
-    """The action labels of a scripted prefix file: one label per line (blank lines and ``#`` comments
+    r"""The action labels of a scripted prefix file: one label per line (blank lines and ``#`` comments
     skipped), or a saved trace (``--save-trace``), whose actions are taken in order.
 
     Examples
