@@ -19,7 +19,9 @@ exists b:Ballot, Q:Quorum. forall a:Acceptor. (member(a, Q) -> vote(a, b, v))
 
 from __future__ import annotations
 
-from .language import Definition, Exists, ForAll, Not, Signature, Sort
+from typing import NamedTuple
+
+from .language import Definition, Exists, ForAll, Formula, Not, Signature, Sort
 
 __all__ = [
     "Acceptor",
@@ -195,7 +197,37 @@ LEADER_ELECTED = Exists(_s, role(_s) == LEADER)
 ENTRY_COMMITTED = Exists(_s, Index(1) <= commit_index(_s))
 """Reachability: an entry is committed."""
 
+
+
+class StandardProperty(NamedTuple):
+    """A standard property as every model that exposes the signature checks it."""
+
+    kind: str
+    """``"always"``, ``"every-step"`` or ``"sometimes"`` (a reachability property)."""
+    formula: Formula
+    description: str
+
+
+RAFT_PROPERTIES: dict[str, StandardProperty] = {
+    "election-safety": StandardProperty("always", ELECTION_SAFETY, "at most one leader is elected per term"),
+    "election-safety-state": StandardProperty("always", ELECTION_SAFETY_STATE,
+                                              "no two servers are leader in one term at once"),
+    "log-matching": StandardProperty("always", LOG_MATCHING,
+                                     "two logs with an entry of one term at one index agree up to it"),
+    "leader-completeness": StandardProperty("always", LEADER_COMPLETENESS,
+                                            "a leader holds every entry committed in its term or before"),
+    "state-machine-safety": StandardProperty("always", STATE_MACHINE_SAFETY,
+                                             "no two servers commit different entries at one index"),
+    "leader-append-only": StandardProperty("every-step", LEADER_APPEND_ONLY,
+                                           "a leader only appends to its log within its term"),
+    "leader-elected": StandardProperty("sometimes", LEADER_ELECTED, "a leader can be elected"),
+    "entry-committed": StandardProperty("sometimes", ENTRY_COMMITTED, "an entry can be committed"),
+}
+"""Raft's properties by name, in the order runs check them: the built-in model and student code both use
+this table (``quorumcheck.models.raft`` and ``quorumcheck.models.observe``)."""
+
 __all__ += [
+    "StandardProperty", "RAFT_PROPERTIES",
     "Server", "Term", "Index", "RaftValue", "Role", "RAFT", "current_term", "role", "log_len", "log_term",
     "log_value", "commit_index", "elected", "ELECTION_SAFETY", "ELECTION_SAFETY_STATE", "LOG_MATCHING",
     "LEADER_COMPLETENESS", "STATE_MACHINE_SAFETY", "LEADER_APPEND_ONLY", "LEADER_ELECTED", "ENTRY_COMMITTED",

@@ -937,28 +937,12 @@ class RaftModel(Model[RaftState]):
         what each reads.
         """
         interp = self.interpretation()
-
-        def judged(kind: str, name: str, formula: Any, description: str) -> Property[RaftState]:
-            return formula_property(kind, name, formula, interp, description, evaluator=self.evaluator)
-
-        props = [
-            judged("always", "election-safety", standard.ELECTION_SAFETY,
-                   "at most one leader is elected per term (history: elections)"),
-            judged("always", "election-safety-state", standard.ELECTION_SAFETY_STATE,
-                   "no two servers are Leader with the same current term"),
-            judged("always", "log-matching", standard.LOG_MATCHING,
-                   "logs with an entry of one term at one index are identical up to it"),
-            judged("always", "leader-completeness", standard.LEADER_COMPLETENESS,
-                   "a leader holds every entry committed in its term or before"),
-            judged("always", "state-machine-safety", standard.STATE_MACHINE_SAFETY,
-                   "no two servers commit different entries at one index"),
-            judged("every-step", "leader-append-only", standard.LEADER_APPEND_ONLY,
-                   "a leader only appends to its log within its term"),
-            judged("sometimes", "leader-elected", standard.LEADER_ELECTED, "a leader can be elected"),
+        with_entries = not self.election_only and self.max_log > 0
+        return [
+            formula_property(p.kind, name, p.formula, interp, p.description, evaluator=self.evaluator)
+            for name, p in standard.RAFT_PROPERTIES.items()
+            if name != "entry-committed" or with_entries
         ]
-        if not self.election_only and self.max_log > 0:
-            props.append(judged("sometimes", "entry-committed", standard.ENTRY_COMMITTED, "an entry can be committed"))
-        return props
 
     # -- explanations --------------------------------------------------------------------
     def explain_logs(self, state: RaftState) -> str:
