@@ -112,7 +112,6 @@ class Contract:
         self.nodes = len(self.classes)
         self.snapshotter = snapshotter
         self.settings = settings
-        self._overflow_memo: list[tuple[Any, bool]] = []
         self.wide: dict[str, tuple[Any, ...]] | None = None
         """The larger universe a state beyond the small one is being judged in (see :meth:`judged`)."""
 
@@ -156,18 +155,6 @@ class Contract:
         """A universe large enough for these states."""
         raise NotImplementedError
 
-    def _overflow_of(self, state: Any) -> bool:
-        """:meth:`overflow`, remembered for the last few states (every property asks about the same state)."""
-        memo = self._overflow_memo
-        for known, answer in memo:
-            if known is state:
-                return answer
-        answer = self.overflow(state)
-        memo.append((state, answer))
-        if len(memo) > 4:
-            del memo[0]
-        return answer
-
     def judged(self, interpretation: Interpretation, kind: str, name: str, formula: Any, description: str,
                evaluator: str, explain: Callable[[Any], str] | None = None, default: bool = True) -> Property[Any]:
         """:func:`formula_property` over the contract's small universe, judged exactly beyond it.
@@ -180,8 +167,7 @@ class Contract:
         prop = formula_property(kind, name, formula, interpretation, description, evaluator=evaluator,
                                 default=default)
         judge, fixed = prop.judge, prop.condition
-        universe_of = self.universe_of
-        overflow = self._overflow_of
+        overflow, universe_of = self.overflow, self.universe_of
 
         def condition(*states: Any) -> bool:
             if not any(overflow(s) for s in states):
@@ -672,25 +658,13 @@ class RaftContract(Contract):
                    default: bool = True) -> Property[Any]:
             return self.judged(interp, kind, name, formula, description, evaluator, explain, default)
 
-        props = [
-            judged("always", "election-safety", standard.ELECTION_SAFETY,
-                   "at most one leader is elected per term", self.explain_elections),
-            judged("always", "election-safety-state", standard.ELECTION_SAFETY_STATE,
-                   "no two servers are leader in one term at once", self.explain_logs, default=False),
-            judged("always", "log-matching", standard.LOG_MATCHING,
-                   "two logs with an entry of one term at one index agree up to it", self.explain_logs),
-            judged("always", "leader-completeness", standard.LEADER_COMPLETENESS,
-                   "a leader holds every entry committed in its term or before", self.explain_logs),
-            judged("always", "state-machine-safety", standard.STATE_MACHINE_SAFETY,
-                   "no two servers commit different entries at one index", self.explain_logs),
-            judged("every-step", "leader-append-only", standard.LEADER_APPEND_ONLY,
-                   "a leader only appends to its log within its term", self.explain_logs),
-            judged("sometimes", "leader-elected", standard.LEADER_ELECTED, "a leader can be elected"),
+        explainers = {"election-safety": self.explain_elections, "leader-elected": None, "entry-committed": None}
+        return [
+            judged(p.kind, name, p.formula, p.description, explainers.get(name, self.explain_logs),
+                   default=name != "election-safety-state")
+            for name, p in standard.RAFT_PROPERTIES.items()
+            if name != "entry-committed" or self.settings.get("requests", 0)
         ]
-        if self.settings.get("requests", 0):
-            props.append(judged("sometimes", "entry-committed", standard.ENTRY_COMMITTED,
-                                "an entry can be committed"))
-        return props
 
     # -- explanations ---------------------------------------------------------------------------------
     def explain_elections(self, state: Any) -> str:
