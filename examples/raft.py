@@ -140,18 +140,25 @@ class RaftNode(Node):
         out.send(peer, AppendEntries(self.current_term, prev, prev_term, tuple(self.log[prev:]), self.commit_index))
 
     def on_append_entries(self, sender: int, m: AppendEntries, out: Any) -> None:
-        if m.term < self.current_term:
+        if m.term < self.current_term:  # a stale leader: refuse
             out.send(sender, AppendReply(self.current_term, False, 0))
             return
         self.role = "follower"
+        self.append(sender, m, out)
+
+    def append(self, sender: int, m: AppendEntries, out: Any) -> None:
+        """Store the entries if the log holds (prev_index, prev_term), then reply."""
         if m.prev_index > len(self.log) or (m.prev_index and self.log[m.prev_index - 1][0] != m.prev_term):
             out.send(sender, AppendReply(self.current_term, False, 0))
             return
         self.store(m)
         last_new = m.prev_index + len(m.entries)
-        if m.leader_commit > self.commit_index:
-            self.commit_index = min(m.leader_commit, last_new)
+        self.commit_index = self.follower_commit(m, last_new)
         out.send(sender, AppendReply(self.current_term, True, last_new))
+
+    def follower_commit(self, m: AppendEntries, last_new: int) -> int:
+        """The new commit index: min(leaderCommit, index of the last new entry) (Figure 2)."""
+        return min(m.leader_commit, last_new) if m.leader_commit > self.commit_index else self.commit_index
 
     def store(self, m: AppendEntries) -> None:
         """Append the entries after prev_index, deleting our entries only from the first conflict on."""

@@ -57,14 +57,7 @@ class AcceptStaleAppend(RaftNode):
     """AppendEntries from a leader of an older term is accepted (and its entries stored)."""
 
     def on_append_entries(self, sender: int, m: AppendEntries, out: Any) -> None:
-        if m.prev_index > len(self.log) or (m.prev_index and self.log[m.prev_index - 1][0] != m.prev_term):
-            out.send(sender, AppendReply(self.current_term, False, 0))
-            return
-        self.store(m)
-        last_new = m.prev_index + len(m.entries)
-        if m.leader_commit > self.commit_index:
-            self.commit_index = min(m.leader_commit, last_new)
-        out.send(sender, AppendReply(self.current_term, True, last_new))
+        self.append(sender, m, out)
 
 
 class TruncateOnAppend(RaftNode):
@@ -78,17 +71,8 @@ class TruncateOnAppend(RaftNode):
 class CommitToLogEnd(RaftNode):
     """A follower sets commit_index to the end of its log, not to min(leaderCommit, index of last new entry)."""
 
-    def on_append_entries(self, sender: int, m: AppendEntries, out: Any) -> None:
-        if m.term < self.current_term:
-            out.send(sender, AppendReply(self.current_term, False, 0))
-            return
-        self.role = "follower"
-        if m.prev_index > len(self.log) or (m.prev_index and self.log[m.prev_index - 1][0] != m.prev_term):
-            out.send(sender, AppendReply(self.current_term, False, 0))
-            return
-        self.store(m)
-        self.commit_index = len(self.log)
-        out.send(sender, AppendReply(self.current_term, True, m.prev_index + len(m.entries)))
+    def follower_commit(self, m: AppendEntries, last_new: int) -> int:
+        return len(self.log)
 
 
 class LengthOnlyLogCheck(RaftNode):
