@@ -9,15 +9,19 @@ True
 from .graph import labelled_transitions, shortest_trace
 from .result import CheckResult, Step, Trace, Verdict, Violation, Witness
 from .search import Progress, explore
+from .symmetry import SymmetryCheck, SymmetryReduction, check_symmetry
 
 __all__ = [
     "CheckResult",
     "Progress",
     "Step",
+    "SymmetryCheck",
+    "SymmetryReduction",
     "Trace",
     "Verdict",
     "Violation",
     "Witness",
+    "check_symmetry",
     "explore",
     "labelled_transitions",
     "shortest_trace",

@@ -184,6 +184,10 @@ class CheckResult(Generic[State]):
     init_nodes: list[int] = field(default_factory=list, repr=False)
     judging: dict[str, PropertyStats] = field(default_factory=dict, repr=False)
     """Per property written as a formula: what judging it cost."""
+    symmetry: tuple[str, ...] = ()
+    """The sorts whose elements the run permuted (symmetry reduction); empty without it."""
+    notices: list[str] = field(default_factory=list)
+    """One-line notices about how the run was set up (a sort left unpermuted, and why)."""
 
     def judge_totals(self, evaluator: str | None = None) -> dict[str, Any]:
         """Calls, cache hits and seconds summed over the judged properties (of one evaluator, if given).
@@ -242,6 +246,8 @@ class CheckResult(Generic[State]):
             "seconds": round(self.seconds, 4),
             "states_per_second": round(self.states_per_second, 1),
             "peak_memory_bytes": self.peak_memory_bytes,
+            "symmetry": list(self.symmetry),
+            "notices": list(self.notices),
             "violation": violation(self.violations[0]) if self.violations else None,
             "violations": [violation(v) for v in self.violations],
             "z3": self.judge_totals("z3"),

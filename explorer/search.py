@@ -25,6 +25,7 @@ from quorumcheck.errors import InvalidModel, InvalidParameter, Undetermined
 
 from .graph import GraphRecorder, shortest_trace, trace_from_parents
 from .result import CheckResult, PropertyStats, Step, Trace, Verdict, Violation, Witness
+from .symmetry import SymmetryReduction, concrete, resolve_symmetry
 
 __all__ = ["Progress", "explore"]
 
@@ -63,6 +64,7 @@ def explore(
     properties: Sequence[str] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     progress_interval: float = 0.5,
+    symmetry: bool | Sequence[str] = False,
 ) -> CheckResult[State]:
     """Explore every reachable state of ``model`` breadth-first and check its properties.
 
@@ -89,6 +91,14 @@ def explore(
         (auxiliary lemmas such as the parts of an inductive invariant).
     on_progress : callable, optional
         Called with a :class:`Progress` about every ``progress_interval`` seconds.
+    symmetry : bool or sequence of str, default False
+        Symmetry reduction (TLC's ``SYMMETRY``): ``True`` permutes every sort
+        the model declares in :meth:`~quorumcheck.models.api.Model.symmetric_sorts`,
+        a list names some of them. Each state is replaced by the canonical
+        member of its orbit before it is stored, so counts are orbit counts;
+        traces are still concrete traces of the unreduced model (see
+        :mod:`quorumcheck.explorer.symmetry`). A property that names a
+        particular element turns its sort off, with a notice in ``result.notices``.
 
     Returns
     -------
@@ -121,6 +131,13 @@ def explore(
     init = list(model.init_states())
     if not init:
         raise InvalidModel(f"model {model.name!r} has no initial state; init_states() must return at least one")
+    notices: list[str] = []
+    reduction: SymmetryReduction | None = None
+    if symmetry:
+        resolved = resolve_symmetry(model, symmetry, [*safety, *reach, *steps])
+        reduction, notices = resolved.reduction, resolved.notices
+    canon = reduction.canonical if reduction is not None else None
+    origins: dict[Any, Any] = {}  # canonical initial state -> the model's own initial state
 
     succ = model.successors
     bounded = model.has_boundary
@@ -202,8 +219,13 @@ def explore(
             via.append(action)
         return "violation" if check(v, action, t, False) else None
 
+    if recorder is not None and canon is not None:
+        recorder.graph.graph["canonical"] = canon
     try:
         for s in init:
+            if canon is not None:
+                given, s = s, canon(s)
+                origins.setdefault(s, given)
             if s not in ids:
                 stop = discover(s, -1, None, 0, frontier)
                 if stop is not None:
@@ -217,7 +239,7 @@ def explore(
         while frontier and stop is None:
             if max_depth is not None and depth >= max_depth:
                 # Anything new beyond this level means the run was cut.
-                if any(t not in ids and (not bounded or within(t))
+                if any((t if canon is None else canon(t)) not in ids and (not bounded or within(t))
                        for u in frontier for _, t in succ(states[u])):
                     stop = "max_depth"
                 break
@@ -231,7 +253,12 @@ def explore(
                     if steps and t is not s and check_step(u, s, action, t):
                         stop = "violation"
                         break
-                    v = u if t is s else ids.get(t)
+                    if t is s:
+                        v = u
+                    else:
+                        if canon is not None:
+                            t = canon(t)
+                        v = ids.get(t)
                     if v is None:
                         stop = discover(t, u, action, depth, next_frontier)
                         if stop is not None:
@@ -261,6 +288,8 @@ def explore(
         if gc_was_enabled:
             gc.enable()
 
+    lift = concrete(reduction, origins)
+
     def trace_to(node: int) -> Trace[Any]:
         if recorder is not None:
             return shortest_trace(recorder.graph, node)
@@ -275,16 +304,20 @@ def explore(
                 trace = Trace((*prefix, Step(action, state)))
             else:
                 trace = trace_to(node)
+            trace = lift(trace)
+            state = trace.final
             violations.append(
                 Violation(p.name, Expectation.ALWAYS, p.description, trace, p.name in failed_outside, p.explain(state))
             )
     for p in steps:
         if p.name in failed_steps:
             node, step_action, after = failed_steps[p.name]
-            trace = Trace((*trace_to(node).steps, Step(step_action, after)))
+            trace = lift(Trace((*trace_to(node).steps, Step(step_action, after))))
+            after = trace.final
             violations.append(Violation(p.name, Expectation.EVERY_STEP, p.description, trace, False, p.explain(after)))
     witnesses = [
-        Witness(p.name, p.description, trace_to(witnessed[p.name]) if p.name in witnessed else None) for p in reach
+        Witness(p.name, p.description, lift(trace_to(witnessed[p.name])) if p.name in witnessed else None)
+        for p in reach
     ]
     complete = stop is None
     if violations:
@@ -320,6 +353,8 @@ def explore(
         graph=recorder.graph if recorder is not None else None,
         init_nodes=init_nodes,
         judging=judged,
+        symmetry=tuple(reduction.sorts) if reduction is not None else (),
+        notices=notices,
     )
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "Sort",
     "Var",
     "Const",
+    "constants",
     "Term",
     "Relation",
     "Function",
@@ -548,6 +549,37 @@ def symbols(f: Formula, *, primed: bool | None = None) -> list[Symbol]:
         for sym, is_primed in found:
             if primed is None or primed == is_primed:
                 seen.setdefault(sym.name, sym)
+    return list(seen.values())
+
+
+def _term_constants(t: Term) -> Iterable[Const]:
+    if isinstance(t, Const):
+        yield t
+    elif isinstance(t, Apply):
+        for a in t.args:
+            yield from _term_constants(a)
+
+
+def constants(f: Formula) -> list[Const]:
+    """The constants ``f`` names (definitions' bodies included), in first-use order, each once.
+
+    A property that names a particular element of a sort is not symmetric in
+    that sort, so symmetry reduction must leave the sort alone. A negative int
+    (a model's "none") is not an element of the sort and is not reported.
+
+    >>> S = Sort("S"); x = S.var("x"); r = Relation("r", S)
+    >>> [str(c) for c in constants(ForAll(x, r(x) >> (x == S("s1"))))]
+    ['s1']
+    >>> constants(ForAll(x, r(x) >> (x != S(-1))))
+    []
+    """
+    seen: dict[tuple[str, str], Const] = {}
+    for node in _walk(f):
+        for t in _terms(node):
+            for c in _term_constants(t):
+                if isinstance(c.value, int) and not isinstance(c.value, bool) and c.value < 0:
+                    continue
+                seen.setdefault((c.sort.name, repr(c.value)), c)
     return list(seen.values())
 
 

@@ -6,6 +6,7 @@
 """
 
 from .api import Action, Expectation, Model, Parameter, Property, always, every_step, sometimes
+from .symmetry import Permutation
 from .paxos import PaxosModel, PaxosState
 from .raft import RaftModel, RaftState
 from .actors import Node, Out
@@ -29,6 +30,7 @@ __all__ = [
     "Node",
     "Out",
     "Parameter",
+    "Permutation",
     "PaxosModel",
     "PaxosState",
     "RaftModel",

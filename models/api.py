@@ -52,6 +52,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from quorumcheck.errors import InvalidParameter
 
+from .symmetry import Permutation
+
 __all__ = [
     "Action",
     "Expectation",
@@ -410,6 +412,43 @@ class Model(Generic[State]):
         infinite; the explorer skips the call when it is not overridden.
         """
         return True
+
+    # -- optional: symmetry -------------------------------------------------------
+    def symmetric_sorts(self) -> Mapping[str, int]:
+        """The sorts whose elements are interchangeable, each with its number of elements.
+
+        Inside a state the elements of a sort are the ints ``0..n-1`` (a
+        negative int means "none" and is never renamed). Declare a sort only if
+        renaming its elements maps every step of the model to a step, and the
+        initial states and the bound to themselves: acceptors and values in
+        Paxos, servers and values in Raft. ``explore(model, symmetry=True)``
+        (``check --symmetry``) then stores one state per orbit. The default
+        declares none.
+
+        A declaration is checked: :func:`quorumcheck.explorer.check_symmetry`
+        tests that every declared permutation commutes with :meth:`successors`
+        and with every property, and each run with symmetry does so on its
+        first states. See :mod:`quorumcheck.models.symmetry`.
+        """
+        return {}
+
+    def permute(self, state: State, perm: Permutation) -> State:
+        """``state`` with the elements of the symmetric sorts renamed by ``perm``.
+
+        Needed only by a model that declares :meth:`symmetric_sorts`.
+
+        Examples
+        --------
+        >>> from quorumcheck.models import PaxosModel
+        >>> from quorumcheck.models.symmetry import Permutation
+        >>> m = PaxosModel(max_ballot=0)
+        >>> s = m.next_state(m.next_state(next(iter(m.init_states())), "Phase1a(b=0)"), "Phase1b(a=a1, b=0)")
+        >>> m.describe(m.permute(s, Permutation({"Acceptor": (2, 0, 1), "Value": (0, 1)})))["maxBal"]
+        {'a1': -1, 'a2': -1, 'a3': 0}
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} declares symmetric sorts but does not implement permute(state, perm)"
+        )
 
     # -- optional, with sensible defaults ----------------------------------------
     def describe(self, state: State) -> Any:

@@ -38,6 +38,7 @@ from quorumcheck.errors import InvalidParameter, ModelWarning
 from quorumcheck.invariants import Interpretation, formula_property, standard
 
 from .api import Action, Model, Parameter, Property, StepEvents, check_names
+from .symmetry import Permutation
 
 __all__ = ["Msg1b", "Msg2a", "Msg2b", "PaxosModel", "PaxosState"]
 
@@ -177,6 +178,7 @@ class PaxosModel(Model[PaxosState]):
                 )
         self._init_labels()
         self._proposal_cache: dict[frozenset[Msg1b], tuple[tuple[int, int], ...]] = {}
+        self._permuters: dict[Permutation, _PaxosPermuter] = {}
 
     # -- parameters ---------------------------------------------------------------
     def _quorum_masks(self, quorums: Sequence[Sequence[str]] | None) -> tuple[int, ...]:
@@ -346,6 +348,48 @@ class PaxosModel(Model[PaxosState]):
         self._proposal_cache[m1b] = result
         return result
 
+    # -- symmetry -----------------------------------------------------------------------
+    def symmetric_sorts(self) -> dict[str, int]:
+        """Values are interchangeable; so are acceptors, unless the quorum system tells them apart.
+
+        Majorities (and the buggy small quorums) are symmetric. An explicit
+        quorum system is only if every renaming of the acceptors maps it to
+        itself: ``[[a1, a2], [a2, a3]]`` singles out ``a2``.
+
+        Examples
+        --------
+        >>> PaxosModel().symmetric_sorts()
+        {'Acceptor': 3, 'Value': 2}
+        >>> PaxosModel(quorums=[["a1", "a2"], ["a2", "a3"]]).symmetric_sorts()
+        {'Value': 2}
+        """
+        sorts = {"Acceptor": len(self.acceptors), "Value": len(self.values)}
+        n = len(self.acceptors)
+        for i in range(n - 1):  # adjacent transpositions generate every renaming
+            swap = list(range(n))
+            swap[i], swap[i + 1] = i + 1, i
+            p = Permutation({"Acceptor": swap})
+            for system in (self.phase1_quorums, self.phase2_quorums):
+                if {p.mask("Acceptor", q) for q in system} != set(system):
+                    sorts.pop("Acceptor", None)
+        return sorts
+
+    def permute(self, state: PaxosState, perm: Permutation) -> PaxosState:
+        """``state`` with acceptors and values renamed (message sets cached per permutation).
+
+        Examples
+        --------
+        >>> m = PaxosModel(max_ballot=0)
+        >>> s = m.next_state(next(iter(m.init_states())), "Phase1a(b=0)")
+        >>> s = m.next_state(s, "Phase1b(a=a1, b=0)")
+        >>> sorted(m.permute(s, Permutation({"Acceptor": (1, 0, 2)})).msgs_1b)
+        [Msg1b(acc=1, bal=0, mbal=-1, mval=-1)]
+        """
+        apply = self._permuters.get(perm)
+        if apply is None:
+            apply = self._permuters[perm] = _PaxosPermuter(perm, len(self.acceptors), len(self.values))
+        return apply(state)
+
     # -- properties -------------------------------------------------------------------
     def interpretation(self) -> Interpretation:
         """This model's states as finite structures over the Paxos signature (see invariants.standard).
@@ -502,6 +546,42 @@ class PaxosModel(Model[PaxosState]):
         if action.name == "Phase1a":
             return StepEvents(f"proposer b{b}", sent)
         return StepEvents(action.name, sent)
+
+
+class _PaxosPermuter:
+    """One renaming of acceptors and values applied to Paxos states, with its message sets cached.
+
+    Message sets recur across millions of states (Paxos 0..2 has 1,611 distinct
+    vote sets), so each is renamed once per permutation.
+    """
+
+    __slots__ = ("acc", "m1b", "m2a", "m2b", "reorder", "val")
+
+    def __init__(self, perm: Permutation, acceptors: int, values: int) -> None:
+        self.acc = perm.of("Acceptor") or tuple(range(acceptors))
+        self.val = (*(perm.of("Value") or range(values)), NONE)  # val[-1] is NONE: "no value" stays
+        self.reorder = perm.reorder_fn("Acceptor")
+        self.m1b: dict[frozenset[Msg1b], frozenset[Msg1b]] = {}
+        self.m2a: dict[frozenset[Msg2a], frozenset[Msg2a]] = {}
+        self.m2b: dict[frozenset[Msg2b], frozenset[Msg2b]] = {}
+
+    def __call__(self, s: PaxosState) -> PaxosState:
+        acc, val, reorder = self.acc, self.val, self.reorder
+        m1b = self.m1b.get(s.msgs_1b)
+        if m1b is None:
+            m1b = self.m1b[s.msgs_1b] = frozenset(
+                [_new(Msg1b, (acc[m[0]], m[1], m[2], val[m[3]])) for m in s.msgs_1b]
+            )
+        m2a = self.m2a.get(s.msgs_2a)
+        if m2a is None:
+            m2a = self.m2a[s.msgs_2a] = frozenset([_new(Msg2a, (m[0], val[m[1]])) for m in s.msgs_2a])
+        m2b = self.m2b.get(s.msgs_2b)
+        if m2b is None:
+            m2b = self.m2b[s.msgs_2b] = frozenset([_new(Msg2b, (acc[m[0]], m[1], val[m[2]])) for m in s.msgs_2b])
+        return _new(PaxosState, (
+            reorder(s.max_bal), reorder(s.max_vbal), reorder(tuple([val[x] for x in s.max_val])),
+            s.msgs_1a, m1b, m2a, m2b,
+        ))
 
 
 def _masks_of_size(n: int, k: int) -> tuple[int, ...]:

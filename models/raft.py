@@ -50,6 +50,7 @@ from quorumcheck.errors import InvalidParameter
 from quorumcheck.invariants import Derived, Interpretation, formula_property, standard
 
 from .api import Action, Model, Parameter, Property, StepEvents, check_names
+from .symmetry import Permutation
 
 __all__ = [
     "FIGURE_8_B_3",
@@ -453,6 +454,7 @@ class RaftModel(Model[RaftState]):
         self._timed_out: dict[Server, Server] = {}
         self._updated: dict[tuple[Server, int], Server] = {}
         self._message_labels: dict[Message, tuple[Action, Action, Action]] = {}
+        self._permuters: dict[Permutation, _RaftPermuter] = {}
 
         self.prefix: tuple[str, ...] = ()
         self._start: RaftState | None = None
@@ -879,6 +881,36 @@ class RaftModel(Model[RaftState]):
             )
         return cached
 
+    # -- symmetry -----------------------------------------------------------------------
+    def symmetric_sorts(self) -> dict[str, int]:
+        """Servers and values are interchangeable (TLC's ``Permutations(Server)``, and values alike).
+
+        A scripted start (``prefix``) does not change this: renaming the
+        servers maps the states reachable from the start onto those reachable
+        from its renaming, so orbits are counted the same way.
+
+        Examples
+        --------
+        >>> RaftModel().symmetric_sorts()
+        {'Server': 3, 'Value': 1}
+        """
+        return {"Server": self._n, "Value": len(self.values)}
+
+    def permute(self, state: RaftState, perm: Permutation) -> RaftState:
+        """``state`` with servers and values renamed; servers, messages and bags are cached per permutation.
+
+        Examples
+        --------
+        >>> m = RaftModel()
+        >>> s = m.next_state(next(iter(m.init_states())), "Timeout(i=s1)")
+        >>> m.describe(m.permute(s, Permutation({"Server": (1, 0, 2)})))["state"]
+        {'s1': 'Follower', 's2': 'Candidate', 's3': 'Follower'}
+        """
+        apply = self._permuters.get(perm)
+        if apply is None:
+            apply = self._permuters[perm] = _RaftPermuter(self, perm)
+        return apply(state)
+
     # -- properties -------------------------------------------------------------------
     def interpretation(self) -> Interpretation:
         """This model's states as finite structures over the Raft signature (see invariants.standard).
@@ -1083,6 +1115,95 @@ class RaftModel(Model[RaftState]):
             out["allLogs"] = [self.log_text(log) for log in sorted(state.all_logs)]
             out["voterLog"] = per_server({names[k]: self.log_text(log) for k, log in s.voter_log} for s in servers)
         return out
+
+
+class _RaftPermuter:
+    """One renaming of servers and values applied to Raft states.
+
+    Each part (a server record, a message, a bag, the elections, allLogs) is
+    renamed once per permutation and cached: successors share most of their
+    parts with their parent. Bags and allLogs are interned in the model, so its
+    own caches keyed on them keep working on renamed states.
+    """
+
+    def __init__(self, model: RaftModel, perm: Permutation) -> None:
+        n = model._n
+        self.model = model
+        self.srv = perm.of("Server") or tuple(range(n))
+        self.srv_nil = (*self.srv, NIL)  # srv_nil[NIL] is NIL: "no vote" stays
+        self.val = perm.of("Value")
+        self.reorder = perm.reorder_fn("Server")
+        self.mask = lambda mask: perm.mask("Server", mask)
+        self.servers: dict[Server, Server] = {}
+        self.logs: dict[Log, Log] = {}
+        self.messages: dict[Any, Any] = {}
+        self.bags: dict[Bag, Bag] = {}
+        self.elections: dict[frozenset[Election], frozenset[Election]] = {}
+        self.all_logs: dict[frozenset[Log], frozenset[Log]] = {}
+
+    def log(self, log: Log) -> Log:
+        val = self.val
+        if val is None or not log:
+            return log
+        out = self.logs.get(log)
+        if out is None:
+            out = self.logs[log] = tuple([(t, val[v]) for t, v in log])
+        return out
+
+    def voter_log(self, pairs: tuple[tuple[int, Log], ...]) -> tuple[tuple[int, Log], ...]:
+        if not pairs:
+            return pairs
+        srv = self.srv
+        return tuple(sorted((srv[k], self.log(log)) for k, log in pairs))
+
+    def server(self, s: Server) -> Server:
+        out = self.servers.get(s)
+        if out is None:
+            reorder = self.reorder
+            out = self.servers[s] = _new(Server, (
+                s[0], s[1], self.srv_nil[s[2]], self.log(s[3]), s[4], self.mask(s[5]), self.mask(s[6]),
+                reorder(s[7]), reorder(s[8]), self.voter_log(s[9]),
+            ))
+        return out
+
+    def message(self, m: Any) -> Any:
+        out = self.messages.get(m)
+        if out is None:
+            srv, kind = self.srv, m[0]
+            head = (kind, m[1], srv[m[2]], srv[m[3]])
+            if kind == RV_REQUEST or kind == AE_RESPONSE:
+                rest = m[4:]
+            elif kind == RV_RESPONSE:
+                rest = (m[4], self.log(m[5]))
+            else:  # AE_REQUEST
+                rest = (m[4], m[5], self.log(m[6]), m[7], self.log(m[8]))
+            out = self.messages[m] = _new(type(m), head + rest)
+        return out
+
+    def __call__(self, state: RaftState) -> RaftState:
+        servers, bag, elections, all_logs = state
+        server = self.server
+        renamed = self.reorder(tuple([server(s) for s in servers]))
+        out_bag = self.bags.get(bag)
+        if out_bag is None:
+            message = self.message
+            out_bag = self.bags[bag] = self.model._intern(frozenset([(message(m), c) for m, c in bag]))
+        out_elections = self.elections.get(elections)
+        if out_elections is None:
+            srv = self.srv
+            out_elections = self.elections[elections] = frozenset([
+                _new(Election, (e[0], srv[e[1]], self.log(e[2]), self.mask(e[3]), self.voter_log(e[4])))
+                for e in elections
+            ])
+        out_logs = self.all_logs.get(all_logs)
+        if out_logs is None:
+            if self.val is None:
+                out_logs = all_logs
+            else:
+                renamed_logs = frozenset([self.log(log) for log in all_logs])
+                out_logs = self.model._all_logs_objects.setdefault(renamed_logs, renamed_logs)
+            self.all_logs[all_logs] = out_logs
+        return _new(RaftState, (renamed, out_bag, out_elections, out_logs))
 
 
 def _elections(st: RaftState) -> frozenset[Election]:

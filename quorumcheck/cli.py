@@ -76,6 +76,10 @@ def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--continue", "continue_", is_flag=True, help="keep exploring after a violation; report every violated property"),
         click.option("--invariant", "invariants", multiple=True, metavar="NAME", help="check only this property (repeatable)"),
         click.option("--no-graph", is_flag=True, help="keep no state graph (less memory; traces from parent links)"),
+        click.option("--symmetry", is_flag=True,
+                     help="symmetry reduction: store one state per orbit under renaming the model's interchangeable "
+                          "elements (Paxos: acceptors, values; Raft: servers, values); counts are TLC's SYMMETRY "
+                          "counts, counterexamples stay concrete"),
         click.option("--json", "as_json", is_flag=True, help="print the result as JSON (schema: docs/json-result.md)"),
         click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
                      help="write each violation's sequence chart and graph view (DOT, SVG, PNG) and an HTML report into DIR"),
@@ -176,6 +180,7 @@ def _check(
     graph_radius: int | None = None,
     graph_max_nodes: int = 400,
     save_trace: Path | None = None,
+    symmetry: bool = False,
     **extra: Any,
 ) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -200,12 +205,15 @@ def _check(
                 properties=list(invariants) or None,
                 on_progress=display.update if display else None,
                 progress_interval=0.25,
+                symmetry=symmetry or (limits.symmetry if limits else False),
             )
         finally:
             if display:
                 display.close()
     except QuorumcheckError as e:
         _fail(str(e))
+    for notice in result.notices:
+        err.print(f"quorumcheck: notice: {notice}", markup=False)
     if as_json:
         data = result.to_json(model)
         if spec is not None:
@@ -375,6 +383,8 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
                   f"schedule {_steps(max(result.depth - 1, 0))}")
     else:
         counts = f"{result.distinct_states:,} distinct states · {result.transitions:,} transitions · depth {result.depth}"
+        if result.symmetry:
+            counts = counts.replace("distinct states", f"distinct states (orbits under {' × '.join(result.symmetry)})", 1)
     out.print(
         f"{counts} · {result.seconds:.2f} s · {result.states_per_second:,.0f} states/s · "
         f"peak memory {result.peak_memory_bytes / 2**20:,.0f} MiB",

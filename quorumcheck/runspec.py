@@ -24,6 +24,7 @@ Format
     timeout = 600.0
     continue = false
     keep_graph = true
+    symmetry = false                  # true: symmetry reduction (orbit counts, as TLC's SYMMETRY)
 
     [expect]                          # optional; every key is checked
     verdict = "holds"                 # holds | violated | undetermined
@@ -65,6 +66,7 @@ _LIMIT_KEYS: dict[str, tuple[type, ...]] = {
     "timeout": (int, float),
     "continue": (bool,),
     "keep_graph": (bool,),
+    "symmetry": (bool,),
 }
 _EXPECT_KEYS: dict[str, tuple[type, ...]] = {
     "verdict": (str,),
@@ -86,6 +88,7 @@ class Limits:
     timeout: float | None = None
     continue_: bool = False
     keep_graph: bool = True
+    symmetry: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ class RunSpec:
             "timeout": self.limits.timeout,
             "stop_at_first": not self.limits.continue_,
             "keep_graph": self.limits.keep_graph,
+            "symmetry": self.limits.symmetry,
         }
         options.update(overrides)
         return explore(self.build_model(), **options)

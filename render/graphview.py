@@ -133,9 +133,13 @@ def state_lines(view: Any, indent: str = "") -> list[str]:
 def _trace_nodes(graph: nx.DiGraph, trace: Trace[Any] | None) -> list[int]:
     if trace is None:
         return []
-    wanted = set(trace.states)
+    states = trace.states
+    canonical = graph.graph.get("canonical")
+    if canonical is not None:  # a run with symmetry: the graph holds one canonical state per orbit
+        states = [canonical(s) for s in states]
+    wanted = set(states)
     where = {d["state"]: n for n, d in graph.nodes(data=True) if d["state"] in wanted}
-    return [where[s] for s in trace.states if s in where]
+    return [where[s] for s in states if s in where]
 
 
 def _neighbourhood(graph: nx.DiGraph, seeds: Sequence[int], radius: int, cap: int) -> tuple[list[int], int]:
@@ -223,6 +227,8 @@ def state_graph_view(
                 "of it (either direction)")
         if cut:
             note += f"; {cut:,} more within that radius cut at the cap of {max(max_nodes, len(seeds)):,} states"
+    if graph.graph.get("canonical") is not None:
+        note += " · symmetry: one state per orbit, each drawn as its canonical member (the trace is concrete)"
     shown = set(nodes)
     safety = [p for p in model.properties() if p.expectation is Expectation.ALWAYS
               and (p.name in properties if properties is not None else getattr(p, "default", True))]

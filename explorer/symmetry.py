@@ -1,0 +1,403 @@
+"""Symmetry reduction: one canonical state per orbit, concrete traces back out.
+
+A model declares its interchangeable sorts (:meth:`Model.symmetric_sorts
+<quorumcheck.models.api.Model.symmetric_sorts>`) and how a renaming acts on a
+state (:meth:`Model.permute <quorumcheck.models.api.Model.permute>`). The
+search (:func:`quorumcheck.explorer.explore` with ``symmetry=True``) then
+replaces every state by the canonical member of its orbit under the product
+of the full symmetric groups of those sorts *before* storing it, so it stores
+and expands one state per orbit: exactly what TLC's ``SYMMETRY`` counts.
+
+The canonical member is the one with the smallest hash, ties between
+different states broken by a total order on their contents, so it is a
+function of the orbit alone (Stateright canonicalises the same way before
+fingerprinting; nothing here "tries every permutation" per lookup).
+
+Counterexamples stay concrete: :meth:`SymmetryReduction.concrete_trace` walks
+the canonical trace from the model's own initial state, renaming every step
+by the permutation that maps the canonical state to the concrete one, and
+checks that each step is a real step of the unreduced model. ``quorumcheck
+replay`` replays the result like any other trace.
+
+A wrong declaration must not pass silently: :func:`check_symmetry` tests
+that every declared renaming commutes with ``successors``, the bound and every
+property on the states of a small search, and every run with symmetry does
+so on its first states (:func:`resolve_symmetry`).
+
+Examples
+--------
+>>> from quorumcheck.models import PaxosModel
+>>> from quorumcheck.explorer import explore
+>>> r = explore(PaxosModel(max_ballot=1), symmetry=True)
+>>> r.distinct_states, r.depth, r.symmetry
+(443, 17, ('Acceptor', 'Value'))
+>>> r = explore(PaxosModel(max_ballot=1, bug="accept-below-promise"), symmetry=True)
+>>> len(r.violation.trace), r.violation.trace.states[0] == next(iter(PaxosModel().init_states()))
+(12, True)
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from quorumcheck.errors import InvalidModel, InvalidParameter
+from quorumcheck.models.api import Expectation, Model, Property
+from quorumcheck.models.symmetry import Permutation, group
+
+from .result import Step, Trace
+
+__all__ = ["SymmetryCheck", "SymmetryReduction", "check_symmetry", "resolve_symmetry"]
+
+PREFLIGHT_STATES = 200
+"""How many states of an unreduced search every run with symmetry checks the declaration on."""
+
+
+class SymmetryReduction:
+    """The canonicaliser of one model under the renamings of some of its sorts.
+
+    Parameters
+    ----------
+    model : Model
+    sorts : mapping of str to int
+        The sorts to permute, with their sizes (a subset of what the model declares).
+
+    Examples
+    --------
+    >>> from quorumcheck.models import PaxosModel
+    >>> m = PaxosModel(max_ballot=0)
+    >>> red = SymmetryReduction(m, {"Acceptor": 3})
+    >>> s0 = next(iter(m.init_states()))
+    >>> s1 = m.next_state(m.next_state(s0, "Phase1a(b=0)"), "Phase1b(a=a1, b=0)")
+    >>> s2 = m.next_state(m.next_state(s0, "Phase1a(b=0)"), "Phase1b(a=a3, b=0)")
+    >>> red.canonical(s1) == red.canonical(s2), len(red.group)
+    (True, 6)
+    """
+
+    def __init__(self, model: Model[Any], sorts: Mapping[str, int]) -> None:
+        self.model = model
+        self.sorts = dict(sorted(sorts.items()))
+        self.group: list[Permutation] = list(group(self.sorts))
+        self._others = self.group[1:]  # without the identity
+        self._permute = model.permute
+
+    def canonical(self, state: Any) -> Any:
+        """The orbit's representative: the member with the smallest hash (ties: smallest contents)."""
+        best = state
+        best_hash = hash(state)
+        permute = self._permute
+        for g in self._others:
+            t = permute(state, g)
+            h = hash(t)
+            if h < best_hash or (h == best_hash and t != best and _order(t) < _order(best)):
+                best, best_hash = t, h
+        return best
+
+    def mapping(self, source: Any, target: Any) -> Permutation | None:
+        """A permutation that renames ``source`` into ``target``, or ``None`` if they are in different orbits."""
+        for g in self.group:
+            if g.is_identity:
+                if source == target:
+                    return g
+            elif self._permute(source, g) == target:
+                return g
+        return None
+
+    def concrete_trace(self, trace: Trace[Any], start: Any) -> Trace[Any]:
+        """Turn a trace of canonical states into a trace of the unreduced model from ``start``.
+
+        ``trace`` begins at ``canonical(start)``; each later step's state is
+        canonical, or (for the last step of a violation found on a successor)
+        the raw successor itself. Each step is renamed by the permutation that
+        maps the canonical state reached so far onto the concrete one, and
+        the concrete step is looked up among the concrete state's own
+        successors, so the result is a real trace of the model.
+
+        Raises
+        ------
+        InvalidModel
+            When a step cannot be renamed into a step of the model: the declared
+            symmetry is not a symmetry of the model.
+        """
+        model = self.model
+        steps = trace.steps
+        x = start
+        h = self.mapping(steps[0].state, x)
+        if h is None:
+            raise InvalidModel(f"model {model.name!r}: a trace's first state is not in the orbit of the initial state")
+        out = [Step(None, x)]
+        u = steps[0].state
+        for k, step in enumerate(steps[1:], start=1):
+            raw = self._raw_successor(u, step)
+            y = raw if h.is_identity else self._permute(raw, h)
+            label = next((a for a, c in model.successors(x) if c == y), None)
+            if label is None:
+                raise InvalidModel(
+                    f"model {model.name!r}: renaming step {k} ({step.action}) by [{h}] gives no step of the model, so "
+                    f"the declared symmetric sorts {', '.join(self.sorts)} are not symmetric; fix permute() or "
+                    "symmetric_sorts()"
+                )
+            out.append(Step(label, y))
+            x = y
+            if k < len(steps) - 1:
+                u = step.state
+                h = self.mapping(u, x)  # type: ignore[assignment]
+                if h is None:  # pragma: no cover - only an inconsistent canonical() gets here
+                    raise InvalidModel(f"model {model.name!r}: step {k} left the orbit of the canonical trace")
+        return Trace(tuple(out))
+
+    def _raw_successor(self, u: Any, step: Step[Any]) -> Any:
+        """The successor of canonical ``u`` by ``step.action`` whose orbit is ``step.state``'s."""
+        matches = [t for a, t in self.model.successors(u) if a == step.action]
+        for t in matches:
+            if t == step.state:
+                return t
+        want = self.canonical(step.state)
+        for t in matches:
+            if self.canonical(t) == want:
+                return t
+        raise InvalidModel(
+            f"model {self.model.name!r}: {step.action} does not lead to the recorded state; successors() is not "
+            "deterministic"
+        )
+
+
+def _order(x: Any) -> Any:
+    """A total order on state contents, for the rare hash tie inside one orbit."""
+    if isinstance(x, (frozenset, set)):
+        return (3, tuple(sorted(_order(e) for e in x)))
+    if isinstance(x, tuple):
+        return (2, tuple(_order(e) for e in x))
+    if isinstance(x, (int, float)):
+        return (1, x)
+    return (4, repr(x))
+
+
+@dataclass
+class SymmetryCheck:
+    """What :func:`check_symmetry` found: failures per sort, in words.
+
+    Attributes
+    ----------
+    states : int
+        States of the unreduced search the check ran on.
+    successors : dict of str to str
+        Sorts whose renaming does not commute with ``successors`` (or the
+        bound, or the initial states), each with one example.
+    properties : dict of str to str
+        Sorts whose renaming changes a property's answer, each with the
+        property and one example: such a property names a particular element.
+    """
+
+    states: int = 0
+    successors: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.successors and not self.properties
+
+
+def _generators(sorts: Mapping[str, int]) -> Iterable[tuple[str, Permutation]]:
+    """Adjacent transpositions of each sort: renamings that commute with these commute with all."""
+    for sort, n in sorts.items():
+        for i in range(n - 1):
+            image = list(range(n))
+            image[i], image[i + 1] = i + 1, i
+            yield sort, Permutation({sort: image})
+
+
+def check_symmetry(
+    model: Model[Any],
+    sorts: Mapping[str, int] | None = None,
+    *,
+    max_states: int = 2000,
+    properties: Sequence[Property[Any]] | None = None,
+) -> SymmetryCheck:
+    """Test that renaming each declared sort commutes with the model and its properties.
+
+    On the first ``max_states`` states of an unreduced breadth-first search,
+    for every adjacent transposition ``g`` of each sort (they generate every
+    renaming): the successors of ``g(s)`` are exactly ``g`` applied to the
+    successors of ``s``; ``g`` keeps states inside the bound; and each property
+    answers the same on ``s`` and ``g(s)`` (action properties on ``(s, t)`` and
+    ``(g(s), g(t))``).
+
+    Parameters
+    ----------
+    model : Model
+    sorts : mapping, optional
+        The sorts to test; by default what the model declares.
+    max_states : int, default 2000
+    properties : sequence of Property, optional
+        By default every property of the model.
+
+    Returns
+    -------
+    SymmetryCheck
+
+    Examples
+    --------
+    >>> from quorumcheck.models import PaxosModel
+    >>> check_symmetry(PaxosModel(max_ballot=1), max_states=300).ok
+    True
+    """
+    sorts = dict(model.symmetric_sorts() if sorts is None else sorts)
+    props = list(model.properties()) if properties is None else list(properties)
+    found = SymmetryCheck()
+    gens = list(_generators(sorts))
+    init = list(model.init_states())
+    seen = set(init)
+    queue = deque(init)
+    bounded = model.has_boundary
+    while queue and found.states < max_states:
+        s = queue.popleft()
+        found.states += 1
+        succ = list(model.successors(s))
+        targets = {t for _, t in succ}
+        for sort, g in gens:
+            if sort in found.successors and sort in found.properties:
+                continue
+            gs = model.permute(s, g)
+            if sort not in found.successors:
+                image = {model.permute(t, g) for t in targets}
+                theirs = {t for _, t in model.successors(gs)}
+                if image != theirs:
+                    missing = next(iter(image - theirs), None) if image - theirs else None
+                    extra = next(iter(theirs - image), None) if theirs - image else None
+                    odd = missing if missing is not None else extra
+                    found.successors[sort] = (
+                        f"renaming {sort} by [{g}] in a state with {len(targets)} successor(s) gives "
+                        f"{len(theirs)}; {'a renamed successor is missing' if missing is not None else 'an extra successor appears'}: "
+                        f"{_short(model, odd)}"
+                    )
+                elif bounded and any(model.within_boundary(t) != model.within_boundary(model.permute(t, g))
+                                     for t in targets):
+                    found.successors[sort] = f"renaming {sort} by [{g}] moves a state across the bound"
+            if sort not in found.properties:
+                for p in props:
+                    if p.expectation is Expectation.EVERY_STEP:
+                        bad = next((t for t in targets
+                                    if p.holds_on_step(s, t) != p.holds_on_step(gs, model.permute(t, g))), None)
+                        if bad is not None:
+                            found.properties[sort] = f"{p.name} answers differently on a step and its renaming"
+                            break
+                    elif p.holds(s) != p.holds(gs):
+                        found.properties[sort] = (
+                            f"{p.name} answers {p.holds(s)} in a state and {p.holds(gs)} after renaming {sort} by [{g}]"
+                        )
+                        break
+        for t in targets:
+            if t not in seen and (not bounded or model.within_boundary(t)):
+                seen.add(t)
+                queue.append(t)
+    return found
+
+
+def _short(model: Model[Any], state: Any) -> str:
+    text = str(model.describe(state))
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+@dataclass
+class ResolvedSymmetry:
+    """The reduction a run will use, and what it had to say about the declaration."""
+
+    reduction: SymmetryReduction | None
+    notices: list[str]
+
+
+def resolve_symmetry(
+    model: Model[Any],
+    requested: bool | Sequence[str],
+    properties: Sequence[Property[Any]],
+    *,
+    preflight_states: int = PREFLIGHT_STATES,
+) -> ResolvedSymmetry:
+    """Decide which sorts a run permutes, check the declaration, and say why any sort is left out.
+
+    * ``requested`` is ``True`` (every declared sort) or a list of sort names.
+    * A property written as a formula that names a particular element of a
+      sort (a constant such as ``Server("s1")``) turns that sort off, with a notice.
+    * The declaration is then tested on the first ``preflight_states`` states
+      of an unreduced search (:func:`check_symmetry`): a sort whose renaming
+      does not commute with the model is an error (the declaration is wrong);
+      one whose renaming changes a property's answer is turned off with a notice.
+
+    Raises
+    ------
+    InvalidParameter
+        The model declares no symmetric sort, or a requested sort is not declared.
+    InvalidModel
+        A declared sort is not a symmetry of the model.
+
+    Examples
+    --------
+    >>> from quorumcheck.models import PaxosModel
+    >>> m = PaxosModel(max_ballot=1)
+    >>> r = resolve_symmetry(m, True, m.properties())
+    >>> sorted(r.reduction.sorts), r.notices
+    (['Acceptor', 'Value'], [])
+    >>> resolve_symmetry(m, ["Ballot"], m.properties())
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidParameter: model 'paxos' has no symmetric sort 'Ballot'; its symmetric sorts are: Acceptor, Value
+    """
+    declared = dict(model.symmetric_sorts())
+    if not declared:
+        raise InvalidParameter(
+            f"model {model.name!r} declares no symmetric sorts, so --symmetry has nothing to permute; "
+            "run without it (or declare symmetric_sorts() and permute() in the model)"
+        )
+    if requested is True:
+        wanted = dict(declared)
+    else:
+        wanted = {}
+        for name in requested:  # type: ignore[union-attr]
+            if name not in declared:
+                raise InvalidParameter(
+                    f"model {model.name!r} has no symmetric sort {name!r}; its symmetric sorts are: "
+                    f"{', '.join(declared)}"
+                )
+            wanted[name] = declared[name]
+    notices: list[str] = []
+    for p in properties:
+        for sort, element in _named_elements(p):
+            if sort in wanted:
+                del wanted[sort]
+                notices.append(
+                    f"symmetry: {sort} is not permuted because property {p.name} names the particular element "
+                    f"{element}"
+                )
+    if wanted:
+        found = check_symmetry(model, wanted, max_states=preflight_states, properties=properties)
+        if found.successors:
+            sort, why = next(iter(found.successors.items()))
+            raise InvalidModel(
+                f"model {model.name!r} declares {sort} symmetric, but it is not: {why}; remove {sort} from "
+                "symmetric_sorts() or fix permute()"
+            )
+        for sort, why in found.properties.items():
+            del wanted[sort]
+            notices.append(f"symmetry: {sort} is not permuted because {why} (it names a particular element)")
+    if not wanted:
+        return ResolvedSymmetry(None, notices)
+    return ResolvedSymmetry(SymmetryReduction(model, wanted), notices)
+
+
+def _named_elements(p: Property[Any]) -> list[tuple[str, str]]:
+    """The (sort, element) constants a formula property names; none for a plain Python property."""
+    if p.formula is None:
+        return []
+    from quorumcheck.invariants.language import constants
+
+    return [(c.sort.name, str(c.value)) for c in constants(p.formula)]
+
+
+def concrete(reduction: SymmetryReduction | None, origins: Mapping[Any, Any]) -> Callable[[Trace[Any]], Trace[Any]]:
+    """The function that makes a search's traces concrete (the identity without symmetry)."""
+    if reduction is None:
+        return lambda t: t
+    return lambda t: reduction.concrete_trace(t, origins[t.steps[0].state])
