@@ -648,6 +648,9 @@ _PROTOCOL_DEFAULTS = {
               help="random mode: schedules to try")
 @click.option("--steps", type=click.IntRange(min=1), default=60, show_default=True,
               help="random mode: the most steps in one schedule")
+@click.option("--strategy", type=click.Choice(["swarm", "coverage"]), default="swarm", show_default=True,
+              help="random mode: swarm: every schedule from the initial state; coverage (experimental): most "
+                   "schedules continue one that reached a new protocol state (docs/student-testing.md)")
 @click.option("--network", type=click.Choice(["unordered", "unordered-duplicating", "ordered"]), default="unordered",
               show_default=True, help="bag, set (messages may be delivered again), or FIFO per channel")
 @click.option("--requests", type=click.IntRange(min=0),
@@ -686,7 +689,8 @@ _PROTOCOL_DEFAULTS = {
               help="re-run a saved counterexample against the (possibly changed) student code")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 def test_command(path: Path | None, protocol: str | None, nodes: int, node_classes: tuple[str, ...], mode: str,
-                 seed: int, runs: int, steps: int, network: str, requests: int | None, max_timeouts: int | None,
+                 seed: int, runs: int, steps: int, strategy: str, network: str, requests: int | None,
+                 max_timeouts: int | None,
                  max_drops: int, max_crashes: int, max_partitions: int, max_duplicates: int, max_term: int,
                  prefix_file: Path | None,
                  max_states: int | None, max_depth: int | None, timeout: float, invariants: tuple[str, ...], coverage: bool,
@@ -732,7 +736,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         if requests is None and not any(callable(getattr(c, "on_request", None)) for c in classes):
             requests = 0  # no client requests for code that cannot take them (yet)
         found = check_student(
-            node, count, protocol=protocol, mode=mode, seed=seed, runs=runs, steps=steps, max_depth=max_depth,
+            node, count, protocol=protocol, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy,
+            max_depth=max_depth,
             max_states=max_states, timeout=timeout, properties=list(invariants) or None,
             measure_coverage=coverage, isolate=not no_isolate, memory_mb=memory_mb, network=network,
             requests=defaults["requests"] if requests is None else requests,

@@ -54,7 +54,7 @@ from quorumcheck.explorer.search import peak_memory_bytes
 from quorumcheck.models.actor_model import ActorModel
 from quorumcheck.models.api import Expectation, Model, Property
 
-__all__ = ["MODES", "StudentResult", "check_student", "minimize", "random_schedules"]
+__all__ = ["MODES", "STRATEGIES", "StudentResult", "check_student", "minimize", "random_schedules"]
 
 MODES = ("auto", "exhaustive", "random")
 """``auto`` searches exhaustively within :data:`AUTO_STATES` states and, if that does not finish, goes on with
@@ -66,6 +66,23 @@ AUTO_STATES = 200_000
 
 COVERAGE_STATES = 1_000_000
 """The most states the random mode's coverage count explores (a larger configuration reports no coverage)."""
+
+STRATEGIES = ("swarm", "coverage")
+"""How the random mode draws schedules. ``swarm`` (the default): every schedule starts in the initial state
+and picks among the enabled actions (swarm testing over channels, faults as rare events). ``coverage``
+(experimental): the same walks, but most schedules start where an earlier schedule first reached a new
+*coverage cell* (a protocol-level summary of the nodes' observed state, :func:`coverage_cell_function`)
+and walk on from there, so that schedules build on each other. Measured in bench/bench_deep_search.py
+and docs/student-testing.md: it finds no deep bug the swarm strategy misses and is slower on the shallow
+ones, so it is not the default."""
+
+CELL_REPRESENTATIVES = 4
+"""Coverage strategy: the most schedules kept per coverage cell to continue from (they differ in what is
+in flight, which decides where a walk can go next)."""
+
+CONTINUATION_STEPS = 12
+"""Coverage strategy: the most steps a schedule takes after the cell it starts from (a schedule from the
+initial state takes up to ``steps``). Short continuations spend the budget on many different cells."""
 
 
 @dataclass
@@ -96,6 +113,9 @@ class StudentResult:
     exhaustive_states: int | None = None
     handler_calls: int = 0
     """Handler calls the search made (each new one runs twice when determinism is checked)."""
+    first_failure: tuple[int, float] | None = None
+    """Random mode: ``(schedules, seconds)`` when the first failing schedule was found, before it was shrunk
+    (the seconds count from the start of the random schedules)."""
     exhaustive_prefix: CheckResult[Any] | None = None
     """Auto mode: the exhaustive search that did not finish before the random schedules ran (its
     ``depth - 1`` is the length up to which every schedule was checked)."""
@@ -146,6 +166,12 @@ class StudentResult:
         return data
 
 
+class _OutOfTime(BaseException):
+    """Raised inside a Hypothesis example when the time limit has passed, to end the run at once. Hypothesis
+    may report it as it is, or as inconsistent data generation (the example drew less than an earlier one
+    with the same start): :func:`random_schedules` takes either, after the time limit, as the end."""
+
+
 class _Failed(Exception):
     """Raised inside a Hypothesis example when a schedule violates a property (carries the violation)."""
 
@@ -163,6 +189,8 @@ def random_schedules(
     timeout: float | None = None,
     properties: Sequence[str] | None = None,
     swarm: bool = True,
+    strategy: str = "swarm",
+    progress: dict[str, Any] | None = None,
 ) -> tuple[CheckResult[Any], int]:
     """Run Hypothesis-drawn schedules of ``model``; a failing schedule is shrunk to a minimal one.
 
@@ -192,6 +220,22 @@ def random_schedules(
         set of channels to neglect -- their messages are delivered only when
         nothing else can happen -- which reaches the lopsided schedules deep
         bugs need (three proposers each heard by a different majority).
+    strategy : {"swarm", "coverage"}
+        ``swarm`` (the default): every schedule starts in an initial state. ``coverage``
+        (for a model with coverage cells, :func:`coverage_cell`; otherwise the
+        same as ``swarm``): each state a schedule reaches is summarised as a
+        cell; the first few schedules reaching a cell are kept (up to
+        :data:`CELL_REPRESENTATIVES`), and three schedules in four start at the end of a kept one,
+        chosen uniformly among the cells, and take up to
+        :data:`CONTINUATION_STEPS` more steps (never more than ``steps`` in
+        all). A failing schedule is the kept one followed by the new steps,
+        from the initial state; Hypothesis shrinks it (towards schedules that
+        start in the initial state) and :func:`minimize` removes the steps
+        that play no part. The kept schedules only grow from schedules that
+        did not fail, and not at all once one failed, so a failure replays.
+    progress : dict, optional
+        Filled in with ``"first_failure"``: ``(schedules, seconds)`` when the
+        first failing schedule was found, before shrinking.
 
     Returns
     -------
@@ -225,6 +269,8 @@ def random_schedules(
     for name, value in (("runs", runs), ("steps", steps)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidParameter(f"{name} must be a positive integer, got {value!r}")
+    if strategy not in STRATEGIES:
+        raise InvalidParameter(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
     started = time.perf_counter()
     safety, reach, step_props = _select(model, properties)
     init = list(model.init_states())
@@ -235,6 +281,19 @@ def random_schedules(
     swarm_keys = list(getattr(model, "swarm_keys", list)()) if swarm else []
     swarm_key = getattr(model, "swarm_key", None)
     is_fault = getattr(model, "is_fault", None)
+    cell_of = coverage_cell_function(model) if strategy == "coverage" else None
+    # Coverage strategy: cell -> the schedules (traces) kept that reach it; ``cells`` in discovery order (a
+    # schedule draws an index into it, so entries are only ever appended).
+    kept: dict[Any, list[tuple[Step[Any], ...]]] = {}
+    cells: list[Any] = []
+    if cell_of is not None:
+        for s0 in init:
+            key = cell_of(s0)
+            if key not in kept:
+                kept[key] = []
+                cells.append(key)
+            if len(kept[key]) < CELL_REPRESENTATIVES:
+                kept[key].append((Step(None, s0),))
 
     def enabled(state: Any) -> list[tuple[Any, Any]]:
         if lazy is not None:
@@ -243,9 +302,13 @@ def random_schedules(
 
     witnessed: dict[str, Trace[Any]] = {}
     pending = list(reach)
-    stats = {"schedules": 0, "steps": 0, "longest": 0}
+    stats = {"schedules": 0, "steps": 0, "longest": 0, "out_of_time": 0}
     found: list[Violation[Any]] = []
     deadline = None if timeout is None else started + timeout
+
+    def first_failure() -> None:
+        if not found and progress is not None:
+            progress["first_failure"] = (stats["schedules"], time.perf_counter() - started)
 
     def check_state(trace: list[Step[Any]]) -> None:
         state = trace[-1].state
@@ -259,9 +322,10 @@ def random_schedules(
                 pending.remove(p)
 
     def schedule(data: Any) -> None:
-        stats["schedules"] += 1
         if deadline is not None and not found and time.perf_counter() > deadline:
-            return
+            stats["out_of_time"] = 1
+            raise _OutOfTime  # not a return, which Hypothesis would take for a passing example and go on
+        stats["schedules"] += 1
         choose_init = data.draw(st.integers(0, len(init) - 1)) if len(init) > 1 else 0
         state = init[choose_init]
         slow: set[Any] = set()
@@ -284,26 +348,113 @@ def random_schedules(
                 if slow and swarm_key is not None:
                     options = [o for o in options if swarm_key(o[0]) not in slow] or options
                 action, make = options[data.draw(st.integers(0, len(options) - 1))]
-                after = make()
-                stats["steps"] += 1
-                if bounded and not within(after):
-                    trace.append(Step(action, after))  # checked, as the explorer checks a state beyond the bound,
-                    check_state(trace)                 # but a schedule ends there
+                state = take(trace, state, action, make)
+                if state is None:
                     break
-                for p in step_props:
-                    if not p.holds_on_step(state, after):
-                        trace.append(Step(action, after))
-                        raise _Failed(Violation(p.name, Expectation.EVERY_STEP, p.description, Trace(tuple(trace)),
-                                                False, p.explain(after)))
-                state = after
-                trace.append(Step(action, state))
-                visited.add(state)
-                check_state(trace)
         except _Failed as failure:
+            first_failure()
             found.append(failure.violation)
             raise
         finally:
             stats["longest"] = max(stats["longest"], len(trace) - 1)
+
+    def take(trace: list[Step[Any]], state: Any, action: Any, make: Any) -> Any:
+        """Take one step of a schedule and check it; the new state, or ``None`` when the schedule ends there."""
+        after = make()
+        stats["steps"] += 1
+        if bounded and not within(after):
+            trace.append(Step(action, after))  # checked, as the explorer checks a state beyond the bound,
+            check_state(trace)                 # but a schedule ends there
+            return None
+        for p in step_props:
+            if not p.holds_on_step(state, after):
+                trace.append(Step(action, after))
+                raise _Failed(Violation(p.name, Expectation.EVERY_STEP, p.description, Trace(tuple(trace)),
+                                        False, p.explain(after)))
+        trace.append(Step(action, after))
+        visited.add(after)
+        check_state(trace)
+        return after
+
+    # The coverage strategy draws the same shape of choices in every schedule -- the same number of draws,
+    # each from the same range, whatever the kept schedules are -- because those change between schedules
+    # and Hypothesis requires that equal choices draw alike. Indexes are taken modulo the options.
+    # One draw per step: the low 8 bits pick the action, the next 3 whether a fault is taken (when 7).
+    step_draw, coin_draw, cell_draw = st.integers(0, 2**11 - 1), st.integers(0, 3), st.integers(0, 2**16 - 1)
+
+    def coverage_schedule(data: Any) -> None:
+        if deadline is not None and not found and time.perf_counter() > deadline:
+            stats["out_of_time"] = 1
+            raise _OutOfTime
+        stats["schedules"] += 1
+        from_cell = data.draw(coin_draw) != 0  # three schedules in four go on from a kept one
+        r_cell, r_rep, r_init = data.draw(cell_draw), data.draw(coin_draw), data.draw(cell_draw)
+        swarm_on = data.draw(coin_draw) != 0 if swarm_keys else False
+        flags = [data.draw(st.booleans()) for _ in swarm_keys]
+        if from_cell and len(cells) > 1:
+            reps = kept[cells[r_cell % len(cells)]]
+            trace = list(reps[r_rep % len(reps)])
+            budget = min(steps - (len(trace) - 1), CONTINUATION_STEPS)
+        else:
+            trace = [Step(None, init[r_init % len(init)])]
+            budget = steps
+        state = trace[-1].state
+        slow = {key for key, flag in zip(swarm_keys, flags) if flag} if swarm_on else set()
+        new_cells: dict[Any, tuple[Step[Any], ...]] = {}
+        failed: _Failed | None = None
+        drawn = 0
+        active = True
+        try:
+            if active:
+                visited.add(state)
+                if len(trace) == 1:
+                    check_state(trace)
+            for _ in range(steps):
+                r_step = data.draw(step_draw)
+                drawn += 1
+                r_fault, r_index = r_step >> 8, r_step & 255
+                if not active:
+                    continue
+                options = enabled(state) if budget > 0 else []
+                budget -= 1
+                if not options:
+                    active = False
+                    continue
+                if is_fault is not None:
+                    faults = [o for o in options if is_fault(o[0])]
+                    if faults and len(faults) < len(options):
+                        options = faults if r_fault == 7 else [o for o in options if not is_fault(o[0])]
+                if slow and swarm_key is not None:
+                    options = [o for o in options if swarm_key(o[0]) not in slow] or options
+                action, make = options[r_index % len(options)]
+                state = take(trace, state, action, make)
+                if state is None:
+                    active = False
+                    continue
+                if not found:
+                    key = cell_of(state)
+                    reps = kept.get(key)
+                    if (reps is None or len(reps) < CELL_REPRESENTATIVES) and key not in new_cells:
+                        new_cells[key] = tuple(trace)
+        except _Failed as failure:
+            failed = failure
+            for _ in range(steps - drawn):  # the rest of the draws, so that every schedule draws alike
+                data.draw(step_draw)
+        finally:
+            stats["longest"] = max(stats["longest"], len(trace) - 1)
+        if failed is not None:
+            first_failure()
+            found.append(failed.violation)
+            raise failed
+        # Kept only from a schedule that passed, and none once one failed: a failure replays unchanged.
+        if not found:
+            for key, reached in new_cells.items():
+                reps = kept.get(key)
+                if reps is None:
+                    kept[key] = [reached]
+                    cells.append(key)
+                elif len(reps) < CELL_REPRESENTATIVES:
+                    reps.append(reached)
 
     test = settings(
         max_examples=runs,
@@ -315,7 +466,7 @@ def random_schedules(
         report_multiple_bugs=False,
         verbosity=Verbosity.quiet,
         print_blob=False,
-    )(given(st.data())(schedule))
+    )(given(st.data())(coverage_schedule if cell_of is not None else schedule))
     if seed is not None:
         test = use_seed(seed)(test)
     violations: list[Violation[Any]] = []
@@ -323,6 +474,10 @@ def random_schedules(
         test()
     except _Failed as failure:
         violations = [minimize(model, failure.violation, safety, step_props)]
+    except (_OutOfTime, Exception):
+        if not stats.get("out_of_time") or found:
+            raise
+        # no schedule failed before the time limit
     if violations:
         verdict = Verdict.VIOLATED
     else:
@@ -439,6 +594,49 @@ def _replay(
     return None
 
 
+def coverage_cell_function(model: Model[Any]) -> Any:
+    """The coverage strategy's summary of a state, for ``model``: a function of a state, or ``None``.
+
+    A model may define ``coverage_cell(state)`` itself. For student code (an
+    :class:`ActorModel`) the cell is what the protocol's observation contract
+    reads from every node, as a multiset (so that nodes trading places is the
+    same cell), without anything that only names a node or a client's value:
+
+    * Raft: each node's term, role, the terms of its log's entries and its commit index;
+    * Paxos: each node's accepted ``(ballot, value)``, learned value and promise;
+    * no protocol: no cells (the coverage strategy is then the swarm strategy).
+
+    Messages in flight, timers and the fault budget are not part of the cell;
+    the schedules kept per cell differ in them.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from quorumcheck.models.actor_model import load_student_file
+    >>> raft = load_student_file(Path(__file__).resolve().parent.parent / "examples" / "raft.py")
+    >>> m = ActorModel(raft.RaftNode, 3, protocol="raft")
+    >>> coverage_cell_function(m)(next(iter(m.init_states())))
+    ((0, 0, (), 0), (0, 0, (), 0), (0, 0, (), 0))
+    """
+    own = getattr(model, "coverage_cell", None)
+    if callable(own):
+        return own
+    protocol = getattr(model, "protocol", None)
+    if not isinstance(model, ActorModel) or protocol not in ("raft", "paxos"):
+        return None
+    if protocol == "raft":
+        def raft_cell(state: Any) -> Any:
+            # (term, role, voted_for, entries, commit): voted_for names a node, an entry's value a client's value.
+            return tuple(sorted((o[0], o[1], tuple(e[0] for e in o[3]), o[4]) for o in state.observed))
+
+        return raft_cell
+
+    def paxos_cell(state: Any) -> Any:
+        return tuple(sorted(state.observed, key=repr))
+
+    return paxos_cell
+
+
 def _select(model: Model[Any], names: Sequence[str] | None) -> tuple[list[Property[Any]], ...]:
     props = list(model.properties())
     if names is None:
@@ -466,6 +664,7 @@ def check_student(
     seed: int | None = 0,
     runs: int = 200,
     steps: int = 60,
+    strategy: str = "swarm",
     max_depth: int | None = None,
     max_states: int | None = None,
     timeout: float | None = None,
@@ -491,6 +690,8 @@ def check_student(
         with the exhaustive part in ``exhaustive_prefix``).
     seed, runs, steps
         Random mode: the seed, the number of schedules and the steps per schedule.
+    strategy : {"swarm", "coverage"}
+        Random mode: how schedules are drawn (:data:`STRATEGIES`, :func:`random_schedules`).
     max_depth, max_states, timeout
         Limits: exhaustive mode ends ``UNDETERMINED`` when one cuts the search;
         random mode uses ``timeout`` to stop generating schedules.
@@ -527,6 +728,8 @@ def check_student(
     """
     if mode not in MODES:
         raise InvalidParameter(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
+    if strategy not in STRATEGIES:
+        raise InvalidParameter(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
 
     def build() -> ActorModel:
         return ActorModel(node, nodes, protocol=protocol, **model_options)
@@ -534,7 +737,7 @@ def check_student(
     model = build()  # parameter and class errors surface here, in this process
 
     def run() -> StudentResult:
-        return _run(model, mode=mode, seed=seed, runs=runs, steps=steps, max_depth=max_depth,
+        return _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
                     max_states=max_states, timeout=timeout, properties=properties,
                     exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
                     keep_graph=(not isolate) if keep_graph is None else keep_graph)
@@ -557,7 +760,7 @@ def _portable(found: StudentResult) -> StudentResult:
 
 
 def _run(
-    model: ActorModel, *, mode: str, seed: int | None, runs: int, steps: int, max_depth: int | None,
+    model: ActorModel, *, mode: str, seed: int | None, runs: int, steps: int, strategy: str, max_depth: int | None,
     max_states: int | None, timeout: float | None, properties: Sequence[str] | None,
     exhaustive_states: int | None, measure_coverage: bool, keep_graph: bool,
 ) -> StudentResult:
@@ -576,8 +779,9 @@ def _run(
         result.graph = None
         if timeout is not None:
             timeout = max(timeout - (time.perf_counter() - started), 1.0)
+    progress: dict[str, Any] = {}
     result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed, timeout=timeout,
-                                         properties=properties)
+                                         properties=properties, strategy=strategy, progress=progress)
     if measure_coverage and exhaustive_states is None:
         # Counted after the random run, so that a configuration too large to count costs only the coverage
         # figure: the count is bounded in states (COVERAGE_STATES unless max_states says otherwise), time and
@@ -591,7 +795,7 @@ def _run(
             exhaustive_states = counted.distinct_states
     return StudentResult("random", result, model, schedules=schedules, seed=seed,
                          exhaustive_states=exhaustive_states, handler_calls=model.handler_calls,
-                         exhaustive_prefix=prefix)
+                         exhaustive_prefix=prefix, first_failure=progress.get("first_failure"))
 
 
 def read_prefix(path: str | Path) -> list[str]:
@@ -643,4 +847,4 @@ def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None
     return lines
 
 
-__all__ += ["describe_schedule", "read_prefix"]
+__all__ += ["coverage_cell_function", "describe_schedule", "read_prefix"]
