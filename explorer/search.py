@@ -256,9 +256,10 @@ def explore(
                     if t is s:
                         v = u
                     else:
-                        if canon is not None:
+                        v = ids.get(t)  # a stored state is canonical: found as it is, it needs no renaming
+                        if v is None and canon is not None:
                             t = canon(t)
-                        v = ids.get(t)
+                            v = ids.get(t)
                     if v is None:
                         stop = discover(t, u, action, depth, next_frontier)
                         if stop is not None:

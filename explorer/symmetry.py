@@ -38,6 +38,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,18 +83,81 @@ class SymmetryReduction:
         self.group: list[Permutation] = list(group(self.sorts))
         self._others = self.group[1:]  # without the identity
         self._permute = model.permute
+        self._by_maps = {g._key: g for g in self.group}
+        # Sorts whose elements carry signatures (Model.element_signatures): only the
+        # renamings that sort the signatures are tried for them.
+        self._signed = overridden(model, "element_signatures")
+        self._candidates: dict[Any, list[Permutation]] = {}
+        self._by_signature: dict[Any, list[Permutation]] = {}
 
     def canonical(self, state: Any) -> Any:
-        """The orbit's representative: the member with the smallest hash (ties: smallest contents)."""
-        best = state
-        best_hash = hash(state)
+        """The orbit's representative.
+
+        Among the orbit's members whose element signatures are in sorted order
+        (every member, without signatures), the one with the smallest hash;
+        ties between different states are broken by their contents.
+        """
+        if self._signed:
+            signatures = self.model.element_signatures(state)
+            key = tuple([tuple(signatures.get(sort, ())) for sort in self.sorts])
+            candidates = self._by_signature.get(key)  # signatures recur: most states share a few patterns
+            if candidates is None:
+                candidates = self._by_signature[key] = self._sorting(signatures)
+        else:
+            candidates = self.group
         permute = self._permute
-        for g in self._others:
-            t = permute(state, g)
+        best = None
+        best_hash = 0
+        for g in candidates:
+            t = state if g.is_identity else permute(state, g)
             h = hash(t)
-            if h < best_hash or (h == best_hash and t != best and _order(t) < _order(best)):
+            if best is None or h < best_hash or (h == best_hash and t != best and _order(t) < _order(best)):
                 best, best_hash = t, h
         return best
+
+    def _sorting(self, signatures: Mapping[str, Sequence[Any]]) -> list[Permutation]:
+        """The renamings that put every signed sort's elements in signature order (ties: all orders)."""
+        shape = []
+        for sort in self.sorts:
+            keys = signatures.get(sort)
+            if keys is None:
+                shape.append(None)
+                continue
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            blocks: list[list[int]] = []
+            for k, i in enumerate(order):
+                if k and keys[i] == keys[order[k - 1]]:
+                    blocks[-1].append(i)
+                else:
+                    blocks.append([i])
+            shape.append(tuple(tuple(b) for b in blocks))
+        key = tuple(shape)
+        found = self._candidates.get(key)
+        if found is None:
+            choices = []
+            for sort, blocks in zip(self.sorts, shape):
+                n = self.sorts[sort]
+                if blocks is None:
+                    choices.append([tuple(p) for p in itertools.permutations(range(n))])
+                    continue
+                per_block = []
+                start = 0
+                for block in blocks:
+                    positions = range(start, start + len(block))
+                    per_block.append([dict(zip(block, p)) for p in itertools.permutations(positions)])
+                    start += len(block)
+                images = []
+                for parts in itertools.product(*per_block):
+                    image = [0] * n
+                    for part in parts:
+                        for i, j in part.items():
+                            image[i] = j
+                    images.append(tuple(image))
+                choices.append(images)
+            found = self._candidates[key] = [
+                self._by_maps[tuple(zip(self.sorts, images))] for images in itertools.product(*choices)
+            ]
+        return found
 
     def mapping(self, source: Any, target: Any) -> Permutation | None:
         """A permutation that renames ``source`` into ``target``, or ``None`` if they are in different orbits."""
@@ -162,6 +226,11 @@ class SymmetryReduction:
             f"model {self.model.name!r}: {step.action} does not lead to the recorded state; successors() is not "
             "deterministic"
         )
+
+
+def overridden(model: Model[Any], method: str) -> bool:
+    """Whether ``model``'s class overrides ``Model.method``."""
+    return getattr(type(model), method) is not getattr(Model, method)
 
 
 def _order(x: Any) -> Any:
@@ -248,6 +317,7 @@ def check_symmetry(
     props = list(model.properties()) if properties is None else list(properties)
     found = SymmetryCheck()
     gens = list(_generators(sorts))
+    signed = overridden(model, "element_signatures")
     init = list(model.init_states())
     seen = set(init)
     queue = deque(init)
@@ -276,6 +346,14 @@ def check_symmetry(
                 elif bounded and any(model.within_boundary(t) != model.within_boundary(model.permute(t, g))
                                      for t in targets):
                     found.successors[sort] = f"renaming {sort} by [{g}] moves a state across the bound"
+            if signed and sort not in found.successors:
+                before_keys, after_keys = model.element_signatures(s), model.element_signatures(gs)
+                if any(after_keys[signed_sort][g(signed_sort, i)] != key
+                       for signed_sort, keys in before_keys.items() for i, key in enumerate(keys)):
+                    found.successors[sort] = (
+                        f"element_signatures() of {sort} do not follow the renaming [{g}]: they must not name "
+                        "elements of a symmetric sort"
+                    )
             if sort not in found.properties:
                 for p in props:
                     if p.expectation is Expectation.EVERY_STEP:

@@ -450,6 +450,18 @@ class Model(Generic[State]):
             f"{type(self).__name__} declares symmetric sorts but does not implement permute(state, perm)"
         )
 
+    def element_signatures(self, state: State) -> Mapping[str, Sequence[Any]]:
+        """Optional speed-up for symmetry: per symmetric sort, a sortable key for each element.
+
+        The key of element ``i`` in ``state`` must equal the key of element
+        ``g(i)`` in ``permute(state, g)`` for every renaming ``g`` (a server's
+        term, role and log length, say, but not whom it voted for). The
+        canonicaliser then only tries the renamings that sort the keys, usually
+        one, instead of all n! of them. Sorts left out are tried in full. The
+        default gives no keys; :func:`quorumcheck.explorer.check_symmetry` tests them.
+        """
+        return {}
+
     # -- optional, with sensible defaults ----------------------------------------
     def describe(self, state: State) -> Any:
         """A JSON-friendly view of ``state`` (nested dicts, lists, scalars).

@@ -390,6 +390,25 @@ class PaxosModel(Model[PaxosState]):
             apply = self._permuters[perm] = _PaxosPermuter(perm, len(self.acceptors), len(self.values))
         return apply(state)
 
+    def element_signatures(self, state: PaxosState) -> dict[str, list[tuple[int, ...]]]:
+        """Per acceptor: its ballots, whether it voted, and how many promises and votes it sent.
+
+        Examples
+        --------
+        >>> m = PaxosModel(max_ballot=0)
+        >>> m.element_signatures(next(iter(m.init_states())))["Acceptor"]
+        [(-1, -1, 0, 0, 0), (-1, -1, 0, 0, 0), (-1, -1, 0, 0, 0)]
+        """
+        n = len(self.acceptors)
+        promises, votes = [0] * n, [0] * n
+        for m in state.msgs_1b:
+            promises[m.acc] += 1
+        for m in state.msgs_2b:
+            votes[m.acc] += 1
+        return {"Acceptor": [
+            (state.max_bal[a], state.max_vbal[a], state.max_val[a] != NONE, promises[a], votes[a]) for a in range(n)
+        ]}
+
     # -- properties -------------------------------------------------------------------
     def interpretation(self) -> Interpretation:
         """This model's states as finite structures over the Paxos signature (see invariants.standard).

@@ -455,6 +455,7 @@ class RaftModel(Model[RaftState]):
         self._updated: dict[tuple[Server, int], Server] = {}
         self._message_labels: dict[Message, tuple[Action, Action, Action]] = {}
         self._permuters: dict[Permutation, _RaftPermuter] = {}
+        self._signature_cache: dict[Server, tuple[Any, ...]] = {}
 
         self.prefix: tuple[str, ...] = ()
         self._start: RaftState | None = None
@@ -910,6 +911,26 @@ class RaftModel(Model[RaftState]):
         if apply is None:
             apply = self._permuters[perm] = _RaftPermuter(self, perm)
         return apply(state)
+
+    def element_signatures(self, state: RaftState) -> dict[str, list[Any]]:
+        """Per server: term, role, the terms in its log, commit index, and how many votes it has seen.
+
+        Nothing that names another server or a value, so the keys survive every renaming.
+
+        Examples
+        --------
+        >>> m = RaftModel()
+        >>> m.element_signatures(m.next_state(next(iter(m.init_states())), "Timeout(i=s2)"))["Server"]
+        [(1, 0, (), 0, 0, 0), (2, 1, (), 0, 0, 0), (1, 0, (), 0, 0, 0)]
+        """
+        keys = self._signature_cache
+        out = []
+        for s in state[0]:
+            key = keys.get(s)
+            if key is None:
+                key = keys[s] = (s[0], s[1], tuple([e[0] for e in s[3]]), s[4], s[5].bit_count(), s[6].bit_count())
+            out.append(key)
+        return {"Server": out}
 
     # -- properties -------------------------------------------------------------------
     def interpretation(self) -> Interpretation:

@@ -54,7 +54,7 @@ class Permutation:
     ('b', 'c', 'a')
     """
 
-    __slots__ = ("_hash", "_key", "maps")
+    __slots__ = ("_hash", "_key", "is_identity", "maps")
 
     def __init__(self, maps: Mapping[str, Sequence[int]]) -> None:
         self.maps: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in sorted(maps.items())}
@@ -63,6 +63,8 @@ class Permutation:
                 raise ValueError(f"{sort}: {image} is not a permutation of 0..{len(image) - 1}")
         self._key = tuple(self.maps.items())
         self._hash = hash(self._key)
+        self.is_identity: bool = all(image == tuple(range(len(image))) for image in self.maps.values())
+        """True when no element is renamed."""
 
     def __call__(self, sort: str, element: int) -> int:
         """The new name of ``element`` of ``sort`` (negative ints, "none", stay)."""
@@ -120,10 +122,6 @@ class Permutation:
                 inverse[j] = i
             maps[sort] = tuple(inverse)
         return Permutation(maps)
-
-    @property
-    def is_identity(self) -> bool:
-        return all(image == tuple(range(len(image))) for image in self.maps.values())
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Permutation) and self._key == other._key
