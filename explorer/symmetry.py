@@ -440,7 +440,7 @@ def resolve_symmetry(
                     f"{', '.join(declared)}"
                 )
             wanted[name] = declared[name]
-    notices: list[str] = []
+    notices: list[str] = list(model.symmetry_notices())
     for p in properties:
         for sort, element in _named_elements(p):
             if sort in wanted:

@@ -450,6 +450,15 @@ class Model(Generic[State]):
             f"{type(self).__name__} declares symmetric sorts but does not implement permute(state, perm)"
         )
 
+    def symmetry_notices(self) -> Sequence[str]:
+        """One line per sort this instance leaves out of :meth:`symmetric_sorts`, and why.
+
+        Shown by runs with symmetry, so that a sort that is usually permuted
+        is not left out silently (Paxos with a quorum system that singles out
+        an acceptor). The default has none.
+        """
+        return ()
+
     def element_signatures(self, state: State) -> Mapping[str, Sequence[Any]]:
         """Optional speed-up for symmetry: per symmetric sort, a sortable key for each element.
 

@@ -374,6 +374,18 @@ class PaxosModel(Model[PaxosState]):
                     sorts.pop("Acceptor", None)
         return sorts
 
+    def symmetry_notices(self) -> list[str]:
+        """Why acceptors are not permuted, when the quorum system singles some out.
+
+        Examples
+        --------
+        >>> PaxosModel(quorums=[["a1", "a2"], ["a2", "a3"]]).symmetry_notices()
+        ['symmetry: Acceptor is not permuted because the quorum system does not treat all acceptors alike']
+        """
+        if "Acceptor" in self.symmetric_sorts():
+            return []
+        return ["symmetry: Acceptor is not permuted because the quorum system does not treat all acceptors alike"]
+
     def permute(self, state: PaxosState, perm: Permutation) -> PaxosState:
         """``state`` with acceptors and values renamed (message sets cached per permutation).
 
@@ -406,7 +418,7 @@ class PaxosModel(Model[PaxosState]):
         for m in state.msgs_2b:
             votes[m.acc] += 1
         return {"Acceptor": [
-            (state.max_bal[a], state.max_vbal[a], state.max_val[a] != NONE, promises[a], votes[a]) for a in range(n)
+            (state.max_bal[a], state.max_vbal[a], int(state.max_val[a] != NONE), promises[a], votes[a]) for a in range(n)
         ]}
 
     # -- properties -------------------------------------------------------------------

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 import json
-import warnings
 from typing import Any, NamedTuple
 
 import pytest
@@ -23,7 +23,7 @@ from quorumcheck.runspec import load_spec
 
 from conftest import assert_real_path
 
-warnings.simplefilter("ignore")
+pytestmark = pytest.mark.filterwarnings("ignore::quorumcheck.errors.ModelWarning")
 
 
 def replays(model: Model[Any], trace: Any) -> bool:
@@ -189,6 +189,8 @@ def test_asymmetric_quorums_keep_acceptors_unpermuted() -> None:
     assert m.symmetric_sorts() == {"Value": 2}
     r = explore(m, symmetry=True)
     assert r.symmetry == ("Value",)
+    assert r.notices == ["symmetry: Acceptor is not permuted because the quorum system does not treat all "
+                         "acceptors alike"]
 
 
 class _LyingPaxos(PaxosModel):
@@ -351,3 +353,29 @@ def test_permutation_helpers() -> None:
     assert p.mask("S", 0b101) == 0b110
     with pytest.raises(ValueError, match="not a permutation"):
         Permutation({"S": (0, 0)})
+
+
+# -- every shipped spec: the same verdict, property and shortest length under symmetry ----------------
+SPECS = sorted(Path(__file__).resolve().parent.parent.joinpath("specs").glob("*.toml"))
+_FAST = {"paxos-b0", "paxos-b1", "paxos-bug-accept-below-promise", "paxos-bug-duplicate-ballots",
+         "paxos-bug-ignore-prior-votes", "paxos-bug-small-phase1-quorum", "paxos-bug-small-phase2-quorum",
+         "paxos-bug-promise-backwards", "raft-bug-vote-twice"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, id=p.stem, marks=[] if p.stem in _FAST else [pytest.mark.slow])
+     for p in SPECS if "symmetry" not in p.stem],
+)
+def test_every_spec_meets_its_verdict_and_trace_length_under_symmetry(path: Path) -> None:
+    spec = load_spec(path)
+    r = spec.run(symmetry=True)
+    e = spec.expect
+    assert r.verdict.value == e.verdict
+    if e.property is not None:
+        assert r.violation.property == e.property
+    if e.trace_length is not None:
+        assert len(r.violation.trace) == e.trace_length
+        assert_real_path(spec.build_model(), r.violation.trace) if not r.violation.outside_boundary else None
+    if e.depth is not None and e.verdict == "holds":
+        assert r.depth == e.depth
