@@ -257,7 +257,8 @@ def explore(
                         v = u
                     else:
                         v = ids.get(t)  # a stored state is canonical: found as it is, it needs no renaming
-                        if v is None and canon is not None:
+                        # A state outside the bound is only checked, never stored: it needs no renaming either.
+                        if v is None and canon is not None and (not bounded or within(t)):
                             t = canon(t)
                             v = ids.get(t)
                     if v is None:
