@@ -179,9 +179,9 @@ def test_cli_symmetry_in_text_output() -> None:
 )
 def test_declared_symmetries_commute_with_successors_and_properties(model: Model[Any]) -> None:
     props = [p for p in model.properties()]
-    found = check_symmetry(model, max_states=1500, properties=props)
+    found = check_symmetry(model, max_states=800, properties=props)
     assert found.ok, (found.successors, found.properties)
-    assert found.states == 1500 or found.states > 0
+    assert found.states > 100
 
 
 def test_asymmetric_quorums_keep_acceptors_unpermuted() -> None:
@@ -321,10 +321,10 @@ class RuleModel(Model[tuple[Proc, ...]]):
         return tuple(Proc(p.level, perm("Colour", p.colour)) for p in moved)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     procs=st.integers(1, 4),
-    colours=st.integers(1, 3),
+    colours=st.integers(1, 2),
     levels=st.integers(1, 3),
     climb=st.frozensets(st.integers(0, 2)),
     paint=st.frozensets(st.integers(0, 2)),
