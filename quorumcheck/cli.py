@@ -649,8 +649,9 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--steps", type=click.IntRange(min=1), default=60, show_default=True,
               help="random mode: the most steps in one schedule")
 @click.option("--strategy", type=click.Choice(["swarm", "coverage"]), default="swarm", show_default=True,
-              help="random mode: swarm: every schedule from the initial state; coverage (experimental): most "
-                   "schedules continue one that reached a new protocol state (docs/student-testing.md)")
+              help="random mode: swarm: every schedule a walk from the initial state; coverage: most schedules "
+                   "search breadth-first from where an earlier one reached a new protocol state "
+                   "(docs/student-testing.md)")
 @click.option("--network", type=click.Choice(["unordered", "unordered-duplicating", "ordered"]), default="unordered",
               show_default=True, help="bag, set (messages may be delivered again), or FIFO per channel")
 @click.option("--requests", type=click.IntRange(min=0),

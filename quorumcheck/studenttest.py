@@ -33,6 +33,8 @@ Examples
 
 from __future__ import annotations
 
+import math
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,19 +72,19 @@ COVERAGE_STATES = 1_000_000
 STRATEGIES = ("swarm", "coverage")
 """How the random mode draws schedules. ``swarm`` (the default): every schedule starts in the initial state
 and picks among the enabled actions (swarm testing over channels, faults as rare events). ``coverage``
-(experimental): the same walks, but most schedules start where an earlier schedule first reached a new
-*coverage cell* (a protocol-level summary of the nodes' observed state, :func:`coverage_cell_function`)
-and walk on from there, so that schedules build on each other. Measured in bench/bench_deep_search.py
-and docs/student-testing.md: it finds no deep bug the swarm strategy misses and is slower on the shallow
-ones, so it is not the default."""
+(opt-in): most schedules start where an earlier one first reached a *coverage cell* (a protocol-level
+summary of the nodes' observed state, :func:`coverage_cell_function`) and search breadth-first from there,
+so that schedules build on each other (go-explore). Measured in bench/bench_deep_search.py (table in
+docs/student-testing.md): it reaches some deeper Raft bugs much sooner but misses a Paxos bug the swarm
+strategy finds in seconds, so it is not the default."""
 
 CELL_REPRESENTATIVES = 4
-"""Coverage strategy: the most schedules kept per coverage cell to continue from (they differ in what is
-in flight, which decides where a walk can go next)."""
+"""Coverage strategy: the most schedules kept per coverage cell to search from (they differ in what is
+in flight, which decides where a search can go next)."""
 
-CONTINUATION_STEPS = 12
-"""Coverage strategy: the most steps a schedule takes after the cell it starts from (a schedule from the
-initial state takes up to ``steps``). Short continuations spend the budget on many different cells."""
+EXPANSION_STATES = 100
+"""Coverage strategy: the most new states one breadth-first expansion of a kept schedule visits (about
+three steps deep in a Raft cluster with a dozen messages in flight)."""
 
 
 @dataclass
@@ -166,6 +168,16 @@ class StudentResult:
         return data
 
 
+def _mix(r: int) -> int:
+    """Scatter a drawn integer over 32 bits (Hypothesis draws small integers far more often than large ones;
+    the coverage strategy wants its cell and branch choices uniform). 0 stays 0.
+
+    >>> _mix(0), _mix(1) != _mix(2)
+    (0, True)
+    """
+    return (r * 0x9E3779B1) & 0xFFFFFFFF
+
+
 class _OutOfTime(BaseException):
     """Raised inside a Hypothesis example when the time limit has passed, to end the run at once. Hypothesis
     may report it as it is, or as inconsistent data generation (the example drew less than an earlier one
@@ -221,18 +233,20 @@ def random_schedules(
         nothing else can happen -- which reaches the lopsided schedules deep
         bugs need (three proposers each heard by a different majority).
     strategy : {"swarm", "coverage"}
-        ``swarm`` (the default): every schedule starts in an initial state. ``coverage``
-        (for a model with coverage cells, :func:`coverage_cell`; otherwise the
-        same as ``swarm``): each state a schedule reaches is summarised as a
-        cell; the first few schedules reaching a cell are kept (up to
-        :data:`CELL_REPRESENTATIVES`), and three schedules in four start at the end of a kept one,
-        chosen uniformly among the cells, and take up to
-        :data:`CONTINUATION_STEPS` more steps (never more than ``steps`` in
-        all). A failing schedule is the kept one followed by the new steps,
-        from the initial state; Hypothesis shrinks it (towards schedules that
-        start in the initial state) and :func:`minimize` removes the steps
-        that play no part. The kept schedules only grow from schedules that
-        did not fail, and not at all once one failed, so a failure replays.
+        ``swarm`` (the default): every schedule is a walk from an initial
+        state. ``coverage`` (for a model with coverage cells,
+        :func:`coverage_cell_function`; otherwise the same as ``swarm``):
+        every state reached is summarised as a cell, and the first
+        :data:`CELL_REPRESENTATIVES` schedules reaching each cell are kept.
+        One schedule in four is a walk from an initial state; the others
+        pick a kept cell (recent cells, the frontier, more often) and search
+        breadth-first from the end of one of its kept schedules, over up to
+        :data:`EXPANSION_STATES` new states. A failure is the kept schedule
+        followed by the search's shortest path, from the initial state;
+        Hypothesis shrinks the choices (towards walks from the initial state)
+        and :func:`minimize` removes the steps that play no part. Kept
+        schedules grow only from schedules that passed, and not at all once
+        one failed, so a failure replays.
     progress : dict, optional
         Filled in with ``"first_failure"``: ``(schedules, seconds)`` when the
         first failing schedule was found, before shrinking.
@@ -382,70 +396,115 @@ def random_schedules(
     # One draw per step: the low 8 bits pick the action, the next 3 whether a fault is taken (when 7).
     step_draw, coin_draw, cell_draw = st.integers(0, 2**11 - 1), st.integers(0, 3), st.integers(0, 2**16 - 1)
 
+    def pick_cell(r: int) -> Any:
+        """A kept cell, from a draw in [0, 2**16): recent cells (the frontier) more often, any cell sometimes;
+        a draw of 0 (what Hypothesis shrinks to) picks the first cell, the initial state's."""
+        u = (_mix(r) + 0.5) / 2**32
+        back = int(-math.log(u) * len(cells) / 4)  # exponential, with a mean of a quarter of the cells
+        return cells[max(len(cells) - 1 - back, 0)] if r else cells[0]
+
+    def expand(root: tuple[Step[Any], ...], new_cells: dict[Any, tuple[Step[Any], ...]], order: int) -> None:
+        """Search breadth-first from the end of a kept schedule, over up to EXPANSION_STATES new states."""
+        start_state = root[-1].state
+        parent: dict[Any, tuple[Any, Any]] = {start_state: (None, None)}
+
+        def path(to: Any) -> list[Step[Any]]:
+            steps_back: list[Step[Any]] = []
+            while to is not start_state:
+                before, action = parent[to]
+                steps_back.append(Step(action, to))
+                to = before
+            return list(root) + steps_back[::-1]
+
+        def failed(p: Property[Any], state: Any, kind: Expectation) -> _Failed:
+            return _Failed(Violation(p.name, kind, p.description, Trace(tuple(path(state))), False, p.explain(state)))
+
+        frontier, depth, new = [start_state], len(root) - 1, 0
+        while frontier and new < EXPANSION_STATES and depth < steps:
+            following = []
+            for state in frontier:
+                for action, after in model.successors(state):
+                    if after in parent:
+                        continue
+                    parent[after] = (state, action)
+                    new += 1
+                    stats["steps"] += 1
+                    stats["longest"] = max(stats["longest"], depth + 1)
+                    outside = bounded and not within(after)
+                    for p in () if outside else step_props:
+                        if not p.holds_on_step(state, after):
+                            raise failed(p, after, Expectation.EVERY_STEP)
+                    for p in safety:
+                        if not p.holds(after):
+                            raise failed(p, after, Expectation.ALWAYS)
+                    if outside:
+                        continue  # checked, but not expanded (as the explorer does)
+                    visited.add(after)
+                    if pending:
+                        for p in [p for p in pending if p.holds(after)]:
+                            witnessed[p.name] = Trace(tuple(path(after)))
+                            pending.remove(p)
+                    following.append(after)
+                    key = cell_of(after)
+                    reps = kept.get(key)
+                    if (reps is None or len(reps) < CELL_REPRESENTATIVES) and key not in new_cells:
+                        new_cells[key] = tuple(path(after))
+                if new >= EXPANSION_STATES:
+                    break
+            # Which states of a level the state budget reaches: shuffled by the schedule's draw, not always
+            # the first messages in the model's order.
+            random.Random(order).shuffle(following)
+            frontier, depth = following, depth + 1
+
     def coverage_schedule(data: Any) -> None:
         if deadline is not None and not found and time.perf_counter() > deadline:
             stats["out_of_time"] = 1
             raise _OutOfTime
         stats["schedules"] += 1
-        from_cell = data.draw(coin_draw) != 0  # three schedules in four go on from a kept one
+        # The same draws in every schedule, whichever branch uses them.
+        r_from = data.draw(cell_draw)
+        from_cell = r_from != 0 and _mix(r_from) % 4 != 0  # three schedules in four expand a kept one
         r_cell, r_rep, r_init = data.draw(cell_draw), data.draw(coin_draw), data.draw(cell_draw)
         swarm_on = data.draw(coin_draw) != 0 if swarm_keys else False
         flags = [data.draw(st.booleans()) for _ in swarm_keys]
-        if from_cell and len(cells) > 1:
-            reps = kept[cells[r_cell % len(cells)]]
-            trace = list(reps[r_rep % len(reps)])
-            budget = min(steps - (len(trace) - 1), CONTINUATION_STEPS)
-        else:
-            trace = [Step(None, init[r_init % len(init)])]
-            budget = steps
-        state = trace[-1].state
-        slow = {key for key, flag in zip(swarm_keys, flags) if flag} if swarm_on else set()
+        draws = [data.draw(step_draw) for _ in range(steps)]
         new_cells: dict[Any, tuple[Step[Any], ...]] = {}
-        failed: _Failed | None = None
-        drawn = 0
-        active = True
+        trace: list[Step[Any]] = []
         try:
-            if active:
+            if from_cell and len(cells) > 1:
+                reps = kept[pick_cell(r_cell)]
+                expand(reps[r_rep % len(reps)], new_cells, _mix(r_init))
+            else:
+                trace = [Step(None, init[r_init % len(init)])]
+                state = trace[-1].state
+                slow = {key for key, flag in zip(swarm_keys, flags) if flag} if swarm_on else set()
                 visited.add(state)
-                if len(trace) == 1:
-                    check_state(trace)
-            for _ in range(steps):
-                r_step = data.draw(step_draw)
-                drawn += 1
-                r_fault, r_index = r_step >> 8, r_step & 255
-                if not active:
-                    continue
-                options = enabled(state) if budget > 0 else []
-                budget -= 1
-                if not options:
-                    active = False
-                    continue
-                if is_fault is not None:
-                    faults = [o for o in options if is_fault(o[0])]
-                    if faults and len(faults) < len(options):
-                        options = faults if r_fault == 7 else [o for o in options if not is_fault(o[0])]
-                if slow and swarm_key is not None:
-                    options = [o for o in options if swarm_key(o[0]) not in slow] or options
-                action, make = options[r_index % len(options)]
-                state = take(trace, state, action, make)
-                if state is None:
-                    active = False
-                    continue
-                if not found:
+                check_state(trace)
+                for r_step in draws:
+                    options = enabled(state)
+                    if not options:
+                        break
+                    r_fault, r_index = r_step >> 8, r_step & 255
+                    if is_fault is not None:
+                        faults = [o for o in options if is_fault(o[0])]
+                        if faults and len(faults) < len(options):
+                            options = faults if r_fault == 7 else [o for o in options if not is_fault(o[0])]
+                    if slow and swarm_key is not None:
+                        options = [o for o in options if swarm_key(o[0]) not in slow] or options
+                    action, make = options[r_index % len(options)]
+                    state = take(trace, state, action, make)
+                    if state is None:
+                        break
                     key = cell_of(state)
                     reps = kept.get(key)
                     if (reps is None or len(reps) < CELL_REPRESENTATIVES) and key not in new_cells:
                         new_cells[key] = tuple(trace)
         except _Failed as failure:
-            failed = failure
-            for _ in range(steps - drawn):  # the rest of the draws, so that every schedule draws alike
-                data.draw(step_draw)
+            first_failure()
+            found.append(failure.violation)
+            raise
         finally:
             stats["longest"] = max(stats["longest"], len(trace) - 1)
-        if failed is not None:
-            first_failure()
-            found.append(failed.violation)
-            raise failed
         # Kept only from a schedule that passed, and none once one failed: a failure replays unchanged.
         if not found:
             for key, reached in new_cells.items():
