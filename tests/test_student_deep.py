@@ -1,0 +1,137 @@
+"""The random mode's strategies (``swarm``, the default, and ``coverage``, opt-in) and the deep bugs.
+
+The deep targets are CommitOldTermByCounting (Figure 8) and LengthOnlyLogCheck with 2 requests, 4 timeouts
+and terms up to 4, in auto mode, from the initial state, within 2 minutes. Measured with
+bench/bench_deep_search.py (docs/student-testing.md has the table): the swarm strategy finds neither; the
+coverage strategy finds LengthOnlyLogCheck with seed 0 (not with every seed) and not Figure 8. The
+combinations not found are strict expected failures, so that finding them turns into a failure to update.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import assert_real_path, labels
+from quorumcheck.errors import InvalidParameter
+from quorumcheck.explorer import Verdict
+from quorumcheck.models.actor_model import ActorModel, load_student_file
+from quorumcheck.models.actors import Node
+
+from quorumcheck.studenttest import STRATEGIES, check_student, coverage_cell_function, random_schedules
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+RAFT = load_student_file(EXAMPLES / "raft.py")
+PAXOS = load_student_file(EXAMPLES / "paxos.py")
+RAFT_BUGS = load_student_file(EXAMPLES / "raft_bugs.py")
+PAXOS_BUGS = load_student_file(EXAMPLES / "paxos_bugs.py")
+DEEP = {"requests": 2, "max_timeouts": 4, "max_term": 4}
+
+
+def _check(node: Any, protocol: str = "raft", **options: Any) -> Any:
+    settings: dict[str, Any] = {"isolate": False, "keep_graph": False, "mode": "random"}
+    settings.update(options)
+    return check_student(node, 3, protocol=protocol, **settings)
+
+
+def test_the_strategies_and_the_default() -> None:
+    assert STRATEGIES == ("swarm", "coverage")
+    with pytest.raises(InvalidParameter, match="unknown strategy 'pct'; choose one of: swarm, coverage"):
+        _check(RAFT.RaftNode, strategy="pct")
+    default = _check(RAFT_BUGS.VoteTwice, requests=0, max_timeouts=2, runs=200)
+    swarm = _check(RAFT_BUGS.VoteTwice, requests=0, max_timeouts=2, runs=200, strategy="swarm")
+    assert labels(default.violation.trace) == labels(swarm.violation.trace) and default.schedules == swarm.schedules
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_each_strategy_is_deterministic_under_a_seed(strategy: str) -> None:
+    def run(seed: int) -> tuple[list[str], int, int | None]:
+        found = _check(RAFT_BUGS.NoLogCheck, requests=1, max_timeouts=2, seed=seed, runs=1000, strategy=strategy)
+        assert found.verdict is Verdict.VIOLATED
+        return labels(found.violation.trace), found.schedules, found.first_failure[0]
+
+    assert run(5) == run(5)
+
+
+def test_coverage_finds_and_shrinks_a_shallow_bug_to_a_shortest_schedule() -> None:
+    found = _check(RAFT_BUGS.VoteTwice, requests=0, max_timeouts=2, runs=1000, strategy="coverage")
+    v = found.violation
+    assert v.property == "election-safety" and len(v.trace) == 6  # the exhaustive mode's shortest
+    assert found.first_failure is not None and found.first_failure[0] <= found.schedules
+    assert_real_path(found.model, v.trace)
+
+
+@pytest.mark.slow  # about 40 s in the full suite
+def test_coverage_reaches_a_bug_that_needs_a_second_leader() -> None:
+    """AcceptStaleAppend: a deposed leader's append is accepted. Seed 0 in a fresh process: the swarm
+    strategy needs 741 schedules (bench/bench_deep_search.py), the coverage strategy 7. How many exactly
+    depends on the modules loaded (Hypothesis draws constants found in them), so only an upper bound."""
+    found = _check(RAFT_BUGS.AcceptStaleAppend, requests=2, max_timeouts=2, runs=3000, timeout=60,
+                   strategy="coverage")
+    v = found.violation
+    assert v is not None and v.property == "leader-append-only" and len(v.trace) <= 11
+    assert found.first_failure is not None and found.first_failure[0] <= 3000
+    assert_real_path(found.model, v.trace)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_correct_raft_has_no_failing_schedule(strategy: str) -> None:
+    found = _check(RAFT.RaftNode, runs=300, steps=80, requests=2, max_timeouts=3, max_term=3, max_crashes=1,
+                   max_drops=1, strategy=strategy)
+    assert found.verdict is Verdict.HOLDS and not found.result.complete and found.first_failure is None
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_correct_paxos_has_no_failing_schedule(strategy: str) -> None:
+    found = _check(PAXOS.PaxosNode, protocol="paxos", runs=300, requests=2, max_timeouts=1, max_duplicates=1,
+                   strategy=strategy)
+    assert found.verdict is Verdict.HOLDS and found.first_failure is None
+
+
+def test_coverage_cells_are_protocol_summaries() -> None:
+    raft = ActorModel(RAFT.RaftNode, 3, protocol="raft", requests=1)
+    cell = coverage_cell_function(raft)
+    assert cell(next(iter(raft.init_states()))) == ((0, 0, (), 0),) * 3
+    paxos = ActorModel(PAXOS.PaxosNode, 3, protocol="paxos", requests=1)
+    assert coverage_cell_function(paxos) is not None
+    assert coverage_cell_function(ActorModel(Node, 2)) is None  # no protocol: no cells
+
+
+def test_without_cells_coverage_is_the_swarm_strategy() -> None:
+    from quorumcheck.models import PaxosModel
+
+    a, runs_a = random_schedules(PaxosModel(max_ballot=0, bug="duplicate-ballots"), runs=100, seed=1)
+    b, runs_b = random_schedules(PaxosModel(max_ballot=0, bug="duplicate-ballots"), runs=100, seed=1,
+                                 strategy="coverage")
+    assert labels(a.violation.trace) == labels(b.violation.trace) and runs_a == runs_b
+
+
+def test_cli_strategy_option() -> None:
+    command = [sys.executable, "-m", "quorumcheck", "test", str(EXAMPLES / "raft_bugs.py"), "--node-class",
+               "VoteTwice", "--protocol", "raft", "--requests", "0", "--mode", "random", "--strategy", "coverage"]
+    run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    assert run.returncode == 1, run.stderr
+    assert "counterexample to election-safety: 6 steps" in run.stdout
+    bad = subprocess.run(command[:-1] + ["pct"], capture_output=True, text=True, check=False, timeout=300)
+    assert bad.returncode == 2 and "'pct' is not one of 'swarm', 'coverage'" in bad.stderr
+
+
+NOT_FOUND = pytest.mark.xfail(strict=True, reason="measured: not found within 2 minutes (docs/student-testing.md)")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug, strategy", [
+    ("LengthOnlyLogCheck", "coverage"),
+    pytest.param("LengthOnlyLogCheck", "swarm", marks=NOT_FOUND),
+    pytest.param("CommitOldTermByCounting", "coverage", marks=NOT_FOUND),
+    pytest.param("CommitOldTermByCounting", "swarm", marks=NOT_FOUND),
+])
+def test_deep_target_from_the_initial_state_in_auto_mode(bug: str, strategy: str) -> None:
+    found = check_student(getattr(RAFT_BUGS, bug), 3, protocol="raft", mode="auto", strategy=strategy, runs=100_000,
+                          timeout=120, isolate=False, keep_graph=False, **DEEP)
+    assert found.verdict is Verdict.VIOLATED and found.violation.property == "leader-completeness"
+    assert_real_path(found.model, found.violation.trace)
