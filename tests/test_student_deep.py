@@ -86,7 +86,11 @@ def test_correct_raft_has_no_failing_schedule(strategy: str) -> None:
     assert found.verdict is Verdict.HOLDS and not found.result.complete and found.first_failure is None
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize(
+    "strategy",
+    # swarm on the correct Paxos is also covered by test_student_paxos.py's random tests: slow here
+    [pytest.param(s, marks=pytest.mark.slow) if s == "swarm" else s for s in STRATEGIES],
+)
 def test_correct_paxos_has_no_failing_schedule(strategy: str) -> None:
     found = _check(PAXOS.PaxosNode, protocol="paxos", runs=300, requests=2, max_timeouts=1, max_duplicates=1,
                    strategy=strategy)
