@@ -78,7 +78,7 @@ BUGS = [
     ("commit-old-term", "leader-completeness", 31, False),
     ("accept-stale-append", "leader-completeness", 30, False),
     ("truncate-on-append", "leader-completeness", 19, True),
-    ("commit-to-log-end", "leader-completeness", 22, False),  # its spec runs in the default suite
+    ("commit-to-log-end", "leader-completeness", 22, False),  # test_symmetry.py runs its spec with symmetry by default
 ]
 
 
