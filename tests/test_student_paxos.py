@@ -67,7 +67,11 @@ def test_random_coverage_of_a_known_configuration() -> None:
     assert found.result.distinct_states == round(found.coverage * 25576)
 
 
-@pytest.mark.parametrize("bug", list(RANDOM))
+@pytest.mark.parametrize(
+    "bug",
+    # AdoptAnyVote needs three proposals and about 30 s of schedules: -m slow
+    [pytest.param(b, marks=pytest.mark.slow) if b == "AdoptAnyVote" else b for b in RANDOM],
+)
 def test_bug_is_caught_by_random_schedules(bug: str) -> None:
     prop, options, seed, runs, longest = RANDOM[bug]
     node = getattr(BUGS, bug)
