@@ -24,11 +24,15 @@ the failure. The actions are:
     and ``on_start``); the nodes split in two groups that cannot exchange
     messages until the partition heals.
 
-Every handler call runs contained (:mod:`quorumcheck.models.sandbox`): an
-exception, a call that exceeds ``handler_timeout``, or a handler whose effect
-differs when run twice on the same input moves to a failure state that
-violates ``handlers-do-not-crash``, ``handlers-terminate`` or
-``handlers-are-deterministic``, so the search reports it with the shortest
+The handlers run in a *host*: given the student's file, sandboxed worker
+processes (:mod:`quorumcheck.student.trusted.workers`) that this process
+never shares code with; given class objects, this process itself
+(:mod:`quorumcheck.student.inprocess`). This model only ever sees plain data:
+snapshots, messages, timer operations and observations. An exception, a
+call that exceeds ``handler_timeout``, a worker that dies, a handler whose
+effect differs between two runs, a change to state outside the node, or state
+that cannot be snapshotted moves to a failure state that violates one of
+:data:`CONTAINMENT_PROPERTIES`, so the search reports it with the shortest
 schedule that triggers it.
 
 Examples
@@ -53,13 +57,10 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import importlib
-import importlib.util
 import inspect
 import itertools
-import sys
+import types
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -69,22 +70,27 @@ from typing import Any, NamedTuple
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
 
-from .actors import (
-    Node,
-    Out,
-    Snapshotter,
-    network_named,
-    new_node,
-    node_name,
-    restore_node,
-    show,
-    snapshot_node,
-)
+from .actors import Node, Snapshotter, network_named, node_name, show
 from .api import Action, Model, Property, StepEvents, always
 from .observe import Contract, contract_named
-from .sandbox import CONTAINMENT_PROPERTIES, HandlerFailure, call_contained, time_limit
 
-__all__ = ["ActorModel", "ActorState", "find_node_classes", "load_student_file"]
+__all__ = ["CONTAINMENT_PROPERTIES", "ActorModel", "ActorState", "find_node_classes", "load_student_file"]
+
+CONTAINMENT_PROPERTIES = {
+    "handlers-do-not-crash": "no handler raises an exception, and none ends or breaks its worker process",
+    "handlers-terminate": "every handler call returns within the time limit",
+    "handlers-are-deterministic": "a handler run twice on the same node state and input does the same",
+    "handlers-within-memory": "no handler runs out of memory",
+    "state-outside-node": "no handler changes module, class or closure state (state the snapshots cannot see)",
+    "node-state-testable": "every node's state and messages can be snapshotted and read by the observation contract",
+}
+"""The properties every student run checks, whatever the protocol, with their descriptions."""
+
+_KIND_PROPERTY = {"exception": "handlers-do-not-crash", "died": "handlers-do-not-crash",
+                  "malformed": "handlers-do-not-crash", "timeout": "handlers-terminate",
+                  "memory": "handlers-within-memory", "nondeterministic": "handlers-are-deterministic",
+                  "outside": "state-outside-node", "untestable": "node-state-testable"}
+"""Which containment property each kind of failure a host reports violates."""
 
 
 class ActorState(NamedTuple):
@@ -129,8 +135,14 @@ class ActorModel(Model[ActorState]):
 
     Parameters
     ----------
-    node : Node subclass or sequence of them
-        One class for every node (with ``nodes``), or the class of each node.
+    node : Node subclass, sequence of them, or str
+        One class for every node (with ``nodes``), or the class of each node:
+        the handlers then run in this process, unprotected (a student's own
+        tests). Or the student's file, ``"path/raft.py"`` or
+        ``"path/raft.py:RaftNode"`` (``"roles.py:A,B,B"``: one class per node):
+        the file is never imported here, and every handler call runs in
+        sandboxed worker processes (:mod:`quorumcheck.student.trusted.workers`;
+        graders use this form).
     nodes : int, optional
         How many nodes, when ``node`` is one class (default 3).
     protocol : {"paxos", "raft", "none"}
@@ -149,7 +161,15 @@ class ActorModel(Model[ActorState]):
     handler_timeout : float
         Seconds one handler call may take before it is a ``handlers-terminate`` finding.
     check_determinism : bool
-        Run every new handler call twice and report a difference.
+        Run every new handler call twice and report a difference (with a file:
+        in a second worker with another hash seed and clock).
+    memory_mb : int, optional
+        With a file: each worker's memory (address space) limit.
+    isolate : bool, optional
+        With a file, ``False`` imports it into this process instead of using workers
+        (``quorumcheck test --no-isolate``: for debugging one's own code).
+    requests_if_able : bool, default False
+        Run no client requests, rather than refuse, when no node class has ``on_request``.
     evaluator : {"z3", "python"}, optional
         What judges the standard properties; by default the faster one for the
         protocol (Z3 for Paxos, the Python evaluator for Raft).
@@ -169,15 +189,16 @@ class ActorModel(Model[ActorState]):
     >>> class Idle(Node):
     ...     pass
     >>> m = ActorModel(Idle, nodes=2)
-    >>> [p.name for p in m.properties()]
-    ['handlers-do-not-crash', 'handlers-terminate', 'handlers-are-deterministic', 'handlers-within-memory']
+    >>> [p.name for p in m.properties()]  # doctest: +NORMALIZE_WHITESPACE
+    ['handlers-do-not-crash', 'handlers-terminate', 'handlers-are-deterministic', 'handlers-within-memory',
+     'state-outside-node', 'node-state-testable']
     """
 
     name = "actors"
 
     def __init__(
         self,
-        node: type[Node] | Sequence[type[Node]],
+        node: type[Node] | Sequence[type[Node]] | str | Path,
         nodes: int | None = None,
         *,
         protocol: str = "none",
@@ -195,9 +216,10 @@ class ActorModel(Model[ActorState]):
         source: dict[str, Any] | None = None,
         extra_properties: Sequence[Property[ActorState]] = (),
         prefix: Sequence[str] | None = None,
+        memory_mb: int | None = 2048,
+        isolate: bool | None = None,
+        requests_if_able: bool = False,
     ) -> None:
-        self.classes = _classes(node, nodes)
-        self.count = len(self.classes)
         self.protocol = protocol
         self.network = network_named(network)
         for name, value in (("requests", requests), ("max_timeouts", max_timeouts), ("max_drops", max_drops),
@@ -207,44 +229,58 @@ class ActorModel(Model[ActorState]):
                 raise InvalidParameter(f"{name} must be an integer >= 0, got {value!r}")
         if isinstance(handler_timeout, bool) or not isinstance(handler_timeout, (int, float)) or handler_timeout <= 0:
             raise InvalidParameter(f"handler_timeout must be a positive number of seconds, got {handler_timeout!r}")
-        self.requests = requests
-        self.values = tuple(f"v{k + 1}" for k in range(requests))
         if max_duplicates and self.network == "unordered-duplicating":
             raise InvalidParameter("max_duplicates is for the ordered and unordered networks; the "
                                    "unordered-duplicating network delivers every message any number of times already")
-        self.limits = (max_timeouts, requests, max_drops, max_crashes, max_partitions, max_duplicates)
+        if prefix is not None and (isinstance(prefix, str) or not all(isinstance(x, str) for x in prefix)):
+            raise InvalidParameter(f"prefix must be a list of action labels, got {prefix!r}")
         self.max_term = max_term
         self.handler_timeout = float(handler_timeout)
         self.check_determinism = check_determinism
-        self.source = dict(source) if source else _source_of(self.classes)
         self.extra_properties = tuple(extra_properties)
-        self.snapshotter = Snapshotter()
-        self.contract: Contract = contract_named(protocol)(
-            self.classes, self.snapshotter, values=self.values, max_term=max_term,
-            max_log=requests + max_timeouts, requests=requests,
-            ballot_capacity=max(2, requests + max_timeouts + 1),
-        )
-        self.evaluator = evaluator or self.contract.evaluator
-        self._frozen_values = tuple(self.snapshotter.freeze(v) for v in self.values)
-        self._cache: dict[tuple[Any, ...], _Outcome] = {}
-        self._labels: dict[tuple[Any, ...], Action] = {}
-        self._channels: dict[Action, tuple[int, int]] = {}
-        self._groups = _partition_groups(self.count)
-        self._requestable = tuple(i for i, c in enumerate(self.classes) if callable(getattr(c, "on_request", None)))
-        if requests and not self._requestable:
-            names = ", ".join(sorted({c.__name__ for c in self.classes}))
-            raise InvalidStudentCode(
-                f"requests={requests} but no node class ({names}) has on_request(self, value, out); define it, "
-                "or run without client requests"
-            )
-        self.handler_calls = 0
-        """Handler calls made (cache misses; each runs twice when checking determinism)."""
-        self._init: ActorState | None = None
-        if prefix is not None and (isinstance(prefix, str) or not all(isinstance(x, str) for x in prefix)):
-            raise InvalidParameter(f"prefix must be a list of action labels, got {prefix!r}")
-        self.prefix: tuple[str, ...] = tuple(prefix or ())
-        if self.prefix:
-            self.init_states()  # a prefix that does not replay is an error now, not in the middle of a search
+        self.host, self.source, nodes_given = _host(node, nodes, protocol, _contract_settings(requests, max_timeouts,
+                                                                                              max_term),
+                                                    self.handler_timeout, check_determinism, memory_mb, isolate, source)
+        try:
+            info = self.host.start()
+            if "file" in self.source and "classes" not in self.source:
+                self.source["classes"] = list(info["classes"])
+            self.class_names: tuple[str, ...] = info["names"]
+            self.durable: tuple[tuple[str, ...], ...] = info["durable"]
+            self.count = len(self.class_names)
+            if nodes_given is not None and len(info["classes"]) > 1 and nodes_given != self.count:
+                raise InvalidParameter(f"nodes={nodes_given} but {self.count} node classes were given; give one or "
+                                       "the other")
+            self._requestable = tuple(i for i, r in enumerate(info["requestable"]) if r)
+            if requests and not self._requestable:
+                if requests_if_able:
+                    requests = 0
+                else:
+                    names = ", ".join(sorted(set(self.class_names)))
+                    raise InvalidStudentCode(
+                        f"requests={requests} but no node class ({names}) has on_request(self, value, out); define "
+                        "it, or run without client requests"
+                    )
+            self.requests = requests
+            self.values = tuple(f"v{k + 1}" for k in range(requests))
+            self.limits = (max_timeouts, requests, max_drops, max_crashes, max_partitions, max_duplicates)
+            stand_ins = [types.SimpleNamespace(__name__=name, observe={}) for name in self.class_names]
+            self.contract: Contract = contract_named(protocol)(  # type: ignore[arg-type]
+                stand_ins, Snapshotter(), **_contract_settings(requests, max_timeouts, max_term))
+            self.contract.adopt(info["roles"])
+            self.evaluator = evaluator or self.contract.evaluator
+            self._frozen_values = self.values  # client values are strings: frozen as themselves
+            self._cache: dict[tuple[Any, ...], _Outcome] = {}
+            self._labels: dict[tuple[Any, ...], Action] = {}
+            self._channels: dict[Action, tuple[int, int]] = {}
+            self._groups = _partition_groups(self.count)
+            self._init: ActorState | None = None
+            self.prefix: tuple[str, ...] = tuple(prefix or ())
+            if self.prefix:
+                self.init_states()  # a prefix that does not replay is an error now, not in the middle of a search
+        except BaseException:
+            self.host.close()
+            raise
 
     # -- settings and rebuilding ---------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
@@ -285,27 +321,30 @@ class ActorModel(Model[ActorState]):
         options = dict(settings)
         file, module, names = options.pop("file", None), options.pop("module", None), options.pop("classes", None)
         nodes = options.pop("nodes", None)
-        if file is not None:
-            namespace = load_student_file(file)
-        elif module is not None:
-            try:
-                namespace = importlib.import_module(module)
-            except Exception as e:  # noqa: BLE001 - any import failure of student code is one line
-                raise InvalidStudentCode(f"cannot import {module}: {type(e).__name__}: {e}") from None
-        else:
-            raise InvalidParameter("the settings name no 'file' or 'module' to load the node classes from")
-        classes = find_node_classes(namespace, names)
-        if len(classes) == 1:
-            node: Any = classes[0]
-        else:
-            node, nodes = classes, None
         known = set(inspect.signature(cls.__init__).parameters) - {"self", "node", "nodes", "source"}
         unknown = set(options) - known
         if unknown:
             raise InvalidParameter(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
-        source: dict[str, Any] = {"file": str(file)} if file is not None else {"module": module}
-        source["classes"] = [c.__name__ for c in (classes if len(classes) > 1 else classes[:1])]
-        return cls(node, nodes, source=source, **options)
+        if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+            raise InvalidParameter(f"the settings' 'classes' must be a list of class names, got {names!r}")
+        if file is not None:
+            if not isinstance(file, str):
+                raise InvalidParameter(f"the settings' 'file' must be a path, got {file!r}")
+            target: Any = f"{file}:{','.join(names)}" if names else file
+            if names and len(names) > 1:
+                nodes = None
+            return cls(target, nodes, **options)
+        if module is not None:
+            from quorumcheck.student.worker.loading import find_node_classes
+
+            try:
+                namespace = importlib.import_module(module)
+            except Exception as e:  # noqa: BLE001 - any import failure of student code is one line
+                raise InvalidStudentCode(f"cannot import {module}: {type(e).__name__}: {e}") from None
+            classes = find_node_classes(namespace, names)
+            node: Any = classes[0] if len(classes) == 1 else classes
+            return cls(node, nodes if len(classes) == 1 else None, **options)
+        raise InvalidParameter("the settings name no 'file' or 'module' to load the node classes from")
 
     # -- the model ----------------------------------------------------------------------------------
     def init_states(self) -> Iterable[ActorState]:
@@ -330,15 +369,6 @@ class ActorModel(Model[ActorState]):
         return state
 
     def _initial_state(self) -> ActorState:
-        started: list[Node] = []
-        for i, cls in enumerate(self.classes):
-            # The contract learns each node's roles from a fresh node; a node that cannot even be built
-            # is reported by the contained start below.
-            call_contained(lambda: started.append(new_node(cls, i, self.count)), (),  # noqa: B023
-                           time_limit=self.handler_timeout)
-            if len(started) <= i:
-                started.append(Node())
-        self.contract.setup(started)
         outcomes = [self._outcome(i, (), ("s",)) for i in range(self.count)]
         failure = next((o.failure for o in outcomes if o.failure is not None), None)
         nodes = tuple(o.snapshot for o in outcomes)
@@ -428,7 +458,7 @@ class ActorModel(Model[ActorState]):
         return out
 
     def within_boundary(self, state: ActorState) -> bool:
-        return self.contract.within_boundary(state.observed)
+        return state.failure is not None or self.contract.within_boundary(state.observed)
 
     # -- one step ------------------------------------------------------------------------------------
     def _step(
@@ -457,8 +487,13 @@ class ActorModel(Model[ActorState]):
         return ActorState(nodes, timers, network, observed, history, budget, state.partition, None)
 
     def _durable(self, i: int, snapshot: tuple[Any, ...]) -> tuple[Any, ...]:
-        keep = self.classes[i].durable
+        keep = self.durable[i]
         return tuple(item for item in snapshot if item[0] in keep)
+
+    @property
+    def handler_calls(self) -> int:
+        """Handler calls made (cache misses; with determinism checked, each runs twice)."""
+        return int(self.host.calls)
 
     def _outcome(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> _Outcome:
         key = (i, snapshot, event)
@@ -466,61 +501,32 @@ class ActorModel(Model[ActorState]):
         if cached is not None:
             return cached
         outcome = self._run(i, snapshot, event)
-        if outcome.failure is None and self.check_determinism:
-            again = self._run(i, snapshot, event)
-            difference = _difference(outcome, again)
-            if difference is not None:
-                outcome = _Outcome(outcome.snapshot, (), (), outcome.observation, (
-                    "handlers-are-deterministic",
-                    (f"{self._call_text(i, event)} did different things when run twice on the same node state and "
-                     f"input: {difference} (randomness, the clock, or module-level state?)"),
-                ))
         self._cache[key] = outcome
         return outcome
 
     def _run(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> _Outcome:
-        """Run one handler call, contained; its outcome or its failure."""
-        self.handler_calls += 1
-        cls, n, snap = self.classes[i], self.count, self.snapshotter
-        box: list[Any] = []
-        kind = event[0]
-
-        def call() -> None:
-            if kind in ("s", "c"):
-                node = new_node(cls, i, n)
-                for name, frozen in snapshot:  # a restart puts back the durable attributes
-                    node.__dict__[name] = snap.thaw(frozen)
-                out = Out(node, n, snap)
-                box.append((node, out))
-                node.on_start(out)
-            else:
-                node = restore_node(cls, i, n, snapshot, snap)
-                out = Out(node, n, snap)
-                box.append((node, out))
-                if kind == "m":
-                    node.on_message(event[1], snap.thaw(event[2]), out)
-                elif kind == "t":
-                    node.on_timer(event[1], out)
-                else:
-                    node.on_request(snap.thaw(event[1]), out)  # type: ignore[attr-defined]
-            if out.error is not None:
-                raise out.error
-            box.append(self.contract.observe(i, node))
-
-        failure = call_contained(call, (), time_limit=self.handler_timeout)
+        """One handler call, run by the host (a sandboxed worker, or this process): its outcome or failure."""
+        answer = self.host.call(i, snapshot, event)
+        failure = answer["failure"]
+        if failure is None and not self.contract.valid_observation(answer["observation"]):
+            failure = ("malformed", "answered an observation of the wrong shape (does the code tamper with "
+                                    "quorumcheck?)")
         if failure is not None:
-            return _Outcome(snapshot, (), (), None, (failure.property, f"{self._call_text(i, event)} {_verb(failure)}"))
-        (node, out), observation = box
-        try:
-            with time_limit(self.handler_timeout):
-                frozen = snapshot_node(node, snap)
-        except InvalidStudentCode as e:
-            raise InvalidStudentCode(f"{e} (after {self._call_text(i, event)})") from None
-        sends = tuple((dst, show(message), message) for dst, message in out.sends)
-        return _Outcome(frozen, sends, tuple(out.timers), observation)
+            kind, text = failure
+            if kind == "untestable":
+                text = f": {text}"
+            return _Outcome(snapshot, (), (), None, (_KIND_PROPERTY.get(kind, "handlers-do-not-crash"),
+                                                     f"{self._call_text(i, event)}"
+                                                     f"{'' if text.startswith(':') else ' '}{text}"))
+        sends = tuple((dst, show(message), message) for dst, message in answer["sends"])
+        return _Outcome(answer["snapshot"], sends, tuple(answer["timers"]), answer["observation"])
+
+    def close(self) -> None:
+        """Stop the workers running the student's code (they start again if the model is used again)."""
+        self.host.close()
 
     def _call_text(self, i: int, event: tuple[Any, ...]) -> str:
-        who = f"{node_name(i)} ({self.classes[i].__name__})"
+        who = f"{node_name(i)} ({self.class_names[i]})"
         kind = event[0]
         if kind == "s":
             return f"{who} __init__/on_start"
@@ -650,7 +656,7 @@ class ActorModel(Model[ActorState]):
         >>> path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "paxos.py"
         >>> (node,) = find_node_classes(load_student_file(path))
         >>> m = ActorModel(node, 3, protocol="paxos", requests=2)
-        >>> [p.name for p in m.properties() if p.default][4:]
+        >>> [p.name for p in m.properties() if p.default][6:]
         ['agreement', 'learner-agreement', 'learned-is-chosen', 'value-can-be-chosen', 'value-can-be-learned']
         """
         self.init_states()  # the contract learns the nodes' roles from the started nodes
@@ -777,31 +783,6 @@ def _not_failed(name: str) -> Any:
     return holds
 
 
-def _verb(failure: HandlerFailure) -> str:
-    if failure.kind == "exception":
-        return f"raised {failure.text}"
-    return failure.text
-
-
-def _difference(first: _Outcome, second: _Outcome) -> str | None:
-    if second.failure is not None:
-        return f"the second run failed: {second.failure[1]}"
-    if first.snapshot != second.snapshot:
-        a, b = dict(first.snapshot), dict(second.snapshot)
-        for name in sorted(set(a) | set(b)):
-            if a.get(name) != b.get(name):
-                return (f"self.{name} became {show(a[name]) if name in a else '(unset)'} the first time and "
-                        f"{show(b[name]) if name in b else '(unset)'} the second")
-    if first.sends != second.sends:
-        return (f"it sent {[f'{t} to {node_name(d)}' for d, t, _ in first.sends]} the first time and "
-                f"{[f'{t} to {node_name(d)}' for d, t, _ in second.sends]} the second")
-    if first.timers != second.timers:
-        return f"its timers were {list(first.timers)} the first time and {list(second.timers)} the second"
-    if first.observation != second.observation:
-        return "what it exposes to the observation contract differed"
-    return None
-
-
 def _partition_groups(n: int) -> tuple[int, ...]:
     """One mask per way of splitting the nodes in two non-empty groups (the smaller side, or the one with n0)."""
     out = []
@@ -813,51 +794,51 @@ def _partition_groups(n: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _classes(node: Any, nodes: int | None) -> tuple[type[Node], ...]:
-    if isinstance(node, type):
-        count = 3 if nodes is None else nodes
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise InvalidParameter(f"nodes must be an integer >= 1, got {count!r}")
-        classes: tuple[type[Node], ...] = (node,) * count
-    elif isinstance(node, Sequence) and node and all(isinstance(c, type) for c in node):
-        if nodes is not None and nodes != len(node):
-            raise InvalidParameter(f"nodes={nodes} but {len(node)} node classes were given; give one or the other")
-        classes = tuple(node)
-    else:
-        raise InvalidParameter(f"node must be a Node subclass or a list of them (one per node), got {node!r}")
-    for cls in dict.fromkeys(classes):
-        _check_class(cls)
-    return classes
+def _contract_settings(requests: int, max_timeouts: int, max_term: int) -> dict[str, Any]:
+    """What the observation contract is told of the bounds (the same on both sides of the boundary)."""
+    return {"values": tuple(f"v{k + 1}" for k in range(requests)), "max_term": max_term,
+            "max_log": requests + max_timeouts, "requests": requests,
+            "ballot_capacity": max(2, requests + max_timeouts + 1)}
 
 
-def _check_class(cls: type) -> None:
-    name = cls.__name__
-    if not issubclass(cls, Node):
-        raise InvalidStudentCode(
-            f"{name} is not a node class: write `class {name}(Node):` with "
-            "`from quorumcheck.models.actors import Node` (see docs/student-testing.md)"
-        )
-    if any("__slots__" in vars(k) for k in cls.__mro__ if k is not Node and k is not object):
-        raise InvalidStudentCode(f"{name} uses __slots__; node state must be plain attributes (remove __slots__)")
-    try:
-        signature = inspect.signature(cls.__init__)
-    except (TypeError, ValueError):
-        signature = None
-    if signature is not None:
-        required = [p.name for p in list(signature.parameters.values())[1:]
-                    if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-        if required:
-            raise InvalidStudentCode(
-                f"{name}.__init__ takes {', '.join(required)}; it must take no arguments besides self "
-                "(quorumcheck sets self.id and self.peers before calling it)"
-            )
-    durable = getattr(cls, "durable", ())
-    if isinstance(durable, str) or not all(isinstance(d, str) for d in durable):
-        raise InvalidStudentCode(f"{name}.durable must be a tuple of attribute names, e.g. durable = "
-                                 f"('current_term', 'voted_for', 'log'), got {durable!r}")
+def _host(node: Any, nodes: int | None, protocol: str, settings: dict[str, Any], handler_timeout: float,
+          determinism: bool, memory_mb: int | None, isolate: bool | None,
+          source: dict[str, Any] | None) -> tuple[Any, dict[str, Any], int | None]:
+    """The host that runs the handlers, where the classes come from, and the node count asked for."""
+    from quorumcheck.student.inprocess import InProcessHost
+    from quorumcheck.student.worker.loading import find_node_classes, load_student_file, node_classes
+
+    if isinstance(node, (str, Path)):
+        from quorumcheck.student.trusted.workers import StudentSource, WorkerHost
+
+        where = StudentSource.parse(str(node))
+        named = {"file": str(Path(where.file).resolve())}
+        if where.classes:
+            named["classes"] = list(where.classes)
+        if isolate is False:
+            module = load_student_file(where.file)
+            classes = node_classes(*_one_or_many(find_node_classes(module, where.classes), nodes))
+            return (InProcessHost(classes, protocol, settings, handler_timeout=handler_timeout,
+                                  determinism=determinism), dict(source or named), nodes)
+        if not Path(where.file).is_file():
+            raise InvalidStudentCode(f"{where.file}: no such file")
+        if nodes is not None and (isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1):
+            raise InvalidParameter(f"nodes must be an integer >= 1, got {nodes!r}")
+        host = WorkerHost(where, nodes, protocol, settings, handler_timeout=handler_timeout, memory_mb=memory_mb,
+                          determinism=determinism)
+        return host, dict(source or named), nodes
+    classes = node_classes(node, nodes)
+    return (InProcessHost(classes, protocol, settings, handler_timeout=handler_timeout, determinism=determinism),
+            dict(source) if source else _source_of(classes), nodes)
+
+
+def _one_or_many(found: list[type[Node]], nodes: int | None) -> tuple[Any, int | None]:
+    return (found[0], nodes) if len(found) == 1 else (found, None)
 
 
 def _source_of(classes: Sequence[type[Node]]) -> dict[str, Any]:
+    import sys
+
     distinct = list(dict.fromkeys(classes))
     module = distinct[0].__module__
     loaded = sys.modules.get(module)
@@ -867,102 +848,16 @@ def _source_of(classes: Sequence[type[Node]]) -> dict[str, Any]:
     return source
 
 
-# -- loading student files ----------------------------------------------------------------------------------
 def load_student_file(path: str | Path, *, time_limit_seconds: float = 10.0) -> Any:
-    """Import a student's Python file as a module; every failure is a one-line InvalidStudentCode.
+    """Import a student's file into this process (no isolation): see
+    :func:`quorumcheck.student.worker.loading.load_student_file`."""
+    from quorumcheck.student.worker.loading import load_student_file as load
 
-    The file's directory is put on ``sys.path`` while it is imported, so that it
-    may import its sibling files. Importing runs the file's top level under a
-    time limit.
-
-    Examples
-    --------
-    >>> load_student_file("/nonexistent/raft.py")
-    Traceback (most recent call last):
-    ...
-    quorumcheck.errors.InvalidStudentCode: /nonexistent/raft.py: no such file
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidStudentCode(f"{path}: no such file")
-    resolved = path.resolve()
-    digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:10]
-    name = f"quorumcheck_student_{resolved.stem}_{digest}"
-    existing = sys.modules.get(name)
-    if existing is not None and getattr(existing, "__quorumcheck_mtime__", None) == resolved.stat().st_mtime_ns:
-        return existing
-    spec = importlib.util.spec_from_file_location(name, resolved)
-    if spec is None or spec.loader is None:
-        raise InvalidStudentCode(f"{path}: not a Python file quorumcheck can import")
-    module = importlib.util.module_from_spec(spec)
-    module.__dict__["__quorumcheck_student__"] = True
-    module.__dict__["__quorumcheck_mtime__"] = resolved.stat().st_mtime_ns
-    sys.modules[name] = module
-    folder = str(resolved.parent)
-    added = folder not in sys.path
-    if added:
-        sys.path.insert(0, folder)
-    problem: str | None = None
-    try:
-        failure = call_contained(spec.loader.exec_module, (module,), time_limit=time_limit_seconds)
-        if failure is not None:
-            problem = f"importing it {_verb(failure)}"
-    except InvalidStudentCode as e:
-        problem = str(e)
-    finally:
-        if added:
-            with contextlib.suppress(ValueError):
-                sys.path.remove(folder)
-    if problem is not None:
-        del sys.modules[name]
-        raise InvalidStudentCode(f"{path}: {problem}")
-    return module
+    return load(path, time_limit_seconds=time_limit_seconds)
 
 
 def find_node_classes(namespace: Any, names: Sequence[str] | None = None) -> list[type[Node]]:
-    """The node classes a module defines (or the ones named), in definition order.
+    """The node classes a module defines: see :func:`quorumcheck.student.worker.loading.find_node_classes`."""
+    from quorumcheck.student.worker.loading import find_node_classes as find
 
-    With ``names``, each must be a Node subclass in the module. Without, the
-    module must define exactly one Node subclass, or a list ``NODES`` of node
-    classes (one per node).
-
-    Examples
-    --------
-    >>> import types
-    >>> find_node_classes(types.SimpleNamespace(__name__="empty"))
-    Traceback (most recent call last):
-    ...
-    quorumcheck.errors.InvalidStudentCode: empty defines no node class: write `class MyNode(Node):` with `from quorumcheck.models.actors import Node` (see docs/student-testing.md)
-    """
-    where = getattr(namespace, "__file__", None) or getattr(namespace, "__name__", "the module")
-    members = vars(namespace)
-    if names:
-        found = []
-        for n in names:
-            cls = members.get(n)
-            if not isinstance(cls, type) or not issubclass(cls, Node):
-                available = [k for k, v in members.items() if isinstance(v, type) and issubclass(v, Node) and v is not Node]
-                raise InvalidStudentCode(f"{where} has no node class {n!r}; its node classes: "
-                                         f"{', '.join(available) or 'none'}")
-            found.append(cls)
-        return found
-    listed = members.get("NODES")
-    if isinstance(listed, (list, tuple)) and listed:
-        if not all(isinstance(c, type) and issubclass(c, Node) for c in listed):
-            raise InvalidStudentCode(f"{where}: NODES must be a list of node classes, one per node")
-        return list(listed)
-    module_name = getattr(namespace, "__name__", None)
-    own = [v for v in members.values()
-           if isinstance(v, type) and issubclass(v, Node) and v is not Node and v.__module__ == module_name]
-    if not own:
-        raise InvalidStudentCode(
-            f"{where} defines no node class: write `class MyNode(Node):` with "
-            "`from quorumcheck.models.actors import Node` (see docs/student-testing.md)"
-        )
-    if len(own) > 1:
-        # Subclasses of another class in the file (buggy variants, roles) need choosing.
-        raise InvalidStudentCode(
-            f"{where} defines several node classes ({', '.join(c.__name__ for c in own)}); choose one with "
-            "--node-class NAME, or list one class per node in NODES = [...]"
-        )
-    return own
+    return find(namespace, names)

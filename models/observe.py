@@ -117,10 +117,22 @@ class Contract:
 
     def setup(self, started: Sequence[Node]) -> None:
         """Learn each node's roles from the freshly started nodes (before the first observation)."""
+        self.adopt(self.roles(started))
+
+    def roles(self, started: Sequence[Node]) -> dict[str, tuple[int, ...]]:
+        """Which nodes play which role, read from the freshly started nodes (beside the student's code)."""
+        return {}
+
+    def adopt(self, roles: dict[str, tuple[int, ...]]) -> None:
+        """Take the roles :meth:`roles` read (on the trusted side, as plain data)."""
 
     def observe(self, index: int, node: Node) -> Hashable:
         """The node's observation, frozen (called after every handler call)."""
         return None
+
+    def valid_observation(self, observation: Any) -> bool:
+        """Whether an observation has the shape :meth:`observe` gives (checked on what a worker answers)."""
+        return observation is None
 
     def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
         """The history in the initial state."""
@@ -236,10 +248,14 @@ class PaxosContract(Contract):
         self._readers: list[tuple[Any, Any, Any]] = []
         self._memo: tuple[Any, Any] = (None, None)
 
-    def setup(self, started: Sequence[Node]) -> None:
-        self.acceptors = tuple(i for i, n in enumerate(started) if _has(n, "accepted"))
-        self.learners = tuple(i for i, n in enumerate(started) if _has(n, "learned"))
-        self.promisers = tuple(i for i, n in enumerate(started) if _has(n, "promised"))
+    def roles(self, started: Sequence[Node]) -> dict[str, tuple[int, ...]]:
+        return {field: tuple(i for i, n in enumerate(started) if _has(n, field))
+                for field in ("accepted", "learned", "promised")}
+
+    def adopt(self, roles: dict[str, tuple[int, ...]]) -> None:
+        self.acceptors = tuple(roles.get("accepted", ()))
+        self.learners = tuple(roles.get("learned", ()))
+        self.promisers = tuple(roles.get("promised", ()))
         if not self.acceptors:
             names = ", ".join(sorted({c.__name__ for c in self.classes}))
             raise InvalidStudentCode(
@@ -274,6 +290,17 @@ class PaxosContract(Contract):
             raw = promised_of(node)
             promised = None if raw is None else freeze(raw)
         return (accepted, learned, promised)
+
+    def valid_observation(self, observation: Any) -> bool:
+        if type(observation) is not tuple or len(observation) != 3:
+            return False
+        from quorumcheck.student.wire import is_frozen
+
+        accepted, learned, promised = observation
+        if accepted is not None and not (type(accepted) is tuple and len(accepted) == 2
+                                         and is_frozen(accepted[0]) and is_frozen(accepted[1])):
+            return False
+        return is_frozen(learned) and is_frozen(promised)
 
     def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
         history: Hashable = (frozenset(), frozenset(), (None,) * self.nodes)
@@ -512,6 +539,14 @@ class RaftContract(Contract):
                 f"{cls}.commit_index must be an int >= 0 (the number of committed entries, 0 for none), got {commit!r}"
             )
         return (term, role, self.snapshotter.freeze(voted_for_of(node)), entries, commit)
+
+    def valid_observation(self, observation: Any) -> bool:
+        if type(observation) is not tuple or len(observation) != 5:
+            return False
+        term, role, _, entries, commit = observation
+        return (type(term) is int and term >= 0 and role in (FOLLOWER, CANDIDATE, LEADER) and type(role) is int
+                and type(commit) is int and commit >= 0 and type(entries) is tuple
+                and all(type(e) is tuple and len(e) == 2 and type(e[0]) is int for e in entries))
 
     def _entry(self, entry: Any, cls: str) -> tuple[int, Hashable]:
         if isinstance(entry, dict):

@@ -13,9 +13,11 @@
 Both give a :class:`~quorumcheck.explorer.CheckResult` whose violations carry
 a :class:`~quorumcheck.explorer.Trace`, so a counterexample is printed,
 saved (``--save-trace``), replayed and drawn the same way whichever mode
-found it. :func:`check_student` runs either mode, optionally in a contained
-child process (:func:`quorumcheck.models.sandbox.run_in_child`), and returns a
-:class:`StudentResult`.
+found it. :func:`check_student` runs either mode and returns a
+:class:`StudentResult`. Given the student's *file*, the search runs here and
+every handler call runs in sandboxed worker processes
+(:mod:`quorumcheck.student.trusted.workers`): this process never imports the
+student's code.
 
 Examples
 --------
@@ -730,7 +732,7 @@ def check_student(
     properties: Sequence[str] | None = None,
     exhaustive_states: int | None = None,
     measure_coverage: bool = False,
-    isolate: bool = True,
+    isolate: bool | None = None,
     memory_mb: int | None = 2048,
     keep_graph: bool | None = None,
     **model_options: Any,
@@ -760,10 +762,11 @@ def check_student(
         The configuration's exhaustive state count, if known, for the random
         mode's coverage; ``measure_coverage=True`` measures it with an
         exhaustive run first (bounded by ``max_states`` and ``timeout``).
-    isolate : bool, default True
-        Run the search in a child process whose memory is bounded by
-        ``memory_mb`` and which is killed if student code ignores its time
-        limit; the result comes back without the state graph.
+    isolate : bool, optional
+        ``True`` (the default for a file): the handlers run in sandboxed worker
+        processes, each bounded by ``memory_mb``; given class objects, their
+        file is loaded there. ``False``: they run in this process (class
+        objects default to this: the student's code is already here).
     keep_graph : bool, optional
         Keep the exhaustive run's state graph (for the graph view); by default
         only when not isolated.
@@ -790,32 +793,32 @@ def check_student(
     if strategy not in STRATEGIES:
         raise InvalidParameter(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
 
-    def build() -> ActorModel:
-        return ActorModel(node, nodes, protocol=protocol, **model_options)
-
-    model = build()  # parameter and class errors surface here, in this process
-
-    def run() -> StudentResult:
+    if isolate and not isinstance(node, (str, Path)):
+        source = model_options.pop("source", None) or _source_file(node)
+        classes = ",".join(source["classes"])
+        node = f"{source['file']}:{classes}"
+        if "," in classes:
+            nodes = None
+    model = ActorModel(node, nodes, protocol=protocol, memory_mb=memory_mb, isolate=isolate,
+                       **model_options)  # parameter and class errors surface here
+    try:
         return _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
                     max_states=max_states, timeout=timeout, properties=properties,
                     exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
-                    keep_graph=(not isolate) if keep_graph is None else keep_graph)
-
-    if not isolate:
-        return run()
-    from quorumcheck.models.sandbox import run_in_child
-
-    wall = None if timeout is None else 2 * timeout + 30
-    found: StudentResult = run_in_child(lambda: _portable(run()), memory_mb=memory_mb, wall_seconds=wall)
-    found.model = model  # this process's model: describes and draws the states the child found
-    return found
+                    keep_graph=bool(keep_graph))
+    finally:
+        model.close()
 
 
-def _portable(found: StudentResult) -> StudentResult:
-    """Strip what need not (or cannot) cross the process boundary: the graph, the model's caches."""
-    found.result.graph = None
-    found.model = None  # type: ignore[assignment]
-    return found
+def _source_file(node: Any) -> dict[str, Any]:
+    from quorumcheck.models.actor_model import _source_of
+    from quorumcheck.student.worker.loading import node_classes
+
+    source = _source_of(node_classes(node, None) if isinstance(node, (list, tuple)) else [node])
+    if "file" not in source:
+        raise InvalidParameter("isolate=True needs the node classes to come from a file; pass the file instead: "
+                               "check_student('path/to/raft.py:RaftNode', ...)")
+    return source
 
 
 def _run(

@@ -1,0 +1,261 @@
+"""The worker's sandbox, set up from outside: what the trusted side does between fork and exec.
+
+A worker process is confined before it runs a single line of Python:
+
+* a new session and process group (``setsid``), so that the whole tree is
+  killed at the end and on a timeout;
+* rlimits: address space (``memory_mb``), no new processes or threads
+  (``RLIMIT_NPROC`` 0 for an unprivileged user), file size, no core dumps,
+  and CPU time as a backstop;
+* when run as root: a new network namespace (no network), a private mount
+  namespace in which directories the unprivileged user could not enter (such
+  as ``/root`` holding the interpreter) are replaced by an empty ``tmpfs``
+  that exposes only what the worker needs, and then the privileges are
+  dropped to ``nobody``;
+* when not root: a new user and network namespace where the kernel allows it;
+* a private, empty working directory, and a minimal environment.
+
+:func:`capabilities` probes once, in a throw-away child, which measures work
+on this machine; a measure that does not is named in
+:attr:`Confinement.missing`, which the run prints in one line.
+
+Examples
+--------
+>>> c = capabilities()
+>>> isinstance(c.missing, tuple) and all(isinstance(m, str) for m in c.missing)
+True
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import resource
+import shutil
+import stat
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Confinement", "capabilities", "confine", "private_directory"]
+
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+_MNT_DETACH = 2
+_PR_SET_PDEATHSIG, _PR_SET_NO_NEW_PRIVS = 1, 38
+
+_NOBODY = 65534
+_FILE_SIZE = 16 * 2**20
+"""The largest file a worker may write (bytes)."""
+
+try:
+    _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+except OSError:  # pragma: no cover - no C library to call: the namespaces are reported missing
+    _libc = None
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """What the sandbox can do on this machine (probed once by :func:`capabilities`).
+
+    Attributes
+    ----------
+    drop_to : int or None
+        The uid (and gid) the worker runs as when started as root; ``None`` when not root or not possible.
+    network_namespace, user_namespace : bool
+        Whether a new network namespace (and, when not root, a user namespace for it) is made.
+    overlays : tuple of (str, tuple of str)
+        Directories the dropped user could not enter, each with the entries to expose inside it.
+    missing : tuple of str
+        The measures that are not available, one short phrase each (printed by the run in one line).
+    """
+
+    drop_to: int | None = None
+    network_namespace: bool = False
+    user_namespace: bool = False
+    overlays: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    missing: tuple[str, ...] = field(default=())
+
+
+def _needed_paths(extra: tuple[str, ...]) -> list[str]:
+    """What a worker must read: the interpreter, the standard library, the venv, quorumcheck, the student's folder."""
+    import quorumcheck
+
+    paths = {os.path.realpath(sys.executable), sys.executable, sys.prefix, sys.base_prefix,
+             os.path.dirname(os.path.realpath(os.__file__)),
+             str(Path(quorumcheck.__file__).resolve().parent.parent)}
+    for path in sys.path:
+        if path and os.path.isdir(path):
+            paths.add(os.path.realpath(path))
+    paths.update(extra)
+    return sorted(paths)
+
+
+def _enterable(path: str, uid: int) -> bool:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return True  # nothing to expose
+    if info.st_uid == uid:
+        return bool(info.st_mode & stat.S_IXUSR)
+    return bool(info.st_mode & stat.S_IXOTH)
+
+
+def _overlays(paths: list[str], uid: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """For each closed directory on the way to a needed path, the entries of it to expose."""
+    found: dict[str, set[str]] = {}
+    for path in paths:
+        parts = Path(path).parts
+        for k in range(1, len(parts) - 1):
+            directory = str(Path(*parts[:k + 1]))
+            if not _enterable(directory, uid):
+                found.setdefault(directory, set()).add(parts[k + 1])
+                break
+    return tuple((d, tuple(sorted(entries))) for d, entries in sorted(found.items()))
+
+
+def _call(name: str, *args: object) -> None:
+    if _libc is None:
+        raise OSError(f"{name}: no C library")
+    if getattr(_libc, name)(*args) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{name}: {os.strerror(errno)}")
+
+
+def _mount(source: str | None, target: str, kind: str | None, flags: int, data: str | None = None) -> None:
+    _call("mount", source.encode() if source else None, target.encode(), kind.encode() if kind else None,
+          ctypes.c_ulong(flags), data.encode() if data else None)
+
+
+def _apply_overlays(overlays: tuple[tuple[str, tuple[str, ...]], ...], stage: str) -> None:
+    """In a private mount namespace: cover each closed directory with a tmpfs exposing only some entries."""
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+    for k, (directory, entries) in enumerate(overlays):
+        keep = os.path.join(stage, str(k))
+        os.mkdir(keep)
+        _mount(directory, keep, None, _MS_BIND | _MS_REC)
+        _mount("tmpfs", directory, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=755,size=64k")
+        for entry in entries:
+            source, target = os.path.join(keep, entry), os.path.join(directory, entry)
+            if os.path.isdir(source):
+                os.mkdir(target)
+            else:
+                open(target, "w").close()  # noqa: SIM115 - an empty mount point
+            _mount(source, target, None, _MS_BIND | _MS_REC)
+            _mount(None, target, None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY)
+        _call("umount2", keep.encode(), _MNT_DETACH)
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def confine(c: Confinement, *, memory_mb: int | None, cpu_seconds: float | None, workdir: str, stage: str) -> None:
+    """Confine the calling process (a freshly forked worker, before exec). Raises OSError if a measure fails."""
+    os.setsid()
+    uid, gid = os.getuid(), os.getgid()
+    if c.drop_to is not None:
+        _call("unshare", _CLONE_NEWNS | (_CLONE_NEWNET if c.network_namespace else 0))
+        _apply_overlays(c.overlays, stage)
+    elif c.user_namespace:
+        _call("unshare", _CLONE_NEWUSER | (_CLONE_NEWNET if c.network_namespace else 0))
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (_FILE_SIZE, _FILE_SIZE))
+    if memory_mb is not None:
+        limit = memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if cpu_seconds is not None:
+        seconds = max(int(cpu_seconds), 1)
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+    if c.drop_to is not None:
+        os.setgroups([])
+        os.setgid(c.drop_to)
+        os.setuid(c.drop_to)
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no new processes or threads (ignored for root)
+    if _libc is not None:
+        _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        _libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # the worker dies with the trusted process (after setuid,
+        # which clears it)
+    os.chdir(workdir)
+
+
+def private_directory(c: Confinement) -> str:
+    """A new empty directory for one worker to work in (owned by the user it runs as)."""
+    path = tempfile.mkdtemp(prefix="quorumcheck-worker-")
+    if c.drop_to is not None:
+        os.chown(path, c.drop_to, c.drop_to)
+    return path
+
+
+_PROBED: dict[tuple[str, ...], Confinement] = {}
+
+
+def capabilities(extra_paths: tuple[str, ...] = ()) -> Confinement:
+    """Which measures work here: tried once (per set of extra paths) in a throw-away child process."""
+    key = tuple(sorted(extra_paths))
+    cached = _PROBED.get(key)
+    if cached is not None:
+        return cached
+    missing: list[str] = []
+    root = os.geteuid() == 0
+    paths = _needed_paths(key)
+    candidate = Confinement(
+        drop_to=_NOBODY if root else None,
+        network_namespace=True,
+        user_namespace=not root,
+        overlays=_overlays(paths, _NOBODY) if root else (),
+    )
+    result = _probe(candidate, paths)
+    if result is None:
+        if root:
+            missing.append("privileges are not dropped (nobody cannot run this Python, and a private mount "
+                           "namespace to expose it is not allowed here): the worker runs as root")
+        else:
+            missing.append("no network namespace (user namespaces are not allowed here): the worker can open "
+                           "sockets")
+        fallback = Confinement(network_namespace=False, user_namespace=False)
+        if root:
+            net = Confinement(network_namespace=True)
+            if _probe(net, paths) is not None:
+                fallback = net
+            else:
+                missing.append("no network namespace: the worker can open sockets")
+        candidate = fallback
+    found = Confinement(candidate.drop_to, candidate.network_namespace, candidate.user_namespace,
+                        candidate.overlays, tuple(missing))
+    _PROBED[key] = found
+    return found
+
+
+def _probe(c: Confinement, paths: list[str]) -> Confinement | None:
+    """Try ``c`` in a forked child; it exits 0 when confined and able to read what a worker needs."""
+    if _libc is None:
+        return None
+    workdir = private_directory(c)
+    stage = tempfile.mkdtemp(prefix="quorumcheck-stage-")
+    try:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            code = 1
+            try:
+                if c.drop_to is not None and os.geteuid() == 0:
+                    c = Confinement(c.drop_to, c.network_namespace, False, c.overlays)
+                confine(c, memory_mb=None, cpu_seconds=None, workdir=workdir, stage=stage)
+                ok = os.access(sys.executable, os.X_OK) and all(os.access(p, os.R_OK) for p in paths)
+                code = 0 if ok else 1
+            except BaseException:  # noqa: BLE001 - any failure means: not available
+                code = 1
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        return c if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else None
+    finally:
+        for path in (workdir, stage):
+            shutil.rmtree(path, ignore_errors=True)

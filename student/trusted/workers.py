@@ -1,0 +1,534 @@
+"""Sandboxed workers, from the trusted side: start them, ask for handler calls, validate, kill.
+
+The trusted process never imports the student's file. :class:`WorkerHost` is
+what an :class:`~quorumcheck.models.actor_model.ActorModel` asks "what does
+node ``i`` in snapshot ``s`` do on event ``e``?"; it answers with plain data
+checked for shape and size, or with a failure that is a finding about the
+student's code:
+
+* a call that does not answer within its deadline (enforced here, not by a
+  signal inside the worker): its worker's whole process tree is killed
+  (``handlers-terminate``);
+* a worker that dies (``os._exit``, a segfault, a signal, running out of
+  memory) or answers something malformed (``handlers-do-not-crash``,
+  ``handlers-within-memory``);
+* with ``determinism=True``, every call runs in two workers that differ in
+  hash seed and clock; different answers are ``handlers-are-deterministic``;
+* a call that changes module, class or closure state is ``state-outside-node``
+  (found by the worker; its worker is then replaced, so nothing carries over).
+
+Examples
+--------
+>>> from pathlib import Path
+>>> example = Path(__file__).resolve().parents[2] / "examples" / "raft.py"
+>>> host = WorkerHost(StudentSource(str(example)), 3, "raft", {"max_term": 2})
+>>> host.start()["names"]
+('RaftNode', 'RaftNode', 'RaftNode')
+>>> answer = host.call(0, host.start_snapshot(0), ("t", "election"))
+>>> answer["failure"] is None, [dst for dst, _ in answer["sends"]]
+(True, [1, 2])
+>>> host.close()
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from quorumcheck.errors import InvalidParameter, InvalidStudentCode
+from quorumcheck.student.wire import MAX_LINE, WireError, decode, encode, frozen
+
+from .sandbox import Confinement, capabilities, confine, private_directory
+
+__all__ = ["OutputCapture", "StudentSource", "WorkerHost", "WorkerLost"]
+
+LOAD_SECONDS = 60.0
+"""The longest a worker may take to start and import the student's file."""
+
+OUTPUT_LIMIT = 64 * 1024
+"""How much of the student's output is kept (the rest is counted, not kept)."""
+
+_FAILURE_KINDS = ("exception", "timeout", "memory", "untestable", "outside")
+
+
+@dataclass(frozen=True)
+class StudentSource:
+    """Where the node classes are: a file, and optionally which classes in it.
+
+    Examples
+    --------
+    >>> StudentSource.parse("student/raft.py:RaftNode")
+    StudentSource(file='student/raft.py', classes=('RaftNode',))
+    >>> StudentSource.parse("roles.py:Proposer,Acceptor,Acceptor").classes
+    ('Proposer', 'Acceptor', 'Acceptor')
+    """
+
+    file: str
+    classes: tuple[str, ...] | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> StudentSource:
+        """``"path.py"`` or ``"path.py:Class"`` or ``"path.py:A,B,C"`` (one class per node)."""
+        path, _, names = str(text).partition(":")
+        if not path.endswith(".py"):
+            raise InvalidParameter(f"{text!r} does not name a Python file; write 'path/to/file.py' or "
+                                   "'path/to/file.py:NodeClass'")
+        classes = tuple(n.strip() for n in names.split(",")) if names else None
+        if classes is not None and not all(classes):
+            raise InvalidParameter(f"{text!r} has an empty class name; write 'file.py:NodeClass'")
+        return cls(path, classes)
+
+
+class WorkerLost(Exception):
+    """A worker that did not answer: it timed out, died, or answered something malformed."""
+
+    def __init__(self, kind: str, text: str) -> None:
+        super().__init__(text)
+        self.kind = kind
+        self.text = text
+
+
+class OutputCapture:
+    """What the student's code printed: the first :data:`OUTPUT_LIMIT` bytes kept, the rest counted."""
+
+    def __init__(self) -> None:
+        self.head = bytearray()
+        self.total = 0
+        self._lock = threading.Lock()
+
+    def feed(self, stream: Any) -> None:
+        """Read ``stream`` to its end (in a thread)."""
+        while True:
+            try:
+                chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
+            except (OSError, ValueError):
+                return
+            if not chunk:
+                return
+            with self._lock:
+                self.total += len(chunk)
+                room = OUTPUT_LIMIT - len(self.head)
+                if room > 0:
+                    self.head += chunk[:room]
+
+    def text(self) -> str:
+        """The kept output, decoded leniently."""
+        with self._lock:
+            return self.head.decode("utf-8", errors="replace")
+
+
+_LIVE: weakref.WeakSet[_Worker] = weakref.WeakSet()
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _kill_all() -> None:
+    for worker in list(_LIVE):
+        worker.kill()
+
+
+atexit.register(_kill_all)
+
+
+class _Worker:
+    """One worker process in the sandbox."""
+
+    def __init__(self, confinement: Confinement, *, memory_mb: int | None, hash_seed: int, clock_offset: float,
+                 capture: OutputCapture | None, cpu_seconds: float | None) -> None:
+        self.confinement = confinement
+        self.workdir = private_directory(confinement)
+        self.stage = tempfile.mkdtemp(prefix="quorumcheck-stage-")
+        read_answers, write_answers = os.pipe()
+        env = {"PATH": "/usr/bin:/bin", "HOME": self.workdir, "LANG": "C.UTF-8", "PYTHONHASHSEED": str(hash_seed),
+               "PYTHONDONTWRITEBYTECODE": "1", "QUORUMCHECK_RESPONSE_FD": str(write_answers),
+               "QUORUMCHECK_CLOCK_OFFSET": repr(clock_offset), "TMPDIR": self.workdir}
+        if os.environ.get("PYTHONPATH"):
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        _become_subreaper()
+        workdir, stage = self.workdir, self.stage
+
+        def before_exec() -> None:  # pragma: no cover - runs in the child between fork and exec
+            confine(confinement, memory_mb=memory_mb, cpu_seconds=cpu_seconds, workdir=workdir, stage=stage)
+
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-B", "-s", "-m", "quorumcheck.student.worker"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE if capture is not None else subprocess.DEVNULL,
+                stderr=subprocess.STDOUT, env=env, pass_fds=(write_answers,), preexec_fn=before_exec,
+                cwd=self.workdir,
+            )
+        finally:
+            os.close(write_answers)
+        self.answers = read_answers
+        self.buffer = b""
+        self.dead = False
+        if capture is not None:
+            threading.Thread(target=capture.feed, args=(self.process.stdout,), daemon=True).start()
+        _LIVE.add(self)
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.dead:
+            raise WorkerLost("died", "the worker had already ended")
+        try:
+            assert self.process.stdin is not None
+            self.process.stdin.write(encode(message))
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            raise self._lost() from None
+
+    def receive(self, seconds: float) -> dict[str, Any]:
+        deadline = time.monotonic() + seconds
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise WorkerLost("timeout", f"did not return within {seconds:g} s (the worker was stopped)")
+            ready, _, _ = select.select([self.answers], [], [], min(remaining, 1.0))
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.answers, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                raise self._lost()
+            self.buffer += chunk
+            if len(self.buffer) > MAX_LINE + 1:
+                self.kill()
+                raise WorkerLost("malformed", f"answered more than {MAX_LINE:,} bytes at once")
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        try:
+            return decode(line)
+        except WireError as e:
+            self.kill()
+            raise WorkerLost("malformed", f"answered something malformed ({e})") from None
+
+    def _lost(self) -> WorkerLost:
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.kill()
+        if code is not None and code < 0:
+            number = -code
+            name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+            if number in (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT):
+                hint = {signal.SIGSEGV: "a crash in C code?", signal.SIGBUS: "a crash in C code?",
+                        signal.SIGABRT: "abort()?", signal.SIGKILL: "killed: out of memory, or killed itself?"}
+                why = hint[signal.Signals(number)]
+            else:
+                why = "a signal the code sent itself?"
+            return WorkerLost("died", f"ended the worker process (killed by {name}: {why})")
+        if code == -signal.SIGXCPU or code == 128 + signal.SIGXCPU:
+            return WorkerLost("timeout", "used up the worker's CPU time limit")
+        return WorkerLost("died", f"ended the worker process (exit status {code}: os._exit, sys.exit in a "
+                                  "thread, or closing quorumcheck's channel?)")
+
+    def kill(self) -> None:
+        if self.dead:
+            return
+        self.dead = True
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL was sent
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        try:
+            os.close(self.answers)
+        except OSError:
+            pass
+        _sweep_orphans()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        shutil.rmtree(self.stage, ignore_errors=True)
+        _LIVE.discard(self)
+
+
+def _become_subreaper() -> None:
+    """Orphaned descendants of a worker (a double fork) become our children, so they can be found and killed."""
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def _sweep_orphans() -> None:
+    """Kill our children that left our session: descendants of a worker that escaped its process group."""
+    me, session = os.getpid(), os.getsid(0)
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # pragma: no cover
+        return
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        ppid, sid = int(fields[1]), int(fields[3])
+        if ppid == me and sid != session and not any(w.process.pid == int(entry) for w in _LIVE if not w.dead):
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                os.waitpid(int(entry), 0)
+            except (OSError, ChildProcessError):
+                pass
+
+
+class WorkerHost:
+    """Runs handler calls in sandboxed worker processes; the trusted side's only way to run student code.
+
+    Parameters
+    ----------
+    source : StudentSource
+        The student's file and classes.
+    nodes : int, optional
+        How many nodes, when the file gives one class.
+    protocol : str
+        The observation contract.
+    settings : dict
+        The contract's settings (as :class:`~quorumcheck.models.actor_model.ActorModel` passes them).
+    handler_timeout : float
+        Seconds per call inside the worker; the deadline here is twice that plus two seconds.
+    memory_mb : int, optional
+        Each worker's address-space limit.
+    determinism : bool, default True
+        Run every call in a second worker with another hash seed and clock, and compare.
+    """
+
+    def __init__(self, source: StudentSource, nodes: int | None, protocol: str, settings: dict[str, Any], *,
+                 handler_timeout: float = 1.0, memory_mb: int | None = 2048, determinism: bool = True,
+                 cpu_seconds: float | None = None) -> None:
+        self.source = source
+        self.nodes = nodes
+        self.protocol = protocol
+        self.settings = settings
+        self.handler_timeout = handler_timeout
+        self.memory_mb = memory_mb
+        self.determinism = determinism
+        self.cpu_seconds = cpu_seconds
+        folder = str(Path(source.file).resolve().parent)
+        self.confinement = capabilities((folder,))
+        self.output = OutputCapture()
+        self.info: dict[str, Any] | None = None
+        self.workers: list[_Worker | None] = [None, None] if determinism else [None]
+        self.restarts = 0
+        self.calls = 0
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The sandbox measures not available on this machine (one phrase each)."""
+        return self.confinement.missing
+
+    # -- starting ---------------------------------------------------------------------------------------
+    def _load_request(self) -> dict[str, Any]:
+        return {"op": "load", "file": str(Path(self.source.file).resolve()),
+                "classes": list(self.source.classes) if self.source.classes else None, "nodes": self.nodes,
+                "protocol": self.protocol, "settings": self.settings, "handler_timeout": self.handler_timeout}
+
+    def _spawn(self, k: int) -> _Worker:
+        worker = _Worker(self.confinement, memory_mb=self.memory_mb, hash_seed=1 + k, clock_offset=1e6 * k + 0.5 * k,
+                         capture=self.output if k == 0 else None, cpu_seconds=self.cpu_seconds)
+        worker.send(self._load_request())
+        self.workers[k] = worker
+        return worker
+
+    def _loaded(self, worker: _Worker) -> dict[str, Any]:
+        try:
+            reply = worker.receive(LOAD_SECONDS)
+        except WorkerLost as e:
+            raise InvalidStudentCode(f"{self.source.file}: loading it {e.text}") from None
+        if "error" in reply:
+            worker.kill()
+            raise InvalidStudentCode(_line(str(reply["error"])))
+        info = reply.get("ok")
+        return self._valid_info(info)
+
+    def start(self) -> dict[str, Any]:
+        """Start the workers and load the student's file: the classes' names, durable attributes, roles."""
+        if self.info is not None:
+            return self.info
+        spawned = [self._spawn(k) for k in range(len(self.workers))]
+        infos = [self._loaded(w) for w in spawned]
+        if any(i != infos[0] for i in infos[1:]):
+            self.close()
+            raise InvalidStudentCode(f"{self.source.file}: loading it gave different classes or roles in two "
+                                     "processes (randomness or the clock at import time?)")
+        self.info = infos[0]
+        return self.info
+
+    def start_snapshot(self, i: int) -> tuple[Any, ...]:
+        """The snapshot of node ``i`` after ``__init__`` and ``on_start`` (a convenience for examples)."""
+        return self.call(i, (), ("s",))["snapshot"]
+
+    def _valid_info(self, info: Any) -> dict[str, Any]:
+        try:
+            names, durable, requestable, roles, classes = (info["names"], info["durable"], info["requestable"],
+                                                           info["roles"], info["classes"])
+            count = len(names)
+            ok = (count >= 1 and all(type(n) is str for n in names) and len(durable) == count
+                  and all(type(d) is tuple and all(type(a) is str for a in d) for d in durable)
+                  and len(requestable) == count and all(type(r) is bool for r in requestable)
+                  and type(roles) is dict and all(type(v) is tuple and all(type(x) is int and 0 <= x < count
+                                                                          for x in v) for v in roles.values())
+                  and all(type(c) is str for c in classes))
+        except (KeyError, TypeError):
+            ok = False
+        if not ok:
+            raise InvalidStudentCode(f"{self.source.file}: the worker described the node classes malformedly "
+                                     "(does the file tamper with quorumcheck?)")
+        return {"names": tuple(names), "durable": tuple(durable), "requestable": tuple(requestable),
+                "roles": dict(roles), "classes": tuple(classes)}
+
+    # -- calls -----------------------------------------------------------------------------------------------
+    def call(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> dict[str, Any]:
+        """What node ``i`` in ``snapshot`` does on ``event``: validated plain data, or a failure."""
+        self.start()
+        self.calls += len(self.workers)
+        request = {"op": "call", "node": i, "snapshot": snapshot, "event": event}
+        deadline = 2 * self.handler_timeout + 2.0
+        answers: list[dict[str, Any]] = []
+        sent: list[_Worker | WorkerLost] = []
+        for k in range(len(self.workers)):
+            try:
+                worker = self.workers[k]
+                if worker is None or worker.dead:
+                    self.restarts += 1
+                    worker = self._spawn(k)
+                    self._loaded(worker)
+                worker.send(request)
+                sent.append(worker)
+            except WorkerLost as e:
+                sent.append(e)
+            except InvalidStudentCode as e:
+                sent.append(WorkerLost("died", f"could not be restarted: {e}"))
+        for k, worker in enumerate(sent):
+            if isinstance(worker, WorkerLost):
+                answers.append(_failure_answer(snapshot, worker))
+                continue
+            try:
+                reply = worker.receive(deadline)
+                answers.append(self._valid_answer(reply, snapshot))
+            except WorkerLost as e:
+                answers.append(_failure_answer(snapshot, e))
+            failure = answers[-1]["failure"]
+            if failure is not None and failure[0] in ("outside", "timeout", "memory", "died", "malformed"):
+                self._retire(k)  # its module state (or its process) cannot be trusted any more
+        first = answers[0]
+        if len(answers) > 1 and first["failure"] is None:
+            difference = _difference(first, answers[1])
+            if difference is not None:
+                return {**first, "sends": (), "timers": (), "failure": (
+                    "nondeterministic", f"did different things in two processes (other hash seed and clock) on the "
+                                        f"same node state and input: {difference} (hash(), set order, the clock, "
+                                        "random or id()?)")}
+        return first
+
+    def _retire(self, k: int) -> None:
+        worker = self.workers[k]
+        if worker is not None:
+            worker.kill()
+        self.workers[k] = None
+
+    def _valid_answer(self, reply: dict[str, Any], before: tuple[Any, ...]) -> dict[str, Any]:
+        answer = reply.get("answer")
+        if type(answer) is not dict:
+            raise WorkerLost("malformed", "answered something malformed (no answer)")
+        try:
+            failure = answer.get("failure")
+            if failure is not None:
+                if (type(failure) is not tuple or len(failure) != 2 or failure[0] not in _FAILURE_KINDS
+                        or type(failure[1]) is not str):
+                    raise WireError("a malformed failure")
+                return {"snapshot": before, "sends": (), "timers": (), "observation": None,
+                        "failure": (failure[0], _line(failure[1]))}
+            snapshot = answer["snapshot"]
+            if type(snapshot) is not tuple or not all(
+                    type(p) is tuple and len(p) == 2 and type(p[0]) is str for p in snapshot):
+                raise WireError("a malformed snapshot")
+            names = [p[0] for p in snapshot]
+            if names != sorted(set(names)) or {"id", "peers"} & set(names):
+                raise WireError("a snapshot with duplicate, unsorted or reserved attribute names")
+            for name, value in snapshot:
+                frozen(value, f"attribute {name!r}")
+            count = len(self.info["names"]) if self.info else 0
+            sends = answer["sends"]
+            if type(sends) is not tuple or len(sends) > 100_000 or not all(
+                    type(s) is tuple and len(s) == 2 and type(s[0]) is int and 0 <= s[0] < count for s in sends):
+                raise WireError("malformed sends")
+            for _, message in sends:
+                frozen(message, "a message")
+            timers = answer["timers"]
+            if type(timers) is not tuple or len(timers) > 10_000 or not all(
+                    type(t) is tuple and len(t) == 2 and t[0] in ("set", "cancel") and type(t[1]) is str
+                    and len(t[1]) <= 200 for t in timers):
+                raise WireError("malformed timers")
+        except (KeyError, WireError) as e:
+            raise WorkerLost("malformed", f"answered something malformed ({e}; does the code write to "
+                                          "quorumcheck's channel?)") from None
+        return {"snapshot": snapshot, "sends": sends, "timers": timers, "observation": answer.get("observation"),
+                "failure": None}
+
+    def close(self) -> None:
+        """Kill every worker (and anything it started); the next call starts new ones."""
+        for k in range(len(self.workers)):
+            self._retire(k)
+        self.info = None
+
+
+def _failure_answer(snapshot: tuple[Any, ...], lost: WorkerLost) -> dict[str, Any]:
+    return {"snapshot": snapshot, "sends": (), "timers": (), "observation": None,
+            "failure": (lost.kind if lost.kind in ("timeout",) else ("died" if lost.kind == "died" else "malformed"),
+                        lost.text)}
+
+
+def _line(text: str, limit: int = 600) -> str:
+    """One printable line of at most ``limit`` characters (what the student wrote is shown, not obeyed)."""
+    cleaned = "".join(c if c.isprintable() else " " for c in text.replace("\n", " ⏎ "))
+    return cleaned if len(cleaned) <= limit else cleaned[:limit - 1] + "…"
+
+
+def _difference(first: dict[str, Any], second: dict[str, Any]) -> str | None:
+    from quorumcheck.models.actors import node_name, show
+
+    if second["failure"] is not None:
+        return f"the second run failed: {second['failure'][1]}"
+    if first["snapshot"] != second["snapshot"]:
+        a, b = dict(first["snapshot"]), dict(second["snapshot"])
+        for name in sorted(set(a) | set(b)):
+            if a.get(name) != b.get(name):
+                return (f"self.{name} became {show(a[name]) if name in a else '(unset)'} in one and "
+                        f"{show(b[name]) if name in b else '(unset)'} in the other")
+    if first["sends"] != second["sends"]:
+        return (f"it sent {[f'{show(m)} to {node_name(d)}' for d, m in first['sends']]} in one and "
+                f"{[f'{show(m)} to {node_name(d)}' for d, m in second['sends']]} in the other")
+    if first["timers"] != second["timers"]:
+        return f"its timers were {list(first['timers'])} in one and {list(second['timers'])} in the other"
+    if first["observation"] != second["observation"]:
+        return "what it exposes to the observation contract differed"
+    return None

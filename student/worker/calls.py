@@ -1,0 +1,333 @@
+"""Running one handler call on one node snapshot, beside the student's code.
+
+:class:`NodeRunner` is what a worker does for the trusted side: it builds the
+nodes (:meth:`NodeRunner.start`), and for a request "node ``i`` in snapshot
+``s`` receives event ``e``" restores a fresh node from the snapshot, calls the
+handler contained (:func:`~quorumcheck.student.worker.containment.call_contained`),
+and answers with plain data: the new snapshot, the sends, the timer
+operations, what the observation contract reads from the node, or the
+failure. It also watches the state *outside* the nodes (:class:`OutsideState`):
+module globals, class attributes, closures and default arguments of the
+student's code; a call that changes any of them is reported as
+``state-outside-node``, naming the variable.
+
+Events: ``("s",)`` start, ``("c",)`` start after a crash (the snapshot holds
+the durable attributes), ``("m", sender, message)``, ``("t", timer)``,
+``("r", value)``.
+
+Examples
+--------
+>>> from quorumcheck.models.actors import Node
+>>> class Echo(Node):
+...     def __init__(self):
+...         self.seen = 0
+...     def on_message(self, sender, message, out):
+...         self.seen += 1
+...         out.send(sender, message)
+>>> runner = NodeRunner((Echo, Echo), "none", {}, handler_timeout=1.0)
+>>> runner.start()["names"]
+('Echo', 'Echo')
+>>> answer = runner.call(1, (("seen", 0),), ("m", 0, "hi"))
+>>> answer["snapshot"], answer["sends"], answer["failure"]
+((('seen', 1),), ((0, 'hi'),), None)
+"""
+
+from __future__ import annotations
+
+import functools
+import pickle
+import sys
+import types
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+from typing import Any
+
+from quorumcheck.errors import InvalidStudentCode
+from quorumcheck.models.actors import FRAMEWORK_ATTRIBUTES, Node, Out, Snapshotter, new_node, restore_node, \
+    snapshot_node
+from quorumcheck.models.observe import contract_named
+
+from .containment import call_contained, time_limit
+
+__all__ = ["NodeRunner", "OutsideState"]
+
+
+class NodeRunner:
+    """Builds and runs the student's nodes, one handler call at a time, answering in plain data.
+
+    Parameters
+    ----------
+    classes : sequence of Node subclasses
+        The class of each node.
+    protocol : str
+        The observation contract (``"paxos"``, ``"raft"``, ``"none"``).
+    settings : dict
+        The contract's settings (values, bounds), as the trusted side's contract has them.
+    handler_timeout : float
+        Seconds one call may take before it is interrupted here.
+    watch_outside : bool, default True
+        Report calls that change state outside the nodes (module, class, closure state).
+    """
+
+    def __init__(self, classes: Sequence[type[Node]], protocol: str, settings: dict[str, Any], *,
+                 handler_timeout: float = 1.0, watch_outside: bool = True, interruptible: bool = False) -> None:
+        self.classes = tuple(classes)
+        self.count = len(self.classes)
+        self.snapshotter = Snapshotter()
+        self.contract = contract_named(protocol)(self.classes, self.snapshotter, **settings)
+        self.handler_timeout = handler_timeout
+        self.interruptible = interruptible
+        self.outside = OutsideState(self.classes, self.snapshotter) if watch_outside else None
+
+    def start(self) -> dict[str, Any]:
+        """Build a fresh node of each class: their names, durable attributes, who takes requests, the roles."""
+        started: list[Node] = []
+        for i, cls in enumerate(self.classes):
+            # A node that cannot even be built is reported by the first call ("s"), with the schedule.
+            call_contained(lambda: started.append(new_node(cls, i, self.count)), (),  # noqa: B023
+                           time_limit=self.handler_timeout, interruptible=self.interruptible)
+            if len(started) <= i:
+                started.append(Node())
+        roles = self.contract.roles(started)
+        self.contract.adopt(roles)
+        if self.outside is not None:
+            self.outside.rebase()
+        return {
+            "names": tuple(c.__name__ for c in self.classes),
+            "durable": tuple(tuple(getattr(c, "durable", ())) for c in self.classes),
+            "requestable": tuple(callable(getattr(c, "on_request", None)) for c in self.classes),
+            "roles": roles,
+        }
+
+    def call(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> dict[str, Any]:
+        """Node ``i``, restored from ``snapshot``, handles ``event``: what it did, as plain data.
+
+        The answer's keys: ``snapshot``, ``sends`` (``(receiver, frozen message)``), ``timers``
+        (``("set" | "cancel", name)``), ``observation``, ``failure`` (``None``, or ``(kind, text)`` with
+        kind ``exception``, ``timeout``, ``memory``, ``untestable`` or ``outside``).
+        """
+        cls, n, snap = self.classes[i], self.count, self.snapshotter
+        box: list[Any] = []
+        kind = event[0]
+
+        def call() -> None:
+            if kind in ("s", "c"):
+                node = new_node(cls, i, n)
+                for name, frozen in snapshot:  # a restart puts back the durable attributes
+                    node.__dict__[name] = snap.thaw(frozen)
+                out = Out(node, n, snap)
+                box.append((node, out))
+                node.on_start(out)
+            else:
+                node = restore_node(cls, i, n, snapshot, snap)
+                out = Out(node, n, snap)
+                box.append((node, out))
+                if kind == "m":
+                    node.on_message(event[1], snap.thaw(event[2]), out)
+                elif kind == "t":
+                    node.on_timer(event[1], out)
+                else:
+                    node.on_request(snap.thaw(event[1]), out)  # type: ignore[attr-defined]
+
+        failure = call_contained(call, (), time_limit=self.handler_timeout, interruptible=self.interruptible)
+        changed = self.outside.changed() if self.outside is not None else None
+        if box and box[0][1].error is not None:  # a message that cannot be snapshotted, whatever the handler did
+            return _failed(snapshot, ("untestable", str(box[0][1].error)))
+        if failure is not None:
+            return _failed(snapshot, (failure.kind, failure.verb))
+        if changed is not None:
+            return _failed(snapshot, ("outside", changed))
+        node, out = box[0]
+        try:
+            with time_limit(self.handler_timeout):
+                frozen = snapshot_node(node, snap)
+                observation = self.contract.observe(i, node)
+        except InvalidStudentCode as e:
+            return _failed(snapshot, ("untestable", str(e)))
+        except BaseException as e:  # noqa: BLE001 - a property or method the contract read raised
+            if self.interruptible and isinstance(e, KeyboardInterrupt):
+                raise
+            return _failed(snapshot, ("untestable", f"reading the node's state raised {type(e).__name__}: {e}"))
+        changed = self.outside.changed() if self.outside is not None else None
+        if changed is not None:
+            return _failed(snapshot, ("outside", changed))
+        return {"snapshot": frozen, "sends": tuple(out.sends), "timers": tuple(out.timers),
+                "observation": observation, "failure": None}
+
+
+def _failed(snapshot: tuple[Any, ...], failure: tuple[str, str]) -> dict[str, Any]:
+    return {"snapshot": snapshot, "sends": (), "timers": (), "observation": None, "failure": failure}
+
+
+# -- state outside the nodes ---------------------------------------------------------------------------
+class OutsideState:
+    """The state of the student's code that is not in any node: watched for changes between calls.
+
+    Watched: every module loaded from the student's folder (its globals, and
+    the set of its global names), the node classes and the classes those
+    modules define (their attributes that are not functions), and the
+    closures and default arguments of the functions and methods there.
+    Module, class and closure state is invisible to node snapshots, so a call
+    that changes it makes the search unsound; :meth:`changed` names it.
+
+    Examples
+    --------
+    >>> import types
+    >>> from quorumcheck.models.actors import Node
+    >>> module = types.ModuleType("student_mod")
+    >>> module.CALLS = 0
+    >>> class Counting(Node):
+    ...     pass
+    >>> Counting.__module__ = "student_mod"
+    >>> watch = OutsideState((Counting,), Snapshotter(), modules=[module])
+    >>> watch.changed() is None
+    True
+    >>> module.CALLS += 1
+    >>> watch.changed()
+    'changed the module global student_mod.CALLS from 0 to 1 (state outside the node: keep it in self)'
+    """
+
+    def __init__(self, classes: Sequence[type], snapshotter: Snapshotter,
+                 modules: Sequence[types.ModuleType] | None = None) -> None:
+        self.snapshotter = snapshotter
+        self.modules = list(modules) if modules is not None else _student_modules(classes)
+        seen: dict[type, None] = {}
+        for cls in classes:
+            for k in cls.__mro__:
+                if k is not object and k is not Node:
+                    seen[k] = None
+        for module in self.modules:
+            for value in vars(module).values():
+                if isinstance(value, type) and getattr(value, "__module__", None) == module.__name__:
+                    seen[value] = None
+        self.classes = list(seen)
+        self.baseline: dict[tuple[str, ...], Hashable] = {}
+        self.rebase()
+
+    def rebase(self) -> None:
+        """Take the current outside state as the one calls must leave unchanged."""
+        self.baseline = self._read()
+
+    def changed(self) -> str | None:
+        """What changed since the baseline, in one sentence (the baseline moves on); ``None`` if nothing."""
+        now = self._read()
+        if now == self.baseline:
+            return None
+        before, self.baseline = self.baseline, now
+        for key in sorted(set(before) | set(now)):
+            if before.get(key, _MISSING) != now.get(key, _MISSING):
+                return _sentence(key, before.get(key, _MISSING), now.get(key, _MISSING))
+        return None  # pragma: no cover - the dicts differ, so some key does
+
+    def _read(self) -> dict[tuple[str, ...], Hashable]:
+        out: dict[tuple[str, ...], Hashable] = {}
+        for module in self.modules:
+            name = module.__name__
+            namespace = vars(module)
+            out[("names", name)] = tuple(sorted(k for k in namespace if not k.startswith("__")))
+            for key, value in list(namespace.items()):
+                if key.startswith("__"):
+                    continue
+                if isinstance(value, types.FunctionType):
+                    self._function(out, f"{_short(name)}.{key}", value)
+                elif not _is_code(value):
+                    out[("global", _short(name), key)] = self._print(value)
+        for cls in self.classes:
+            where = cls.__qualname__
+            namespace = vars(cls)
+            out[("names", where)] = tuple(sorted(k for k in namespace if not k.startswith("__")))
+            for key, value in list(namespace.items()):
+                if key.startswith("__") or key in FRAMEWORK_ATTRIBUTES or key in ("durable", "observe"):
+                    if key in ("durable", "observe"):
+                        out[("class", where, key)] = self._print(value)
+                    continue
+                if isinstance(value, (staticmethod, classmethod)):
+                    value = value.__func__
+                if isinstance(value, types.FunctionType):
+                    self._function(out, f"{where}.{key}", value)
+                elif not _is_code(value):
+                    out[("class", where, key)] = self._print(value)
+        return out
+
+    def _function(self, out: dict[tuple[str, ...], Hashable], where: str, function: types.FunctionType) -> None:
+        if function.__defaults__:
+            out[("defaults", where)] = self._print(function.__defaults__)
+        if function.__kwdefaults__:
+            out[("defaults", where)] = self._print(function.__kwdefaults__)
+        for name, cell in zip(function.__code__.co_freevars, function.__closure__ or ()):
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if not _is_code(value):
+                out[("closure", where, name)] = self._print(value)
+
+    def _print(self, value: Any) -> Hashable:
+        """A comparable fingerprint of a value: its frozen form, else its pickle, else its repr."""
+        try:
+            return self.snapshotter.freeze(value)
+        except Exception:  # noqa: BLE001 - not snapshottable: try the next fingerprint
+            pass
+        try:
+            return pickle.dumps(value, protocol=4)
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            text = repr(value)
+        except Exception:  # noqa: BLE001
+            return None
+        return None if " at 0x" in text else text
+
+
+_MISSING = object()
+
+
+def _is_code(value: Any) -> bool:
+    return isinstance(value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType,
+                              types.MethodType, property, functools.partial, functools._lru_cache_wrapper))
+
+
+def _short(module: str) -> str:
+    """A student module's name as the student wrote it (``raft`` for ``quorumcheck_student_raft_1a2b``)."""
+    if module.startswith("quorumcheck_student_"):
+        return module[len("quorumcheck_student_"):].rsplit("_", 1)[0]
+    return module
+
+
+def _sentence(key: tuple[str, ...], before: Any, after: Any) -> str:
+    from quorumcheck.models.actors import show
+
+    def text(v: Any) -> str:
+        if v is _MISSING:
+            return "(unset)"
+        if type(v) is bytes or v is None:
+            return "another value"
+        return show(v) if not isinstance(v, str) or key[0] == "names" else show(v)
+
+    kind = key[0]
+    if kind == "names":
+        added = sorted(set(after if after is not _MISSING else ()) - set(before if before is not _MISSING else ()))
+        what = f"added {', '.join(added)} to" if added else "removed names from"
+        return f"{what} {key[1]} (state outside the node: keep it in self)"
+    label = {"global": "the module global", "class": "the class attribute", "defaults":
+             "the default arguments of", "closure": "the closure variable"}[kind]
+    where = ".".join(key[1:]) if kind != "closure" else f"{key[2]} of {key[1]}"
+    change = f" from {text(before)} to {text(after)}"
+    if len(change) > 160:
+        change = ""
+    return f"changed {label} {where}{change} (state outside the node: keep it in self)"
+
+
+def _student_modules(classes: Sequence[type]) -> list[types.ModuleType]:
+    """The modules loaded from the folders the node classes' files are in."""
+    folders = set()
+    for cls in classes:
+        file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+        if file:
+            folders.add(str(Path(file).resolve().parent))
+    modules = []
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if file and str(Path(file).resolve().parent) in folders:
+            modules.append(module)
+    return modules

@@ -1,0 +1,186 @@
+"""One handler call under a time limit, whatever it does turned into a finding (beside the student's code).
+
+:func:`call_contained` runs one call with a ``SIGALRM`` interval timer that
+raises :class:`HandlerTimeout` inside it, and turns anything it raises into a
+:class:`HandlerFailure`: a finding about the student's code, reported with
+the schedule that triggered it. It is the worker's first line; the trusted
+side's deadline (:mod:`quorumcheck.student.trusted.workers`) is the one that
+cannot be evaded: a call that outlives it gets its worker killed.
+
+Examples
+--------
+>>> def loop_forever():
+...     while True:
+...         pass
+>>> failure = call_contained(loop_forever, (), time_limit=0.05)
+>>> failure.kind
+'timeout'
+>>> call_contained(lambda: {}["missing"], ()).text
+"KeyError: 'missing' at <doctest ...>:1 in <lambda>"
+>>> call_contained(print, ("fine",), quiet=True) is None
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FAILURE_PROPERTIES", "HandlerFailure", "HandlerTimeout", "call_contained", "time_limit"]
+
+FAILURE_PROPERTIES = {"exception": "handlers-do-not-crash", "timeout": "handlers-terminate",
+                      "memory": "handlers-within-memory"}
+"""The containment property each kind of failure violates."""
+
+_ROOT = Path(__file__).resolve().parent.parent.parent
+_OUR_DIRECTORIES = tuple(str(_ROOT / part) + os.sep for part in ("models", "explorer", "invariants", "quorumcheck",
+                                                                  "render", "student"))
+
+
+class HandlerTimeout(BaseException):
+    """Raised inside a handler that exceeds its time limit.
+
+    A ``BaseException``, so that a handler's ``except Exception:`` does not swallow it.
+    """
+
+
+@dataclass(frozen=True)
+class HandlerFailure:
+    """A handler call that did not complete normally: a finding, reported with its schedule.
+
+    Attributes
+    ----------
+    kind : str
+        ``"exception"``, ``"timeout"`` or ``"memory"``.
+    text : str
+        One line: the exception and where in the student's code it was raised.
+    """
+
+    kind: str
+    text: str
+
+    @property
+    def verb(self) -> str:
+        """How the call ended, as the end of a sentence: ``raised KeyError: 'x' at raft.py:3 in on_message``."""
+        return f"raised {self.text}" if self.kind == "exception" else self.text
+
+    @property
+    def property(self) -> str:
+        """The containment property this failure violates."""
+        return FAILURE_PROPERTIES.get(self.kind, "handlers-do-not-crash")
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`HandlerTimeout` inside the block if it runs longer than ``seconds``.
+
+    Uses ``signal.setitimer(ITIMER_REAL)``; outside the main thread (where
+    signals cannot be used) the block runs without a limit here, and only the
+    trusted side's deadline stops it.
+
+    Examples
+    --------
+    >>> import time
+    >>> with time_limit(1.0):
+    ...     time.sleep(0.01)
+    >>> try:
+    ...     with time_limit(0.02):
+    ...         time.sleep(5)
+    ... except HandlerTimeout:
+    ...     print("stopped")
+    stopped
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = False
+
+    def alarm(signum: int, frame: Any) -> None:
+        nonlocal fired
+        fired = True
+        signal.setitimer(signal.ITIMER_REAL, 0.05)  # keep raising if the handler swallows it
+        raise HandlerTimeout(f"the call did not return within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+        if fired:  # the handler caught HandlerTimeout with a bare except and returned
+            raise HandlerTimeout(f"the call did not return within {seconds:g} s")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def call_contained(
+    function: Callable[..., Any], args: tuple[Any, ...], *, time_limit: float | None = 1.0, quiet: bool = True,
+    interruptible: bool = False,
+) -> HandlerFailure | None:
+    """Call ``function(*args)`` under a time limit; ``None`` if it returned, else what went wrong.
+
+    Parameters
+    ----------
+    time_limit : float, optional
+        Seconds before the call is interrupted (``None``: no limit).
+    quiet : bool, default True
+        Discard what the call prints (its output is not part of its behaviour).
+    interruptible : bool, default False
+        Let ``KeyboardInterrupt`` through (in-process, where it is the user's
+        Ctrl-C); in a worker it is one more exception the student raised.
+    """
+    sink = io.StringIO()
+    try:
+        with contextlib.ExitStack() as stack:
+            if quiet:
+                stack.enter_context(contextlib.redirect_stdout(sink))
+                stack.enter_context(contextlib.redirect_stderr(sink))
+            stack.enter_context(_limit(time_limit))
+            function(*args)
+    except HandlerTimeout as e:
+        return HandlerFailure("timeout", f"did not return within {time_limit:g} s (an infinite loop?)"
+                              + _where(e.__traceback__))
+    except KeyboardInterrupt:
+        if interruptible:
+            raise
+        return HandlerFailure("exception", "KeyboardInterrupt" + _where(None))
+    except MemoryError:
+        return HandlerFailure("memory", "MemoryError: ran out of memory" + _where(None))
+    except RecursionError as e:
+        return HandlerFailure("exception", _exception_text(e))
+    except BaseException as e:  # noqa: BLE001 - anything a student handler raises is a finding
+        return HandlerFailure("exception", _exception_text(e))
+    return None
+
+
+_limit = time_limit  # call_contained's parameter shadows the name
+
+
+def _exception_text(e: BaseException) -> str:
+    try:
+        message = str(e)
+    except Exception:  # noqa: BLE001 - an exception whose __str__ raises
+        message = ""
+    text = f"{type(e).__name__}: {message}" if message else type(e).__name__
+    return text + _where(e.__traceback__)
+
+
+def _where(tb: Any) -> str:
+    """`` at FILE:LINE in FUNCTION`` for the innermost frame of student code in the traceback."""
+    if tb is None:
+        return ""
+    found = None
+    for frame in traceback.extract_tb(tb):
+        name = frame.filename
+        if not name.startswith(_OUR_DIRECTORIES) and "/contextlib.py" not in name and not name.startswith("<frozen"):
+            found = frame
+    if found is None:
+        return ""
+    return f" at {Path(found.filename).name}:{found.lineno} in {found.name}"

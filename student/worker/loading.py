@@ -1,0 +1,171 @@
+"""Loading a student's file and finding its node classes (beside the student's code: importing runs it).
+
+In a grading run this happens only inside the sandboxed worker
+(:mod:`quorumcheck.student.worker.serve`); the trusted side learns the classes'
+names, durable attributes and roles as plain data. Every failure is a
+one-line :class:`~quorumcheck.errors.InvalidStudentCode`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from quorumcheck.errors import InvalidParameter, InvalidStudentCode
+from quorumcheck.models.actors import Node
+
+from .containment import call_contained
+
+__all__ = ["check_class", "find_node_classes", "load_student_file", "node_classes"]
+
+
+def load_student_file(path: str | Path, *, time_limit_seconds: float = 10.0) -> Any:
+    """Import a student's Python file as a module; every failure is a one-line InvalidStudentCode.
+
+    The file's directory is put on ``sys.path`` while it is imported, so that it
+    may import its sibling files. Importing runs the file's top level under a
+    time limit.
+
+    Examples
+    --------
+    >>> load_student_file("/nonexistent/raft.py")
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidStudentCode: /nonexistent/raft.py: no such file
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidStudentCode(f"{path}: no such file")
+    resolved = path.resolve()
+    digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:10]
+    name = f"quorumcheck_student_{resolved.stem}_{digest}"
+    existing = sys.modules.get(name)
+    if existing is not None and getattr(existing, "__quorumcheck_mtime__", None) == resolved.stat().st_mtime_ns:
+        return existing
+    spec = importlib.util.spec_from_file_location(name, resolved)
+    if spec is None or spec.loader is None:
+        raise InvalidStudentCode(f"{path}: not a Python file quorumcheck can import")
+    module = importlib.util.module_from_spec(spec)
+    module.__dict__["__quorumcheck_student__"] = True
+    module.__dict__["__quorumcheck_mtime__"] = resolved.stat().st_mtime_ns
+    sys.modules[name] = module
+    folder = str(resolved.parent)
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    problem: str | None = None
+    try:
+        failure = call_contained(spec.loader.exec_module, (module,), time_limit=time_limit_seconds)
+        if failure is not None:
+            problem = f"importing it {failure.verb}"
+    except InvalidStudentCode as e:
+        problem = str(e)
+    finally:
+        if added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(folder)
+    if problem is not None:
+        del sys.modules[name]
+        raise InvalidStudentCode(f"{path}: {problem}")
+    return module
+
+
+def find_node_classes(namespace: Any, names: Sequence[str] | None = None) -> list[type[Node]]:
+    """The node classes a module defines (or the ones named), in definition order.
+
+    With ``names``, each must be a Node subclass in the module. Without, the
+    module must define exactly one Node subclass, or a list ``NODES`` of node
+    classes (one per node).
+
+    Examples
+    --------
+    >>> import types
+    >>> find_node_classes(types.SimpleNamespace(__name__="empty"))
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidStudentCode: empty defines no node class: write `class MyNode(Node):` with `from quorumcheck.models.actors import Node` (see docs/student-testing.md)
+    """
+    where = getattr(namespace, "__file__", None) or getattr(namespace, "__name__", "the module")
+    members = vars(namespace)
+    if names:
+        found = []
+        for n in names:
+            cls = members.get(n)
+            if not isinstance(cls, type) or not issubclass(cls, Node):
+                available = [k for k, v in members.items() if isinstance(v, type) and issubclass(v, Node) and v is not Node]
+                raise InvalidStudentCode(f"{where} has no node class {n!r}; its node classes: "
+                                         f"{', '.join(available) or 'none'}")
+            found.append(cls)
+        return found
+    listed = members.get("NODES")
+    if isinstance(listed, (list, tuple)) and listed:
+        if not all(isinstance(c, type) and issubclass(c, Node) for c in listed):
+            raise InvalidStudentCode(f"{where}: NODES must be a list of node classes, one per node")
+        return list(listed)
+    module_name = getattr(namespace, "__name__", None)
+    own = [v for v in members.values()
+           if isinstance(v, type) and issubclass(v, Node) and v is not Node and v.__module__ == module_name]
+    if not own:
+        raise InvalidStudentCode(
+            f"{where} defines no node class: write `class MyNode(Node):` with "
+            "`from quorumcheck.models.actors import Node` (see docs/student-testing.md)"
+        )
+    if len(own) > 1:
+        # Subclasses of another class in the file (buggy variants, roles) need choosing.
+        raise InvalidStudentCode(
+            f"{where} defines several node classes ({', '.join(c.__name__ for c in own)}); choose one with "
+            "--node-class NAME, or list one class per node in NODES = [...]"
+        )
+    return own
+
+
+def node_classes(node: Any, nodes: int | None) -> tuple[type[Node], ...]:
+    """The class of each node: ``node`` repeated ``nodes`` times (default 3), or the list given."""
+    if isinstance(node, type):
+        count = 3 if nodes is None else nodes
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InvalidParameter(f"nodes must be an integer >= 1, got {count!r}")
+        classes: tuple[type[Node], ...] = (node,) * count
+    elif isinstance(node, Sequence) and node and all(isinstance(c, type) for c in node):
+        if nodes is not None and nodes != len(node):
+            raise InvalidParameter(f"nodes={nodes} but {len(node)} node classes were given; give one or the other")
+        classes = tuple(node)
+    else:
+        raise InvalidParameter(f"node must be a Node subclass or a list of them (one per node), got {node!r}")
+    for cls in dict.fromkeys(classes):
+        check_class(cls)
+    return classes
+
+
+def check_class(cls: type) -> None:
+    """Refuse, in one line, a class that is not a usable node class."""
+    name = cls.__name__
+    if not issubclass(cls, Node):
+        raise InvalidStudentCode(
+            f"{name} is not a node class: write `class {name}(Node):` with "
+            "`from quorumcheck.models.actors import Node` (see docs/student-testing.md)"
+        )
+    if any("__slots__" in vars(k) for k in cls.__mro__ if k is not Node and k is not object):
+        raise InvalidStudentCode(f"{name} uses __slots__; node state must be plain attributes (remove __slots__)")
+    try:
+        signature = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        signature = None
+    if signature is not None:
+        required = [p.name for p in list(signature.parameters.values())[1:]
+                    if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if required:
+            raise InvalidStudentCode(
+                f"{name}.__init__ takes {', '.join(required)}; it must take no arguments besides self "
+                "(quorumcheck sets self.id and self.peers before calling it)"
+            )
+    durable = getattr(cls, "durable", ())
+    if isinstance(durable, str) or not all(isinstance(d, str) for d in durable):
+        raise InvalidStudentCode(f"{name}.durable must be a tuple of attribute names, e.g. durable = "
+                                 f"('current_term', 'voted_for', 'log'), got {durable!r}")

@@ -1,0 +1,133 @@
+"""The worker's main loop: load the student's file, then answer handler calls, one JSON line each.
+
+Started by the trusted side (:mod:`quorumcheck.student.trusted.workers`) as
+``python -m quorumcheck.student.worker`` inside the sandbox. Requests arrive
+on standard input, answers leave on the descriptor named by
+``QUORUMCHECK_RESPONSE_FD``; standard input is then replaced by ``/dev/null``
+and the student's prints go to standard output and error, which the trusted
+side captures apart from its own output. ``QUORUMCHECK_CLOCK_OFFSET`` shifts
+the clocks of the ``time`` module, so that two workers disagree on the time
+(the determinism check runs every call in two workers).
+
+Requests and answers (see :mod:`quorumcheck.student.wire`)::
+
+    {"op": "load", "file": ..., "classes": [...] | null, "nodes": n | null, "protocol": ...,
+     "settings": {...}, "handler_timeout": s}       ->  {"ok": {"names": ..., ...}} | {"error": text}
+    {"op": "call", "node": i, "snapshot": ..., "event": ...}  ->  {"answer": {...}}
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+from quorumcheck.errors import QuorumcheckError
+from quorumcheck.student.wire import MAX_LINE, WireError, decode, encode
+
+__all__ = ["main"]
+
+
+def _shift_clocks(offset: float) -> None:
+    if not offset:
+        return
+    real_time, real_time_ns = time.time, time.time_ns
+    real_monotonic, real_monotonic_ns = time.monotonic, time.monotonic_ns
+    real_perf, real_perf_ns = time.perf_counter, time.perf_counter_ns
+    shift_ns = int(offset * 1e9)
+    time.time = lambda: real_time() + offset  # type: ignore[assignment]
+    time.time_ns = lambda: real_time_ns() + shift_ns  # type: ignore[assignment]
+    time.monotonic = lambda: real_monotonic() + offset  # type: ignore[assignment]
+    time.monotonic_ns = lambda: real_monotonic_ns() + shift_ns  # type: ignore[assignment]
+    time.perf_counter = lambda: real_perf() + offset  # type: ignore[assignment]
+    time.perf_counter_ns = lambda: real_perf_ns() + shift_ns  # type: ignore[assignment]
+
+
+def main() -> None:
+    """Serve the trusted side until its requests end."""
+    requests = os.fdopen(os.dup(0), "rb", buffering=0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    answer_fd = int(os.environ.pop("QUORUMCHECK_RESPONSE_FD"))
+    answers = os.dup(answer_fd)
+    os.close(answer_fd)
+    _shift_clocks(float(os.environ.pop("QUORUMCHECK_CLOCK_OFFSET", "0") or 0))
+    runner: Any = None
+    reader = _Lines(requests)
+    while True:
+        line = reader.next()
+        if line is None:
+            return
+        try:
+            request = decode(line)
+        except WireError as e:
+            _send(answers, {"error": f"quorumcheck sent a malformed request: {e}"})
+            return
+        op = request.get("op")
+        if op == "load":
+            runner, reply = _load(request)
+        elif op == "call" and runner is not None:
+            reply = {"answer": runner.call(int(request["node"]), request["snapshot"], request["event"])}
+        else:
+            reply = {"error": f"unknown request {op!r}"}
+        _send(answers, reply)
+
+
+def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    from quorumcheck.student.worker.calls import NodeRunner
+    from quorumcheck.student.worker.loading import find_node_classes, load_student_file, node_classes
+
+    try:
+        module = load_student_file(request["file"])
+        found = find_node_classes(module, request.get("classes") or None)
+        node: Any = found[0] if len(found) == 1 else found
+        classes = node_classes(node, request.get("nodes") if len(found) == 1 else None)
+        runner = NodeRunner(classes, request["protocol"], dict(request.get("settings") or {}),
+                            handler_timeout=float(request.get("handler_timeout", 1.0)))
+        info = runner.start()
+        info["classes"] = tuple(c.__name__ for c in found)
+        return runner, {"ok": info}
+    except QuorumcheckError as e:
+        return None, {"error": str(e)}
+
+
+def _send(fd: int, reply: dict[str, Any]) -> None:
+    try:
+        data = encode(reply)
+    except (ValueError, TypeError, RecursionError) as e:
+        answer = reply.get("answer")
+        if answer is None:
+            data = encode({"error": f"the answer could not be encoded: {e}"})
+        else:
+            data = encode({"answer": {"snapshot": (), "sends": (), "timers": (), "observation": None,
+                                      "failure": ("untestable", f"the node's state could not be sent: "
+                                                  f"{type(e).__name__}: {e}")}})
+    if len(data) > MAX_LINE:
+        data = encode({"answer": {"snapshot": (), "sends": (), "timers": (), "observation": None,
+                                  "failure": ("untestable", f"the node's state is too large to send "
+                                              f"({len(data):,} bytes; the limit is {MAX_LINE:,})")}})
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class _Lines:
+    """Lines from a raw stream, each at most MAX_LINE bytes."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.buffer = b""
+
+    def next(self) -> bytes | None:
+        while b"\n" not in self.buffer:
+            chunk = self.stream.read(1 << 16)
+            if not chunk:
+                return None
+            self.buffer += chunk
+            if len(self.buffer) > MAX_LINE + 1:
+                return None
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
