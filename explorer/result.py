@@ -48,6 +48,10 @@ class Verdict(enum.Enum):
         return {"holds": 0, "violated": 1, "undetermined": 3}[self.value]
 
 
+EXIT_INTERRUPTED = 130
+"""The exit status of a run stopped by Ctrl-C (as shells report SIGINT), after printing the result so far."""
+
+
 @dataclass(frozen=True)
 class Step(Generic[State]):
     """One step of a trace: the action taken (``None`` for an initial state) and the state after it."""
@@ -212,6 +216,9 @@ class CheckResult(Generic[State]):
 
     @property
     def exit_code(self) -> int:
+        """0 holds, 1 violated, 3 undetermined, 130 interrupted by Ctrl-C without a violation."""
+        if self.stop_reason == "interrupted" and self.verdict is not Verdict.VIOLATED:
+            return EXIT_INTERRUPTED
         return self.verdict.exit_code
 
     @property

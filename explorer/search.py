@@ -286,6 +286,8 @@ def explore(
                     depth += 1
     except Undetermined:
         stop = "unknown"
+    except KeyboardInterrupt:  # Ctrl-C: the result so far, undetermined (the CLI exits 130)
+        stop = "interrupted"
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -1,7 +1,10 @@
 """The command line: the only code in quorumcheck that parses arguments and prints.
 
-Exit codes: 0 the properties hold, 1 a property is violated, 3 undetermined (a
-limit cut the run), 2 a usage or input error (one line on stderr, no traceback).
+Exit codes: 0 the properties hold, 1 a property is violated (or, testing
+student code, a finding about it), 3 undetermined (a limit cut the run), 2 a
+usage or input error (one line on stderr, no traceback), 4 an internal error of
+quorumcheck (a bug: the traceback is printed), 130 interrupted by Ctrl-C (the
+result so far is printed).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from quorumcheck.models import BUILTIN_MODELS, TRACE_MODELS, Model, Parameter
 from quorumcheck.runspec import RunSpec, build_model, load_spec
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
 
 
 def _fail(message: str) -> None:
@@ -314,6 +319,7 @@ _STOP_REASONS = {
     "max_depth": "the depth limit (--max-depth) was reached",
     "timeout": "the time limit (--timeout) ran out",
     "unknown": "a property could not be decided",
+    "interrupted": "interrupted (Ctrl-C); this is the result so far",
 }
 
 
@@ -424,7 +430,32 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
 
 
 # -- the command group ----------------------------------------------------------------------------
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group, with quorumcheck's exit codes for Ctrl-C (130) and for its own bugs (4)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            click.echo("quorumcheck: interrupted (Ctrl-C)", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except Exception:  # noqa: BLE001 - anything else escaping is a bug of ours: say so, never exit 0 or 1
+            import traceback
+
+            traceback.print_exc()
+            click.echo("quorumcheck: internal error: this is a bug in quorumcheck, not in what it checked; please "
+                       "report it with the traceback above", err=True)
+            sys.exit(EXIT_INTERNAL)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="quorumcheck")
 def main() -> None:
     """Model-check Paxos and Raft exhaustively.
@@ -436,7 +467,8 @@ def main() -> None:
       quorumcheck check specs/paxos-b2.toml --json
       quorumcheck list
 
-    Exit codes: 0 holds, 1 violated, 3 undetermined, 2 usage or input error.
+    Exit codes: 0 holds, 1 violated, 3 undetermined, 2 usage or input error,
+    4 internal error, 130 interrupted (Ctrl-C).
     """
 
 

@@ -1,12 +1,18 @@
 """A pytest plugin: a course's test of a student's Paxos or Raft in three lines.
 
 Installed with quorumcheck (entry point ``pytest11``), it provides the
-``quorumcheck`` fixture::
-
-    from raft import RaftNode
+``quorumcheck`` fixture. Graders name the student's file, which is then never
+imported into the pytest process: every handler call runs in sandboxed worker
+processes (docs/grading.md)::
 
     def test_raft(quorumcheck):
-        quorumcheck.check_raft(RaftNode, nodes=3)
+        quorumcheck.check_raft("submissions/alice/raft.py:RaftNode", nodes=3)
+
+A student testing their own code may pass the class itself
+(``quorumcheck.check_raft(RaftNode)``): it is fast and debuggable, and it
+protects nothing, because importing the module already ran the student's code
+inside the test process, where it can register pytest hooks, patch
+quorumcheck, or end the session. Graders must not do that.
 
 A failing check fails the test with the shrunk schedule, the violated
 property in the student's own values, and the paths of the drawn sequence
@@ -66,7 +72,10 @@ class StudentChecker:
         Parameters
         ----------
         node, nodes
-            A node class and how many nodes, or a list of classes (one per node).
+            The student's file, ``"path/raft.py"`` or ``"path/raft.py:RaftNode"``
+            (``"roles.py:A,B,B"``: one class per node), run in sandboxed
+            workers; or, for one's own tests, a node class and how many nodes,
+            or a list of classes (one per node), run in this process.
         protocol : {"paxos", "raft", "none"}
         **options
             As for :func:`quorumcheck.studenttest.check_student` (``mode``,
@@ -101,13 +110,13 @@ class StudentChecker:
 
     def check_paxos(self, node: Any, nodes: int | None = 3, **options: Any) -> Any:
         """:meth:`check` with ``protocol="paxos"`` (2 client requests unless told otherwise)."""
-        options.setdefault("requests", 2 if _takes_requests(node) else 0)
+        _default_requests(node, options, 2)
         options.setdefault("max_timeouts", 0)
         return self.check(node, nodes, protocol="paxos", **options)
 
     def check_raft(self, node: Any, nodes: int | None = 3, **options: Any) -> Any:
         """:meth:`check` with ``protocol="raft"`` (1 client request and 2 timer firings unless told otherwise)."""
-        options.setdefault("requests", 1 if _takes_requests(node) else 0)
+        _default_requests(node, options, 1)
         options.setdefault("max_timeouts", 2)
         return self.check(node, nodes, protocol="raft", **options)
 
@@ -147,9 +156,16 @@ class StudentChecker:
         return "\n".join(lines)
 
 
-def _takes_requests(node: Any) -> bool:
+def _default_requests(node: Any, options: dict[str, Any], default: int) -> None:
+    """Client requests, unless told otherwise: ``default`` for code that takes them, none for code that does not."""
+    if "requests" in options:
+        return
+    if isinstance(node, (str, Path)):  # not imported here: the worker finds out whether it takes requests
+        options["requests"] = default
+        options["requests_if_able"] = True
+        return
     classes = node if isinstance(node, (list, tuple)) else [node]
-    return any(callable(getattr(c, "on_request", None)) for c in classes)
+    options["requests"] = default if any(callable(getattr(c, "on_request", None)) for c in classes) else 0
 
 
 @pytest.fixture

@@ -531,16 +531,21 @@ def random_schedules(
     if seed is not None:
         test = use_seed(seed)(test)
     violations: list[Violation[Any]] = []
+    interrupted = False
     try:
         test()
     except _Failed as failure:
         violations = [minimize(model, failure.violation, safety, step_props)]
+    except KeyboardInterrupt:  # Ctrl-C: the schedules so far, undetermined
+        interrupted = True
     except (_OutOfTime, Exception):
         if not stats.get("out_of_time") or found:
             raise
         # no schedule failed before the time limit
     if violations:
         verdict = Verdict.VIOLATED
+    elif interrupted:
+        verdict = Verdict.UNDETERMINED
     else:
         verdict = Verdict.HOLDS
     judged = {
@@ -560,7 +565,7 @@ def random_schedules(
         peak_memory_bytes=peak_memory_bytes(),
         violations=violations,
         witnesses=[Witness(p.name, p.description, witnessed.get(p.name)) for p in reach],
-        stop_reason=None,
+        stop_reason="interrupted" if interrupted else None,
         complete=False,
         judging=judged,
     )

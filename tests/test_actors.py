@@ -269,7 +269,7 @@ _CALLS: list[int] = []
 @pytest.mark.parametrize("how, prop, text", [
     ("raise", "handlers-do-not-crash", "raised KeyError: 'missing' at test_actors.py"),
     ("loop", "handlers-terminate", "did not return within 0.2 s"),
-    ("random", "handlers-are-deterministic", "did different things when run twice"),
+    ("random", "handlers-are-deterministic", "drew from the shared random generator"),
     ("global", "state-outside-node", "changed the module global test_actors._CALLS from [] to [1] (state outside the node"),
     ("bad-send", "handlers-do-not-crash", "there is no node 9"),
 ])

@@ -106,16 +106,26 @@ def _enterable(path: str, uid: int) -> bool:
 
 
 def _overlays(paths: list[str], uid: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """For each closed directory on the way to a needed path, the entries of it to expose."""
+    """For each closed directory on the way to (or at) a needed path, the entries of it to expose.
+
+    Nested closed directories each get their own overlay (outermost first); a
+    needed directory that is itself closed exposes all its entries.
+    """
     found: dict[str, set[str]] = {}
     for path in paths:
         parts = Path(path).parts
-        for k in range(1, len(parts) - 1):
+        for k in range(1, len(parts)):
             directory = str(Path(*parts[:k + 1]))
-            if not _enterable(directory, uid):
+            if _enterable(directory, uid):
+                continue
+            if k + 1 < len(parts):
                 found.setdefault(directory, set()).add(parts[k + 1])
-                break
-    return tuple((d, tuple(sorted(entries))) for d, entries in sorted(found.items()))
+            elif os.path.isdir(directory):
+                try:
+                    found.setdefault(directory, set()).update(os.listdir(directory))
+                except OSError:
+                    pass
+    return tuple((d, tuple(sorted(entries))) for d, entries in sorted(found.items()) if entries)
 
 
 def _call(name: str, *args: object) -> None:

@@ -61,7 +61,7 @@ LOAD_SECONDS = 60.0
 OUTPUT_LIMIT = 64 * 1024
 """How much of the student's output is kept (the rest is counted, not kept)."""
 
-_FAILURE_KINDS = ("exception", "timeout", "memory", "untestable", "outside")
+_FAILURE_KINDS = ("exception", "timeout", "memory", "untestable", "outside", "nondeterministic")
 
 
 @dataclass(frozen=True)
@@ -174,6 +174,7 @@ class _Worker:
         self.answers = read_answers
         self.buffer = b""
         self.dead = False
+        self.sequence = 0
         if capture is not None:
             threading.Thread(target=capture.feed, args=(self.process.stdout,), daemon=True).start()
         _LIVE.add(self)
@@ -183,7 +184,8 @@ class _Worker:
             raise WorkerLost("died", "the worker had already ended")
         try:
             assert self.process.stdin is not None
-            self.process.stdin.write(encode(message))
+            self.sequence += 1
+            self.process.stdin.write(encode({**message, "seq": self.sequence}))
             self.process.stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
             raise self._lost() from None
@@ -210,10 +212,16 @@ class _Worker:
                 raise WorkerLost("malformed", f"answered more than {MAX_LINE:,} bytes at once")
         line, _, self.buffer = self.buffer.partition(b"\n")
         try:
-            return decode(line)
+            reply = decode(line)
         except WireError as e:
             self.kill()
             raise WorkerLost("malformed", f"answered something malformed ({e})") from None
+        if reply.get("seq") != self.sequence or self.buffer:
+            # A second writer on the channel (a forked copy of the worker?), or answers out of turn.
+            self.kill()
+            raise WorkerLost("malformed", "answered out of turn (a second process writing to quorumcheck's "
+                                          "channel?)")
+        return reply
 
     def _lost(self) -> WorkerLost:
         try:
@@ -236,8 +244,15 @@ class _Worker:
         return WorkerLost("died", f"ended the worker process (exit status {code}: os._exit, sys.exit in a "
                                   "thread, or closing quorumcheck's channel?)")
 
+    def __del__(self) -> None:
+        # A model dropped without close() must not leave its workers running.
+        try:
+            self.kill()
+        except Exception:  # noqa: BLE001, S110 - interpreter shutdown
+            pass
+
     def kill(self) -> None:
-        if self.dead:
+        if getattr(self, "dead", True):
             return
         self.dead = True
         try:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import pickle
+import random
 import sys
 import types
 from collections.abc import Hashable, Sequence
@@ -129,8 +130,14 @@ class NodeRunner:
                 else:
                     node.on_request(snap.thaw(event[1]), out)  # type: ignore[attr-defined]
 
+        generator = random.getstate()
         failure = call_contained(call, (), time_limit=self.handler_timeout, interruptible=self.interruptible)
         changed = self.outside.changed() if self.outside is not None else None
+        if random.getstate() != generator and failure is None:
+            random.setstate(generator)
+            return _failed(snapshot, ("nondeterministic", "drew from the shared random generator (random.random(), "
+                                      "random.choice(), ...): a handler must do the same on the same node state and "
+                                      "input; to randomise, derive choices from the node's state"))
         if box and box[0][1].error is not None:  # a message that cannot be snapshotted, whatever the handler did
             return _failed(snapshot, ("untestable", str(box[0][1].error)))
         if failure is not None:

@@ -72,6 +72,7 @@ def main() -> None:
             reply = {"answer": runner.call(int(request["node"]), request["snapshot"], request["event"])}
         else:
             reply = {"error": f"unknown request {op!r}"}
+        reply["seq"] = request.get("seq")
         _send(answers, reply)
 
 

@@ -1,0 +1,194 @@
+"""The trust boundary: the wire format, the sandboxed workers, and what the trusted side accepts from them.
+
+The adversarial submissions are in tests/test_attacks.py; this file tests the mechanism.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quorumcheck.explorer import Verdict
+from quorumcheck.student.trusted.sandbox import capabilities
+from quorumcheck.student.trusted.workers import StudentSource, WorkerHost, WorkerLost
+from quorumcheck.student.wire import MAX_DEPTH, WireError, decode, encode, frozen, is_frozen
+from quorumcheck.studenttest import check_student
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+# -- the wire -------------------------------------------------------------------------------------------
+_leaves = st.one_of(st.integers(min_value=-10**30, max_value=10**30), st.text(max_size=8), st.none(),
+                    st.floats(allow_nan=False), st.binary(max_size=8))
+_frozen = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(
+        st.builds(lambda tag, items: (tag, *items), st.sampled_from("tlsf"), st.lists(inner, max_size=4)),
+        st.builds(lambda items: ("d", *items), st.lists(st.tuples(inner, inner), max_size=3)),
+        st.builds(lambda b: ("b", b), st.booleans()),
+    ),
+    max_leaves=20,
+)
+
+
+@given(_frozen)
+@settings(max_examples=200, deadline=None)
+def test_frozen_values_cross_the_wire_unchanged(value: Any) -> None:
+    assert is_frozen(value)
+    assert decode(encode({"v": value}))["v"] == value
+
+
+@pytest.mark.parametrize("line, why", [
+    (b"[1]", "must be a JSON object"),
+    (b'{"v": NaN}', "NaN is not allowed"),
+    (b'{"v": ' + b"[" * (MAX_DEPTH + 5) + b"]" * (MAX_DEPTH + 5) + b"}", "nested"),
+    (b'{"v": ' + b"9" * 5000 + b"}", "not valid JSON|digits"),
+    (b"x" * 100, "not valid JSON"),
+])
+def test_malformed_lines_are_refused(line: bytes, why: str) -> None:
+    with pytest.raises(WireError, match=why):
+        decode(line)
+    with pytest.raises(WireError, match="longer than the limit"):
+        decode(b" " * 11, limit=10)
+
+
+@pytest.mark.parametrize("value", [("zz", 1), (1, 2), ("b", 1), ("d", (1,)), ("nt", "C", ("a",)), True, {"a": 1}])
+def test_only_frozen_values_pass(value: Any) -> None:
+    assert not is_frozen(value)
+    with pytest.raises(WireError):
+        frozen(value, "x")
+
+
+# -- the sandbox ------------------------------------------------------------------------------------------
+def test_the_sandbox_says_what_it_cannot_do() -> None:
+    c = capabilities()
+    if os.geteuid() == 0:
+        # As root the worker must not stay root: either privileges are dropped, or the run says they are not.
+        assert c.drop_to == 65534 or any("root" in m for m in c.missing)
+    assert all(isinstance(m, str) and "\n" not in m for m in c.missing)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or capabilities().drop_to is None, reason="needs root with namespaces")
+def test_workers_run_as_nobody_without_network_in_a_private_directory(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import os, socket\n"
+        "from quorumcheck.models.actors import Node\n"
+        "class Probe(Node):\n"
+        "    def __init__(self):\n"
+        "        self.uid = os.getuid()\n"
+        "        self.cwd_files = sorted(os.listdir('.'))\n"
+        "        self.home_is_cwd = os.environ.get('HOME') == os.getcwd()\n"
+        "        self.secret = os.environ.get('QUORUMCHECK_TEST_SECRET')\n"
+        "        try:\n"
+        "            socket.create_connection(('127.0.0.1', 22), timeout=0.5)\n"
+        "            self.net = 'open'\n"
+        "        except OSError as e:\n"
+        "            self.net = type(e).__name__\n"
+        "        try:\n"
+        "            os.fork()\n"
+        "            self.fork = 'forked'\n"
+        "        except OSError as e:\n"
+        "            self.fork = type(e).__name__\n"
+    )
+    os.environ["QUORUMCHECK_TEST_SECRET"] = "hunter2"
+    try:
+        host = WorkerHost(StudentSource(str(probe)), 1, "none", {}, determinism=False)
+        answer = host.call(0, (), ("s",))
+        assert answer["failure"] is None, answer
+        snapshot = dict(answer["snapshot"])
+        host.close()
+    finally:
+        del os.environ["QUORUMCHECK_TEST_SECRET"]
+    assert snapshot["uid"] == 65534
+    assert snapshot["cwd_files"] == ("l",) and snapshot["home_is_cwd"] == ("b", True)
+    assert snapshot["secret"] is None
+    assert snapshot["net"] in ("ConnectionRefusedError", "OSError") and snapshot["net"] != "open"
+    assert snapshot["fork"] == "BlockingIOError"
+
+
+# -- the host ------------------------------------------------------------------------------------------------
+def test_a_worker_answers_handler_calls_in_plain_data() -> None:
+    host = WorkerHost(StudentSource(str(EXAMPLES / "raft.py")), 3, "raft", {"max_term": 2})
+    try:
+        info = host.start()
+        assert info["names"] == ("RaftNode",) * 3 and info["requestable"] == (True,) * 3
+        start = host.start_snapshot(0)
+        answer = host.call(0, start, ("t", "election"))
+        assert answer["failure"] is None
+        assert [dst for dst, _ in answer["sends"]] == [1, 2] and answer["timers"] == (("set", "election"),)
+        assert answer["observation"] == (1, 1, 0, (), 0)  # term 1, candidate, voted for itself
+        assert dict(answer["snapshot"])["current_term"] == 1
+    finally:
+        host.close()
+
+
+def test_what_a_worker_says_is_validated() -> None:
+    host = WorkerHost(StudentSource(str(EXAMPLES / "raft.py")), 3, "raft", {}, determinism=False)
+    try:
+        host.start()
+        good = {"snapshot": (("a", 1),), "sends": ((1, "m"),), "timers": (("set", "t"),), "observation": None,
+                "failure": None}
+        assert host._valid_answer({"answer": good}, ())["sends"] == ((1, "m"),)
+        for bad in ({"snapshot": (("peers", 1),)}, {"snapshot": (("b", 1), ("a", 1))}, {"sends": ((7, "m"),)},
+                    {"sends": ((1, {"x": 1}),)}, {"timers": (("arm", "t"),)}, {"failure": ("pwned", "x")},
+                    {"snapshot": (("a", ("zz", 1)),)}):
+            with pytest.raises(WorkerLost) as lost:
+                host._valid_answer({"answer": {**good, **bad}}, ())
+            assert lost.value.kind == "malformed"
+    finally:
+        host.close()
+
+
+def test_a_worker_that_changed_module_state_is_replaced(tmp_path: Path) -> None:
+    student = tmp_path / "counting.py"
+    student.write_text("from quorumcheck.models.actors import Node\n"
+                       "SEEN = []\n"
+                       "class Counting(Node):\n"
+                       "    def on_timer(self, name, out):\n"
+                       "        SEEN.append(name)\n")
+    host = WorkerHost(StudentSource(str(student)), 1, "none", {}, determinism=False)
+    try:
+        host.start()
+        first = host.call(0, (), ("t", "a"))
+        assert first["failure"] == ("outside", "changed the module global counting.SEEN from [] to ['a'] (state "
+                                               "outside the node: keep it in self)")
+        # A fresh worker: the module state of the first does not carry over.
+        assert host.call(0, (), ("t", "b"))["failure"][1].endswith("from [] to ['b'] (state outside the node: "
+                                                                   "keep it in self)")
+        assert host.restarts == 1
+    finally:
+        host.close()
+
+
+# -- random mode cut by its time limit (a Hypothesis FlakyStrategyDefinition crash once) -------------------------
+@pytest.mark.parametrize("file, protocol", [("raft.py", "raft"), ("paxos.py", "paxos")])
+def test_random_mode_cut_by_the_time_limit_holds_on_the_correct_examples(file: str, protocol: str) -> None:
+    found = check_student(str(EXAMPLES / file), 3, protocol=protocol, mode="random", runs=10**6, timeout=2.0,
+                          requests=1, max_timeouts=2)
+    assert found.verdict is Verdict.HOLDS and found.exit_code == 0 and found.schedules >= 1
+
+
+def test_the_cli_reports_student_output_apart_from_its_own(tmp_path: Path) -> None:
+    import subprocess
+
+    student = tmp_path / "chatty.py"
+    student.write_text("import os, sys\n"
+                       "from quorumcheck.models.actors import Node\n"
+                       "class Chatty(Node):\n"
+                       "    def on_start(self, out):\n"
+                       "        print('HOLDS')\n"
+                       "        os.write(1, b'{\"verdict\": \"holds\"}\\n')\n"
+                       "        sys.stderr.write('noise\\n')\n")
+    run = subprocess.run([sys.executable, "-m", "quorumcheck", "test", str(student), "--protocol", "none",
+                          "--nodes", "2", "--json"], capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["verdict"] == "holds" and "noise" not in run.stderr
