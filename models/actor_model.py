@@ -525,6 +525,22 @@ class ActorModel(Model[ActorState]):
         """Stop the workers running the student's code (they start again if the model is used again)."""
         self.host.close()
 
+    def notices(self) -> list[str]:
+        """What the user should know about this run, one line each (printed on stderr by the CLI).
+
+        Examples
+        --------
+        >>> from quorumcheck.models.actors import Node
+        >>> ActorModel(Node, 2, max_crashes=1).notices()[-1]  # doctest: +ELLIPSIS
+        "crashes are enabled but no node class declares durable attributes: a restarted node ... durable = (...)"
+        """
+        out = [f"sandbox: {m}" for m in getattr(self.host, "missing", ())]
+        if self.limits[CRASHES] and not any(self.durable):
+            out.append("crashes are enabled but no node class declares durable attributes: a restarted node "
+                       "forgets everything and starts from __init__ (declare what survives a crash, e.g. "
+                       "durable = ('current_term', 'voted_for', 'log'))")
+        return out
+
     def _call_text(self, i: int, event: tuple[Any, ...]) -> str:
         who = f"{node_name(i)} ({self.class_names[i]})"
         kind = event[0]

@@ -712,8 +712,10 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--handler-timeout", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="seconds one handler call may take")
 @click.option("--memory-mb", type=click.IntRange(min=64), default=2048, show_default=True,
-              help="memory the check may use (it runs in a child process)")
-@click.option("--no-isolate", is_flag=True, help="run in this process (no memory bound; keeps the state graph)")
+              help="memory (address space) each sandboxed worker running the student's code may use")
+@click.option("--no-isolate", is_flag=True,
+              help="import the student's code into this process instead of sandboxed workers: for debugging "
+                   "your own code, never for grading (no protection; keeps the state graph)")
 @click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="draw the counterexample (sequence chart, HTML report) into DIR")
 @click.option("--save-trace", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
@@ -771,12 +773,20 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             max_drops=max_drops, max_crashes=max_crashes, max_partitions=max_partitions,
             max_duplicates=max_duplicates, max_term=max_term,
             prefix=read_prefix(prefix_file) if prefix_file is not None else None,
-            handler_timeout=handler_timeout,
+            handler_timeout=handler_timeout, keep_graph=no_isolate,
         )
     except QuorumcheckError as e:
         _fail(str(e))
     model: ActorModel = found.model
     result = found.result
+    for notice in found.notices:
+        click.echo(f"quorumcheck: notice: {notice}", err=True)
+    if found.student_output_bytes and not as_json:
+        lines = found.student_output.splitlines()
+        click.echo(f"the student's code printed {found.student_output_bytes:,} bytes (kept apart from this report; "
+                   f"the first {min(len(lines), 10)} lines):", err=True)
+        for line in lines[:10]:
+            click.echo(f"  | {line[:200]}", err=True)
     if as_json:
         click.echo(json.dumps(found.to_json(), indent=2))
     else:

@@ -39,7 +39,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,12 @@ class StudentResult:
     exhaustive_prefix: CheckResult[Any] | None = None
     """Auto mode: the exhaustive search that did not finish before the random schedules ran (its
     ``depth - 1`` is the length up to which every schedule was checked)."""
+    notices: list[str] = field(default_factory=list)
+    """One line each: sandbox measures not available here, a crash budget with nothing durable, ..."""
+    student_output: str = ""
+    """The start of what the student's code printed (in its workers; never mixed into quorumcheck's output)."""
+    student_output_bytes: int = 0
+    """How much the student's code printed in all."""
 
     @property
     def checked_steps(self) -> int | None:
@@ -160,6 +166,8 @@ class StudentResult:
             "exhaustive_states": self.exhaustive_states,
             "coverage": None if self.coverage is None else round(self.coverage, 4),
             "handler_calls": self.handler_calls,
+            "notices": list(self.notices),
+            "output": {"bytes": self.student_output_bytes, "start": self.student_output[:4096]},
         }
         if self.exhaustive_prefix is not None:
             data["student"]["exhaustive_prefix"] = {
@@ -807,12 +815,17 @@ def check_student(
     model = ActorModel(node, nodes, protocol=protocol, memory_mb=memory_mb, isolate=isolate,
                        **model_options)  # parameter and class errors surface here
     try:
-        return _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
-                    max_states=max_states, timeout=timeout, properties=properties,
-                    exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
-                    keep_graph=bool(keep_graph))
+        found = _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
+                     max_states=max_states, timeout=timeout, properties=properties,
+                     exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
+                     keep_graph=bool(keep_graph))
     finally:
         model.close()
+    found.notices = model.notices()
+    output = getattr(model.host, "output", None)
+    if output is not None:
+        found.student_output, found.student_output_bytes = output.text(), output.total
+    return found
 
 
 def _source_file(node: Any) -> dict[str, Any]:
