@@ -23,6 +23,11 @@ and, for each, these runs:
 ``random``
     ``random_schedules`` with 1,000 schedules of up to 60 steps, seed 0: schedules per second and
     the fraction of the exhaustive count visited.
+``isolated``
+    ``full`` across the trust boundary, as ``quorumcheck test FILE`` runs it: the model is given
+    the file, every handler call runs in two sandboxed worker processes (the determinism check
+    across processes) and crosses the JSON wire. Its time includes starting the workers (the
+    model's construction); its peak RSS is the trusted process's (each worker adds ~65 MiB).
 
 Every run is a fresh child process (``python bench_student.py --worker CONFIG RUN``), so its peak
 RSS (``ru_maxrss``, interpreter and imports included) is its own. The time is that of the search
@@ -62,7 +67,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "paxos": {"file": "paxos.py", "class": "PaxosNode", "protocol": "paxos", "requests": 1, "max_timeouts": 0,
               "states": 25_576},
 }
-RUNS = ("bare", "full", "no-determinism", "random")
+RUNS = ("bare", "full", "no-determinism", "random", "isolated")
 
 
 def worker(config: str, run: str) -> dict[str, Any]:
@@ -72,16 +77,22 @@ def worker(config: str, run: str) -> dict[str, Any]:
     from quorumcheck.studenttest import random_schedules
 
     c = CONFIGS[config]
-    node = getattr(load_student_file(EXAMPLES / c["file"]), c["class"])
-    model = ActorModel(node, 3, protocol=c["protocol"], requests=c["requests"], max_timeouts=c["max_timeouts"],
-                       check_determinism=run == "full")
     started = time.perf_counter()
+    if run == "isolated":
+        node: Any = f"{EXAMPLES / c['file']}:{c['class']}"
+    else:
+        node = getattr(load_student_file(EXAMPLES / c["file"]), c["class"])
+    model = ActorModel(node, 3, protocol=c["protocol"], requests=c["requests"], max_timeouts=c["max_timeouts"],
+                       check_determinism=run in ("full", "isolated"))
+    if run != "isolated":
+        started = time.perf_counter()
     if run == "random":
         result, schedules = random_schedules(model, runs=1000, steps=60, seed=0)
     else:
         schedules = 0
         result = explore(model, keep_graph=run != "bare", properties=[] if run == "bare" else None)
     seconds = time.perf_counter() - started
+    model.close()
     return {
         "config": config,
         "run": run,

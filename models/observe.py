@@ -47,7 +47,6 @@ Examples
 
 from __future__ import annotations
 
-import enum
 import itertools
 from collections.abc import Callable, Hashable, Sequence
 from operator import attrgetter
@@ -71,24 +70,53 @@ __all__ = ["CONTRACTS", "Contract", "NoContract", "PaxosContract", "RaftContract
 _ABSENT = object()
 
 
-def _reader(cls: type[Node], field: str) -> Callable[[Node], Any]:
-    name = (getattr(cls, "observe", None) or {}).get(field, field)
+def renamed(cls: Any, field: str) -> str:
+    """The attribute of ``cls`` that holds the contract field ``field`` (``observe = {"current_term": "term"}``)."""
+    mapping = getattr(cls, "observe", None) or {}
+    name = mapping.get(field, field) if isinstance(mapping, dict) else field
+    return name if isinstance(name, str) else field
 
-    def read(node: Node) -> Any:
-        value = getattr(node, name, _ABSENT)
-        if value is _ABSENT:
-            raise InvalidStudentCode(
-                f"{cls.__name__} has no attribute {name!r}, which the {field!r} observation reads; set "
-                f"self.{name} in __init__ (or rename it: observe = {{{field!r}: 'your_name'}})"
-            )
-        return value() if callable(value) else value
 
-    return read
+def _missing(cls: str, name: str, field: str) -> InvalidStudentCode:
+    return InvalidStudentCode(
+        f"{cls} has no attribute {name!r}, which the {field!r} observation reads; set "
+        f"self.{name} in __init__ (or rename it: observe = {{{field!r}: 'your_name'}})"
+    )
+
+
+def computed_fields(cls: Any, fields: Sequence[str]) -> tuple[str, ...]:
+    """The contract fields that ``cls`` computes (a method or property) rather than keeps as an attribute."""
+    out = []
+    for field in fields:
+        held = getattr(cls, renamed(cls, field), None)
+        if isinstance(held, property) or callable(held):
+            out.append(field)
+    return tuple(out)
 
 
 def _has(node: Node, field: str) -> bool:
-    name = (getattr(type(node), "observe", None) or {}).get(field, field)
-    return hasattr(node, name)
+    return hasattr(node, renamed(type(node), field))
+
+
+def _pair(frozen: Any) -> tuple[Any, Any] | None:
+    """A frozen 2-tuple, 2-list or 2-field NamedTuple as the pair of its frozen items."""
+    if type(frozen) is tuple and frozen:
+        if frozen[0] in ("t", "l") and len(frozen) == 3:
+            return frozen[1], frozen[2]
+        if frozen[0] == "nt" and len(frozen) == 5:
+            return frozen[3], frozen[4]
+    return None
+
+
+def _record(frozen: Any) -> dict[Any, Any] | None:
+    """A frozen dict, dataclass or NamedTuple as a mapping of its keys or fields to their frozen values."""
+    if type(frozen) is not tuple or not frozen:
+        return None
+    if frozen[0] == "d":
+        return dict(frozen[1:])
+    if frozen[0] in ("nt", "dc") and len(frozen) >= 3:
+        return dict(zip(frozen[2], frozen[3:]))
+    return None
 
 
 class Contract:
@@ -126,8 +154,46 @@ class Contract:
     def adopt(self, roles: dict[str, tuple[int, ...]]) -> None:
         """Take the roles :meth:`roles` read (on the trusted side, as plain data)."""
 
+    def fields_of(self, index: int) -> tuple[str, ...]:
+        """The contract fields node ``index`` exposes (after :meth:`adopt`)."""
+        return ()
+
+    def read(self, index: int, node: Node, field: str) -> Any:
+        """One contract field of a live node, frozen (beside the student's code: a method may run)."""
+        cls = self.classes[index]
+        name = renamed(cls, field)
+        value = getattr(node, name, _ABSENT)
+        if value is _ABSENT:
+            raise _missing(cls.__name__, name, field)
+        return self.snapshotter.freeze(value() if callable(value) else value)
+
     def observe(self, index: int, node: Node) -> Hashable:
-        """The node's observation, frozen (called after every handler call)."""
+        """The observation of a live node: its contract fields read and frozen, then :meth:`observe_frozen`."""
+        return self.observe_frozen(index, {f: self.read(index, node, f) for f in self.fields_of(index)})
+
+    def observation_from(self, index: int, snapshot: Sequence[tuple[str, Any]],
+                         computed: dict[str, Any]) -> Hashable:
+        """The observation of a node from its snapshot (the trusted side's way: no student code runs).
+
+        Fields the class computes (methods, properties) come from ``computed``, read
+        beside the student's code; every other field is the snapshot's attribute.
+        """
+        attributes = dict(snapshot)
+        values = {}
+        cls = self.classes[index]
+        for field in self.fields_of(index):
+            if field in computed:
+                values[field] = computed[field]
+                continue
+            name = renamed(cls, field)
+            if name not in attributes:
+                raise _missing(cls.__name__, name, field)
+            values[field] = attributes[name]
+        return self.observe_frozen(index, values)
+
+    def observe_frozen(self, index: int, values: dict[str, Any]) -> Hashable:
+        """The observation from the frozen values of node ``index``'s contract fields (one implementation for
+        both sides of the trust boundary)."""
         return None
 
     def valid_observation(self, observation: Any) -> bool:
@@ -245,7 +311,6 @@ class PaxosContract(Contract):
         self.acceptors: tuple[int, ...] = ()
         self.learners: tuple[int, ...] = ()
         self.promisers: tuple[int, ...] = ()
-        self._readers: list[tuple[Any, Any, Any]] = []
         self._memo: tuple[Any, Any] = (None, None)
 
     def roles(self, started: Sequence[Node]) -> dict[str, tuple[int, ...]]:
@@ -262,34 +327,20 @@ class PaxosContract(Contract):
                 f"no Paxos acceptor: none of {names} has an attribute 'accepted' (None or the (ballot, value) it "
                 "last accepted); set self.accepted = None in the acceptor's __init__ (see docs/student-testing.md)"
             )
-        self._readers = [
-            (
-                _reader(cls, "accepted") if i in self.acceptors else None,
-                _reader(cls, "learned") if i in self.learners else None,
-                _reader(cls, "promised") if i in self.promisers else None,
-            )
-            for i, cls in enumerate(self.classes)
-        ]
 
-    def observe(self, index: int, node: Node) -> Hashable:
-        accepted_of, learned_of, promised_of = self._readers[index]
-        freeze = self.snapshotter.freeze
-        accepted = learned = promised = None
-        if accepted_of is not None:
-            raw = accepted_of(node)
-            if raw is not None:
-                if not isinstance(raw, (tuple, list)) or len(raw) != 2:
-                    raise InvalidStudentCode(
-                        f"{type(node).__name__}.accepted must be None or a (ballot, value) pair, got {raw!r}"
-                    )
-                accepted = (freeze(raw[0]), freeze(raw[1]))
-        if learned_of is not None:
-            raw = learned_of(node)
-            learned = None if raw is None else freeze(raw)
-        if promised_of is not None:
-            raw = promised_of(node)
-            promised = None if raw is None else freeze(raw)
-        return (accepted, learned, promised)
+    def fields_of(self, index: int) -> tuple[str, ...]:
+        return tuple(field for field, holders in (("accepted", self.acceptors), ("learned", self.learners),
+                                                   ("promised", self.promisers)) if index in holders)
+
+    def observe_frozen(self, index: int, values: dict[str, Any]) -> Hashable:
+        accepted = values.get("accepted")
+        if accepted is not None:
+            pair = _pair(accepted)
+            if pair is None:
+                raise InvalidStudentCode(f"{self.classes[index].__name__}.accepted must be None or a (ballot, value) "
+                                         f"pair, got {show(accepted)}")
+            accepted = pair
+        return (accepted, values.get("learned"), values.get("promised"))
 
     def valid_observation(self, observation: Any) -> bool:
         if type(observation) is not tuple or len(observation) != 3:
@@ -518,27 +569,27 @@ class RaftContract(Contract):
         self._values: dict[Hashable, int] = {}
         for v in values:
             self._value_code(snapshotter.freeze(v))
-        self._readers: list[tuple[Callable[[Node], Any], ...]] = [
-            tuple(_reader(cls, f) for f in self.FIELDS) for cls in self.classes
-        ]
 
-    def observe(self, index: int, node: Node) -> Hashable:
-        term_of, role_of, voted_for_of, log_of, commit_of = self._readers[index]
-        cls = type(node).__name__
-        term = term_of(node)
-        if isinstance(term, bool) or not isinstance(term, int) or term < 0:
-            raise InvalidStudentCode(f"{cls}.current_term must be an int >= 0, got {term!r}")
-        role = _role(role_of(node), cls)
-        log = log_of(node)
-        if not isinstance(log, (list, tuple)):
-            raise InvalidStudentCode(f"{cls}.log must be a list of entries, got {type(log).__name__}")
-        entries = tuple(self._entry(e, cls) for e in log)
-        commit = commit_of(node)
-        if isinstance(commit, bool) or not isinstance(commit, int) or commit < 0:
+    def fields_of(self, index: int) -> tuple[str, ...]:
+        return self.FIELDS
+
+    def observe_frozen(self, index: int, values: dict[str, Any]) -> Hashable:
+        cls = self.classes[index].__name__
+        term = values["current_term"]
+        if type(term) is not int or term < 0:
+            raise InvalidStudentCode(f"{cls}.current_term must be an int >= 0, got {show(term)}")
+        role = _role(values["role"], cls)
+        log = values["log"]
+        if type(log) is not tuple or not log or log[0] not in ("l", "t"):
+            raise InvalidStudentCode(f"{cls}.log must be a list of entries, got {show(log)}")
+        entries = tuple(self._entry(e, cls) for e in log[1:])
+        commit = values["commit_index"]
+        if type(commit) is not int or commit < 0:
             raise InvalidStudentCode(
-                f"{cls}.commit_index must be an int >= 0 (the number of committed entries, 0 for none), got {commit!r}"
+                f"{cls}.commit_index must be an int >= 0 (the number of committed entries, 0 for none), got "
+                f"{show(commit)}"
             )
-        return (term, role, self.snapshotter.freeze(voted_for_of(node)), entries, commit)
+        return (term, role, values["voted_for"], entries, commit)
 
     def valid_observation(self, observation: Any) -> bool:
         if type(observation) is not tuple or len(observation) != 5:
@@ -549,21 +600,22 @@ class RaftContract(Contract):
                 and all(type(e) is tuple and len(e) == 2 and type(e[0]) is int for e in entries))
 
     def _entry(self, entry: Any, cls: str) -> tuple[int, Hashable]:
-        if isinstance(entry, dict):
-            term, value = entry.get("term"), entry.get("value", entry.get("command"))
-        elif isinstance(entry, (tuple, list)) and not hasattr(entry, "term"):
-            if len(entry) != 2:
-                raise InvalidStudentCode(f"{cls}.log entries must be (term, value) pairs, got {entry!r}")
-            term, value = entry
+        """A frozen log entry as ``(term, frozen value)``: a ``(term, value)`` pair, or a record (dict,
+        dataclass, NamedTuple) with ``term`` and ``value`` or ``command``."""
+        record = _record(entry)
+        if record is not None and (entry[0] in ("d", "dc") or "term" in record):
+            term, value = record.get("term"), record.get("value", record.get("command"))
         else:
-            term = getattr(entry, "term", None)
-            value = getattr(entry, "value", getattr(entry, "command", None))
-        if isinstance(term, bool) or not isinstance(term, int):
+            pair = _pair(entry)
+            if pair is None:
+                raise InvalidStudentCode(f"{cls}.log entries must be (term, value) pairs, got {show(entry)}")
+            term, value = pair
+        if type(term) is not int:
             raise InvalidStudentCode(
                 f"{cls}.log entries need an int term: (term, value) pairs or records with .term and .value, "
-                f"got {entry!r}"
+                f"got {show(entry)}"
             )
-        return (term, self.snapshotter.freeze(value))
+        return (term, value)
 
     def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
         history: Hashable = frozenset()
@@ -723,16 +775,16 @@ def _log_text(entries: Sequence[tuple[int, Hashable]]) -> str:
     return ", ".join(f"{t}:{show(v)}" for t, v in entries)
 
 
-def _role(value: Any, cls: str) -> int:
-    raw = value
-    if isinstance(value, enum.Enum):
-        value = value.name if value.name.lower() in _ROLE_CODES else value.value
-    if isinstance(value, str):
-        code = _ROLE_CODES.get(value.strip().lower())
+def _role(frozen: Any, cls: str) -> int:
+    """A frozen role (a string, or an enum member named after the role) as its code."""
+    name = frozen[2] if type(frozen) is tuple and len(frozen) == 3 and frozen[0] == "e" else frozen
+    if isinstance(name, str):
+        code = _ROLE_CODES.get(name.strip().lower())
         if code is not None:
             return code
     raise InvalidStudentCode(
-        f"{cls}.role must be 'follower', 'candidate' or 'leader' (any case, or an enum with those names), got {raw!r}"
+        f"{cls}.role must be 'follower', 'candidate' or 'leader' (any case, or an enum with those names), got "
+        f"{show(frozen)}"
     )
 
 

@@ -49,6 +49,8 @@ _MNT_DETACH = 2
 _PR_SET_PDEATHSIG, _PR_SET_NO_NEW_PRIVS = 1, 38
 
 _NOBODY = 65534
+UNIQUE_UID_BASE = 2_000_000_000
+"""Workers run as user ids from here on when they can (each its own; no account has them)."""
 _FILE_SIZE = 16 * 2**20
 """The largest file a worker may write (bytes)."""
 
@@ -66,6 +68,8 @@ class Confinement:
     ----------
     drop_to : int or None
         The uid (and gid) the worker runs as when started as root; ``None`` when not root or not possible.
+    unique_users : bool
+        Each worker may run as a user id of its own (:data:`UNIQUE_UID_BASE` and up) rather than ``nobody``.
     network_namespace, user_namespace : bool
         Whether a new network namespace (and, when not root, a user namespace for it) is made.
     overlays : tuple of (str, tuple of str)
@@ -75,6 +79,7 @@ class Confinement:
     """
 
     drop_to: int | None = None
+    unique_users: bool = False
     network_namespace: bool = False
     user_namespace: bool = False
     overlays: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -218,12 +223,19 @@ def capabilities(extra_paths: tuple[str, ...] = ()) -> Confinement:
     root = os.geteuid() == 0
     paths = _needed_paths(key)
     candidate = Confinement(
-        drop_to=_NOBODY if root else None,
+        drop_to=UNIQUE_UID_BASE if root else None,
+        unique_users=root,
         network_namespace=True,
         user_namespace=not root,
         overlays=_overlays(paths, _NOBODY) if root else (),
     )
     result = _probe(candidate, paths)
+    if result is None and root:
+        candidate = Confinement(_NOBODY, False, True, False, candidate.overlays)
+        result = _probe(candidate, paths)
+        if result is not None:
+            missing.append("workers share the user nobody (user ids of their own are not mapped here): a worker "
+                           "can signal other processes of nobody")
     if result is None:
         if root:
             missing.append("privileges are not dropped (nobody cannot run this Python, and a private mount "
@@ -239,8 +251,8 @@ def capabilities(extra_paths: tuple[str, ...] = ()) -> Confinement:
             else:
                 missing.append("no network namespace: the worker can open sockets")
         candidate = fallback
-    found = Confinement(candidate.drop_to, candidate.network_namespace, candidate.user_namespace,
-                        candidate.overlays, tuple(missing))
+    found = Confinement(candidate.drop_to, candidate.unique_users, candidate.network_namespace,
+                        candidate.user_namespace, candidate.overlays, tuple(missing))
     _PROBED[key] = found
     return found
 
@@ -257,7 +269,7 @@ def _probe(c: Confinement, paths: list[str]) -> Confinement | None:
             code = 1
             try:
                 if c.drop_to is not None and os.geteuid() == 0:
-                    c = Confinement(c.drop_to, c.network_namespace, False, c.overlays)
+                    c = Confinement(c.drop_to, c.unique_users, c.network_namespace, False, c.overlays)
                 confine(c, memory_mb=None, cpu_seconds=None, workdir=workdir, stage=stage)
                 ok = os.access(sys.executable, os.X_OK) and all(os.access(p, os.R_OK) for p in paths)
                 code = 0 if ok else 1

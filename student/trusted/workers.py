@@ -44,14 +44,14 @@ import tempfile
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
 from quorumcheck.student.wire import MAX_LINE, WireError, decode, encode, frozen
 
-from .sandbox import Confinement, capabilities, confine, private_directory
+from .sandbox import UNIQUE_UID_BASE, Confinement, capabilities, confine, private_directory
 
 __all__ = ["OutputCapture", "StudentSource", "WorkerHost", "WorkerLost"]
 
@@ -147,6 +147,12 @@ class _Worker:
 
     def __init__(self, confinement: Confinement, *, memory_mb: int | None, hash_seed: int, clock_offset: float,
                  capture: OutputCapture | None, cpu_seconds: float | None) -> None:
+        self.uid: int | None = None  # set only when no other process can have it (then swept by it)
+        if confinement.unique_users:
+            # A user of its own: no other process (another worker, another student's) shares it, so the
+            # worker can neither signal nor trace nor read anything of theirs, and what it leaves is its own.
+            self.uid = _fresh_uid()
+            confinement = replace(confinement, drop_to=self.uid)
         self.confinement = confinement
         self.workdir = private_directory(confinement)
         self.stage = tempfile.mkdtemp(prefix="quorumcheck-stage-")
@@ -190,8 +196,10 @@ class _Worker:
         except (BrokenPipeError, OSError, ValueError):
             raise self._lost() from None
 
-    def receive(self, seconds: float) -> dict[str, Any]:
-        deadline = time.monotonic() + seconds
+    def receive(self, seconds: float, deadline: float | None = None) -> dict[str, Any]:
+        """The next answer, waiting ``seconds`` at most (or until ``deadline``, a ``time.monotonic()`` shared by
+        the workers answering one call)."""
+        deadline = time.monotonic() + seconds if deadline is None else deadline
         while b"\n" not in self.buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -277,10 +285,20 @@ class _Worker:
             os.close(self.answers)
         except OSError:
             pass
-        _sweep_orphans()
+        _sweep(self.uid, self.process.pid)
+        if self.uid is not None:
+            _remove_files_of(self.uid)
         shutil.rmtree(self.workdir, ignore_errors=True)
         shutil.rmtree(self.stage, ignore_errors=True)
         _LIVE.discard(self)
+
+
+_UIDS = iter(range(1 << 30))
+
+
+def _fresh_uid() -> int:
+    """A user id no account has, distinct for every worker of this process (and, by pid, of others)."""
+    return UNIQUE_UID_BASE + (os.getpid() % 100_000) * 1_000 + next(_UIDS) % 1_000
 
 
 def _become_subreaper() -> None:
@@ -291,9 +309,14 @@ def _become_subreaper() -> None:
         pass
 
 
-def _sweep_orphans() -> None:
-    """Kill our children that left our session: descendants of a worker that escaped its process group."""
-    me, session = os.getpid(), os.getsid(0)
+def _sweep(uid: int | None, sid: int) -> None:
+    """Kill what a worker left behind: processes of its own user (when it has one), or of its session.
+
+    Orphans of a worker become our children (we are a subreaper); a worker running as its own user
+    cannot have started any (no new processes), so this is a second line. Our own other children are
+    never touched: they run as our user, in our session.
+    """
+    me = os.getpid()
     try:
         entries = os.listdir("/proc")
     except OSError:  # pragma: no cover
@@ -304,15 +327,41 @@ def _sweep_orphans() -> None:
         try:
             with open(f"/proc/{entry}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
+            owner = os.stat(f"/proc/{entry}").st_uid
         except OSError:
             continue
-        ppid, sid = int(fields[1]), int(fields[3])
-        if ppid == me and sid != session and not any(w.process.pid == int(entry) for w in _LIVE if not w.dead):
+        ppid, session = int(fields[1]), int(fields[3])
+        if (uid is not None and owner == uid) or (ppid == me and session == sid):
             try:
                 os.kill(int(entry), signal.SIGKILL)
-                os.waitpid(int(entry), 0)
+                if ppid == me:
+                    os.waitpid(int(entry), 0)
             except (OSError, ChildProcessError):
                 pass
+
+
+def _remove_files_of(uid: int) -> None:
+    """Delete what a worker of its own user wrote to the machine's shared temporary directories."""
+    import stat as stat_module
+
+    for top in ("/tmp", "/var/tmp", "/dev/shm"):
+        try:
+            entries = list(os.scandir(top))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if info.st_uid == uid:
+                if stat_module.S_ISDIR(info.st_mode):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    try:
+                        os.unlink(entry.path)
+                    except OSError:
+                        pass
 
 
 class WorkerHost:
@@ -405,20 +454,27 @@ class WorkerHost:
         try:
             names, durable, requestable, roles, classes = (info["names"], info["durable"], info["requestable"],
                                                            info["roles"], info["classes"])
+            renames, computed = info["renames"], info["computed"]
             count = len(names)
+            ok_fields = (type(renames) is tuple and len(renames) == count and type(computed) is tuple
+                         and len(computed) == count
+                         and all(type(r) is dict and all(type(k) is str and type(v) is str for k, v in r.items())
+                                 for r in renames)
+                         and all(type(c) is tuple and all(type(f) is str for f in c) for c in computed))
             ok = (count >= 1 and all(type(n) is str for n in names) and len(durable) == count
                   and all(type(d) is tuple and all(type(a) is str for a in d) for d in durable)
                   and len(requestable) == count and all(type(r) is bool for r in requestable)
                   and type(roles) is dict and all(type(v) is tuple and all(type(x) is int and 0 <= x < count
                                                                           for x in v) for v in roles.values())
-                  and all(type(c) is str for c in classes))
-        except (KeyError, TypeError):
+                  and all(type(c) is str for c in classes) and ok_fields)
+        except (KeyError, TypeError, AttributeError):
             ok = False
         if not ok:
             raise InvalidStudentCode(f"{self.source.file}: the worker described the node classes malformedly "
                                      "(does the file tamper with quorumcheck?)")
         return {"names": tuple(names), "durable": tuple(durable), "requestable": tuple(requestable),
-                "roles": dict(roles), "classes": tuple(classes)}
+                "roles": dict(roles), "classes": tuple(classes), "renames": tuple(renames),
+                "computed": tuple(computed)}
 
     # -- calls -----------------------------------------------------------------------------------------------
     def call(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> dict[str, Any]:
@@ -442,13 +498,14 @@ class WorkerHost:
                 sent.append(e)
             except InvalidStudentCode as e:
                 sent.append(WorkerLost("died", f"could not be restarted: {e}"))
+        until = time.monotonic() + deadline  # the workers run the call side by side: one deadline for both
         for k, worker in enumerate(sent):
             if isinstance(worker, WorkerLost):
                 answers.append(_failure_answer(snapshot, worker))
                 continue
             try:
-                reply = worker.receive(deadline)
-                answers.append(self._valid_answer(reply, snapshot))
+                reply = worker.receive(deadline, until)
+                answers.append(self._valid_answer(reply, snapshot, i))
             except WorkerLost as e:
                 answers.append(_failure_answer(snapshot, e))
             failure = answers[-1]["failure"]
@@ -470,7 +527,7 @@ class WorkerHost:
             worker.kill()
         self.workers[k] = None
 
-    def _valid_answer(self, reply: dict[str, Any], before: tuple[Any, ...]) -> dict[str, Any]:
+    def _valid_answer(self, reply: dict[str, Any], before: tuple[Any, ...], i: int = 0) -> dict[str, Any]:
         answer = reply.get("answer")
         if type(answer) is not dict:
             raise WorkerLost("malformed", "answered something malformed (no answer)")
@@ -480,7 +537,7 @@ class WorkerHost:
                 if (type(failure) is not tuple or len(failure) != 2 or failure[0] not in _FAILURE_KINDS
                         or type(failure[1]) is not str):
                     raise WireError("a malformed failure")
-                return {"snapshot": before, "sends": (), "timers": (), "observation": None,
+                return {"snapshot": before, "sends": (), "timers": (), "computed": {},
                         "failure": (failure[0], _line(failure[1]))}
             snapshot = answer["snapshot"]
             if type(snapshot) is not tuple or not all(
@@ -498,6 +555,16 @@ class WorkerHost:
                 raise WireError("malformed sends")
             for _, message in sends:
                 frozen(message, "a message")
+            computed_items = answer["computed"]
+            expected = set(self.info["computed"][i]) if self.info else set()
+            if type(computed_items) is not tuple or not all(
+                    type(c) is tuple and len(c) == 2 and c[0] in expected for c in computed_items):
+                raise WireError("malformed computed fields")
+            computed = dict(computed_items)
+            if set(computed) != expected:
+                raise WireError("missing computed fields")
+            for field, value in computed.items():
+                frozen(value, f"the contract field {field!r}")
             timers = answer["timers"]
             if type(timers) is not tuple or len(timers) > 10_000 or not all(
                     type(t) is tuple and len(t) == 2 and t[0] in ("set", "cancel") and type(t[1]) is str
@@ -506,8 +573,7 @@ class WorkerHost:
         except (KeyError, WireError) as e:
             raise WorkerLost("malformed", f"answered something malformed ({e}; does the code write to "
                                           "quorumcheck's channel?)") from None
-        return {"snapshot": snapshot, "sends": sends, "timers": timers, "observation": answer.get("observation"),
-                "failure": None}
+        return {"snapshot": snapshot, "sends": sends, "timers": timers, "computed": computed, "failure": None}
 
     def close(self) -> None:
         """Kill every worker (and anything it started); the next call starts new ones."""
@@ -517,7 +583,7 @@ class WorkerHost:
 
 
 def _failure_answer(snapshot: tuple[Any, ...], lost: WorkerLost) -> dict[str, Any]:
-    return {"snapshot": snapshot, "sends": (), "timers": (), "observation": None,
+    return {"snapshot": snapshot, "sends": (), "timers": (), "computed": {},
             "failure": (lost.kind if lost.kind in ("timeout",) else ("died" if lost.kind == "died" else "malformed"),
                         lost.text)}
 
@@ -544,6 +610,6 @@ def _difference(first: dict[str, Any], second: dict[str, Any]) -> str | None:
                 f"{[f'{show(m)} to {node_name(d)}' for d, m in second['sends']]} in the other")
     if first["timers"] != second["timers"]:
         return f"its timers were {list(first['timers'])} in one and {list(second['timers'])} in the other"
-    if first["observation"] != second["observation"]:
-        return "what it exposes to the observation contract differed"
+    if first["computed"] != second["computed"]:
+        return "what its methods expose to the observation contract differed"
     return None

@@ -46,7 +46,7 @@ from typing import Any
 from quorumcheck.errors import InvalidStudentCode
 from quorumcheck.models.actors import FRAMEWORK_ATTRIBUTES, Node, Out, Snapshotter, new_node, restore_node, \
     snapshot_node
-from quorumcheck.models.observe import contract_named
+from quorumcheck.models.observe import computed_fields, contract_named, renamed
 
 from .containment import call_contained, time_limit
 
@@ -79,6 +79,7 @@ class NodeRunner:
         self.handler_timeout = handler_timeout
         self.interruptible = interruptible
         self.outside = OutsideState(self.classes, self.snapshotter) if watch_outside else None
+        self.computed: tuple[tuple[str, ...], ...] = ((),) * self.count
 
     def start(self) -> dict[str, Any]:
         """Build a fresh node of each class: their names, durable attributes, who takes requests, the roles."""
@@ -91,6 +92,7 @@ class NodeRunner:
                 started.append(Node())
         roles = self.contract.roles(started)
         self.contract.adopt(roles)
+        self.computed = tuple(computed_fields(c, self.contract.fields_of(i)) for i, c in enumerate(self.classes))
         if self.outside is not None:
             self.outside.rebase()
         return {
@@ -98,13 +100,17 @@ class NodeRunner:
             "durable": tuple(tuple(getattr(c, "durable", ())) for c in self.classes),
             "requestable": tuple(callable(getattr(c, "on_request", None)) for c in self.classes),
             "roles": roles,
+            "renames": tuple({f: renamed(c, f) for f in self.contract.fields_of(i) if renamed(c, f) != f}
+                             for i, c in enumerate(self.classes)),
+            "computed": self.computed,
         }
 
     def call(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> dict[str, Any]:
         """Node ``i``, restored from ``snapshot``, handles ``event``: what it did, as plain data.
 
         The answer's keys: ``snapshot``, ``sends`` (``(receiver, frozen message)``), ``timers``
-        (``("set" | "cancel", name)``), ``observation``, ``failure`` (``None``, or ``(kind, text)`` with
+        (``("set" | "cancel", name)``), ``computed`` (the contract fields the class computes with a method or
+        property, read here; the trusted side reads the others from the snapshot), ``failure`` (``None``, or ``(kind, text)`` with
         kind ``exception``, ``timeout``, ``memory``, ``untestable`` or ``outside``).
         """
         cls, n, snap = self.classes[i], self.count, self.snapshotter
@@ -148,7 +154,7 @@ class NodeRunner:
         try:
             with time_limit(self.handler_timeout):
                 frozen = snapshot_node(node, snap)
-                observation = self.contract.observe(i, node)
+                computed = tuple((f, self.contract.read(i, node, f)) for f in self.computed[i])
         except InvalidStudentCode as e:
             return _failed(snapshot, ("untestable", str(e)))
         except BaseException as e:  # noqa: BLE001 - a property or method the contract read raised
@@ -158,12 +164,12 @@ class NodeRunner:
         changed = self.outside.changed() if self.outside is not None else None
         if changed is not None:
             return _failed(snapshot, ("outside", changed))
-        return {"snapshot": frozen, "sends": tuple(out.sends), "timers": tuple(out.timers),
-                "observation": observation, "failure": None}
+        return {"snapshot": frozen, "sends": tuple(out.sends), "timers": tuple(out.timers), "computed": computed,
+                "failure": None}
 
 
 def _failed(snapshot: tuple[Any, ...], failure: tuple[str, str]) -> dict[str, Any]:
-    return {"snapshot": snapshot, "sends": (), "timers": (), "observation": None, "failure": failure}
+    return {"snapshot": snapshot, "sends": (), "timers": (), "computed": (), "failure": failure}
 
 
 # -- state outside the nodes ---------------------------------------------------------------------------

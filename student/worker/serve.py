@@ -95,20 +95,21 @@ def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 
 def _send(fd: int, reply: dict[str, Any]) -> None:
+    seq = reply.get("seq")
     try:
         data = encode(reply)
     except (ValueError, TypeError, RecursionError) as e:
         answer = reply.get("answer")
         if answer is None:
-            data = encode({"error": f"the answer could not be encoded: {e}"})
+            data = encode({"error": f"the answer could not be encoded: {e}", "seq": seq})
         else:
-            data = encode({"answer": {"snapshot": (), "sends": (), "timers": (), "observation": None,
+            data = encode({"answer": {"snapshot": (), "sends": (), "timers": (), "computed": (),
                                       "failure": ("untestable", f"the node's state could not be sent: "
-                                                  f"{type(e).__name__}: {e}")}})
+                                                  f"{type(e).__name__}: {e}")}, "seq": seq})
     if len(data) > MAX_LINE:
-        data = encode({"answer": {"snapshot": (), "sends": (), "timers": (), "observation": None,
+        data = encode({"answer": {"snapshot": (), "sends": (), "timers": (), "computed": (),
                                   "failure": ("untestable", f"the node's state is too large to send "
-                                              f"({len(data):,} bytes; the limit is {MAX_LINE:,})")}})
+                                              f"({len(data):,} bytes; the limit is {MAX_LINE:,})")}, "seq": seq})
     view = memoryview(data)
     while view:
         written = os.write(fd, view)

@@ -1,0 +1,626 @@
+"""Adversarial submissions: what a careless or hostile student's file can do to a grading run.
+
+Every submission is a file under tests/data/attacks/ (README.md there explains the layout), given to
+quorumcheck as a *file path*, so that it runs only in sandboxed workers. Each test asserts the exact
+outcome: the genuine violation of the buggy protocol underneath the attack (``election-safety``,
+6 steps), or the containment finding the attack deserves, with its exit code. Attacks that
+quorumcheck does not contain today are ``xfail(strict=True)``, their reason saying what happens
+instead; docs/grading.md lists what is and is not contained.
+
+After every test, no process of the attack may be alive: no descendant of this test process (a
+child subreaper, so orphans come back to it) whose command line holds a ``qc-attack-`` marker or
+is a ``quorumcheck.student.worker``.
+
+Most tests use the Python API (the trusted side runs here, about a second each); the command line
+is used where its stdout and exit code are the point (those runs go side by side, in one fixture), and
+pytest in subprocesses for the attacks on a grader's pytest session.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from quorumcheck.explorer import Verdict
+from quorumcheck.student.trusted.sandbox import capabilities
+from quorumcheck.studenttest import check_student
+
+ROOT = Path(__file__).resolve().parent.parent
+ATTACKS = ROOT / "tests" / "data" / "attacks"
+CLI = [sys.executable, "-m", "quorumcheck", "test"]
+MARKER = b"qc-attack-"
+WORKER = b"quorumcheck.student.worker"
+RAFT = {"protocol": "raft", "requests": 0, "max_timeouts": 2, "max_term": 1}
+"""The buggy Raft's bounds: VoteTwice violates election-safety in a shortest schedule of 6 steps."""
+RAFT_CLI = ["--protocol", "raft", "--requests", "0", "--max-timeouts", "2", "--max-term", "1", "--mode",
+            "exhaustive"]
+ROOT_GRADER = os.geteuid() == 0
+NOBODY = 65534
+UNIQUE_UID_BASE = 2_000_000_000
+
+# Orphans of anything this process starts (a CLI run's workers, say) are re-parented to it, so that
+# the check after each test finds them among its descendants.
+try:
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+except (OSError, AttributeError):  # pragma: no cover - not Linux
+    pass
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+def check(target: str, nodes: int = 2, **options: Any) -> Any:
+    """Check ``tests/data/attacks/<target>`` in workers (a file path: never imported here)."""
+    return check_student(str(ATTACKS / target), nodes, mode="exhaustive", **options)
+
+
+def finding(found: Any, prop: str, steps: int = 1) -> str:
+    """Assert a containment finding (or another violation) with its exit code; return its explanation."""
+    assert found.verdict is Verdict.VIOLATED, found.verdict
+    assert found.violation.property == prop, (found.violation.property, found.violation.explanation)
+    assert len(found.violation.trace) == steps, found.violation.explanation
+    assert found.exit_code == 1
+    return found.violation.explanation
+
+
+def genuine(found: Any) -> None:
+    """The buggy Raft's own violation, unchanged by the attack on top of it."""
+    explanation = finding(found, "election-safety", steps=6)
+    assert re.fullmatch(r"term 1: n\d and n\d elected", explanation), explanation
+
+
+def must(condition: bool, message: str) -> None:
+    """A precondition: fails the test even where an AssertionError is the expected failure (xfail)."""
+    if not condition:
+        pytest.fail(message)
+
+
+def probe_report(found: Any, cls: str) -> str:
+    """What a probe saw: the text of the Report it raised in node 1's first handler call."""
+    explanation = found.violation.explanation if found.violation else None
+    match = re.fullmatch(rf"n1 \({cls}\) on_message\(0, 'go'\) raised Report: (.*) at \w+\.py:\d+ in attack",
+                         explanation or "")
+    must(found.verdict is Verdict.VIOLATED and found.violation.property == "handlers-do-not-crash"
+         and len(found.violation.trace) == 1 and found.exit_code == 1 and match is not None,
+         f"the probe did not report: {found.verdict} {explanation}")
+    return match.group(1)
+
+
+def fields(report: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in report.split(" "))
+
+
+NONE_CLI = ["--protocol", "none", "--nodes", "2", "--mode", "exhaustive"]
+CLI_RUNS = {
+    "invalid-student-code": ["raises.py", "--node-class", "RaisesInvalidStudentCode", *NONE_CLI],
+    "keyboard-interrupt": ["raises.py", "--node-class", "RaisesKeyboardInterrupt", *NONE_CLI],
+    "fake-text": ["fake_output.py", "--node-class", "ForgesOutput", *RAFT_CLI],
+    "fake-text-json": ["fake_output.py", "--node-class", "ForgesOutput", "--json", *RAFT_CLI],
+    "fake-json-exit": ["fake_output.py", "--node-class", "ForgesJsonThenExits", "--json", *RAFT_CLI],
+    "kill-grader": ["kills.py", "--node-class", "KillsTheGrader", *RAFT_CLI],
+    "flood": ["resources.py", "--node-class", "FloodsOutput", "--json", *RAFT_CLI],
+}
+"""The command-line runs: ``quorumcheck test tests/data/attacks/<file> ...``."""
+
+
+@pytest.fixture(scope="module")
+def cli_runs() -> dict[str, subprocess.CompletedProcess[str]]:
+    """Every run of :data:`CLI_RUNS`, side by side (all finished on return), each in its own session so that
+    an attack on the grader's process group cannot reach pytest."""
+    started = {name: subprocess.Popen([*CLI, f"tests/data/attacks/{args[0]}", *args[1:]], cwd=ROOT, text=True,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+               for name, args in CLI_RUNS.items()}
+    runs = {}
+    for name, process in started.items():
+        out, err = process.communicate(timeout=300)
+        runs[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return runs
+
+
+def _processes() -> dict[int, tuple[int, bytes]]:
+    """Every process: pid -> (parent pid, command line)."""
+    found: dict[int, tuple[int, bytes]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                found[int(entry)] = (ppid, f.read())
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def leftovers() -> list[tuple[int, str]]:
+    """Processes of an attack still alive: our descendants with a ``qc-attack-`` marker, or workers.
+
+    Only descendants: this process is a child subreaper, so whatever a worker (or a command-line run)
+    leaves behind is re-parented to it, and test runs at the same time do not see each other's.
+    """
+    me = os.getpid()
+    table = _processes()
+
+    def ours(pid: int) -> bool:
+        seen: set[int] = set()
+        while pid in table and pid not in seen:
+            seen.add(pid)
+            pid = table[pid][0]
+            if pid == me:
+                return True
+        return False
+
+    return [(pid, cmd.replace(b"\0", b" ").decode(errors="replace")) for pid, (_, cmd) in table.items()
+            if (MARKER in cmd or WORKER in cmd) and ours(pid)]
+
+
+@pytest.fixture(autouse=True)
+def nothing_outlives_the_attack() -> Any:
+    yield
+    deadline = time.monotonic() + 3.0
+    left = leftovers()
+    while left and time.monotonic() < deadline:  # a process killed a moment ago may not have gone yet
+        time.sleep(0.1)
+        left = leftovers()
+    for pid, _ in left:  # processes our attacks started: do not let them outlive the failure either
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    assert not left, f"processes outlived the attack: {left}"
+
+
+# -- tampering with quorumcheck ------------------------------------------------------------------------
+def test_patching_the_judge_the_search_and_exit_in_the_worker_changes_nothing() -> None:
+    # Property.holds, explore, check_student, the pytest fixture, sys.exit and os._exit are replaced
+    # in the worker, at import and again in every handler: none of them runs there, so the genuine
+    # violation stands.
+    genuine(check("tamper.py:PatchesEverywhere", 3, **RAFT))
+
+
+# The properties judge the observation the trusted side reads from the answered snapshot, not what the
+# worker's (patched) contract says.
+def test_patching_the_observation_contract_in_the_worker() -> None:
+    genuine(check("lie_via_contract.py:OnlyNodeZeroLeads", 3, **RAFT))
+
+
+def test_quorumcheck_errors_raised_in_a_handler_are_findings() -> None:
+    found = check("raises.py:RaisesQuorumcheckError")
+    assert finding(found, "handlers-do-not-crash") == (
+        "n1 (RaisesQuorumcheckError) on_message(0, 'go') raised QuorumcheckError: qc-attack-forged: internal "
+        "error at raises.py:14 in attack")
+
+
+def test_invalid_student_code_raised_in_a_handler_is_a_finding_not_a_usage_error(cli_runs: dict[str, Any]) -> None:
+    run = cli_runs["invalid-student-code"]
+    assert run.returncode == 1, run.stderr  # never 2: the file loads; one handler raised
+    assert "VIOLATED: handlers-do-not-crash" in run.stdout
+    assert ("raised InvalidStudentCode: qc-attack-forged: the file cannot be loaded at raises.py:9 in attack"
+            in run.stdout)
+
+
+def test_keyboard_interrupt_in_a_handler_is_a_finding_not_ctrl_c(cli_runs: dict[str, Any]) -> None:
+    run = cli_runs["keyboard-interrupt"]
+    assert run.returncode == 1, run.stderr  # never 130: it is the student's exception, not the grader's Ctrl-C
+    assert "VIOLATED: handlers-do-not-crash" in run.stdout
+    assert "n1 (RaisesKeyboardInterrupt) on_message(0, 'go') raised KeyboardInterrupt" in run.stdout
+
+
+def test_system_exit_in_a_handler_is_a_finding() -> None:
+    found = check("raises.py:RaisesSystemExit")
+    assert finding(found, "handlers-do-not-crash") == (
+        "n1 (RaisesSystemExit) on_message(0, 'go') raised SystemExit: 0 at raises.py:24 in attack")
+
+
+# -- forging quorumcheck's output ----------------------------------------------------------------------
+def quoted_only(stderr: str, marker: str) -> None:
+    """What the student printed may appear on stderr only quoted, after quorumcheck's line introducing it."""
+    lines = stderr.splitlines()
+    intro = next((k for k, line in enumerate(lines) if line.startswith("the student's code printed ")), None)
+    assert intro is not None, stderr
+    assert "(kept apart from this report" in lines[intro]
+    assert all(line.startswith("  | ") for line in lines[:intro] + lines[intro + 1:] if marker in line), stderr
+    assert not any(marker in line for line in lines[:intro]), stderr
+    assert len(lines) - intro - 1 <= 10  # the first ten lines, no more
+
+
+def student_output(result: dict[str, Any]) -> dict[str, Any]:
+    """Take the student's output (kept, as data, in student.output) out of a --json result."""
+    return result["student"].pop("output")
+
+
+def test_a_fake_verdict_on_stdout_and_stderr_never_reaches_the_grader(cli_runs: dict[str, Any]) -> None:
+    run = cli_runs["fake-text"]
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.startswith("actors  file=")
+    assert "VIOLATED: election-safety" in run.stdout
+    assert "counterexample to election-safety: 6 steps" in run.stdout
+    assert "qc-attack-fake" not in run.stdout
+    assert "HOLDS" not in run.stdout and "VIOLATED: nothing" not in run.stdout
+    quoted_only(run.stderr, "qc-attack-fake")
+
+
+def test_with_json_the_output_stays_json_and_reports_the_genuine_violation(cli_runs: dict[str, Any]) -> None:
+    run = cli_runs["fake-text-json"]
+    assert run.returncode == 1, run.stderr
+    result = json.loads(run.stdout)  # the whole of stdout: nothing the student wrote is mixed in
+    printed = student_output(result)
+    assert "qc-attack-fake" in printed["start"] and printed["bytes"] > 0  # kept, as data, apart
+    assert "qc-attack-fake" not in json.dumps(result) + run.stderr
+    assert result["verdict"] == "violated"
+    assert result["violation"]["property"] == "election-safety"
+    assert len(result["violation"]["trace"]) == 7  # the initial state and 6 steps
+
+
+def test_a_fake_json_result_then_exit_0_is_a_finding(cli_runs: dict[str, Any]) -> None:
+    run = cli_runs["fake-json-exit"]
+    assert run.returncode == 1, run.stderr
+    result = json.loads(run.stdout)
+    student_output(result)
+    assert "qc-attack-fake" not in json.dumps(result) + run.stderr
+    assert result["verdict"] == "violated"
+    assert result["violation"]["property"] == "handlers-do-not-crash"
+    assert result["violation"]["explanation"].startswith(
+        "n0 (ForgesJsonThenExits) on_timer('election') ended the worker process (exit status 0")
+
+
+def test_garbage_on_every_descriptor_is_a_malformed_answer_finding() -> None:
+    # One of the descriptors 3..20 is the worker's answer channel: garbage on it is a finding.
+    found = check("answer_channel.py:GarbageOnEveryFd")
+    explanation = finding(found, "handlers-do-not-crash")
+    assert explanation.startswith("n1 (GarbageOnEveryFd) on_message(0, 'go') answered something malformed (")
+
+
+# -- escaping the worker ------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls, text", [
+    ("Forks", "raised BlockingIOError: [Errno 11] Resource temporarily unavailable at escapes.py:20 in attack"),
+    ("Popens", "raised BlockingIOError: [Errno 11] Resource temporarily unavailable at subprocess.py:"),
+    ("StartsThread", "raised RuntimeError: can't start new thread at threading.py:"),
+], ids=["fork", "popen", "thread"])
+def test_no_new_process_or_thread(cls: str, text: str) -> None:
+    # Each would leave a process with a qc-attack- marker sleeping for a minute: the fixture looks for it.
+    found = check(f"escapes.py:{cls}")
+    assert finding(found, "handlers-do-not-crash").startswith(f"n1 ({cls}) on_message(0, 'go') {text}")
+
+
+def test_no_new_session_and_no_daemon_double_fork() -> None:
+    report = probe_report(check("escapes.py:NewSessionThenDoubleFork"), "NewSessionThenDoubleFork")
+    assert report == "setsid=PermissionError setpgid=PermissionError fork=BlockingIOError"
+
+
+def test_killing_the_grader_fails_and_the_verdict_is_the_genuine_one(cli_runs: dict[str, Any]) -> None:
+    # SIGKILL to the parent (the quorumcheck process) and its process group, errors swallowed.
+    run = cli_runs["kill-grader"]
+    assert run.returncode == 1, run.stderr
+    assert "VIOLATED: election-safety" in run.stdout
+    assert "counterexample to election-safety: 6 steps" in run.stdout
+
+
+@pytest.fixture
+def nobody_victim() -> Any:
+    """A process of nobody (standing for another course's worker), its pid in /tmp/qc-attack-victim-PID.pid."""
+    if not ROOT_GRADER or not Path("/usr/bin/python3").exists():
+        pytest.skip("needs root (workers run as nobody) and /usr/bin/python3 for the victim")
+    victim = subprocess.Popen(["/usr/bin/python3", "-c", "import time; time.sleep(60)", "qc-attack-victim"],
+                              user=NOBODY, group=NOBODY, extra_groups=[], cwd="/",
+                              env={"QC_ATTACK_VICTIM_SECRET": "qc-attack-secret"})
+    pid_file = Path(f"/tmp/qc-attack-victim-{os.getpid()}.pid")  # the probe's os.getppid() is this process
+    try:
+        pid_file.write_text(str(victim.pid))
+        pid_file.chmod(0o644)
+        yield victim
+    finally:
+        pid_file.unlink(missing_ok=True)
+        victim.kill()
+        victim.wait()
+
+
+def test_killing_other_processes_of_nobody(nobody_victim: subprocess.Popen[bytes]) -> None:
+    report = probe_report(check("kills.py:KillsOtherNobodyProcesses"), "KillsOtherNobodyProcesses")
+    must(report in ("victim: killed", "victim: PermissionError"), f"the probe did not reach the victim: {report}")
+    assert report == "victim: PermissionError"
+    assert nobody_victim.poll() is None
+
+
+def test_reading_other_processes_of_nobody(nobody_victim: subprocess.Popen[bytes]) -> None:
+    report = probe_report(check("kills.py:ReadsOtherNobodyProcesses"), "ReadsOtherNobodyProcesses")
+    must(report in ("victim: read", "victim: PermissionError"), f"the probe did not reach the victim: {report}")
+    assert report == "victim: PermissionError"
+
+
+# -- not returning -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls, line", [("Sleeps", 11), ("Loops", 16)], ids=["sleep", "loop"])
+def test_sleeping_or_looping_past_the_time_limit(cls: str, line: int) -> None:
+    found = check(f"time_attacks.py:{cls}", handler_timeout=0.5)
+    assert finding(found, "handlers-terminate") == (
+        f"n1 ({cls}) on_message(0, 'go') did not return within 0.5 s (an infinite loop?) at time_attacks.py:"
+        f"{line} in attack")
+
+
+@pytest.mark.parametrize("cls", ["DisarmsTheAlarm", "SwallowsEverything"])
+def test_disarming_or_swallowing_the_time_limit_meets_the_graders_deadline(cls: str) -> None:
+    # The worker's own alarm is ignored or caught; the trusted side's deadline (2 * 0.3 + 2 s) kills it.
+    # One worker (no determinism check): the deadline is per worker, and two would wait for it in turn.
+    found = check(f"time_attacks.py:{cls}", handler_timeout=0.3, check_determinism=False)
+    assert finding(found, "handlers-terminate") == (
+        f"n1 ({cls}) on_message(0, 'go') did not return within 2.6 s (the worker was stopped)")
+
+
+# -- files, network, environment --------------------------------------------------------------------
+@pytest.mark.skipif(not ROOT_GRADER, reason="the grader runs as root: the worker is dropped to nobody")
+def test_root_files_cannot_be_read() -> None:
+    seen = fields(probe_report(check("files.py:ReadsSecrets"), "ReadsSecrets"))
+    # A user id of its own (no account has it), or nobody where such ids are not mapped.
+    assert int(seen["uid"]) >= UNIQUE_UID_BASE if capabilities().unique_users else seen["uid"] == str(NOBODY)
+    assert seen["shadow"] == "PermissionError"
+    # /root is replaced by an empty tmpfs exposing only what the interpreter needs (if it lives there).
+    assert ".bashrc" not in seen["root"] and ".gitconfig" not in seen["root"]
+    assert seen["bashrc"] in ("FileNotFoundError", "PermissionError")
+    assert seen["gitconfig"] in ("FileNotFoundError", "PermissionError")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.skipif(not ROOT_GRADER, reason="as the grader's own user the worker could write the grader's files")
+def test_quorumcheck_and_the_submission_cannot_be_written() -> None:
+    import quorumcheck
+
+    package = Path(quorumcheck.__file__).parent
+    planted = [package / "qc_attack_planted.py", ATTACKS / "qc_attack_planted.py"]
+    before = {p: _digest(p) for p in (package / "__init__.py", ATTACKS / "files.py")}
+    try:
+        report = probe_report(check("files.py:WritesQuorumcheckSource"), "WritesQuorumcheckSource")
+        assert report == ("append-init=PermissionError create-in-package=PermissionError "
+                          "append-own-file=PermissionError create-beside=PermissionError")
+        assert {p: _digest(p) for p in before} == before
+        assert not any(p.exists() for p in planted)
+    finally:
+        for p in planted:
+            p.unlink(missing_ok=True)
+
+
+def test_writing_into_the_working_directory_lands_in_a_private_directory(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the grader's working directory
+    report = fields(probe_report(check("files.py:WritesIntoCwd"), "WritesIntoCwd"))
+    workdir = Path(report["cwd"])
+    assert report["home"] == report["cwd"] and report["wrote"] == "True"
+    assert workdir.parent == Path(tempfile.gettempdir()) and workdir.name.startswith("quorumcheck-worker-")
+    assert not workdir.exists()  # removed with its worker
+    assert list(tmp_path.iterdir()) == []
+    assert not (ROOT / "qc-attack-cwd.txt").exists()
+
+
+def test_files_left_in_shared_temporary_directories() -> None:
+    shared = [Path(f"{folder}/qc-attack-shared-{os.getpid()}.txt") for folder in ("/tmp", "/var/tmp", "/dev/shm")]
+    for p in shared:
+        p.unlink(missing_ok=True)
+    try:
+        report = probe_report(check("files.py:WritesSharedTmp"), "WritesSharedTmp")
+        assert [p for p in shared if p.exists()] == [], report
+    finally:
+        for p in shared:
+            p.unlink(missing_ok=True)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "world-readable files stay readable: the worker reads /etc/passwd and the grader's own test file "
+    "(tests/test_attacks.py) outside the submission's folder (Report: passwd=read grader-tests=read)"))
+def test_reading_the_graders_world_readable_files() -> None:
+    report = probe_report(check("files.py:ReadsTheGradersFiles"), "ReadsTheGradersFiles")
+    assert report == "passwd=PermissionError grader-tests=PermissionError"
+
+
+def test_no_network_not_even_to_the_graders_loopback(tmp_path: Path) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    (tmp_path / "probe.py").write_text((ATTACKS / "probe.py").read_text())
+    source = (ATTACKS / "network_probe.py").read_text()
+    (tmp_path / "network_probe.py").write_text(re.sub(r"^PORT = 0\b.*$", f"PORT = {port}", source, flags=re.M))
+    try:
+        found = check_student(str(tmp_path / "network_probe.py:Connects"), 2, mode="exhaustive")
+        report = probe_report(found, "Connects")
+        # ENETUNREACH at once: the worker's network namespace has no interface up, not even loopback.
+        assert report == "loopback=OSError(101) outside=OSError(101)"
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    finally:
+        listener.close()
+
+
+def test_the_graders_environment_is_not_visible(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QC_ATTACK_SECRET", "qc-attack-secret-hunter2")
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    seen = fields(probe_report(check("files.py:ReadsTheEnvironment"), "ReadsTheEnvironment"))
+    assert seen["names"] == "HOME,LANG,PATH,PYTHONDONTWRITEBYTECODE,PYTHONHASHSEED,TMPDIR"
+    assert seen["leaked"] == "none"
+    assert seen["parent-environ"] == ("PermissionError" if ROOT_GRADER else "False")
+
+
+# -- resource abuse ---------------------------------------------------------------------------------
+def test_a_memory_hog_is_bounded() -> None:
+    found = check("resources.py:HogsMemory", memory_mb=300)
+    assert finding(found, "handlers-within-memory") == (
+        "n1 (HogsMemory) on_message(0, 'go') MemoryError: ran out of memory")
+
+
+def test_fifty_megabytes_of_output_do_not_reach_quorumcheck_output(cli_runs: dict[str, Any]) -> None:
+    run = cli_runs["flood"]
+    assert run.returncode == 1, run.stderr
+    assert len(run.stdout) < 200_000 and len(run.stderr) < 10_000
+    result = json.loads(run.stdout)
+    printed = student_output(result)
+    assert printed["bytes"] >= 50 * 2**20 and len(printed["start"]) == 4096  # counted; only the start kept
+    assert "qc-attack-flood" not in json.dumps(result) + run.stderr
+    assert result["violation"]["property"] == "election-safety" and len(result["violation"]["trace"]) == 7
+
+
+def test_a_million_element_list_attribute_is_a_normal_result() -> None:
+    found = check("resources.py:HugeList")
+    assert found.verdict is Verdict.HOLDS and found.exit_code == 0 and found.result.complete
+
+
+def test_a_ten_to_the_5000_attribute_is_untestable_state() -> None:
+    found = check("resources.py:HugeInt")
+    must(found.verdict is Verdict.VIOLATED and found.exit_code == 1, "not contained")  # a finding, never exit 4
+    explanation = finding(found, "node-state-testable")
+    assert explanation.startswith("n1 (HugeInt) on_message(0, 'go'): the node's state could not be sent: ")
+
+
+def test_a_twenty_megabyte_message_is_untestable_state() -> None:
+    found = check("resources.py:HugeMessage")
+    must(found.verdict is Verdict.VIOLATED and found.exit_code == 1, "not contained")  # a finding, never exit 4
+    explanation = finding(found, "node-state-testable")
+    assert explanation.startswith("n1 (HugeMessage) on_message(0, 'go'): the node's state is too large to send")
+
+
+def test_infinite_recursion_is_a_finding() -> None:
+    found = check("resources.py:RecursesForever")
+    assert finding(found, "handlers-do-not-crash").startswith(
+        "n1 (RecursesForever) on_message(0, 'go') raised RecursionError: maximum recursion depth exceeded")
+
+
+def test_recursion_that_overflows_the_c_stack_is_a_finding() -> None:
+    found = check("resources.py:RecursesPastTheCStack")
+    assert finding(found, "handlers-do-not-crash") == (
+        "n1 (RecursesPastTheCStack) on_message(0, 'go') ended the worker process (killed by SIGSEGV: a crash in "
+        "C code?)")
+
+
+def test_state_nested_too_deeply_to_snapshot_is_untestable() -> None:
+    found = check("resources.py:DeeplyNestedState")
+    assert finding(found, "node-state-testable") == (
+        "n1 (DeeplyNestedState) on_message(0, 'go'): reading the node's state raised RecursionError: maximum "
+        "recursion depth exceeded")
+
+
+# -- honest mistakes: state outside the node -------------------------------------------------------
+@pytest.mark.parametrize("cls, change", [
+    ("ModuleCounter", "the module global hidden_state.REQUESTS_SEEN from 0 to 1"),
+    ("ModuleVotes", "the module global hidden_state.VOTES from {} to {(1, 1): 0}"),
+    ("SharedClassList", "the class attribute SharedClassList.granted_terms from [] to [1]"),
+    ("MutableDefault", "the default arguments of MutableDefault.remember from ([],) to ([1],)"),
+    ("ClosureCounter", "the closure variable count of hidden_state.bump from 0 to 1"),
+], ids=["module-counter", "module-dict", "class-attribute", "mutable-default", "closure"])
+def test_state_outside_the_node_is_named(cls: str, change: str) -> None:
+    found = check(f"hidden_state.py:{cls}", 2, protocol="raft", requests=0, max_timeouts=1, max_term=1)
+    assert finding(found, "state-outside-node", steps=2) == (
+        f"n1 ({cls}) on_message(0, RequestVote(term=1, last_log_index=0, last_log_term=0)) changed {change} "
+        "(state outside the node: keep it in self)")
+
+
+# -- nondeterminism ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls, what", [
+    ("HashOfString", "self.tag became "),
+    ("SetOrder", "self.order became "),
+    ("WallClock", "self.started became "),
+    ("RandomAtImport", "self.ballot became "),
+    ("MemoisedRandom", "drew from the shared random generator"),
+    ("ObjectId", "self.handle became "),
+], ids=["hash", "set-order", "clock", "random-at-import", "lru-cache-random", "id"])
+def test_nondeterminism_is_found_in_two_workers(cls: str, what: str) -> None:
+    found = check(f"nondeterminism.py:{cls}")
+    explanation = finding(found, "handlers-are-deterministic")
+    assert explanation.startswith(f"n1 ({cls}) on_message(0, 'go') ") and what in explanation, explanation
+
+
+# -- a grader's pytest session -----------------------------------------------------------------------
+GRADE_BY_PATH = '''
+def test_student(quorumcheck):
+    quorumcheck.check_raft({target!r}, nodes=3, mode="exhaustive", requests=0, max_timeouts=2, max_term=1)
+
+
+def test_own_failure():
+    assert False, "qc-attack-own-failure"
+'''
+
+GRADE_BY_IMPORT = '''
+import sys
+sys.path.insert(0, {folder!r})
+from {module} import {cls} as Student
+
+
+def test_student(quorumcheck):
+    quorumcheck.check_raft(Student, nodes=3, mode="exhaustive", requests=0, max_timeouts=2, max_term=1)
+
+
+def test_own_failure():
+    assert False, "qc-attack-own-failure"
+'''
+
+PYTEST_RUNS = {
+    "hooks": ("pytest_hooks", "Hooked", GRADE_BY_PATH),
+    "interrupt": ("interrupts_import", "Interrupting", GRADE_BY_PATH),
+    "exit": ("exits_import", "Exiting", GRADE_BY_PATH),
+    "hooks-imported": ("pytest_hooks", "Hooked", GRADE_BY_IMPORT),
+    "exit-imported": ("exits_import", "Exiting", GRADE_BY_IMPORT),
+}
+
+
+@pytest.fixture(scope="module")
+def pytest_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    """A grader's two-test pytest file per attack, run in subprocesses side by side (all finished on return)."""
+    started = {}
+    for name, (module, cls, template) in PYTEST_RUNS.items():
+        course = tmp_path_factory.mktemp(f"course-{name}")
+        (course / "test_grade.py").write_text(template.format(
+            target=f"{ATTACKS / module}.py:{cls}", folder=str(ATTACKS), module=module, cls=cls))
+        started[name] = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf", "test_grade.py"],
+            cwd=course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    runs = {}
+    for name, process in started.items():
+        out, _ = process.communicate(timeout=300)
+        runs[name] = subprocess.CompletedProcess(process.args, process.returncode, out, "")
+    return runs
+
+
+@pytest.mark.parametrize("name, message", [
+    ("hooks", "quorumcheck: election-safety violated"),
+    ("interrupt", "interrupts_import.py: importing it raised KeyboardInterrupt"),
+    ("exit", "exits_import.py: loading it ended the worker process (exit status 0"),
+], ids=["hooks-and-plugin", "keyboard-interrupt-at-import", "os-exit-at-import"])
+def test_a_submission_cannot_reach_the_graders_pytest_session(pytest_runs: dict[str, Any], name: str,
+                                                              message: str) -> None:
+    # Given as a file path, the submission runs in a worker: its hooks, its plugin registration, its
+    # KeyboardInterrupt and its os._exit(0) at import never touch the session; both tests fail.
+    run = pytest_runs[name]
+    assert run.returncode == 1, run.stdout
+    assert run.stdout.rstrip().splitlines()[-1].startswith("2 failed in ")
+    assert "FAILED test_grade.py::test_student" in run.stdout
+    assert "FAILED test_grade.py::test_own_failure - AssertionError: qc-attack-own-failure" in run.stdout
+    assert message in run.stdout
+
+
+@pytest.mark.parametrize("name, returncode, summary", [
+    ("hooks-imported", 0, "1 passed in "),  # test_own_failure deselected silently, the check patched away
+    ("exit-imported", 0, None),  # the session ends at collection with status 0 and prints nothing at all
+], ids=["hooks-and-plugin", "os-exit-at-import"])
+def test_importing_the_submission_into_the_grader_defeats_any_checker(pytest_runs: dict[str, Any], name: str,
+                                                                      returncode: int, summary: str | None) -> None:
+    # Why graders pass the file path: `from raft import RaftNode` runs the student's code inside the
+    # process that decides the verdict. Both tests should fail; the attack makes the session green.
+    run = pytest_runs[name]
+    assert run.returncode == returncode, run.stdout
+    if summary is None:
+        assert run.stdout.strip() == ""
+    else:
+        assert run.stdout.rstrip().splitlines()[-1].startswith(summary)
+        assert "failed" not in run.stdout
