@@ -138,3 +138,30 @@ def test_python_dash_m_and_console_script() -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "quorumcheck: error: acceptors must be at least 1 (got 0); pass e.g. acceptors=3"
+
+
+# -- exit codes beyond the verdict: Ctrl-C and quorumcheck's own bugs ---------------------------------------
+def test_ctrl_c_prints_the_result_so_far_and_exits_130() -> None:
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "quorumcheck", "check", "paxos", "--max-ballot", "3"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # imports, then some levels of a search that takes minutes
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert out.startswith("paxos") and "UNDETERMINED: interrupted (Ctrl-C); this is the result so far" in out
+    assert "distinct states" in out and "Traceback" not in err
+
+
+def test_an_internal_error_is_exit_4_with_its_traceback_never_0_or_1() -> None:
+    code = ("import quorumcheck.cli as cli\n"
+            "def broken(*args, **kwargs):\n"
+            "    raise RuntimeError('a bug of ours')\n"
+            "cli.explore = broken\n"
+            "cli.main(['check', 'paxos', '--max-ballot', '0'], prog_name='quorumcheck')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 4
+    assert "RuntimeError: a bug of ours" in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("quorumcheck: internal error: this is a bug in quorumcheck")
