@@ -320,6 +320,8 @@ _STOP_REASONS = {
     "timeout": "the time limit (--timeout) ran out",
     "unknown": "a property could not be decided",
     "interrupted": "interrupted (Ctrl-C); this is the result so far",
+    "not-exhaustive": "not exhaustive: the search was cut and random schedules found no violation, which is "
+                      "no proof (what was covered is below)",
 }
 
 
@@ -376,6 +378,8 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         title = f"{spec.path}: {title}"
     out.print(title, markup=False)
     headline = result.verdict.value.upper()
+    if sampled and result.verdict is Verdict.HOLDS:
+        headline = "NO FAILING SCHEDULE (random testing, not a proof)"
     if result.violation is not None:
         v = result.violation
         headline += f": {v.property}" + (f" ({v.description})" if v.description else "")
@@ -812,8 +816,8 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     prefix = found.exhaustive_prefix
     if prefix is not None:
         why = "the state limit" if prefix.stop_reason == "max_states" else "the time limit"
-        text = (f"mode: auto · the exhaustive search reached {why} at {prefix.distinct_states:,} states: every "
-                f"schedule of up to {found.checked_steps} steps is checked; then ")
+        text = (f"mode: auto · the exhaustive search reached {why} at {prefix.distinct_states:,} states "
+                f"({prefix.seconds:.2f} s): every schedule of up to {found.checked_steps} steps is checked; then ")
     text += f"{'' if prefix is not None else 'mode: '}random · {found.schedules:,} schedules (seed {found.seed})"
     if found.coverage is not None:
         text += (f" · coverage {found.coverage:.1%}: {result.distinct_states:,} of the configuration's "

@@ -172,6 +172,9 @@ class StudentResult:
         if self.exhaustive_prefix is not None:
             data["student"]["exhaustive_prefix"] = {
                 "distinct_states": self.exhaustive_prefix.distinct_states,
+                "transitions": self.exhaustive_prefix.transitions,
+                "depth": self.exhaustive_prefix.depth,
+                "seconds": round(self.exhaustive_prefix.seconds, 3),
                 "stop_reason": self.exhaustive_prefix.stop_reason,
                 "every_schedule_up_to_steps": self.checked_steps,
             }
@@ -873,6 +876,11 @@ def _run(
             counted = None
         if counted is not None and counted.complete:
             exhaustive_states = counted.distinct_states
+    if prefix is not None and result.verdict is Verdict.HOLDS:
+        # Auto mode never calls an incomplete search a pass: every schedule up to some length was checked,
+        # and some longer ones were sampled; the rest was not.
+        result.verdict = Verdict.UNDETERMINED
+        result.stop_reason = "not-exhaustive"
     return StudentResult("random", result, model, schedules=schedules, seed=seed,
                          exhaustive_states=exhaustive_states, handler_calls=model.handler_calls,
                          exhaustive_prefix=prefix, first_failure=progress.get("first_failure"))

@@ -485,7 +485,9 @@ def test_auto_mode_is_exhaustive_when_it_finishes_and_samples_when_it_does_not()
 
     large = check_student(raft.RaftNode, 3, protocol="raft", mode="auto", requests=1, max_timeouts=2,
                           max_states=3000, runs=50, isolate=False)
-    assert large.mode == "random" and large.verdict is Verdict.HOLDS and not large.result.complete
+    # Never a pass: the search was cut and random schedules are no proof (exit 3).
+    assert large.mode == "random" and large.verdict is Verdict.UNDETERMINED and not large.result.complete
+    assert large.result.stop_reason == "not-exhaustive" and large.exit_code == 3
     prefix = large.exhaustive_prefix
     assert prefix is not None and prefix.stop_reason == "max_states" and prefix.distinct_states >= 3000
     # Every state within checked_steps steps was reached: the exhaustive count up to that depth is smaller.
@@ -497,9 +499,10 @@ def test_auto_mode_is_exhaustive_when_it_finishes_and_samples_when_it_does_not()
 
 def test_cli_auto_mode_says_how_far_the_exhaustive_part_got() -> None:
     run = _cli("examples/raft.py", "--protocol", "raft", "--max-states", "2000", "--runs", "30")
-    assert run.returncode == 0, run.stderr
-    assert re.search(r"mode: auto · the exhaustive search reached the state limit at 2,0\d\d states: every "
-                     r"schedule of up to \d+ steps is checked; then random · \d+ schedules \(seed 0\)", run.stdout)
+    assert run.returncode == 3, run.stderr
+    assert "UNDETERMINED: not exhaustive: the search was cut and random schedules found no violation" in run.stdout
+    assert re.search(r"mode: auto · the exhaustive search reached the state limit at 2,0\d\d states \(\d+\.\d\d s\): "
+                     r"every schedule of up to \d+ steps is checked; then random · \d+ schedules \(seed 0\)", run.stdout)
 
 
 @pytest.mark.parametrize("network, orders", [
