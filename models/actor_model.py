@@ -71,7 +71,7 @@ from typing import Any, NamedTuple
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
 
 from .actors import Node, Snapshotter, network_named, node_name, show
-from .api import Action, Model, Property, StepEvents, always
+from .api import MAX_BOUND, MAX_ELEMENTS, Action, Model, Property, StepEvents, always
 from .observe import Contract, contract_named
 
 __all__ = ["CONTAINMENT_PROPERTIES", "ActorModel", "ActorState", "find_node_classes", "load_student_file"]
@@ -227,6 +227,11 @@ class ActorModel(Model[ActorState]):
                             ("max_duplicates", max_duplicates), ("max_term", max_term)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidParameter(f"{name} must be an integer >= 0, got {value!r}")
+            if value > MAX_BOUND:
+                raise InvalidParameter(f"{name}={value} is hopeless for a search; give at most {MAX_BOUND}")
+        if max_partitions and nodes is not None and isinstance(nodes, int) and nodes > MAX_ELEMENTS:
+            raise InvalidParameter(f"max_partitions with {nodes} nodes means 2^{nodes - 1} ways to split them; "
+                                   f"give at most {MAX_ELEMENTS} nodes")
         if isinstance(handler_timeout, bool) or not isinstance(handler_timeout, (int, float)) or handler_timeout <= 0:
             raise InvalidParameter(f"handler_timeout must be a positive number of seconds, got {handler_timeout!r}")
         if max_duplicates and self.network == "unordered-duplicating":
@@ -274,7 +279,7 @@ class ActorModel(Model[ActorState]):
             self._cache: dict[tuple[Any, ...], _Outcome] = {}
             self._labels: dict[tuple[Any, ...], Action] = {}
             self._channels: dict[Action, tuple[int, int]] = {}
-            self._groups = _partition_groups(self.count)
+            self._groups = _partition_groups(self.count) if max_partitions else ()
             self._init: ActorState | None = None
             self.prefix: tuple[str, ...] = tuple(prefix or ())
             if self.prefix:

@@ -573,6 +573,13 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
+MAX_ELEMENTS = 12
+"""The most acceptors, values, servers (...) a parameter may ask for: beyond it a search is hopeless."""
+
+MAX_BOUND = 1000
+"""The largest numeric bound (ballots, terms, log length, budgets) a parameter may ask for."""
+
+
 def check_names(param: str, value: int | Sequence[str], prefix: str, example: str) -> tuple[str, ...]:
     """Validate a "count or list of distinct names" parameter and return the names.
 
@@ -588,6 +595,9 @@ def check_names(param: str, value: int | Sequence[str], prefix: str, example: st
     if isinstance(value, int):
         if value < 1:
             raise InvalidParameter(f"{param} must be at least 1 (got {value}); pass e.g. {example}")
+        if value > MAX_ELEMENTS:
+            raise InvalidParameter(f"{param}={value} is hopeless for an exhaustive search (the states grow "
+                                   f"exponentially with it; 3 to 5 is usual); give at most {MAX_ELEMENTS}")
         return tuple(f"{prefix}{i + 1}" for i in range(value))
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise InvalidParameter(
@@ -596,6 +606,9 @@ def check_names(param: str, value: int | Sequence[str], prefix: str, example: st
     names = tuple(value)
     if not names:
         raise InvalidParameter(f"{param} must not be empty; pass e.g. {example}")
+    if len(names) > MAX_ELEMENTS:
+        raise InvalidParameter(f"{param} lists {len(names)} names: hopeless for an exhaustive search; give at most "
+                               f"{MAX_ELEMENTS}")
     for n in names:
         if not isinstance(n, str) or not n:
             raise InvalidParameter(f"{param} must be non-empty strings, got {n!r}; pass e.g. {example}")

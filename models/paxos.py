@@ -37,7 +37,7 @@ from quorumcheck.errors import InvalidParameter, ModelWarning
 
 from quorumcheck.invariants import Interpretation, formula_property, standard
 
-from .api import Action, Model, Parameter, Property, StepEvents, check_names
+from .api import MAX_BOUND, Action, Model, Parameter, Property, StepEvents, check_names
 from .symmetry import Permutation
 
 __all__ = ["Msg1b", "Msg2a", "Msg2b", "PaxosModel", "PaxosState"]
@@ -148,6 +148,9 @@ class PaxosModel(Model[PaxosState]):
             raise InvalidParameter(f"max_ballot must be an integer, not {max_ballot!r}; pass e.g. max_ballot=2")
         if max_ballot < 0:
             raise InvalidParameter(f"max_ballot must be at least 0 (got {max_ballot}); ballots are 0..max_ballot")
+        if max_ballot > MAX_BOUND:
+            raise InvalidParameter(f"max_ballot={max_ballot} is hopeless for an exhaustive search (ballots 0..3 "
+                                   f"already give millions of states); give at most {MAX_BOUND}, usually 1 to 3")
         if bug is not None and bug not in BUGS:
             raise InvalidParameter(f"unknown Paxos bug {bug!r}; choose one of: {', '.join(BUGS)}")
         self.max_ballot = max_ballot

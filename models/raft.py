@@ -49,7 +49,7 @@ from typing import Any, ClassVar, NamedTuple
 from quorumcheck.errors import InvalidParameter
 from quorumcheck.invariants import Derived, Interpretation, formula_property, standard
 
-from .api import Action, Model, Parameter, Property, StepEvents, check_names
+from .api import MAX_BOUND, Action, Model, Parameter, Property, StepEvents, check_names
 from .symmetry import Permutation
 
 __all__ = [
@@ -1279,4 +1279,7 @@ def _check_int(name: str, value: Any, minimum: int, hint: str) -> int:
         raise InvalidParameter(f"{name} must be an integer, not {value!r}; {hint}")
     if value < minimum:
         raise InvalidParameter(f"{name} must be at least {minimum} (got {value}); {hint}")
+    if value > MAX_BOUND:
+        raise InvalidParameter(f"{name}={value} is hopeless for an exhaustive search; give at most {MAX_BOUND} "
+                               f"({hint})")
     return value

@@ -27,6 +27,7 @@ from quorumcheck.explorer import CheckResult, Progress, Verdict, explore
 from quorumcheck.explorer.diff import changes, flatten
 from quorumcheck.invariants import definitions
 from quorumcheck.models import BUILTIN_MODELS, TRACE_MODELS, Model, Parameter
+from quorumcheck.models.api import MAX_ELEMENTS
 from quorumcheck.runspec import RunSpec, build_model, load_spec
 
 EXIT_USAGE = 2
@@ -57,6 +58,23 @@ class NamesType(click.ParamType):
         return names
 
 
+class Seconds(click.FloatRange):
+    """A positive, finite number of seconds (``nan`` and ``inf`` are refused, not ignored)."""
+
+    name = "SECONDS"
+
+    def __init__(self) -> None:
+        super().__init__(min=0, min_open=True)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number of seconds; give e.g. 60", param, ctx)
+        return number
+
+
 def _model_option(p: Parameter) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     if p.kind == "int":
         return click.option(p.flag, p.name, type=int, default=None, help=f"{p.help} [default: {p.default}]")
@@ -77,7 +95,7 @@ def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--max-states", type=click.IntRange(min=1), help="stop (undetermined) beyond N distinct states"),
         click.option("--max-depth", type=click.IntRange(min=1), help="stop (undetermined) beyond depth N (TLC's count)"),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="stop (undetermined) after SECONDS"),
+        click.option("--timeout", type=Seconds(), help="stop (undetermined) after SECONDS"),
         click.option("--continue", "continue_", is_flag=True, help="keep exploring after a violation; report every violated property"),
         click.option("--invariant", "invariants", multiple=True, metavar="NAME", help="check only this property (repeatable)"),
         click.option("--no-graph", is_flag=True, help="keep no state graph (less memory; traces from parent links)"),
@@ -672,7 +690,8 @@ _PROTOCOL_DEFAULTS = {
 @click.argument("path", metavar="PATH.py", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--protocol", type=click.Choice(["paxos", "raft", "none"]),
               help="which observation contract and standard properties apply (docs/student-testing.md)")
-@click.option("--nodes", type=click.IntRange(min=1), default=3, show_default=True, help="how many nodes")
+@click.option("--nodes", type=click.IntRange(min=1, max=MAX_ELEMENTS), default=3, show_default=True,
+              help="how many nodes")
 @click.option("--node-class", "node_classes", multiple=True, metavar="NAME",
               help="the node class to test, when the file defines several; repeat to give one class per node")
 @click.option("--mode", type=click.Choice(["auto", "exhaustive", "random"]), default="auto", show_default=True,
@@ -708,7 +727,7 @@ _PROTOCOL_DEFAULTS = {
                    "where they end")
 @click.option("--max-states", type=click.IntRange(min=1), help="exhaustive: stop (undetermined) beyond N states")
 @click.option("--max-depth", type=click.IntRange(min=1), help="exhaustive: stop (undetermined) beyond depth N")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+@click.option("--timeout", type=Seconds(), default=120.0, show_default=True,
               help="stop after SECONDS (exhaustive: undetermined; random: no new schedules)")
 @click.option("--invariant", "invariants", multiple=True, metavar="NAME", help="check only this property (repeatable)")
 @click.option("--coverage", is_flag=True,
