@@ -22,7 +22,12 @@ each handler call. Attribute values may be ints, floats, strings, bytes,
 booleans, ``None``, tuples, lists, dicts, sets, frozensets, enums, and
 dataclasses or NamedTuples of those; anything else (an open file, a lambda, a
 lock, a thread) is an :class:`~quorumcheck.errors.InvalidStudentCode` error
-naming the class and the attribute.
+naming the class and the attribute. A snapshot keeps every attribute of a
+dataclass (also those that are not fields). Dicts and sets are kept by
+content, in a canonical order: code whose behaviour depends on a dict's
+insertion order is reported by the determinism check, which restores dicts in
+another order. ``id`` and ``peers`` are quorumcheck's: a node that sets them is
+an error too (see docs/student-testing.md, "What a snapshot keeps").
 
 Examples
 --------
@@ -47,8 +52,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import weakref
 from collections.abc import Hashable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
 
@@ -79,7 +85,7 @@ NETWORKS = ("ordered", "unordered", "unordered-duplicating")
 """
 
 FRAMEWORK_ATTRIBUTES = frozenset({"id", "peers"})
-"""Attributes quorumcheck sets on every node; they are not part of its snapshot."""
+"""Attributes quorumcheck sets on every node; they are not part of its snapshot, and a node must not set them."""
 
 
 def network_named(name: str) -> str:
@@ -252,8 +258,10 @@ def new_node(cls: type[Node], index: int, nodes: int) -> Node:
     (0, 2)
     """
     node = cls.__new__(cls)
+    peers = _peers(index, nodes)
     node.__dict__["id"] = index
-    node.__dict__["peers"] = tuple(i for i in range(nodes) if i != index)
+    node.__dict__["peers"] = peers
+    _reserve(node, index, peers)
     node.__init__()  # type: ignore[misc]
     return node
 
@@ -270,7 +278,10 @@ def snapshot_node(node: Node, snapshotter: Snapshotter, only: tuple[str, ...] | 
     ------
     InvalidStudentCode
         An attribute holds something that cannot be snapshotted; the message
-        names the class, the attribute and the part of its value.
+        names the class, the attribute and the part of its value. Or the node
+        set (or deleted) ``id`` or ``peers``, which quorumcheck reserves: they
+        are not in the snapshot, so the node would silently get quorumcheck's
+        values back at the next restore.
 
     Examples
     --------
@@ -281,8 +292,16 @@ def snapshot_node(node: Node, snapshotter: Snapshotter, only: tuple[str, ...] | 
     Traceback (most recent call last):
     ...
     quorumcheck.errors.InvalidStudentCode: Bad.handlers['ping'] holds a function, which quorumcheck cannot snapshot; ...
+    >>> class Members(Node):
+    ...     def __init__(self):
+    ...         self.peers = [p for p in range(5) if p != self.id]
+    >>> snapshot_node(new_node(Members, 0, 3), Snapshotter())
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidStudentCode: Members sets self.peers, which quorumcheck reserves (it holds the other nodes' numbers); keep your own list under another name, e.g. self.members
     """
     attributes = node.__dict__
+    _check_reserved(node, attributes)
     names = sorted(attributes) if only is None else [n for n in only if n in attributes]
     freeze = snapshotter.freeze
     out = []
@@ -310,12 +329,85 @@ def restore_node(cls: type[Node], index: int, nodes: int, snapshot: tuple[Any, .
     """
     node = cls.__new__(cls)
     attributes = node.__dict__
+    peers = _peers(index, nodes)
     attributes["id"] = index
-    attributes["peers"] = tuple(i for i in range(nodes) if i != index)
+    attributes["peers"] = peers
+    _reserve(node, index, peers)
     thaw = snapshotter.thaw
     for name, frozen in snapshot:
         attributes[name] = thaw(frozen)
     return node
+
+
+_PEERS: dict[tuple[int, int], tuple[int, ...]] = {}
+
+_RESERVED: dict[int, tuple[weakref.ref[Node], int, tuple[int, ...]]] = {}
+"""Per live node built by :func:`new_node` or :func:`restore_node`, keyed by ``id(node)``: a weak
+reference to it and the ``id`` and ``peers`` quorumcheck gave it. Kept out of the node, where its
+code cannot reach it; an entry goes when its node does."""
+
+
+def _peers(index: int, nodes: int) -> tuple[int, ...]:
+    """The other nodes' numbers, one shared tuple per ``(index, nodes)``."""
+    peers = _PEERS.get((index, nodes))
+    if peers is None:
+        peers = _PEERS[index, nodes] = tuple(i for i in range(nodes) if i != index)
+    return peers
+
+
+def _reserve(node: Node, index: int, peers: tuple[int, ...]) -> None:
+    """Remember the ``id`` and ``peers`` quorumcheck gives ``node``, for :func:`_check_reserved`."""
+    key = id(node)
+    try:
+        ref = weakref.ref(node, lambda _, key=key: _RESERVED.pop(key, None))
+    except TypeError:  # no __weakref__ slot: not a Node subclass quorumcheck accepts; left unchecked
+        return
+    _RESERVED[key] = (ref, index, peers)
+
+
+_MISSING = object()
+
+_RESERVED_TEXT = {
+    "id": "it holds this node's number); keep your own value under another name, e.g. self.name",
+    "peers": "it holds the other nodes' numbers); keep your own list under another name, e.g. self.members",
+}
+
+
+def _check_reserved(node: Node, attributes: dict[str, Any]) -> None:
+    """:class:`InvalidStudentCode` if the node changed the ``id`` or ``peers`` quorumcheck gave it.
+
+    A node quorumcheck did not build (no :func:`new_node` or :func:`restore_node`) is not checked.
+
+    Examples
+    --------
+    >>> class Renumbered(Node):
+    ...     def on_start(self, out):
+    ...         self.id = 7
+    >>> node = new_node(Renumbered, 1, 3)
+    >>> _check_reserved(node, node.__dict__)
+    >>> node.on_start(None)
+    >>> _check_reserved(node, node.__dict__)
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidStudentCode: Renumbered sets self.id, which quorumcheck reserves (it holds this node's number); ...
+    """
+    entry = _RESERVED.get(id(node))
+    if entry is None or entry[0]() is not node:
+        return
+    _, index, peers = entry
+    ident = attributes.get("id", _MISSING)
+    if ident is not index and (type(ident) is not int or ident != index):
+        _reserved_error(node, "id", ident)
+    mine = attributes.get("peers", _MISSING)
+    if mine is not peers and (type(mine) is not tuple or mine != peers):
+        _reserved_error(node, "peers", mine)
+
+
+def _reserved_error(node: Node, name: str, value: Any) -> NoReturn:
+    verb = "deletes" if value is _MISSING else "sets"
+    raise InvalidStudentCode(
+        f"{type(node).__name__} {verb} self.{name}, which quorumcheck reserves ({_RESERVED_TEXT[name]}"
+    )
 
 
 _SUPPORTED = (
@@ -373,11 +465,23 @@ class Snapshotter:
     every other value is a tuple whose first item is a tag: ``("b", True)``,
     ``("t", ...)`` a tuple, ``("l", ...)`` a list, ``("d", (k, v), ...)`` a dict,
     ``("s", ...)`` a set, ``("f", ...)`` a frozenset, ``("e", "mod.Cls", name)``
-    an enum member, ``("nt" | "dc", "mod.Cls", field names, values...)`` a
-    NamedTuple or dataclass. Sets and dicts are sorted, so equal values freeze
-    equally whatever their insertion order (and are restored in that sorted
-    order). Frozen forms hold only ints, strings and tuples: they pickle, and
-    compare and print the same in every process.
+    an enum member, ``("nt", "mod.Cls", field names, values...)`` a NamedTuple,
+    ``("dc", "mod.Cls", attribute names, values...)`` a dataclass.
+
+    Dicts, sets and frozensets are kept by content, sorted (by their keys'
+    text where they do not compare), so equal ones freeze equally whatever
+    their insertion order: the state space does not multiply by the orders
+    messages arrive in. A dict thaws in that sorted key order, or, with
+    ``reverse_dicts=True``, in the reverse order: the determinism check runs
+    every call once each way, so a handler whose effect depends on a dict's
+    insertion order (``next(iter(d))``) is reported rather than judged on an
+    order plain Python would not have had. A dataclass keeps *every*
+    attribute of the instance, its slots and its ``__dict__`` in insertion
+    order, not only its fields: an attribute set in ``__post_init__`` or added
+    later survives. It is restored as pickle and :func:`copy.deepcopy` restore
+    it, without calling ``__init__`` or ``__post_init__`` again. Frozen forms hold only
+    ints, floats, strings, bytes and tuples: they pickle, and compare and
+    print the same in every process.
 
     Examples
     --------
@@ -393,10 +497,32 @@ class Snapshotter:
     1
     >>> snap.freeze({1, 2}) == snap.freeze({2, 1}), snap.freeze((1, 2)) == snap.freeze([1, 2])
     (True, False)
+    >>> snap.freeze({"a": 1, "b": 2}) == snap.freeze({"b": 2, "a": 1})
+    True
+    >>> list(Snapshotter(reverse_dicts=True).thaw(snap.freeze({"a": 1, "b": 2})))
+    ['b', 'a']
+
+    A dataclass keeps the attributes that are not fields:
+
+    >>> @dataclasses.dataclass
+    ... class State:
+    ...     term: int
+    ...     def __post_init__(self):
+    ...         self.votes = set()
+    >>> state = State(3)
+    >>> state.votes.add(1)
+    >>> frozen = snap.freeze(state)
+    >>> snap.show(frozen)
+    'State(term=3, votes={1})'
+    >>> snap.thaw(frozen).votes
+    {1}
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, reverse_dicts: bool = False) -> None:
+        self.reverse_dicts = reverse_dicts
+        """Thaw dicts in reverse key order (the determinism check's second run)."""
         self._kinds: dict[type, tuple[str, str, tuple[str, ...]]] = {}
+        """Per class: its tag, its name, and its field names (NamedTuple) or slot attribute names (dataclass)."""
         self._classes: dict[str, type] = {}
 
     # -- freezing ---------------------------------------------------------------------------------
@@ -430,6 +556,8 @@ class Snapshotter:
         tag, name, fields = kind
         if tag == "e":
             return ("e", name, value.name)
+        if tag == "dc":
+            return self._freeze_dataclass(value, name, fields)
         values = []
         for field in fields:
             try:
@@ -438,6 +566,30 @@ class Snapshotter:
                 e.path.append(f".{field}")
                 raise
         return (tag, name, fields, *values)
+
+    def _freeze_dataclass(self, value: Any, name: str, slots: tuple[str, ...]) -> Hashable:
+        """``("dc", name, attribute names, values...)``: every attribute the instance has, its slots
+        (those that are set) and then its ``__dict__`` in insertion order."""
+        freeze = self.freeze
+        names: list[str] = []
+        values: list[Hashable] = []
+        items: list[tuple[str, Any]] = []
+        for slot in slots:
+            try:
+                items.append((slot, object.__getattribute__(value, slot)))
+            except AttributeError:  # an unset slot is no attribute
+                pass
+        attributes = getattr(value, "__dict__", None)
+        if attributes:
+            items.extend(attributes.items())
+        for attribute, v in items:
+            try:
+                values.append(freeze(v))
+            except Unsnapshottable as e:
+                e.path.append(f".{attribute}")
+                raise
+            names.append(attribute)
+        return ("dc", name, tuple(names), *values)
 
     def _locate(self, t: type, container: Any) -> str:
         """The path step from ``container`` to its first part that cannot be frozen (``[3]``, ``['key']``)."""
@@ -468,7 +620,7 @@ class Snapshotter:
         elif isinstance(value, tuple) and hasattr(t, "_fields") and hasattr(t, "_make"):
             kind = ("nt", name, tuple(t._fields))
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            kind = ("dc", name, tuple(f.name for f in dataclasses.fields(value)))
+            kind = ("dc", name, _slot_attributes(t))
         else:
             raise Unsnapshottable(value)
         self._kinds[t] = kind
@@ -487,7 +639,8 @@ class Snapshotter:
         if tag == "l":
             return [thaw(v) for v in frozen[1:]]
         if tag == "d":
-            return {thaw(k): thaw(v) for k, v in frozen[1:]}
+            items = reversed(frozen[1:]) if self.reverse_dicts else frozen[1:]
+            return {thaw(k): thaw(v) for k, v in items}
         if tag == "s":
             return {thaw(v) for v in frozen[1:]}
         if tag == "f":
@@ -501,14 +654,23 @@ class Snapshotter:
             return cls[frozen[2]]
         if tag == "nt":
             return cls._make([thaw(v) for v in frozen[3:]])  # type: ignore[attr-defined]
-        obj = cls.__new__(cls)
-        for field, v in zip(frozen[2], frozen[3:]):
-            object.__setattr__(obj, field, thaw(v))
+        # A dataclass, as pickle restores it: no __init__ or __post_init__; slots set with
+        # object.__setattr__ (frozen dataclasses too), the rest put in __dict__ in its order.
+        obj = object.__new__(cls)
+        slots = self._kinds[cls][2]
+        attributes = None
+        for attribute, v in zip(frozen[2], frozen[3:]):
+            if attribute in slots:
+                object.__setattr__(obj, attribute, thaw(v))
+            else:
+                if attributes is None:
+                    attributes = obj.__dict__
+                attributes[attribute] = thaw(v)
         return obj
 
     # -- rendering ----------------------------------------------------------------------------------
     def show(self, frozen: Any) -> str:
-        """The frozen value as Python would print it (sets and dicts in their canonical order).
+        """The frozen value as Python would print it (sets in their canonical order).
 
         >>> Snapshotter().show(("t", "prepare", ("t", 1, 0)))
         "('prepare', (1, 0))"
@@ -525,6 +687,8 @@ def show(frozen: Any) -> str:
     "{'a': [1, 2], 'b': set()}"
     >>> show(("e", "mod.Role", "LEADER"))
     'Role.LEADER'
+    >>> show(("dc", "mod.State", ("term", "cache"), 2, ("d",)))
+    'State(term=2, cache={})'
     """
     if type(frozen) is not tuple:
         return repr(frozen)
@@ -560,3 +724,26 @@ def _canonical(items: list[Any], text: Any = show) -> list[Any]:
 
 def _key_text(item: tuple[Any, Any]) -> str:
     return show(item[0])
+
+
+def _slot_attributes(cls: type) -> tuple[str, ...]:
+    """The instance attributes that live in ``cls``'s slots (base classes first, names mangled).
+
+    >>> @dataclasses.dataclass(slots=True)
+    ... class Point:
+    ...     x: int
+    ...     y: int
+    >>> _slot_attributes(Point)
+    ('x', 'y')
+    """
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        slots = klass.__dict__.get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if slot in ("__dict__", "__weakref__"):
+                continue
+            if slot.startswith("__") and not slot.endswith("__"):
+                slot = f"_{klass.__name__.lstrip('_')}{slot}"
+            if slot not in names:
+                names.append(slot)
+    return tuple(names)

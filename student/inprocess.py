@@ -65,12 +65,17 @@ class InProcessHost:
             from quorumcheck.student.trusted.workers import _difference
 
             self.calls += 1
-            second = self.runner.call(i, snapshot, event)
+            self.runner.snapshotter.reverse_dicts = True  # dicts come back in the other order
+            try:
+                second = self.runner.call(i, snapshot, event)
+            finally:
+                self.runner.snapshotter.reverse_dicts = False
             difference = _difference(first, second)
             if difference is not None:
                 return {**first, "sends": (), "timers": (), "failure": (
                     "nondeterministic", f"did different things when run twice on the same node state and input: "
-                                        f"{difference} (randomness, the clock, or module-level state?)")}
+                                        f"{difference} (randomness, the clock, module-level state, or a dict's key "
+                                        "order?)")}
         return first
 
     def close(self) -> None:

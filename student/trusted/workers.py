@@ -416,9 +416,11 @@ class WorkerHost:
                 "protocol": self.protocol, "settings": self.settings, "handler_timeout": self.handler_timeout}
 
     def _spawn(self, k: int) -> _Worker:
+        # The second worker differs in everything plain Python leaves open: the hash seed, the clock, and
+        # the order dicts come back in.
         worker = _Worker(self.confinement, memory_mb=self.memory_mb, hash_seed=1 + k, clock_offset=1e6 * k + 0.5 * k,
                          capture=self.output if k == 0 else None, cpu_seconds=self.cpu_seconds)
-        worker.send(self._load_request())
+        worker.send({**self._load_request(), "reverse_dicts": k == 1})
         self.workers[k] = worker
         return worker
 
@@ -518,7 +520,7 @@ class WorkerHost:
                 return {**first, "sends": (), "timers": (), "failure": (
                     "nondeterministic", f"did different things in two processes (other hash seed and clock) on the "
                                         f"same node state and input: {difference} (hash(), set order, the clock, "
-                                        "random or id()?)")}
+                                        "random, id(), or a dict's key order?)")}
         return first
 
     def _retire(self, k: int) -> None:

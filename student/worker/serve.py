@@ -86,7 +86,8 @@ def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         node: Any = found[0] if len(found) == 1 else found
         classes = node_classes(node, request.get("nodes") if len(found) == 1 else None)
         runner = NodeRunner(classes, request["protocol"], dict(request.get("settings") or {}),
-                            handler_timeout=float(request.get("handler_timeout", 1.0)))
+                            handler_timeout=float(request.get("handler_timeout", 1.0)),
+                            reverse_dicts=bool(request.get("reverse_dicts")))
         info = runner.start()
         info["classes"] = tuple(c.__name__ for c in found)
         return runner, {"ok": info}

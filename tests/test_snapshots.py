@@ -1,0 +1,522 @@
+"""What a node snapshot keeps: every dataclass attribute, dict insertion order, and the reserved ``id``/``peers``.
+
+Between handler calls a node exists only as its snapshot (models/actors.py), so whatever the snapshot
+loses silently changes the student's program. These tests pin down that a snapshot gives back what plain
+Python would have: the attributes a dataclass has besides its fields, the order of a dict, and that a
+node which sets quorumcheck's ``id`` or ``peers`` is told so instead of silently getting them back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import gc
+import math
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quorumcheck.errors import InvalidStudentCode
+from quorumcheck.models import actors
+from quorumcheck.models.actors import Node, Out, Snapshotter, new_node, restore_node, show, snapshot_node
+from quorumcheck.studenttest import check_student
+
+
+# -- values used below -------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class RaftState:
+    """A course Raft's state object: ``__post_init__`` adds attributes that are not fields."""
+
+    term: int
+    voted_for: int | None = None
+
+    def __post_init__(self) -> None:
+        self.votes: set[int] = set()
+        self.cache: dict[str, int] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class FrozenEntry:
+    term: int
+    value: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.term, self.value))
+
+
+POST_INIT_CALLS: list[int] = []
+
+
+@dataclasses.dataclass
+class Counted:
+    """Counts its ``__post_init__`` runs, to show that a restore does not run it again."""
+
+    n: int
+
+    def __post_init__(self) -> None:
+        POST_INIT_CALLS.append(self.n)
+        self.doubled = 2 * self.n
+
+
+@dataclasses.dataclass(slots=True)
+class SlotBase:
+    x: int
+
+
+@dataclasses.dataclass(slots=True)
+class SlotPoint(SlotBase):
+    y: int
+    label: str = "p"
+
+
+@dataclasses.dataclass
+class Box:
+    value: Any
+
+
+class Pair(NamedTuple):
+    a: Any
+    b: Any
+
+
+class Color(enum.Enum):
+    RED = 1
+    BLUE = 2
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``a`` and ``b`` are the same value of the same types, dicts and dataclass attributes in the same order."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        return repr(a) == repr(b)
+    if isinstance(a, dict):  # dicts are kept by content: their order is not part of the value
+        return len(a) == len(b) and all(any(_same(ka, kb) and _same(va, vb) for kb, vb in b.items())
+                                        for ka, va in a.items())
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (set, frozenset)):
+        return a == b and all(any(_same(x, y) for y in b) for x in a)
+    if dataclasses.is_dataclass(a):
+        return _same(_attributes(a), _attributes(b))
+    return bool(a == b)
+
+
+def _attributes(obj: Any) -> dict[str, Any]:
+    """Every attribute of an instance: its set slots, then its ``__dict__`` in order."""
+    found = {}
+    for name in actors._slot_attributes(type(obj)):
+        try:
+            found[name] = object.__getattribute__(obj, name)
+        except AttributeError:
+            pass
+    found.update(getattr(obj, "__dict__", {}))
+    return found
+
+
+# -- 1. dataclasses keep every attribute ---------------------------------------------------------------------
+def test_dataclass_keeps_attributes_set_in_post_init() -> None:
+    snap = Snapshotter()
+    state = RaftState(term=2)
+    state.votes.add(1)
+    state.cache["k"] = 3
+    back = snap.thaw(snap.freeze(state))
+    assert back == state and back.votes == {1} and back.cache == {"k": 3}
+    assert list(vars(back)) == ["term", "voted_for", "votes", "cache"]
+
+
+def test_dataclass_keeps_attributes_added_after_construction() -> None:
+    snap = Snapshotter()
+    box = Box(1)
+    box.extra = 5  # type: ignore[attr-defined]
+    back = snap.thaw(snap.freeze(box))
+    assert back.extra == 5 and _same(back, box)
+
+
+def test_frozen_dataclass_keeps_every_attribute() -> None:
+    snap = Snapshotter()
+    entry = FrozenEntry(1, "x")
+    back = snap.thaw(snap.freeze(entry))
+    assert back == entry and back.key == (1, "x")  # type: ignore[attr-defined]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.term = 2  # type: ignore[misc]
+    assert hash(back) == hash(entry)
+
+
+def test_restore_does_not_run_init_or_post_init_again() -> None:
+    snap = Snapshotter()
+    value = Counted(4)
+    value.doubled = 100  # changed after construction: a second __post_init__ would reset it
+    POST_INIT_CALLS.clear()
+    back = snap.thaw(snap.freeze(value))
+    assert POST_INIT_CALLS == [] and back.n == 4 and back.doubled == 100
+
+
+def test_slots_dataclass_keeps_its_slots_and_leaves_unset_ones_unset() -> None:
+    snap = Snapshotter()
+    point = SlotPoint(1, 2)
+    frozen = snap.freeze(point)
+    assert frozen == ("dc", f"{__name__}.SlotPoint", ("x", "y", "label"), 1, 2, "p")
+    back = snap.thaw(frozen)
+    assert back == point and not hasattr(back, "__dict__")
+    unset = object.__new__(SlotPoint)
+    object.__setattr__(unset, "y", 7)
+    back = snap.thaw(snap.freeze(unset))
+    assert back.y == 7 and not hasattr(back, "x")
+
+
+def test_dataclass_attributes_are_restored_in_insertion_order() -> None:
+    snap = Snapshotter()
+    box = Box(1)
+    box.z = 1  # type: ignore[attr-defined]
+    box.a = 2  # type: ignore[attr-defined]
+    back = snap.thaw(snap.freeze(box))
+    assert list(vars(back)) == ["value", "z", "a"]
+
+
+def test_equal_dataclasses_freeze_equally() -> None:
+    snap = Snapshotter()
+    assert snap.freeze(RaftState(1)) == snap.freeze(RaftState(1))
+    assert snap.freeze(RaftState(1)) != snap.freeze(RaftState(2))
+    one, other = RaftState(1), RaftState(1)
+    other.votes.add(2)  # equal as dataclasses (== compares fields), but not the same state
+    assert snap.freeze(one) != snap.freeze(other)
+    assert snap.freeze(snap.thaw(snap.freeze(other))) == snap.freeze(other)
+
+
+def test_dataclass_shows_as_a_constructor_call_with_its_other_attributes() -> None:
+    snap = Snapshotter()
+    state = RaftState(3)
+    state.votes.add(0)
+    assert snap.show(snap.freeze(state)) == "RaftState(term=3, voted_for=None, votes={0}, cache={})"
+    assert snap.show(snap.freeze(SlotPoint(1, 2))) == "SlotPoint(x=1, y=2, label='p')"
+
+
+def test_an_unsnapshottable_attribute_that_is_not_a_field_is_named() -> None:
+    class Holder(Node):
+        def __init__(self) -> None:
+            self.state = RaftState(0)
+            self.state.on_vote = print  # type: ignore[attr-defined]
+
+    with pytest.raises(InvalidStudentCode, match=r"^Holder\.state\.on_vote holds a function"):
+        snapshot_node(new_node(Holder, 0, 1), Snapshotter())
+
+
+class DataclassRaft(Node):
+    """A natural port of a course Raft: its state in a dataclass whose ``__post_init__`` adds ``votes``."""
+
+    def __init__(self) -> None:
+        self.state = RaftState(term=0)
+
+    def on_start(self, out: Out) -> None:
+        if self.id == 0:
+            out.set_timer("election")
+
+    def on_timer(self, name: str, out: Out) -> None:
+        self.state.term += 1
+        self.state.votes = {self.id}
+        out.broadcast(("vote?", self.state.term))
+
+    def on_message(self, sender: int, message: Any, out: Out) -> None:
+        if message[0] == "vote?":
+            out.send(sender, ("vote", message[1]))
+        elif message[1] == self.state.term:
+            self.state.votes.add(sender)  # AttributeError when the snapshot lost `votes`
+
+
+def test_a_node_with_dataclass_state_runs_as_plain_python_would() -> None:
+    # Before: every delivery of a vote raised AttributeError (`votes` lost), blamed on the student.
+    found = check_student(DataclassRaft, 3, max_timeouts=1, isolate=False)
+    assert found.verdict.value == "holds", found.violation
+    # The start, then every downset of {ask n1 < n1's vote, ask n2 < n2's vote}: 1 + 3 * 3 states, the
+    # ones where a vote was delivered (and added to state.votes) among them.
+    assert found.result.complete and found.result.distinct_states == 10
+
+
+# -- 2. dicts are kept by content; code that depends on their order is reported ------------------------------
+def test_dicts_are_kept_by_content_in_a_canonical_order() -> None:
+    snap = Snapshotter()
+    assert snap.freeze({"b": 1, "a": 2}) == snap.freeze({"a": 2, "b": 1}) == ("d", ("a", 2), ("b", 1))
+    assert list(snap.thaw(snap.freeze({2: "b", 0: "a", 1: "c"}))) == [0, 1, 2]
+    assert list(Snapshotter(reverse_dicts=True).thaw(snap.freeze({2: "b", 0: "a", 1: "c"}))) == [2, 1, 0]
+    assert snap.freeze({1: "x", "1": "y"}) == snap.freeze({"1": "y", 1: "x"})  # mixed key types: by their text
+
+
+def test_dict_shows_in_its_canonical_order() -> None:
+    assert show(Snapshotter().freeze({"z": [1], "a": {"b": None, "a": True}})) == \
+        "{'a': {'a': True, 'b': None}, 'z': [1]}"
+
+
+def test_sets_stay_canonical() -> None:
+    snap = Snapshotter()
+    assert snap.freeze({3, 1, 2}) == snap.freeze({2, 3, 1}) == ("s", 1, 2, 3)
+    assert snap.freeze(frozenset({"b", "a"})) == ("f", "a", "b")
+    assert snap.freeze({1, "a"}) == snap.freeze({"a", 1})
+
+
+class FirstVoter(Node):
+    """Leads with whoever voted first: ``next(iter(self.votes))``, which depends on the dict's insertion order."""
+
+    def __init__(self) -> None:
+        self.votes: dict[int, bool] = {}
+        self.leader: int | None = None
+
+    def on_message(self, sender: int, message: Any, out: Out) -> None:
+        self.votes[sender] = True
+        self.leader = next(iter(self.votes))
+
+    def on_start(self, out: Out) -> None:
+        if self.id != 0:
+            out.send(0, "vote")
+
+
+def test_a_handler_that_depends_on_a_dicts_order_is_reported_in_process() -> None:
+    # The third vote finds two in the dict: which came first decides the leader.
+    found = check_student(FirstVoter, 4, mode="exhaustive", isolate=False)
+    v = found.violation
+    assert v.property == "handlers-are-deterministic" and len(v.trace) == 3
+    assert "did different things when run twice" in v.explanation and "a dict's key order" in v.explanation
+
+
+def test_a_handler_that_depends_on_a_dicts_order_is_reported_by_the_workers(tmp_path: Path) -> None:
+    student = tmp_path / "first_voter.py"
+    student.write_text("from quorumcheck.models.actors import Node\n"
+                       "class FirstVoter(Node):\n"
+                       "    def __init__(self):\n"
+                       "        self.votes = {}\n"
+                       "        self.leader = None\n"
+                       "    def on_start(self, out):\n"
+                       "        if self.id != 0:\n"
+                       "            out.send(0, 'vote')\n"
+                       "    def on_message(self, sender, message, out):\n"
+                       "        self.votes[sender] = True\n"
+                       "        self.leader = next(iter(self.votes))\n")
+    found = check_student(str(student), 4, mode="exhaustive")
+    v = found.violation
+    assert v.property == "handlers-are-deterministic" and len(v.trace) == 3
+    assert v.explanation.endswith("self.leader became 1 in one and 2 in the other (hash(), set order, the clock, "
+                                  "random, id(), or a dict's key order?)")
+
+
+# -- 3. id and peers are reserved ---------------------------------------------------------------------------
+PEERS_MESSAGE = ("{cls} sets self.peers, which quorumcheck reserves (it holds the other nodes' numbers); "
+                 "keep your own list under another name, e.g. self.members")
+ID_MESSAGE = ("{cls} sets self.id, which quorumcheck reserves (it holds this node's number); "
+              "keep your own value under another name, e.g. self.name")
+
+
+class OwnPeers(Node):
+    def __init__(self) -> None:
+        self.peers = [p for p in range(5) if p != self.id]  # type: ignore[assignment]
+
+
+class Renumbers(Node):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_timer(self, name: str, out: Out) -> None:
+        self.id = self.id + 10
+
+
+class ForgetsPeers(Node):
+    def on_start(self, out: Out) -> None:
+        del self.peers
+
+
+def test_setting_peers_in_init_is_an_error_naming_class_and_attribute() -> None:
+    with pytest.raises(InvalidStudentCode) as info:
+        snapshot_node(new_node(OwnPeers, 0, 3), Snapshotter())
+    assert str(info.value) == PEERS_MESSAGE.format(cls="OwnPeers")
+
+
+def test_setting_id_in_a_handler_after_a_restore_is_an_error() -> None:
+    snap = Snapshotter()
+    node = restore_node(Renumbers, 1, 3, snapshot_node(new_node(Renumbers, 1, 3), snap), snap)
+    snapshot_node(node, snap)  # untouched: fine
+    node.on_timer("t", Out(node, 3, snap))
+    with pytest.raises(InvalidStudentCode) as info:
+        snapshot_node(node, snap)
+    assert str(info.value) == ID_MESSAGE.format(cls="Renumbers")
+
+
+def test_deleting_peers_is_an_error() -> None:
+    snap = Snapshotter()
+    node = new_node(ForgetsPeers, 0, 2)
+    node.on_start(Out(node, 2, snap))
+    with pytest.raises(InvalidStudentCode, match=r"^ForgetsPeers deletes self\.peers, which quorumcheck reserves"):
+        snapshot_node(node, snap)
+
+
+@pytest.mark.parametrize("same", [
+    lambda node: setattr(node, "peers", tuple(node.peers)),
+    lambda node: setattr(node, "peers", tuple(p for p in node.peers)),
+    lambda node: setattr(node, "id", int(str(node.id))),
+])
+def test_setting_them_to_what_quorumcheck_set_is_fine(same: Any) -> None:
+    node = new_node(Node, 1, 3)
+    same(node)
+    assert snapshot_node(node, Snapshotter()) == ()
+
+
+@pytest.mark.parametrize("change", [
+    lambda node: setattr(node, "peers", list(node.peers)),
+    lambda node: setattr(node, "peers", (0, 2, 3)),
+    lambda node: setattr(node, "peers", (2, 0)),
+    lambda node: setattr(node, "id", True),
+    lambda node: setattr(node, "id", 1.0),
+])
+def test_any_other_value_is_an_error(change: Any) -> None:
+    node = new_node(Node, 1, 3)
+    change(node)
+    with pytest.raises(InvalidStudentCode, match="which quorumcheck reserves"):
+        snapshot_node(node, Snapshotter())
+
+
+def test_the_reserved_check_holds_for_every_node_of_a_run() -> None:
+    snap = Snapshotter()
+    nodes = [restore_node(Node, i, 4, (), snap) for i in range(4)] + [new_node(Node, i, 4) for i in range(4)]
+    assert [snapshot_node(n, snap) for n in nodes] == [()] * 8
+    assert [n.peers for n in nodes[:4]] == [(1, 2, 3), (0, 2, 3), (0, 1, 3), (0, 1, 2)]
+
+
+def test_the_reserved_values_are_forgotten_with_their_node() -> None:
+    gc.collect()
+    before = len(actors._RESERVED)
+    nodes = [new_node(Node, 0, 2) for _ in range(50)]
+    assert len(actors._RESERVED) == before + 50
+    del nodes
+    gc.collect()
+    assert len(actors._RESERVED) == before
+
+
+def _reported(node: type[Node]) -> str:
+    """What a check of ``node`` says: the InvalidStudentCode it raises, or the finding it reports."""
+    try:
+        found = check_student(node, 3, protocol="paxos", requests=1, max_timeouts=0, isolate=False)
+    except InvalidStudentCode as e:
+        return str(e)
+    assert found.violation is not None, "a node that sets self.peers must not pass"
+    return str(found.violation.explanation)
+
+
+def test_a_check_of_a_node_that_sets_peers_says_so() -> None:
+    from pathlib import Path
+
+    from quorumcheck.models.actor_model import load_student_file
+
+    paxos = load_student_file(Path(__file__).resolve().parent.parent / "examples" / "paxos.py")
+
+    class MyPaxos(paxos.PaxosNode):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.peers = sorted(self.peers)
+
+    assert PEERS_MESSAGE.format(cls="MyPaxos") in _reported(MyPaxos)
+
+
+# -- properties: freeze and thaw ----------------------------------------------------------------------------
+_scalars = (st.integers(-5, 5) | st.floats(allow_nan=False, width=32) | st.text(max_size=3)
+            | st.binary(max_size=2) | st.booleans() | st.none() | st.sampled_from(Color))
+_hashables = st.recursive(
+    _scalars,
+    lambda inner: (st.tuples(inner, inner) | st.frozensets(inner, max_size=3)
+                   | st.builds(Pair, inner, inner) | st.lists(inner, max_size=3).map(tuple)),
+    max_leaves=6,
+)
+_names = st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True)
+
+
+def _boxed(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A dataclass with a field and up to three attributes that are not fields."""
+
+    def build(value: Any, extra: dict[str, Any]) -> Box:
+        box = Box(value)
+        for name, v in extra.items():
+            setattr(box, name, v)
+        return box
+
+    return st.builds(build, inner, st.dictionaries(_names.filter(lambda n: n != "value"), inner, max_size=3))
+
+
+_values = st.recursive(
+    _hashables,
+    lambda inner: (st.lists(inner, max_size=4) | st.dictionaries(_hashables, inner, max_size=4)
+                   | st.sets(_hashables, max_size=4) | _boxed(inner) | st.builds(Pair, inner, inner)),
+    max_leaves=20,
+)
+
+
+def _reordered(value: Any) -> Any:
+    """An equal value with every set, frozenset and dict built in another insertion order."""
+    t = type(value)
+    if t in (set, frozenset):
+        return t(reversed([_reordered(v) for v in value]))
+    if t is dict:
+        return {_reordered(k): _reordered(v) for k, v in reversed(list(value.items()))}
+    if t in (list, tuple):
+        return t(_reordered(v) for v in value)
+    if t is Pair:
+        return Pair(*(_reordered(v) for v in value))
+    if t is Box:
+        box = Box(_reordered(value.value))
+        for name, v in vars(value).items():
+            setattr(box, name, _reordered(v))
+        return box
+    return value
+
+
+@settings(max_examples=150, deadline=None)
+@given(_values)
+def test_thaw_gives_back_the_frozen_value_with_its_types(value: Any) -> None:
+    snap = Snapshotter()
+    frozen = snap.freeze(value)
+    hash(frozen)
+    back = snap.thaw(frozen)
+    assert _same(back, value)
+    assert snap.freeze(back) == frozen
+
+
+@settings(max_examples=150, deadline=None)
+@given(_values)
+def test_equal_values_freeze_equally_whatever_their_set_and_dict_order(value: Any) -> None:
+    snap = Snapshotter()
+    assert snap.freeze(_reordered(value)) == snap.freeze(value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(_hashables, _hashables | st.lists(_scalars, max_size=2), min_size=2, max_size=5))
+def test_dicts_in_other_orders_freeze_equally_and_thaw_in_both_orders(value: dict[Any, Any]) -> None:
+    snap = Snapshotter()
+    frozen = snap.freeze(value)
+    assert snap.freeze(dict(reversed(list(value.items())))) == frozen
+    forward = snap.thaw(frozen)
+    snap.reverse_dicts = True
+    backward = snap.thaw(frozen)
+    assert forward == backward == value and list(backward) == list(reversed(list(forward)))
+
+
+_printable = st.recursive(
+    st.integers() | st.text(max_size=4) | st.booleans() | st.none() | st.binary(max_size=3)
+    | st.floats(allow_nan=False),
+    lambda inner: (st.lists(inner, max_size=3) | st.lists(inner, max_size=3).map(tuple)
+                   | st.dictionaries(st.integers() | st.text(max_size=3), inner, max_size=3)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_printable)
+def test_show_prints_values_as_python_prints_them_restored(value: Any) -> None:
+    snap = Snapshotter()
+    frozen = snap.freeze(value)
+    assert show(frozen) == repr(snap.thaw(frozen))
+
+
+@given(st.floats(allow_nan=False))
+def test_floats_keep_their_sign_and_value(x: float) -> None:
+    snap = Snapshotter()
+    back = snap.thaw(snap.freeze({"x": x}))["x"]
+    assert back == x and math.copysign(1.0, back) == math.copysign(1.0, x)
