@@ -5,17 +5,43 @@
 ['paxos', 'raft']
 """
 
-from .api import Action, Expectation, Model, Parameter, Property, always, every_step, sometimes
-from .symmetry import Permutation
-from .paxos import PaxosModel, PaxosState
-from .raft import RaftModel, RaftState
+from typing import TYPE_CHECKING, Any
+
 from .actors import Node, Out
-from .actor_model import ActorModel, ActorState
+from .api import Action, Expectation, Model, Parameter, Property, always, every_step, sometimes
 
-BUILTIN_MODELS: dict[str, type[Model]] = {PaxosModel.name: PaxosModel, RaftModel.name: RaftModel}
-"""Every model the CLI and specs/ know by name."""
+if TYPE_CHECKING:
+    from .actor_model import ActorModel, ActorState
+    from .paxos import PaxosModel, PaxosState
+    from .raft import RaftModel, RaftState
+    from .symmetry import Permutation
 
-TRACE_MODELS = {ActorModel.name: ActorModel.from_settings}
+_LAZY = {"Permutation": ".symmetry", "PaxosModel": ".paxos", "PaxosState": ".paxos", "RaftModel": ".raft",
+         "RaftState": ".raft", "ActorModel": ".actor_model", "ActorState": ".actor_model"}
+"""Imported when first used: a sandboxed worker needs only the actor API (``Node``, ``Out``)."""
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    if name == "BUILTIN_MODELS":
+        from .paxos import PaxosModel
+        from .raft import RaftModel
+
+        return {PaxosModel.name: PaxosModel, RaftModel.name: RaftModel}
+    if name == "TRACE_MODELS":
+        from .actor_model import ActorModel
+
+        return {ActorModel.name: ActorModel.from_settings}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+BUILTIN_MODELS: dict[str, type[Model]]
+"""Every model the CLI and specs/ know by name (built when first used)."""
+
+TRACE_MODELS: dict[str, Any]
 """Models that are not built in but that a saved trace can name: how to rebuild each from its settings
 (student code: ``ActorModel.from_settings`` loads the file and classes the trace records)."""
 

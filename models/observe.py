@@ -50,15 +50,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Hashable, Sequence
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from quorumcheck.invariants import (
-    Derived,
-    Interpretation,
-    evaluate,
-    formula_property,
-    standard,
-)
+if TYPE_CHECKING:
+    from quorumcheck.invariants import Interpretation
 
 from quorumcheck.errors import InvalidStudentCode
 
@@ -218,6 +213,7 @@ class Contract:
 
     def properties(self, evaluator: str) -> list[Property[Any]]:
         """The protocol's properties."""
+        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
         return []
 
     def describe(self, observed: Sequence[Hashable], history: Hashable) -> dict[str, Any]:
@@ -242,6 +238,7 @@ class Contract:
         than it holds is judged by the Python evaluator over a universe made
         for that state.
         """
+        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
         prop = formula_property(kind, name, formula, interpretation, description, evaluator=evaluator,
                                 default=default)
         judge, fixed = prop.judge, prop.condition
@@ -421,6 +418,7 @@ class PaxosContract(Contract):
         ``0, 1, ...`` in their order, ``-1`` is none); values are numbered once
         for the whole run; quorums are the majorities of the acceptors.
         """
+        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
         acceptors = self.acceptors
         size = len(acceptors) // 2 + 1
         quorums = tuple(sum(1 << a for a in q) for q in itertools.combinations(acceptors, size))
@@ -464,6 +462,7 @@ class PaxosContract(Contract):
         )
 
     def properties(self, evaluator: str) -> list[Property[Any]]:
+        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
         interp = self.interpretation()
 
         def judged(kind: str, name: str, formula: Any, description: str, explain: Any = None,
@@ -672,6 +671,7 @@ class RaftContract(Contract):
         Function values are tuples over the *current* universe of indexes: the
         small one, or a larger one for a state beyond it (see :meth:`Contract.judged`).
         """
+        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
         servers = tuple(range(self.nodes))
         value_code = self._value_code
         small = self.index_capacity
@@ -739,6 +739,7 @@ class RaftContract(Contract):
         )
 
     def properties(self, evaluator: str) -> list[Property[Any]]:
+        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
         interp = self.interpretation()
 
         def judged(kind: str, name: str, formula: Any, description: str, explain: Any = None,

@@ -48,7 +48,11 @@ def test_the_strategies_and_the_default() -> None:
     assert labels(default.violation.trace) == labels(swarm.violation.trace) and default.schedules == swarm.schedules
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize(
+    "strategy",
+    # coverage takes ~25 s here; test_student_deep's other coverage tests run it by default: -m slow
+    [pytest.param(s, marks=pytest.mark.slow) if s == "coverage" else s for s in STRATEGIES],
+)
 def test_each_strategy_is_deterministic_under_a_seed(strategy: str) -> None:
     def run(seed: int) -> tuple[list[str], int, int | None]:
         found = _check(RAFT_BUGS.NoLogCheck, requests=1, max_timeouts=2, seed=seed, runs=1000, strategy=strategy)

@@ -50,12 +50,14 @@ def test_correct_paxos_one_proposal_exhaustively() -> None:
                                                                            "value-can-be-learned"]
 
 
+@pytest.mark.slow  # ~12 s; test_student_deep.py's coverage run on the correct Paxos is in the default suite
 def test_correct_paxos_two_proposals_random() -> None:
     found = _check(PAXOS.PaxosNode, mode="random", runs=500, steps=80)
     assert found.verdict is Verdict.HOLDS and not found.result.complete
     assert found.schedules >= 500  # schedules that overran Hypothesis's buffer do not count as examples
 
 
+@pytest.mark.slow  # ~20 s of schedules
 def test_correct_paxos_with_retries_and_a_crash_random() -> None:
     found = _check(PAXOS.PaxosNode, mode="random", runs=300, steps=80, max_timeouts=2, max_crashes=1, max_duplicates=2)
     assert found.verdict is Verdict.HOLDS
@@ -69,8 +71,10 @@ def test_random_coverage_of_a_known_configuration() -> None:
 
 @pytest.mark.parametrize(
     "bug",
-    # AdoptAnyVote needs three proposals and about 30 s of schedules: -m slow
-    [pytest.param(b, marks=pytest.mark.slow) if b == "AdoptAnyVote" else b for b in RANDOM],
+    # AdoptAnyVote needs three proposals and about 30 s of schedules; three more take 7-11 s each: -m slow
+    [pytest.param(b, marks=pytest.mark.slow)
+     if b in ("AdoptAnyVote", "CountsDuplicateVotes", "ForgetsPromiseOnCrash", "PromiseBackwards") else b
+     for b in RANDOM],
 )
 def test_bug_is_caught_by_random_schedules(bug: str) -> None:
     prop, options, seed, runs, longest = RANDOM[bug]
@@ -84,6 +88,7 @@ def test_bug_is_caught_by_random_schedules(bug: str) -> None:
     assert " chosen in ballot " in v.explanation or " learned " in v.explanation
 
 
+@pytest.mark.slow  # ~25 s: 238,724 states; the shortest-schedule property is also tested on Raft by default
 def test_exhaustive_mode_finds_a_shortest_counterexample() -> None:
     found = _check(BUGS.SmallQuorum)
     assert found.verdict is Verdict.VIOLATED and found.violation.property == "agreement"
