@@ -3,8 +3,8 @@
 Exit codes: 0 the properties hold, 1 a property is violated (or, testing
 student code, a finding about it), 3 undetermined (a limit cut the run), 2 a
 usage or input error (one line on stderr, no traceback), 4 an internal error of
-quorumcheck (a bug: the traceback is printed), 130 interrupted by Ctrl-C (the
-result so far is printed).
+quorumcheck (a bug: the traceback is printed), 5 a spec's ``[expect]`` not met
+(whatever the verdict), 130 interrupted by Ctrl-C (the result so far is printed).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from quorumcheck.runspec import RunSpec, build_model, load_spec
 EXIT_USAGE = 2
 EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
+EXIT_EXPECTATION = 5
+"""A spec whose ``[expect]`` was not met (the verdict's own code is for runs without expectations)."""
 
 
 def _fail(message: str) -> None:
@@ -250,6 +252,10 @@ def _check(
     if render_dir is not None or save_trace is not None:
         _write_counterexamples(model, result, render_dir, render_name, graph_radius, graph_max_nodes,
                                list(invariants) or None, save_trace, to_stderr=as_json)
+    if spec is not None and result.stop_reason != "interrupted" and spec.mismatches(result):
+        # A spec is a regression test: its [expect] not met is a failure of its own, whatever the verdict.
+        click.echo(f"quorumcheck: {spec.path}: expectation not met: " + "; ".join(spec.mismatches(result)), err=True)
+        sys.exit(EXIT_EXPECTATION)
     sys.exit(result.exit_code)
 
 
@@ -490,7 +496,7 @@ def main() -> None:
       quorumcheck list
 
     Exit codes: 0 holds, 1 violated, 3 undetermined, 2 usage or input error,
-    4 internal error, 130 interrupted (Ctrl-C).
+    4 internal error, 5 a spec's [expect] not met, 130 interrupted (Ctrl-C).
     """
 
 
@@ -644,9 +650,14 @@ def render_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
         sequence_chart,
     )
 
+    suffix = out.suffix.lstrip(".").lower() if out is not None else ""
+    if out is not None and suffix not in ("svg", "png", "dot", "html"):
+        given = f".{suffix}" if suffix else "a file without a suffix"
+        _fail(f"--out {out}: quorumcheck writes .svg, .png, .dot or .html, not {given}; name the file accordingly")
     if fmt is None:
-        suffix = out.suffix.lstrip(".").lower() if out is not None else ""
-        fmt = suffix if suffix in ("svg", "png", "dot", "html") else "svg"
+        fmt = suffix or "svg"
+    elif out is not None and suffix != fmt:
+        _fail(f"--out {out} ends in .{suffix} but --format is {fmt}; make them agree")
     target = out if out is not None else trace_file.with_suffix(f".{fmt}")
     saved, model, outcome = _load_and_replay(trace_file)
     if not outcome.ok:

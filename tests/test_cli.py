@@ -165,3 +165,26 @@ def test_an_internal_error_is_exit_4_with_its_traceback_never_0_or_1() -> None:
     assert done.returncode == 4
     assert "RuntimeError: a bug of ours" in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("quorumcheck: internal error: this is a bug in quorumcheck")
+
+
+def test_a_spec_whose_expectation_is_not_met_exits_5_even_when_the_verdict_holds(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text((ROOT / "specs" / "paxos-b0.toml").read_text().replace("distinct_states = 73",
+                                                                             "distinct_states = 74"))
+    code, out, err = run("check", str(wrong))
+    assert code == 5
+    assert "HOLDS" in out and "spec expectation NOT met" in out
+    assert err.strip() == f"quorumcheck: {wrong}: expectation not met: distinct_states: expected 74, got 73"
+    assert run("check", str(ROOT / "specs" / "paxos-b0.toml"))[0] == 0
+
+
+@pytest.mark.parametrize("out, why", [
+    ("chart.jpg", "quorumcheck writes .svg, .png, .dot or .html, not .jpg"),
+    ("chart", "not a file without a suffix"),
+])
+def test_render_refuses_a_format_it_cannot_write(tmp_path: Path, out: str, why: str) -> None:
+    trace = tmp_path / "trace.json"
+    assert run("check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise", "--save-trace",
+               str(trace))[0] == 1
+    code, stdout, err = run("render", str(trace), "--out", str(tmp_path / out))
+    assert code == 2 and why in err and not (tmp_path / out).exists()
