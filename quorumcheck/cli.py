@@ -209,6 +209,7 @@ def _check(
     **extra: Any,
 ) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    _writable_first(render_dir, save_trace)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ModelWarning)
@@ -455,6 +456,23 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             previous = view
         if v.explanation:
             out.print(Text(f"        {v.property} violated: {v.explanation}", style="bold red"))
+
+
+def _writable_first(folder: Path | None, file: Path | None) -> None:
+    """Fail at once, not after the search, when the --render folder or the --save-trace file cannot be written."""
+    import tempfile
+
+    try:
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=file.parent):
+                pass
+    except OSError as e:
+        _fail(f"cannot write to {e.filename or folder or file}: {e.strerror}; choose a folder you can write to")
 
 
 # -- the command group ----------------------------------------------------------------------------
@@ -773,10 +791,11 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
       quorumcheck test my_raft.py --protocol raft --mode random --seed 7 --render out/
       quorumcheck test --replay out/trace.json
 
-    Exit codes: 0 no violation (exhaustive: every state explored; random, or
-    auto after a cut search: no schedule failed), 1 a violation (with its schedule), 3 undetermined (a
-    limit cut an exhaustive run), 2 a usage error or student code that cannot
-    be tested (one line).
+    Exit codes: 0 no violation (exhaustive: every state explored; --mode
+    random: no schedule failed), 1 a violation or a finding about the code
+    (with its schedule), 3 undetermined (a limit cut an exhaustive run, or auto
+    mode had to sample), 2 a usage error or a file that cannot be loaded (one
+    line), 4 an internal error, 130 Ctrl-C.
     """
     from quorumcheck.models.actor_model import ActorModel
     from quorumcheck.studenttest import check_student, read_prefix
@@ -786,6 +805,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         return
     if path is None:
         _fail("give the student's file: quorumcheck test PATH.py --protocol paxos|raft (or --replay FILE)")
+    _writable_first(render_dir, save_trace)
     if protocol is None:
         _fail("choose the protocol: --protocol paxos, --protocol raft (or --protocol none: containment only)")
     defaults = _PROTOCOL_DEFAULTS[protocol]

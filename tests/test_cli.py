@@ -188,3 +188,11 @@ def test_render_refuses_a_format_it_cannot_write(tmp_path: Path, out: str, why: 
                str(trace))[0] == 1
     code, stdout, err = run("render", str(trace), "--out", str(tmp_path / out))
     assert code == 2 and why in err and not (tmp_path / out).exists()
+
+
+def test_an_unwritable_render_folder_is_reported_before_the_search(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    code, out, err = run("check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise",
+                         "--render", str(blocked / "charts"))
+    assert code == 2 and out == "" and err.startswith("quorumcheck: error: cannot write to ")
