@@ -192,3 +192,22 @@ def test_the_cli_reports_student_output_apart_from_its_own(tmp_path: Path) -> No
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert result["verdict"] == "holds" and "noise" not in run.stderr
+
+
+def test_a_worker_that_uses_up_its_cpu_time_is_stopped(tmp_path: Path) -> None:
+    student = tmp_path / "burns.py"
+    student.write_text("import signal\n"
+                       "from quorumcheck.models.actors import Node\n"
+                       "class Burns(Node):\n"
+                       "    def on_timer(self, name, out):\n"
+                       "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                       "        while True:\n"
+                       "            pass\n")
+    host = WorkerHost(StudentSource(str(student)), 1, "none", {}, determinism=False, handler_timeout=30,
+                      cpu_seconds=1)
+    try:
+        host.start()
+        answer = host.call(0, (), ("t", "tick"))
+        assert answer["failure"] == ("timeout", "used up the worker's CPU time limit (the worker was stopped)")
+    finally:
+        host.close()

@@ -58,6 +58,10 @@ __all__ = ["OutputCapture", "StudentSource", "WorkerHost", "WorkerLost"]
 LOAD_SECONDS = 60.0
 """The longest a worker may take to start and import the student's file."""
 
+CPU_SECONDS = 3600.0
+"""Each worker's CPU time limit (``RLIMIT_CPU``), a backstop behind the per-call deadlines: a worker only
+runs handler calls, a few seconds of CPU in a long run."""
+
 OUTPUT_LIMIT = 64 * 1024
 """How much of the student's output is kept (the rest is counted, not kept)."""
 
@@ -237,6 +241,8 @@ class _Worker:
         except subprocess.TimeoutExpired:
             code = None
         self.kill()
+        if code == -signal.SIGXCPU or code == 128 + signal.SIGXCPU:
+            return WorkerLost("timeout", "used up the worker's CPU time limit (the worker was stopped)")
         if code is not None and code < 0:
             number = -code
             name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
@@ -247,8 +253,6 @@ class _Worker:
             else:
                 why = "a signal the code sent itself?"
             return WorkerLost("died", f"ended the worker process (killed by {name}: {why})")
-        if code == -signal.SIGXCPU or code == 128 + signal.SIGXCPU:
-            return WorkerLost("timeout", "used up the worker's CPU time limit")
         return WorkerLost("died", f"ended the worker process (exit status {code}: os._exit, sys.exit in a "
                                   "thread, or closing quorumcheck's channel?)")
 
@@ -383,11 +387,14 @@ class WorkerHost:
         Each worker's address-space limit.
     determinism : bool, default True
         Run every call in a second worker with another hash seed and clock, and compare.
+    cpu_seconds : float, optional
+        Each worker's CPU time limit (:data:`CPU_SECONDS`); a worker that reaches it is killed, and the call
+        it was running is a ``handlers-terminate`` finding.
     """
 
     def __init__(self, source: StudentSource, nodes: int | None, protocol: str, settings: dict[str, Any], *,
                  handler_timeout: float = 1.0, memory_mb: int | None = 2048, determinism: bool = True,
-                 cpu_seconds: float | None = None) -> None:
+                 cpu_seconds: float | None = CPU_SECONDS) -> None:
         self.source = source
         self.nodes = nodes
         self.protocol = protocol
