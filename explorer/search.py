@@ -160,12 +160,14 @@ def explore(
     depth = 0
 
     unfailed = list(safety)  # safety properties not yet violated
+    discovered: dict[str, int] = {}  # violated property -> the order its violation was found in
 
     def check(node: int, via_action: Action | None, state: Any, outside: bool) -> bool:
         """Check one newly found state; True when the search must stop."""
         for p in unfailed:
             if not p.holds(state):
                 failed[p.name] = (node, via_action, state)
+                discovered.setdefault(p.name, len(discovered))
                 if outside:
                     failed_outside.add(p.name)
                 if stop_at_first:
@@ -192,6 +194,7 @@ def explore(
         for p in steps:
             if p.name not in failed_steps and not p.holds_on_step(before, after):
                 failed_steps[p.name] = (u, action, after)
+                discovered.setdefault(p.name, len(discovered))
                 if stop_at_first:
                     return True
         return False
@@ -319,6 +322,9 @@ def explore(
             trace = lift(Trace((*trace_to(node).steps, Step(step_action, after))))
             after = trace.final
             violations.append(Violation(p.name, Expectation.EVERY_STEP, p.description, trace, False, p.explain(after)))
+    # In the order they were found: with --continue the first (the headline, the JSON's "violation", what
+    # --save-trace saves) is the one a run that stops at the first violation reports.
+    violations.sort(key=lambda v: discovered[v.property])
     witnesses = [
         Witness(p.name, p.description, lift(trace_to(witnessed[p.name])) if p.name in witnessed else None)
         for p in reach

@@ -196,3 +196,13 @@ def test_an_unwritable_render_folder_is_reported_before_the_search(tmp_path: Pat
     code, out, err = run("check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise",
                          "--render", str(blocked / "charts"))
     assert code == 2 and out == "" and err.startswith("quorumcheck: error: cannot write to ")
+
+
+def test_continue_keeps_the_headline_and_lists_every_violation() -> None:
+    args = ["check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise", "--invariant", "agreement",
+            "--invariant", "votes-safe", "--json"]
+    first = json.loads(run(*args)[1])
+    every = json.loads(run(*args, "--continue")[1])
+    assert first["violation"]["property"] == every["violation"]["property"] == "votes-safe"
+    assert len(first["violation"]["trace"]) == len(every["violation"]["trace"]) == 11
+    assert [(v["property"], len(v["trace"])) for v in every["violations"]] == [("votes-safe", 11), ("agreement", 13)]
