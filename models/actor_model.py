@@ -275,7 +275,6 @@ class ActorModel(Model[ActorState]):
                 stand_ins, Snapshotter(), **_contract_settings(requests, max_timeouts, max_term))
             self.contract.adopt(info["roles"])
             self.evaluator = evaluator or self.contract.evaluator
-            self._frozen_values = self.values  # client values are strings: frozen as themselves
             self._cache: dict[tuple[Any, ...], _Outcome] = {}
             self._labels: dict[tuple[Any, ...], Action] = {}
             self._channels: dict[Action, tuple[int, int]] = {}
@@ -434,7 +433,7 @@ class ActorModel(Model[ActorState]):
                          make(state, i, ("t", name), state.network, spent, fired=name)))
         # Client requests.
         if budget[REQUESTS] < limits[REQUESTS]:
-            value = self._frozen_values[budget[REQUESTS]]
+            value = self.values[budget[REQUESTS]]  # client values are strings: frozen as themselves
             spent = _spend(budget, REQUESTS)
             for i in self._requestable:
                 if self.contract.may_request(state.observed, i):

@@ -191,10 +191,6 @@ class Contract:
         both sides of the trust boundary)."""
         return None
 
-    def valid_observation(self, observation: Any) -> bool:
-        """Whether an observation has the shape :meth:`observe` gives (checked on what a worker answers)."""
-        return observation is None
-
     def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
         """The history in the initial state."""
         return None
@@ -213,7 +209,6 @@ class Contract:
 
     def properties(self, evaluator: str) -> list[Property[Any]]:
         """The protocol's properties."""
-        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
         return []
 
     def describe(self, observed: Sequence[Hashable], history: Hashable) -> dict[str, Any]:
@@ -238,7 +233,7 @@ class Contract:
         than it holds is judged by the Python evaluator over a universe made
         for that state.
         """
-        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
+        from quorumcheck.invariants import evaluate, formula_property
         prop = formula_property(kind, name, formula, interpretation, description, evaluator=evaluator,
                                 default=default)
         judge, fixed = prop.judge, prop.condition
@@ -339,17 +334,6 @@ class PaxosContract(Contract):
             accepted = pair
         return (accepted, values.get("learned"), values.get("promised"))
 
-    def valid_observation(self, observation: Any) -> bool:
-        if type(observation) is not tuple or len(observation) != 3:
-            return False
-        from quorumcheck.student.wire import is_frozen
-
-        accepted, learned, promised = observation
-        if accepted is not None and not (type(accepted) is tuple and len(accepted) == 2
-                                         and is_frozen(accepted[0]) and is_frozen(accepted[1])):
-            return False
-        return is_frozen(learned) and is_frozen(promised)
-
     def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
         history: Hashable = (frozenset(), frozenset(), (None,) * self.nodes)
         for i, o in enumerate(observations):
@@ -418,7 +402,7 @@ class PaxosContract(Contract):
         ``0, 1, ...`` in their order, ``-1`` is none); values are numbered once
         for the whole run; quorums are the majorities of the acceptors.
         """
-        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
+        from quorumcheck.invariants import Derived, Interpretation, standard
         acceptors = self.acceptors
         size = len(acceptors) // 2 + 1
         quorums = tuple(sum(1 << a for a in q) for q in itertools.combinations(acceptors, size))
@@ -462,7 +446,7 @@ class PaxosContract(Contract):
         )
 
     def properties(self, evaluator: str) -> list[Property[Any]]:
-        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
+        from quorumcheck.invariants import standard
         interp = self.interpretation()
 
         def judged(kind: str, name: str, formula: Any, description: str, explain: Any = None,
@@ -590,14 +574,6 @@ class RaftContract(Contract):
             )
         return (term, role, values["voted_for"], entries, commit)
 
-    def valid_observation(self, observation: Any) -> bool:
-        if type(observation) is not tuple or len(observation) != 5:
-            return False
-        term, role, _, entries, commit = observation
-        return (type(term) is int and term >= 0 and role in (FOLLOWER, CANDIDATE, LEADER) and type(role) is int
-                and type(commit) is int and commit >= 0 and type(entries) is tuple
-                and all(type(e) is tuple and len(e) == 2 and type(e[0]) is int for e in entries))
-
     def _entry(self, entry: Any, cls: str) -> tuple[int, Hashable]:
         """A frozen log entry as ``(term, frozen value)``: a ``(term, value)`` pair, or a record (dict,
         dataclass, NamedTuple) with ``term`` and ``value`` or ``command``."""
@@ -671,7 +647,7 @@ class RaftContract(Contract):
         Function values are tuples over the *current* universe of indexes: the
         small one, or a larger one for a state beyond it (see :meth:`Contract.judged`).
         """
-        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
+        from quorumcheck.invariants import Derived, Interpretation, standard
         servers = tuple(range(self.nodes))
         value_code = self._value_code
         small = self.index_capacity
@@ -739,7 +715,7 @@ class RaftContract(Contract):
         )
 
     def properties(self, evaluator: str) -> list[Property[Any]]:
-        from quorumcheck.invariants import Derived, Interpretation, evaluate, formula_property, standard  # noqa: F401
+        from quorumcheck.invariants import standard
         interp = self.interpretation()
 
         def judged(kind: str, name: str, formula: Any, description: str, explain: Any = None,

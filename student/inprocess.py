@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from quorumcheck.models.actors import Node
+from quorumcheck.student.trusted.workers import agreed
 from quorumcheck.student.worker.calls import NodeRunner, OutsideState
 
 __all__ = ["InProcessHost"]
@@ -61,22 +62,16 @@ class InProcessHost:
         self.start()
         self.calls += 1
         first = self.runner.call(i, snapshot, event)
-        if self.determinism and first["failure"] is None:
-            from quorumcheck.student.trusted.workers import _difference
-
-            self.calls += 1
-            self.runner.snapshotter.reverse_dicts = True  # dicts come back in the other order
-            try:
-                second = self.runner.call(i, snapshot, event)
-            finally:
-                self.runner.snapshotter.reverse_dicts = False
-            difference = _difference(first, second)
-            if difference is not None:
-                return {**first, "sends": (), "timers": (), "failure": (
-                    "nondeterministic", f"did different things when run twice on the same node state and input: "
-                                        f"{difference} (randomness, the clock, module-level state, or a dict's key "
-                                        "order?)")}
-        return first
+        if not self.determinism or first["failure"] is not None:
+            return first
+        self.calls += 1
+        self.runner.snapshotter.reverse_dicts = True  # dicts come back in the other order
+        try:
+            second = self.runner.call(i, snapshot, event)
+        finally:
+            self.runner.snapshotter.reverse_dicts = False
+        return agreed(first, second, "when run twice",
+                      "randomness, the clock, module-level state, or a dict's key order?")
 
     def close(self) -> None:
         """Nothing to stop."""

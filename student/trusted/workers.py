@@ -53,7 +53,7 @@ from quorumcheck.student.wire import MAX_LINE, WireError, decode, encode, frozen
 
 from .sandbox import UNIQUE_UID_BASE, Confinement, capabilities, confine, private_directory
 
-__all__ = ["OutputCapture", "StudentSource", "WorkerHost", "WorkerLost"]
+__all__ = ["OutputCapture", "StudentSource", "WorkerHost", "WorkerLost", "agreed"]
 
 LOAD_SECONDS = 60.0
 """The longest a worker may take to start and import the student's file."""
@@ -520,15 +520,10 @@ class WorkerHost:
             failure = answers[-1]["failure"]
             if failure is not None and failure[0] in ("outside", "timeout", "memory", "died", "malformed"):
                 self._retire(k)  # its module state (or its process) cannot be trusted any more
-        first = answers[0]
-        if len(answers) > 1 and first["failure"] is None:
-            difference = _difference(first, answers[1])
-            if difference is not None:
-                return {**first, "sends": (), "timers": (), "failure": (
-                    "nondeterministic", f"did different things in two processes (other hash seed and clock) on the "
-                                        f"same node state and input: {difference} (hash(), set order, the clock, "
-                                        "random, id(), or a dict's key order?)")}
-        return first
+        if len(answers) == 1:
+            return answers[0]
+        return agreed(answers[0], answers[1], "in two processes (other hash seed and clock)",
+                      "hash(), set order, the clock, random, id(), or a dict's key order?")
 
     def _retire(self, k: int) -> None:
         worker = self.workers[k]
@@ -592,15 +587,31 @@ class WorkerHost:
 
 
 def _failure_answer(snapshot: tuple[Any, ...], lost: WorkerLost) -> dict[str, Any]:
-    return {"snapshot": snapshot, "sends": (), "timers": (), "computed": {},
-            "failure": (lost.kind if lost.kind in ("timeout",) else ("died" if lost.kind == "died" else "malformed"),
-                        lost.text)}
+    return {"snapshot": snapshot, "sends": (), "timers": (), "computed": {}, "failure": (lost.kind, lost.text)}
 
 
 def _line(text: str, limit: int = 600) -> str:
     """One printable line of at most ``limit`` characters (what the student wrote is shown, not obeyed)."""
     cleaned = "".join(c if c.isprintable() else " " for c in text.replace("\n", " ⏎ "))
     return cleaned if len(cleaned) <= limit else cleaned[:limit - 1] + "…"
+
+
+def agreed(first: dict[str, Any], second: dict[str, Any], how: str, causes: str) -> dict[str, Any]:
+    """``first``, or a ``nondeterministic`` failure when ``second`` (the same call, run ``how``) did otherwise.
+
+    >>> same = {"snapshot": (("x", 1),), "sends": (), "timers": (), "computed": {}, "failure": None}
+    >>> agreed(same, dict(same), "twice", "random?") is same
+    True
+    >>> agreed(same, {**same, "snapshot": (("x", 2),)}, "twice", "random?")["failure"][1]
+    'did different things twice on the same node state and input: self.x became 1 in one and 2 in the other (random?)'
+    """
+    if first["failure"] is not None:
+        return first
+    difference = _difference(first, second)
+    if difference is None:
+        return first
+    return {**first, "sends": (), "timers": (), "failure": (
+        "nondeterministic", f"did different things {how} on the same node state and input: {difference} ({causes})")}
 
 
 def _difference(first: dict[str, Any], second: dict[str, Any]) -> str | None:

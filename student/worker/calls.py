@@ -50,7 +50,7 @@ from quorumcheck.models.observe import computed_fields, contract_named, renamed
 
 from .containment import call_contained, time_limit
 
-__all__ = ["NodeRunner", "OutsideState"]
+__all__ = ["NodeRunner", "OutsideState", "failed"]
 
 
 class NodeRunner:
@@ -145,34 +145,35 @@ class NodeRunner:
         changed = self.outside.changed() if self.outside is not None else None
         if random.getstate() != generator and failure is None:
             random.setstate(generator)
-            return _failed(snapshot, ("nondeterministic", "drew from the shared random generator (random.random(), "
+            return failed(snapshot, ("nondeterministic", "drew from the shared random generator (random.random(), "
                                       "random.choice(), ...): a handler must do the same on the same node state and "
                                       "input; to randomise, derive choices from the node's state"))
         if box and box[0][1].error is not None:  # a message that cannot be snapshotted, whatever the handler did
-            return _failed(snapshot, ("untestable", str(box[0][1].error)))
+            return failed(snapshot, ("untestable", str(box[0][1].error)))
         if failure is not None:
-            return _failed(snapshot, (failure.kind, failure.verb))
+            return failed(snapshot, (failure.kind, failure.verb))
         if changed is not None:
-            return _failed(snapshot, ("outside", changed))
+            return failed(snapshot, ("outside", changed))
         node, out = box[0]
         try:
             with time_limit(self.handler_timeout):
                 frozen = snapshot_node(node, snap)
                 computed = tuple((f, self.contract.read(i, node, f)) for f in self.computed[i])
         except InvalidStudentCode as e:
-            return _failed(snapshot, ("untestable", str(e)))
+            return failed(snapshot, ("untestable", str(e)))
         except BaseException as e:  # noqa: BLE001 - a property or method the contract read raised
             if self.interruptible and isinstance(e, KeyboardInterrupt):
                 raise
-            return _failed(snapshot, ("untestable", f"reading the node's state raised {type(e).__name__}: {e}"))
+            return failed(snapshot, ("untestable", f"reading the node's state raised {type(e).__name__}: {e}"))
         changed = self.outside.changed() if self.outside is not None else None
         if changed is not None:
-            return _failed(snapshot, ("outside", changed))
+            return failed(snapshot, ("outside", changed))
         return {"snapshot": frozen, "sends": tuple(out.sends), "timers": tuple(out.timers), "computed": computed,
                 "failure": None}
 
 
-def _failed(snapshot: tuple[Any, ...], failure: tuple[str, str]) -> dict[str, Any]:
+def failed(snapshot: tuple[Any, ...], failure: tuple[str, str]) -> dict[str, Any]:
+    """The answer of a call that failed: the node unchanged, nothing sent, and why (``(kind, text)``)."""
     return {"snapshot": snapshot, "sends": (), "timers": (), "computed": (), "failure": failure}
 
 
@@ -280,20 +281,21 @@ class OutsideState:
                 out[("closure", where, name)] = self._print(value)
 
     def _print(self, value: Any) -> Hashable:
-        """A comparable fingerprint of a value: its frozen form, else its pickle, else its repr."""
+        """A comparable fingerprint of a value, tagged by how it was taken: ``("frozen", ...)``, else
+        ``("pickle", ...)``, else ``("repr", ...)``; ``None`` when none can be taken."""
         try:
-            return self.snapshotter.freeze(value)
+            return ("frozen", self.snapshotter.freeze(value))
         except Exception:  # noqa: BLE001 - not snapshottable: try the next fingerprint
             pass
         try:
-            return pickle.dumps(value, protocol=4)
+            return ("pickle", pickle.dumps(value, protocol=4))
         except Exception:  # noqa: BLE001
             pass
         try:
             text = repr(value)
         except Exception:  # noqa: BLE001
             return None
-        return None if " at 0x" in text else text
+        return None if " at 0x" in text else ("repr", text)
 
 
 _MISSING = object()
@@ -317,9 +319,9 @@ def _sentence(key: tuple[str, ...], before: Any, after: Any) -> str:
     def text(v: Any) -> str:
         if v is _MISSING:
             return "(unset)"
-        if type(v) is bytes or v is None:
-            return "another value"
-        return show(v) if not isinstance(v, str) or key[0] == "names" else show(v)
+        if v is not None and v[0] == "frozen":
+            return show(v[1])
+        return v[1] if v is not None and v[0] == "repr" else "another value"
 
     kind = key[0]
     if kind == "names":

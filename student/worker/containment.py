@@ -34,11 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FAILURE_PROPERTIES", "HandlerFailure", "HandlerTimeout", "call_contained", "time_limit"]
-
-FAILURE_PROPERTIES = {"exception": "handlers-do-not-crash", "timeout": "handlers-terminate",
-                      "memory": "handlers-within-memory"}
-"""The containment property each kind of failure violates."""
+__all__ = ["HandlerFailure", "HandlerTimeout", "call_contained", "time_limit"]
 
 _ROOT = Path(__file__).resolve().parent.parent.parent
 _OUR_DIRECTORIES = tuple(str(_ROOT / part) + os.sep for part in ("models", "explorer", "invariants", "quorumcheck",
@@ -71,11 +67,6 @@ class HandlerFailure:
     def verb(self) -> str:
         """How the call ended, as the end of a sentence: ``raised KeyError: 'x' at raft.py:3 in on_message``."""
         return f"raised {self.text}" if self.kind == "exception" else self.text
-
-    @property
-    def property(self) -> str:
-        """The containment property this failure violates."""
-        return FAILURE_PROPERTIES.get(self.kind, "handlers-do-not-crash")
 
 
 @contextlib.contextmanager

@@ -96,21 +96,20 @@ def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 
 def _send(fd: int, reply: dict[str, Any]) -> None:
+    from quorumcheck.student.worker.calls import failed
+
     seq = reply.get("seq")
     try:
         data = encode(reply)
     except (ValueError, TypeError, RecursionError) as e:
-        answer = reply.get("answer")
-        if answer is None:
+        if reply.get("answer") is None:
             data = encode({"error": f"the answer could not be encoded: {e}", "seq": seq})
         else:
-            data = encode({"answer": {"snapshot": (), "sends": (), "timers": (), "computed": (),
-                                      "failure": ("untestable", f"the node's state could not be sent: "
-                                                  f"{type(e).__name__}: {e}")}, "seq": seq})
+            why = f"the node's state could not be sent: {type(e).__name__}: {e}"
+            data = encode({"answer": failed((), ("untestable", why)), "seq": seq})
     if len(data) > MAX_LINE:
-        data = encode({"answer": {"snapshot": (), "sends": (), "timers": (), "computed": (),
-                                  "failure": ("untestable", f"the node's state is too large to send "
-                                              f"({len(data):,} bytes; the limit is {MAX_LINE:,})")}, "seq": seq})
+        why = f"the node's state is too large to send ({len(data):,} bytes; the limit is {MAX_LINE:,})"
+        data = encode({"answer": failed((), ("untestable", why)), "seq": seq})
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
