@@ -7,12 +7,13 @@ True
 """
 
 from .graph import labelled_transitions, shortest_trace
-from .result import CheckResult, Step, Trace, Verdict, Violation, Witness
+from .result import CheckResult, Culprit, Step, Trace, Verdict, Violation, Witness
 from .search import Progress, explore
 from .symmetry import SymmetryCheck, SymmetryReduction, check_symmetry
 
 __all__ = [
     "CheckResult",
+    "Culprit",
     "Progress",
     "Step",
     "SymmetryCheck",

@@ -97,6 +97,23 @@ class Trace(Generic[State]):
 
 
 @dataclass(frozen=True)
+class Culprit:
+    """The first step of a counterexample after which an auxiliary invariant no longer holds.
+
+    The violated property is often seen many steps after the mistake that made it
+    inevitable. Auxiliary invariants (votes-safe, one-value-per-ballot, log matching, ...)
+    are checked along the trace; the first step that breaks one is where it went wrong.
+
+    ``step`` counts actions from 1, as the charts and the text number them
+    (``trace.steps[step]`` is the state after it).
+    """
+
+    step: int
+    property: str
+    explanation: str | None = None
+
+
+@dataclass(frozen=True)
 class Violation(Generic[State]):
     """A property that failed, with the shortest trace that shows it.
 
@@ -112,6 +129,8 @@ class Violation(Generic[State]):
     """True when the violating state lies outside the model's bound (checked, not counted)."""
     explanation: str | None = None
     """Why the last state violates the property, in the model's own terms, when the property says."""
+    culprit: Culprit | None = None
+    """The first step that broke an auxiliary invariant along the trace, when one did (see `Culprit`)."""
 
 
 @dataclass(frozen=True)
