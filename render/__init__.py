@@ -9,8 +9,9 @@
   SVG and PNG (the latter two need Graphviz's ``dot``; without it the DOT files
   are written and :attr:`Written.graphviz_missing` is set).
 
-The drawings are DOT text built here; only :mod:`quorumcheck.render.dot`
-runs Graphviz. Nothing here prints.
+The drawings are :class:`graphviz.Digraph` objects (the ``graphviz`` package
+writes their DOT text and runs Graphviz, through :func:`quorumcheck.render.dot.pipe`,
+which makes a missing Graphviz one line on how to install it). Nothing here prints.
 
 Examples
 --------

@@ -8,11 +8,13 @@ in a set can be received several times: one arrow per receipt), straight when
 that is clear and curved round other markers when not; a message never received
 within the trace ends in a dashed stub and a dot, labelled "never received";
 the violating step is red, and a red note under the chart names the property,
-its description and its explanation.
+its description and its explanation. The step where it went wrong
+(``Violation.culprit``), when known, is amber, labelled "went wrong here:
+PROPERTY", and named in the note.
 
 For the HTML report every element carries ids and classes per step: a step's
-marker has ``id="step_N"`` and classes ``step step_N``, its text ``steptext
-step_N``; a message arrow and its label have ``msg`` / ``msglabel`` and
+marker has ``id="step_N"`` and classes ``step step_N`` (and ``violating`` or
+``culprit``), its text ``steptext step_N``; a message arrow and its label have ``msg`` / ``msglabel`` and
 ``send_N recv_M`` (sent at step N, received at step M).
 
 Examples
@@ -37,20 +39,22 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import graphviz
 from quorumcheck.explorer.diff import Change, changes
-from quorumcheck.explorer.result import Trace, Violation
+from quorumcheck.explorer.result import Culprit, Trace, Violation
 from quorumcheck.models.api import Model
 
-from .dot import FONT, MONO, attributes, html_text
+from .dot import FONT, MONO, html_text, plain
 
 __all__ = [
     "Arrow",
     "ChartStep",
     "SequenceChart",
     "chart_steps",
+    "culprit_text",
     "lane_order",
     "match_messages",
     "run_title",
@@ -64,6 +68,8 @@ _LANE_BORDERS = ("#4a78a8", "#5b8f4f", "#8e5a9e", "#b07d1a", "#2e7d74")
 _MESSAGE_COLOURS = ("#1f77b4", "#2ca02c", "#e07b00", "#8c4fb3", "#17a2b8", "#d6336c", "#6c757d")
 _BAD_FILL = "#fde2df"
 _BAD_BORDER = "#c62828"
+_CULPRIT = "#b45309"  # amber: where it went wrong, apart from the red of where it was seen
+_CULPRIT_FILL = "#fef3c7"
 _LIFELINE = "#b0b8c2"
 _MUTED = "#6b7280"
 
@@ -105,11 +111,20 @@ class SequenceChart:
     """Every receipt (``receiver`` set) and every never-received message (``receiver is None``)."""
     violating_step: int | None
     """The number of the step into the violating state (the last step), when a violation is drawn."""
-    source: str
-    """The DOT text. Node and edge positions are fixed in it: ``neato -n2`` draws it exactly (plain
+    culprit: Culprit | None
+    """Where the counterexample went wrong (``Violation.culprit``), when known and within the trace."""
+    dot: graphviz.Digraph = field(repr=False, compare=False)
+    """The drawing. Node and edge positions are fixed in it: ``neato -n2`` draws it exactly (plain
     ``dot`` honours the nodes' positions but draws the arrows straight)."""
-    args: tuple[str, ...] = ("-Kneato", "-n2")
-    """The ``dot`` options that draw :attr:`source` as laid out."""
+    engine: str = "neato"
+    """The Graphviz layout engine that draws :attr:`dot` as laid out ..."""
+    neato_no_op: int | None = 2
+    """... with ``-n2``: positions as given."""
+
+    @property
+    def source(self) -> str:
+        """The DOT text of the drawing."""
+        return self.dot.source
 
     @property
     def unreceived(self) -> tuple[Arrow, ...]:
@@ -259,7 +274,8 @@ def sequence_chart(
         A trace of ``model`` (a violation's, or any other).
     violation : Violation, optional
         When given, the last state is highlighted with the property, its
-        description and its explanation.
+        description and its explanation; the step of its ``culprit`` (where it
+        went wrong) is marked amber and labelled "went wrong here: PROPERTY".
     title : str, optional
         The chart's title; by default the model, its parameters and its bug.
 
@@ -283,9 +299,12 @@ def sequence_chart(
     lanes = lane_order([s.actor for s in steps]) if steps else ()
     arrows = match_messages(steps)
     violating = len(steps) if violation is not None and steps else None
+    culprit = violation.culprit if violation is not None else None
+    if culprit is not None and not 1 <= culprit.step <= len(steps):
+        culprit = None
     heading = title if title is not None else run_title(model)
-    chart = SequenceChart(heading, lanes, tuple(steps), tuple(arrows), violating, source="")
-    return dataclasses.replace(chart, source=_chart_dot(chart, violation))
+    chart = SequenceChart(heading, lanes, tuple(steps), tuple(arrows), violating, culprit, graphviz.Digraph())
+    return dataclasses.replace(chart, dot=_chart_dot(chart, violation))
 
 
 # -- layout ----------------------------------------------------------------------------------
@@ -422,12 +441,20 @@ def _pos(x: float, y: float) -> str:
     return f"{x:.1f},{-y:.1f}!"
 
 
-def _node(name: str, box: _Box | None, **attrs: Any) -> str:
+def _node(g: graphviz.Digraph, name: str, box: _Box | None, **attrs: Any) -> None:
     if box is not None:
         attrs.setdefault("pos", _pos(box.x, box.y))
         attrs.setdefault("width", f"{box.w / 72:.3f}")
         attrs.setdefault("height", f"{box.h / 72:.3f}")
-    return f"  {name} " + attributes(**attrs)
+    if "tooltip" in attrs:
+        attrs["tooltip"] = plain(attrs["tooltip"])
+    g.node(name, **attrs)
+
+
+def _edge(g: graphviz.Digraph, tail: str, head: str, **attrs: Any) -> None:
+    if "tooltip" in attrs:
+        attrs["tooltip"] = plain(attrs["tooltip"])
+    g.edge(tail, head, **attrs)
 
 
 def _label_lines(text: str, limit: int = 24) -> list[str]:
@@ -445,31 +472,62 @@ def _label_size(lines: Sequence[str], extra: str = "") -> tuple[float, float]:
 
 
 def _text_node(
-    name: str, lines: Sequence[str], x: float, y: float, colour: str, extra: str = "", **attrs: Any
-) -> tuple[str, _Box]:
+    g: graphviz.Digraph, name: str, lines: Sequence[str], x: float, y: float, colour: str, extra: str = "",
+    **attrs: Any,
+) -> _Box:
     """A small label on a white background (hiding the lines behind it), centred at (x, y)."""
     box = _Box(x, y, *_label_size(lines, extra))
     label = f'<<font face="{MONO}" point-size="{_LABEL_PT:g}" color="{colour}">'
     label += "<br/>".join(html_text(line) for line in lines) + "</font>"
     if extra:
         label += f'<br/><font point-size="8" color="{_MUTED}"><i>{html_text(extra)}</i></font>'
-    return _node(name, box, label=label + ">", shape="box", style="filled", fillcolor="#ffffffe6",
-                 color="#ffffff00", penwidth="0", margin="0.02,0.01", fixedsize="true", **attrs), box
+    _node(g, name, box, label=label + ">", shape="box", style="filled", fillcolor="#ffffffe6",
+          color="#ffffff00", penwidth="0", margin="0.02,0.01", fixedsize="true", **attrs)
+    return box
 
 
-def _chart_dot(chart: SequenceChart, violation: Violation[Any] | None) -> str:
+def culprit_text(culprit: Culprit) -> str:
+    """The short label of the step where a counterexample went wrong.
+
+    Examples
+    --------
+    >>> culprit_text(Culprit(3, "votes-safe", "a1 voted for v2 in ballot 1 after v1 was safe"))
+    'went wrong here: votes-safe'
+    """
+    return f"went wrong here: {culprit.property}"
+
+
+def _title_lines(title: str, width: float, size: float = 13.0) -> list[str]:
+    """The title split at " · " into lines no wider than ``width`` points (bold DejaVu Sans, ~0.66 em a character)."""
+    limit = max(24, int(width / (0.66 * size)))
+    lines: list[str] = []
+    for part in title.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= limit:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return lines
+
+
+def _chart_dot(chart: SequenceChart, violation: Violation[Any] | None) -> graphviz.Digraph:
     lanes, steps = chart.lanes, chart.steps
     index = {lane: i for i, lane in enumerate(lanes)}
     groups = list(dict.fromkeys(_group(lane) for lane in lanes))
     lane_style = {lane: groups.index(_group(lane)) % len(_LANE_FILLS) for lane in lanes}
     kinds = list(dict.fromkeys(_kind(a.message) for a in chart.arrows))
     message_colour = {k: _MESSAGE_COLOURS[i % len(_MESSAGE_COLOURS)] for i, k in enumerate(kinds)}
+    culprit = chart.culprit
+    culprit_step = culprit.step if culprit is not None else None
+    culprit_line = culprit_text(culprit) if culprit is not None else ""
 
     # Columns: the step texts on the left, then one lane per actor at a fixed spacing.
+    def text_lines(s: ChartStep) -> list[str]:
+        return [culprit_line] * (s.number == culprit_step) + list(s.changes)
+
     text_w = {s.number: _mono(3, _ACTION_PT) + 9 + max([_mono(len(s.action), _ACTION_PT)]
-                                                  + [_mono(len(c), _CHANGE_PT) for c in s.changes]) + 2 * _PAD_X
+                                                  + [_mono(len(c), _CHANGE_PT) for c in text_lines(s)]) + 2 * _PAD_X
               for s in steps}
-    text_h = {s.number: (_ACTION_PT + len(s.changes) * _CHANGE_PT) * _LINE + 2 * _PAD_Y for s in steps}
+    text_h = {s.number: (_ACTION_PT + len(text_lines(s)) * _CHANGE_PT) * _LINE + 2 * _PAD_Y for s in steps}
     text_col = max(text_w.values(), default=100.0)
     longest = max((_label_size([a.message])[0] for a in chart.arrows), default=80.0)
     spacing = max(150.0, min(230.0, 0.9 * longest + 10), max((_mono(len(n), 10.5) + 40 for n in lanes), default=0))
@@ -482,72 +540,78 @@ def _chart_dot(chart: SequenceChart, violation: Violation[Any] | None) -> str:
         y += max(text_h[s.number] + _ROW_GAP, _MIN_PITCH)
     bottom = y
 
-    out = [
-        "// A message sequence chart drawn by quorumcheck. Positions are fixed:",
-        "//   neato -n2 -Tsvg THIS.dot -o chart.svg   draws it exactly (plain dot draws straight arrows).",
-        "digraph chart {",
-        "  graph " + attributes(
-            layout="neato", inputscale="72", splines="false", outputorder="edgesfirst", fontname=FONT, fontsize="13",
-            labelloc="t", labeljust="l", bgcolor="white", pad="0.3",
-            label=f'<<b>{html_text(chart.title)}</b><br align="left"/><font point-size="10" color="{_MUTED}">'
-            f'{html_text(_subtitle(chart, violation))}</font><br align="left"/> >',
-        ),
-        "  node " + attributes(fontname=FONT, fontsize="10", fixedsize="true"),
-        "  edge " + attributes(fontname=FONT, fontsize="9", arrowsize="0.7"),
-    ]
+    g = graphviz.Digraph(
+        "chart",
+        comment="A message sequence chart drawn by quorumcheck. Positions are fixed: "
+                "`neato -n2 -Tsvg THIS.dot -o chart.svg` draws it exactly (plain dot draws straight arrows).",
+    )
+    g.attr("node", fontname=FONT, fontsize="10", fixedsize="true")
+    g.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7")
     markers: dict[int, _Box] = {}
     avoid: list[_Box] = []
     # Lanes: a header and a dashed lifeline down to the bottom.
     for i, lane in enumerate(lanes):
-        g = lane_style[lane]
+        style = lane_style[lane]
         header = _Box(xs[i], _HEADER_H / 2, _mono(len(lane), 10.5) + 26, _HEADER_H)
         avoid.append(header)
-        out.append(_node(f"lane_{i}", header, label=f"<<b>{html_text(lane)}</b>>", shape="box",
-                         style="rounded,filled", fillcolor=_LANE_FILLS[g], color=_LANE_BORDERS[g], penwidth="1.4",
-                         fontsize="10.5", id=f"lane_{i}", **{"class": "lane"}))
-        out.append(_node(f"end_{i}", None, pos=_pos(xs[i], bottom), shape="point", width="0.01", height="0.01",
-                         style="invis"))
-        out.append(f"  lane_{i} -> end_{i} " + attributes(arrowhead="none", color=_LIFELINE, style="dashed",
-                                                          penwidth="1.1", **{"class": "lifeline"}))
+        _node(g, f"lane_{i}", header, label=f"<<b>{html_text(lane)}</b>>", shape="box", style="rounded,filled",
+              fillcolor=_LANE_FILLS[style], color=_LANE_BORDERS[style], penwidth="1.4", fontsize="10.5",
+              id=f"lane_{i}", **{"class": "lane"})
+        _node(g, f"end_{i}", None, pos=_pos(xs[i], bottom), shape="point", width="0.01", height="0.01", style="invis")
+        _edge(g, f"lane_{i}", f"end_{i}", arrowhead="none", color=_LIFELINE, style="dashed", penwidth="1.1",
+              **{"class": "lifeline"})
     # Steps: the text on the left, a numbered marker on the actor's lane, a faint guide between them.
     for s in steps:
         bad = s.number == chart.violating_step
-        g = lane_style[s.actor]
-        tooltip = "\n".join([f"step {s.number}: {s.action} (by {s.actor})", *s.changes]
-                             + [f"sent {m}" for m in s.sent] + [f"received {m}" for m in s.received])
-        cls = f"step_{s.number}" + (" violating" if bad else "")
+        wrong = s.number == culprit_step
+        style = lane_style[s.actor]
+        lines = [f"step {s.number}: {s.action} (by {s.actor})"]
+        if wrong and culprit is not None:
+            lines.append(culprit_line + (f" ({culprit.explanation})" if culprit.explanation else ""))
+        tooltip = "\n".join(lines + list(s.changes) + [f"sent {m}" for m in s.sent]
+                            + [f"received {m}" for m in s.received])
+        cls = f"step_{s.number}" + (" violating" if bad else "") + (" culprit" if wrong else "")
+        border = _BAD_BORDER if bad else _CULPRIT if wrong else None
         text = _Box(text_w[s.number] / 2, rows[s.number] - _PAD_Y - _ACTION_PT * _LINE / 2 + text_h[s.number] / 2,
                     text_w[s.number], text_h[s.number])
-        out.append(_node(f"text_{s.number}", text, label=_step_label(s, bad, text.w - 2 * _PAD_X), shape="box",
-                         style="rounded,filled", fillcolor=_BAD_FILL if bad else "white",
-                         color=_BAD_BORDER if bad else "white", penwidth="1.6" if bad else "0",
-                         margin="0,0", tooltip=tooltip, id=f"text_{s.number}", **{"class": f"steptext {cls}"}))
+        _node(g, f"text_{s.number}", text, label=_step_label(s, bad, text.w - 2 * _PAD_X, culprit_line if wrong else ""),
+              shape="box", style="rounded,filled",
+              fillcolor=_BAD_FILL if bad else _CULPRIT_FILL if wrong else "white", color=border or "white",
+              penwidth="1.6" if border else "0", margin="0,0", tooltip=tooltip, id=f"text_{s.number}",
+              **{"class": f"steptext {cls}"})
         marker = _Box(xs[index[s.actor]], rows[s.number], _MARKER, _MARKER)
         markers[s.number] = marker
         avoid.append(_Box(marker.x, marker.y, _MARKER_ROOM, _MARKER_ROOM))  # labels keep their distance
-        out.append(_node(f"step_{s.number}", marker, label=str(s.number), shape="circle", style="filled",
-                         fillcolor=_BAD_BORDER if bad else "white", fontcolor="white" if bad else "#1f2933",
-                         color=_BAD_BORDER if bad else _LANE_BORDERS[g], penwidth="1.6", fontsize="8.5",
-                         tooltip=tooltip, id=f"step_{s.number}", **{"class": f"step {cls}"}))
-        out.append(_node(f"guide_{s.number}", None, pos=_pos(text.x + text.w / 2 + 2, rows[s.number]),
-                         shape="point", width="0.01", height="0.01", style="invis"))
-        out.append(f"  guide_{s.number} -> step_{s.number} " + attributes(
-            arrowhead="none", color=_BAD_BORDER if bad else _GUIDE, style="dotted", penwidth="1.0",
-            **{"class": f"guide {cls}"}))
+        _node(g, f"step_{s.number}", marker, label=str(s.number), shape="circle", style="filled",
+              fillcolor=border or "white", fontcolor="white" if border else "#1f2933",
+              color=border or _LANE_BORDERS[style], penwidth="2.4" if wrong else "1.6", fontsize="8.5",
+              peripheries="2" if wrong else None, tooltip=tooltip, id=f"step_{s.number}",
+              **{"class": f"step {cls}"})
+        _node(g, f"guide_{s.number}", None, pos=_pos(text.x + text.w / 2 + 2, rows[s.number]),
+              shape="point", width="0.01", height="0.01", style="invis")
+        _edge(g, f"guide_{s.number}", f"step_{s.number}", arrowhead="none", color=border or _GUIDE, style="dotted",
+              penwidth="1.0", **{"class": f"guide {cls}"})
+    extent = max([right] + [b.x + b.w / 2 for b in avoid])
     # The violation note, under the step texts.
     if violation is not None and chart.violating_step is not None:
         headline, explanation = violation_text(violation)
         lines = [line for line in _wrap(explanation, 60) if line]
-        chars = max([len(headline) + 2] + [len(line) for line in lines])
-        note = _Box(0, 0, chars * 0.6 * 10 + 30, (len(lines) + 1) * 10 * _LINE + 18)
+        wrong_lines: list[str] = []
+        if culprit is not None and culprit_step in markers:
+            wrong_lines = _wrap(f"went wrong at step {culprit.step}: {culprit.property}"
+                                + (f": {culprit.explanation}" if culprit.explanation else ""), 60)
+        chars = max([len(headline) + 2] + [len(line) for line in lines + wrong_lines])
+        note = _Box(0, 0, chars * 0.6 * 10 + 30, (len(lines) + len(wrong_lines) + 1) * 10 * _LINE + 18)
         note.x, note.y = note.w / 2, bottom + 6 + note.h / 2
         body = "".join(f'<tr><td align="left">{html_text(line)}</td></tr>' for line in lines)
-        out.append(_node("violation", note, label=(
+        body += "".join(f'<tr><td align="left"><font color="{_CULPRIT}">{html_text(line)}</font></td></tr>'
+                        for line in wrong_lines)
+        _node(g, "violation", note, label=(
             '<<table border="0" cellborder="0" cellspacing="0" cellpadding="2">'
             f'<tr><td align="left"><font color="{_BAD_BORDER}"><b>✗ {html_text(headline)}</b></font></td></tr>'
             f"{body}</table>>"),
             shape="note", style="filled", fillcolor="#fff5f4", color=_BAD_BORDER, penwidth="1.4",
-            id="violation", **{"class": f"violation step_{chart.violating_step}"}))
+            id="violation", **{"class": f"violation step_{chart.violating_step}"})
         avoid.append(note)
     # Messages never received / received but sent before the trace: a short stub beside the marker.
     stubs: dict[tuple[int, int], int] = {}
@@ -566,20 +630,18 @@ def _chart_dot(chart: SequenceChart, violation: Violation[Any] | None) -> str:
         m = markers[number]
         dot_x, dot_y = m.x + sign * 40, m.y + nth * 26
         point = f"{'lost' if lost else 'found'}_{k}"
-        out.append(_node(point, _Box(dot_x, dot_y, 6.5, 6.5), shape="circle", style="filled", label="",
-                         color=colour, fillcolor=colour))
+        _node(g, point, _Box(dot_x, dot_y, 6.5, 6.5), shape="circle", style="filled", label="",
+              color=colour, fillcolor=colour)
         extra = "never received" if lost else "sent before the trace"
         lines = _label_lines(arrow.message, 30)
         width = _label_size(lines, extra)[0]
         cls = f"send_{number}" if lost else f"recv_{number}"
-        line, rect = _text_node(f"msglabel_{k}", lines, dot_x + sign * (7 + width / 2), dot_y, colour, extra,
-                                id=f"msglabel_{k}", **{"class": f"msglabel {cls}"})
-        out.append(line)
+        rect = _text_node(g, f"msglabel_{k}", lines, dot_x + sign * (7 + width / 2), dot_y, colour, extra,
+                          id=f"msglabel_{k}", **{"class": f"msglabel {cls}"})
         avoid.append(rect)
         ends = (f"step_{number}", point) if lost else (point, f"step_{number}")
-        out.append(f"  {ends[0]} -> {ends[1]} " + attributes(
-            color=colour, penwidth="1.2", style="dashed", id=f"msg_{k}", tooltip=f"{arrow.message}: {extra}",
-            **{"class": f"msg {cls}" + (" unreceived" if lost else "")}))
+        _edge(g, ends[0], ends[1], color=colour, penwidth="1.2", style="dashed", id=f"msg_{k}",
+              tooltip=f"{arrow.message}: {extra}", **{"class": f"msg {cls}" + (" unreceived" if lost else "")})
     # Receipts: an arrow from the sending step to the receiving step; straight when it can be, else a
     # gentle curve that keeps clear of the other markers and of the arrows already drawn.
     receipts.sort(key=lambda item: (abs((item[1].receiver or 0) - (item[1].sender or 0)), item[0]))
@@ -591,30 +653,48 @@ def _chart_dot(chart: SequenceChart, violation: Violation[Any] | None) -> str:
                   if n not in (arrow.sender, arrow.receiver) and min(a.y, b.y) - 20 < m.y < max(a.y, b.y) + 20]
         curve = _route((a.x, a.y), (b.x, b.y), a.w / 2, b.w / 2, others, drawn)
         cls = f"send_{arrow.sender} recv_{arrow.receiver}"
-        out.append(f"  step_{arrow.sender} -> step_{arrow.receiver} " + attributes(
-            color=colour, penwidth="1.3", id=f"msg_{k}", pos=curve.pos(), **{"class": f"msg {cls}"},
-            tooltip=f"{arrow.message}: sent at step {arrow.sender}, received at step {arrow.receiver}"))
-        lines = _label_lines(arrow.message)
-        width, height = _label_size(lines)
-        best: tuple[float, float, float] | None = None
-        for f in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.1, 0.9):
-            px, py = curve.at(curve.start + (curve.base - curve.start) * f)
-            for shift in (0.0, height / 2 + 2, -height / 2 - 2):
-                probe = _Box(px, py + shift, width + 4, height + 2)
-                score = sum(probe.overlap(o) * (20 if o.w == _MARKER_ROOM else 5) for o in avoid) + abs(shift)
-                if best is None or score < best[0]:
-                    best = (score, px, py + shift)
-            if best is not None and best[0] == 0:
-                break
-        assert best is not None
-        line, rect = _text_node(f"msglabel_{k}", lines, best[1], best[2], colour, id=f"msglabel_{k}",
-                                **{"class": f"msglabel {cls}"})
-        out.append(line)
+        _edge(g, f"step_{arrow.sender}", f"step_{arrow.receiver}", color=colour, penwidth="1.3", id=f"msg_{k}",
+              pos=curve.pos(), tooltip=f"{arrow.message}: sent at step {arrow.sender}, received at step "
+              f"{arrow.receiver}", **{"class": f"msg {cls}"})
+        rect = _place_label(g, k, arrow.message, curve, avoid, colour, cls)
         avoid.append(rect)
-    out.append("  corner " + attributes(pos=_pos(right, 0), shape="point", width="0.01", height="0.01",
-                                        style="invis"))
-    out.append("}")
-    return "\n".join(out) + "\n"
+    extent = max([extent] + [b.x + b.w / 2 for b in avoid])
+    _node(g, "corner", None, pos=_pos(right, 0), shape="point", width="0.01", height="0.01", style="invis")
+    # The title wraps at the drawing's width, so that the lanes, not the title, set the picture's width.
+    title = "".join(f"<b>{html_text(line)}</b><br align=\"left\"/>" for line in _title_lines(chart.title, extent))
+    g.attr("graph", layout="neato", inputscale="72", splines="false", outputorder="edgesfirst", fontname=FONT,
+           fontsize="13", labelloc="t", labeljust="l", bgcolor="white", pad="0.3",
+           label=f'<{title}<font point-size="10" color="{_MUTED}">'
+           f'{html_text(_subtitle(chart, violation))}</font><br align="left"/> >')
+    return g
+
+
+def _place_label(
+    g: graphviz.Digraph, k: int, message: str, curve: _Curve, avoid: Sequence[_Box], colour: str, cls: str
+) -> _Box:
+    """The label of receipt ``k`` near its arrow, where it covers the least of the markers and labels drawn.
+
+    Candidates lie along the arrow, centred on it or beside it (above, below, left, right); an
+    arrow from a lane to itself has its label to the right of its bulge, clear of the lane's markers.
+    """
+    lines = _label_lines(message)
+    width, height = _label_size(lines)
+    same_lane = abs(curve.p[0] - curve.q[0]) < 1
+    best: tuple[float, float, float] | None = None
+    for f in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.1, 0.9):
+        px, py = curve.at(curve.start + (curve.base - curve.start) * f)
+        shifts = [(width / 2 + 4, 0.0)] if same_lane else [
+            (0.0, 0.0), (0.0, height / 2 + 2), (0.0, -height / 2 - 2), (width / 2 + 6, 0.0), (-width / 2 - 6, 0.0)]
+        for sx, sy in shifts:
+            probe = _Box(px + sx, py + sy, width + 4, height + 2)
+            score = sum(probe.overlap(o) * (20 if o.w == _MARKER_ROOM else 5) for o in avoid) + abs(sx) / 4 + abs(sy)
+            if best is None or score < best[0]:
+                best = (score, px + sx, py + sy)
+        if best is not None and best[0] == 0:
+            break
+    assert best is not None
+    return _text_node(g, f"msglabel_{k}", lines, best[1], best[2], colour, id=f"msglabel_{k}",
+                      **{"class": f"msglabel {cls}"})
 
 
 _NO_CHANGE = "(no change: a stuttering step)"
@@ -653,8 +733,8 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def _step_label(step: ChartStep, bad: bool, width: float) -> str:
-    """The step's text: its number in a narrow right-aligned column, then the action and the changes.
+def _step_label(step: ChartStep, bad: bool, width: float, culprit: str = "") -> str:
+    """The step's text: its number in a narrow right-aligned column, then the action, ``culprit`` and the changes.
 
     Columns, not leading spaces, do the indenting: Graphviz's PNG renderer drops leading spaces.
     """
@@ -665,6 +745,9 @@ def _step_label(step: ChartStep, bad: bool, width: float) -> str:
         f'color="{_MUTED}">{step.number}</font></td><td width="9"></td><td align="left"><font face="{MONO}" '
         f'point-size="{_ACTION_PT:g}" color="{colour}"><b>{html_text(step.action)}</b></font></td></tr>'
     )]
+    if culprit:
+        rows.append(f'<tr><td></td><td></td><td align="left"><font point-size="{_CHANGE_PT:g}" '
+                    f'color="{_CULPRIT}"><b>{html_text(culprit)}</b></font></td></tr>')
     for line in step.changes:
         rows.append(f'<tr><td></td><td></td><td align="left"><font face="{MONO}" point-size="{_CHANGE_PT:g}" '
                     f'color="#4b5563">{html_text(line)}</font></td></tr>')

@@ -1,43 +1,43 @@
-"""Writing DOT text, and running Graphviz's ``dot`` on it.
+"""Graphviz through the ``graphviz`` Python package: text helpers for labels, and running a layout engine.
 
-The drawings in :mod:`quorumcheck.render` are DOT source text built with the
-small helpers here (quoting, attribute lists, HTML-like labels). Turning DOT
-into SVG or PNG needs the real Graphviz ``dot`` program; :func:`find_dot`
-looks it up on ``PATH`` and :func:`run_dot` raises :class:`GraphvizMissing`
-when it is not there, so that callers can fall back to writing DOT files.
+The drawings in :mod:`quorumcheck.render` are :class:`graphviz.Digraph` objects;
+the package writes their DOT text (quoting included) and runs Graphviz's
+programs. What is left here is what the package leaves to its callers: escaping
+text for an HTML-like label (:func:`html_text`) or for a plain attribute such as
+a tooltip (:func:`plain`), and :func:`pipe`, which runs an engine and turns the
+package's errors into ours, so that a missing Graphviz is one line saying how to
+install it.
 
 Examples
 --------
->>> quote('say "hi"')
-'"say \\\\"hi\\\\""'
->>> attributes(shape="box", label="a b")
-'[shape="box", label="a b"]'
 >>> html_text("a < b & c")
 'a &lt; b &amp; c'
+>>> import graphviz
+>>> g = graphviz.Digraph("g")
+>>> g.node("a", tooltip=plain('say "hi"\\nand <go>'))
+>>> print(g.source.splitlines()[1].strip())
+a [tooltip="say \\"hi\\"\\nand <go>"]
 """
 
 from __future__ import annotations
 
 import html
 import shutil
-import subprocess
-from collections.abc import Sequence
 from typing import Any
 
+import graphviz
+
 __all__ = [
-    "FORMATS",
+    "FONT",
     "INSTALL_HINT",
+    "MONO",
     "GraphvizError",
     "GraphvizMissing",
-    "attributes",
     "find_dot",
     "html_text",
-    "quote",
-    "run_dot",
+    "pipe",
+    "plain",
 ]
-
-FORMATS = ("dot", "svg", "png")
-"""The file formats a drawing can be written in (``dot`` needs no Graphviz)."""
 
 INSTALL_HINT = "install Graphviz (apt-get install graphviz) to get SVG and PNG"
 """What to tell a user whose machine has no ``dot``."""
@@ -56,18 +56,6 @@ class GraphvizError(RuntimeError):
     """``dot`` ran but failed (a bug in the DOT text we generated)."""
 
 
-def quote(text: Any) -> str:
-    """``text`` as a double-quoted DOT string (backslashes, quotes and newlines escaped).
-
-    Examples
-    --------
-    >>> print(quote("two\\nlines"))
-    "two\\nlines"
-    """
-    body = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{body}"'
-
-
 def html_text(text: Any) -> str:
     """``text`` escaped for a Graphviz HTML-like label (``<``, ``>``, ``&``, quotes).
 
@@ -79,28 +67,18 @@ def html_text(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def attributes(**attrs: Any) -> str:
-    """A DOT attribute list; values that are HTML-like labels (``<...>``) are kept as they are.
+def plain(text: Any) -> str:
+    """``text`` as a literal attribute value: backslashes kept, newlines as line breaks, never an HTML label.
 
-    ``None`` values are left out. A label that starts with ``<`` and ends with
-    ``>`` is an HTML-like label and is written unquoted (escape its text with
-    :func:`html_text`).
+    For attributes such as ``tooltip`` that Graphviz reads as escape strings
+    (where ``\\n`` is a line break and ``\\N`` the node's name).
 
     Examples
     --------
-    >>> attributes(label="<<b>x</b>>", color=None, penwidth=2)
-    '[label=<<b>x</b>>, penwidth="2"]'
+    >>> print(plain("C:\\\\x\\ntwo"))
+    C:\\\\x\\ntwo
     """
-    parts = []
-    for key, value in attrs.items():
-        if value is None:
-            continue
-        text = str(value)
-        if key in ("label", "xlabel", "headlabel", "taillabel") and text.startswith("<") and text.endswith(">"):
-            parts.append(f"{key}={text}")
-        else:
-            parts.append(f"{key}={quote(text)}")
-    return "[" + ", ".join(parts) + "]"
+    return graphviz.nohtml(str(text).replace("\\", "\\\\").replace("\n", "\\n"))
 
 
 def find_dot() -> str | None:
@@ -114,35 +92,32 @@ def find_dot() -> str | None:
     return shutil.which("dot")
 
 
-def run_dot(source: str, fmt: str, *, args: Sequence[str] = (), timeout: float = 120.0) -> bytes:
-    """Lay out DOT ``source`` with Graphviz and return the output in format ``fmt`` (``svg``, ``png``).
+def pipe(drawing: graphviz.Digraph, fmt: str, *, engine: str = "dot", neato_no_op: int | None = None) -> bytes:
+    """Lay out ``drawing`` with Graphviz's ``engine`` and return the output in format ``fmt`` (``svg``, ``png``).
 
-    ``args`` are extra ``dot`` options, such as ``("-Kneato", "-n2")`` for a
-    drawing whose node and edge positions are fixed in the source.
+    ``neato_no_op=2`` (with ``engine="neato"``) draws a graph whose node and
+    edge positions are fixed in it exactly as given (``neato -n2``).
 
     Raises
     ------
     GraphvizMissing
-        When ``dot`` is not installed.
+        When Graphviz is not installed (one line saying how to install it).
     GraphvizError
-        When ``dot`` rejects the source or times out.
+        When Graphviz rejects the drawing.
 
     Examples
     --------
-    >>> find_dot() is None or run_dot("digraph { a -> b }", "svg").startswith(b"<?xml")
+    >>> import graphviz
+    >>> g = graphviz.Digraph()
+    >>> g.edge("a", "b")
+    >>> find_dot() is None or pipe(g, "svg").startswith(b"<?xml")
     True
     """
-    exe = find_dot()
-    if exe is None:
-        raise GraphvizMissing(f"Graphviz's dot was not found on PATH; {INSTALL_HINT}")
     try:
-        done = subprocess.run(
-            [exe, *args, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise GraphvizError(f"dot -T{fmt} did not finish within {timeout:.0f} s") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GraphvizError(f"dot -T{fmt} failed: {message[0] if message else f'exit status {done.returncode}'}")
-    return done.stdout
-
+        return drawing.pipe(format=fmt, engine=engine, neato_no_op=neato_no_op, quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizMissing(f"Graphviz's dot was not found on PATH; {INSTALL_HINT}") from None
+    except graphviz.CalledProcessError as e:
+        stderr = e.stderr.decode("utf-8", "replace") if isinstance(e.stderr, bytes) else str(e.stderr or "")
+        lines = stderr.strip().splitlines()
+        raise GraphvizError(f"{engine} -T{fmt} failed: {lines[0] if lines else f'exit status {e.returncode}'}") from None

@@ -14,9 +14,11 @@ Examples
 >>> from quorumcheck.explorer import explore
 >>> model = PaxosModel(max_ballot=0, bug="duplicate-ballots")
 >>> result = explore(model, properties=["agreement"])
->>> view = state_graph_view(model, result.graph, trace=result.violation.trace, max_nodes=400)
->>> view.whole, len(view.nodes) == result.graph.number_of_nodes(), len(view.path)
-(True, True, 10)
+>>> view = state_graph_view(model, result.graph, trace=result.violation.trace)
+>>> view.whole, len(view.nodes), len(view.path)   # 302 states: more than WHOLE_GRAPH_MAX, so the trace's neighbourhood
+(False, 38, 10)
+>>> state_graph_view(model, result.graph, trace=result.violation.trace, radius=20).whole   # asked for: every state
+True
 >>> near = state_graph_view(model, result.graph, trace=result.violation.trace, radius=1, max_nodes=30)
 >>> near.whole, len(near.nodes), near.cut
 (False, 30, 8)
@@ -26,17 +28,22 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import graphviz
 import networkx as nx
 from quorumcheck.explorer.result import Trace
 from quorumcheck.models.api import Expectation, Model
 
 from .chart import run_title
-from .dot import FONT, MONO, attributes, html_text
+from .dot import FONT, MONO, html_text, plain
 
-__all__ = ["GraphView", "state_graph_view", "state_lines", "summary"]
+__all__ = ["WHOLE_GRAPH_MAX", "GraphView", "state_graph_view", "state_lines", "summary"]
+
+WHOLE_GRAPH_MAX = 150
+"""The most states drawn as the whole graph by default: up to this many, dot's layers (one per depth)
+read well; a larger graph is drawn as the neighbourhood of the trace unless a radius is asked for."""
 
 # Depth colours, light to dark (ColorBrewer YlGnBu, 9 classes), with a readable font colour on each.
 _DEPTH_FILLS = ("#ffffd9", "#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#253494", "#081d58")
@@ -70,10 +77,17 @@ class GraphView:
     """Node ids shown that violate a safety property."""
     note: str
     """One line saying what the view shows and what it leaves out."""
-    source: str
-    """The DOT text."""
-    args: tuple[str, ...] = ()
-    """Extra ``dot`` options this drawing needs (none)."""
+    dot: graphviz.Digraph = field(repr=False, compare=False)
+    """The drawing."""
+    engine: str = "dot"
+    """The Graphviz layout engine: ``dot`` (layers by depth), or ``neato`` for a view of more than
+    :data:`WHOLE_GRAPH_MAX` states."""
+    neato_no_op: int | None = None
+
+    @property
+    def source(self) -> str:
+        """The DOT text of the drawing."""
+        return self.dot.source
 
 
 def summary(view: Any, width: int = 28) -> list[str]:
@@ -187,7 +201,10 @@ def state_graph_view(
     radius : int, optional
         Show only the states within ``radius`` steps of the trace (either
         direction). By default the whole graph is shown when it has at most
-        ``max_nodes`` states, else the neighbourhood of radius 1.
+        :data:`WHOLE_GRAPH_MAX` (150) and at most ``max_nodes`` states, else
+        the neighbourhood of radius 1. A radius large enough to reach every
+        state draws the whole graph whatever its size (an overview: a few
+        hundred states are no longer readable one by one).
     max_nodes : int, default 400
         The most states to draw; nearer states are kept first, and the view's
         ``note`` says how many were cut.
@@ -214,7 +231,7 @@ def state_graph_view(
         raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
     path = _trace_nodes(graph, trace)
     total = graph.number_of_nodes()
-    if radius is None and total <= max_nodes:
+    if radius is None and total <= min(max_nodes, WHOLE_GRAPH_MAX):
         nodes, cut, whole = list(graph.nodes), 0, True
         note = f"the whole state graph: {total:,} states, {graph.number_of_edges():,} edges"
     else:
@@ -238,10 +255,11 @@ def state_graph_view(
         if failed:
             broken[n] = failed
     heading = title if title is not None else run_title(model)
-    source, edges = _graph_dot(model, graph, nodes, shown, path, broken, heading, note)
+    dot, edges = _graph_dot(model, graph, nodes, shown, path, broken, heading, note)
     return GraphView(
         heading, tuple(nodes), edges, total, graph.number_of_edges(), whole, None if whole and radius is None else
-        (1 if radius is None else radius), cut, tuple(path), tuple(n for n in nodes if n in broken), note, source,
+        (1 if radius is None else radius), cut, tuple(path), tuple(n for n in nodes if n in broken), note, dot,
+        engine="dot" if len(nodes) <= WHOLE_GRAPH_MAX else "neato",
     )
 
 
@@ -254,30 +272,26 @@ def _graph_dot(
     broken: dict[int, list[str]],
     title: str,
     note: str,
-) -> tuple[str, int]:
+) -> tuple[graphviz.Digraph, int]:
     position = {n: i for i, n in enumerate(path)}
     path_edges = set(itertools.pairwise(path))
     edges = [(u, v, d) for u in nodes for v, d in graph.succ[u].items() if v in shown]
     detailed = len(nodes) <= 40
     edge_labels = len(edges) <= 80
     circle = f"{max(0.34, 0.1 * len(str(max(nodes, default=0))) + 0.06):.2f}"
-    # Up to a few hundred states, dot's layers (one per depth) read best; beyond, a force layout stays compact.
-    layered = len(nodes) <= 150
+    # Up to WHOLE_GRAPH_MAX states, dot's layers (one per depth) read best; beyond, a force layout stays compact.
+    layered = len(nodes) <= WHOLE_GRAPH_MAX
     layout = {} if layered else {"layout": "neato", "overlap": "false", "splines": "false"}
     max_depth = max((graph.nodes[n]["depth"] for n in nodes), default=0)
     legend = (f"fill: depth 0 (light) to {max_depth} (dark) · double border: initial state · red: violates a "
               "safety property · bold: the counterexample")
-    out = [
-        "digraph states {",
-        "  graph " + attributes(
-            rankdir="TB", fontname=FONT, fontsize="13", labelloc="t", labeljust="l", bgcolor="white", pad="0.3",
-            nodesep="0.18" if not detailed else "0.3", ranksep="0.45", outputorder="edgesfirst", **layout,
-            label=f'<<b>{html_text(title)}</b><br align="left"/><font point-size="10" color="{_MUTED}">'
-            f'{html_text(note)}<br align="left"/>{html_text(legend)}</font><br align="left"/> >',
-        ),
-        "  node " + attributes(fontname=FONT, fontsize="9" if detailed else "8"),
-        "  edge " + attributes(fontname=FONT, fontsize="8", color=_EDGE, arrowsize="0.6", penwidth="0.8"),
-    ]
+    g = graphviz.Digraph("states")
+    g.attr("graph", rankdir="TB", fontname=FONT, fontsize="13", labelloc="t", labeljust="l", bgcolor="white",
+           pad="0.3", nodesep="0.18" if not detailed else "0.3", ranksep="0.45", outputorder="edgesfirst", **layout,
+           label=f'<<b>{html_text(title)}</b><br align="left"/><font point-size="10" color="{_MUTED}">'
+           f'{html_text(note)}<br align="left"/>{html_text(legend)}</font><br align="left"/> >')
+    g.attr("node", fontname=FONT, fontsize="9" if detailed else "8")
+    g.attr("edge", fontname=FONT, fontsize="8", color=_EDGE, arrowsize="0.6", penwidth="0.8")
     for n in nodes:
         data = graph.nodes[n]
         depth = data["depth"]
@@ -307,22 +321,22 @@ def _graph_dot(
             more = f'<br/><font point-size="6" color="{font}">+{hidden}</font>' if hidden else ""
             label = f'<<font color="{font}">{n}</font>{more}>'
             shape, size = "circle", {"width": circle, "height": circle, "fixedsize": "true"}
-        out.append(f"  n{n} " + attributes(
-            label=label, shape=shape, style="rounded,filled" if shape == "box" else "filled", fillcolor=fill,
+        g.node(
+            f"n{n}", label=label, shape=shape, style="rounded,filled" if shape == "box" else "filled", fillcolor=fill,
             color=_PATH if on_path else ("#8a1c1c" if bad else "#5f6b7a"), penwidth="2.6" if on_path else "0.8",
-            peripheries="2" if depth == 0 else None, tooltip="\n".join(tip), id=f"state_{n}",
+            peripheries="2" if depth == 0 else None, tooltip=plain("\n".join(tip)), id=f"state_{n}",
             **{"class": " ".join(classes)}, **size,
-        ))
+        )
     for u, v, d in edges:
         actions = [str(a) for a in d["actions"]]
         bold = (u, v) in path_edges
         text = actions[0] + (f" (+{len(actions) - 1})" if len(actions) > 1 else "")
         edge_class = "transition" + (f" path step_{position[v]}" if bold else "")
-        out.append(f"  n{u} -> n{v} " + attributes(
+        g.edge(
+            f"n{u}", f"n{v}",
             label=f"<{html_text(text)}>" if bold or (edge_labels and u != v) else None,  # loops: tooltip only
             fontcolor=_PATH if bold else _MUTED, color=_PATH if bold else None, penwidth="2.6" if bold else None,
-            arrowsize="0.8" if bold else None, weight="8" if bold else None, tooltip="\n".join(actions),
+            arrowsize="0.8" if bold else None, weight="8" if bold else None, tooltip=plain("\n".join(actions)),
             **{"class": edge_class},
-        ))
-    out.append("}")
-    return "\n".join(out) + "\n", len(edges)
+        )
+    return g, len(edges)

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import graphviz
 from quorumcheck.explorer.result import CheckResult, Violation
 from quorumcheck.models.api import Model
 
 from .chart import sequence_chart
-from .dot import INSTALL_HINT, find_dot, run_dot
+from .dot import INSTALL_HINT, find_dot, pipe
 from .graphview import state_graph_view
 from .report import html_report
 
@@ -41,13 +42,19 @@ ALL_FORMATS = ("dot", "svg", "png", "html")
 
 
 class Drawing(Protocol):
-    """What every drawing has: its DOT text and the ``dot`` options it needs."""
+    """What every drawing has: the :class:`graphviz.Digraph`, its DOT text, and how Graphviz lays it out."""
+
+    @property
+    def dot(self) -> graphviz.Digraph: ...
 
     @property
     def source(self) -> str: ...
 
     @property
-    def args(self) -> tuple[str, ...]: ...
+    def engine(self) -> str: ...
+
+    @property
+    def neato_no_op(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -62,9 +69,10 @@ class Written:
 
 
 def draw(drawing: Drawing, fmt: str) -> bytes:
-    """``drawing`` in format ``fmt``: its DOT text for ``"dot"``, else the output of Graphviz.
+    """``drawing`` in format ``fmt``: its DOT text for ``"dot"``, else the output of Graphviz's ``drawing.engine``.
 
-    Raises :class:`~quorumcheck.render.dot.GraphvizMissing` when ``dot`` is needed and not installed.
+    Raises :class:`~quorumcheck.render.dot.GraphvizMissing` (one line saying how to install
+    Graphviz) when Graphviz is needed and not installed.
 
     Examples
     --------
@@ -81,7 +89,7 @@ def draw(drawing: Drawing, fmt: str) -> bytes:
     """
     if fmt == "dot":
         return drawing.source.encode("utf-8")
-    return run_dot(drawing.source, fmt, args=drawing.args)
+    return pipe(drawing.dot, fmt, engine=drawing.engine, neato_no_op=drawing.neato_no_op)
 
 
 def write_drawing(drawing: Drawing, path: str | Path, formats: Sequence[str] = ("dot", "svg", "png")) -> Written:

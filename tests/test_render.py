@@ -33,13 +33,13 @@ from quorumcheck.cli import main
 needs_dot = pytest.mark.skipif(find_dot() is None, reason="Graphviz's dot is not installed")
 
 
-# -- a small DOT reader for the text this package writes --------------------------------------------
+# -- a small DOT reader for the text the graphviz package writes ------------------------------------
 def _attributes(text: str) -> dict[str, str]:
-    """``[k="v", label=<...>]`` -> dict (quoted strings unescaped, HTML labels kept as they are)."""
+    """``[k="v" label=<...> w=0.5]`` -> dict (quoted strings unescaped, HTML labels kept as they are)."""
     out: dict[str, str] = {}
     i, n = text.index("[") + 1, len(text)
     while i < n:
-        while i < n and text[i] in " ,]":
+        while i < n and text[i] in " \t,]":
             i += 1
         if i >= n:
             break
@@ -66,14 +66,14 @@ def _attributes(text: str) -> dict[str, str]:
             out[key], i = text[i:j], j
         else:
             j = i
-            while j < n and text[j] not in ",]":
+            while j < n and text[j] not in " \t,]":
                 j += 1
             out[key], i = text[i:j].strip(), j
     return out
 
 
 def parse_dot(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str, dict[str, str]]]]:
-    """Node and edge statements (one per line, as written by quorumcheck.render) with their attributes."""
+    """Node and edge statements (one per line, as graphviz.Digraph writes them) with their attributes."""
     nodes: dict[str, dict[str, str]] = {}
     edges: list[tuple[str, str, dict[str, str]]] = []
     for line in source.splitlines():
@@ -249,10 +249,13 @@ def test_chart_svg_keeps_ids_and_classes_per_step(below: Any) -> None:
 # -- state-graph views ----------------------------------------------------------------------------------
 def test_whole_graph_view_of_a_tiny_model(duplicate: Any) -> None:
     model, result, v = duplicate
-    view = state_graph_view(model, result.graph, trace=v.trace, properties=["agreement"])
+    # 302 states are more than a readable whole graph: asked for (a radius reaching every state), it is drawn,
+    # as an overview laid out by neato
+    view = state_graph_view(model, result.graph, trace=v.trace, radius=20, properties=["agreement"])
     nodes, edges = parse_dot(view.source)
     states = {n: a for n, a in nodes.items() if n.startswith("n")}
     assert view.whole and len(states) == 302 and len(edges) == result.graph.number_of_edges() == 872
+    assert view.engine == "neato"
     path = [n for n, a in states.items() if "path" in classes(a)]
     assert len(path) == 10 and len(view.path) == 10
     assert sum(1 for _, _, a in edges if "path" in classes(a)) == 9
@@ -262,6 +265,16 @@ def test_whole_graph_view_of_a_tiny_model(duplicate: Any) -> None:
     depths = {a["fillcolor"] for n, a in states.items() if n not in red}
     assert len(depths) > 5  # coloured by depth
     assert "maxBal: a1=-1, a2=-1, a3=-1" in states["n0"]["tooltip"]  # the full state in the tooltip
+
+
+def test_by_default_only_a_small_graph_is_drawn_whole(duplicate: Any) -> None:
+    model, result, v = duplicate
+    view = state_graph_view(model, result.graph, trace=v.trace, properties=["agreement"])
+    assert not view.whole and view.radius == 1 and len(view.nodes) == 38 and view.engine == "dot"
+    assert view.note == "38 of 302 states: the trace and the states within 1 step of it (either direction)"
+    small = PaxosModel(max_ballot=0)
+    whole = state_graph_view(small, explore(small).graph)
+    assert whole.whole and whole.note == "the whole state graph: 73 states, 213 edges" and whole.engine == "dot"
 
 
 def test_neighbourhood_view_has_the_nodes_within_the_radius(duplicate: Any) -> None:
