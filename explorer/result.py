@@ -226,7 +226,7 @@ class CheckResult(Generic[State]):
         return {
             "calls": sum(s.calls for s in stats),
             "cache_hits": sum(s.cache_hits for s in stats),
-            "seconds": round(sum(s.seconds for s in stats), 4),
+            "seconds": round(sum((s.seconds for s in stats), 0.0), 4),  # a float (0.0) even when nothing was judged
         }
 
     @property
