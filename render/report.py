@@ -30,10 +30,9 @@ from quorumcheck.explorer.diff import changes
 from quorumcheck.explorer.result import CheckResult, Violation
 from quorumcheck.models.api import Model
 
-from .chart import run_title, violation_text
-from .graphview import state_lines
+from .chart import culprit_text, run_title, violation_text
 
-__all__ = ["html_report", "inline_svg"]
+__all__ = ["compact_lines", "explored_text", "html_report", "inline_svg"]
 
 
 def inline_svg(svg: str, prefix: str) -> str:
@@ -65,7 +64,8 @@ def inline_svg(svg: str, prefix: str) -> str:
 
 _STYLE = """
 :root { --ink: #1f2933; --muted: #6b7280; --line: #e5e7eb; --bad: #c62828; --badbg: #fde2df;
-        --hl: #f59e0b; --hlbg: #fff4d6; --panel: #f8fafc; }
+        --hl: #f59e0b; --hlbg: #fff4d6; --panel: #f8fafc; --culprit: #b45309; --culpritbg: #fef3c7;
+        --stepper-h: 46px; --chart-h: 0px; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink);
        background: #fff; }
@@ -79,42 +79,56 @@ code, pre, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; 
 .verdict { font-size: 15px; margin: 10px 0; }
 .explanation { background: var(--badbg); border-left: 4px solid var(--bad); padding: 8px 12px; margin: 8px 0;
                white-space: pre-line; }
+.culprit-note { background: var(--culpritbg); border-left: 4px solid var(--culprit); padding: 8px 12px;
+                margin: 8px 0; cursor: pointer; }
+.culprit-note b { color: var(--culprit); }
 .facts { display: flex; gap: 28px; flex-wrap: wrap; }
 .facts table { border-collapse: collapse; }
 .facts td, .facts th { padding: 3px 12px 3px 0; text-align: left; vertical-align: top; }
 .facts th { color: var(--muted); font-weight: normal; }
 .note { color: var(--muted); margin: 4px 0 10px; }
-.stepper { position: sticky; top: 0; z-index: 5; background: rgba(255,255,255,.96); border-bottom: 1px solid var(--line);
+.stepper { position: sticky; top: 0; z-index: 6; background: rgba(255,255,255,.97); border-bottom: 1px solid var(--line);
            padding: 8px 0; display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
 .stepper button { font: inherit; padding: 3px 11px; border: 1px solid #cbd2d9; border-radius: 6px;
-                  background: #fff; cursor: pointer; }
+                  background: #fff; cursor: pointer; display: inline-flex; align-items: center; gap: 5px; }
+.stepper button svg { width: 11px; height: 11px; fill: currentColor; }
 .stepper button:hover { background: var(--panel); }
 .stepper .where { font-weight: bold; min-width: 8em; }
 .stepper .what { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
 .stepper .keys { color: var(--muted); margin-left: auto; font-size: 12px; }
+/* The chart stays in view while the trace table scrolls under it. */
+.chartpane { position: sticky; top: var(--stepper-h); z-index: 5; background: #fff; max-height: 52vh; overflow: auto;
+             border: 1px solid var(--line); border-radius: 6px; box-shadow: 0 3px 6px -4px rgba(0,0,0,.25); }
+.chartpane .figure { border: 0; }
 .figure { overflow: auto; border: 1px solid var(--line); border-radius: 6px; padding: 8px; background: #fff; }
-.figure svg { max-width: 100%; height: auto; }
-.figure.actual svg { max-width: none; }
+.figure > svg { max-width: 100%; height: auto; }
+.figure.actual > svg { max-width: none; }
 .missing { background: var(--panel); border: 1px dashed #cbd2d9; border-radius: 6px; padding: 12px; color: var(--muted); }
 table.trace { border-collapse: collapse; width: 100%; }
 table.trace th, table.trace td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left;
                                  vertical-align: top; }
-table.trace th { background: var(--panel); font-weight: 600; position: sticky; top: 44px; }
+table.trace th { background: var(--panel); font-weight: 600; position: sticky;
+                 top: calc(var(--stepper-h) + var(--chart-h)); z-index: 4; }
 table.trace tr { cursor: pointer; }
 table.trace tr.current td { background: var(--hlbg); }
 table.trace tr.violating td:first-child { border-left: 4px solid var(--bad); }
+table.trace tr.culprit td:first-child { border-left: 4px solid var(--culprit); }
+table.trace tr.culprit td { background: var(--culpritbg); }
+table.trace tr.culprit.current td { background: var(--hlbg); }
+table.trace .wrong { color: var(--culprit); font-weight: bold; font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; }
 table.trace td.num { color: var(--muted); text-align: right; width: 3em; }
 table.trace ul { margin: 0; padding-left: 1.1em; }
 table.trace details summary { color: var(--muted); cursor: pointer; }
 table.trace pre { margin: 4px 0 0; white-space: pre-wrap; }
 .msgs { color: var(--muted); }
 /* highlighting inside the drawings */
-svg .current ellipse, svg .current polygon, svg .current path { stroke: var(--hl) !important; stroke-width: 3.5px; }
-svg .steptext.current path, svg .steptext.current polygon { fill: var(--hlbg) !important; stroke-width: 1.5px; }
-svg .guide.current path { stroke: var(--hl) !important; stroke-width: 1.6px; stroke-dasharray: none; }
-body.stepping svg .msg, body.stepping svg .msglabel { opacity: .22; transition: opacity .15s; }
-body.stepping svg .msg.involved, body.stepping svg .msglabel.involved { opacity: 1; }
-svg .msg.involved path { stroke-width: 2.6px; }
+.figure svg .current ellipse, .figure svg .current polygon, .figure svg .current path {
+  stroke: var(--hl) !important; stroke-width: 3.5px; }
+.figure svg .steptext.current path, .figure svg .steptext.current polygon { fill: var(--hlbg) !important; stroke-width: 1.5px; }
+.figure svg .guide.current path { stroke: var(--hl) !important; stroke-width: 1.6px; stroke-dasharray: none; }
+body.stepping .figure svg .msg, body.stepping .figure svg .msglabel { opacity: .22; transition: opacity .15s; }
+body.stepping .figure svg .msg.involved, body.stepping .figure svg .msglabel.involved { opacity: 1; }
+.figure svg .msg.involved path { stroke-width: 2.6px; }
 """
 
 _SCRIPT = """
@@ -122,7 +136,28 @@ _SCRIPT = """
   var last = %(last)d, current = 0;
   var rows = document.querySelectorAll("table.trace tr.step");
   var where = document.getElementById("where"), what = document.getElementById("what");
+  var stepper = document.querySelector(".stepper"), pane = document.querySelector(".chartpane");
+  var head = document.querySelector("table.trace thead");
+  var root = document.documentElement;
   function each(selector, fn) { Array.prototype.forEach.call(document.querySelectorAll(selector), fn); }
+  function measure() {
+    root.style.setProperty("--stepper-h", stepper.offsetHeight + "px");
+    root.style.setProperty("--chart-h", (pane ? pane.offsetHeight : 0) + "px");
+  }
+  function keepRow(row) {  /* scroll the page so that the row shows below the sticky stepper, chart and header */
+    var top = stepper.offsetHeight + (pane ? pane.offsetHeight : 0) + (head ? head.offsetHeight : 0);
+    var r = row.getBoundingClientRect();
+    if (r.top < top) { window.scrollBy(0, r.top - top - 4); }
+    else if (r.bottom > window.innerHeight) { window.scrollBy(0, Math.min(r.bottom - window.innerHeight + 4, r.top - top - 4)); }
+  }
+  function keepMarker() {  /* scroll the chart inside its pane so that the current step's marker shows */
+    if (!pane) { return; }
+    var marker = document.getElementById("chart-step_" + current);
+    if (!marker) { pane.scrollTop = 0; return; }
+    var m = marker.getBoundingClientRect(), p = pane.getBoundingClientRect();
+    if (m.top < p.top + 20 || m.bottom > p.bottom - 20) { pane.scrollTop += m.top - p.top - p.height / 2; }
+    if (m.left < p.left || m.right > p.right) { pane.scrollLeft += m.left - p.left - p.width / 2; }
+  }
   function show(i, scroll) {
     current = Math.max(0, Math.min(last, i));
     each(".current", function (e) { e.classList.remove("current"); });
@@ -133,14 +168,18 @@ _SCRIPT = """
     var row = rows[current];
     where.textContent = current === 0 ? "initial state" : "step " + current + " of " + last;
     what.textContent = row ? row.getAttribute("data-summary") : "";
-    if (scroll && row && row.scrollIntoView) { row.scrollIntoView({block: "nearest"}); }
+    measure();
+    if (scroll && row) { keepRow(row); }
+    keepMarker();
   }
   document.getElementById("first").onclick = function () { show(0, true); };
   document.getElementById("prev").onclick = function () { show(current - 1, true); };
   document.getElementById("next").onclick = function () { show(current + 1, true); };
   document.getElementById("last").onclick = function () { show(last, true); };
   Array.prototype.forEach.call(rows, function (row, i) { row.onclick = function () { show(i, false); }; });
-  each(".figure", function (f) { f.ondblclick = function () { f.classList.toggle("actual"); }; });
+  each("[data-step]", function (e) { e.onclick = function () { show(+e.getAttribute("data-step"), true); }; });
+  each(".figure", function (f) { f.ondblclick = function () { f.classList.toggle("actual"); measure(); }; });
+  window.addEventListener("resize", measure);
   document.addEventListener("keydown", function (e) {
     if (e.altKey || e.ctrlKey || e.metaKey) { return; }
     var k = e.key;
@@ -152,6 +191,79 @@ _SCRIPT = """
   show(0, false);
 })();
 """
+
+# The stepper's icons: inline SVG, so that they look the same whatever fonts the reader has.
+_ICONS = {
+    "first": '<path d="M1 1h2v10H1zM11 1v10L4 6z"/>',
+    "prev": '<path d="M10 1v10L2 6z"/>',
+    "next": '<path d="M2 1v10l8-5z"/>',
+    "last": '<path d="M9 1h2v10H9zM1 1v10l7-5z"/>',
+}
+
+
+def _button(name: str, text: str, key: str) -> str:
+    icon = f'<svg viewBox="0 0 12 12" aria-hidden="true">{_ICONS[name]}</svg>'
+    content = f"{icon}{text}" if name in ("first", "prev") else f"{text}{icon}"
+    return f'<button id="{name}" title="{key}">{content}</button>'
+
+
+_STOPPED = {
+    "max_states": "cut at the state limit (--max-states)",
+    "max_depth": "cut at the depth limit (--max-depth)",
+    "timeout": "cut at the time limit (--timeout)",
+    "unknown": "cut: a property could not be decided",
+    "interrupted": "interrupted (Ctrl-C)",
+}
+
+
+def explored_text(result: CheckResult[Any]) -> str:
+    """What part of the state space a run explored, in words (never "cut: None").
+
+    Examples
+    --------
+    >>> from quorumcheck.models import PaxosModel
+    >>> from quorumcheck.explorer import explore
+    >>> explored_text(explore(PaxosModel(max_ballot=0)))
+    'every reachable state'
+    >>> explored_text(explore(PaxosModel(max_ballot=0, bug="duplicate-ballots"), properties=["agreement"]))
+    'until the first violation'
+    >>> explored_text(explore(PaxosModel(max_ballot=1), max_states=50))
+    'cut at the state limit (--max-states)'
+    """
+    if result.complete:
+        return "every reachable state"
+    if result.stop_reason is None:
+        return "until the first violation" if result.violations else "part of the state space"
+    return _STOPPED.get(result.stop_reason, f"cut: {result.stop_reason}")
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_inline(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    return str(value)
+
+
+def compact_lines(view: Any) -> list[str]:
+    """A ``describe()`` view as one line per top-level key, nested values written compactly in place.
+
+    Examples
+    --------
+    >>> compact_lines({"n0": {"term": 1, "log": [], "next": {}, "timers": {"a": ["election"]}}, "used": 2})
+    ['n0: term=1, log=[], next={}, timers={a=[election]}', 'used: 2']
+    >>> compact_lines({"msgs": ["1a(b=0)", "1b(a=a1)"], "maxBal": {"a1": 0, "a2": -1}})
+    ['msgs: [1a(b=0), 1b(a=a1)]', 'maxBal: a1=0, a2=-1']
+    """
+    if not isinstance(view, dict):
+        return [_inline(view)]
+    out = []
+    for key, value in view.items():
+        if isinstance(value, dict) and value:
+            out.append(f"{key}: " + ", ".join(f"{k}={_inline(v)}" for k, v in value.items()))
+        else:
+            out.append(f"{key}: {_inline(value)}")
+    return out
 
 
 def _e(text: Any) -> str:
@@ -229,6 +341,12 @@ def html_report(
                  "</div>")
     if explanation:
         parts.append(f'<div class="explanation">{_e(explanation)}</div>')
+    culprit = violation.culprit if violation.culprit is not None and 1 <= violation.culprit.step <= last else None
+    if culprit is not None:
+        parts.append(
+            f'<div class="culprit-note" id="culprit" data-step="{culprit.step}"><b>Went wrong at step {culprit.step}'
+            f"</b> ({_e(culprit_text(culprit))})" + (f": {_e(culprit.explanation)}" if culprit.explanation else "")
+            + " · click to show it</div>")
     # Facts: statistics and parameters.
     parts.append('<div class="facts">')
     if result is not None:
@@ -238,7 +356,7 @@ def html_report(
             ("depth", str(result.depth)),
             ("time", f"{result.seconds:.2f} s ({result.states_per_second:,.0f} states/s)"),
             ("peak memory", f"{result.peak_memory_bytes / 2**20:,.0f} MiB"),
-            ("explored", "every reachable state" if result.complete else f"cut: {result.stop_reason}"),
+            ("explored", explored_text(result)),
         ]
         parts.append("<table>" + "".join(
             f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in stats) + "</table>")
@@ -252,16 +370,17 @@ def html_report(
     parts.append("</div>")
     # The stepper.
     parts.append(
-        '<div class="stepper"><button id="first" title="Home">⏮</button>'
-        '<button id="prev" title="←">◀ previous</button><button id="next" title="→">next ▶</button>'
-        '<button id="last" title="End">⏭</button><span class="where" id="where"></span>'
-        '<span class="what" id="what"></span><span class="keys">keys: ← → Home End · double-click a '
-        "drawing for its actual size</span></div>"
+        '<div class="stepper">' + _button("first", "first", "Home") + _button("prev", "previous", "Left arrow")
+        + _button("next", "next", "Right arrow") + _button("last", "last", "End")
+        + '<span class="where" id="where"></span><span class="what" id="what"></span><span class="keys">keys: '
+        "left/right arrows, Home, End · double-click a drawing for its actual size</span></div>"
     )
-    # The chart.
+    # The chart: in a pane that stays in view (under the stepper) while the trace table scrolls.
+    parts.append('<section class="bench">')  # the chart stays in view within this section only
     parts.append("<h2>Message sequence chart</h2>")
     if chart_svg is not None:
-        parts.append(f'<div class="figure" id="chart">{inline_svg(chart_svg, "chart-")}</div>')
+        parts.append(f'<div class="chartpane"><div class="figure" id="chart">{inline_svg(chart_svg, "chart-")}'
+                     "</div></div>")
     else:
         parts.append(f'<div class="missing">The chart is not drawn: {_e(missing or "no drawing given")}.</div>')
     # The trace table.
@@ -275,28 +394,36 @@ def html_report(
         received: tuple[str, ...] = ()
         if i == 0 or step.action is None:
             action, actor, sent, received = "initial state", "", (), ()
-            changed = state_lines(view)
+            changed = compact_lines(view)
         else:
             events = model.events(trace.steps[i - 1].state, step.action, step.state)
             action, actor, sent, received = str(step.action), events.actor, events.sent, events.received
             changed = [str(c).replace(" -> ", " → ") for c in changes(previous, view)] or [
                 "(no change: a stuttering step)"]
+        wrong = culprit is not None and i == culprit.step
         summary = action if i == 0 else f"{action} · " + "; ".join(changed)
-        classes = f"step step_{i}" + (" violating" if i == last else "")
+        if wrong and culprit is not None:
+            summary = f"{culprit_text(culprit)} · {summary}"
+        classes = f"step step_{i}" + (" violating" if i == last else "") + (" culprit" if wrong else "")
         messages = "".join(f"<div>received <code>{_e(m)}</code></div>" for m in received) + "".join(
             f"<div>sent <code>{_e(m)}</code></div>" for m in sent)
-        full = "" if i == 0 else (f'<details><summary>full state</summary><pre>{_e(chr(10).join(state_lines(view)))}'
+        full = "" if i == 0 else (f'<details><summary>full state</summary><pre>{_e(chr(10).join(compact_lines(view)))}'
                                   "</pre></details>")
+        flag = ""
+        if wrong and culprit is not None:
+            flag = f'<div class="wrong">{_e(culprit_text(culprit))}' + (
+                f": {_e(culprit.explanation)}" if culprit.explanation else "") + "</div>"
         parts.append(
             f'<tr class="{classes}" id="row_{i}" data-summary="{_e(summary)}"><td class="num">{i}</td>'
             f'<td class="mono">{_e(action)}</td><td>{_e(actor)}</td>'
-            f'<td class="mono"><ul>{"".join(f"<li>{_e(c)}</li>" for c in changed)}</ul>{full}</td>'
+            f'<td class="mono">{flag}<ul>{"".join(f"<li>{_e(c)}</li>" for c in changed)}</ul>{full}</td>'
             f'<td class="msgs">{messages}</td></tr>'
         )
         previous = view
     parts.append("</tbody></table>")
     if explanation:
         parts.append(f'<p class="note">After step {last}: <b>{_e(headline)}</b> — {_e(explanation)}</p>')
+    parts.append("</section>")
     # The graph view.
     parts.append("<h2>State graph</h2>")
     if graph_note:

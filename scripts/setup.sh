@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up quorumcheck on a fresh Debian machine, idempotently:
-#   - Graphviz's `dot` (for rendering) and python3-venv, from Debian's packages, if missing;
+#   - Graphviz's `dot` (for rendering), Chromium (to test the HTML report headless) and python3-venv,
+#     from Debian's packages, if missing;
 #   - a virtualenv in .venv with quorumcheck installed (editable) and its test extras.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
@@ -13,6 +14,8 @@ fi
 
 packages=()
 command -v dot >/dev/null 2>&1 || packages+=(graphviz)
+# Headless Chromium: tests/test_report_browser.py steps through an HTML report in a real browser.
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 if [ ! -x .venv/bin/python ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     packages+=(python3-venv)
 fi
