@@ -156,6 +156,22 @@ class PropertyStats:
     seconds: float
 
 
+@dataclass(frozen=True)
+class FingerprintStats:
+    """What a run with ``store="fingerprints"`` held, and how sure its verdict is.
+
+    ``collision_probability`` estimates the chance that two different states had
+    the same 64-bit fingerprint, so that one of them was never expanded (about
+    ``states × transitions / 2**64``, as TLC's "calculated" estimate).
+    """
+
+    store_bytes: int
+    collision_probability: float
+
+    def bytes_per_state(self, states: int) -> float:
+        return self.store_bytes / states if states else 0.0
+
+
 @dataclass
 class CheckResult(Generic[State]):
     """Everything a run found.
@@ -211,6 +227,8 @@ class CheckResult(Generic[State]):
     """The sorts whose elements the run permuted (symmetry reduction); empty without it."""
     notices: list[str] = field(default_factory=list)
     """One-line notices about how the run was set up (a sort left unpermuted, and why)."""
+    fingerprints: FingerprintStats | None = None
+    """With ``store="fingerprints"``: the store's size and the fingerprint collision estimate; else ``None``."""
 
     def judge_totals(self, evaluator: str | None = None) -> dict[str, Any]:
         """Calls, cache hits and seconds summed over the judged properties (of one evaluator, if given).
@@ -273,6 +291,12 @@ class CheckResult(Generic[State]):
             "states_per_second": round(self.states_per_second, 1),
             "peak_memory_bytes": self.peak_memory_bytes,
             "symmetry": list(self.symmetry),
+            "store": "objects" if self.fingerprints is None else "fingerprints",
+            "fingerprints": None if self.fingerprints is None else {
+                "store_bytes": self.fingerprints.store_bytes,
+                "bytes_per_state": round(self.fingerprints.bytes_per_state(self.distinct_states), 1),
+                "collision_probability": self.fingerprints.collision_probability,
+            },
             "notices": list(self.notices),
             "violation": violation(self.violations[0]) if self.violations else None,
             "violations": [violation(v) for v in self.violations],

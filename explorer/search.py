@@ -60,11 +60,12 @@ def explore(
     max_depth: int | None = None,
     timeout: float | None = None,
     stop_at_first: bool = True,
-    keep_graph: bool = True,
+    keep_graph: bool | None = None,
     properties: Sequence[str] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     progress_interval: float = 0.5,
     symmetry: bool | Sequence[str] = False,
+    store: str = "objects",
 ) -> CheckResult[State]:
     """Explore every reachable state of ``model`` breadth-first and check its properties.
 
@@ -82,9 +83,10 @@ def explore(
     stop_at_first : bool, default True
         Stop at the first safety violation. With ``False`` the search goes on
         and reports every violated property, each with its own shortest trace.
-    keep_graph : bool, default True
-        Keep the state graph (``result.graph``). Without it only BFS parent
-        links are kept, which needs far less memory for very large runs.
+    keep_graph : bool, optional
+        Keep the state graph (``result.graph``); the default with the object
+        store. Without it only BFS parent links are kept, which needs far less
+        memory for very large runs.
     properties : sequence of str, optional
         Names of the properties to check, or ``["all"]`` for every one. By
         default, the model's properties except those marked ``default=False``
@@ -99,6 +101,11 @@ def explore(
         traces are still concrete traces of the unreduced model (see
         :mod:`quorumcheck.explorer.symmetry`). A property that names a
         particular element turns its sort off, with a notice in ``result.notices``.
+    store : {"objects", "fingerprints"}, default "objects"
+        Where seen states are kept (see :mod:`quorumcheck.explorer.store`).
+        ``"fingerprints"`` keeps a 64-bit fingerprint per state instead of the
+        state (so it keeps no graph): a fraction of the memory, and a
+        verdict exact up to the collision chance in ``result.fingerprints``.
 
     Returns
     -------
@@ -128,6 +135,15 @@ def explore(
     started = time.perf_counter()
     safety, reach, steps = _select_properties(model, properties)
     _check_limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
+    if store not in STORES:
+        raise InvalidParameter(f"unknown store {store!r}; choose one of: {', '.join(STORES)}")
+    if keep_graph is None:
+        keep_graph = store == "objects"
+    if store != "objects" and keep_graph:
+        raise InvalidParameter(
+            f"store={store!r} keeps no state objects, so it cannot keep the state graph; pass keep_graph=False "
+            "(--no-graph) or store='objects'"
+        )
     init = list(model.init_states())
     if not init:
         raise InvalidModel(f"model {model.name!r} has no initial state; init_states() must return at least one")
@@ -145,11 +161,9 @@ def explore(
     deadline = None if timeout is None else started + timeout
     state_cap = max_states if max_states is not None else -1
 
-    ids: dict[Any, int] = {}
-    states: list[Any] = []
+    seen = make_store(store, succ, canon)
+    find, remember = seen.find, seen.add
     recorder = GraphRecorder() if keep_graph else None
-    parent: list[int] = []
-    via: list[Action | None] = []
     failed: dict[str, tuple[int, Action | None, Any]] = {}  # property -> (node or parent, action, state)
     failed_outside: set[str] = set()
     witnessed: dict[str, int] = {}
@@ -180,7 +194,8 @@ def explore(
                 pending.remove(p)
         return False
 
-    frontier: list[int] = []
+    new_level = list if isinstance(seen, ObjectStore) else DiskFrontier  # the fingerprint store spills its queue
+    frontier: Any = new_level()  # (node, state) of the level being expanded
     init_nodes: list[int] = []
     # The search allocates millions of long-lived containers and frees almost
     # none, so CPython's cyclic collector would rescan them again and again for
@@ -199,7 +214,7 @@ def explore(
                     return True
         return False
 
-    def discover(t: Any, u: int, action: Action | None, level: int, into: list[int]) -> str | None:
+    def discover(t: Any, u: int, action: Action | None, level: int, into: Any) -> str | None:
         """Admit a state not seen before (or check it, outside the bound); a reason to stop, or None."""
         if bounded and not within(t):
             if t not in checked_outside:
@@ -207,19 +222,14 @@ def explore(
                 if check(u, action, t, True):
                     return "violation"
             return None
-        if len(states) == state_cap:
+        if len(seen) == state_cap:
             return "max_states"
-        v = len(states)
-        ids[t] = v
-        states.append(t)
-        into.append(v)
+        v = remember(t, u, action)
+        into.append((v, t))
         if recorder is not None:
             recorder.add_state(v, t, level)
             if u >= 0:
                 recorder.add_transition(u, v, action)  # type: ignore[arg-type]
-        else:
-            parent.append(u)
-            via.append(action)
         return "violation" if check(v, action, t, False) else None
 
     if recorder is not None and canon is not None:
@@ -229,11 +239,11 @@ def explore(
             if canon is not None:
                 given, s = s, canon(s)
                 origins.setdefault(s, given)
-            if s not in ids:
+            if find(s) is None:
                 stop = discover(s, -1, None, 0, frontier)
                 if stop is not None:
                     break
-        init_nodes = list(frontier)
+        init_nodes = [v for v, _ in frontier]
         if frontier:
             depth = 1
 
@@ -242,14 +252,13 @@ def explore(
         while frontier and stop is None:
             if max_depth is not None and depth >= max_depth:
                 # Anything new beyond this level means the run was cut.
-                if any((t if canon is None else canon(t)) not in ids and (not bounded or within(t))
-                       for u in frontier for _, t in succ(states[u])):
+                if any(find(t if canon is None else canon(t)) is None and (not bounded or within(t))
+                       for _, s in frontier for _, t in succ(s)):
                     stop = "max_depth"
                 break
-            next_frontier: list[int] = []
+            next_frontier = new_level()
             in_level = 0
-            for u in frontier:
-                s = states[u]
+            for u, s in frontier:
                 for action, t in succ(s):
                     transitions += 1
                     # A stuttering step satisfies every action property ([A]_vars in TLA+).
@@ -259,11 +268,11 @@ def explore(
                     if t is s:
                         v = u
                     else:
-                        v = ids.get(t)  # a stored state is canonical: found as it is, it needs no renaming
+                        v = find(t)  # a stored state is canonical: found as it is, it needs no renaming
                         # A state outside the bound is only checked, never stored: it needs no renaming either.
                         if v is None and canon is not None and (not bounded or within(t)):
                             t = canon(t)
-                            v = ids.get(t)
+                            v = find(t)
                     if v is None:
                         stop = discover(t, u, action, depth, next_frontier)
                         if stop is not None:
@@ -281,7 +290,7 @@ def explore(
                         break
                     if on_progress is not None and now - last_report >= progress_interval:
                         last_report = now
-                        on_progress(Progress(len(states), len(next_frontier) + len(frontier) - in_level,
+                        on_progress(Progress(len(seen), len(next_frontier) + len(frontier) - in_level,
                                              depth + 1, transitions, now - started, peak_memory_bytes()))
             else:
                 frontier = next_frontier
@@ -300,7 +309,7 @@ def explore(
     def trace_to(node: int) -> Trace[Any]:
         if recorder is not None:
             return shortest_trace(recorder.graph, node)
-        return trace_from_parents(states, parent, via, node)
+        return seen.path(node)
 
     violations: list[Violation[Any]] = []
     for p in safety:
@@ -351,7 +360,7 @@ def explore(
         model_name=model.name,
         settings=model.settings(),
         bug=getattr(model, "bug", None),
-        distinct_states=len(states),
+        distinct_states=len(seen),
         transitions=transitions,
         depth=depth,
         seconds=seconds,
@@ -365,6 +374,8 @@ def explore(
         judging=judged,
         symmetry=tuple(reduction.sorts) if reduction is not None else (),
         notices=notices,
+        fingerprints=(FingerprintStats(seen.memory_bytes(), seen.collision_probability(transitions))
+                      if isinstance(seen, FingerprintStore) else None),
     )
 
 

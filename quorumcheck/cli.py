@@ -105,6 +105,9 @@ def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="symmetry reduction: store one state per orbit under renaming the model's interchangeable "
                           "elements (Paxos: acceptors, values; Raft: servers, values); counts are TLC's SYMMETRY "
                           "counts, counterexamples stay concrete"),
+        click.option("--store", type=click.Choice(["objects", "fingerprints"]), default=None,
+                     help="where seen states are kept: 'objects' (exact; the default) or 'fingerprints' (64-bit "
+                          "fingerprints, a few tens of bytes per state, no graph; the collision chance is reported)"),
         click.option("--json", "as_json", is_flag=True, help="print the result as JSON (schema: docs/json-result.md)"),
         click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
                      help="write each violation's sequence chart and graph view (DOT, SVG, PNG) and an HTML report into DIR"),
@@ -206,6 +209,7 @@ def _check(
     graph_max_nodes: int = 400,
     save_trace: Path | None = None,
     symmetry: bool = False,
+    store: str | None = None,
     **extra: Any,
 ) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -227,11 +231,13 @@ def _check(
                 max_depth=max_depth if max_depth is not None else (limits.max_depth if limits else None),
                 timeout=timeout if timeout is not None else (limits.timeout if limits else None),
                 stop_at_first=not (continue_ or (limits.continue_ if limits else False)),
-                keep_graph=not no_graph and (limits.keep_graph if limits else True),
+                keep_graph=(not no_graph and (limits.keep_graph if limits else True)
+                            and (store or (limits.store if limits else "objects")) == "objects"),
                 properties=list(invariants) or None,
                 on_progress=display.update if display else None,
                 progress_interval=0.25,
                 symmetry=symmetry or (limits.symmetry if limits else False),
+                store=store or (limits.store if limits else "objects"),
             )
         finally:
             if display:
@@ -425,6 +431,13 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         f"peak memory {result.peak_memory_bytes / 2**20:,.0f} MiB",
         markup=False,
     )
+    if result.fingerprints is not None:
+        fp = result.fingerprints
+        out.print(
+            f"fingerprint store: {fp.store_bytes / 2**20:,.1f} MiB ({fp.bytes_per_state(result.distinct_states):.1f} "
+            f"bytes per state) · chance of a fingerprint collision ≈ {fp.collision_probability:.1e}",
+            markup=False,
+        )
     for w in result.witnesses:
         status = f"witnessed in {_steps(len(w.trace))}" if w.trace is not None else "not witnessed"
         out.print(f"reachability: {w.property} ({w.description}) {status}", markup=False)

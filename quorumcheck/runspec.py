@@ -25,6 +25,7 @@ Format
     continue = false
     keep_graph = true
     symmetry = false                  # true: symmetry reduction (orbit counts, as TLC's SYMMETRY)
+    store = "objects"                 # "fingerprints": 64-bit fingerprints, no state objects, no graph
 
     [expect]                          # optional; every key is checked
     verdict = "holds"                 # holds | violated | undetermined
@@ -55,6 +56,7 @@ from typing import Any
 
 from quorumcheck.errors import InvalidSpec, QuorumcheckError
 from quorumcheck.explorer import CheckResult, explore
+from quorumcheck.explorer.store import STORES
 from quorumcheck.models import BUILTIN_MODELS, Model
 
 __all__ = ["Expectations", "Limits", "RunSpec", "build_model", "load_spec"]
@@ -67,6 +69,7 @@ _LIMIT_KEYS: dict[str, tuple[type, ...]] = {
     "continue": (bool,),
     "keep_graph": (bool,),
     "symmetry": (bool,),
+    "store": (str,),
 }
 _EXPECT_KEYS: dict[str, tuple[type, ...]] = {
     "verdict": (str,),
@@ -89,6 +92,7 @@ class Limits:
     continue_: bool = False
     keep_graph: bool = True
     symmetry: bool = False
+    store: str = "objects"
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,10 @@ class RunSpec:
             "stop_at_first": not self.limits.continue_,
             "keep_graph": self.limits.keep_graph,
             "symmetry": self.limits.symmetry,
+            "store": self.limits.store,
         }
+        if self.limits.store != "objects":
+            options["keep_graph"] = False
         options.update(overrides)
         return explore(self.build_model(), **options)
 
@@ -248,6 +255,8 @@ def load_spec(path: str | Path) -> RunSpec:
     if "verdict" in expect and expect["verdict"] not in _VERDICTS:
         raise InvalidSpec(f"{path}: [expect] verdict must be one of {', '.join(_VERDICTS)}, got {expect['verdict']!r}")
     limits = dict(limits)
+    if limits.get("store", "objects") not in STORES:
+        raise InvalidSpec(f"{path}: [limits] store must be one of {', '.join(STORES)}, got {limits['store']!r}")
     if "continue" in limits:
         limits["continue_"] = limits.pop("continue")
     spec = RunSpec(

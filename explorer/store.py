@@ -1,0 +1,347 @@
+"""Where the search keeps the states it has seen: state objects, or 64-bit fingerprints.
+
+The breadth-first loop in :mod:`quorumcheck.explorer.search` asks its store two
+things: "have you seen this state?" (:meth:`find`) and "remember this one, reached
+from that node by that action" (:meth:`add`). Two stores answer:
+
+* :class:`ObjectStore` (the default, ``--store objects``) keeps every state
+  object in a dict. Its verdict is exact.
+* :class:`FingerprintStore` (``--store fingerprints``) keeps, per state, a 64-bit
+  fingerprint of a canonical, process-independent encoding of the state (see
+  :class:`Fingerprinter`) in an open-addressing table of 8-byte slots, plus the
+  state's parent in a compact array. It keeps no state objects, so a run needs a
+  few tens of bytes per state instead of hundreds. Two different states with the
+  same fingerprint would be taken for one (the second never expanded), so a HOLDS
+  verdict is exact only up to that chance: :meth:`FingerprintStore.collision_probability`
+  estimates it, as TLC does. A counterexample is rebuilt by re-executing the model
+  from the initial state along the fingerprints of its path.
+
+Examples
+--------
+>>> from quorumcheck.models import PaxosModel
+>>> from quorumcheck.explorer import explore
+>>> r = explore(PaxosModel(max_ballot=1), store="fingerprints", keep_graph=False)
+>>> r.verdict.value, r.distinct_states, r.depth
+('holds', 3921, 17)
+"""
+
+from __future__ import annotations
+
+import struct
+from array import array
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import xxhash
+
+from quorumcheck.models.api import Action
+
+from quorumcheck.errors import InvalidModel
+
+from .result import Step, Trace
+
+__all__ = ["STORES", "FingerprintStore", "FingerprintTable", "Fingerprinter", "ObjectStore", "make_store"]
+
+STORES = ("objects", "fingerprints")
+"""The names ``explore(store=...)`` and ``--store`` accept."""
+
+_MASK = (1 << 64) - 1
+_h = xxhash.xxh3_64_intdigest
+_TUPLE_SEED, _SET_SEED, _INT_SEED, _STR_SEED = 0x7475706C65, 0x736574, 0x696E74, 0x737472
+_NONE = _h(b"None")
+_pack = struct.Struct
+
+
+class Fingerprinter:
+    """A 64-bit fingerprint of a state's value, the same in every process and on every machine.
+
+    The fingerprint is a function of the state's *value* as Python's ``==`` sees it,
+    so it agrees with the object store on which states are the same: tuples
+    (named or not) by their items in order, ``frozenset`` and ``set`` by their
+    elements in any order, ``dict`` by its items, ``int`` (and ``bool``, which
+    equals ``0`` or ``1``), ``str``, ``bytes``, ``None``. It is built with xxHash
+    (XXH3) from the parts' fingerprints, never from Python's ``hash()``, whose
+    value for a string changes with every process (``PYTHONHASHSEED``).
+
+    Sets are combined by a sum of their elements' fingerprints (order-free), then
+    mixed again. Fingerprints of recently seen parts are kept in a bounded memo,
+    because a state's successors share most of its parts.
+
+    Examples
+    --------
+    >>> f = Fingerprinter()
+    >>> f((1, frozenset({"a", "b"}))) == f((1, frozenset({"b", "a"})))
+    True
+    >>> f((1, 2)) == f((2, 1))
+    False
+    >>> 0 < f((1, "x")) < 2 ** 64
+    True
+    """
+
+    def __init__(self, memo_limit: int = 1 << 16) -> None:
+        self._memo: dict[Any, int] = {}
+        self._limit = memo_limit
+        self._packers: dict[int, struct.Struct] = {}
+
+    def __call__(self, value: Any) -> int:
+        f = self._part(value)
+        return f or 1  # 0 marks an empty slot in FingerprintTable
+
+    def _part(self, x: Any) -> int:
+        t = type(x)
+        if t is int or t is bool:
+            return _h(b"%d" % x, _INT_SEED)
+        if t is str:
+            return _h(x.encode("utf-8", "surrogatepass"), _STR_SEED)
+        if x is None:
+            return _NONE
+        memo = self._memo
+        try:
+            f = memo.get(x)
+        except TypeError:  # unhashable (a list or dict inside a state): no memo
+            f = None
+            hashable = False
+        else:
+            hashable = True
+            if f is not None:
+                return f
+        if isinstance(x, tuple):
+            n = len(x)
+            packer = self._packers.get(n)
+            if packer is None:
+                packer = self._packers[n] = _pack(f"<{n}Q")
+            part = self._part
+            f = _h(packer.pack(*[part(e) for e in x]), _TUPLE_SEED + n)
+        elif isinstance(x, (frozenset, set)):
+            part = self._part
+            f = _h(struct.pack("<QQ", sum(part(e) for e in x) & _MASK, len(x)), _SET_SEED)
+        elif isinstance(x, dict):
+            part = self._part
+            f = _h(struct.pack("<QQ", sum(part((k, v)) for k, v in x.items()) & _MASK, len(x)), _SET_SEED + 1)
+        elif isinstance(x, bytes):
+            f = _h(x, _STR_SEED + 1)
+        elif t is float and x.is_integer():
+            return self._part(int(x))
+        elif isinstance(x, (int, str)):  # subclasses (enums over int or str) compare as their value
+            return self._part(int(x) if isinstance(x, int) else str(x))
+        else:
+            raise InvalidModel(
+                f"cannot fingerprint a state holding a {t.__name__} ({x!r}); states for --store fingerprints must be "
+                "built from tuples, frozensets, dicts, ints, strs, bytes and None (or use --store objects)"
+            )
+        if hashable:
+            if len(memo) >= self._limit:
+                memo.clear()
+            memo[x] = f
+        return f
+
+
+class FingerprintTable:
+    """A set of nonzero 64-bit integers in one flat array of 8-byte slots (linear probing).
+
+    It grows by doubling when more than half full, so it needs 16 to 32 bytes
+    per fingerprint and holds no Python object per entry.
+
+    Examples
+    --------
+    >>> t = FingerprintTable()
+    >>> t.add(12345), t.add(12345), 12345 in t, 7 in t, len(t)
+    (True, False, True, False, 1)
+    """
+
+    def __init__(self, capacity: int = 1 << 12) -> None:
+        size = 1
+        while size < 2 * capacity:
+            size <<= 1
+        self._slots = array("Q", bytes(8 * size))
+        self._mask = size - 1
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __contains__(self, fp: int) -> bool:
+        slots, mask = self._slots, self._mask
+        i = fp & mask
+        while True:
+            s = slots[i]
+            if s == fp:
+                return True
+            if s == 0:
+                return False
+            i = (i + 1) & mask
+
+    def add(self, fp: int) -> bool:
+        """Insert ``fp`` (nonzero); True if it was not there before."""
+        slots, mask = self._slots, self._mask
+        i = fp & mask
+        while True:
+            s = slots[i]
+            if s == fp:
+                return False
+            if s == 0:
+                slots[i] = fp
+                self._count += 1
+                if 2 * self._count > mask:
+                    self._grow()
+                return True
+            i = (i + 1) & mask
+
+    def _grow(self) -> None:
+        old = self._slots
+        size = 2 * len(old)
+        slots = array("Q", bytes(8 * size))
+        mask = size - 1
+        for fp in old:
+            if fp:
+                i = fp & mask
+                while slots[i]:
+                    i = (i + 1) & mask
+                slots[i] = fp
+        self._slots, self._mask = slots, mask
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the table's slots."""
+        return len(self._slots) * 8
+
+
+class ObjectStore:
+    """Every state object in a dict (state -> node number): exact, and what the graph needs."""
+
+    exact = True
+    name = "objects"
+
+    def __init__(self) -> None:
+        self.ids: dict[Any, int] = {}
+        self.states: list[Any] = []
+        self.parent: list[int] = []
+        self.via: list[Action | None] = []
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def find(self, state: Any) -> int | None:
+        return self.ids.get(state)
+
+    def add(self, state: Any, parent: int, action: Action | None) -> int:
+        v = len(self.states)
+        self.ids[state] = v
+        self.states.append(state)
+        self.parent.append(parent)
+        self.via.append(action)
+        return v
+
+    def path(self, node: int) -> Trace[Any]:
+        """The BFS-tree path from an initial state to ``node``."""
+        nodes = []
+        v = node
+        while v >= 0:
+            nodes.append(v)
+            v = self.parent[v]
+        nodes.reverse()
+        return Trace(tuple(Step(self.via[n], self.states[n]) for n in nodes))
+
+    def memory_bytes(self) -> int | None:
+        return None
+
+
+class FingerprintStore:
+    """64-bit fingerprints in a :class:`FingerprintTable`, parents in compact arrays; no state objects.
+
+    Parameters
+    ----------
+    successors : callable
+        The model's successor function, to rebuild traces by re-execution.
+    canonical : callable, optional
+        The symmetry reduction's canonical form, applied before fingerprinting
+        successors while rebuilding a trace (the stored fingerprints are of
+        canonical states).
+    """
+
+    exact = False
+    name = "fingerprints"
+
+    def __init__(self, successors: Callable[[Any], Iterable[tuple[Action, Any]]],
+                 canonical: Callable[[Any], Any] | None = None) -> None:
+        self.fingerprint = Fingerprinter()
+        self.table = FingerprintTable()
+        self.index: dict[int, int] = {}  # only the initial states' fingerprints -> node
+        self.fps = array("Q")
+        self.parent = array("q")
+        self.roots: list[Any] = []  # the initial states (few), where re-execution starts
+        self._successors = successors
+        self._canonical = canonical
+        self._last: tuple[Any, int] = (None, 0)  # find() then add() of one state fingerprints it once
+
+    def __len__(self) -> int:
+        return len(self.fps)
+
+    def find(self, state: Any) -> int | None:
+        """-1 (seen: the node number is not kept) or None (new)."""
+        fp = self.fingerprint(state)
+        self._last = (state, fp)
+        return -1 if fp in self.table else None
+
+    def add(self, state: Any, parent: int, action: Action | None) -> int:
+        last, fp = self._last
+        if last is not state:
+            fp = self.fingerprint(state)
+        self.table.add(fp)
+        v = len(self.fps)
+        self.fps.append(fp)
+        self.parent.append(parent)
+        if parent < 0:
+            self.roots.append(state)
+            self.index[fp] = v
+        return v
+
+    def path(self, node: int) -> Trace[Any]:
+        """Rebuild the path to ``node`` by re-executing the model along its parents' fingerprints."""
+        chain = []
+        v = node
+        while v >= 0:
+            chain.append(v)
+            v = self.parent[v]
+        chain.reverse()
+        fp = self.fingerprint
+        canon = self._canonical
+        start = next(s for s in self.roots if fp(s) == self.fps[chain[0]])
+        steps = [Step(None, start)]
+        state = start
+        for n in chain[1:]:
+            want = self.fps[n]
+            for action, t in self._successors(state):
+                c = t if canon is None else canon(t)
+                if fp(c) == want:
+                    steps.append(Step(action, c))
+                    state = c
+                    break
+            else:  # pragma: no cover - only a nondeterministic model gets here
+                raise InvalidModel(
+                    f"re-executing a trace found no successor with the stored fingerprint at step {len(steps)}: the "
+                    "model's successors changed between two calls; it must be deterministic for --store fingerprints"
+                )
+        return Trace(tuple(steps))
+
+    def memory_bytes(self) -> int:
+        """Bytes held per the store's arrays: the table, the fingerprints and the parents."""
+        return self.table.nbytes + self.fps.itemsize * len(self.fps) + self.parent.itemsize * len(self.parent)
+
+    def collision_probability(self, transitions: int) -> float:
+        """An estimate of the chance that some state was wrongly taken as seen.
+
+        Each of the ``transitions`` look-ups could meet any of the ``n`` stored
+        fingerprints by chance, so the chance is at most about ``n × transitions / 2**64``
+        (the union bound TLC's "calculated" estimate also rests on).
+        """
+        return min(1.0, len(self) * max(transitions, 1) / 2.0 ** 64)
+
+
+def make_store(name: str, successors: Callable[[Any], Iterable[tuple[Action, Any]]],
+               canonical: Callable[[Any], Any] | None) -> ObjectStore | FingerprintStore:
+    """The store called ``name`` (one of :data:`STORES`)."""
+    if name == "objects":
+        return ObjectStore()
+    return FingerprintStore(successors, canonical)
+
