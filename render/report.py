@@ -94,8 +94,9 @@ code, pre, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; 
 .stepper button svg { width: 11px; height: 11px; fill: currentColor; }
 .stepper button:hover { background: var(--panel); }
 .stepper .where { font-weight: bold; min-width: 8em; }
-.stepper .what { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
-.stepper .keys { color: var(--muted); margin-left: auto; font-size: 12px; }
+.stepper .what { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; flex: 1 1 0;
+                 min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.stepper .keys { color: var(--muted); margin-left: auto; font-size: 12px; flex: none; }
 /* The chart stays in view while the trace table scrolls under it. */
 .chartpane { position: sticky; top: var(--stepper-h); z-index: 5; background: #fff; max-height: 52vh; overflow: auto;
              border: 1px solid var(--line); border-radius: 6px; box-shadow: 0 3px 6px -4px rgba(0,0,0,.25); }

@@ -118,6 +118,17 @@ def duplicate() -> tuple[PaxosModel, CheckResult[Any], Violation[Any]]:
     return model, result, result.violation
 
 
+@pytest.fixture(scope="module")
+def raft_votes_twice() -> tuple[Any, Violation[Any]]:
+    """Raft with vote-twice at its default bounds: 16 steps, with messages a server sends itself."""
+    from quorumcheck.models import RaftModel
+
+    model = RaftModel(bug="vote-twice", history=False)
+    v = explore(model, keep_graph=False).violation
+    assert v is not None and v.property == "election-safety" and len(v.trace) == 16
+    return model, v
+
+
 # -- the sequence chart ----------------------------------------------------------------------------------
 def test_chart_has_one_lane_per_process_in_order(below: Any) -> None:
     model, _, v = below
@@ -405,13 +416,8 @@ def test_check_render_with_json_keeps_stdout_json(tmp_path: Path) -> None:
 
 
 
-def test_raft_chart_has_a_lane_per_server_and_an_arrow_per_receipt() -> None:
-    from quorumcheck.models import RaftModel
-
-    model = RaftModel(bug="vote-twice", history=False)
-    result = explore(model, keep_graph=False)
-    v = result.violation
-    assert v.property == "election-safety" and len(v.trace) == 16
+def test_raft_chart_has_a_lane_per_server_and_an_arrow_per_receipt(raft_votes_twice: Any) -> None:
+    model, v = raft_votes_twice
     chart = sequence_chart(model, v.trace, violation=v)
     assert chart.lanes == ("s1", "s2")
     # Four votes, each a request and a response, all received: eight arrows, none dangling.
@@ -419,3 +425,119 @@ def test_raft_chart_has_a_lane_per_server_and_an_arrow_per_receipt() -> None:
     assert {a.message for a in chart.arrows if a.receiver == 11} == {
         "RequestVoteRequest s2->s1 term=2 lastLogTerm=0 lastLogIndex=0"}
     assert all(a.sender is not None and a.sender < a.receiver for a in chart.arrows)
+
+
+# -- the defects users filed ------------------------------------------------------------------------------
+def test_graphviz_missing_is_one_line_saying_how_to_install_it(no_dot: None, below: Any) -> None:
+    from quorumcheck.render import GraphvizMissing
+
+    model, _, v = below
+    chart = sequence_chart(model, v.trace, violation=v)
+    assert draw(chart, "dot").startswith(b"// A message sequence chart drawn by quorumcheck.")  # needs no Graphviz
+    with pytest.raises(GraphvizMissing) as info:
+        draw(chart, "svg")
+    assert str(info.value) == ("Graphviz's dot was not found on PATH; install Graphviz (apt-get install graphviz) "
+                               "to get SVG and PNG")
+
+
+def test_chart_is_drawn_by_neato_n2_through_the_graphviz_package(below: Any) -> None:
+    import graphviz
+
+    model, _, v = below
+    chart = sequence_chart(model, v.trace, violation=v)
+    assert isinstance(chart.dot, graphviz.Digraph) and (chart.engine, chart.neato_no_op) == ("neato", 2)
+    assert chart.source == chart.dot.source
+
+
+def test_a_message_to_oneself_is_labelled_beside_its_loop_not_on_the_markers(raft_votes_twice: Any) -> None:
+    model, v = raft_votes_twice
+    nodes, edges = parse_dot(sequence_chart(model, v.trace, violation=v).source)
+
+    def box(attrs: dict[str, str]) -> tuple[float, float, float, float]:
+        x, y = (float(c) for c in attrs["pos"].rstrip("!").split(","))
+        w, h = float(attrs["width"]) * 72, float(attrs["height"]) * 72
+        return x - w / 2, x + w / 2, y - h / 2, y + h / 2
+
+    markers = {n: box(a) for n, a in nodes.items() if re.fullmatch(r"step_\d+", n)}
+    loops = [(t, h, a) for t, h, a in edges if "msg" in classes(a) and t.startswith("step_") and h.startswith("step_")
+             and nodes[t]["pos"].split(",")[0] == nodes[h]["pos"].split(",")[0]]
+    assert len(loops) == 4  # s1 and s2 each ask themselves for a vote and answer
+    for _, _, a in loops:
+        left, right, low, high = box(nodes[f"msglabel_{a['id'].split('_')[1]}"])
+        for m_left, m_right, m_low, m_high in markers.values():
+            assert right < m_left or left > m_right or high < m_low or low > m_high  # no overlap with any marker
+
+
+def test_the_chart_title_wraps_so_that_the_lanes_set_the_width(raft_votes_twice: Any) -> None:
+    model, v = raft_votes_twice
+    chart = sequence_chart(model, v.trace, violation=v)
+    title = re.search(r"graph \[.*label=<(.*)> labeljust", chart.source).group(1)  # type: ignore[union-attr]
+    lines = re.findall(r"<b>(.*?)</b>", title)
+    assert " · ".join(lines) == chart.title and len(lines) == 2
+    nodes, _ = parse_dot(chart.source)
+    widest = max(float(a["pos"].split(",")[0]) + float(a.get("width", "0")) * 36 for a in nodes.values())
+    assert all(len(line) * 0.66 * 13 <= widest for line in lines)
+
+
+def test_the_step_that_went_wrong_is_marked_in_chart_and_report(below: Any) -> None:
+    import dataclasses
+
+    from quorumcheck.explorer.result import Culprit
+
+    model, result, v = below
+    wrong = dataclasses.replace(v, culprit=Culprit(7, "votes-safe", "a1 voted for v2 in ballot 1, v1 was safe"))
+    chart = sequence_chart(model, wrong.trace, violation=wrong)
+    assert chart.culprit == wrong.culprit
+    nodes, edges = parse_dot(chart.source)
+    assert sorted(n for n, a in nodes.items() if "culprit" in classes(a)) == ["step_7", "text_7"]
+    assert text_of(nodes["text_7"]["label"]) == "7 Phase1b(a=a2, b=1) went wrong here: votes-safe maxBal.a2: 0 → 1"
+    assert nodes["step_7"]["fillcolor"] not in (nodes["step_6"]["fillcolor"], nodes["step_12"]["fillcolor"])
+    assert "went wrong here: votes-safe (a1 voted for v2 in ballot 1, v1 was safe)" in nodes["step_7"]["tooltip"]
+    assert "went wrong at step 7: votes-safe: a1 voted for v2 in ballot 1, v1 was safe" in text_of(
+        nodes["violation"]["label"])
+    assert [a["class"] for t, h, a in edges if h == "step_7" and t == "guide_7"] == ["guide step_7 culprit"]
+    page = html_report(model, wrong, result=result)
+    assert re.findall(r'<tr class="([^"]*culprit[^"]*)"', page) == ["step step_7 culprit"]
+    assert ('<div class="wrong">went wrong here: votes-safe: a1 voted for v2 in ballot 1, v1 was safe</div>'
+            in page)
+    assert ('<div class="culprit-note" id="culprit" data-step="7"><b>Went wrong at step 7</b> (went wrong here: '
+            "votes-safe): a1 voted for v2 in ballot 1, v1 was safe · click to show it</div>") in page
+    # without a culprit (or one outside the trace) nothing is marked
+    assert "culprit-note\" id" not in html_report(model, dataclasses.replace(v, culprit=None), result=result)
+    outside = dataclasses.replace(v, culprit=Culprit(13, "votes-safe"))
+    assert sequence_chart(model, outside.trace, violation=outside).culprit is None
+
+
+def test_report_says_what_was_explored_never_cut_none(below: Any) -> None:
+    model, result, v = below
+    page = html_report(model, v, result=result)
+    assert "<tr><th>explored</th><td>until the first violation</td></tr>" in page and "None" not in page.split(
+        "<h2>")[0]
+    model0 = PaxosModel(max_ballot=1)
+    cut = explore(model0, max_states=50)
+    from quorumcheck.render.report import explored_text
+
+    assert explored_text(cut) == "cut at the state limit (--max-states)"
+
+
+def test_report_buttons_use_no_glyphs_that_fonts_lack(below: Any) -> None:
+    model, result, v = below
+    page = html_report(model, v, result=result)
+    for glyph in ("⏮", "⏭", "◀", "▶"):
+        assert glyph not in page
+    stepper = page.split('<div class="stepper">', 1)[1].split("</div>", 1)[0]
+    assert re.findall(r'<button id="(\w+)"[^>]*>(?:<svg[^>]*>.*?</svg>)?(\w+)', stepper) == [
+        ("first", "first"), ("prev", "previous"), ("next", "next"), ("last", "last")]
+
+
+def test_report_shows_nested_values_compactly(below: Any) -> None:
+    from quorumcheck.render.report import compact_lines
+
+    view = {"n0": {"current_term": 0, "match_index": {}, "votes": "set()"}, "timers": {"n0": ["election"]},
+            "network": {}, "used": {"timeouts": 0}}
+    assert compact_lines(view) == ["n0: current_term=0, match_index={}, votes=set()", "timers: n0=[election]",
+                                   "network: {}", "used: timeouts=0"]
+    model, result, v = below
+    page = html_report(model, v, result=result)
+    first_row = page.split('id="row_0"', 1)[1].split("</tr>", 1)[0]
+    assert "<li>maxBal: a1=-1, a2=-1, a3=-1</li>" in first_row and "<li>msgs: []</li>" in first_row
