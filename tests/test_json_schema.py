@@ -95,6 +95,11 @@ def check_violated(work: Path) -> tuple[int, Any, str]:
 
 
 @pytest.fixture(scope="module")
+def check_fingerprints() -> tuple[int, Any, str]:
+    return run("check", "paxos", "--max-ballot", "0", "--store", "fingerprints", "--json")
+
+
+@pytest.fixture(scope="module")
 def check_continue() -> tuple[int, Any, str]:
     return run("check", "paxos", "--max-ballot", "0", "--bug", "duplicate-ballots", "--invariant", "agreement",
                "--invariant", "one-value-per-ballot", "--continue", "--json")
@@ -179,6 +184,7 @@ def actors_trace_file(test_random_bug: tuple[int, Any, str], work: Path) -> Any:
 DOCUMENTS = {
     "check_holds": ("check-result.schema.json", 0),
     "check_violated": ("check-result.schema.json", 1),
+    "check_fingerprints": ("check-result.schema.json", 0),
     "check_continue": ("check-result.schema.json", 1),
     "check_symmetry": ("check-result.schema.json", 0),
     "check_timeout": ("check-result.schema.json", 3),
@@ -229,6 +235,15 @@ def test_a_violation_with_its_trace_and_explanation(check_violated: tuple[int, A
     assert len(v["trace"]) == 10 and v["trace"][0]["action"] is None
     assert v["trace"][-1]["action"] == "Phase2b(a=a2, b=0, v=v1)"
     assert data["complete"] is False and data["stop_reason"] is None  # stopped at the first violation
+
+
+def test_a_fingerprint_store_reports_its_size_and_collision_chance(check_fingerprints: tuple[int, Any, str],
+                                                                    check_holds: tuple[int, Any, str]) -> None:
+    data = check_fingerprints[1]
+    assert (data["store"], data["distinct_states"], data["verdict"]) == ("fingerprints", 73, "holds")
+    assert set(data["fingerprints"]) == {"store_bytes", "bytes_per_state", "collision_probability"}
+    assert data["fingerprints"]["bytes_per_state"] == round(data["fingerprints"]["store_bytes"] / 73, 1)
+    assert (check_holds[1]["store"], check_holds[1]["fingerprints"]) == ("objects", None)
 
 
 def test_continue_lists_every_violation(check_continue: tuple[int, Any, str]) -> None:
