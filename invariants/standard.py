@@ -171,6 +171,9 @@ committed at a server whose term is at most the leader's were committed in a
 term at most the leader's.
 """
 
+COMMIT_WITHIN_LOG = ForAll(_s, commit_index(_s) <= log_len(_s))
+"""A server's commit index never runs past the end of its log (a follower that cut committed entries breaks it)."""
+
 STATE_MACHINE_SAFETY = ForAll(
     [_s, _s2, _i],
     ((Index(1) <= _i) & (_i <= commit_index(_s)) & (_i <= commit_index(_s2))) >> _SAME_ENTRY(_s, _s2, _i),
@@ -214,6 +217,8 @@ RAFT_PROPERTIES: dict[str, StandardProperty] = {
                                               "no two servers are leader in one term at once"),
     "log-matching": StandardProperty("always", LOG_MATCHING,
                                      "two logs with an entry of one term at one index agree up to it"),
+    "commit-within-log": StandardProperty("always", COMMIT_WITHIN_LOG,
+                                          "a server's commit index never exceeds the length of its log"),
     "leader-completeness": StandardProperty("always", LEADER_COMPLETENESS,
                                             "a leader holds every entry committed in its term or before"),
     "state-machine-safety": StandardProperty("always", STATE_MACHINE_SAFETY,
@@ -226,8 +231,12 @@ RAFT_PROPERTIES: dict[str, StandardProperty] = {
 """Raft's properties by name, in the order runs check them: the built-in model and student code both use
 this table (``quorumcheck.models.raft`` and ``quorumcheck.models.observe``)."""
 
+RAFT_ON_REQUEST = frozenset({"commit-within-log"})
+"""Auxiliary Raft invariants checked only on request (``--invariant NAME``); a counterexample's culprit
+(:mod:`quorumcheck.explorer.culprit`) evaluates them along every trace."""
+
 __all__ += [
-    "StandardProperty", "RAFT_PROPERTIES",
+    "StandardProperty", "RAFT_PROPERTIES", "RAFT_ON_REQUEST", "COMMIT_WITHIN_LOG",
     "Server", "Term", "Index", "RaftValue", "Role", "RAFT", "current_term", "role", "log_len", "log_term",
     "log_value", "commit_index", "elected", "ELECTION_SAFETY", "ELECTION_SAFETY_STATE", "LOG_MATCHING",
     "LEADER_COMPLETENESS", "STATE_MACHINE_SAFETY", "LEADER_APPEND_ONLY", "LEADER_ELECTED", "ENTRY_COMMITTED",

@@ -464,10 +464,12 @@ class PaxosContract(Contract):
                        "a learner learns only a chosen value", self.explain_learned_not_chosen),
             ]
         props.append(judged("always", "one-value-per-ballot", standard.ONE_VALUE_PER_BALLOT,
-                            "no two acceptors accept different values in one ballot", default=False))
+                            "no two acceptors accept different values in one ballot", self.explain_one_value_per_ballot,
+                            default=False))
         if self.promisers and set(self.promisers) >= set(self.acceptors):
             props.append(judged("always", "votes-safe", standard.VOTES_SAFE,
-                                "every accepted value is safe at its ballot (Voting.tla)", default=False))
+                                "every accepted value is safe at its ballot (Voting.tla)", self.explain_votes_safe,
+                                default=False))
         props.append(judged("sometimes", "value-can-be-chosen", standard.VALUE_CHOSEN, "a value can be chosen"))
         if self.learners:
             props.append(judged("sometimes", "value-can-be-learned", standard.VALUE_LEARNED,
@@ -489,6 +491,31 @@ class PaxosContract(Contract):
         parts = [f"{show(v)} chosen in ballot {show(b)} by {', '.join(map(node_name, who))}"
                  for v, b, who in self.chosen(state.history)]
         return "; ".join(parts)
+
+    def votes(self, history: Any) -> list[Any]:
+        """Every vote in the history, with the acceptor's name, the ballot and its text, the value's text."""
+        from .paxos import Vote
+
+        return [Vote(node_name(a), b, show(b), show(v)) for a, b, v in history[0]]
+
+    def explain_one_value_per_ballot(self, state: Any) -> str:
+        """Two votes for different values in one ballot, in the student's own ballots and values."""
+        from .paxos import explain_one_value_per_ballot
+
+        return explain_one_value_per_ballot(self.votes(state.history))
+
+    def explain_votes_safe(self, state: Any) -> str:
+        """A vote that was not safe at its ballot, in the student's own ballots and values (Voting.tla)."""
+        from .paxos import explain_votes_safe
+
+        ranks = self._ballot_ranks(state.history)
+        promised = state.history[2]
+        names = [node_name(a) for a in self.acceptors]
+        promises = {node_name(a): promised[a] for a in self.acceptors}
+        texts = {n: ("nothing" if p is None else f"ballot {show(p)}") for n, p in promises.items()}
+        quorums = [frozenset(q) for q in itertools.combinations(names, len(names) // 2 + 1)]
+        ballots = [(b, show(b)) for b in sorted(ranks, key=ranks.__getitem__)]
+        return explain_votes_safe(self.votes(state.history), ballots, promises, texts, quorums)
 
     def explain_learned(self, state: Any) -> str:
         learned = sorted(state.history[1], key=lambda p: (p[0], show(p[1])))
@@ -722,10 +749,17 @@ class RaftContract(Contract):
                    default: bool = True) -> Property[Any]:
             return self.judged(interp, kind, name, formula, description, evaluator, explain, default)
 
-        explainers = {"election-safety": self.explain_elections, "leader-elected": None, "entry-committed": None}
+        from .raft import LOG_EXPLAINERS
+
+        def about_logs(explain: Callable[[Any], str]) -> Callable[[Any], str]:
+            return lambda state: explain(self.server_logs(state))
+
+        explainers: dict[str, Any] = {"election-safety": self.explain_elections, "leader-elected": None,
+                                      "entry-committed": None}
+        explainers.update({name: about_logs(explain) for name, explain in LOG_EXPLAINERS.items()})
         return [
             judged(p.kind, name, p.formula, p.description, explainers.get(name, self.explain_logs),
-                   default=name != "election-safety-state")
+                   default=name != "election-safety-state" and name not in standard.RAFT_ON_REQUEST)
             for name, p in standard.RAFT_PROPERTIES.items()
             if name != "entry-committed" or self.settings.get("requests", 0)
         ]
@@ -738,9 +772,16 @@ class RaftContract(Contract):
         return "; ".join(f"term {t}: " + " and ".join(node_name(s) for s in sorted(who)) + " elected"
                          for t, who in sorted(by_term.items()) if len(who) > 1)
 
+    def server_logs(self, state: Any) -> list[Any]:
+        """What the log properties read at every node, as :class:`~quorumcheck.models.raft.ServerLog` views."""
+        from .raft import ServerLog
+
+        return [ServerLog(node_name(i), ROLES[o[1]], o[0], tuple((t, show(v)) for t, v in o[3]), o[4])
+                for i, o in enumerate(state.observed)]
+
     def explain_logs(self, state: Any) -> str:
         return "; ".join(
-            f"{node_name(i)} {ROLES[o[1]].lower()} term {o[0]}, log [{_log_text(o[3])}], commit_index {o[4]}"
+            f"{node_name(i)} {ROLES[o[1]].lower()} term {o[0]}, log {_log_text(o[3])}, commit_index {o[4]}"
             for i, o in enumerate(state.observed)
         )
 
@@ -749,7 +790,9 @@ class RaftContract(Contract):
 
 
 def _log_text(entries: Sequence[tuple[int, Hashable]]) -> str:
-    return ", ".join(f"{t}:{show(v)}" for t, v in entries)
+    from .raft import log_notation
+
+    return log_notation([(t, show(v)) for t, v in entries])
 
 
 def _role(frozen: Any, cls: str) -> int:

@@ -474,7 +474,7 @@ class PaxosModel(Model[PaxosState]):
         def judged(kind: str, name: str, formula: Any, description: str, default: bool = True) -> Property[PaxosState]:
             return formula_property(kind, name, formula, interp, description, evaluator=self.evaluator, default=default)
 
-        return [
+        props = [
             judged("always", "agreement", standard.paxos_agreement(chosen), "at most one value is chosen"),
             judged("always", "validity", standard.PAXOS_VALIDITY, "a chosen value was proposed"),
             judged(
@@ -487,6 +487,30 @@ class PaxosModel(Model[PaxosState]):
             ),
             judged("sometimes", "value-can-be-chosen", standard.paxos_value_chosen(chosen), "a value can be chosen"),
         ]
+        for p in props:
+            if p.name == "one-value-per-ballot":
+                p.explainer = lambda state: explain_one_value_per_ballot(self.votes(state)) or None
+            elif p.name == "votes-safe":
+                p.explainer = self.explain_votes_safe
+        return props
+
+    # -- explanations ---------------------------------------------------------------------
+    def votes(self, state: PaxosState) -> list[Vote]:
+        """The 2b messages as votes with names (for the explanations).
+
+        >>> m = PaxosModel(max_ballot=0)
+        >>> m.votes(next(iter(m.init_states())))
+        []
+        """
+        return [Vote(self.acceptors[m.acc], m.bal, str(m.bal), self.values[m.val]) for m in sorted(state.msgs_2b)]
+
+    def explain_votes_safe(self, state: PaxosState) -> str | None:
+        """Why a vote was not safe at its ballot (see :func:`explain_votes_safe`), in ballots and names."""
+        promises = {a: (None if b == NONE else b) for a, b in zip(self.acceptors, state.max_bal)}
+        texts = {a: ("nothing" if b is None else f"ballot {b}") for a, b in promises.items()}
+        quorums = [frozenset(self._names(q)) for q in self.phase2_quorums]
+        return explain_votes_safe(self.votes(state), [(b, str(b)) for b in self.ballots], promises, texts,
+                                  quorums) or None
 
     # -- presentation -------------------------------------------------------------------
     def describe(self, state: PaxosState) -> dict[str, Any]:
@@ -624,3 +648,82 @@ def _masks_of_size(n: int, k: int) -> tuple[int, ...]:
 
 def _cross_intersect(first: Sequence[int], second: Sequence[int]) -> bool:
     return all(x & y for x in first for y in second)
+
+
+# -- explanations of Voting.tla's invariants, shared with student code (models/observe.py) ---------------------
+class Vote(NamedTuple):
+    """One vote as people read it: the acceptor's name, the ballot (comparable ``key`` and ``text``), the value."""
+
+    acceptor: str
+    key: Any
+    ballot: str
+    value: str
+
+
+def explain_one_value_per_ballot(votes: Sequence[Vote]) -> str:
+    """The first ballot with votes for two values, in real ballots and values.
+
+    >>> explain_one_value_per_ballot([Vote("a1", 0, "0", "v1"), Vote("a2", 0, "0", "v2")])
+    'in ballot 0, a1 voted for v1 and a2 voted for v2'
+    >>> explain_one_value_per_ballot([Vote("n0", (1, 0), "(1, 0)", "'x'"), Vote("n0", (1, 0), "(1, 0)", "'y'")])
+    "in ballot (1, 0), n0 voted for both 'x' and 'y'"
+    """
+    ordered = sorted(votes, key=lambda v: (v.key, v.acceptor, v.value))
+    for k, first in enumerate(ordered):
+        for other in ordered[k + 1:]:
+            if other.key == first.key and other.value != first.value:
+                if other.acceptor == first.acceptor:
+                    return f"in ballot {first.ballot}, {first.acceptor} voted for both {first.value} and {other.value}"
+                return (f"in ballot {first.ballot}, {first.acceptor} voted for {first.value} and {other.acceptor} "
+                        f"voted for {other.value}")
+    return ""
+
+
+def explain_votes_safe(votes: Sequence[Vote], ballots: Sequence[tuple[Any, str]], promises: dict[str, Any],
+                       promise_texts: dict[str, str], quorums: Sequence[frozenset[str]]) -> str:
+    """A vote for a value that was not safe at its ballot, and the earlier ballot that made it unsafe.
+
+    Voting.tla: v is safe at b when, for every ballot c below b, some quorum's
+    members each voted for v in c or can no longer vote in c (promised a
+    higher ballot without voting in c). The explanation names the members that
+    keep every quorum from that: each voted for another value in c, or can
+    still vote in c.
+
+    Parameters
+    ----------
+    votes : sequence of Vote
+    ballots : sequence of (key, text)
+        Every ballot, in order.
+    promises, promise_texts : dict
+        Per acceptor: its promise's key (``None``: it promised nothing), and how it reads.
+    quorums : sequence of frozenset of str
+
+    Examples
+    --------
+    >>> votes = [Vote("a1", 1, "1", "v2"), Vote("a1", 0, "0", "v1")]
+    >>> q = [frozenset(p) for p in (("a1", "a2"), ("a1", "a3"), ("a2", "a3"))]
+    >>> explain_votes_safe(votes, [(0, "0"), (1, "1")], {"a1": 0, "a2": 1, "a3": None},
+    ...                    {"a1": "ballot 0", "a2": "ballot 1", "a3": "nothing"}, q)  # doctest: +NORMALIZE_WHITESPACE
+    'a1 voted for v2 in ballot 1, but v2 was not safe there: in ballot 0 every quorum has a member that voted
+     for another value or can still vote (a1 voted for v1; a3 can still vote: it promised nothing)'
+    """
+    acceptors = sorted({a for q in quorums for a in q})
+    for vote in sorted(votes, key=lambda v: (v.key, v.acceptor, v.value)):
+        for c, c_text in ballots:
+            if not c < vote.key:
+                break
+            blockers: dict[str, str] = {}
+            for x in acceptors:
+                voted = sorted(v.value for v in votes if v.acceptor == x and v.key == c)
+                if vote.value in voted:
+                    continue
+                if voted:
+                    blockers[x] = f"{x} voted for {', '.join(voted)}"
+                elif promises.get(x) is None or not promises[x] > c:
+                    blockers[x] = f"{x} can still vote: it promised {promise_texts.get(x, 'nothing')}"
+            if all(q & blockers.keys() for q in quorums):
+                why = "; ".join(blockers[x] for x in acceptors if x in blockers)
+                return (f"{vote.acceptor} voted for {vote.value} in ballot {vote.ballot}, but {vote.value} was not "
+                        f"safe there: in ballot {c_text} every quorum has a member that voted for another value or "
+                        f"can still vote ({why})")
+    return ""

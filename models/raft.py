@@ -237,9 +237,12 @@ def _vote(candidate: int, voter: int, term: int, last_term: int = 0, last_index:
             + [f"Receive(RequestVoteResponse s{voter}->s{candidate} term={term} granted)"])
 
 
-def _append(leader: int, follower: int, term: int, prev: int, prev_term: int, entries: str,
+def _append(leader: int, follower: int, term: int, prev: int, prev_term: int, entry_term: int | None = None,
             receives: int = 1, success: bool = True) -> list[str]:
-    """The labels of one AppendEntries round: send, Receive (twice when an entry is appended), the reply."""
+    """The labels of one AppendEntries round: send, Receive (twice when an entry is appended), the reply.
+
+    ``entry_term``: the term of the one entry sent (of value v1), or ``None`` for a heartbeat."""
+    entries = "[]" if entry_term is None else f"[#{prev + 1} t{entry_term} v1]"
     request = (f"AppendEntriesRequest s{leader}->s{follower} term={term} prevLogIndex={prev} "
                f"prevLogTerm={prev_term} entries={entries} commitIndex=0")
     match = prev + (entries != "[]") if success else 0
@@ -264,7 +267,7 @@ that no other server has."""
 FIGURE_8_C_5: tuple[str, ...] = tuple(
     # (a) s1 is elected in term 2 by s1, s2, s3 and replicates its entry to s2
     ["Timeout(i=s1)", *_vote(1, 1, 2), *_vote(1, 2, 2, update_term=True), *_vote(1, 3, 2, update_term=True),
-     "BecomeLeader(i=s1)", "ClientRequest(i=s1, v=v1)", *_append(1, 2, 2, 0, 0, "[2:v1]", receives=2)]
+     "BecomeLeader(i=s1)", "ClientRequest(i=s1, v=v1)", *_append(1, 2, 2, 0, 0, 2, receives=2)]
     # (b) s5 is elected in term 3 by s3, s4, s5 and appends an entry of term 3
     + ["Timeout(i=s5)", "Timeout(i=s5)", *_vote(5, 5, 3), *_vote(5, 3, 3, update_term=True),
        *_vote(5, 4, 3, update_term=True), "BecomeLeader(i=s5)", "ClientRequest(i=s5, v=v1)"]
@@ -272,8 +275,8 @@ FIGURE_8_C_5: tuple[str, ...] = tuple(
     #     s2 and s3 acknowledge it, so it is stored on a majority (but, correctly, not committed)
     + ["Timeout(i=s2)", *_vote(2, 1, 3, 2, 1, update_term=True), "Timeout(i=s1)", *_vote(1, 1, 4, 2, 1),
        *_vote(1, 2, 4, 2, 1, update_term=True), *_vote(1, 3, 4, 2, 1, update_term=True), "BecomeLeader(i=s1)",
-       *_append(1, 3, 4, 1, 2, "[]", success=False), *_append(1, 3, 4, 0, 0, "[2:v1]", receives=2),
-       *_append(1, 2, 4, 1, 2, "[]")]
+       *_append(1, 3, 4, 1, 2, success=False), *_append(1, 3, 4, 0, 0, 2, receives=2),
+       *_append(1, 2, 4, 1, 2)]
 )
 """Figure 8 (c) of the Raft paper on 5 servers (61 steps), terms shifted by one (raft.tla starts in term 1)."""
 
@@ -991,13 +994,33 @@ class RaftModel(Model[RaftState]):
         """
         interp = self.interpretation()
         with_entries = not self.election_only and self.max_log > 0
-        return [
-            formula_property(p.kind, name, p.formula, interp, p.description, evaluator=self.evaluator)
+        props = [
+            formula_property(p.kind, name, p.formula, interp, p.description, evaluator=self.evaluator,
+                             default=name not in standard.RAFT_ON_REQUEST)
             for name, p in standard.RAFT_PROPERTIES.items()
             if name != "entry-committed" or with_entries
         ]
+        for prop in props:
+            explain = LOG_EXPLAINERS.get(prop.name)
+            if explain is not None:
+                prop.explainer = lambda state, explain=explain: explain(self.server_logs(state)) or None
+        return props
 
     # -- explanations --------------------------------------------------------------------
+    def server_logs(self, state: RaftState) -> list[ServerLog]:
+        """What the log properties read at every server, with names (for their explanations).
+
+        Examples
+        --------
+        >>> m = RaftModel()
+        >>> m.server_logs(next(iter(m.init_states())))[0]
+        ServerLog(name='s1', role='Follower', term=1, log=(), commit=0)
+        """
+        values = self.values
+        return [ServerLog(self.servers[i], ROLE_NAMES[s.role], s.current_term,
+                          tuple((t, values[v]) for t, v in s.log), s.commit_index)
+                for i, s in enumerate(state.servers)]
+
     def explain_logs(self, state: RaftState) -> str:
         """Every server's log, with its committed prefix marked by ``|``, its role and term.
 
@@ -1009,12 +1032,10 @@ class RaftModel(Model[RaftState]):
         's1 Follower term 1: [|]; s2 Follower term 1: [|]; s3 Follower term 1: [|]'
         """
         parts = []
-        for i, s in enumerate(state.servers):
-            items = [f"{t}:{self.values[v]}" for t, v in s.log]
-            c = min(s.commit_index, len(items))
-            text = ", ".join(items[:c]) + "|" + ", ".join(items[c:]) if items else "|"
-            beyond = f" commitIndex={s.commit_index}" if s.commit_index > len(items) else ""
-            parts.append(f"{self.servers[i]} {ROLE_NAMES[s.role]} term {s.current_term}: [{text}]{beyond}")
+        for s in self.server_logs(state):
+            beyond = f" commitIndex={s.commit}" if s.commit > len(s.log) else ""
+            parts.append(f"{s.name} {s.role} term {s.term}: {log_notation(s.log, commit=min(s.commit, len(s.log)))}"
+                         f"{beyond}")
         return "; ".join(parts)
 
     # -- presentation ------------------------------------------------------------------
@@ -1027,7 +1048,7 @@ class RaftModel(Model[RaftState]):
         >>> m.message_text(RequestVoteResponse(RV_RESPONSE, 2, 1, 0, 1, ()))
         'RequestVoteResponse s2->s1 term=2 granted'
         >>> m.message_text(AppendEntriesRequest(AE_REQUEST, 2, 0, 2, 0, 0, ((2, 0),), 0, ()))
-        'AppendEntriesRequest s1->s3 term=2 prevLogIndex=0 prevLogTerm=0 entries=[2:v1] commitIndex=0'
+        'AppendEntriesRequest s1->s3 term=2 prevLogIndex=0 prevLogTerm=0 entries=[#1 t2 v1] commitIndex=0'
         """
         names = self.servers
         head = f"{MESSAGE_NAMES[m[0]]} {names[m[2]]}->{names[m[3]]} term={m[1]}"
@@ -1037,7 +1058,7 @@ class RaftModel(Model[RaftState]):
             text = f"{head} {'granted' if m[4] else 'denied'}"
             return text + (f" mlog={self.log_text(m[5])}" if m[5] else "")
         if m[0] == AE_REQUEST:
-            text = (f"{head} prevLogIndex={m[4]} prevLogTerm={m[5]} entries={self.log_text(m[6])} "
+            text = (f"{head} prevLogIndex={m[4]} prevLogTerm={m[5]} entries={self.log_text(m[6], m[4] + 1)} "
                     f"commitIndex={m[7]}")
             return text + (f" mlog={self.log_text(m[8])}" if m[8] else "")
         return f"{head} {'success' if m[4] else 'failure'} matchIndex={m[5]}"
@@ -1076,15 +1097,15 @@ class RaftModel(Model[RaftState]):
             return StepEvents(str(action.args["dest"]), tuple(sent), (text,))
         return StepEvents(str(action.args.get("i", action.name)), tuple(sent))
 
-    def log_text(self, log: Log) -> str:
-        """A log as ``[term:value, ...]``.
+    def log_text(self, log: Log, start: int = 1) -> str:
+        """A log (or a message's entries, the first at index ``start``) as ``[#index tTERM value, ...]``.
 
         Examples
         --------
         >>> RaftModel(values=2).log_text(((2, 0), (3, 1)))
-        '[2:v1, 3:v2]'
+        '[#1 t2 v1, #2 t3 v2]'
         """
-        return "[" + ", ".join(f"{t}:{self.values[v]}" for t, v in log) + "]"
+        return log_notation([(t, self.values[v]) for t, v in log], start)
 
     def _labels_for(self, m: Any) -> tuple[Action, Action, Action]:
         text = self.message_text(m)
@@ -1283,3 +1304,178 @@ def _check_int(name: str, value: Any, minimum: int, hint: str) -> int:
         raise InvalidParameter(f"{name}={value} is hopeless for an exhaustive search; give at most {MAX_BOUND} "
                                f"({hint})")
     return value
+
+
+# -- explanations of the log properties, shared with student code (models/observe.py) ---------------------
+class ServerLog(NamedTuple):
+    """What the log properties read at one server, with names and values as people read them.
+
+    ``log`` holds ``(term, value text)`` pairs, entry 1 first; ``role`` is
+    ``"Follower"``, ``"Candidate"`` or ``"Leader"``.
+    """
+
+    name: str
+    role: str
+    term: int
+    log: tuple[tuple[int, str], ...]
+    commit: int
+
+
+def entry_text(index: int, entry: tuple[int, Any]) -> str:
+    """One log entry as ``#index tTERM value``: the notation of every log quorumcheck prints.
+
+    >>> entry_text(2, (3, "v1")), entry_text(1, (1, "'x'"))
+    ('#2 t3 v1', "#1 t1 'x'")
+    """
+    return f"#{index} t{entry[0]} {entry[1]}"
+
+
+def log_notation(entries: Sequence[tuple[int, Any]], start: int = 1, commit: int | None = None) -> str:
+    """A log (or the entries of a message, numbered from ``start``) as ``[#1 t2 v1, #2 t2 v2]``.
+
+    With ``commit``, a ``|`` follows the committed prefix.
+
+    >>> log_notation([(2, "v1"), (3, "v2")]), log_notation([(2, "v1")], start=4)
+    ('[#1 t2 v1, #2 t3 v2]', '[#4 t2 v1]')
+    >>> log_notation([(2, "v1"), (3, "v2")], commit=1), log_notation([], commit=0)
+    ('[#1 t2 v1 | #2 t3 v2]', '[|]')
+    """
+    items = [entry_text(start + k, e) for k, e in enumerate(entries)]
+    if commit is None:
+        return "[" + ", ".join(items) + "]"
+    done, rest = ", ".join(items[:commit]), ", ".join(items[commit:])
+    return "[" + (f"{done} |" if done else "|") + (f" {rest}" if rest else "") + "]"
+
+
+def _entry_at(s: ServerLog, index: int) -> tuple[int, str] | None:
+    return s.log[index - 1] if 1 <= index <= len(s.log) else None
+
+
+def _entries(s: ServerLog) -> str:
+    n = len(s.log)
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
+def explain_log_matching(servers: Sequence[ServerLog]) -> str:
+    """Log Matching: two logs with an entry of one term at one index that differ at or below it.
+
+    >>> a = ServerLog("s1", "Follower", 2, ((1, "v1"), (2, "v1")), 0)
+    >>> b = ServerLog("s2", "Leader", 2, ((2, "v2"), (2, "v1")), 0)
+    >>> explain_log_matching([a, b])
+    's1 and s2 both hold an entry of term 2 at index 2, but differ at index 1: s1 has #1 t1 v1, s2 has #1 t2 v2'
+    """
+    for k, a in enumerate(servers):
+        for b in servers[k + 1:]:
+            for i in range(1, min(len(a.log), len(b.log)) + 1):
+                if a.log[i - 1][0] != b.log[i - 1][0]:
+                    continue
+                for j in range(1, i + 1):
+                    if a.log[j - 1] != b.log[j - 1]:
+                        mine, theirs = entry_text(j, a.log[j - 1]), entry_text(j, b.log[j - 1])
+                        if j == i:
+                            return f"{a.name} has {mine} and {b.name} has {theirs}: one index and term, two values"
+                        return (f"{a.name} and {b.name} both hold an entry of term {a.log[i - 1][0]} at index {i}, "
+                                f"but differ at index {j}: {a.name} has {mine}, {b.name} has {theirs}")
+    return ""
+
+
+def explain_leader_completeness(servers: Sequence[ServerLog]) -> str:
+    """Leader Completeness: the committed entry a leader lacks (or holds differently), and who committed it.
+
+    >>> leader = ServerLog("s2", "Leader", 3, (), 0)
+    >>> other = ServerLog("s1", "Follower", 2, ((2, "v1"),), 1)
+    >>> explain_leader_completeness([other, leader])
+    'leader s2 (term 3) lacks #1 t2 v1, which s1 has committed (commit index 1)'
+    """
+    for s in servers:
+        if s.role != "Leader":
+            continue
+        for s2 in servers:
+            if s2.term > s.term:
+                continue
+            for j in range(1, s2.commit + 1):
+                mine, theirs = _entry_at(s, j), _entry_at(s2, j)
+                if mine == theirs and mine is not None:
+                    continue
+                lead = f"leader {s.name} (term {s.term})"
+                if theirs is None:
+                    if mine is None:
+                        return (f"{s2.name}'s commit index {s2.commit} runs past the end of {lead}'s log "
+                                f"({_entries(s)})" + (f" and of its own ({_entries(s2)})" if s2 is not s else ""))
+                    return (f"{s2.name}'s commit index {s2.commit} runs past the end of its log ({_entries(s2)}): "
+                            f"it committed index {j} and no longer holds it, while {lead} has {entry_text(j, mine)}")
+                if mine is None:
+                    return f"{lead} lacks {entry_text(j, theirs)}, which {s2.name} has committed (commit index {s2.commit})"
+                return f"{lead} has {entry_text(j, mine)} where {s2.name} committed {entry_text(j, theirs)}"
+    return ""
+
+
+def explain_state_machine_safety(servers: Sequence[ServerLog]) -> str:
+    """State Machine Safety: two servers whose commit indexes cover one index with different entries there.
+
+    >>> a = ServerLog("s1", "Leader", 2, ((2, "v1"),), 1)
+    >>> b = ServerLog("s2", "Follower", 2, (), 1)
+    >>> explain_state_machine_safety([a, b])
+    's1 committed #1 t2 v1, but s2, whose commit index 1 covers index 1, has no entry there (its log has 0 entries)'
+    """
+    for k, a in enumerate(servers):
+        for b in servers[k + 1:]:
+            for i in range(1, min(a.commit, b.commit) + 1):
+                x, y = _entry_at(a, i), _entry_at(b, i)
+                if x == y:
+                    continue
+                if x is not None and y is not None:
+                    return (f"{a.name} and {b.name} committed different entries at index {i}: {a.name} has "
+                            f"{entry_text(i, x)}, {b.name} has {entry_text(i, y)}")
+                has, lacks = (a, b) if x is not None else (b, a)
+                return (f"{has.name} committed {entry_text(i, x if x is not None else y)}, but {lacks.name}, whose "  # type: ignore[arg-type]
+                        f"commit index {lacks.commit} covers index {i}, has no entry there (its log has "
+                        f"{_entries(lacks)})")
+    return ""
+
+
+def explain_commit_within_log(servers: Sequence[ServerLog]) -> str:
+    """A commit index past the end of its own log.
+
+    >>> explain_commit_within_log([ServerLog("s2", "Follower", 2, (), 1)])
+    "s2's commit index 1 runs past the end of its log (0 entries: [])"
+    """
+    return "; ".join(
+        f"{s.name}'s commit index {s.commit} runs past the end of its log ({_entries(s)}: {log_notation(s.log)})"
+        for s in servers if s.commit > len(s.log)
+    )
+
+
+def explain_leader_logs(servers: Sequence[ServerLog]) -> str:
+    """The leaders' logs (what Leader Append-Only is about), committed prefix marked.
+
+    >>> explain_leader_logs([ServerLog("s1", "Leader", 2, ((2, "v1"),), 0)])
+    'leader s1 (term 2) log [| #1 t2 v1]'
+    """
+    return "; ".join(f"leader {s.name} (term {s.term}) log {log_notation(s.log, commit=min(s.commit, len(s.log)))}"
+                     for s in servers if s.role == "Leader")
+
+
+def explain_two_leaders(servers: Sequence[ServerLog]) -> str:
+    """Election Safety in state form: two servers that are leader in one term at once.
+
+    >>> explain_two_leaders([ServerLog("s1", "Leader", 2, (), 0), ServerLog("s3", "Leader", 2, (), 0)])
+    's1 and s3 are both leader in term 2'
+    """
+    for k, a in enumerate(servers):
+        for b in servers[k + 1:]:
+            if a.role == b.role == "Leader" and a.term == b.term:
+                return f"{a.name} and {b.name} are both leader in term {a.term}"
+    return ""
+
+
+LOG_EXPLAINERS: dict[str, Callable[[Sequence[ServerLog]], str]] = {
+    "election-safety-state": explain_two_leaders,
+    "log-matching": explain_log_matching,
+    "commit-within-log": explain_commit_within_log,
+    "leader-completeness": explain_leader_completeness,
+    "state-machine-safety": explain_state_machine_safety,
+    "leader-append-only": explain_leader_logs,
+}
+"""The explanation of each Raft property about the servers' roles and logs, over :class:`ServerLog` views (the
+built-in model and student code share them)."""

@@ -163,7 +163,7 @@ def test_figure_8_prefix_reaches_state_c() -> None:
     m = RaftModel(servers=5, max_term=5, max_log=1, prefix=FIGURE_8_C_5)
     (start,) = m.init_states()
     d = m.describe(start)
-    assert d["log"] == {"s1": "[2:v1]", "s2": "[2:v1]", "s3": "[2:v1]", "s4": "[]", "s5": "[3:v1]"}
+    assert d["log"] == {"s1": "[#1 t2 v1]", "s2": "[#1 t2 v1]", "s3": "[#1 t2 v1]", "s4": "[]", "s5": "[#1 t3 v1]"}
     assert d["state"]["s1"] == d["state"]["s5"] == "Leader"
     assert d["currentTerm"]["s1"] == 4 and d["currentTerm"]["s5"] == 3
     assert d["matchIndex"]["s1"] == {"s1": 0, "s2": 1, "s3": 1, "s4": 0, "s5": 0}
@@ -245,8 +245,10 @@ def test_within_boundary_is_tlcs_constraint() -> None:
 
 def test_reachability_properties() -> None:
     names = [p.name for p in RaftModel(max_log=1).properties()]
-    assert names == ["election-safety", "election-safety-state", "log-matching", "leader-completeness",
-                     "state-machine-safety", "leader-append-only", "leader-elected", "entry-committed"]
+    assert names == ["election-safety", "election-safety-state", "log-matching", "commit-within-log",
+                     "leader-completeness", "state-machine-safety", "leader-append-only", "leader-elected",
+                     "entry-committed"]
+    assert [p.name for p in RaftModel(max_log=1).properties() if not p.default] == ["commit-within-log"]
     assert "entry-committed" not in [p.name for p in RaftModel(max_log=0).properties()]
     assert "entry-committed" not in [p.name for p in RaftModel(max_log=1, election_only=True).properties()]
     r = explore(RaftModel(servers=2, max_term=3, max_log=1))
@@ -284,7 +286,34 @@ def test_properties_on_crafted_states() -> None:
     leader = s0._replace(servers=(a._replace(log=((2, 0),), commit_index=1, current_term=2),
                                   b._replace(role=LEADER, current_term=3, log=()), s0.servers[2]))
     assert not props["leader-completeness"].holds(leader)
-    assert m.explain_logs(leader).startswith("s1 Follower term 2: [2:v1|]; s2 Leader term 3: [|]")
+    assert m.explain_logs(leader).startswith("s1 Follower term 2: [#1 t2 v1 |]; s2 Leader term 3: [|]")
+
+
+def test_log_property_explanations_name_the_entry_and_the_server() -> None:
+    m = RaftModel(max_log=2, values=2)
+    props = {p.name: p for p in m.properties()}
+    (s0,) = m.init_states()
+    a, b, c = s0.servers
+    mismatch = s0._replace(servers=(a._replace(log=((2, 0), (3, 0))), b._replace(log=((2, 1), (3, 0))), c))
+    assert props["log-matching"].explain(mismatch) == (
+        "s1 and s2 both hold an entry of term 3 at index 2, but differ at index 1: s1 has #1 t2 v1, s2 has #1 t2 v2")
+    diverged = s0._replace(servers=(a._replace(log=((2, 0),), commit_index=1),
+                                    b._replace(log=((3, 1),), commit_index=1), c))
+    assert props["state-machine-safety"].explain(diverged) == (
+        "s1 and s2 committed different entries at index 1: s1 has #1 t2 v1, s2 has #1 t3 v2")
+    leader = s0._replace(servers=(a._replace(log=((2, 0),), commit_index=1, current_term=2),
+                                  b._replace(role=LEADER, current_term=3, log=()), c))
+    assert props["leader-completeness"].explain(leader) == (
+        "leader s2 (term 3) lacks #1 t2 v1, which s1 has committed (commit index 1)")
+    cut = s0._replace(servers=(a._replace(role=LEADER, current_term=2, log=((2, 0),), commit_index=1),
+                               b._replace(current_term=2, log=(), commit_index=1), c))
+    assert not props["commit-within-log"].holds(cut)
+    assert props["commit-within-log"].explain(cut) == "s2's commit index 1 runs past the end of its log (0 entries: [])"
+    assert props["state-machine-safety"].explain(cut) == (
+        "s1 committed #1 t2 v1, but s2, whose commit index 1 covers index 1, has no entry there (its log has 0 "
+        "entries)")
+    two = s0._replace(servers=(a._replace(role=LEADER, current_term=2), b._replace(role=LEADER, current_term=2), c))
+    assert props["election-safety-state"].explain(two) == "s1 and s2 are both leader in term 2"
 
 
 # -- presentation, settings ---------------------------------------------------------------------

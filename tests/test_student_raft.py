@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import assert_real_path
-from quorumcheck.explorer import Verdict
+from quorumcheck.explorer import Culprit, Verdict
 from quorumcheck.models.actor_model import ActorModel, load_student_file
 
 from quorumcheck.studenttest import _replay, _select, check_student
@@ -143,12 +143,12 @@ LENGTH_ONLY = [
     "Deliver(from=n2, to=n0, msg=Vote(term=3, granted=True))",
 ]
 
-#: name -> (schedule, buggy class, budget, steps, what the explanation shows)
+#: name -> (schedule, buggy class, budget, steps, the explanation: the entry and the servers, not every log)
 DIRECTED = {
     "figure-8": (FIGURE_8, "CommitOldTermByCounting", {"requests": 2, "max_timeouts": 4, "max_term": 4}, 20,
-                 "commit_index 1"),
+                 "leader n1 (term 4) has #1 t2 'v2' where n0 committed #1 t1 'v1'"),
     "length-only": (LENGTH_ONLY, "LengthOnlyLogCheck", {"requests": 2, "max_timeouts": 3, "max_term": 3}, 14,
-                    "n0 leader term 3, log [1:'v1']"),
+                    "leader n0 (term 3) has #1 t1 'v1' where n1 committed #1 t2 'v2'"),
 }
 
 
@@ -165,7 +165,19 @@ def test_directed_schedules_for_bugs_beyond_small_bounds(name: str, buggy: bool)
     else:
         assert found is not None and found.property == BUGS.BUGS[bug] == "leader-completeness"
         assert len(found.trace) == length == len(schedule)  # every step of the schedule was taken
-        assert shown in found.explanation
+        assert found.explanation == shown
+
+
+def test_truncate_on_append_says_which_fact_broke_first() -> None:
+    # The follower's commit index runs past its cut log: commit-within-log (checked along the trace, though
+    # not by default) breaks at the same step as state-machine-safety and leader-completeness, and says why.
+    found = _check(BUGS.TruncateOnAppend, **CASES["TruncateOnAppend"][0])
+    v = found.violation
+    assert (v.property, len(v.trace)) == ("leader-completeness", 8)
+    assert v.explanation == ("n1's commit index 1 runs past the end of its log (0 entries): it committed index 1 "
+                             "and no longer holds it, while leader n0 (term 1) has #1 t1 'v1'")
+    assert v.culprit == Culprit(8, "commit-within-log", "n1's commit index 1 runs past the end of its log (0 "
+                                "entries: []); also false after this step: state-machine-safety, leader-completeness")
 
 
 def test_json_result_of_a_random_run() -> None:
