@@ -273,6 +273,9 @@ class CheckResult(Generic[State]):
                 "description": v.description,
                 "outside_boundary": v.outside_boundary,
                 "explanation": v.explanation,
+                "culprit": None if v.culprit is None else {
+                    "step": v.culprit.step, "property": v.culprit.property, "explanation": v.culprit.explanation,
+                },
                 "trace": None if v.trace is None else v.trace.to_json(model),
             }
 

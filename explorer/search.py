@@ -23,6 +23,7 @@ from quorumcheck.models.api import Action, Expectation, Model, Property, State
 
 from quorumcheck.errors import InvalidModel, InvalidParameter, Undetermined
 
+from .culprit import with_culprits
 from .graph import GraphRecorder, shortest_trace, trace_from_parents
 from .result import CheckResult, PropertyStats, Step, Trace, Verdict, Violation, Witness
 from .symmetry import SymmetryReduction, concrete, resolve_symmetry
@@ -365,7 +366,7 @@ def explore(
         depth=depth,
         seconds=seconds,
         peak_memory_bytes=peak_memory_bytes(),
-        violations=violations,
+        violations=with_culprits(model, violations),  # where each counterexample went wrong (culprit.py)
         witnesses=witnesses,
         stop_reason=stop if stop != "violation" else None,
         complete=complete,

@@ -24,7 +24,7 @@ from rich.text import Text
 from quorumcheck import __version__
 from quorumcheck.errors import ModelWarning, QuorumcheckError
 from quorumcheck.explorer import CheckResult, Progress, Verdict, explore
-from quorumcheck.explorer.diff import changes, flatten
+from quorumcheck.explorer.diff import changes, flatten, show_value
 from quorumcheck.invariants import definitions
 from quorumcheck.models import BUILTIN_MODELS, TRACE_MODELS, Model, Parameter
 from quorumcheck.models.api import MAX_ELEMENTS
@@ -357,9 +357,7 @@ _STOP_REASONS = {
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, list):
-        return "{" + ", ".join(map(str, value)) + "}" if value else "{}"
-    return "None" if value is None else str(value)
+    return show_value(value)
 
 
 def _print_stats(out: Console, result: CheckResult[Any]) -> None:
@@ -379,9 +377,10 @@ def _print_stats(out: Console, result: CheckResult[Any]) -> None:
 
 
 def _inline(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_inline(v)}" for k, v in value.items())
-    return _show(value)
+    """A top-level value of a describe() view on one line: a dict as ``key=value, ...`` (values as literals)."""
+    if isinstance(value, dict) and value:
+        return ", ".join(f"{k}={show_value(v)}" for k, v in value.items())
+    return show_value(value)
 
 
 def _steps(n: int) -> str:
@@ -454,9 +453,11 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         where = " (the last state is outside the bound)" if v.outside_boundary else ""
         out.print(Text(f"counterexample to {v.property}: {_steps(len(v.trace))}{where}", style="bold"))
         previous = None
+        culprit = _culprit_to_show(v)
         for i, step in enumerate(v.trace.steps):
             view = model.describe(step.state)
-            out.print(Text(f"{i:>4}  {'initial state' if step.action is None else step.action}", style="cyan"))
+            mark = f"  <- went wrong here: {culprit.property} broke" if culprit is not None and culprit.step == i else ""
+            out.print(Text(f"{i:>4}  {'initial state' if step.action is None else step.action}{mark}", style="cyan"))
             lines = (
                 [f"{key}: {_inline(value)}" for key, value in view.items()]
                 if previous is None and isinstance(view, dict)
@@ -469,6 +470,22 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             previous = view
         if v.explanation:
             out.print(Text(f"        {v.property} violated: {v.explanation}", style="bold red"))
+        if culprit is not None:
+            out.print(Text(_culprit_text(v, culprit), style="bold yellow"))
+
+
+def _culprit_to_show(v: Any) -> Any:
+    """The violation's culprit when it says more than the violation: an earlier step, or another property."""
+    c = v.culprit
+    if c is None or v.trace is None or (c.step >= len(v.trace) and c.property == v.property):
+        return None
+    return c
+
+
+def _culprit_text(v: Any, c: Any) -> str:
+    """``went wrong at step 10 (Phase2b(a=a1, b=0, v=v1)): votes-safe broke: ...``."""
+    where = "in the initial state" if c.step == 0 else f"at step {c.step} ({v.trace.steps[c.step].action})"
+    return f"        went wrong {where}: {c.property} broke" + (f": {c.explanation}" if c.explanation else "")
 
 
 def _writable_first(folder: Path | None, file: Path | None) -> None:

@@ -53,6 +53,7 @@ from quorumcheck.explorer import (
     Witness,
     explore,
 )
+from quorumcheck.explorer.culprit import with_culprits
 from quorumcheck.explorer.result import PropertyStats
 from quorumcheck.explorer.search import peak_memory_bytes
 from quorumcheck.models.actor_model import ActorModel
@@ -574,7 +575,7 @@ def random_schedules(
         depth=stats["longest"] + 1,
         seconds=time.perf_counter() - started,
         peak_memory_bytes=peak_memory_bytes(),
-        violations=violations,
+        violations=with_culprits(model, violations),
         witnesses=[Witness(p.name, p.description, witnessed.get(p.name)) for p in reach],
         stop_reason="interrupted" if interrupted else None,
         complete=False,
@@ -822,13 +823,47 @@ def check_student(
                      max_states=max_states, timeout=timeout, properties=properties,
                      exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
                      keep_graph=bool(keep_graph))
+        terms = term_notices(model)
     finally:
         model.close()
-    found.notices = model.notices()
+    found.notices = model.notices() + terms
     output = getattr(model.host, "output", None)
     if output is not None:
         found.student_output, found.student_output_bytes = output.text(), output.total
     return found
+
+
+def term_notices(model: ActorModel) -> list[str]:
+    """A one-line notice when a Raft run's bound on terms allows fewer elections than ``max_term`` says.
+
+    ``max_term`` bounds the term itself (a state with a higher term is checked but not explored), so
+    code whose nodes start in term 1 gets one election fewer than code starting in term 0 (the examples'
+    convention); nothing is said for a start in term 0, or after a scripted prefix.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from quorumcheck.models.actor_model import load_student_file
+    >>> raft = load_student_file(Path(__file__).resolve().parent.parent / "examples" / "raft.py")
+    >>> class FromOne(raft.RaftNode):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.current_term = 1
+    >>> term_notices(ActorModel(FromOne, 3, protocol="raft", max_term=2, isolate=False))  # doctest: +ELLIPSIS
+    ['the nodes start in term 1 and --max-term 2 bounds the term, not the elections: ...']
+    >>> term_notices(ActorModel(raft.RaftNode, 3, protocol="raft", max_term=2, isolate=False))
+    []
+    """
+    if model.protocol != "raft" or model.prefix:
+        return []
+    observed = next(iter(model.init_states())).observed
+    start = min((o[0] for o in observed), default=0)  # type: ignore[index]
+    if start <= 0:
+        return []
+    elections = max(model.max_term - start, 0)
+    return [f"the nodes start in term {start} and --max-term {model.max_term} bounds the term, not the elections: "
+            f"only {elections} election{'' if elections == 1 else 's'} (up to term {model.max_term}) can be "
+            f"explored; pass --max-term {model.max_term + start} for {model.max_term} elections"]
 
 
 def _source_file(node: Any) -> dict[str, Any]:
@@ -935,4 +970,4 @@ def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None
     return lines
 
 
-__all__ += ["coverage_cell_function", "describe_schedule", "read_prefix"]
+__all__ += ["coverage_cell_function", "describe_schedule", "read_prefix", "term_notices"]
