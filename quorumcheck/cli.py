@@ -687,6 +687,7 @@ def render_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
     longer matches the model is not drawn (exit 1). Without Graphviz, svg and
     png fall back to writing the DOT file (exit 2, with how to install it).
     """
+    from quorumcheck.explorer.culprit import with_culprits
     from quorumcheck.explorer.tracefile import replayed_violation
     from quorumcheck.render import (
         INSTALL_HINT,
@@ -712,7 +713,7 @@ def render_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
         what = f"no longer matches the model at {outcome.mismatch}" if outcome.mismatch else outcome.problem
         click.echo(f"quorumcheck: {trace_file} is not drawn: {what}; see `quorumcheck replay {trace_file}`", err=True)
         sys.exit(1)
-    violation = replayed_violation(saved, outcome)
+    violation = with_culprits(model, [replayed_violation(saved, outcome)])[0]  # where it went wrong, as a fresh run
     chart = sequence_chart(model, outcome.trace, violation=violation)
     try:
         if fmt == "html":
