@@ -296,7 +296,11 @@ def test_log_property_explanations_name_the_entry_and_the_server() -> None:
     a, b, c = s0.servers
     mismatch = s0._replace(servers=(a._replace(log=((2, 0), (3, 0))), b._replace(log=((2, 1), (3, 0))), c))
     assert props["log-matching"].explain(mismatch) == (
-        "s1 and s2 both hold an entry of term 3 at index 2, but differ at index 1: s1 has #1 t2 v1, s2 has #1 t2 v2")
+        "s1 has #1 t2 v1 and s2 has #1 t2 v2: one index and term, two values")
+    below = s0._replace(servers=(a._replace(log=((1, 0), (3, 0))), b._replace(log=((2, 0), (3, 0))), c))
+    assert not props["log-matching"].holds(below)
+    assert props["log-matching"].explain(below) == (
+        "s1 and s2 both hold an entry of term 3 at index 2, but differ at index 1: s1 has #1 t1 v1, s2 has #1 t2 v1")
     diverged = s0._replace(servers=(a._replace(log=((2, 0),), commit_index=1),
                                     b._replace(log=((3, 1),), commit_index=1), c))
     assert props["state-machine-safety"].explain(diverged) == (
