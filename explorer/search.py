@@ -12,10 +12,14 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
 import resource
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +28,10 @@ from quorumcheck.models.api import Action, Expectation, Model, Property, State
 from quorumcheck.errors import InvalidModel, InvalidParameter, Undetermined
 
 from .culprit import with_culprits
-from .graph import GraphRecorder, shortest_trace, trace_from_parents
-from .result import CheckResult, PropertyStats, Step, Trace, Verdict, Violation, Witness
+from .graph import GraphRecorder, shortest_trace
+from .result import CheckResult, FingerprintStats, PropertyStats, Step, Trace, Verdict, Violation, Witness
+from .frontier import DiskFrontier
+from .store import STORES, FingerprintStore, ObjectStore, make_store
 from .symmetry import SymmetryReduction, concrete, resolve_symmetry
 
 __all__ = ["Progress", "explore"]
@@ -47,6 +53,90 @@ class Progress:
     @property
     def states_per_second(self) -> float:
         return self.distinct_states / self.seconds if self.seconds > 0 else 0.0
+
+
+class TimeLimitReached(BaseException):
+    """Raised by :class:`_Alarm` inside set-up code when the time limit runs out (never escapes :func:`explore`)."""
+
+
+class _Alarm:
+    """The time limit as a ``SIGALRM`` timer, so that it binds from the first instruction.
+
+    The search loop polls :attr:`fired` at every transition. Set-up code (building
+    the property judges, symmetry) runs inside :meth:`raising`, where the signal
+    raises :class:`TimeLimitReached` instead, so a long translation of formulas
+    over a big instance is cut too. Outside the main thread (where Python gives
+    no signals) only the loop's clock checks bind.
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._raise = False
+        self._previous: Any = None
+        self._armed = False
+
+    def _ring(self, signum: int, frame: Any) -> None:
+        self.fired = True
+        if self._raise:
+            if _in_finaliser(frame):
+                # Not safe to raise here: ring again in 10 ms.
+                signal.setitimer(signal.ITIMER_REAL, 0.01)
+                return
+            raise TimeLimitReached()
+
+    def __enter__(self) -> _Alarm:
+        if self.seconds is not None and threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGALRM, self._ring)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self._armed = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+            self._armed = False
+
+    @contextlib.contextmanager
+    def raising(self) -> Iterator[None]:
+        """Within this block the alarm raises :class:`TimeLimitReached` (at once, if it already rang)."""
+        if self.fired:
+            raise TimeLimitReached()
+        self._raise = True
+        try:
+            yield
+        finally:
+            self._raise = False
+
+
+_OWN_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _in_finaliser(frame: Any) -> bool:
+    """Whether raising now would be unsafe: outside quorumcheck's own code, or inside a ``__del__``.
+
+    An exception raised in a finaliser is printed and dropped, and one raised
+    inside a library's C bindings (z3's ctypes calls) comes out as a different
+    error; the alarm then rings again a moment later, when our own code runs.
+    """
+    name = frame.f_code.co_filename if frame is not None else ""
+    if not name.startswith(_OWN_CODE) or "site-packages" in name:
+        return True
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _cut_before_search(model: Model[Any], started: float, reason: str) -> CheckResult[Any]:
+    """The result of a run stopped (time limit, Ctrl-C) while it was still being set up."""
+    return CheckResult(
+        verdict=Verdict.UNDETERMINED, model_name=model.name, settings=model.settings(), bug=getattr(model, "bug", None),
+        distinct_states=0, transitions=0, depth=0, seconds=time.perf_counter() - started,
+        peak_memory_bytes=peak_memory_bytes(), stop_reason=reason, complete=False,
+    )
 
 
 def peak_memory_bytes() -> int:
@@ -133,9 +223,32 @@ def explore(
     >>> [v.property for v in r.violations]
     ['agreement']
     """
-    started = time.perf_counter()
-    safety, reach, steps = _select_properties(model, properties)
     _check_limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
+    with _Alarm(timeout) as alarm:
+        return _search(
+            model, max_states=max_states, max_depth=max_depth, timeout=timeout, stop_at_first=stop_at_first,
+            keep_graph=keep_graph, properties=properties, on_progress=on_progress,
+            progress_interval=progress_interval, symmetry=symmetry, store=store, alarm=alarm,
+        )
+
+
+def _search(
+    model: Model[State],
+    *,
+    max_states: int | None,
+    max_depth: int | None,
+    timeout: float | None,
+    stop_at_first: bool,
+    keep_graph: bool | None,
+    properties: Sequence[str] | None,
+    on_progress: Callable[[Progress], None] | None,
+    progress_interval: float,
+    symmetry: bool | Sequence[str],
+    store: str,
+    alarm: _Alarm,
+) -> CheckResult[State]:
+    """The search itself (see :func:`explore`), with ``alarm`` ringing when ``timeout`` runs out."""
+    started = time.perf_counter()
     if store not in STORES:
         raise InvalidParameter(f"unknown store {store!r}; choose one of: {', '.join(STORES)}")
     if keep_graph is None:
@@ -145,14 +258,22 @@ def explore(
             f"store={store!r} keeps no state objects, so it cannot keep the state graph; pass keep_graph=False "
             "(--no-graph) or store='objects'"
         )
-    init = list(model.init_states())
-    if not init:
-        raise InvalidModel(f"model {model.name!r} has no initial state; init_states() must return at least one")
     notices: list[str] = []
     reduction: SymmetryReduction | None = None
-    if symmetry:
-        resolved = resolve_symmetry(model, symmetry, [*safety, *reach, *steps])
-        reduction, notices = resolved.reduction, resolved.notices
+    try:
+        with alarm.raising():  # building judges and symmetry can take long on big instances: the limit binds here too
+            safety, reach, steps = _select_properties(model, properties)
+            init = list(model.init_states())
+            if not init:
+                raise InvalidModel(
+                    f"model {model.name!r} has no initial state; init_states() must return at least one")
+            if symmetry:
+                resolved = resolve_symmetry(model, symmetry, [*safety, *reach, *steps])
+                reduction, notices = resolved.reduction, resolved.notices
+    except TimeLimitReached:
+        return _cut_before_search(model, started, "timeout")
+    except KeyboardInterrupt:
+        return _cut_before_search(model, started, "interrupted")
     canon = reduction.canonical if reduction is not None else None
     origins: dict[Any, Any] = {}  # canonical initial state -> the model's own initial state
 
@@ -261,6 +382,9 @@ def explore(
             in_level = 0
             for u, s in frontier:
                 for action, t in succ(s):
+                    if alarm.fired:
+                        stop = "timeout"
+                        break
                     transitions += 1
                     # A stuttering step satisfies every action property ([A]_vars in TLA+).
                     if steps and t is not s and check_step(u, s, action, t):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+import time
 
 import networkx as nx
 import pytest
@@ -283,3 +284,38 @@ def test_action_properties_are_checked_on_every_transition() -> None:
     assert_real_path(Wobbly(g, [0]), v.trace)
     ok = explore(Wobbly(nx.DiGraph([(0, 1), (1, 1), (1, 2)]), [0]))
     assert ok.verdict is Verdict.HOLDS and ok.transitions == 3
+
+
+class SlowSetUp(Counter):
+    """A counter whose properties take long to build and whose every step takes 50 ms."""
+
+    def __init__(self, setup_seconds: float) -> None:
+        super().__init__(bound=None, invariant_max=10**9)
+        self.setup_seconds = setup_seconds
+
+    def properties(self):  # type: ignore[no-untyped-def]
+        end = time.perf_counter() + self.setup_seconds
+        while time.perf_counter() < end:  # Python work, as building Z3 judges is: the alarm can cut it
+            sum(range(1000))
+        return super().properties()
+
+    def successors(self, state: int) -> list[tuple[Action, int]]:
+        time.sleep(0.05)
+        return [(Action("Inc"), state + 1)]
+
+
+def test_the_time_limit_binds_during_set_up() -> None:
+    """Building judges for a big instance (Raft on 12 servers takes seconds) is inside --timeout too."""
+    started = time.perf_counter()
+    r = explore(SlowSetUp(setup_seconds=30), timeout=0.3)
+    assert time.perf_counter() - started < 10  # not the 30 s the set-up would take
+    assert (r.verdict, r.stop_reason, r.complete, r.distinct_states) == (Verdict.UNDETERMINED, "timeout", False, 0)
+
+
+def test_the_time_limit_binds_between_transitions() -> None:
+    """Each expansion takes 50 ms: the run stops after about 0.4 s, not after 512 expansions (25 s)."""
+    started = time.perf_counter()
+    r = explore(SlowSetUp(setup_seconds=0), timeout=0.4)
+    assert time.perf_counter() - started < 10
+    assert (r.verdict, r.stop_reason) == (Verdict.UNDETERMINED, "timeout")
+    assert 1 <= r.distinct_states < 100
