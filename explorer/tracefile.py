@@ -35,7 +35,7 @@ from typing import Any
 
 from quorumcheck.models.api import Expectation, Model
 
-from quorumcheck.errors import QuorumcheckError
+from quorumcheck.errors import InvalidParameter, QuorumcheckError
 
 from .diff import changes
 from .result import Step, Trace, Violation
@@ -49,6 +49,7 @@ __all__ = [
     "SavedTrace",
     "TraceFileError",
     "load_trace",
+    "read_labels",
     "replay",
     "replayed_violation",
     "save_trace",
@@ -403,4 +404,31 @@ def replayed_violation(saved: SavedTrace, outcome: Replay) -> Violation[Any]:
         saved.outside_boundary,
         outcome.explanation if outcome.explanation is not None else saved.explanation,
     )
+
+
+def read_labels(path: str | Path) -> list[str]:
+    r"""The action labels of a scripted prefix file (``--prefix``): one label per line (blank lines and ``#``
+    comments skipped), or a saved trace (``--save-trace``), whose actions are taken in order.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+    ...     _ = f.write("# n0 stands for election\nTimer(node=n0, timer=election)\n\n")
+    >>> read_labels(f.name)
+    ['Timer(node=n0, timer=election)']
+    >>> os.unlink(f.name)
+    >>> read_labels("/nonexistent/prefix.txt")
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidParameter: cannot read the prefix file /nonexistent/prefix.txt: No such file or directory
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InvalidParameter(f"cannot read the prefix file {path}: {e.strerror}") from None
+    if text.lstrip().startswith("{"):
+        return [step.action for step in load_trace(path).steps[1:] if step.action is not None]
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 

@@ -317,8 +317,10 @@ class Parameter:
         Python name (``max_ballot``); the CLI flag is ``--max-ballot``.
     kind : str
         ``"int"``, ``"bool"`` (a ``--name/--no-name`` switch), ``"names"`` (a
-        count or a list of distinct names), or ``"quorums"`` (a list of lists
-        of names).
+        count or a list of distinct names), ``"quorums"`` (a list of lists
+        of names), or ``"labels"`` (a list of action labels; on the command
+        line a file of labels, one per line, or a saved trace, since labels
+        contain commas).
     default : object
         Value when not given.
     help : str

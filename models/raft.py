@@ -367,7 +367,8 @@ class RaftModel(Model[RaftState]):
         Parameter("loss", "bool", True, "the network may drop a message"),
         Parameter("election_only", "bool", False, "no client requests: check leader election alone"),
         Parameter("history", "bool", True, "keep raft.tla's history variables, so counts equal TLC's"),
-        Parameter("prefix", "names", None, "action labels to replay first; the search starts where they end"),
+        Parameter("prefix", "labels", None, "a scripted start: action labels to replay first, one per line (or a saved "
+                  "trace); the search starts where they end"),
     )
     bugs = BUGS
 

@@ -60,6 +60,22 @@ class NamesType(click.ParamType):
         return names
 
 
+class LabelsFile(click.ParamType):
+    """A file of action labels, one per line (``#`` comments), or a saved trace: labels contain commas."""
+
+    name = "FILE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, list):
+            return value
+        from quorumcheck.explorer.tracefile import read_labels
+
+        try:
+            return read_labels(value)
+        except QuorumcheckError as e:
+            self.fail(str(e), param, ctx)
+
+
 class Seconds(click.FloatRange):
     """A positive, finite number of seconds (``nan`` and ``inf`` are refused, not ignored)."""
 
@@ -82,6 +98,8 @@ def _model_option(p: Parameter) -> Callable[[Callable[..., Any]], Callable[..., 
         return click.option(p.flag, p.name, type=int, default=None, help=f"{p.help} [default: {p.default}]")
     if p.kind == "names":
         return click.option(p.flag, p.name, type=NamesType(), default=None, help=f"{p.help} [default: {p.default}]")
+    if p.kind == "labels":
+        return click.option(p.flag, p.name, type=LabelsFile(), default=None, metavar="FILE", help=p.help)
     if p.kind == "bool":
         flag = p.name.replace("_", "-")
         return click.option(f"--{flag}/--no-{flag}", p.name, default=None, help=f"{p.help} [default: {p.default}]")
@@ -829,7 +847,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     line), 4 an internal error, 130 Ctrl-C.
     """
     from quorumcheck.models.actor_model import ActorModel
-    from quorumcheck.studenttest import check_student, read_prefix
+    from quorumcheck.explorer.tracefile import read_labels
+    from quorumcheck.studenttest import check_student
 
     if replay_file is not None:
         _replay_student_trace(replay_file)
@@ -857,7 +876,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             max_timeouts=defaults["max_timeouts"] if max_timeouts is None else max_timeouts,
             max_drops=max_drops, max_crashes=max_crashes, max_partitions=max_partitions,
             max_duplicates=max_duplicates, max_term=max_term,
-            prefix=read_prefix(prefix_file) if prefix_file is not None else None,
+            prefix=read_labels(prefix_file) if prefix_file is not None else None,
             handler_timeout=handler_timeout, keep_graph=no_isolate,
         )
     except QuorumcheckError as e:

@@ -921,35 +921,6 @@ def _run(
                          exhaustive_prefix=prefix, first_failure=progress.get("first_failure"))
 
 
-def read_prefix(path: str | Path) -> list[str]:
-    r"""The action labels of a scripted prefix file: one label per line (blank lines and ``#`` comments
-    skipped), or a saved trace (``--save-trace``), whose actions are taken in order.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-    ...     _ = f.write("# n0 stands for election\nTimer(node=n0, timer=election)\n\n")
-    >>> read_prefix(f.name)
-    ['Timer(node=n0, timer=election)']
-    >>> os.unlink(f.name)
-    >>> read_prefix("/nonexistent/prefix.txt")
-    Traceback (most recent call last):
-    ...
-    quorumcheck.errors.InvalidParameter: cannot read the prefix file /nonexistent/prefix.txt: No such file or directory
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InvalidParameter(f"cannot read the prefix file {path}: {e.strerror}") from None
-    if text.lstrip().startswith("{"):
-        from quorumcheck.explorer.tracefile import load_trace
-
-        return [step.action for step in load_trace(path).steps[1:] if step.action is not None]
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-
-
 def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None = None) -> list[str]:
     """The first violation's schedule as numbered lines (``"  3. Deliver(from=n0, to=n1, msg=...)"``).
 
@@ -970,4 +941,4 @@ def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None
     return lines
 
 
-__all__ += ["coverage_cell_function", "describe_schedule", "read_prefix", "term_notices"]
+__all__ += ["coverage_cell_function", "describe_schedule", "term_notices"]

@@ -206,3 +206,23 @@ def test_continue_keeps_the_headline_and_lists_every_violation() -> None:
     assert first["violation"]["property"] == every["violation"]["property"] == "votes-safe"
     assert len(first["violation"]["trace"]) == len(every["violation"]["trace"]) == 11
     assert [(v["property"], len(v["trace"])) for v in every["violations"]] == [("votes-safe", 11), ("agreement", 13)]
+
+
+def test_check_raft_prefix_takes_a_file_of_labels_or_a_saved_trace(tmp_path: Path) -> None:
+    """Labels contain commas, so --prefix is a file (one label per line, or a saved trace), as for `test`."""
+    labels_file = tmp_path / "prefix.txt"
+    labels_file.write_text("Timeout(i=s1)\n# s1 asks s2 for its vote\nRequestVote(i=s1, j=s2)\n\n")
+    code, out, _ = run("check", "raft", "--bug", "vote-twice", "--prefix", str(labels_file))
+    assert code == 1
+    assert "prefix=Timeout(i=s1),RequestVote(i=s1, j=s2)" in out
+    assert "2,432 distinct states · 16,753 transitions · depth 14" in out
+    saved = tmp_path / "trace.json"
+    code, _, _ = run("check", "raft", "--bug", "vote-twice", "--save-trace", str(saved))
+    assert code == 1
+    code, out, _ = run("check", "raft", "--bug", "vote-twice", "--prefix", str(saved))
+    assert code == 1 and "VIOLATED: election-safety" in out  # the bug still shows from the end of its own trace
+    code, _, err = run("check", "raft", "--prefix", str(tmp_path / "missing.txt"))
+    assert code == 2 and "cannot read the prefix file" in err and "Traceback" not in err
+    labels_file.write_text("Timeout(i=s1)\nBecomeLeader(i=s1)\n")
+    code, _, err = run("check", "raft", "--prefix", str(labels_file))
+    assert code == 2 and "prefix step 2 'BecomeLeader(i=s1)' is not enabled" in err
