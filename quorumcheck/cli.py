@@ -648,26 +648,50 @@ def _load_and_replay(path: Path) -> tuple[Any, Model[Any], Any]:
         raise  # unreachable: _fail exits
 
 
+_EXPECT_OPTION = click.option(
+    "--expect", type=click.Choice(["reproduces", "fixed"]), default="reproduces", show_default=True,
+    help="reproduces: exit 0 when the saved violation still happens; fixed (for regression tests): exit 0 when it "
+         "no longer does (the schedule stops matching, or the property holds at its end), 1 when it still does")
+
+
 @main.command("replay")
 @click.argument("trace_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
-def replay_command(trace_file: Path) -> None:
+@_EXPECT_OPTION
+def replay_command(trace_file: Path, expect: str) -> None:
     """Re-execute a saved trace (from check --save-trace) and confirm its violation.
 
     Rebuilds the model from the file's model, parameters and bug, replays the
     actions one by one, compares every state with the saved one, and checks
-    that the property fails at the end. Exit 0: it replays and the violation
-    reproduces; 1: it does not (the first step that differs is shown); 2: the
-    file is malformed.
+    that the property fails at the end.
+
+    Exit codes: 0 the trace replays and the violation reproduces (with --expect
+    fixed: it does not); 1 the opposite (the first step that differs is shown);
+    2 the file is malformed.
     """
     saved, _, outcome = _load_and_replay(trace_file)
     header = f"{trace_file}: {saved.model} {_settings_text(saved.parameters)}" + (f" bug={saved.bug}" if saved.bug else "")
     where = "on the last step" if saved.kind == "every-step" else "in the last state"
-    _print_replay(header, saved, outcome, ("trace", "model", "model"), f" {where}")
+    _print_replay(header, saved, outcome, ("trace", "model", "model"), f" {where}", expect=expect)
 
 
-def _print_replay(header: str, saved: Any, outcome: Any, words: tuple[str, str, str], where: str = "") -> None:
-    """Print a replay's outcome and exit 1 unless it replays. ``words``: what the file holds ("trace",
-    "schedule"), what it is replayed against ("model", "code"), and how the actual side is named."""
+def _print_replay(header: str, saved: Any, outcome: Any, words: tuple[str, str, str], where: str = "",
+                  expect: str = "reproduces") -> None:
+    """Print a replay's outcome and exit with what ``expect`` makes of it. ``words``: what the file holds
+    ("trace", "schedule"), what it is replayed against ("model", "code"), and how the actual side is named."""
+    _print_replay_outcome(header, saved, outcome, words, where)
+    if expect == "fixed":
+        if outcome.ok:
+            click.echo(f"STILL REPRODUCES: --expect fixed, but {saved.property} is still violated at the end of the "
+                       f"saved {words[0]}")
+            sys.exit(1)
+        click.echo(f"FIXED (as --expect fixed asks): the saved {words[0]} no longer ends in a violation of "
+                   f"{saved.property}")
+        return
+    if not outcome.ok:
+        sys.exit(1)
+
+
+def _print_replay_outcome(header: str, saved: Any, outcome: Any, words: tuple[str, str, str], where: str) -> None:
     noun, subject, actual = words
     total = len(saved.steps) - 1
     click.echo(f"{header} · {saved.property} · {total} steps")
@@ -680,10 +704,10 @@ def _print_replay(header: str, saved: Any, outcome: Any, words: tuple[str, str, 
             click.echo(f"  saved (expected) -> {actual} (actual):")
             for line in m.differences:
                 click.echo(f"    {line}")
-        sys.exit(1)
+        return
     if not outcome.reproduced:
         click.echo(f"DOES NOT REPRODUCE: all {total} steps match the {subject}, but {outcome.problem}")
-        sys.exit(1)
+        return
     click.echo(f"REPLAYS: all {total} steps match the {subject}, and {saved.property} is violated{where}"
                + (f": {outcome.explanation}" if outcome.explanation else ""))
 
@@ -823,6 +847,7 @@ _PROTOCOL_DEFAULTS = {
               help="save the counterexample for `quorumcheck test --replay FILE`")
 @click.option("--replay", "replay_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="re-run a saved counterexample against the (possibly changed) student code")
+@_EXPECT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 def test_command(path: Path | None, protocol: str | None, nodes: int, node_classes: tuple[str, ...], mode: str,
                  seed: int, runs: int, steps: int, strategy: str, network: str, requests: int | None,
@@ -831,7 +856,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
                  prefix_file: Path | None,
                  max_states: int | None, max_depth: int | None, timeout: float, invariants: tuple[str, ...], coverage: bool,
                  handler_timeout: float, memory_mb: int, no_isolate: bool, render_dir: Path | None,
-                 save_trace: Path | None, replay_file: Path | None, as_json: bool) -> None:
+                 save_trace: Path | None, replay_file: Path | None, expect: str, as_json: bool) -> None:
     """Test a student's Paxos or Raft written with the actor API (docs/student-testing.md).
 
     \b
@@ -844,15 +869,19 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     random: no schedule failed), 1 a violation or a finding about the code
     (with its schedule), 3 undetermined (a limit cut an exhaustive run, or auto
     mode had to sample), 2 a usage error or a file that cannot be loaded (one
-    line), 4 an internal error, 130 Ctrl-C.
+    line), 4 an internal error, 130 Ctrl-C. With --replay FILE: 0 the saved
+    schedule still ends in its violation (with --expect fixed: it no longer
+    does), 1 the opposite, 2 the file cannot be used.
     """
     from quorumcheck.models.actor_model import ActorModel
     from quorumcheck.explorer.tracefile import read_labels
     from quorumcheck.studenttest import check_student
 
     if replay_file is not None:
-        _replay_student_trace(replay_file)
+        _replay_student_trace(replay_file, expect)
         return
+    if expect != "reproduces":
+        _fail("--expect fixed applies to --replay FILE only: quorumcheck test --replay FILE --expect fixed")
     if path is None:
         _fail("give the student's file: quorumcheck test PATH.py --protocol paxos|raft (or --replay FILE)")
     _writable_first(render_dir, save_trace)
@@ -968,7 +997,7 @@ def _write_student_counterexample(found: Any, render_dir: Path | None, save_trac
         _fail(f"cannot write {e.filename}: {e.strerror}")
 
 
-def _replay_student_trace(trace_file: Path) -> None:
+def _replay_student_trace(trace_file: Path, expect: str = "reproduces") -> None:
     """``test --replay FILE``: rebuild the student model from the trace file and replay it."""
     from quorumcheck.explorer.tracefile import load_trace, replay
     from quorumcheck.models.actor_model import ActorModel
@@ -985,4 +1014,4 @@ def _replay_student_trace(trace_file: Path) -> None:
     where = _as_given(saved.parameters["file"]) if saved.parameters.get("file") else saved.parameters.get("module")
     classes = ",".join(saved.parameters.get("classes", []))
     header = f"{trace_file}: {where} {classes} · {saved.parameters.get('protocol')}"
-    _print_replay(header, saved, outcome, ("schedule", "code", "now"))
+    _print_replay(header, saved, outcome, ("schedule", "code", "now"), expect=expect)

@@ -103,7 +103,8 @@ class StudentResult:
     model : ActorModel
         The model that was checked (rebuilt in this process when the check ran in a child).
     schedules : int
-        Random mode: the schedules Hypothesis ran (shrinking included).
+        Random mode: the schedules drawn, at most ``runs`` (the runs that shrink a failing schedule are not
+        counted).
     seed : int or None
         Random mode: the seed (the same seed gives the same schedules).
     exhaustive_states : int or None
@@ -330,7 +331,7 @@ def random_schedules(
 
     witnessed: dict[str, Trace[Any]] = {}
     pending = list(reach)
-    stats = {"schedules": 0, "steps": 0, "longest": 0, "out_of_time": 0}
+    stats = {"schedules": 0, "shrink_runs": 0, "steps": 0, "longest": 0, "out_of_time": 0, "enough": 0}
     found: list[Violation[Any]] = []
     deadline = None if timeout is None else started + timeout
 
@@ -349,11 +350,27 @@ def random_schedules(
                 witnessed[p.name] = Trace(tuple(trace))
                 pending.remove(p)
 
-    def schedule(data: Any) -> None:
-        if deadline is not None and not found and time.perf_counter() > deadline:
+    def count_schedule() -> None:
+        """Count one schedule; past the time limit or ``runs`` schedules (before any failure), end the run.
+
+        Hypothesis may run a few more examples than ``max_examples`` (it does not count
+        some), so ``runs`` is enforced here. The end is an exception, not a return, which
+        Hypothesis would take for a passing example and go on. Runs while a failure is
+        shrunk are counted apart (``shrink_runs``).
+        """
+        if found:
+            stats["shrink_runs"] += 1
+            return
+        if deadline is not None and time.perf_counter() > deadline:
             stats["out_of_time"] = 1
-            raise _OutOfTime  # not a return, which Hypothesis would take for a passing example and go on
+            raise _OutOfTime
+        if stats["schedules"] >= runs:
+            stats["enough"] = 1
+            raise _OutOfTime
         stats["schedules"] += 1
+
+    def schedule(data: Any) -> None:
+        count_schedule()
         choose_init = data.draw(st.integers(0, len(init) - 1)) if len(init) > 1 else 0
         state = init[choose_init]
         slow: set[Any] = set()
@@ -471,10 +488,7 @@ def random_schedules(
             frontier, depth = following, depth + 1
 
     def coverage_schedule(data: Any) -> None:
-        if deadline is not None and not found and time.perf_counter() > deadline:
-            stats["out_of_time"] = 1
-            raise _OutOfTime
-        stats["schedules"] += 1
+        count_schedule()
         # The same draws in every schedule, whichever branch uses them.
         r_from = data.draw(cell_draw)
         from_cell = r_from != 0 and _mix(r_from) % 4 != 0  # three schedules in four expand a kept one
@@ -551,9 +565,9 @@ def random_schedules(
     except KeyboardInterrupt:  # Ctrl-C: the schedules so far, undetermined
         interrupted = True
     except (_OutOfTime, Exception):
-        if not stats.get("out_of_time") or found:
+        if not (stats["out_of_time"] or stats["enough"]) or found:
             raise
-        # no schedule failed before the time limit
+        # no schedule failed within the time limit or the runs
     if violations:
         verdict = Verdict.VIOLATED
     elif interrupted:

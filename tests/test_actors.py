@@ -387,8 +387,18 @@ def test_random_mode_on_a_plain_model() -> None:
 
     result, runs = random_schedules(PaxosModel(max_ballot=0, bug="duplicate-ballots"), runs=300, seed=1)
     assert result.verdict is Verdict.VIOLATED and result.violation.property == "agreement"
-    assert len(result.violation.trace) <= 12 and runs <= 300 + 2000
+    assert len(result.violation.trace) <= 12 and 1 <= runs <= 300  # schedules until the failure, not its shrinking
     assert not result.complete
+
+
+@pytest.mark.parametrize("runs", [1, 7, 40])
+def test_runs_is_the_exact_number_of_schedules_when_none_fails(runs: int) -> None:
+    """Hypothesis runs a few more examples than max_examples; --runs N must mean N schedules."""
+    from quorumcheck.models import PaxosModel
+
+    for strategy in ("swarm", "coverage"):
+        result, drawn = random_schedules(PaxosModel(max_ballot=0), runs=runs, seed=2, strategy=strategy)
+        assert result.verdict is Verdict.HOLDS and drawn == runs
 
 
 # -- the `test` command ---------------------------------------------------------------------------------------
@@ -409,6 +419,8 @@ def test_cli_finds_renders_saves_and_replays(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "raft-election-safety-report.html").exists()
     replayed = _cli("--replay", str(trace))
     assert replayed.returncode == 0 and "REPLAYS: all 6 steps match" in replayed.stdout
+    regression = _cli("--replay", str(trace), "--expect", "fixed")  # a CI check that the bug stays fixed
+    assert regression.returncode == 1 and "STILL REPRODUCES: --expect fixed" in regression.stdout
     saved = json.loads(trace.read_text())
     assert saved["model"] == "actors" and saved["parameters"]["classes"] == ["VoteTwice"]
     # The generic commands take a student trace too: `quorumcheck replay` and `quorumcheck render`.

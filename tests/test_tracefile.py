@@ -170,6 +170,17 @@ def test_replay_command_when_the_property_holds(trace_file: Path) -> None:
     assert code == 1 and "DOES NOT REPRODUCE: all 12 steps match the model, but validity holds in the last state" in out
 
 
+def test_replay_expect_fixed_inverts_the_exit_code_for_regression_tests(trace_file: Path) -> None:
+    code, out, _ = run("replay", str(trace_file), "--expect", "fixed")
+    assert code == 1 and "STILL REPRODUCES: --expect fixed, but agreement is still violated" in out
+    fixed = edited(trace_file, lambda d: d.update(bug=None))  # the same trace against the model without the bug
+    code, out, _ = run("replay", str(fixed), "--expect", "fixed")
+    assert code == 0 and "FIXED (as --expect fixed asks): the saved trace no longer ends in a violation of agreement" in out
+    assert "DOES NOT REPLAY" in out  # what changed is still shown
+    assert run("replay", str(fixed))[0] == 1
+    assert run("replay", str(edited(trace_file, lambda d: d.update(property="validity"))), "--expect", "fixed")[0] == 0
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
