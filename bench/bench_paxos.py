@@ -27,6 +27,10 @@ Lamport's Paxos.tla with 3 acceptors, 2 values and ballots ``0..B``
 ``graph-no-props``
     ``explore(..., properties=[])``: the graph kept, nothing checked; compare
     with ``full`` for what judging costs when the graph is kept.
+``fingerprints``
+    ``explore(..., store="fingerprints")``: 64-bit fingerprints instead of state
+    objects, the queue spilled to disk; compare with ``no-graph`` for time and
+    peak memory (the store's bytes per state are printed).
 
 Every run is a fresh child process (``python bench_paxos.py --worker NAME``), so
 its peak resident set size (``ru_maxrss`` of the child, which includes the
@@ -106,6 +110,7 @@ CONFIGS: dict[str, str] = {
     "z3-av": "explore(keep_graph=False, properties=[agreement, validity]), judged by Z3",
     "python-av": "the same, judged by the plain-Python evaluator",
     "graph-no-props": "explore(properties=[]): graph kept, nothing checked",
+    "fingerprints": "explore(store='fingerprints'): 64-bit fingerprints, no graph, queue on disk",
 }
 BASELINE = "plain"
 
@@ -182,8 +187,12 @@ def run_worker(name: str, max_ballot: int, progress: float | None = None) -> dic
         )
         rss_before = _peak_rss_bytes()
         started = time.perf_counter()
-        result = explore(model, keep_graph=keep_graph, properties=properties, **reporting)
+        store = "fingerprints" if name == "fingerprints" else "objects"
+        result = explore(model, keep_graph=keep_graph, properties=properties, store=store, **reporting)
         seconds = time.perf_counter() - started
+        if result.fingerprints is not None:
+            print(f"fingerprints: {result.fingerprints.bytes_per_state(result.distinct_states):.1f} bytes per state "
+                  f"in the store, collision chance {result.fingerprints.collision_probability:.1e}", file=sys.stderr)
         states, depth, transitions = result.distinct_states, result.depth, result.transitions
         verdict = result.verdict.value
     return {
