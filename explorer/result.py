@@ -229,6 +229,8 @@ class CheckResult(Generic[State]):
     """One-line notices about how the run was set up (a sort left unpermuted, and why)."""
     fingerprints: FingerprintStats | None = None
     """With ``store="fingerprints"``: the store's size and the fingerprint collision estimate; else ``None``."""
+    workers: int = 1
+    """The worker processes that searched (``explore(workers=...)``)."""
 
     def judge_totals(self, evaluator: str | None = None) -> dict[str, Any]:
         """Calls, cache hits and seconds summed over the judged properties (of one evaluator, if given).
@@ -295,6 +297,7 @@ class CheckResult(Generic[State]):
             "peak_memory_bytes": self.peak_memory_bytes,
             "symmetry": list(self.symmetry),
             "store": "objects" if self.fingerprints is None else "fingerprints",
+            "workers": self.workers,
             "fingerprints": None if self.fingerprints is None else {
                 "store_bytes": self.fingerprints.store_bytes,
                 "bytes_per_state": round(self.fingerprints.bytes_per_state(self.distinct_states), 1),

@@ -31,12 +31,15 @@ from .culprit import with_culprits
 from .graph import GraphRecorder, shortest_trace
 from .result import CheckResult, FingerprintStats, PropertyStats, Step, Trace, Verdict, Violation, Witness
 from .frontier import DiskFrontier
-from .store import STORES, FingerprintStore, ObjectStore, make_store
+from .shards import Coordinator, Shard, ShardReport, WorkerDied, abort, report_error, start_shards
+from .store import STORES, FingerprintStore, FingerprintTable, Fingerprinter, ObjectStore, make_store, reexecute
 from .symmetry import SymmetryReduction, concrete, resolve_symmetry
 
 __all__ = ["Progress", "explore"]
 
 _CHECK_EVERY = 512  # expansions between clock reads (timeout, progress)
+MAX_WORKERS = 64
+"""The most worker processes ``explore(workers=...)`` starts."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ def explore(
     progress_interval: float = 0.5,
     symmetry: bool | Sequence[str] = False,
     store: str = "objects",
+    workers: int = 1,
 ) -> CheckResult[State]:
     """Explore every reachable state of ``model`` breadth-first and check its properties.
 
@@ -197,6 +201,11 @@ def explore(
         ``"fingerprints"`` keeps a 64-bit fingerprint per state instead of the
         state (so it keeps no graph): a fraction of the memory, and a
         verdict exact up to the collision chance in ``result.fingerprints``.
+    workers : int, default 1
+        Search with this many processes (see :mod:`quorumcheck.explorer.shards`):
+        each owns a shard of the states, and they exchange successors level by
+        level, so counts, depth, verdicts and counterexample lengths are those
+        of one process. Without ``keep_graph=True`` the graph is not kept.
 
     Returns
     -------
@@ -224,11 +233,18 @@ def explore(
     ['agreement']
     """
     _check_limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise InvalidParameter(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}; "
+                               f"this machine has {os.cpu_count()} cores")
+    if workers > 1 and keep_graph:
+        raise InvalidParameter(
+            "a run with several workers keeps no state graph yet (each worker holds its own part); pass "
+            "keep_graph=False (--no-graph), or workers=1 for the graph")
     with _Alarm(timeout) as alarm:
         return _search(
             model, max_states=max_states, max_depth=max_depth, timeout=timeout, stop_at_first=stop_at_first,
             keep_graph=keep_graph, properties=properties, on_progress=on_progress,
-            progress_interval=progress_interval, symmetry=symmetry, store=store, alarm=alarm,
+            progress_interval=progress_interval, symmetry=symmetry, store=store, alarm=alarm, workers=workers,
         )
 
 
@@ -246,13 +262,14 @@ def _search(
     symmetry: bool | Sequence[str],
     store: str,
     alarm: _Alarm,
+    workers: int = 1,
 ) -> CheckResult[State]:
     """The search itself (see :func:`explore`), with ``alarm`` ringing when ``timeout`` runs out."""
     started = time.perf_counter()
     if store not in STORES:
         raise InvalidParameter(f"unknown store {store!r}; choose one of: {', '.join(STORES)}")
     if keep_graph is None:
-        keep_graph = store == "objects"
+        keep_graph = store == "objects" and workers == 1
     if store != "objects" and keep_graph:
         raise InvalidParameter(
             f"store={store!r} keeps no state objects, so it cannot keep the state graph; pass keep_graph=False "
@@ -296,14 +313,16 @@ def _search(
     depth = 0
 
     unfailed = list(safety)  # safety properties not yet violated
-    discovered: dict[str, int] = {}  # violated property -> the order its violation was found in
+    discovered: dict[str, tuple[int, int, int]] = {}  # violated property -> (level, shard, order) of its discovery
+    shard: Shard | None = None
+    nshards, me = 1, 0  # node numbers are global: local index * nshards + me
 
     def check(node: int, via_action: Action | None, state: Any, outside: bool) -> bool:
         """Check one newly found state; True when the search must stop."""
         for p in unfailed:
             if not p.holds(state):
                 failed[p.name] = (node, via_action, state)
-                discovered.setdefault(p.name, len(discovered))
+                discovered.setdefault(p.name, (depth, me, len(discovered)))
                 if outside:
                     failed_outside.add(p.name)
                 if stop_at_first:
@@ -331,7 +350,7 @@ def _search(
         for p in steps:
             if p.name not in failed_steps and not p.holds_on_step(before, after):
                 failed_steps[p.name] = (u, action, after)
-                discovered.setdefault(p.name, len(discovered))
+                discovered.setdefault(p.name, (depth, me, len(discovered)))
                 if stop_at_first:
                     return True
         return False
@@ -346,7 +365,9 @@ def _search(
             return None
         if len(seen) == state_cap:
             return "max_states"
-        v = remember(t, u, action)
+        v = remember(t, u, action) * nshards + me
+        if note is not None:
+            note(t)
         into.append((v, t))
         if recorder is not None:
             recorder.add_state(v, t, level)
@@ -356,27 +377,65 @@ def _search(
 
     if recorder is not None and canon is not None:
         recorder.graph.graph["canonical"] = canon
+    note: Callable[[Any], None] | None = None
+    if workers > 1:
+        fingerprints = isinstance(seen, FingerprintStore)
+        shard, coordinator = start_shards(
+            workers, seen.key if isinstance(seen, FingerprintStore) else hash,
+            (lambda: seen.table) if isinstance(seen, FingerprintStore) else FingerprintTable,
+            max_states=max_states, deadline=deadline, stop_at_first=stop_at_first)
+        if coordinator is not None:  # this process coordinates; the forked workers run the loop below
+            if gc_was_enabled:
+                gc.enable()
+            origins = {(s if canon is None else canon(s)): s for s in reversed(init)}
+            return _coordinate(coordinator, model, started, safety, reach, steps, list(origins), succ, canon,
+                               concrete(reduction, origins), fingerprints, notices, reduction, on_progress)
+        nshards, me = workers, shard.index
+        if not fingerprints:
+            note = shard.note
+        if deadline is not None:  # a forked child inherits no interval timer
+            signal.setitimer(signal.ITIMER_REAL, max(deadline - time.perf_counter(), 0.001))
+    active = True
     try:
         for s in init:
             if canon is not None:
                 given, s = s, canon(s)
                 origins.setdefault(s, given)
+            if shard is not None and shard.owner(s) != me:
+                continue
             if find(s) is None:
                 stop = discover(s, -1, None, 0, frontier)
                 if stop is not None:
                     break
         init_nodes = [v for v, _ in frontier]
-        if frontier:
+        if shard is not None:
+            stop, active = shard.barrier(len(seen), 0, len(frontier), stop)
+        if frontier if shard is None else active:
             depth = 1
 
         expanded = 0
         last_report = started
-        while frontier and stop is None:
+        while stop is None and (frontier if shard is None else active):
             if max_depth is not None and depth >= max_depth:
                 # Anything new beyond this level means the run was cut.
-                if any(find(t if canon is None else canon(t)) is None and (not bounded or within(t))
-                       for _, s in frontier for _, t in succ(s)):
-                    stop = "max_depth"
+                if shard is None:
+                    if any(find(t if canon is None else canon(t)) is None and (not bounded or within(t))
+                           for _, s in frontier for _, t in succ(s)):
+                        stop = "max_depth"
+                else:
+                    cut = False
+                    for u, s in frontier:
+                        for _, t in succ(s):
+                            c = t if canon is None else canon(t)
+                            if bounded and not within(c):
+                                continue
+                            owner = shard.owner(c)
+                            if owner != me:
+                                shard.send_later(owner, u, None, c)
+                            elif find(c) is None:
+                                cut = True
+                    cut = bool(shard.end_level(reserve=False)) or cut
+                    stop, _ = shard.barrier(len(seen), transitions, 0, "max_depth" if cut else None)
                 break
             next_frontier = new_level()
             in_level = 0
@@ -392,6 +451,15 @@ def _search(
                         break
                     if t is s:
                         v = u
+                    elif shard is not None:  # the owner of the canonical state decides whether it is new
+                        if canon is not None and (not bounded or within(t)):
+                            t = canon(t)
+                        if not bounded or within(t):
+                            owner = shard.owner(t)
+                            if owner != me:
+                                shard.send_later(owner, u, action, t)
+                                continue
+                        v = find(t)
                     else:
                         v = find(t)  # a stored state is canonical: found as it is, it needs no renaming
                         # A state outside the bound is only checked, never stored: it needs no renaming either.
@@ -418,16 +486,34 @@ def _search(
                         on_progress(Progress(len(seen), len(next_frontier) + len(frontier) - in_level,
                                              depth + 1, transitions, now - started, peak_memory_bytes()))
             else:
-                frontier = next_frontier
-                if frontier:
+                if shard is None:
+                    frontier = next_frontier
+                    if frontier:
+                        depth += 1
+            if shard is not None:
+                for parent, action, t in shard.end_level():
+                    if stop is None:
+                        stop = discover(t, parent, action, depth, next_frontier)
+                stop, active = shard.barrier(len(seen), transitions, len(next_frontier), stop)
+                if stop is None and active:
+                    frontier = next_frontier
                     depth += 1
     except Undetermined:
         stop = "unknown"
     except KeyboardInterrupt:  # Ctrl-C: the result so far, undetermined (the CLI exits 130)
         stop = "interrupted"
+    except BaseException:
+        if shard is not None:  # a forked worker never returns into its caller's stack
+            report_error(shard)
+        raise
     finally:
         if gc_was_enabled:
             gc.enable()
+    if shard is not None:  # a worker: report to the coordinator, answer its questions, end
+        if stop == "unknown":  # mid-level: the others cannot be met at the barrier
+            abort(shard, "a property could not be decided (the solver answered unknown)", "unknown")
+        _finish_shard(shard, seen, transitions, failed, failed_outside, failed_steps, witnessed, discovered,
+                      [*safety, *reach, *steps])
 
     lift = concrete(reduction, origins)
 
@@ -436,6 +522,27 @@ def _search(
             return shortest_trace(recorder.graph, node)
         return seen.path(node)
 
+    return _result(
+        model, started, stop, safety, reach, steps, failed, failed_outside, failed_steps, witnessed, discovered,
+        trace_to, lift, distinct_states=len(seen), transitions=transitions, depth=depth, init_nodes=init_nodes,
+        graph=recorder.graph if recorder is not None else None,
+        judged={p.name: PropertyStats(p.judge.stats.evaluator, p.evaluations, p.cache_hits, p.judge.stats.seconds)
+                for p in (*safety, *reach, *steps) if p.judge is not None},
+        symmetry=tuple(reduction.sorts) if reduction is not None else (), notices=notices,
+        fingerprints=(FingerprintStats(seen.memory_bytes(), seen.collision_probability(transitions))
+                      if isinstance(seen, FingerprintStore) else None),
+    )
+
+
+def _result(
+    model: Model[Any], started: float, stop: str | None, safety: list[Property[Any]], reach: list[Property[Any]],
+    steps: list[Property[Any]], failed: dict[str, tuple[int, Action | None, Any]], failed_outside: set[str],
+    failed_steps: dict[str, tuple[int, Action, Any]], witnessed: dict[str, int], discovered: dict[str, Any],
+    trace_to: Callable[[int], Trace[Any]], lift: Callable[[Trace[Any]], Trace[Any]], *, distinct_states: int,
+    transitions: int, depth: int, init_nodes: list[int], graph: Any, judged: dict[str, PropertyStats],
+    symmetry: tuple[str, ...], notices: list[str], fingerprints: FingerprintStats | None,
+) -> CheckResult[Any]:
+    """The run's result from what the search found (one process, or the workers' reports merged)."""
     violations: list[Violation[Any]] = []
     for p in safety:
         if p.name in failed:
@@ -463,6 +570,7 @@ def _search(
         Witness(p.name, p.description, lift(trace_to(witnessed[p.name])) if p.name in witnessed else None)
         for p in reach
     ]
+    pending = [p for p in reach if p.name not in witnessed]
     complete = stop is None
     if violations:
         verdict = Verdict.VIOLATED
@@ -473,35 +581,131 @@ def _search(
         violations = [Violation(p.name, Expectation.SOMETIMES, p.description, None) for p in pending]
     else:
         verdict = Verdict.HOLDS
-
-    seconds = time.perf_counter() - started
-    judged = {
-        p.name: PropertyStats(p.judge.stats.evaluator, p.evaluations, p.cache_hits, p.judge.stats.seconds)
-        for p in (*safety, *reach, *steps)
-        if p.judge is not None
-    }
     return CheckResult(
         verdict=verdict,
         model_name=model.name,
         settings=model.settings(),
         bug=getattr(model, "bug", None),
-        distinct_states=len(seen),
+        distinct_states=distinct_states,
         transitions=transitions,
         depth=depth,
-        seconds=seconds,
+        seconds=time.perf_counter() - started,
         peak_memory_bytes=peak_memory_bytes(),
         violations=with_culprits(model, violations),  # where each counterexample went wrong (culprit.py)
         witnesses=witnesses,
         stop_reason=stop if stop != "violation" else None,
         complete=complete,
-        graph=recorder.graph if recorder is not None else None,
+        graph=graph,
         init_nodes=init_nodes,
         judging=judged,
-        symmetry=tuple(reduction.sorts) if reduction is not None else (),
+        symmetry=symmetry,
         notices=notices,
-        fingerprints=(FingerprintStats(seen.memory_bytes(), seen.collision_probability(transitions))
-                      if isinstance(seen, FingerprintStore) else None),
+        fingerprints=fingerprints,
     )
+
+
+def _finish_shard(shard: Shard, seen: Any, transitions: int, failed: dict[str, tuple[int, Action | None, Any]],
+                  failed_outside: set[str], failed_steps: dict[str, tuple[int, Action, Any]],
+                  witnessed: dict[str, int], discovered: dict[str, Any], props: list[Property[Any]]) -> None:
+    """A worker's end: its report to the coordinator, then answers about its nodes' parents (never returns)."""
+    report = ShardReport(
+        states=len(seen), transitions=transitions,
+        failed={name: (*record, discovered[name]) for name, record in failed.items()},  # type: ignore[misc]
+        failed_outside=failed_outside,
+        failed_steps={name: (*record, discovered[name]) for name, record in failed_steps.items()},  # type: ignore[misc]
+        witnessed={name: (node, (0, shard.index, 0)) for name, node in witnessed.items()},
+        judging={p.name: (p.judge.stats.evaluator, p.evaluations, p.cache_hits, p.judge.stats.seconds)
+                 for p in props if p.judge is not None},
+        store_bytes=seen.memory_bytes() or 0 if isinstance(seen, FingerprintStore) else shard.owned.nbytes,
+        peak_memory_bytes=peak_memory_bytes(),
+    )
+    count = shard.count
+
+    def path_part(node: int) -> tuple[int, Any, Any, Any]:
+        local = node // count
+        if isinstance(seen, ObjectStore):
+            return seen.parent[local], seen.via[local], seen.states[local], None
+        return seen.parent[local], None, None, seen.fps[local]
+
+    shard.finish(report, path_part)
+
+
+def _coordinate(coordinator: Coordinator, model: Model[Any], started: float, safety: list[Property[Any]],
+                reach: list[Property[Any]], steps: list[Property[Any]], roots: list[Any],
+                succ: Callable[[Any], Any], canon: Callable[[Any], Any] | None,
+                lift: Callable[[Trace[Any]], Trace[Any]], fingerprints: bool, notices: list[str],
+                reduction: SymmetryReduction | None,
+                on_progress: Callable[[Progress], None] | None) -> CheckResult[Any]:
+    """The coordinating process of a run with workers: drive the levels, merge the reports, rebuild traces."""
+    count = len(coordinator.controls)
+
+    def on_level(states: int, transitions: int, queue: int, depth: int) -> None:
+        if on_progress is not None:
+            now = time.perf_counter()
+            on_progress(Progress(states, queue, depth + 1, transitions, now - started, peak_memory_bytes()))
+
+    try:
+        try:
+            reports = coordinator.run(on_level)
+        except WorkerDied as e:
+            result = _cut_before_search(model, started, e.reason)
+            result.notices = [*notices, f"the run with {count} workers ended early: {e}"]
+            return result
+        failed: dict[str, tuple[int, Action | None, Any]] = {}
+        failed_steps: dict[str, tuple[int, Action, Any]] = {}
+        failed_outside: set[str] = set()
+        witnessed: dict[str, int] = {}
+        discovered: dict[str, Any] = {}
+        for report in reports:  # per property, the violation found at the lowest level (then the lowest shard)
+            for name, (node, action, state, order) in report.failed.items():
+                if name not in discovered or order < discovered[name]:
+                    failed[name], discovered[name] = (node, action, state), order
+                    failed_outside.discard(name)
+                    if name in report.failed_outside:
+                        failed_outside.add(name)
+            for name, (node, action, state, order) in report.failed_steps.items():
+                if name not in discovered or order < discovered[name]:
+                    failed_steps[name], discovered[name] = (node, action, state), order
+            for name, (node, _) in report.witnessed.items():
+                witnessed.setdefault(name, node)
+        judged: dict[str, PropertyStats] = {}
+        for report in reports:
+            for name, (evaluator, calls, hits, seconds) in report.judging.items():
+                old = judged.get(name)
+                judged[name] = PropertyStats(evaluator, calls + (old.calls if old else 0),
+                                             hits + (old.cache_hits if old else 0), seconds + (old.seconds if old else 0))
+        fingerprint = Fingerprinter()
+
+        def trace_to(node: int) -> Trace[Any]:
+            parts = []
+            while node >= 0:
+                parent, action, state, fp = coordinator.path_part(node)
+                parts.append((action, state, fp))
+                node = parent
+            parts.reverse()
+            if not fingerprints:
+                return Trace(tuple(Step(action, state) for action, state, _ in parts))
+            return reexecute([fp for _, _, fp in parts], roots, succ, canon, fingerprint)
+
+        distinct = sum(r.states for r in reports)
+        transitions = sum(r.transitions for r in reports)
+        stats = FingerprintStats(sum(r.store_bytes for r in reports),
+                                 min(1.0, distinct * max(transitions, 1) / 2.0 ** 64))
+        result = _result(
+            model, started, coordinator.stop_reason, safety, reach, steps, failed, failed_outside, failed_steps,
+            witnessed, discovered, trace_to, lift, distinct_states=distinct, transitions=transitions,
+            depth=coordinator.depth, init_nodes=[], graph=None, judged=judged,
+            symmetry=tuple(reduction.sorts) if reduction is not None else (), notices=notices,
+            fingerprints=stats if fingerprints else None,
+        )
+        if not fingerprints:
+            result.notices = [*result.notices, (
+                f"{count} workers: states were shared out and told apart across workers by 64-bit hashes, so the "
+                f"verdict holds up to a chance of about {stats.collision_probability:.1e} that two states collided")]
+        result.workers = count
+        return result
+    finally:
+        coordinator.close()
 
 
 def _select_properties(

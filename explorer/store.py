@@ -40,7 +40,7 @@ from quorumcheck.errors import InvalidModel
 
 from .result import Step, Trace
 
-__all__ = ["STORES", "FingerprintStore", "FingerprintTable", "Fingerprinter", "ObjectStore", "make_store"]
+__all__ = ["STORES", "FingerprintStore", "FingerprintTable", "Fingerprinter", "ObjectStore", "make_store", "reexecute"]
 
 STORES = ("objects", "fingerprints")
 """The names ``explore(store=...)`` and ``--store`` accept."""
@@ -279,9 +279,17 @@ class FingerprintStore:
 
     def find(self, state: Any) -> int | None:
         """-1 (seen: the node number is not kept) or None (new)."""
+        last, fp = self._last
+        if last is not state:
+            fp = self.fingerprint(state)
+            self._last = (state, fp)
+        return -1 if fp in self.table else None
+
+    def key(self, state: Any) -> int:
+        """The state's fingerprint, kept for the :meth:`find` or :meth:`add` of the same state that follows."""
         fp = self.fingerprint(state)
         self._last = (state, fp)
-        return -1 if fp in self.table else None
+        return fp
 
     def add(self, state: Any, parent: int, action: Action | None) -> int:
         last, fp = self._last
@@ -301,28 +309,10 @@ class FingerprintStore:
         chain = []
         v = node
         while v >= 0:
-            chain.append(v)
+            chain.append(self.fps[v])
             v = self.parent[v]
         chain.reverse()
-        fp = self.fingerprint
-        canon = self._canonical
-        start = next(s for s in self.roots if fp(s) == self.fps[chain[0]])
-        steps = [Step(None, start)]
-        state = start
-        for n in chain[1:]:
-            want = self.fps[n]
-            for action, t in self._successors(state):
-                c = t if canon is None else canon(t)
-                if fp(c) == want:
-                    steps.append(Step(action, c))
-                    state = c
-                    break
-            else:  # pragma: no cover - only a nondeterministic model gets here
-                raise InvalidModel(
-                    f"re-executing a trace found no successor with the stored fingerprint at step {len(steps)}: the "
-                    "model's successors changed between two calls; it must be deterministic for --store fingerprints"
-                )
-        return Trace(tuple(steps))
+        return reexecute(chain, self.roots, self._successors, self._canonical, self.fingerprint)
 
     def memory_bytes(self) -> int:
         """Bytes held per the store's arrays: the table, the fingerprints and the parents."""
@@ -336,6 +326,31 @@ class FingerprintStore:
         (the union bound TLC's "calculated" estimate also rests on).
         """
         return min(1.0, len(self) * max(transitions, 1) / 2.0 ** 64)
+
+
+def reexecute(fingerprints: list[int], roots: list[Any], successors: Callable[[Any], Iterable[tuple[Action, Any]]],
+              canonical: Callable[[Any], Any] | None, fingerprint: Callable[[Any], int]) -> Trace[Any]:
+    """The trace through states with these fingerprints, found by re-executing the model from a root.
+
+    Each step takes the first successor (canonicalised, when ``canonical`` is
+    given) whose fingerprint is the next one, as TLC rebuilds its traces.
+    """
+    start = next(s for s in roots if fingerprint(s) == fingerprints[0])
+    steps = [Step(None, start)]
+    state = start
+    for want in fingerprints[1:]:
+        for action, t in successors(state):
+            c = t if canonical is None else canonical(t)
+            if fingerprint(c) == want:
+                steps.append(Step(action, c))
+                state = c
+                break
+        else:  # pragma: no cover - only a nondeterministic model gets here
+            raise InvalidModel(
+                f"re-executing a trace found no successor with the stored fingerprint at step {len(steps)}: the "
+                "model's successors changed between two calls; it must be deterministic for --store fingerprints"
+            )
+    return Trace(tuple(steps))
 
 
 def make_store(name: str, successors: Callable[[Any], Iterable[tuple[Action, Any]]],

@@ -126,6 +126,9 @@ def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--store", type=click.Choice(["objects", "fingerprints"]), default=None,
                      help="where seen states are kept: 'objects' (exact; the default) or 'fingerprints' (64-bit "
                           "fingerprints, a few tens of bytes per state, no graph; the collision chance is reported)"),
+        click.option("--workers", type=click.IntRange(1, 64), default=None, metavar="N",
+                     help="search with N processes, each owning a shard of the states (counts, depth and verdicts "
+                          "are those of one process; no graph is kept) [default: 1]"),
         click.option("--json", "as_json", is_flag=True, help="print the result as JSON (schema: docs/json-result.md)"),
         click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
                      help="write each violation's sequence chart and graph view (DOT, SVG, PNG) and an HTML report into DIR"),
@@ -228,6 +231,7 @@ def _check(
     save_trace: Path | None = None,
     symmetry: bool = False,
     store: str | None = None,
+    workers: int | None = None,
     **extra: Any,
 ) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -250,12 +254,14 @@ def _check(
                 timeout=timeout if timeout is not None else (limits.timeout if limits else None),
                 stop_at_first=not (continue_ or (limits.continue_ if limits else False)),
                 keep_graph=(not no_graph and (limits.keep_graph if limits else True)
-                            and (store or (limits.store if limits else "objects")) == "objects"),
+                            and (store or (limits.store if limits else "objects")) == "objects"
+                            and (workers or (limits.workers if limits else 1)) == 1),
                 properties=list(invariants) or None,
                 on_progress=display.update if display else None,
                 progress_interval=0.25,
                 symmetry=symmetry or (limits.symmetry if limits else False),
                 store=store or (limits.store if limits else "objects"),
+                workers=workers or (limits.workers if limits else 1),
             )
         finally:
             if display:
@@ -369,6 +375,7 @@ _STOP_REASONS = {
     "timeout": "the time limit (--timeout) ran out",
     "unknown": "a property could not be decided",
     "interrupted": "interrupted (Ctrl-C); this is the result so far",
+    "worker-died": "a worker process died, so the search is incomplete (see the notice)",
     "not-exhaustive": "not exhaustive: the search was cut and random schedules found no violation, which is "
                       "no proof (what was covered is below)",
 }

@@ -26,6 +26,7 @@ Format
     keep_graph = true
     symmetry = false                  # true: symmetry reduction (orbit counts, as TLC's SYMMETRY)
     store = "objects"                 # "fingerprints": 64-bit fingerprints, no state objects, no graph
+    workers = 1                       # processes searching in parallel, each owning a shard (no graph)
 
     [expect]                          # optional; every key is checked
     verdict = "holds"                 # holds | violated | undetermined
@@ -70,6 +71,7 @@ _LIMIT_KEYS: dict[str, tuple[type, ...]] = {
     "keep_graph": (bool,),
     "symmetry": (bool,),
     "store": (str,),
+    "workers": (int,),
 }
 _EXPECT_KEYS: dict[str, tuple[type, ...]] = {
     "verdict": (str,),
@@ -93,6 +95,7 @@ class Limits:
     keep_graph: bool = True
     symmetry: bool = False
     store: str = "objects"
+    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -137,8 +140,9 @@ class RunSpec:
             "keep_graph": self.limits.keep_graph,
             "symmetry": self.limits.symmetry,
             "store": self.limits.store,
+            "workers": self.limits.workers,
         }
-        if self.limits.store != "objects":
+        if self.limits.store != "objects" or self.limits.workers > 1:
             options["keep_graph"] = False
         options.update(overrides)
         return explore(self.build_model(), **options)

@@ -1,0 +1,139 @@
+"""Parallel search (explore(workers=N), --workers N): the counts, depth, verdicts and trace lengths of one process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from quorumcheck.cli import main
+from quorumcheck.errors import InvalidParameter, Undetermined
+from quorumcheck.explorer import Verdict, explore
+from quorumcheck.models import PaxosModel, RaftModel
+from quorumcheck.models.api import Action, Model, always
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schema"
+
+
+@pytest.mark.parametrize("workers, store, symmetry, states, transitions", [
+    (2, "objects", False, 3921, 22994),
+    (3, "fingerprints", False, 3921, 22994),
+    (2, "fingerprints", True, 443, 2577),
+])
+def test_counts_and_depth_equal_one_process(workers: int, store: str, symmetry: bool, states: int,
+                                            transitions: int) -> None:
+    r = explore(PaxosModel(max_ballot=1), workers=workers, store=store, symmetry=symmetry, keep_graph=False)
+    assert (r.verdict, r.distinct_states, r.transitions, r.depth) == (Verdict.HOLDS, states, transitions, 17)
+    assert r.workers == workers and r.complete
+    assert [w.property for w in r.witnesses if w.witnessed] == ["value-can-be-chosen"]
+    assert len(r.witnesses[0].trace) == 6  # the shortest witness, as one process finds it
+
+
+@pytest.mark.parametrize("bug", ["ignore-prior-votes", "small-phase2-quorum",
+                                 pytest.param("promise-backwards", marks=pytest.mark.slow)])
+def test_every_counterexample_is_shortest_and_replays(bug: str) -> None:
+    one = explore(PaxosModel(max_ballot=1, bug=bug), keep_graph=False)
+    two = explore(PaxosModel(max_ballot=1, bug=bug), workers=2, keep_graph=False)
+    assert two.verdict == one.verdict == Verdict.VIOLATED
+    assert two.violation.property == one.violation.property
+    assert len(two.violation.trace) == len(one.violation.trace)
+    model = PaxosModel(max_ballot=1, bug=bug)
+    state = two.violation.trace.steps[0].state
+    for step in two.violation.trace.steps[1:]:
+        assert model.next_state(state, str(step.action)) == step.state
+        state = step.state
+    assert two.violation.explanation is not None and two.violation.culprit is not None
+
+
+def test_a_raft_bug_with_fingerprints_and_symmetry() -> None:
+    one = explore(RaftModel(bug="vote-twice"), keep_graph=False)
+    two = explore(RaftModel(bug="vote-twice"), workers=2, store="fingerprints", symmetry=True)
+    assert two.violation.property == one.violation.property == "election-safety"
+    assert len(two.violation.trace) == len(one.violation.trace) == 16
+
+
+def test_continue_and_max_depth_as_one_process() -> None:
+    model = dict(max_ballot=1, bug="ignore-prior-votes")
+    one = explore(PaxosModel(**model), stop_at_first=False, keep_graph=False)
+    two = explore(PaxosModel(**model), stop_at_first=False, workers=2)
+    assert [(v.property, len(v.trace)) for v in two.violations] == [(v.property, len(v.trace)) for v in one.violations]
+    assert (two.distinct_states, two.transitions, two.depth) == (one.distinct_states, one.transitions, one.depth)
+    for depth in (5, 17):  # cut; exactly enough (nothing new lies beyond depth 17)
+        one = explore(PaxosModel(max_ballot=1), max_depth=depth, keep_graph=False)
+        two = explore(PaxosModel(max_ballot=1), max_depth=depth, workers=2)
+        assert (two.verdict, two.stop_reason, two.distinct_states, two.depth) == (
+            one.verdict, one.stop_reason, one.distinct_states, one.depth)
+
+
+def test_limits_end_undetermined() -> None:
+    r = explore(PaxosModel(max_ballot=1), workers=2, max_states=500)
+    assert (r.verdict, r.stop_reason) == (Verdict.UNDETERMINED, "max_states")
+    assert 500 <= r.distinct_states < 3921  # the limit is checked at the end of a level
+
+
+class Exploding(Model[int]):
+    """Counts up; expanding ``fatal`` kills the process that does it (a worker), or raises Undetermined."""
+
+    name = "exploding"
+
+    def __init__(self, fatal: int, how: str) -> None:
+        self.fatal, self.how, self.parent = fatal, how, os.getpid()
+
+    def init_states(self) -> list[int]:
+        return [0]
+
+    def successors(self, state: int) -> list[tuple[Action, int]]:
+        if state == self.fatal and os.getpid() != self.parent:
+            if self.how == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise Undetermined("the solver answered unknown")
+        return [(Action("Inc"), state + 1), (Action("Twice"), 2 * state + 1)] if state < 200 else []
+
+    def properties(self) -> Any:
+        return [always("small", lambda x: x < 10**6)]
+
+
+def test_a_worker_that_dies_ends_the_run_undetermined_never_a_pass() -> None:
+    r = explore(Exploding(fatal=37, how="kill"), workers=2)
+    assert (r.verdict, r.stop_reason, r.complete) == (Verdict.UNDETERMINED, "worker-died", False)
+    assert any("worker" in n and "died (killed by signal 9)" in n for n in r.notices)
+    r = explore(Exploding(fatal=37, how="unknown"), workers=2)
+    assert (r.verdict, r.stop_reason) == (Verdict.UNDETERMINED, "unknown")
+    assert explore(Exploding(fatal=-1, how="kill"), workers=2).verdict is Verdict.HOLDS
+
+
+def test_bad_worker_counts_are_one_line_errors() -> None:
+    with pytest.raises(InvalidParameter, match="workers must be a whole number from 1 to 64, got 0"):
+        explore(PaxosModel(max_ballot=0), workers=0)
+    with pytest.raises(InvalidParameter, match="keeps no state graph yet"):
+        explore(PaxosModel(max_ballot=0), workers=2, keep_graph=True)
+
+
+def test_the_cli_runs_with_workers_and_its_json_validates() -> None:
+    r = CliRunner().invoke(main, ["check", "paxos", "--max-ballot", "1", "--workers", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert (data["distinct_states"], data["depth"], data["workers"]) == (3921, 17, 2)
+    assert "2 workers: states were shared out and told apart across workers by 64-bit hashes" in r.stderr
+    schema = json.loads((SCHEMAS / "check-result.schema.json").read_text())
+    registry = _registry()
+    jsonschema.Draft202012Validator(schema, registry=registry).validate(data)
+    r = CliRunner().invoke(main, ["check", "paxos", "--max-ballot", "1", "--bug", "ignore-prior-votes",
+                                  "--workers", "2"])
+    assert r.exit_code == 1 and "VIOLATED: agreement" in r.output and "counterexample to agreement: 12 steps" in r.output
+
+
+def _registry() -> Any:
+    from referencing import Registry, Resource
+
+    resources = []
+    for path in SCHEMAS.glob("*.json"):
+        doc = json.loads(path.read_text())
+        resources.append((doc["$id"], Resource.from_contents(doc)))
+    return Registry().with_resources(resources)
