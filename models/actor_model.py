@@ -690,7 +690,11 @@ class ActorModel(Model[ActorState]):
             always(name, _not_failed(name), description, footprint=_failure, explain=_failure_text)
             for name, description in CONTAINMENT_PROPERTIES.items()
         ]
-        props += self.contract.properties(self.evaluator)
+        for p in self.contract.properties(self.evaluator):
+            p.condition = _unless_failed(p.condition)
+            if p.footprint is not None:
+                p.footprint = _footprint_unless_failed(p.footprint)
+            props.append(p)
         props += list(self.extra_properties)
         return props
 
@@ -807,6 +811,34 @@ def _not_failed(name: str) -> Any:
         return state.failure is None or state.failure[0] != name
 
     return holds
+
+
+def _unless_failed(condition: Callable[..., bool]) -> Callable[..., bool]:
+    """A protocol property holds in a state where a handler failed: there is no observation to judge, and the
+    failure itself is the containment property's finding (and a counterexample's culprit is looked for along
+    every state, that one included)."""
+
+    def holds(*states: ActorState) -> bool:
+        return any(_unobserved(s) for s in states) or condition(*states)
+
+    return holds
+
+
+_FAILED_FOOTPRINT = ("a handler failed",)
+
+
+def _unobserved(state: ActorState) -> bool:
+    """A handler failed: the state, or one node of it, has no observation."""
+    return state.observed is None or None in state.observed
+
+
+def _footprint_unless_failed(footprint: Callable[[ActorState], Hashable]) -> Callable[[ActorState], Hashable]:
+    """The footprint of a protocol property, with one key of its own for the states where a handler failed."""
+
+    def key(state: ActorState) -> Hashable:
+        return _FAILED_FOOTPRINT if _unobserved(state) else footprint(state)
+
+    return key
 
 
 def _partition_groups(n: int) -> tuple[int, ...]:

@@ -871,7 +871,8 @@ def term_notices(model: ActorModel) -> list[str]:
     if model.protocol != "raft" or model.prefix:
         return []
     observed = next(iter(model.init_states())).observed
-    start = min((o[0] for o in observed), default=0)  # type: ignore[index]
+    terms = [o[0] for o in observed or () if o is not None and isinstance(o[0], int)]  # a failed start has none
+    start = min(terms, default=0)
     if start <= 0:
         return []
     elections = max(model.max_term - start, 0)
