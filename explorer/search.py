@@ -63,49 +63,73 @@ class TimeLimitReached(BaseException):
 
 
 class _Alarm:
-    """The time limit as a ``SIGALRM`` timer, so that it binds from the first instruction.
+    """The time limit (a ``SIGALRM`` timer) and Ctrl-C (``SIGINT``), so that both bind from the first instruction.
 
-    The search loop polls :attr:`fired` at every transition. Set-up code (building
-    the property judges, symmetry) runs inside :meth:`raising`, where the signal
-    raises :class:`TimeLimitReached` instead, so a long translation of formulas
-    over a big instance is cut too. Outside the main thread (where Python gives
-    no signals) only the loop's clock checks bind.
+    A signal only sets :attr:`stop` (``"timeout"`` or ``"interrupted"``), which
+    the search loop polls at every transition: raising from a signal handler
+    could land inside a finaliser or a library's C bindings, where the exception
+    is dropped or changed. Set-up code (building the property judges, symmetry)
+    runs inside :meth:`raising`, where the signal raises :class:`TimeLimitReached`
+    or :class:`KeyboardInterrupt` as soon as our own code runs, so a long
+    translation of formulas over a big instance is cut too. A second Ctrl-C
+    during the search raises at once. Outside the main thread (where Python
+    gives no signals) only the loop's clock checks bind.
     """
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
-        self.fired = False
+        self.stop: str | None = None
         self._raise = False
-        self._previous: Any = None
-        self._armed = False
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def fired(self) -> bool:
+        return self.stop is not None
+
+    def _pending(self) -> BaseException:
+        return TimeLimitReached() if self.stop == "timeout" else KeyboardInterrupt()
 
     def _ring(self, signum: int, frame: Any) -> None:
-        self.fired = True
+        """SIGALRM: the time limit ran out (or a deferred exception is due)."""
+        if self.stop is None:
+            self.stop = "timeout"
+        self._maybe_raise(frame)
+
+    def _interrupt(self, signum: int, frame: Any) -> None:
+        """SIGINT: Ctrl-C."""
+        if self.stop == "interrupted" and not self._raise:
+            raise KeyboardInterrupt  # the second Ctrl-C
+        self.stop = "interrupted"
+        self._maybe_raise(frame)
+
+    def _maybe_raise(self, frame: Any) -> None:
         if self._raise:
             if _in_finaliser(frame):
-                # Not safe to raise here: ring again in 10 ms.
-                signal.setitimer(signal.ITIMER_REAL, 0.01)
+                signal.setitimer(signal.ITIMER_REAL, 0.01)  # not safe to raise here: try again in 10 ms
                 return
-            raise TimeLimitReached()
+            raise self._pending()
 
     def __enter__(self) -> _Alarm:
-        if self.seconds is not None and threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGALRM, self._ring)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-            self._armed = True
+        if threading.current_thread() is threading.main_thread():
+            self._previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._ring)
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when the caller handles it
+                self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._interrupt)
+            if self.seconds is not None:
+                signal.setitimer(signal.ITIMER_REAL, self.seconds)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._armed:
+        if self._previous:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous)
-            self._armed = False
+            for signum, handler in self._previous.items():
+                signal.signal(signum, handler)
+            self._previous = {}
 
     @contextlib.contextmanager
     def raising(self) -> Iterator[None]:
-        """Within this block the alarm raises :class:`TimeLimitReached` (at once, if it already rang)."""
-        if self.fired:
-            raise TimeLimitReached()
+        """Within this block a signal raises at once (or as soon as our own code runs)."""
+        if self.stop is not None:
+            raise self._pending()
         self._raise = True
         try:
             yield
@@ -389,7 +413,7 @@ def _search(
                 gc.enable()
             origins = {(s if canon is None else canon(s)): s for s in reversed(init)}
             return _coordinate(coordinator, model, started, safety, reach, steps, list(origins), succ, canon,
-                               concrete(reduction, origins), fingerprints, notices, reduction, on_progress)
+                               concrete(reduction, origins), fingerprints, notices, reduction, on_progress, alarm)
         nshards, me = workers, shard.index
         if not fingerprints:
             note = shard.note
@@ -441,8 +465,8 @@ def _search(
             in_level = 0
             for u, s in frontier:
                 for action, t in succ(s):
-                    if alarm.fired:
-                        stop = "timeout"
+                    if alarm.stop is not None:  # the time limit, or Ctrl-C
+                        stop = alarm.stop
                         break
                     transitions += 1
                     # A stuttering step satisfies every action property ([A]_vars in TLA+).
@@ -635,7 +659,7 @@ def _coordinate(coordinator: Coordinator, model: Model[Any], started: float, saf
                 succ: Callable[[Any], Any], canon: Callable[[Any], Any] | None,
                 lift: Callable[[Trace[Any]], Trace[Any]], fingerprints: bool, notices: list[str],
                 reduction: SymmetryReduction | None,
-                on_progress: Callable[[Progress], None] | None) -> CheckResult[Any]:
+                on_progress: Callable[[Progress], None] | None, alarm: _Alarm) -> CheckResult[Any]:
     """The coordinating process of a run with workers: drive the levels, merge the reports, rebuild traces."""
     count = len(coordinator.controls)
 
@@ -646,7 +670,7 @@ def _coordinate(coordinator: Coordinator, model: Model[Any], started: float, saf
 
     try:
         try:
-            reports = coordinator.run(on_level)
+            reports = coordinator.run(on_level, lambda: alarm.stop == "interrupted")
         except WorkerDied as e:
             result = _cut_before_search(model, started, e.reason)
             result.notices = [*notices, f"the run with {count} workers ended early: {e}"]
@@ -703,6 +727,9 @@ def _coordinate(coordinator: Coordinator, model: Model[Any], started: float, saf
                 f"{count} workers: states were shared out and told apart across workers by 64-bit hashes, so the "
                 f"verdict holds up to a chance of about {stats.collision_probability:.1e} that two states collided")]
         result.workers = count
+        # Each worker's peak resident size, plus this process's (pages the forked workers still share are
+        # counted in each).
+        result.peak_memory_bytes += sum(r.peak_memory_bytes for r in reports)
         return result
     finally:
         coordinator.close()

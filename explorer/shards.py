@@ -222,11 +222,13 @@ class Coordinator:
         how = f"exit status {os.WEXITSTATUS(status)}" if status is not None else "it closed its pipe"
         return f"worker {k} died ({how})"
 
-    def run(self, on_level: Callable[[int, int, int, int], None] | None = None) -> list[ShardReport]:
+    def run(self, on_level: Callable[[int, int, int, int], None] | None = None,
+            interrupted: Callable[[], bool] = lambda: False) -> list[ShardReport]:
         """Drive the levels until every worker reports; raises :class:`WorkerDied` when one dies or aborts.
 
         ``on_level(states, transitions, queue, depth)`` is called after every level
-        with the sums over the workers (the live progress line).
+        with the sums over the workers (the live progress line); ``interrupted()``
+        is polled while waiting (Ctrl-C, noted by the caller's signal handler).
         """
         reports: dict[int, ShardReport] = {}
         messages: dict[int, Any] = {}
@@ -234,10 +236,12 @@ class Coordinator:
         while len(reports) < len(self.controls):
             waiting = [self.controls[k] for k in range(len(self.controls)) if k not in reports and k not in messages]
             try:
-                ready = wait(waiting)
+                ready = wait(waiting, timeout=0.2)
             except KeyboardInterrupt:  # Ctrl-C: stop everyone at this level's barrier
                 self.interrupted = True
                 continue
+            if interrupted():
+                self.interrupted = True
             for c in ready:
                 k = self.controls.index(c)
                 message = self._recv(k)
