@@ -31,6 +31,10 @@ Lamport's Paxos.tla with 3 acceptors, 2 values and ballots ``0..B``
     ``explore(..., store="fingerprints")``: 64-bit fingerprints instead of state
     objects, the queue spilled to disk; compare with ``no-graph`` for time and
     peak memory (the store's bytes per state are printed).
+``workers-2`` / ``fingerprints-workers-2``
+    the same as ``no-graph`` / ``fingerprints`` with ``workers=2``: two forked
+    processes, each owning a shard of the states (peak RSS is the coordinator's
+    only: see the run's own ``peak_memory_bytes`` for the sum).
 
 Every run is a fresh child process (``python bench_paxos.py --worker NAME``), so
 its peak resident set size (``ru_maxrss`` of the child, which includes the
@@ -111,6 +115,8 @@ CONFIGS: dict[str, str] = {
     "python-av": "the same, judged by the plain-Python evaluator",
     "graph-no-props": "explore(properties=[]): graph kept, nothing checked",
     "fingerprints": "explore(store='fingerprints'): 64-bit fingerprints, no graph, queue on disk",
+    "workers-2": "explore(keep_graph=False, workers=2): two processes, each owning a shard",
+    "fingerprints-workers-2": "explore(store='fingerprints', workers=2)",
 }
 BASELINE = "plain"
 
@@ -187,8 +193,10 @@ def run_worker(name: str, max_ballot: int, progress: float | None = None) -> dic
         )
         rss_before = _peak_rss_bytes()
         started = time.perf_counter()
-        store = "fingerprints" if name == "fingerprints" else "objects"
-        result = explore(model, keep_graph=keep_graph, properties=properties, store=store, **reporting)
+        store = "fingerprints" if name.startswith("fingerprints") else "objects"
+        workers = 2 if name.endswith("workers-2") else 1
+        result = explore(model, keep_graph=keep_graph, properties=properties, store=store, workers=workers,
+                         **reporting)
         seconds = time.perf_counter() - started
         if result.fingerprints is not None:
             print(f"fingerprints: {result.fingerprints.bytes_per_state(result.distinct_states):.1f} bytes per state "

@@ -325,7 +325,7 @@ def _search(
     state_cap = max_states if max_states is not None else -1
 
     seen = make_store(store, succ, canon)
-    find, remember = seen.find, seen.add
+    find, remember = (seen.ids.get if isinstance(seen, ObjectStore) else seen.find), seen.add
     recorder = GraphRecorder() if keep_graph else None
     failed: dict[str, tuple[int, Action | None, Any]] = {}  # property -> (node or parent, action, state)
     failed_outside: set[str] = set()
