@@ -141,6 +141,11 @@ def test_one_class_per_role_via_nodes_list() -> None:
     correct = check_student(ROLES.NODES, None, protocol="paxos", requests=1, isolate=False)
     assert correct.verdict is Verdict.HOLDS and correct.result.distinct_states == 635
     assert correct.model.contract.acceptors == (2, 3, 4) and correct.model.contract.learners == (5,)
+
+
+@pytest.mark.slow
+def test_a_buggy_role_is_found_with_a_shortest_schedule() -> None:
+    """77,118 states (about 20 s): the bug needs both proposers' requests."""
     buggy = check_student(ROLES.BUGGY, None, protocol="paxos", requests=2, isolate=False, keep_graph=False)
     v = buggy.violation
     assert v.property == "agreement" and len(v.trace) == 14 and buggy.result.distinct_states == 77118
