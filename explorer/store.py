@@ -160,32 +160,29 @@ class FingerprintTable:
     def __len__(self) -> int:
         return self._count
 
-    def __contains__(self, fp: int) -> bool:
+    def _slot(self, fp: int) -> int:
+        """The slot that holds ``fp``, or the empty slot where it would go (linear probing)."""
         slots, mask = self._slots, self._mask
         i = fp & mask
         while True:
             s = slots[i]
-            if s == fp:
-                return True
-            if s == 0:
-                return False
+            if s == fp or s == 0:
+                return i
             i = (i + 1) & mask
+
+    def __contains__(self, fp: int) -> bool:
+        return self._slots[self._slot(fp)] == fp
 
     def add(self, fp: int) -> bool:
         """Insert ``fp`` (nonzero); True if it was not there before."""
-        slots, mask = self._slots, self._mask
-        i = fp & mask
-        while True:
-            s = slots[i]
-            if s == fp:
-                return False
-            if s == 0:
-                slots[i] = fp
-                self._count += 1
-                if 2 * self._count > mask:
-                    self._grow()
-                return True
-            i = (i + 1) & mask
+        i = self._slot(fp)
+        if self._slots[i] == fp:
+            return False
+        self._slots[i] = fp
+        self._count += 1
+        if 2 * self._count > self._mask:
+            self._grow()
+        return True
 
     def _grow(self) -> None:
         old = self._slots
