@@ -145,8 +145,11 @@ def test_ctrl_c_prints_the_result_so_far_and_exits_130() -> None:
     import signal
     import time
 
+    # Ctrl-C's default action, whatever this test process inherited: a background job of a
+    # non-interactive shell starts with SIGINT ignored, and its children with it.
     process = subprocess.Popen([sys.executable, "-m", "quorumcheck", "check", "paxos", "--max-ballot", "3"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(4)  # imports, then some levels of a search that takes minutes
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
