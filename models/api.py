@@ -598,8 +598,9 @@ def check_names(param: str, value: int | Sequence[str], prefix: str, example: st
         if value < 1:
             raise InvalidParameter(f"{param} must be at least 1 (got {value}); pass e.g. {example}")
         if value > MAX_ELEMENTS:
-            raise InvalidParameter(f"{param}={value} is hopeless for an exhaustive search (the states grow "
-                                   f"exponentially with it; 3 to 5 is usual); give at most {MAX_ELEMENTS}")
+            raise InvalidParameter(f"{param}={value} is hopeless for an exhaustive search: the states grow "
+                                   f"exponentially with it (the subsets of {value} elements alone number "
+                                   f"{2 ** value:.1e}); 3 to 5 is usual; give at most {MAX_ELEMENTS}")
         return tuple(f"{prefix}{i + 1}" for i in range(value))
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise InvalidParameter(

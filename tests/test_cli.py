@@ -86,6 +86,16 @@ def test_continue_flag_and_invariant_selection() -> None:
         (["check", "paxos", "--max-ballot", "two"], "'two' is not a valid integer"),
         (["check", "paxos", "--invariant", "agremeent"], "has no property 'agremeent'"),
         (["check", "specs/missing.toml"], "no such spec file"),
+        # Hopeless sizes are refused at once, with an estimate, instead of hanging in set-up.
+        (["check", "paxos", "--acceptors", "50"],
+         "acceptors=50 is hopeless for an exhaustive search: the states grow exponentially with it (the subsets of "
+         "50 elements alone number 1.1e+15); 3 to 5 is usual; give at most 12"),
+        (["check", "raft", "--servers", "50"], "servers=50 is hopeless for an exhaustive search"),
+        (["check", "paxos", "--max-ballot", "1000000"], "max_ballot=1000000 is hopeless for an exhaustive search"),
+        (["check", "paxos", "--max-ballot", "99999999999999999999"], "is hopeless"),
+        (["check", "raft", "--max-term", "99999999999999999999"], "max_term"),
+        (["check", "paxos", "--timeout", "nan"], "is not a finite number of seconds"),
+        (["check", "paxos", "--workers", "0"], "--workers"),
     ],
 )
 def test_user_errors_are_one_line_with_exit_2(args: list[str], message: str) -> None:
