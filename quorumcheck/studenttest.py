@@ -570,7 +570,7 @@ def random_schedules(
         # no schedule failed within the time limit or the runs
     if violations:
         verdict = Verdict.VIOLATED
-    elif interrupted:
+    elif interrupted or not stats["schedules"]:  # no schedule ran at all (the time limit came first): no pass
         verdict = Verdict.UNDETERMINED
     else:
         verdict = Verdict.HOLDS
@@ -591,7 +591,7 @@ def random_schedules(
         peak_memory_bytes=peak_memory_bytes(),
         violations=with_culprits(model, violations),
         witnesses=[Witness(p.name, p.description, witnessed.get(p.name)) for p in reach],
-        stop_reason="interrupted" if interrupted else None,
+        stop_reason="interrupted" if interrupted else None if stats["schedules"] else "timeout",
         complete=False,
         judging=judged,
     )

@@ -171,9 +171,17 @@ def test_a_worker_that_changed_module_state_is_replaced(tmp_path: Path) -> None:
 # -- random mode cut by its time limit (a Hypothesis FlakyStrategyDefinition crash once) -------------------------
 @pytest.mark.parametrize("file, protocol", [("raft.py", "raft"), ("paxos.py", "paxos")])
 def test_random_mode_cut_by_the_time_limit_holds_on_the_correct_examples(file: str, protocol: str) -> None:
-    found = check_student(str(EXAMPLES / file), 3, protocol=protocol, mode="random", runs=10**6, timeout=2.0,
+    found = check_student(str(EXAMPLES / file), 3, protocol=protocol, mode="random", runs=10**6, timeout=4.0,
                           requests=1, max_timeouts=2)
     assert found.verdict is Verdict.HOLDS and found.exit_code == 0 and found.schedules >= 1
+
+
+def test_random_mode_that_ran_no_schedule_is_undetermined_never_a_pass() -> None:
+    """A time limit that runs out before the first schedule (a slow start, a loaded machine) proves nothing."""
+    found = check_student(str(EXAMPLES / "raft.py"), 3, protocol="raft", mode="random", runs=10, timeout=1e-6,
+                          requests=0, isolate=False)
+    assert (found.schedules, found.verdict, found.result.stop_reason) == (0, Verdict.UNDETERMINED, "timeout")
+    assert found.exit_code == 3
 
 
 def test_the_cli_reports_student_output_apart_from_its_own(tmp_path: Path) -> None:
