@@ -415,6 +415,7 @@ def _search(
             return _coordinate(coordinator, model, started, safety, reach, steps, list(origins), succ, canon,
                                concrete(reduction, origins), fingerprints, notices, reduction, on_progress, alarm)
         nshards, me = workers, shard.index
+        on_progress = None  # the coordinator reports the sums, once per level
         if not fingerprints:
             note = shard.note
         if deadline is not None:  # a forked child inherits no interval timer

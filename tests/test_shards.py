@@ -137,3 +137,10 @@ def _registry() -> Any:
         doc = json.loads(path.read_text())
         resources.append((doc["$id"], Resource.from_contents(doc)))
     return Registry().with_resources(resources)
+
+
+def test_progress_is_reported_once_per_level_with_the_sums() -> None:
+    seen: list[Any] = []
+    r = explore(PaxosModel(max_ballot=1), workers=2, on_progress=seen.append)
+    assert [p.depth for p in seen] == sorted(p.depth for p in seen)  # one report per level, in order
+    assert seen[-1].distinct_states == r.distinct_states == 3921 and seen[-1].transitions == r.transitions
