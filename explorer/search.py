@@ -104,7 +104,7 @@ class _Alarm:
 
     def _maybe_raise(self, frame: Any) -> None:
         if self._raise:
-            if _in_finaliser(frame):
+            if _unsafe_to_raise(frame):
                 signal.setitimer(signal.ITIMER_REAL, 0.01)  # not safe to raise here: try again in 10 ms
                 return
             raise self._pending()
@@ -140,7 +140,7 @@ class _Alarm:
 _OWN_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _in_finaliser(frame: Any) -> bool:
+def _unsafe_to_raise(frame: Any) -> bool:
     """Whether raising now would be unsafe: outside quorumcheck's own code, or inside a ``__del__``.
 
     An exception raised in a finaliser is printed and dropped, and one raised
@@ -330,6 +330,7 @@ def _search(
     failed: dict[str, tuple[int, Action | None, Any]] = {}  # property -> (node or parent, action, state)
     failed_outside: set[str] = set()
     witnessed: dict[str, int] = {}
+    witnessed_at: dict[str, tuple[int, int]] = {}  # reachability property -> (level, shard) of its witness
     pending = list(reach)
     checked_outside: set[Any] = set()
     transitions = 0
@@ -356,6 +357,7 @@ def _search(
         if pending and not outside:
             for p in [p for p in pending if p.holds(state)]:
                 witnessed[p.name] = node
+                witnessed_at[p.name] = (depth, me)
                 pending.remove(p)
         return False
 
@@ -537,8 +539,8 @@ def _search(
     if shard is not None:  # a worker: report to the coordinator, answer its questions, end
         if stop == "unknown":  # mid-level: the others cannot be met at the barrier
             abort(shard, "a property could not be decided (the solver answered unknown)", "unknown")
-        _finish_shard(shard, seen, transitions, failed, failed_outside, failed_steps, witnessed, discovered,
-                      [*safety, *reach, *steps])
+        _finish_shard(shard, seen, transitions, failed, failed_outside, failed_steps, witnessed, witnessed_at,
+                      discovered, [*safety, *reach, *steps])
 
     lift = concrete(reduction, origins)
 
@@ -551,8 +553,7 @@ def _search(
         model, started, stop, safety, reach, steps, failed, failed_outside, failed_steps, witnessed, discovered,
         trace_to, lift, distinct_states=len(seen), transitions=transitions, depth=depth, init_nodes=init_nodes,
         graph=recorder.graph if recorder is not None else None,
-        judged={p.name: PropertyStats(p.judge.stats.evaluator, p.evaluations, p.cache_hits, p.judge.stats.seconds)
-                for p in (*safety, *reach, *steps) if p.judge is not None},
+        judged=_judging([*safety, *reach, *steps]),
         symmetry=tuple(reduction.sorts) if reduction is not None else (), notices=notices,
         fingerprints=(FingerprintStats(seen.memory_bytes(), seen.collision_probability(transitions))
                       if isinstance(seen, FingerprintStore) else None),
@@ -629,18 +630,24 @@ def _result(
     )
 
 
+def _judging(props: list[Property[Any]]) -> dict[str, PropertyStats]:
+    """What judging each property written as a formula cost in this process."""
+    return {p.name: PropertyStats(p.judge.stats.evaluator, p.evaluations, p.cache_hits, p.judge.stats.seconds)
+            for p in props if p.judge is not None}
+
+
 def _finish_shard(shard: Shard, seen: Any, transitions: int, failed: dict[str, tuple[int, Action | None, Any]],
                   failed_outside: set[str], failed_steps: dict[str, tuple[int, Action, Any]],
-                  witnessed: dict[str, int], discovered: dict[str, Any], props: list[Property[Any]]) -> None:
+                  witnessed: dict[str, int], witnessed_at: dict[str, tuple[int, int]], discovered: dict[str, Any],
+                  props: list[Property[Any]]) -> None:
     """A worker's end: its report to the coordinator, then answers about its nodes' parents (never returns)."""
     report = ShardReport(
         states=len(seen), transitions=transitions,
         failed={name: (*record, discovered[name]) for name, record in failed.items()},  # type: ignore[misc]
         failed_outside=failed_outside,
         failed_steps={name: (*record, discovered[name]) for name, record in failed_steps.items()},  # type: ignore[misc]
-        witnessed={name: (node, (0, shard.index, 0)) for name, node in witnessed.items()},
-        judging={p.name: (p.judge.stats.evaluator, p.evaluations, p.cache_hits, p.judge.stats.seconds)
-                 for p in props if p.judge is not None},
+        witnessed={name: (node, witnessed_at[name]) for name, node in witnessed.items()},
+        judging=_judging(props),
         store_bytes=seen.memory_bytes() or 0 if isinstance(seen, FingerprintStore) else shard.owned.nbytes,
         peak_memory_bytes=peak_memory_bytes(),
     )
@@ -680,6 +687,7 @@ def _coordinate(coordinator: Coordinator, model: Model[Any], started: float, saf
         failed_steps: dict[str, tuple[int, Action, Any]] = {}
         failed_outside: set[str] = set()
         witnessed: dict[str, int] = {}
+        witness_order: dict[str, tuple[int, int]] = {}
         discovered: dict[str, Any] = {}
         for report in reports:  # per property, the violation found at the lowest level (then the lowest shard)
             for name, (node, action, state, order) in report.failed.items():
@@ -691,14 +699,15 @@ def _coordinate(coordinator: Coordinator, model: Model[Any], started: float, saf
             for name, (node, action, state, order) in report.failed_steps.items():
                 if name not in discovered or order < discovered[name]:
                     failed_steps[name], discovered[name] = (node, action, state), order
-            for name, (node, _) in report.witnessed.items():
-                witnessed.setdefault(name, node)
+            for name, (node, order) in report.witnessed.items():  # the witness at the lowest level: shortest
+                if name not in witness_order or order < witness_order[name]:
+                    witnessed[name], witness_order[name] = node, order
         judged: dict[str, PropertyStats] = {}
         for report in reports:
-            for name, (evaluator, calls, hits, seconds) in report.judging.items():
+            for name, s in report.judging.items():
                 old = judged.get(name)
-                judged[name] = PropertyStats(evaluator, calls + (old.calls if old else 0),
-                                             hits + (old.cache_hits if old else 0), seconds + (old.seconds if old else 0))
+                judged[name] = s if old is None else PropertyStats(
+                    s.evaluator, s.calls + old.calls, s.cache_hits + old.cache_hits, s.seconds + old.seconds)
         fingerprint = Fingerprinter()
 
         def trace_to(node: int) -> Trace[Any]:

@@ -56,6 +56,7 @@ from typing import Any
 
 from quorumcheck.models.api import Action
 
+from .result import PropertyStats
 from .store import FingerprintTable
 
 __all__ = ["Coordinator", "Shard", "ShardReport", "WorkerDied", "abort", "report_error", "start_shards"]
@@ -73,8 +74,9 @@ class ShardReport:
     """property -> (global node or parent, action, state, (level, shard, order)) of its first violation."""
     failed_outside: set[str] = field(default_factory=set)
     failed_steps: dict[str, tuple[int, Action, Any, tuple[int, int, int]]] = field(default_factory=dict)
-    witnessed: dict[str, tuple[int, tuple[int, int, int]]] = field(default_factory=dict)
-    judging: dict[str, tuple[str, int, int, float]] = field(default_factory=dict)
+    witnessed: dict[str, tuple[int, tuple[int, int]]] = field(default_factory=dict)
+    """reachability property -> (global node, (level, shard)) of its first witness."""
+    judging: dict[str, PropertyStats] = field(default_factory=dict)
     store_bytes: int = 0
     peak_memory_bytes: int = 0
 
@@ -91,6 +93,7 @@ class Shard:
         self.owned = owned  # the keys of the states this worker owns (its store's table, or a table of hashes)
         self._outbox_keys: dict[int, array[int]] = {p: array("Q") for p in peers}
         self._outbox: dict[int, list[tuple[int, Action | None, Any]]] = {p: [] for p in peers}
+        self._last = 0  # the key owner() computed last, for send_later()
 
     def owner(self, state: Any) -> int:
         """The shard that owns ``state``; a state of another shard is remembered by :meth:`send_later`."""

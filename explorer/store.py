@@ -263,7 +263,6 @@ class FingerprintStore:
                  canonical: Callable[[Any], Any] | None = None) -> None:
         self.fingerprint = Fingerprinter()
         self.table = FingerprintTable()
-        self.index: dict[int, int] = {}  # only the initial states' fingerprints -> node
         self.fps = array("Q")
         self.parent = array("q")
         self.roots: list[Any] = []  # the initial states (few), where re-execution starts
@@ -298,7 +297,6 @@ class FingerprintStore:
         self.parent.append(parent)
         if parent < 0:
             self.roots.append(state)
-            self.index[fp] = v
         return v
 
     def path(self, node: int) -> Trace[Any]:

@@ -253,9 +253,8 @@ def _check(
                 max_depth=max_depth if max_depth is not None else (limits.max_depth if limits else None),
                 timeout=timeout if timeout is not None else (limits.timeout if limits else None),
                 stop_at_first=not (continue_ or (limits.continue_ if limits else False)),
-                keep_graph=(not no_graph and (limits.keep_graph if limits else True)
-                            and (store or (limits.store if limits else "objects")) == "objects"
-                            and (workers or (limits.workers if limits else 1)) == 1),
+                # None: the graph when the store and workers can keep it (explore decides)
+                keep_graph=None if not no_graph and (limits.keep_graph if limits else True) else False,
                 properties=list(invariants) or None,
                 on_progress=display.update if display else None,
                 progress_interval=0.25,

@@ -137,13 +137,11 @@ class RunSpec:
             "max_depth": self.limits.max_depth,
             "timeout": self.limits.timeout,
             "stop_at_first": not self.limits.continue_,
-            "keep_graph": self.limits.keep_graph,
+            "keep_graph": None if self.limits.keep_graph else False,  # None: the graph when the store can keep it
             "symmetry": self.limits.symmetry,
             "store": self.limits.store,
             "workers": self.limits.workers,
         }
-        if self.limits.store != "objects" or self.limits.workers > 1:
-            options["keep_graph"] = False
         options.update(overrides)
         return explore(self.build_model(), **options)
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -17,8 +15,8 @@ from quorumcheck.errors import InvalidParameter, Undetermined
 from quorumcheck.explorer import Verdict, explore
 from quorumcheck.models import PaxosModel, RaftModel
 from quorumcheck.models.api import Action, Model, always
+from test_json_schema import validator
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schema"
 
 
 @pytest.mark.parametrize("workers, store, symmetry, states, transitions", [
@@ -121,22 +119,10 @@ def test_the_cli_runs_with_workers_and_its_json_validates() -> None:
     data = json.loads(r.stdout)
     assert (data["distinct_states"], data["depth"], data["workers"]) == (3921, 17, 2)
     assert "2 workers: states were shared out and told apart across workers by 64-bit hashes" in r.stderr
-    schema = json.loads((SCHEMAS / "check-result.schema.json").read_text())
-    registry = _registry()
-    jsonschema.Draft202012Validator(schema, registry=registry).validate(data)
+    validator("check-result.schema.json").validate(data)  # the schemas and registry of test_json_schema.py
     r = CliRunner().invoke(main, ["check", "paxos", "--max-ballot", "1", "--bug", "ignore-prior-votes",
                                   "--workers", "2"])
     assert r.exit_code == 1 and "VIOLATED: agreement" in r.output and "counterexample to agreement: 12 steps" in r.output
-
-
-def _registry() -> Any:
-    from referencing import Registry, Resource
-
-    resources = []
-    for path in SCHEMAS.glob("*.json"):
-        doc = json.loads(path.read_text())
-        resources.append((doc["$id"], Resource.from_contents(doc)))
-    return Registry().with_resources(resources)
 
 
 def test_progress_is_reported_once_per_level_with_the_sums() -> None:
