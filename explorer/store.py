@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from array import array
 from collections.abc import Callable, Iterable
@@ -124,10 +125,12 @@ class Fingerprinter:
             return self._part(int(x))
         elif isinstance(x, (int, str)):  # subclasses (enums over int or str) compare as their value
             return self._part(int(x) if isinstance(x, int) else str(x))
+        elif dataclasses.is_dataclass(x):  # equal only to the same class with equal fields
+            f = self._part((type(x).__qualname__, tuple(getattr(x, a.name) for a in dataclasses.fields(x))))
         else:
             raise InvalidModel(
                 f"cannot fingerprint a state holding a {t.__name__} ({x!r}); states for --store fingerprints must be "
-                "built from tuples, frozensets, dicts, ints, strs, bytes and None (or use --store objects)"
+                "built from tuples, frozensets, dicts, dataclasses, ints, strs, bytes and None (or use --store objects)"
             )
         if hashable:
             if len(memo) >= self._limit:

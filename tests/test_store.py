@@ -79,6 +79,24 @@ def test_fingerprints_are_the_same_in_every_process() -> None:
     assert len(seen) == 1
 
 
+def test_frozen_dataclasses_fingerprint_by_class_and_fields() -> None:
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Node:
+        term: int
+        log: tuple[str, ...]
+
+    @dataclass(frozen=True)
+    class Other:
+        term: int
+        log: tuple[str, ...]
+
+    f = Fingerprinter()
+    assert f((Node(1, ("a",)),)) == f((Node(1, ("a",)),)) != f((Node(2, ("a",)),))
+    assert f(Node(1, ())) != f(Other(1, ()))
+
+
 def test_an_object_that_cannot_be_fingerprinted_is_a_clear_error() -> None:
     with pytest.raises(Exception, match="cannot fingerprint a state holding a object"):
         Fingerprinter()((1, object()))
