@@ -1,0 +1,158 @@
+"""Raft's election as a symbolic transition system: the proof of election safety, a CTI, and the formulas'
+agreement with the explicit model (each explicit step is a step of its symbolic action)."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pytest
+from quorumcheck.invariants.language import And, Exists, ForAll, Formula, Function, Iff
+from quorumcheck.invariants.z3backend import FiniteCheck
+from quorumcheck.models.raft import CANDIDATE, RaftModel
+from quorumcheck.models.raft_symbolic import STATE, raft_election_interpretation, raft_system, vote_evidence
+from quorumcheck.prover.induction import prove
+
+
+def test_inductive_invariant_proves_election_safety() -> None:
+    r = prove(raft_system(), reach=False)
+    assert r.verdict.value == "holds"
+    assert len(r.obligations) == 70  # 7 initiation + 9 actions x 7 conjuncts; election-safety is a conjunct
+    assert {o.status for o in r.obligations} == {"proved"}
+
+
+def test_first_attempt_is_not_inductive() -> None:
+    r = prove(raft_system(), ["first-attempt"], reach=False)
+    assert r.verdict.value == "violated"
+    assert [(o.action, o.conjunct) for o in r.failures()] == [
+        ("HandleRequestVote", "one-vote-per-term"), ("BecomeLeader", "election-safety")]
+    cti = r.failures()[1].cti
+    assert cti is not None and cti.action == "BecomeLeader" and cti.conjunct == "election-safety"
+    assert set(cti.params) == {"i", "Q"}
+    # the new leader's term already has a leader in the pre-state, and none other after
+    leader = cti.params["i"]
+    term = next(tt for s, tt in cti.pre.values["current_term"] if s == leader)
+    assert any(tt == term and s != leader for tt, s in cti.pre.values["elected"])
+    assert (term, leader) in cti.post.values["elected"]
+    assert r.failures()[0].line() == "FAILS    conjunct one-vote-per-term is not preserved by action HandleRequestVote"
+
+
+def _step_formula(system, action) -> Formula:
+    """(exists params. body) & frame: the action as one closed formula over the pre- and post-state."""
+    sig = system.signature
+    frame = []
+    for name in system.frame_symbols(action):
+        sym = sig.symbol(name)
+        args = [sort.var(f"f{k}") for k, sort in enumerate(sym.domain)]
+        same = (sym.after(*args) == sym(*args)) if isinstance(sym, Function) else Iff(sym.after(*args), sym(*args))
+        frame.append(ForAll(args, same) if args else same)
+    step = Exists(list(action.params), action.body) if action.params else action.body
+    return And(step, *frame)  # the frame reads no parameter: outside the existential, it is grounded once
+
+
+def _expected(model: RaftModel, state, label) -> str:
+    """The symbolic action that must describe this explicit step."""
+    if label.name in ("Timeout", "RequestVote", "BecomeLeader", "Restart"):
+        return label.name
+    if label.name in ("DropMessage", "DuplicateMessage", "AppendEntries", "AdvanceCommitIndex"):
+        return "DropMessage"  # leaves the vocabulary unchanged or removes messages
+    assert label.name == "Receive", label
+    kind, term = label.args["type"], label.args["term"]
+    dest = model.servers.index(label.args["dest"])
+    current = state.servers[dest].current_term
+    if term > current:
+        return "UpdateTerm"
+    if kind == "RequestVoteRequest":
+        return "HandleRequestVote"
+    if kind == "RequestVoteResponse":
+        granted = " denied" not in str(label)  # the label reads "... term=2 granted" or "... denied"
+        return "HandleRequestVoteResponse" if term == current and granted else "DropMessage"
+    if kind == "AppendEntriesRequest" and term == current and state.servers[dest].role == CANDIDATE:
+        return "StepDown"
+    return "DropMessage"
+
+
+class _StepChecker:
+    """Checks explicit steps of a small Raft instance against the symbolic actions, with the vote history."""
+
+    def __init__(self) -> None:
+        self.model = RaftModel(servers=3, max_term=2, max_log=0, election_only=True, history=False)
+        self.system = raft_system()
+        self.interp = raft_election_interpretation(self.model)
+        self.checks = {a.name: FiniteCheck(_step_formula(self.system, a), self.interp.universe, self.interp.static)
+                       for a in self.system.actions}
+        self.names = list(STATE)
+        self.seen: list[str] = []
+
+    def check(self, u, ghost_u, label, v):
+        """Assert that u -> v is a step of its symbolic action; v's vote history."""
+        ghost_v = ghost_u | vote_evidence(self.model, v)
+        want = _expected(self.model, u, label)
+        pre = self.interp.values(self.names, (u, ghost_u))
+        post = self.interp.values(self.names, (v, ghost_v))
+        assert self.checks[want].holds(pre, post), f"{label} from {u} is not a {want} step"
+        self.seen.append(want)
+        return ghost_v
+
+
+@pytest.fixture(scope="module")
+def checker() -> _StepChecker:
+    return _StepChecker()  # grounding the nine actions takes about 1.5 s: once for both tests
+
+
+def test_explicit_steps_of_a_bfs_satisfy_their_symbolic_actions(checker: _StepChecker) -> None:
+    checker.seen.clear()
+    model = checker.model
+    start = next(iter(model.init_states()))
+    ghost = {start: vote_evidence(model, start)}
+    queue, expanded = deque([start]), 0
+    while queue and expanded < 300:
+        u = queue.popleft()
+        expanded += 1
+        for label, v in model.successors(u):
+            ghost_v = checker.check(u, ghost[u], label, v)
+            if v not in ghost:
+                ghost[v] = ghost_v
+                if model.within_boundary(v):
+                    queue.append(v)
+    assert expanded == 300 and len(checker.seen) == 3375
+    assert set(checker.seen) == {a.name for a in checker.system.actions} - {"BecomeLeader", "StepDown"}
+
+
+def test_an_election_and_a_step_down_satisfy_their_symbolic_actions(checker: _StepChecker) -> None:
+    # The BFS above stops before any leader is elected: walk one election, then a rival candidate of the
+    # leader's term steps down on its AppendEntries request and then answers it as a follower.
+    checker.seen.clear()
+    model = checker.model
+    state = next(iter(model.init_states()))
+    ghost = vote_evidence(model, state)
+    script = ["Timeout(i=s1)", "RequestVote(i=s1, j=s1)", "Receive(RequestVoteRequest s1->s1",
+              "Receive(RequestVoteResponse s1->s1 term=2 granted", "RequestVote(i=s1, j=s2)",
+              "Receive(RequestVoteRequest s1->s2", "Receive(RequestVoteRequest s1->s2",
+              "Receive(RequestVoteResponse s2->s1 term=2 granted", "BecomeLeader(i=s1)", "Timeout(i=s3)",
+              "AppendEntries(i=s1, j=s3)", "Receive(AppendEntriesRequest s1->s3", "Receive(AppendEntriesRequest s1->s3"]
+    for prefix in script:
+        (label, after), = [(a, t) for a, t in model.successors(state) if str(a).startswith(prefix)]
+        ghost = checker.check(state, ghost, label, after)
+        state = after
+    assert checker.seen == ["Timeout", "RequestVote", "HandleRequestVote", "HandleRequestVoteResponse",
+                            "RequestVote", "UpdateTerm", "HandleRequestVote", "HandleRequestVoteResponse",
+                            "BecomeLeader", "Timeout", "DropMessage", "StepDown", "DropMessage"]
+    assert ghost == {(0, 2, 0), (1, 2, 0)}  # s1 and s2 voted for s1 in term 2
+    assert {(e.term, e.leader) for e in state.elections} == {(2, 0)}
+
+
+def test_handle_request_vote_grants_only_one_candidate_per_term(checker: _StepChecker) -> None:
+    # The grant condition is real: s3 grants s1 in term 2, but not once it voted for s2 in term 2.
+    model, interp, check = checker.model, checker.interp, checker.checks["HandleRequestVote"]
+    state = next(iter(model.init_states()))
+    for label in ("Timeout(i=s1)", "Timeout(i=s3)", "RequestVote(i=s1, j=s3)"):
+        state = model.next_state(state, label)
+    pre = interp.values(list(STATE), (state, frozenset()))
+    assert pre["request_vote"] == frozenset({(0, 2, 2)})  # s1 -> s3, term 2
+    post = dict(pre, request_vote=frozenset(), voted_for=frozenset({(2, 0)}), voted=frozenset({(2, 2, 0)}),
+                vote_granted_msg=frozenset({(2, 0, 2)}))
+    assert check.holds(pre, post)
+    assert check.holds(pre, dict(pre, request_vote=frozenset()))  # denied (the log check is a free choice)
+    twice_pre = dict(pre, voted_for=frozenset({(2, 1)}), voted=frozenset({(2, 2, 1)}))
+    twice_post = dict(post, voted=frozenset({(2, 2, 1), (2, 2, 0)}))
+    assert not check.holds(twice_pre, twice_post)
