@@ -65,6 +65,7 @@ __all__ = [
     "free_vars",
     "symbols",
     "definitions",
+    "prime",
 ]
 
 
@@ -427,6 +428,22 @@ class Signature:
             raise InvalidFormula(f"signature {self.name} already declares {symbol.name}")
         self.symbols[symbol.name] = symbol
 
+    def extend(self, name: str, sorts: Sequence[Sort] = ()) -> Signature:
+        """A new signature with this one's sorts and symbols (the same objects), plus ``sorts``.
+
+        A protocol's symbolic description reads more than its properties do
+        (messages, per-node variables); it extends the properties' signature so
+        that both share one ``vote``, one ``max_bal``.
+
+        >>> S = Sort("S"); base = Signature("base", [S]); r = base.relation("r", S)
+        >>> more = base.extend("more"); g = more.function("g", [S], S)
+        >>> more.symbol("r") is r, list(base.symbols)
+        (True, ['r'])
+        """
+        out = Signature(name, [*self.sorts.values(), *sorts])
+        out.symbols = dict(self.symbols)
+        return out
+
     def relation(self, name: str, *domain: Sort) -> Relation:
         """Declare a relation ``name ⊆ domain[0] × ...``."""
         rel = Relation(name, *domain)
@@ -631,3 +648,46 @@ def _show(f: Formula) -> str:
 def _wrap(f: Formula) -> str:
     text = _show(f)
     return f"({text})" if f.op in ("forall", "exists") else text
+
+
+def _prime_term(t: Term, names: frozenset[str]) -> Term:
+    if isinstance(t, Apply):
+        args = tuple(_prime_term(a, names) for a in t.args)
+        return Apply(t.function, args, t.primed or t.function.name in names)
+    return t
+
+
+def prime(f: Formula, names: Iterable[str], _defs: dict[str, Definition] | None = None) -> Formula:
+    """``f`` read in the successor state: every relation and function in ``names`` gets primed.
+
+    Symbols not in ``names`` (static ones, such as quorum membership) stay as
+    they are. A definition that reads a primed symbol becomes a primed copy
+    (``chosen'``).
+
+    >>> S = Sort("S"); x = S.var("x"); r = Relation("r", S); m = Relation("m", S)
+    >>> print(prime(ForAll(x, m(x) >> r(x)), ["r"]))
+    forall x:S. (m(x) -> r'(x))
+    """
+    names = frozenset(names)
+    defs = {} if _defs is None else _defs
+    op, parts = f.op, f.parts
+    if op == "atom":
+        rel, args, primed = parts
+        return Formula("atom", (rel, tuple(_prime_term(a, names) for a in args), primed or rel.name in names))
+    if op in ("eq", "lt", "le"):
+        return Formula(op, tuple(_prime_term(t, names) for t in parts))
+    if op in ("not", "and", "or", "implies", "iff"):
+        return Formula(op, tuple(prime(p, names, defs) for p in parts))
+    if op in ("forall", "exists"):
+        return Formula(op, (parts[0], prime(parts[1], names, defs)))
+    if op == "def":
+        definition, args = parts
+        args = tuple(_prime_term(a, names) for a in args)
+        if not any(s.name in names for s in symbols(definition.body)):
+            return Formula("def", (definition, args))
+        key = definition.name + "'"
+        if key not in defs:
+            defs[key] = Definition(key, definition.params, TRUE)  # body set next (definitions may nest)
+            defs[key].body = prime(definition.body, names, defs)
+        return Formula("def", (defs[key], args))
+    return f

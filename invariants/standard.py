@@ -39,6 +39,7 @@ __all__ = [
     "PAXOS_VALIDITY",
     "ONE_VALUE_PER_BALLOT",
     "VOTES_SAFE",
+    "SAFE_AT",
     "VALUE_CHOSEN",
     "paxos_agreement",
     "paxos_value_chosen",
@@ -100,6 +101,8 @@ _SAFE_AT = Definition(
         >> Exists(_q, ForAll(_a, member(_a, _q) >> (vote(_a, _c, _v) | _CANNOT_VOTE_AT(_a, _c)))),
     ),
 )
+SAFE_AT = _SAFE_AT
+"""safe_at(b, v): no value other than v was or can still be chosen in any ballot below b (Voting.tla's SafeAt)."""
 VOTES_SAFE = ForAll([_a, _b, _v], vote(_a, _b, _v) >> _SAFE_AT(_b, _v))
 """Voting.tla's VotesSafe: every vote is for a value safe at its ballot."""
 

@@ -31,6 +31,15 @@ def __getattr__(name: str) -> Any:
         from .raft import RaftModel
 
         return {PaxosModel.name: PaxosModel, RaftModel.name: RaftModel}
+    if name == "SYMBOLIC_MODELS":
+        out = {}
+        for model, where in _SYMBOLIC.items():
+            try:
+                module = importlib.import_module(where, __name__)
+            except ModuleNotFoundError:
+                continue
+            out[model] = getattr(module, f"{model}_system")
+        return out
     if name == "TRACE_MODELS":
         from .actor_model import ActorModel
 
@@ -41,12 +50,18 @@ def __getattr__(name: str) -> Any:
 BUILTIN_MODELS: dict[str, type[Model]]
 """Every model the CLI and specs/ know by name (built when first used)."""
 
+_SYMBOLIC = {"paxos": ".paxos_symbolic", "raft": ".raft_symbolic"}
+SYMBOLIC_MODELS: dict[str, Any]
+"""Built-in models with a symbolic description for ``quorumcheck prove``: name -> function returning its
+:class:`~quorumcheck.invariants.system.TransitionSystem`."""
+
 TRACE_MODELS: dict[str, Any]
 """Models that are not built in but that a saved trace can name: how to rebuild each from its settings
 (student code: ``ActorModel.from_settings`` loads the file and classes the trace records)."""
 
 __all__ = [
     "BUILTIN_MODELS",
+    "SYMBOLIC_MODELS",
     "TRACE_MODELS",
     "Action",
     "ActorModel",

@@ -722,6 +722,110 @@ def _settings_text(parameters: dict[str, Any]) -> str:
     return " ".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in parameters.items())
 
 
+@main.command("prove")
+@click.argument("model_name", metavar="MODEL")
+@click.option("--invariant", "invariants", multiple=True, metavar="NAME",
+              help="a conjunct or a named invariant set to check (repeatable) [default: the model's inductive set]")
+@click.option("--timeout", type=Seconds(), default=None,
+              help="stop (undetermined) after SECONDS; obligations not reached are reported unknown")
+@click.option("--obligation-timeout", type=Seconds(), default=30.0, show_default=True,
+              help="seconds Z3 may spend on one (action, conjunct) obligation")
+@click.option("--no-reach", is_flag=True,
+              help="do not search the explicit instance of a CTI's sizes for its pre-state")
+@click.option("--list", "list_only", is_flag=True, help="list the model's actions, conjuncts and invariant sets")
+@click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="draw each counterexample to induction (DOT, SVG, PNG) into DIR")
+@click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float | None, obligation_timeout: float,
+                  no_reach: bool, list_only: bool, render_dir: Path | None, as_json: bool) -> None:
+    """Prove a safety property for every size: Z3 checks that an invariant is inductive (docs/proving.md).
+
+    \b
+    Examples:
+      quorumcheck prove paxos
+      quorumcheck prove paxos --invariant first-attempt --render out/
+      quorumcheck prove raft --invariant election-safety
+
+    Each conjunct must hold initially and be preserved by each action,
+    assuming the whole invariant (mypyvy's per-(action, conjunct) check). A
+    failed obligation shows a smallest counterexample to induction (CTI) and
+    says whether its pre-state is reachable in the explicit model of its
+    sizes. Exit codes: 0 proved for every size, 1 not inductive (or it does not
+    imply the safety property), 3 Z3 answered unknown or the time ran out,
+    2 usage error.
+    """
+    from quorumcheck.models import SYMBOLIC_MODELS
+    from quorumcheck.prover import prove
+
+    if model_name not in SYMBOLIC_MODELS:
+        _fail(f"model {model_name!r} has no symbolic description to prove; choose one of: "
+              f"{', '.join(sorted(SYMBOLIC_MODELS))}")
+    system = SYMBOLIC_MODELS[model_name]()
+    out = Console(highlight=False, soft_wrap=True)
+    if list_only:
+        out.print(f"{system.name}: actions " + ", ".join(a.name for a in system.actions))
+        for name, members in system.invariant_sets.items():
+            out.print(f"invariant set {name}: {', '.join(members)}")
+        for c in system.conjuncts:
+            out.print(f"conjunct {c.name}: {c.description}\n    {c.formula}")
+        return
+    try:
+        system.resolve(list(invariants))
+    except QuorumcheckError as e:
+        _fail(str(e))
+    result = prove(system, list(invariants), timeout=timeout, obligation_timeout=obligation_timeout,
+                   reach=not no_reach)
+    written: list[str] = []
+    if render_dir is not None:
+        from quorumcheck.render.cti import cti_drawing
+        from quorumcheck.render.output import write_drawing
+
+        for i, cti in enumerate(result.ctis(), start=1):
+            stem = f"cti-{i}-{cti.conjunct}" + (f"-{cti.action}" if cti.action else "")
+            done = write_drawing(cti_drawing(cti, system.signature), render_dir / stem)
+            written += [str(p) for p in done.paths]
+    if as_json:
+        doc = result.to_json()
+        doc["rendered"] = written
+        click.echo(json.dumps(doc, indent=2))
+        sys.exit(result.exit_code)
+    verdict = result.verdict
+    headline = {
+        Verdict.HOLDS: f"PROVED for every size: {', '.join(system.safety)} follows from an inductive invariant",
+        Verdict.VIOLATED: "NOT INDUCTIVE: " + "; ".join(o.line().split(None, 1)[1] for o in result.failures()),
+        Verdict.UNDETERMINED: "UNDETERMINED: Z3 answered unknown or the time ran out (see below)",
+    }[verdict]
+    out.print(headline)
+    out.print(f"{len(result.conjuncts)} conjuncts x {len(system.actions)} actions · {len(result.obligations)} "
+              f"obligations · {result.seconds:.2f} s")
+    for o in result.obligations:
+        if o.status != "proved":
+            out.print(o.line())
+    from quorumcheck.prover.cti import show_structure
+
+    for o in result.obligations:
+        c = o.cti
+        if c is None:
+            continue
+        out.print("")
+        out.print(f"counterexample to induction for {o.conjunct}" + (f", action {o.action}" if o.action else "")
+                  + ": " + c.verdict_line())
+        out.print("  elements: " + "; ".join(f"{k} {{{', '.join(map(str, v))}}}" for k, v in c.pre.universe.items()))
+        for name, rows in c.statics.items():
+            out.print(f"  {name}: " + ", ".join("(" + ", ".join(map(str, r)) + ")" for r in sorted(rows, key=repr)))
+        out.print("  pre-state (satisfies the invariant):")
+        for line in show_structure(c.pre, signature=system.signature):
+            out.print("   " + line)
+        if c.post is not None:
+            out.print(f"  {o.action}(" + ", ".join(f"{k}={v}" for k, v in c.params.items()) + ")")
+            out.print(f"  post-state (violates {o.conjunct}; * = changed):")
+            for line in show_structure(c.post, signature=system.signature, changed_from=c.pre):
+                out.print("   " + line)
+    for path in written:
+        out.print(f"wrote {path}")
+    sys.exit(result.exit_code)
+
+
 @main.command("render")
 @click.argument("trace_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "dot", "html"]),

@@ -1,0 +1,355 @@
+"""Inductive invariants checked with Z3 for every size: initiation and consecution, per (action, conjunct).
+
+For a candidate invariant ``Inv = C1 & ... & Cn`` of a
+:class:`~quorumcheck.invariants.system.TransitionSystem`, :func:`prove` asks
+Z3, each in its own solver (mypyvy's style):
+
+* **initiation** -- ``axioms & init & ~Ci`` is unsatisfiable, for each ``Ci``;
+* **consecution** -- ``axioms & Inv & action & frame & ~Ci'`` is
+  unsatisfiable, for each action and each ``Ci``;
+* **safety** -- when the safety property is not itself a conjunct,
+  ``axioms & Inv & ~Safety`` is unsatisfiable.
+
+Sorts are uninterpreted and ordered sorts (ballots, terms) are Z3's
+integers. A consecution check first assumes only the conjunct and the
+conjuncts it names in ``uses`` (a hint, like a TLAPS ``BY`` clause: fewer
+assumptions keep Z3's quantifier instantiation small, and assuming less is
+sound); only if that does not prove it is the whole invariant assumed, which
+is also what a counterexample must satisfy. A counterexample is minimised
+(uninterpreted sorts to the fewest elements, ordered sorts to the shortest
+range of integers) and read back as a :class:`~quorumcheck.prover.cti.CTI`;
+:func:`~quorumcheck.prover.cti.reachability` says whether its pre-state is
+reachable. Proved obligations hold for **every** number of acceptors, values,
+ballots and quorums.
+
+Examples
+--------
+>>> from quorumcheck.models.paxos_symbolic import paxos_system
+>>> r = prove(paxos_system(), ["agreement"], reach=False)
+>>> r.verdict.value, [(o.action, o.conjunct) for o in r.failures()]
+('violated', [('Phase2b', 'agreement')])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from quorumcheck.errors import InvalidFormula
+from quorumcheck.explorer.result import Verdict
+from quorumcheck.invariants.language import Formula, Not, prime
+from quorumcheck.invariants.system import Conjunct, SymbolicAction, TransitionSystem
+from quorumcheck.invariants.z3backend import Translator
+
+from .cti import CTI, read_cti, reachability
+
+__all__ = ["Obligation", "ProofResult", "prove", "Checker"]
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One proof obligation and Z3's answer.
+
+    ``kind`` is ``"initiation"``, ``"consecution"`` or ``"safety"``; ``status``
+    is ``"proved"``, ``"fails"`` or ``"unknown"``.
+    """
+
+    kind: str
+    conjunct: str
+    action: str | None
+    status: str
+    seconds: float
+    cti: CTI | None = None
+    reason: str | None = None
+
+    def line(self) -> str:
+        """``proved   Phase2b preserves agreement`` or ``FAILS ...: conjunct X is not preserved by action Y``."""
+        if self.kind == "initiation":
+            what = f"init establishes {self.conjunct}"
+        elif self.kind == "safety":
+            what = f"the invariant implies {self.conjunct}"
+        else:
+            what = f"{self.action} preserves {self.conjunct}"
+        if self.status == "proved":
+            return f"proved   {what}"
+        if self.status == "unknown":
+            return f"UNKNOWN  {what} ({self.reason})"
+        if self.kind == "initiation":
+            return f"FAILS    conjunct {self.conjunct} does not hold initially"
+        if self.kind == "safety":
+            return f"FAILS    the invariant does not imply {self.conjunct}"
+        return f"FAILS    conjunct {self.conjunct} is not preserved by action {self.action}"
+
+
+@dataclass
+class ProofResult:
+    """The outcome of :func:`prove`: every obligation, and a verdict (HOLDS = proved for every size)."""
+
+    system: str
+    conjuncts: list[str]
+    obligations: list[Obligation] = field(default_factory=list)
+    seconds: float = 0.0
+    stop_reason: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.failures():
+            return Verdict.VIOLATED
+        if self.stop_reason is not None or any(o.status == "unknown" for o in self.obligations):
+            return Verdict.UNDETERMINED
+        return Verdict.HOLDS
+
+    @property
+    def exit_code(self) -> int:
+        """0 proved, 1 not inductive, 3 unknown or cut by the time limit."""
+        return self.verdict.exit_code
+
+    def failures(self) -> list[Obligation]:
+        return [o for o in self.obligations if o.status == "fails"]
+
+    def ctis(self) -> list[CTI]:
+        return [o.cti for o in self.obligations if o.cti is not None]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready summary: verdict, exit code, every obligation, and each CTI's structures."""
+        def rows(values: dict[str, Any]) -> dict[str, Any]:
+            return {name: sorted([list(r) for r in rs], key=repr) for name, rs in values.items()}
+
+        def cti(c: CTI | None) -> dict[str, Any] | None:
+            if c is None:
+                return None
+            return {
+                "conjunct": c.conjunct, "action": c.action, "params": c.params,
+                "universe": {k: list(v) for k, v in c.pre.universe.items()},
+                "pre": rows(c.pre.values), "post": rows(c.post.values) if c.post else None,
+                "statics": rows(c.statics),
+                "reachable": None if c.reach is None else c.reach.reachable,
+                "reachability": None if c.reach is None else c.reach.note,
+            }
+
+        return {
+            "model": self.system,
+            "verdict": self.verdict.value,
+            "exit_code": self.exit_code,
+            "conjuncts": self.conjuncts,
+            "seconds": round(self.seconds, 3),
+            "stop_reason": self.stop_reason,
+            "obligations": [
+                {"kind": o.kind, "conjunct": o.conjunct, "action": o.action, "status": o.status,
+                 "seconds": round(o.seconds, 3), "reason": o.reason, "cti": cti(o.cti)}
+                for o in self.obligations
+            ],
+        }
+
+
+class Checker:
+    """Z3 encodings of one transition system's obligations (shared by :func:`prove` and inference).
+
+    Parameters
+    ----------
+    system : TransitionSystem
+    timeout : float
+        Seconds Z3 may spend on one obligation.
+    """
+
+    def __init__(self, system: TransitionSystem, timeout: float = 30.0) -> None:
+        self.system = system
+        self.timeout_ms = max(1, int(timeout * 1000))
+        self.tr = Translator()
+        self._axioms = [self.tr.formula(a) for a in system.axioms]
+        self._primed: dict[str, Formula] = {}
+
+    # -- encodings ---------------------------------------------------------------------------------------
+    def solver(self) -> z3.Solver:
+        s = z3.Solver()
+        s.set("timeout", self.timeout_ms)
+        return s
+
+    def finish(self, solver: z3.Solver) -> None:
+        """Add the axioms and the order axioms (after every formula is translated: literals are met lazily)."""
+        solver.add(*self._axioms)
+        solver.add(*self.tr.order_axioms(self.system.signature.sorts.values()))
+
+    def state(self, formula: Formula) -> Any:
+        return self.tr.formula(formula)
+
+    def after(self, formula: Formula) -> Any:
+        return self.tr.formula(prime(formula, self.system.state))
+
+    def step(self, action: SymbolicAction, case: Formula | None = None) -> tuple[Any, dict[str, tuple[Any, Any]]]:
+        """The action (or one of its cases) with its parameters as fresh constants, and its frame."""
+        params = {p.name: (p.sort, z3.Const(f"{action.name}.{p.name}", self.tr.sort(p.sort))) for p in action.params}
+        env = {p: params[p.name][1] for p in action.params}
+        parts = [self.tr.formula(action.body if case is None else case, env)]
+        for name in self.system.frame_symbols(action):
+            sym = self.system.signature.symbol(name)
+            before, after = self.tr._symbol(sym, False), self.tr._symbol(sym, True)
+            xs = [z3.Const(f"frame!{name}!{i}", self.tr.sort(s)) for i, s in enumerate(sym.domain)]
+            same = after(*xs) == before(*xs)
+            parts.append(z3.ForAll(xs, same) if xs else same)
+        return z3.And(*parts), params
+
+    # -- checks ------------------------------------------------------------------------------------------------
+    def _run(self, solver: z3.Solver) -> tuple[str, str | None]:
+        """Check; on "unknown", try again with other random seeds until the obligation's time is spent.
+
+        Quantified problems make Z3's answer time depend on its random choices
+        (an obligation that takes 0.5 s with one seed can run out of 20 s with
+        another), so the time is spent as a portfolio of short tries, 5 s each.
+        """
+        total = self.timeout_ms
+        slice_ms = min(total, 5000)
+        spent, seed = 0, 0
+        while True:
+            solver.set("timeout", slice_ms)
+            solver.set("random_seed", seed)
+            solver.set("smt.random_seed", seed)
+            answer = solver.check()
+            if answer == z3.unsat:
+                return "proved", None
+            if answer == z3.sat:
+                return "fails", None
+            spent += slice_ms
+            seed += 1
+            reason = solver.reason_unknown()
+            if reason not in ("timeout", "canceled") or spent >= total:
+                break
+            slice_ms = min(slice_ms, total - spent)
+        return "unknown", ("Z3 timed out" if reason in ("timeout", "canceled")
+                           else f"Z3 answered unknown: {reason}")
+
+    def initiation(self, conjunct: Conjunct, with_cti: bool = True) -> Obligation:
+        started = time.perf_counter()
+        s = self.solver()
+        s.add(self.state(self.system.init), self.state(Not(conjunct.formula)))
+        self.finish(s)
+        status, reason = self._run(s)
+        cti = read_cti(s, self.tr, self.system, conjunct.name, None, {}, self.timeout_ms) \
+            if status == "fails" and with_cti else None
+        return Obligation("initiation", conjunct.name, None, status, time.perf_counter() - started, cti, reason)
+
+    def _consecution(self, invariant: Sequence[Conjunct], action: SymbolicAction, conjunct: Conjunct,
+                     timeout_ms: int) -> tuple[z3.Solver, dict[str, Any], str, str | None]:
+        """Check each case of the action (the disjuncts of a top-level ``Or``) on its own; the first failure wins."""
+        cases = list(action.body.parts) if action.body.op == "or" else [None]
+        answer: Any = None
+        for case in cases:
+            s = self.solver()
+            s.set("timeout", timeout_ms)
+            s.add(*[self.state(c.formula) for c in invariant])
+            step, params = self.step(action, case)
+            s.add(step, self.after(Not(conjunct.formula)))
+            self.finish(s)
+            status, reason = self._run(s)
+            if status == "fails":
+                return s, params, status, reason
+            if answer is None or status == "unknown":
+                answer = (s, params, status, reason)
+        return answer
+
+    def consecution(self, invariant: Sequence[Conjunct], action: SymbolicAction, conjunct: Conjunct,
+                    with_cti: bool = True) -> Obligation:
+        started = time.perf_counter()
+        focus = [conjunct, *[c for c in invariant if c.name in conjunct.uses and c.name != conjunct.name]]
+        if len(focus) < len(invariant):
+            s, params, status, reason = self._consecution(focus, action, conjunct, self.timeout_ms)
+            if status == "proved":
+                return Obligation("consecution", conjunct.name, action.name, status, time.perf_counter() - started)
+        s, params, status, reason = self._consecution(invariant, action, conjunct, self.timeout_ms)
+        cti = read_cti(s, self.tr, self.system, conjunct.name, action.name, params, self.timeout_ms) \
+            if status == "fails" and with_cti else None
+        return Obligation("consecution", conjunct.name, action.name, status, time.perf_counter() - started, cti,
+                          reason)
+
+    def implies(self, invariant: Sequence[Conjunct], goal: Conjunct, with_cti: bool = True) -> Obligation:
+        started = time.perf_counter()
+        s = self.solver()
+        s.add(*[self.state(c.formula) for c in invariant], self.state(Not(goal.formula)))
+        self.finish(s)
+        status, reason = self._run(s)
+        cti = read_cti(s, self.tr, self.system, goal.name, None, {}, self.timeout_ms) \
+            if status == "fails" and with_cti else None
+        return Obligation("safety", goal.name, None, status, time.perf_counter() - started, cti, reason)
+
+
+def prove(
+    system: TransitionSystem,
+    invariant: Sequence[str] | None = None,
+    *,
+    timeout: float | None = None,
+    obligation_timeout: float = 30.0,
+    reach: bool = True,
+    reach_max_states: int = 200_000,
+) -> ProofResult:
+    """Check that the named conjuncts form an inductive invariant that implies the safety property.
+
+    Parameters
+    ----------
+    system : TransitionSystem
+        A model's symbolic description (``paxos_system()``).
+    invariant : sequence of str, optional
+        Conjunct names or invariant-set names; by default the system's
+        ``"inductive"`` set.
+    timeout : float, optional
+        Seconds for the whole proof; obligations not reached are reported
+        ``unknown`` and the verdict is UNDETERMINED.
+    obligation_timeout : float, default 30
+        Seconds Z3 may spend on one obligation.
+    reach : bool, default True
+        For each CTI, search the explicit instance of its sizes for its pre-state.
+    reach_max_states : int, default 200,000
+        The most states that search explores.
+
+    Returns
+    -------
+    ProofResult
+        ``verdict`` HOLDS (proved for every size), VIOLATED (not inductive, with
+        CTIs) or UNDETERMINED (Z3 answered unknown, or the time ran out).
+
+    Examples
+    --------
+    >>> from quorumcheck.models.paxos_symbolic import paxos_system
+    >>> r = prove(paxos_system())
+    >>> r.verdict.value, len(r.obligations)
+    ('holds', 70)
+    """
+    started = time.perf_counter()
+    deadline = None if timeout is None else started + timeout
+    conjuncts = list(system.resolve(invariant))
+    if not conjuncts:
+        raise InvalidFormula(f"no conjuncts to prove for {system.name}; name some with --invariant")
+    result = ProofResult(system.name, [c.name for c in conjuncts])
+    checker = Checker(system, obligation_timeout)
+    names = {c.name for c in conjuncts}
+    goals = [system.conjunct(n) for n in system.safety if n not in names]
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.perf_counter() >= deadline
+
+    jobs: list[Any] = [("initiation", c, None) for c in conjuncts]
+    jobs += [("consecution", c, a) for a in system.actions for c in conjuncts]
+    jobs += [("safety", g, None) for g in goals]
+    for kind, conjunct, action in jobs:
+        if out_of_time():
+            result.stop_reason = "timeout"
+            result.obligations.append(Obligation(kind, conjunct.name, action.name if action else None, "unknown", 0.0,
+                                                 reason="not checked: the time limit ran out"))
+            continue
+        if kind == "initiation":
+            ob = checker.initiation(conjunct)
+        elif kind == "consecution":
+            ob = checker.consecution(conjuncts, action, conjunct)
+        else:
+            ob = checker.implies(conjuncts, conjunct)
+        if ob.cti is not None and reach:
+            left = None if deadline is None else max(1.0, deadline - time.perf_counter())
+            found = reachability(system, ob.cti, max_states=reach_max_states, timeout=left or 60.0)
+            ob = Obligation(ob.kind, ob.conjunct, ob.action, ob.status, ob.seconds,
+                            CTI(**{**ob.cti.__dict__, "reach": found}), ob.reason)
+        result.obligations.append(ob)
+    result.seconds = time.perf_counter() - started
+    return result
