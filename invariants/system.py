@@ -34,7 +34,7 @@ from typing import Any
 
 from quorumcheck.errors import InvalidFormula
 
-from .language import Formula, Signature, Var, free_vars, symbols
+from .language import And, Exists, ForAll, Formula, Function, Iff, Or, Signature, Var, free_vars, symbols
 
 __all__ = ["Conjunct", "SymbolicAction", "TransitionSystem"]
 
@@ -173,6 +173,24 @@ class TransitionSystem:
     def frame_symbols(self, action: SymbolicAction) -> list[str]:
         """The state symbols ``action`` leaves unchanged."""
         return [s for s in self.state if s not in action.modifies]
+
+    def frame(self, action: SymbolicAction) -> Formula:
+        """The symbols ``action`` leaves unchanged, as a formula: ``forall x. r'(x) <-> r(x)``, ``f'(x) = f(x)``."""
+        parts = []
+        for name in self.frame_symbols(action):
+            sym = self.signature.symbol(name)
+            xs = [d.var(f"{name}_{i}") for i, d in enumerate(sym.domain)]
+            same = (sym.after(*xs) == sym(*xs)) if isinstance(sym, Function) else Iff(sym.after(*xs), sym(*xs))
+            parts.append(ForAll(xs, same) if xs else same)
+        return And(*parts)
+
+    def transition(self, action: SymbolicAction | None = None) -> Formula:
+        """One action's steps (``exists params. body & frame``), or, without ``action``, every step (the next-state
+        relation: the disjunction over actions)."""
+        if action is None:
+            return Or(*(self.transition(a) for a in self.actions))
+        step = And(action.body, self.frame(action))
+        return Exists(action.params, step) if action.params else step
 
     def resolve(self, names: Sequence[str] | None) -> tuple[Conjunct, ...]:
         """Conjuncts by name or by invariant-set name (default: the ``"inductive"`` set), each once."""

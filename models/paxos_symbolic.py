@@ -192,8 +192,9 @@ def paxos_interpretation(model: PaxosModel) -> Interpretation:
 
     >>> m = PaxosModel(max_ballot=0)
     >>> s0 = next(iter(m.init_states()))
-    >>> sorted(paxos_interpretation(m).values(["max_vbal", "sent_1a"], s0).items())
-    [('max_vbal', (-1, -1, -1)), ('sent_1a', frozenset())]
+    >>> interp = paxos_interpretation(m)
+    >>> interp.read("max_vbal", s0), interp.read("sent_1a", s0)
+    ((-1, -1, -1), frozenset())
     """
     acceptors = range(len(model.acceptors))
     return Interpretation(

@@ -15,11 +15,12 @@ MODULES = sorted(
     | {m.name for m in pkgutil.walk_packages(quorumcheck.__path__, "quorumcheck.")}
     | {
         f"quorumcheck.{sub}.{m.name}" if m.name else f"quorumcheck.{sub}"
-        for sub in ("models", "explorer", "invariants", "render", "student", "student.trusted", "student.worker")
+        for sub in ("models", "explorer", "invariants", "render", "prover", "student", "student.trusted",
+                    "student.worker")
         for m in pkgutil.iter_modules(importlib.import_module(f"quorumcheck.{sub}").__path__)
         if not m.name.startswith("__")
     }
-    | {"quorumcheck.models", "quorumcheck.explorer", "quorumcheck.invariants", "quorumcheck.render",
+    | {"quorumcheck.models", "quorumcheck.explorer", "quorumcheck.invariants", "quorumcheck.render", "quorumcheck.prover",
        "quorumcheck.student", "quorumcheck.student.trusted", "quorumcheck.student.worker"}
 )
 

@@ -1,0 +1,202 @@
+"""quorumcheck prove: the Paxos proof, checked counterexamples to induction, and the formulas tied to the BFS."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import z3
+
+from quorumcheck.explorer import explore
+from quorumcheck.invariants.evaluate import evaluate
+from quorumcheck.invariants.language import Function
+from quorumcheck.invariants.z3backend import Translator
+from quorumcheck.models import PaxosModel
+from quorumcheck.models.paxos_symbolic import STATE, paxos_interpretation, paxos_system
+from quorumcheck.prover import prove
+from quorumcheck.prover.cti import CTI, Structure
+
+SYSTEM = paxos_system()
+
+
+def _as_values(structure: Structure, statics: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """A CTI structure in the evaluator's format (functions as tuples in the order of their domain's product)."""
+    out: dict[str, Any] = {}
+    for name in names:
+        rows = structure.values[name] if name in structure.values else statics[name]
+        sym = SYSTEM.signature.symbol(name)
+        if isinstance(sym, Function):
+            table = {r[:-1]: r[-1] for r in rows}
+            domains = [structure.universe[d.name] for d in sym.domain]
+            out[name] = tuple(table[args] for args in itertools.product(*domains))
+        else:
+            out[name] = frozenset(rows)
+    return out
+
+
+def _check_cti(cti: CTI, invariant: list[str]) -> None:
+    """A CTI is what it claims: the pre-state satisfies the invariant, the step is the action, the post-state fails."""
+    names = [*STATE, "member"]
+    pre, post = _as_values(cti.pre, cti.statics, names), _as_values(cti.post, cti.statics, names)
+    universe = cti.pre.universe
+    for name in invariant:
+        assert evaluate(SYSTEM.conjunct(name).formula, universe, pre), f"pre-state violates {name}"
+    for axiom in SYSTEM.axioms:
+        assert evaluate(axiom, universe, pre)
+    assert not evaluate(SYSTEM.conjunct(cti.conjunct).formula, universe, post)
+    action = SYSTEM.action(cti.action)
+    env_step = SYSTEM.transition(action)
+    assert evaluate(env_step, universe, pre, after=post), "the CTI is not a step of its action"
+
+
+def test_paxos_agreement_is_proved_for_every_size() -> None:
+    r = prove(SYSTEM, reach=False)
+    assert r.verdict.value == "holds" and r.exit_code == 0
+    assert len(r.conjuncts) == 15
+    assert len(r.obligations) == 15 + 15 * 4  # initiation, and consecution per (action, conjunct)
+    assert {o.status for o in r.obligations} == {"proved"}
+
+
+def test_first_attempt_gives_a_checked_unreachable_cti() -> None:
+    invariant = list(SYSTEM.invariant_sets["first-attempt"])
+    r = prove(SYSTEM, ["first-attempt"])
+    assert r.verdict.value == "violated" and r.exit_code == 1
+    assert [(o.action, o.conjunct) for o in r.failures()] == [("Phase2b", "agreement")]
+    (cti,) = r.ctis()
+    _check_cti(cti, invariant)
+    # The textbook case: the voter's earlier vote chose one value, and it now votes another's proposal above it.
+    assert len(cti.pre.universe["Acceptor"]) == 1
+    assert cti.reach is not None and cti.reach.reachable is False
+    assert "strengthen the invariant" in cti.verdict_line()
+
+
+def test_agreement_alone_and_voting_invariants_fail_with_checked_ctis() -> None:
+    r = prove(SYSTEM, ["agreement"], reach=False)
+    assert [(o.action, o.conjunct) for o in r.failures()] == [("Phase2b", "agreement")]
+    _check_cti(r.ctis()[0], ["agreement"])
+    r = prove(SYSTEM, ["one-value-per-ballot"], reach=False)
+    assert [(o.kind, o.action, o.conjunct) for o in r.failures()] == [
+        ("consecution", "Phase2b", "one-value-per-ballot"), ("safety", None, "agreement")]
+    _check_cti(r.ctis()[0], ["one-value-per-ballot"])
+    implied = r.ctis()[1]  # a state with the invariant and two chosen values
+    assert implied.post is None and not evaluate(
+        SYSTEM.conjunct("agreement").formula, implied.pre.universe,
+        _as_values(implied.pre, implied.statics, [*STATE, "member"]))
+
+
+def test_a_reachable_pre_state_says_the_conjunct_is_false() -> None:
+    # The state after Phase1a(0) and Phase1b(a1, 0), as a CTI would show it, is reachable in 2 steps.
+    from quorumcheck.prover.cti import reachability
+
+    universe = {"Acceptor": ("a1", "a2"), "Value": (-1, "v1"), "Ballot": (-1, 0), "Quorum": ("Q1",)}
+    pre = Structure(universe, {
+        "max_bal": frozenset({("a1", 0), ("a2", -1)}), "max_vbal": frozenset({("a1", -1), ("a2", -1)}),
+        "max_val": frozenset({("a1", -1), ("a2", -1)}), "sent_1a": frozenset({(0,)}),
+        "sent_1b": frozenset({("a1", 0, -1, -1)}), "proposed": frozenset(), "vote": frozenset(),
+    })
+    statics = {"member": frozenset({("a1", "Q1"), ("a2", "Q1")})}
+    cti = CTI("some-conjunct", "Phase1b", {"a": "a2", "b": 0}, pre, None, statics)
+    found = reachability(SYSTEM, cti)
+    assert found.reachable is True and len(found.trace) == 2  # Phase1a(0), Phase1b(a1, 0)
+    assert "reachable: the conjunct is false" in CTI(**{**cti.__dict__, "reach": found}).verdict_line()
+    # The same state renamed (a2 promised instead of a1) is the same orbit: still reachable.
+    renamed = Structure(universe, {k: frozenset(tuple({"a1": "a2", "a2": "a1"}.get(x, x) for x in r) for r in v)
+                                   for k, v in pre.values.items()})
+    assert reachability(SYSTEM, CTI("c", "Phase1b", {}, renamed, None, statics)).reachable is True
+    # A promise without its 1a message is not.
+    bad = Structure(universe, {**pre.values, "sent_1a": frozenset()})
+    assert reachability(SYSTEM, CTI("c", "Phase1b", {}, bad, None, statics)).reachable is False
+
+
+# -- the symbolic actions are the explicit ones --------------------------------------------------------------
+def _posts(model: PaxosModel, state: Any, relation: Any, tr: Translator, interp: Any) -> set[Any]:
+    """Every post-state the symbolic next-state relation allows from ``state`` (in finite mode)."""
+    s = z3.Solver()
+    universe = interp.universe
+    values = interp.values(list(STATE), state)
+    s.add(relation)
+    for (name, ground, primed), atom in list(tr.atoms.items()):
+        if not primed:
+            s.add(atom == (ground in values[name]))
+    for (name, ground, primed), (f, const) in list(tr.applications.items()):
+        if not primed:
+            s.add(const == tr.code(f.result, values[name][tr.position(f, ground)]))
+    primed_atoms = [(k, a) for k, a in tr.atoms.items() if k[2]]
+    primed_apps = [(k, fc) for k, fc in tr.applications.items() if k[2]]
+    out = set()
+    while s.check() == z3.sat:
+        m = s.model()
+        post: dict[str, Any] = {}
+        for name in STATE:
+            sym = SYSTEM.signature.symbol(name)
+            if isinstance(sym, Function):
+                domains = [universe[d.name] for d in sym.domain]
+                row = []
+                for args in itertools.product(*domains):
+                    const = tr.applications[(name, args, True)][1]
+                    code = m.eval(const, model_completion=True).as_long()
+                    row.append(code if sym.result.ordered else universe[sym.result.name][code])
+                post[name] = tuple(row)
+            else:
+                post[name] = frozenset(g for (n, g, p), a in primed_atoms if n == name
+                                       and z3.is_true(m.eval(a, model_completion=True)))
+        out.add(tuple(sorted(post.items(), key=lambda kv: kv[0])))
+        block = [a != m.eval(a, model_completion=True) for _, a in primed_atoms]
+        block += [c != m.eval(c, model_completion=True) for _, (_, c) in primed_apps]
+        s.add(z3.Or(block))
+    return out
+
+
+@pytest.mark.parametrize("acceptors, values, max_ballot", [(2, 1, 1), (3, 2, 0)])
+def test_symbolic_steps_are_exactly_the_explicit_steps(acceptors: int, values: int, max_ballot: int) -> None:
+    model = PaxosModel(acceptors=acceptors, values=values, max_ballot=max_ballot)
+    interp = paxos_interpretation(model)
+    tr = Translator(interp.universe, static={"member": interp.read("member", None)})
+    relation = tr.formula(SYSTEM.transition())
+    result = explore(model, properties=[])
+    states = [result.graph.nodes[n]["state"] for n in result.graph.nodes]
+    assert len(states) == result.distinct_states
+    for state in states:
+        explicit = {tuple(sorted(((k, v) for k, v in interp.values(list(STATE), t).items() if k in STATE),
+                                 key=lambda kv: kv[0]))
+                    for _, t in model.successors(state)}
+        assert _posts(model, state, relation, tr, interp) == explicit, state
+
+
+def test_init_formula_is_the_initial_state() -> None:
+    model = PaxosModel(acceptors=2, values=2, max_ballot=1)
+    interp = paxos_interpretation(model)
+    s0 = next(iter(model.init_states()))
+    values = {**interp.values(list(STATE), s0), "member": interp.read("member", s0)}
+    assert evaluate(SYSTEM.init, interp.universe, values)
+
+
+# -- the command ---------------------------------------------------------------------------------------------------
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "quorumcheck", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_prove_exit_codes_json_and_render(tmp_path: Path) -> None:
+    r = _cli("prove", "paxos", "--invariant", "first-attempt", "--json", "--render", str(tmp_path))
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["verdict"] == "violated" and doc["exit_code"] == 1
+    failed = [o for o in doc["obligations"] if o["status"] == "fails"]
+    assert [(o["action"], o["conjunct"]) for o in failed] == [("Phase2b", "agreement")]
+    assert failed[0]["cti"]["reachable"] is False
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cti-1-agreement-Phase2b.dot", "cti-1-agreement-Phase2b.png", "cti-1-agreement-Phase2b.svg"]
+    assert "Phase2b" in (tmp_path / "cti-1-agreement-Phase2b.dot").read_text()
+
+
+def test_cli_prove_bad_input_is_one_line() -> None:
+    for args, words in [(("prove", "paxs"), "has no symbolic description"),
+                        (("prove", "paxos", "--invariant", "nope"), "no conjunct or invariant set 'nope'")]:
+        r = _cli(*args)
+        assert r.returncode == 2
+        assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
