@@ -159,6 +159,8 @@ class Checker:
     def __init__(self, system: TransitionSystem, timeout: float = 30.0) -> None:
         self.system = system
         self.timeout_ms = max(1, int(timeout * 1000))
+        self.deadline: float | None = None
+        """``time.perf_counter()`` value after which no obligation may run (the whole proof's ``--timeout``)."""
         self.tr = Translator()
         self._axioms = [self.tr.formula(a) for a in system.axioms]
         self._primed: dict[str, Formula] = {}
@@ -196,6 +198,8 @@ class Checker:
         another), so the time is spent as a portfolio of short tries, 5 s each.
         """
         total = self.timeout_ms
+        if self.deadline is not None:
+            total = max(1, min(total, int((self.deadline - time.perf_counter()) * 1000)))
         slice_ms = min(total, 5000)
         spent, seed = 0, 0
         while True:
@@ -318,6 +322,7 @@ def prove(
         raise InvalidFormula(f"no conjuncts to prove for {system.name}; name some with --invariant")
     result = ProofResult(system.name, [c.name for c in conjuncts])
     checker = Checker(system, obligation_timeout)
+    checker.deadline = deadline
     names = {c.name for c in conjuncts}
     goals = [system.conjunct(n) for n in system.safety if n not in names]
 
@@ -345,5 +350,7 @@ def prove(
             ob = Obligation(ob.kind, ob.conjunct, ob.action, ob.status, ob.seconds,
                             CTI(**{**ob.cti.__dict__, "reach": found}), ob.reason)
         result.obligations.append(ob)
+    if out_of_time():
+        result.stop_reason = "timeout"
     result.seconds = time.perf_counter() - started
     return result

@@ -194,6 +194,15 @@ def test_cli_prove_exit_codes_json_and_render(tmp_path: Path) -> None:
     assert "Phase2b" in (tmp_path / "cti-1-agreement-Phase2b.dot").read_text()
 
 
+def test_cli_prove_timeout_cuts_the_running_obligation() -> None:
+    r = _cli("prove", "paxos", "--timeout", "1", "--json")
+    assert r.returncode == 3, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["verdict"] == "undetermined" and doc["stop_reason"] == "timeout"
+    assert doc["seconds"] < 10  # not the 30 s of one obligation's own limit
+    assert any(o["reason"] == "not checked: the time limit ran out" for o in doc["obligations"])
+
+
 def test_cli_prove_bad_input_is_one_line() -> None:
     for args, words in [(("prove", "paxs"), "has no symbolic description"),
                         (("prove", "paxos", "--invariant", "nope"), "no conjunct or invariant set 'nope'")]:
