@@ -46,6 +46,7 @@ from quorumcheck.invariants.system import Conjunct, SymbolicAction, TransitionSy
 from quorumcheck.invariants.z3backend import Translator
 
 from .cti import CTI, read_cti, reachability
+from .fragment import alternation_cycle
 
 __all__ = ["Obligation", "ProofResult", "prove", "Checker"]
 
@@ -220,12 +221,21 @@ class Checker:
         return "unknown", ("Z3 timed out" if reason in ("timeout", "canceled")
                            else f"Z3 answered unknown: {reason}")
 
+    def explain_unknown(self, reason: str | None, asserted: Sequence[tuple[str, Formula]]) -> str | None:
+        """Add to an "unknown" the quantifier alternation that leaves the decidable fragment, if there is one."""
+        cycle = alternation_cycle([*asserted, *((f"axiom {i + 1}", a) for i, a in enumerate(self.system.axioms))])
+        if cycle is None:
+            return reason
+        return f"{reason}; the formulas leave the decidable fragment (EPR) through the sort cycle {cycle}"
+
     def initiation(self, conjunct: Conjunct, with_cti: bool = True) -> Obligation:
         started = time.perf_counter()
         s = self.solver()
         s.add(self.state(self.system.init), self.state(Not(conjunct.formula)))
         self.finish(s)
         status, reason = self._run(s)
+        if status == "unknown":
+            reason = self.explain_unknown(reason, [("init", self.system.init), (conjunct.name, Not(conjunct.formula))])
         cti = read_cti(s, self.tr, self.system, conjunct.name, None, {}, self.timeout_ms) \
             if status == "fails" and with_cti else None
         return Obligation("initiation", conjunct.name, None, status, time.perf_counter() - started, cti, reason)
@@ -258,6 +268,10 @@ class Checker:
             if status == "proved":
                 return Obligation("consecution", conjunct.name, action.name, status, time.perf_counter() - started)
         s, params, status, reason = self._consecution(invariant, action, conjunct, self.timeout_ms)
+        if status == "unknown":
+            reason = self.explain_unknown(reason, [
+                *((c.name, c.formula) for c in invariant), (f"action {action.name}", action.body),
+                (f"{conjunct.name} after the step, negated", Not(conjunct.formula))])
         cti = read_cti(s, self.tr, self.system, conjunct.name, action.name, params, self.timeout_ms) \
             if status == "fails" and with_cti else None
         return Obligation("consecution", conjunct.name, action.name, status, time.perf_counter() - started, cti,
@@ -269,6 +283,9 @@ class Checker:
         s.add(*[self.state(c.formula) for c in invariant], self.state(Not(goal.formula)))
         self.finish(s)
         status, reason = self._run(s)
+        if status == "unknown":
+            reason = self.explain_unknown(reason, [*((c.name, c.formula) for c in invariant),
+                                                   (f"{goal.name}, negated", Not(goal.formula))])
         cti = read_cti(s, self.tr, self.system, goal.name, None, {}, self.timeout_ms) \
             if status == "fails" and with_cti else None
         return Obligation("safety", goal.name, None, status, time.perf_counter() - started, cti, reason)

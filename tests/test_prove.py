@@ -209,3 +209,16 @@ def test_cli_prove_bad_input_is_one_line() -> None:
         r = _cli(*args)
         assert r.returncode == 2
         assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_an_unknown_names_the_quantifier_alternation_that_leaves_epr() -> None:
+    # Voting.tla's invariant: safe_at's "exists Q" under "forall a", and chosen's "exists a" under "forall Q".
+    from quorumcheck.prover.induction import Checker
+
+    checker = Checker(SYSTEM, timeout=0.5)
+    voting = list(SYSTEM.resolve(["voting"]))
+    ob = checker.consecution(voting, SYSTEM.action("Phase2b"), SYSTEM.conjunct("agreement"), with_cti=False)
+    assert ob.status == "unknown"
+    assert "leave the decidable fragment (EPR) through the sort cycle" in ob.reason
+    assert "exists Q under forall a in votes-safe (through safe_at)" in ob.reason
+    assert "exists a under forall Q in agreement (through chosen)" in ob.reason
