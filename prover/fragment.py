@@ -16,7 +16,7 @@ Examples
 >>> A, B = Sort("A"), Sort("B"); f = Function("f", [A], B); r = Relation("r", A, B)
 >>> a, b = A.var("a"), B.var("b")
 >>> alternation_cycle([("total", ForAll(b, Exists(a, r(a, b) & (f(a) == b))))])
-'B -> A (exists a under forall b in total) -> B (function f)'
+'A -> B (function f) -> A (exists a under forall b in total)'
 >>> alternation_cycle([("fine", ForAll(b, Exists(a, r(a, b))))]) is None
 True
 """
