@@ -733,11 +733,15 @@ def _settings_text(parameters: dict[str, Any]) -> str:
 @click.option("--no-reach", is_flag=True,
               help="do not search the explicit instance of a CTI's sizes for its pre-state")
 @click.option("--list", "list_only", is_flag=True, help="list the model's actions, conjuncts and invariant sets")
+@click.option("--conjuncts", "conjuncts_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.py",
+              help="your own conjuncts: a Python file defining conjuncts = {name: formula} over the model's "
+                   "vocabulary; checked by default (docs/proving.md)")
 @click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="draw each counterexample to induction (DOT, SVG, PNG) into DIR")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float | None, obligation_timeout: float,
-                  no_reach: bool, list_only: bool, render_dir: Path | None, as_json: bool) -> None:
+                  no_reach: bool, list_only: bool, conjuncts_file: Path | None, render_dir: Path | None,
+                  as_json: bool) -> None:
     """Prove a safety property for every size: Z3 checks that an invariant is inductive (docs/proving.md).
 
     \b
@@ -761,6 +765,15 @@ def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float |
         _fail(f"model {model_name!r} has no symbolic description to prove; choose one of: "
               f"{', '.join(sorted(SYMBOLIC_MODELS))}")
     system = SYMBOLIC_MODELS[model_name]()
+    if conjuncts_file is not None:
+        from quorumcheck.prover.conjuncts_file import load_conjuncts
+
+        try:
+            system = load_conjuncts(system, conjuncts_file)
+        except QuorumcheckError as e:
+            _fail(str(e))
+        if not invariants:
+            invariants = (conjuncts_file.stem,)
     out = Console(highlight=False, soft_wrap=True)
     if list_only:
         out.print(f"{system.name}: actions " + ", ".join(a.name for a in system.actions))

@@ -222,3 +222,24 @@ def test_an_unknown_names_the_quantifier_alternation_that_leaves_epr() -> None:
     assert "leave the decidable fragment (EPR) through the sort cycle" in ob.reason
     assert "exists Q under forall a in votes-safe (through safe_at)" in ob.reason
     assert "exists a under forall Q in agreement (through chosen)" in ob.reason
+
+
+def test_conjuncts_from_a_file_are_checked_and_mistakes_are_one_line(tmp_path: Path) -> None:
+    from quorumcheck.prover.conjuncts_file import load_conjuncts
+
+    mine = tmp_path / "mine.py"
+    mine.write_text('b = Ballot.var("b")\n'
+                    'conjuncts = {"real-1a": ForAll(b, sent_1a(b) >> (b > Ballot(-1)))}\n')
+    r = prove(load_conjuncts(SYSTEM, mine), ["mine"], reach=False)
+    assert [(o.kind, o.action, o.status) for o in r.obligations if o.kind != "safety"] == [
+        ("initiation", None, "proved"), *[("consecution", a.name, "proved") for a in SYSTEM.actions]]
+    assert [(o.kind, o.conjunct) for o in r.failures()] == [("safety", "agreement")]  # it does not imply agreement
+    bad = tmp_path / "bad.py"
+    bad.write_text('a = Acceptor.var("a")\nconjuncts = {"x": ForAll(a, votes(a))}\n')
+    r2 = _cli("prove", "paxos", "--conjuncts", str(bad))
+    assert r2.returncode == 2 and len(r2.stderr.strip().splitlines()) == 1
+    assert f"{bad} line 2: name 'votes' is not defined; paxos's vocabulary has: vote," in r2.stderr
+    unbound = tmp_path / "unbound.py"
+    unbound.write_text('a, b, v = Acceptor.var("a"), Ballot.var("b"), Value.var("v")\nconjuncts = {"x": vote(a, b, v)}\n')
+    r3 = _cli("prove", "paxos", "--conjuncts", str(unbound))
+    assert r3.returncode == 2 and "conjunct x uses the unbound variable(s) a, b, v" in r3.stderr
