@@ -43,6 +43,11 @@ candidate's ``votes_granted`` are recorded votes; and an elected leader has
 the votes of a quorum in its term. Two quorums share a server, which voted
 once, so two leaders of one term are one.
 
+A counterexample to induction is searched for in the explicit instance of
+its sizes, :class:`RaftWithVotes` (raft.tla's election with the vote
+history, and the CTI's quorums); ``_explicit`` says what "reachable" then
+means.
+
 Examples
 --------
 >>> system = raft_system()
@@ -54,17 +59,22 @@ Examples
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from quorumcheck.invariants import standard
-from quorumcheck.invariants.language import And, Exists, ForAll, Formula, Iff, Not, Or, Relation, Sort, Var
+from quorumcheck.invariants.language import (
+    And, Exists, ForAll, Formula, Function, Iff, Not, Or, Relation, Sort, Var,
+)
 from quorumcheck.invariants.standard import Server, Term, current_term, elected, role
 from quorumcheck.invariants.structure import Interpretation
 from quorumcheck.invariants.system import Conjunct, SymbolicAction, TransitionSystem
 
+from .api import Action, Model, StepEvents
 from .raft import NIL, ROLE_NAMES, RV_REQUEST, RV_RESPONSE, RaftModel, RaftState
 
-__all__ = ["RAFT_ELECTION", "raft_system", "raft_election_interpretation", "vote_evidence"]
+__all__ = ["RAFT_ELECTION", "RaftWithVotes", "raft_system", "raft_election_interpretation", "vote_evidence"]
 
 Quorum = Sort("Quorum")
 
@@ -306,6 +316,142 @@ def raft_election_interpretation(model: RaftModel, quorums: tuple[int, ...] | No
     )
 
 
+VotedState = tuple[RaftState, frozenset[tuple[int, int, int]]]
+"""A state of :class:`RaftWithVotes`: raft.tla's state and the votes ``(voter, term, candidate)`` cast so far."""
+
+
+class RaftWithVotes(Model[VotedState]):
+    """A :class:`~.raft.RaftModel` whose states also keep the vote history ``voted`` of the symbolic model.
+
+    raft.tla does not remember the votes of earlier terms; the ghost relation
+    ``voted`` of :func:`raft_system` does. Each state here is ``(raft_state,
+    votes)``, and each step adds the votes the new state shows
+    (:func:`vote_evidence`), so ``votes`` is the union of the evidence along
+    the path. Two paths to one Raft state with different histories are two
+    states here. The bound is the Raft model's; there are no properties.
+
+    Parameters
+    ----------
+    raft : RaftModel
+        The instance to run (usually ``election_only=True`` and ``max_log=0``).
+    quorums : tuple of int, optional
+        The quorums, as bitmasks of servers: a candidate becomes leader once
+        the votes it counted include one of them (``BecomeLeader(i, Q)`` of
+        :func:`raft_system`). Default: raft.tla's majorities. With quorums,
+        ``raft`` must have no logs (its commit rule would count with them).
+
+    Examples
+    --------
+    >>> m = RaftWithVotes(RaftModel(servers=2, max_term=2, election_only=True, history=False))
+    >>> s = next(iter(m.init_states()))
+    >>> for label in ("Timeout(i=s1)", "RequestVote(i=s1, j=s2)", "Receive(RequestVoteRequest s1->s2",
+    ...               "Receive(RequestVoteRequest s1->s2"):
+    ...     (s,) = [t for a, t in m.successors(s) if str(a).startswith(label)]
+    >>> sorted(s[1])  # s2 voted for s1 in term 2
+    [(1, 2, 0)]
+    """
+
+    name = "raft"
+
+    def __init__(self, raft: RaftModel, quorums: tuple[int, ...] | None = None) -> None:
+        self.quorums = quorums
+        if quorums is not None:
+            if raft.max_log:
+                raise ValueError("RaftWithVotes with quorums needs max_log=0: the commit rule counts majorities")
+            raft = copy.copy(raft)
+            raft._quorum = 1  # it offers BecomeLeader from one vote on; successors keep the steps a quorum allows
+        self.raft = raft
+
+    def init_states(self) -> Iterable[VotedState]:
+        return [(s, vote_evidence(self.raft, s)) for s in self.raft.init_states()]
+
+    def successors(self, state: VotedState) -> list[tuple[Action, VotedState]]:
+        raft, votes = self.raft, state[1]
+        out = []
+        for label, after in raft.successors(state[0]):
+            if self.quorums is not None and label.name == "BecomeLeader":
+                granted = state[0].servers[raft.servers.index(label.args["i"])].votes_granted
+                if not any(q & granted == q for q in self.quorums):
+                    continue
+            seen = vote_evidence(raft, after)
+            out.append((label, (after, votes if seen <= votes else votes | seen)))
+        return out
+
+    def within_boundary(self, state: VotedState) -> bool:
+        return self.raft.within_boundary(state[0])
+
+    def settings(self) -> dict[str, Any]:
+        out = self.raft.settings()
+        if self.quorums is not None:
+            names = self.raft.servers
+            out["quorums"] = [[names[k] for k in range(len(names)) if q >> k & 1] for q in self.quorums]
+        return out
+
+    def describe(self, state: VotedState) -> Any:
+        names = self.raft.servers
+        return {**self.raft.describe(state[0]),
+                "voted": [[names[s], t, names[c]] for s, t, c in sorted(state[1])]}
+
+    def events(self, before: VotedState, action: Action, after: VotedState) -> StepEvents:
+        return self.raft.events(before[0], action, after[0])
+
+
+def _explicit(universe: Mapping[str, tuple[Any, ...]], statics: Mapping[str, Any]) -> Any:
+    """The explicit instance with a CTI's sizes: ``(RaftWithVotes, state -> structure)``, or None.
+
+    The instance is raft.tla's election (:class:`~.raft.RaftModel` with
+    ``election_only=True``, no logs, restarts and message loss on) with the
+    CTI's servers, ``max_term`` its largest term, as many messages in flight
+    as there are servers, and the CTI's quorums (``member``; a candidate
+    wins with the votes of one of them, as ``BecomeLeader(i, Q)`` says,
+    majorities or not), run with the vote history (:class:`RaftWithVotes`).
+
+    A state is read as :func:`raft_election_interpretation` reads it (the
+    mapping the consistency test checks): messages as sets, so copies of a
+    message are one message, and denied RequestVote responses, AppendEntries
+    messages, ``votesResponded`` and the rest of raft.tla's variables are not
+    shown. So "reachable" means: some reachable state of raft.tla with these
+    servers and quorums, with the votes cast on a path to it, reads as the
+    CTI's pre-state (up to renamings of servers that keep the quorums); the
+    conjunct is then false in that instance. "Unreachable" holds for these
+    bounds only: terms above the CTI's never matter (terms only rise), but a
+    state that needs more messages in flight at once than there are servers
+    is not explored, and the symbolic actions over-approximate raft.tla (a
+    term may jump, ``UpdateTerm`` needs no message), so a state unreachable
+    here may still be reachable in :func:`raft_system`. Returns None when the
+    CTI's terms were not read as integers.
+    """
+    servers = list(universe.get("Server", ()))
+    terms = universe.get("Term", ())
+    if not servers or not all(isinstance(t, int) for t in terms):
+        return None  # Z3's model was read without bounded terms: no instance to compare with
+    n = len(servers)
+    members = statics.get("member", frozenset())
+    quorums = tuple(sorted({sum(1 << servers.index(m) for m, qq in members if qq == quorum)
+                            for quorum in universe.get("Quorum", ())}))
+    if not quorums or 0 in quorums:
+        return None
+    raft = RaftModel(servers=n, max_term=max((1, *terms)), max_log=0, max_in_flight=n, election_only=True,
+                     history=False)
+    interp = raft_election_interpretation(raft, quorums)
+    names = list(STATE)
+    renames: dict[str, Any] = {}
+    for name in names:
+        domain = RAFT_ELECTION.symbol(name).domain
+        if isinstance(RAFT_ELECTION.symbol(name), Function):  # current_term, role: one result per server
+            renames[name] = lambda raw: frozenset(zip(servers, raw))
+        else:
+            at = [k for k, d in enumerate(domain) if d is Server]
+            renames[name] = lambda raw, at=at: frozenset(
+                tuple(servers[x] if k in at else x for k, x in enumerate(row)) for row in raw)
+
+    def structure(state: VotedState) -> dict[str, frozenset[tuple[Any, ...]]]:
+        raw = interp.values(names, state)
+        return {name: renames[name](raw[name]) for name in names}
+
+    return RaftWithVotes(raft, quorums), structure
+
+
 def raft_system() -> TransitionSystem:
     """Raft.tla's leader election as a :class:`~quorumcheck.invariants.system.TransitionSystem` for every size.
 
@@ -323,7 +469,7 @@ def raft_system() -> TransitionSystem:
         conjuncts=CONJUNCTS,
         invariant_sets=INVARIANT_SETS,
         safety=("election-safety",),
-        explicit=None,
+        explicit=_explicit,
         notes={"voted": "voted(s, t, c) is a history relation: s voted for c in term t",
                "Term": "terms only rise; Timeout and UpdateTerm move to some higher term"},
     )

@@ -257,7 +257,9 @@ def _renamings(universe: Mapping[str, tuple[Any, ...]], sorts: Sequence[Sort]) -
     for sort in sorts:
         if sort.ordered or sort.name not in universe:
             continue
-        free = [e for e in universe[sort.name] if isinstance(e, str)]
+        prefix = _PREFIX.get(sort.name, sort.name[:1].lower())  # only _labels' names: literals (Leader) stay
+        free = [e for e in universe[sort.name] if isinstance(e, str) and e[:len(prefix)] == prefix
+                and e[len(prefix):].isdigit()]
         per_sort.append([dict(zip(free, p)) for p in permutations(free)])
     out = []
     for combo in product(*per_sort):
@@ -291,7 +293,9 @@ def reachability(system: TransitionSystem, cti: CTI, *, max_states: int = 200_00
     model, structure = built
     sorts = list(system.signature.sorts.values())
     # Every renaming of the CTI (not of the explicit states): one set lookup per state.
-    targets = {frozenset(_renamed(cti.pre.values, m).items()) for m in _renamings(cti.pre.universe, sorts)}
+    # A renaming must keep the static symbols (the explicit instance's quorums are the CTI's, unrenamed).
+    targets = {frozenset(_renamed(cti.pre.values, m).items()) for m in _renamings(cti.pre.universe, sorts)
+               if _renamed(cti.statics, m) == cti.statics}
 
     def matches(state: Any) -> bool:
         return frozenset(structure(state).items()) in targets

@@ -10,6 +10,7 @@ from quorumcheck.invariants.language import And, Exists, ForAll, Formula, Functi
 from quorumcheck.invariants.z3backend import FiniteCheck
 from quorumcheck.models.raft import CANDIDATE, RaftModel
 from quorumcheck.models.raft_symbolic import STATE, raft_election_interpretation, raft_system, vote_evidence
+from quorumcheck.prover.cti import CTI, Structure, reachability
 from quorumcheck.prover.induction import prove
 
 
@@ -21,7 +22,7 @@ def test_inductive_invariant_proves_election_safety() -> None:
 
 
 def test_first_attempt_is_not_inductive() -> None:
-    r = prove(raft_system(), ["first-attempt"], reach=False)
+    r = prove(raft_system(), ["first-attempt"])
     assert r.verdict.value == "violated"
     assert [(o.action, o.conjunct) for o in r.failures()] == [
         ("HandleRequestVote", "one-vote-per-term"), ("BecomeLeader", "election-safety")]
@@ -34,6 +35,91 @@ def test_first_attempt_is_not_inductive() -> None:
     assert any(tt == term and s != leader for tt, s in cti.pre.values["elected"])
     assert (term, leader) in cti.post.values["elected"]
     assert r.failures()[0].line() == "FAILS    conjunct one-vote-per-term is not preserved by action HandleRequestVote"
+    # Z3's minimal CTIs differ with what the process solved before (two or three servers, one quorum of all
+    # or of one server), but every one keeps all servers in term 1 with a server that is not a follower (two
+    # leaders; candidates counting everyone's votes), and the first Timeout leaves term 1. So the explicit
+    # instance of their sizes (max_term 1) reaches only its initial state: unreachable, strengthen the invariant.
+    for cti in r.ctis():
+        n = len(cti.pre.universe["Server"])
+        assert cti.pre.universe["Term"] == (1,)
+        assert cti.reach is not None and cti.reach.reachable is False and cti.reach.states == 1
+        assert cti.reach.note.startswith(f"not among the 1 reachable states of raft with servers={_names(n)}, "
+                                         f"values=['v1'], max_term=1, max_log=0, max_copies=1, max_in_flight={n}, ")
+        assert cti.verdict_line().startswith("unreachable: strengthen the invariant")
+
+
+def _names(n: int) -> list[str]:
+    return [f"s{k}" for k in range(1, n + 1)]
+
+
+def _pre(universe: dict, **values: frozenset) -> CTI:
+    """A CTI whose pre-state has these values (the rest empty), with one quorum of every server."""
+    empty = dict.fromkeys(STATE, frozenset())
+    statics = {"member": frozenset((srv, "Q1") for srv in universe["Server"])}
+    return CTI("some-conjunct", None, {}, Structure(universe, {**empty, **values}), None, statics)
+
+
+UNIVERSE = {"Server": ("s1", "s2"), "Term": (1, 2), "Role": ("Follower", "Candidate", "Leader"), "Quorum": ("Q1",)}
+
+
+def test_a_reachable_pre_state_is_found_with_its_vote_history() -> None:
+    # s2 timed out, asked s1 for its vote, and s1 (after adopting term 2) granted it: four steps of raft.tla
+    # (Timeout, RequestVote, Receive as UpdateTerm, Receive as the grant). The CTI names the candidate s2 and
+    # the explicit instance s1: the servers are renamed. It needs the history: voted(s1, 2, s2).
+    terms = frozenset({("s1", 2), ("s2", 2)})
+    roles = frozenset({("s1", "Follower"), ("s2", "Candidate")})
+    voted = frozenset({("s1", 2, "s2")})
+    cti = _pre(UNIVERSE, current_term=terms, role=roles, voted_for=frozenset({("s1", "s2")}),
+               vote_granted_msg=frozenset({("s1", "s2", 2)}), voted=voted)
+    found = reachability(raft_system(), cti)
+    assert found.reachable is True and len(found.trace) == 4
+    assert [str(st.action) for st in found.trace.steps[1:]] == [
+        "Timeout(i=s1)", "RequestVote(i=s1, j=s2)",
+        "Receive(RequestVoteRequest s1->s2 term=2 lastLogTerm=0 lastLogIndex=0)",
+        "Receive(RequestVoteRequest s1->s2 term=2 lastLogTerm=0 lastLogIndex=0)"]
+    assert found.trace.steps[-1].state[1] == {(1, 2, 0)}  # the ghost: s2 voted for s1 in term 2
+    # The same state without its vote history is not reachable: the vote was cast.
+    forgotten = _pre(UNIVERSE, **{**cti.pre.values, "voted": frozenset()})
+    assert reachability(raft_system(), forgotten).reachable is False
+
+
+def test_one_timeout_is_one_step() -> None:
+    universe = {**UNIVERSE, "Server": ("s1",)}  # one server: a search of 71 states
+    candidate = _pre(universe, current_term=frozenset({("s1", 2)}), role=frozenset({("s1", "Candidate")}))
+    found = reachability(raft_system(), candidate)
+    assert found.reachable is True and [str(st.action) for st in found.trace.steps[1:]] == ["Timeout(i=s1)"]
+    assert found.note == ("reached in 1 steps of raft with servers=['s1'], values=['v1'], max_term=2, max_log=0, "
+                          "max_copies=1, max_in_flight=1, restarts=True, duplication=False, loss=True, "
+                          "election_only=True, history=False, quorums=[['s1']]")
+
+
+def test_roles_are_literals_never_renamed() -> None:
+    # Two leaders in term 1 would be the initial state if Leader and Follower could be swapped like servers.
+    universe = {**UNIVERSE, "Term": (1,)}
+    two_leaders = _pre(universe, current_term=frozenset({("s1", 1), ("s2", 1)}),
+                       role=frozenset({("s1", "Leader"), ("s2", "Leader")}))
+    assert reachability(raft_system(), two_leaders).reachable is False
+    followers = _pre(universe, current_term=two_leaders.pre.values["current_term"],
+                     role=frozenset({("s1", "Follower"), ("s2", "Follower")}))
+    assert len(reachability(raft_system(), followers).trace) == 0
+
+
+def test_the_ctis_quorums_elect_even_when_they_are_not_majorities() -> None:
+    # One quorum {s2} of two servers (Z3 finds such CTIs): s1 leads term 2 with s2's vote alone, in six steps
+    # (Timeout, RequestVote, UpdateTerm, the grant, its count, BecomeLeader) -- impossible with majorities.
+    won = _pre(UNIVERSE, current_term=frozenset({("s1", 2), ("s2", 2)}),
+               role=frozenset({("s1", "Leader"), ("s2", "Follower")}), voted_for=frozenset({("s2", "s1")}),
+               votes_granted=frozenset({("s1", "s2")}), voted=frozenset({("s2", 2, "s1")}),
+               elected=frozenset({(2, "s1")}))
+    alone = CTI(won.conjunct, None, {}, won.pre, None, {"member": frozenset({("s2", "Q1")})})
+    found = reachability(raft_system(), alone)
+    assert found.reachable is True and len(found.trace) == 6 and found.note.endswith("quorums=[['s2']]")
+    assert str(found.trace.steps[-1].action) == "BecomeLeader(i=s1)"
+    # Swapping the servers would swap the quorum too: s2 elected by s1's vote alone is not reachable.
+    swapped = {"s1": "s2", "s2": "s1"}
+    mirrored = Structure(UNIVERSE, {k: frozenset(tuple(swapped.get(x, x) for x in row) for row in rows)
+                                    for k, rows in won.pre.values.items()})
+    assert reachability(raft_system(), CTI("c", None, {}, mirrored, None, alone.statics)).reachable is False
 
 
 def _step_formula(system, action) -> Formula:
