@@ -103,39 +103,67 @@ def _minimise(solver: z3.Solver, tr: Translator, sorts: Sequence[Sort], deadline
     return model
 
 
+def int_bounds(tr: Translator, sig: Signature, sort: Sort, lo: int, hi: int, params: Mapping[str, Any]) -> list[Any]:
+    """Constraints confining the integer sort ``sort`` to ``lo..hi`` in every symbol met so far and every parameter.
+
+    Every relation holds only on tuples inside the range; every function value
+    (on arguments inside the range) and every parameter of the sort lies in it.
+    """
+    def inside(t: Any) -> Any:
+        return z3.And(t >= lo, t <= hi)
+
+    bounds = []
+    for (name, primed), fn in list(tr._symbols.items()):
+        sym = sig.symbols.get(name)
+        if sym is None:
+            continue
+        xs = [z3.Const(f"bound!{name}!{i}", tr.sort(d)) for i, d in enumerate(sym.domain)]
+        ints = [x for x, d in zip(xs, sym.domain) if d is sort]
+        if isinstance(sym, Relation) and ints:
+            bounds.append(z3.ForAll(xs, z3.Implies(fn(*xs), z3.And(*[inside(x) for x in ints]))))
+        elif isinstance(sym, Function) and sym.result is sort:
+            body = inside(fn(*xs)) if not ints else z3.Implies(z3.And(*[inside(x) for x in ints]), inside(fn(*xs)))
+            bounds.append(z3.ForAll(xs, body) if xs else body)
+    return bounds + [inside(const) for psort, const in params.values() if psort is sort]
+
+
+def int_range(tr: Translator, sort: Sort) -> tuple[int, int]:
+    """The literals' range of an integer sort (``-1..0`` for Paxos's ballots), or ``0..0``."""
+    literals = sorted(tr.literals.get(sort.name, {}))
+    return (literals[0], literals[-1]) if literals else (0, 0)
+
+
+def finite_bounds(tr: Translator, sig: Signature, size: int, params: Mapping[str, Any]) -> list[Any]:
+    """Constraints for a finite model search: at most ``size`` elements per uninterpreted sort, and each
+    integer sort within ``size`` values above its literals' range."""
+    out = []
+    for sort in sig.sorts.values():
+        zs = tr.sort(sort)
+        if zs == z3.IntSort():
+            lo, top = int_range(tr, sort)
+            out += int_bounds(tr, sig, sort, lo, top + size, params)
+        elif sort.name in tr._sorts:
+            elems = [z3.Const(f"finite!{sort.name}!{i}", zs) for i in range(size)]
+            y = z3.Const(f"finite!{sort.name}!y", zs)
+            out.append(z3.ForAll([y], z3.Or([y == e for e in elems])))
+    return out
+
+
 def _bound_ints(solver: z3.Solver, tr: Translator, sig: Signature, params: Mapping[str, Any],
                 timeout_ms: int, widest: int = 8) -> dict[str, tuple[int, int]]:
     """Confine each integer (ordered) sort to the shortest range lo..hi that keeps a counterexample.
 
-    ``lo`` is the sort's least literal (Paxos's ``-1``); every relation holds
-    only on tuples inside the range, every function value and parameter lies
-    in it. The bound is kept on ``solver`` for the sorts after it.
+    ``lo`` is the sort's least literal (Paxos's ``-1``). The bound is kept on
+    ``solver`` for the sorts after it.
     """
     out: dict[str, tuple[int, int]] = {}
     for sort in sig.sorts.values():
         if not sort.ordered or tr.sort(sort) != z3.IntSort():
             continue
-        literals = sorted(tr.literals.get(sort.name, {}))
-        lo = literals[0] if literals else 0
-        for hi in range(max(lo, literals[-1] if literals else lo), lo + widest):
-            def inside(t: Any) -> Any:
-                return z3.And(t >= lo, t <= hi)
-            bounds = []
-            for (name, primed), fn in list(tr._symbols.items()):
-                sym = sig.symbols.get(name)
-                if sym is None:
-                    continue
-                xs = [z3.Const(f"bound!{name}!{i}", tr.sort(d)) for i, d in enumerate(sym.domain)]
-                ints = [x for x, d in zip(xs, sym.domain) if d is sort]
-                if isinstance(sym, Relation) and ints:
-                    bounds.append(z3.ForAll(xs, z3.Implies(fn(*xs), z3.And(*[inside(x) for x in ints]))))
-                elif isinstance(sym, Function) and sym.result is sort:
-                    body = inside(fn(*xs)) if not ints else z3.Implies(z3.And(*[inside(x) for x in ints]),
-                                                                      inside(fn(*xs)))
-                    bounds.append(z3.ForAll(xs, body) if xs else body)
-            bounds += [inside(const) for psort, const in params.values() if psort is sort]
+        lo, top = int_range(tr, sort)
+        for hi in range(max(lo, top), lo + widest):
             solver.push()
-            solver.add(*bounds)
+            solver.add(*int_bounds(tr, sig, sort, lo, hi, params))
             solver.set("timeout", timeout_ms)
             if solver.check() == z3.sat:
                 out[sort.name] = (lo, hi)

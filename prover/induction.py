@@ -45,7 +45,7 @@ from quorumcheck.invariants.language import Formula, Not, prime
 from quorumcheck.invariants.system import Conjunct, SymbolicAction, TransitionSystem
 from quorumcheck.invariants.z3backend import Translator
 
-from .cti import CTI, read_cti, reachability
+from .cti import CTI, finite_bounds, read_cti, reachability
 from .fragment import alternation_cycle
 
 __all__ = ["Obligation", "ProofResult", "prove", "Checker"]
@@ -161,6 +161,8 @@ class Checker:
         self.system = system
         self.timeout_ms = max(1, int(timeout * 1000))
         self.deadline: float | None = None
+        self.cti_ms = min(self.timeout_ms, 3000)
+        """Z3's limit for each step of minimising a counterexample (a step that runs out keeps the larger model)."""
         """``time.perf_counter()`` value after which no obligation may run (the whole proof's ``--timeout``)."""
         self.tr = Translator()
         self._axioms = [self.tr.formula(a) for a in system.axioms]
@@ -191,18 +193,18 @@ class Checker:
         return z3.And(body, self.tr.formula(self.system.frame(action))), params
 
     # -- checks ------------------------------------------------------------------------------------------------
-    def _run(self, solver: z3.Solver) -> tuple[str, str | None]:
+    def _run(self, solver: z3.Solver, first_seed: int = 0, budget_ms: int | None = None) -> tuple[str, str | None]:
         """Check; on "unknown", try again with other random seeds until the obligation's time is spent.
 
         Quantified problems make Z3's answer time depend on its random choices
         (an obligation that takes 0.5 s with one seed can run out of 20 s with
         another), so the time is spent as a portfolio of short tries, 5 s each.
         """
-        total = self.timeout_ms
+        total = self.timeout_ms if budget_ms is None else budget_ms
         if self.deadline is not None:
             total = max(1, min(total, int((self.deadline - time.perf_counter()) * 1000)))
         slice_ms = min(total, 5000)
-        spent, seed = 0, 0
+        spent, seed = 0, first_seed
         while True:
             solver.set("timeout", slice_ms)
             solver.set("random_seed", seed)
@@ -236,13 +238,20 @@ class Checker:
         status, reason = self._run(s)
         if status == "unknown":
             reason = self.explain_unknown(reason, [("init", self.system.init), (conjunct.name, Not(conjunct.formula))])
-        cti = read_cti(s, self.tr, self.system, conjunct.name, None, {}, self.timeout_ms) \
+        cti = read_cti(s, self.tr, self.system, conjunct.name, None, {}, self.cti_ms) \
             if status == "fails" and with_cti else None
         return Obligation("initiation", conjunct.name, None, status, time.perf_counter() - started, cti, reason)
 
     def _consecution(self, invariant: Sequence[Conjunct], action: SymbolicAction, conjunct: Conjunct,
-                     timeout_ms: int) -> tuple[z3.Solver, dict[str, Any], str, str | None]:
-        """Check each case of the action (the disjuncts of a top-level ``Or``) on its own; the first failure wins."""
+                     timeout_ms: int, finite: int | None = None,
+                     first_seed: int = 0) -> tuple[z3.Solver, dict[str, Any], str, str | None]:
+        """Check each case of the action (the disjuncts of a top-level ``Or``) on its own; the first failure wins.
+
+        With ``finite=k`` only models with at most k elements per sort (and
+        integers within k of the formulas' literals) are searched: a model found
+        is a real counterexample, and "no model" proves nothing (it is
+        reported ``unknown``).
+        """
         cases = list(action.body.parts) if action.body.op == "or" else [None]
         answer: Any = None
         for case in cases:
@@ -252,7 +261,17 @@ class Checker:
             step, params = self.step(action, case)
             s.add(step, self.after(Not(conjunct.formula)))
             self.finish(s)
-            status, reason = self._run(s)
+            if finite is not None:
+                s.push()
+                s.add(*finite_bounds(self.tr, self.system.signature, finite, params))
+                s.set("timeout", timeout_ms)
+                found = s.check()
+                if found == z3.sat:
+                    return s, params, "fails", None
+                s.pop()
+                answer = (s, params, "unknown", "no counterexample within the finite bound")
+                continue
+            status, reason = self._run(s, first_seed, timeout_ms)
             if status == "fails":
                 return s, params, status, reason
             if answer is None or status == "unknown":
@@ -267,12 +286,22 @@ class Checker:
             s, params, status, reason = self._consecution(focus, action, conjunct, self.timeout_ms)
             if status == "proved":
                 return Obligation("consecution", conjunct.name, action.name, status, time.perf_counter() - started)
-        s, params, status, reason = self._consecution(invariant, action, conjunct, self.timeout_ms)
+        # Not proved from its hints: look for a small counterexample first (finite model finding is quick where
+        # Z3's unbounded search for a model of quantified formulas can wander), then decide without bounds.
+        status = "unknown"
+        if with_cti:
+            for size in (2, 3):
+                s, params, status, reason = self._consecution(invariant, action, conjunct, min(self.timeout_ms, 2000),
+                                                              finite=size)
+                if status == "fails":
+                    break
+        if status != "fails":
+            s, params, status, reason = self._consecution(invariant, action, conjunct, self.timeout_ms)
         if status == "unknown":
             reason = self.explain_unknown(reason, [
                 *((c.name, c.formula) for c in invariant), (f"action {action.name}", action.body),
                 (f"{conjunct.name} after the step, negated", Not(conjunct.formula))])
-        cti = read_cti(s, self.tr, self.system, conjunct.name, action.name, params, self.timeout_ms) \
+        cti = read_cti(s, self.tr, self.system, conjunct.name, action.name, params, self.cti_ms) \
             if status == "fails" and with_cti else None
         return Obligation("consecution", conjunct.name, action.name, status, time.perf_counter() - started, cti,
                           reason)
@@ -286,7 +315,7 @@ class Checker:
         if status == "unknown":
             reason = self.explain_unknown(reason, [*((c.name, c.formula) for c in invariant),
                                                    (f"{goal.name}, negated", Not(goal.formula))])
-        cti = read_cti(s, self.tr, self.system, goal.name, None, {}, self.timeout_ms) \
+        cti = read_cti(s, self.tr, self.system, goal.name, None, {}, self.cti_ms) \
             if status == "fails" and with_cti else None
         return Obligation("safety", goal.name, None, status, time.perf_counter() - started, cti, reason)
 
