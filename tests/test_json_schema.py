@@ -181,6 +181,21 @@ def actors_trace_file(test_random_bug: tuple[int, Any, str], work: Path) -> Any:
     return json.loads((work / "actors-trace.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def prove_violated() -> tuple[int, Any, str]:
+    return run("prove", "raft", "--invariant", "first-attempt", "--json")
+
+
+@pytest.fixture(scope="module")
+def prove_holds() -> tuple[int, Any, str]:
+    return run("prove", "raft", "--json")
+
+
+@pytest.fixture(scope="module")
+def prove_timeout() -> tuple[int, Any, str]:
+    return run("prove", "paxos", "--timeout", "0.5", "--json")
+
+
 DOCUMENTS = {
     "check_holds": ("check-result.schema.json", 0),
     "check_violated": ("check-result.schema.json", 1),
@@ -197,6 +212,9 @@ DOCUMENTS = {
     "test_every_step": ("test-result.schema.json", 1),
     "test_auto_not_exhaustive": ("test-result.schema.json", 3),
     "catalogue": ("list.schema.json", 0),
+    "prove_violated": ("prove-result.schema.json", 1),
+    "prove_holds": ("prove-result.schema.json", 0),
+    "prove_timeout": ("prove-result.schema.json", 3),
 }
 
 
