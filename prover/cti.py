@@ -24,7 +24,7 @@ from quorumcheck.invariants.language import Function, Relation, Signature, Sort
 from quorumcheck.invariants.system import TransitionSystem
 from quorumcheck.invariants.z3backend import Translator
 
-__all__ = ["Structure", "CTI", "Reachability", "read_cti", "reachability", "show_structure"]
+__all__ = ["Structure", "CTI", "Reachability", "read_cti", "reachability", "show_structure", "check_cti"]
 
 Values = dict[str, frozenset[tuple[Any, ...]]]
 
@@ -67,6 +67,8 @@ class CTI:
     post: Structure | None
     statics: Values
     reach: Reachability | None = field(default=None, compare=False)
+    problems: tuple[str, ...] = field(default=(), compare=False)
+    """What the independent check (:func:`check_cti`, the plain-Python evaluator) found wrong; empty when right."""
 
     def verdict_line(self) -> str:
         """``unreachable: strengthen the invariant`` or ``reachable: the property is false`` (or unknown)."""
@@ -276,6 +278,61 @@ def read_cti(solver: z3.Solver, tr: Translator, system: TransitionSystem, conjun
     shown = {name: _label_of(model.eval(const, model_completion=True), labels[sort.name])
              for name, (sort, const) in params.items()}
     return CTI(conjunct, action, shown, pre, post, statics)
+
+
+# -- an independent check -----------------------------------------------------------------------------------
+def _as_values(system: TransitionSystem, universe: Mapping[str, tuple[Any, ...]], values: Values,
+               statics: Values) -> dict[str, Any]:
+    """A structure in the plain evaluator's format (functions as tuples over their domain's product)."""
+    out: dict[str, Any] = {}
+    for name, rows in {**statics, **values}.items():
+        sym = system.signature.symbol(name)
+        if isinstance(sym, Function):
+            table = {r[:-1]: r[-1] for r in rows}
+            out[name] = tuple(table.get(args) for args in product(*(universe[d.name] for d in sym.domain)))
+        else:
+            out[name] = frozenset(rows)
+    return out
+
+
+def check_cti(system: TransitionSystem, cti: CTI, invariant: Sequence[str]) -> list[str]:
+    """What is wrong with ``cti``, judged by the plain-Python evaluator instead of Z3 (empty when it is right).
+
+    A CTI must satisfy the axioms and every conjunct of ``invariant`` in its
+    pre-state, and violate its conjunct after a step of its action (or, for
+    initiation, satisfy init; for safety, violate the safety conjunct).
+    """
+    from quorumcheck.invariants.evaluate import evaluate
+
+    problems = []
+    universe = dict(cti.pre.universe)
+    for sort in system.signature.sorts.values():
+        universe.setdefault(sort.name, ())
+    pre = _as_values(system, universe, cti.pre.values, cti.statics)
+    for i, axiom in enumerate(system.axioms):
+        if not evaluate(axiom, universe, pre):
+            problems.append(f"the structure breaks axiom {i + 1}")
+    goal = system.conjunct(cti.conjunct).formula
+    if cti.action is None:
+        if cti.conjunct in invariant:  # initiation: an initial state that breaks the conjunct
+            if not evaluate(system.init, universe, pre):
+                problems.append("the state is not initial")
+            if evaluate(goal, universe, pre):
+                problems.append(f"the initial state satisfies {cti.conjunct}")
+        elif evaluate(goal, universe, pre):  # safety: the invariant holds and the safety conjunct does not
+            problems.append(f"the state satisfies {cti.conjunct}")
+    if cti.action is not None or cti.conjunct not in invariant:
+        for name in invariant:
+            if not evaluate(system.conjunct(name).formula, universe, pre):
+                problems.append(f"the pre-state breaks {name}")
+    if cti.action is not None:
+        assert cti.post is not None
+        post = _as_values(system, universe, cti.post.values, cti.statics)
+        if not evaluate(system.transition(system.action(cti.action)), universe, pre, after=post):
+            problems.append(f"pre-state to post-state is not a step of {cti.action}")
+        if evaluate(goal, universe, post):
+            problems.append(f"the post-state satisfies {cti.conjunct}")
+    return problems
 
 
 # -- reachability -------------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from quorumcheck.invariants.language import Formula, Not, prime
 from quorumcheck.invariants.system import Conjunct, SymbolicAction, TransitionSystem
 from quorumcheck.invariants.z3backend import Translator
 
-from .cti import CTI, finite_bounds, read_cti, reachability
+from .cti import CTI, check_cti, finite_bounds, read_cti, reachability
 from .fragment import alternation_cycle
 
 __all__ = ["Obligation", "ProofResult", "prove", "Checker"]
@@ -390,6 +390,10 @@ def prove(
             ob = checker.consecution(conjuncts, action, conjunct)
         else:
             ob = checker.implies(conjuncts, conjunct)
+        if ob.cti is not None:  # judge Z3's counterexample again, with the plain-Python evaluator
+            problems = tuple(check_cti(system, ob.cti, [c.name for c in conjuncts]))
+            ob = Obligation(ob.kind, ob.conjunct, ob.action, ob.status, ob.seconds,
+                            CTI(**{**ob.cti.__dict__, "problems": problems}), ob.reason)
         if ob.cti is not None and reach:
             left = None if deadline is None else max(1.0, deadline - time.perf_counter())
             found = reachability(system, ob.cti, max_states=reach_max_states, timeout=left or 60.0)

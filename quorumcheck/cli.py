@@ -823,6 +823,9 @@ def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float |
         out.print("")
         out.print(f"counterexample to induction for {o.conjunct}" + (f", action {o.action}" if o.action else "")
                   + ": " + c.verdict_line())
+        if c.problems:
+            out.print("  warning: this CTI fails quorumcheck's independent check (a bug of ours; please report it): "
+                      + "; ".join(c.problems))
         out.print("  elements: " + "; ".join(f"{k} {{{', '.join(map(str, v))}}}" for k, v in c.pre.universe.items()))
         for name, rows in c.statics.items():
             out.print(f"  {name}: " + ", ".join("(" + ", ".join(map(str, r)) + ")" for r in sorted(rows, key=repr)))
