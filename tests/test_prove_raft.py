@@ -1,5 +1,6 @@
-"""Raft's election as a symbolic transition system: the proof of election safety, a CTI, and the formulas'
-agreement with the explicit model (each explicit step is a step of its symbolic action)."""
+"""Raft's election and log replication as a symbolic transition system: the proof of election safety and log
+matching, CTIs, and the formulas' agreement with the explicit model (each explicit step is a step of its symbolic
+action)."""
 
 from __future__ import annotations
 
@@ -8,24 +9,37 @@ from collections import deque
 import pytest
 from quorumcheck.invariants.language import And, Exists, ForAll, Formula, Function, Iff
 from quorumcheck.invariants.z3backend import FiniteCheck
-from quorumcheck.models.raft import CANDIDATE, RaftModel
-from quorumcheck.models.raft_symbolic import STATE, raft_election_interpretation, raft_system, vote_evidence
+from quorumcheck.models.raft import AE_REQUEST, CANDIDATE, RaftModel
+from quorumcheck.models.raft_symbolic import (
+    STATE, entry_evidence, raft_election_interpretation, raft_system, vote_evidence,
+)
 from quorumcheck.prover.cti import CTI, Structure, reachability
 from quorumcheck.prover.induction import prove
 
 
-def test_inductive_invariant_proves_election_safety() -> None:
-    r = prove(raft_system(), reach=False)
+def test_inductive_invariant_proves_election_safety_and_log_matching() -> None:
+    system = raft_system()
+    r = prove(system, reach=False)
     assert r.verdict.value == "holds"
-    assert len(r.obligations) == 70  # 7 initiation + 9 actions x 7 conjuncts; election-safety is a conjunct
+    assert system.safety == ("election-safety", "log-matching")
+    assert len(r.obligations) == 224  # 16 initiation + 13 actions x 16 conjuncts; both properties are conjuncts
     assert {o.status for o in r.obligations} == {"proved"}
+
+
+def test_the_election_part_alone_is_inductive_but_does_not_imply_log_matching() -> None:
+    r = prove(raft_system(), ["election"], reach=False)
+    assert [(o.kind, o.status) for o in r.obligations if o.status != "proved"] == [("safety", "fails")]
+    assert len(r.obligations) == 7 + 13 * 7 + 1
+    assert r.failures()[0].line() == "FAILS    the invariant does not imply log-matching"
 
 
 def test_first_attempt_is_not_inductive() -> None:
     r = prove(raft_system(), ["first-attempt"])
     assert r.verdict.value == "violated"
+    assert len(r.obligations) == 3 + 13 * 3
     assert [(o.action, o.conjunct) for o in r.failures()] == [
-        ("HandleRequestVote", "one-vote-per-term"), ("BecomeLeader", "election-safety")]
+        ("HandleRequestVote", "one-vote-per-term"), ("BecomeLeader", "election-safety"),
+        ("ClientRequest", "log-matching"), ("HandleAppendEntries", "log-matching")]
     cti = r.failures()[1].cti
     assert cti is not None and cti.action == "BecomeLeader" and cti.conjunct == "election-safety"
     assert set(cti.params) == {"i", "Q"}
@@ -37,15 +51,41 @@ def test_first_attempt_is_not_inductive() -> None:
     assert r.failures()[0].line() == "FAILS    conjunct one-vote-per-term is not preserved by action HandleRequestVote"
     # Z3's minimal CTIs differ with what the process solved before (two or three servers, one quorum of all
     # or of one server), but every one keeps all servers in term 1 with a server that is not a follower (two
-    # leaders; candidates counting everyone's votes), and the first Timeout leaves term 1. So the explicit
-    # instance of their sizes (max_term 1) reaches only its initial state: unreachable, strengthen the invariant.
+    # leaders; candidates counting everyone's votes; leaders appending), and the first Timeout leaves term 1. So
+    # the explicit instance of their sizes (max_term 1) reaches only its initial state: unreachable, strengthen
+    # the invariant. The log CTIs hold an entry at index 1: their instance has logs (max_log=1).
     for cti in r.ctis():
         n = len(cti.pre.universe["Server"])
         assert cti.pre.universe["Term"] == (1,)
         assert cti.reach is not None and cti.reach.reachable is False and cti.reach.states == 1
-        assert cti.reach.note.startswith(f"not among the 1 reachable states of raft with servers={_names(n)}, "
-                                         f"values=['v1'], max_term=1, max_log=0, max_copies=1, max_in_flight={n}, ")
+        assert cti.reach.note.startswith(f"not among the 1 reachable states of raft with servers={_names(n)}, ")
+        max_log = 1 if cti.conjunct == "log-matching" else 0
+        assert f", max_term=1, max_log={max_log}, max_copies=1, max_in_flight={n}, " in cti.reach.note
+        assert f"election_only={max_log == 0}" in cti.reach.note
         assert cti.verdict_line().startswith("unreachable: strengthen the invariant")
+    # ClientRequest appends an entry of the leader's term where its log has nothing; another log holds an entry
+    # of that index and term with another value.
+    cti = r.failures()[2].cti
+    i, index, value = cti.params["i"], cti.params["n"], cti.params["v"]
+    term = next(tt for s, tt in cti.pre.values["current_term"] if s == i)
+    assert (i, index, term, value) in cti.post.values["log"]
+    assert any(s != i and (n, tt) == (index, term) and vv != value for s, n, tt, vv in cti.pre.values["log"])
+
+
+def test_log_first_attempt_needs_one_creator_per_term() -> None:
+    # The election's invariant, log-matching, and "entries in logs and in flight were created, once per index and
+    # term": ClientRequest breaks uniqueness, because nothing says a leader holds the entries of its own term.
+    r = prove(raft_system(), ["log-first-attempt"])
+    assert len(r.obligations) == 11 + 13 * 11
+    assert [(o.action, o.conjunct) for o in r.failures()] == [
+        ("ClientRequest", "log-matching"), ("ClientRequest", "one-entry-per-index-term")]
+    cti = r.failures()[1].cti
+    i, index, value = cti.params["i"], cti.params["n"], cti.params["v"]
+    term = next(tt for s, tt in cti.pre.values["current_term"] if s == i)
+    assert (i, "Leader") in cti.pre.values["role"]
+    assert any((n, tt) == (index, term) and vv != value for n, tt, vv in cti.pre.values["created"])
+    assert not any(s == i and n == index for s, n, _tt, _vv in cti.pre.values["log"])
+    assert cti.reach is not None and cti.reach.reachable is False and "max_log=1" in cti.reach.note
 
 
 def _names(n: int) -> list[str]:
@@ -135,11 +175,14 @@ def _step_formula(system, action) -> Formula:
     return And(step, *frame)  # the frame reads no parameter: outside the existential, it is grounded once
 
 
-def _expected(model: RaftModel, state, label) -> str:
+def _expected(model: RaftModel, state, label, after) -> str:
     """The symbolic action that must describe this explicit step."""
-    if label.name in ("Timeout", "RequestVote", "BecomeLeader", "Restart"):
+    if label.name in ("Timeout", "RequestVote", "BecomeLeader", "Restart", "ClientRequest"):
         return label.name
-    if label.name in ("DropMessage", "DuplicateMessage", "AppendEntries", "AdvanceCommitIndex"):
+    if label.name == "AppendEntries":  # a request without an entry is not in the vocabulary: nothing changes
+        return "AppendEntries" if after.messages != state.messages and any(
+            m[0] == AE_REQUEST and m[6] for m, _c in after.messages - state.messages) else "DropMessage"
+    if label.name in ("DropMessage", "DuplicateMessage", "AdvanceCommitIndex"):
         return "DropMessage"  # leaves the vocabulary unchanged or removes messages
     assert label.name == "Receive", label
     kind, term = label.args["type"], label.args["term"]
@@ -154,82 +197,168 @@ def _expected(model: RaftModel, state, label) -> str:
         return "HandleRequestVoteResponse" if term == current and granted else "DropMessage"
     if kind == "AppendEntriesRequest" and term == current and state.servers[dest].role == CANDIDATE:
         return "StepDown"
+    if kind == "AppendEntriesRequest":  # the follower's log grows (append), shrinks (conflict) or stays (reply)
+        before, now = len(state.servers[dest].log), len(after.servers[dest].log)
+        return "HandleAppendEntries" if now > before else "TruncateLog" if now < before else "DropMessage"
     return "DropMessage"
 
 
 class _StepChecker:
-    """Checks explicit steps of a small Raft instance against the symbolic actions, with the vote history."""
+    """Checks explicit steps of a small Raft instance against the symbolic actions, with the ghost histories.
 
-    def __init__(self) -> None:
-        self.model = RaftModel(servers=3, max_term=2, max_log=0, election_only=True, history=False)
+    An action's formula is grounded over the instance's universe when first needed (HandleRequestVote and
+    AppendEntries take about a second each).
+    """
+
+    def __init__(self, model: RaftModel) -> None:
+        self.model = model
         self.system = raft_system()
         self.interp = raft_election_interpretation(self.model)
-        self.checks = {a.name: FiniteCheck(_step_formula(self.system, a), self.interp.universe, self.interp.static)
-                       for a in self.system.actions}
+        self.checks: dict[str, FiniteCheck] = {}
         self.names = list(STATE)
         self.seen: list[str] = []
 
+    def holds(self, action: str, pre, post) -> bool:
+        if action not in self.checks:
+            formula = _step_formula(self.system, self.system.action(action))
+            self.checks[action] = FiniteCheck(formula, self.interp.universe, self.interp.static)
+        return self.checks[action].holds(pre, post)
+
     def check(self, u, ghost_u, label, v):
-        """Assert that u -> v is a step of its symbolic action; v's vote history."""
-        ghost_v = ghost_u | vote_evidence(self.model, v)
-        want = _expected(self.model, u, label)
-        pre = self.interp.values(self.names, (u, ghost_u))
-        post = self.interp.values(self.names, (v, ghost_v))
-        assert self.checks[want].holds(pre, post), f"{label} from {u} is not a {want} step"
+        """Assert that u -> v is a step of its symbolic action; v's ghosts (votes, created entries)."""
+        ghost_v = (ghost_u[0] | vote_evidence(self.model, v), ghost_u[1] | entry_evidence(v))
+        want = _expected(self.model, u, label, v)
+        pre = self.interp.values(self.names, (u, *ghost_u))
+        post = self.interp.values(self.names, (v, *ghost_v))
+        assert self.holds(want, pre, post), f"{label} from {u} is not a {want} step"
         self.seen.append(want)
         return ghost_v
+
+    def ghost(self, state):
+        return vote_evidence(self.model, state), entry_evidence(state)
+
+    def walk(self, state, script: list[str], ghost=None):
+        """Follow the steps whose labels start with these prefixes, checking each; the last state and ghosts."""
+        ghost = self.ghost(state) if ghost is None else ghost
+        for prefix in script:
+            (label, after), = [(a, t) for a, t in self.model.successors(state) if str(a).startswith(prefix)]
+            ghost = self.check(state, ghost, label, after)
+            state = after
+        return state, ghost
+
+    def bfs(self, start, ghost, limit: int) -> int:
+        """Check every step out of the first ``limit`` states of a breadth-first search from ``start``."""
+        model = self.model
+        ghosts = {start: ghost}
+        queue, expanded = deque([start]), 0
+        while queue and expanded < limit:
+            u = queue.popleft()
+            expanded += 1
+            for label, v in model.successors(u):
+                ghost_v = self.check(u, ghosts[u], label, v)
+                if v not in ghosts:
+                    ghosts[v] = ghost_v
+                    if model.within_boundary(v):
+                        queue.append(v)
+        return expanded
 
 
 @pytest.fixture(scope="module")
 def checker() -> _StepChecker:
-    return _StepChecker()  # grounding the nine actions takes about 1.5 s: once for both tests
+    return _StepChecker(RaftModel(servers=3, max_term=2, max_log=0, election_only=True, history=False))
 
 
 def test_explicit_steps_of_a_bfs_satisfy_their_symbolic_actions(checker: _StepChecker) -> None:
     checker.seen.clear()
-    model = checker.model
-    start = next(iter(model.init_states()))
-    ghost = {start: vote_evidence(model, start)}
-    queue, expanded = deque([start]), 0
-    while queue and expanded < 300:
-        u = queue.popleft()
-        expanded += 1
-        for label, v in model.successors(u):
-            ghost_v = checker.check(u, ghost[u], label, v)
-            if v not in ghost:
-                ghost[v] = ghost_v
-                if model.within_boundary(v):
-                    queue.append(v)
-    assert expanded == 300 and len(checker.seen) == 3375
-    assert set(checker.seen) == {a.name for a in checker.system.actions} - {"BecomeLeader", "StepDown"}
+    start = next(iter(checker.model.init_states()))
+    assert checker.bfs(start, checker.ghost(start), 300) == 300 and len(checker.seen) == 3375
+    assert set(checker.seen) == {a.name for a in checker.system.actions} - {
+        "BecomeLeader", "StepDown", "ClientRequest", "AppendEntries", "HandleAppendEntries", "TruncateLog"}
+
+
+ELECTION = ["Timeout(i=s1)", "RequestVote(i=s1, j=s1)", "Receive(RequestVoteRequest s1->s1",
+            "Receive(RequestVoteResponse s1->s1 term=2 granted", "RequestVote(i=s1, j=s2)",
+            "Receive(RequestVoteRequest s1->s2", "Receive(RequestVoteRequest s1->s2",
+            "Receive(RequestVoteResponse s2->s1 term=2 granted", "BecomeLeader(i=s1)"]
+"""s1 wins term 2 with its own vote and s2's."""
 
 
 def test_an_election_and_a_step_down_satisfy_their_symbolic_actions(checker: _StepChecker) -> None:
     # The BFS above stops before any leader is elected: walk one election, then a rival candidate of the
     # leader's term steps down on its AppendEntries request and then answers it as a follower.
     checker.seen.clear()
-    model = checker.model
-    state = next(iter(model.init_states()))
-    ghost = vote_evidence(model, state)
-    script = ["Timeout(i=s1)", "RequestVote(i=s1, j=s1)", "Receive(RequestVoteRequest s1->s1",
-              "Receive(RequestVoteResponse s1->s1 term=2 granted", "RequestVote(i=s1, j=s2)",
-              "Receive(RequestVoteRequest s1->s2", "Receive(RequestVoteRequest s1->s2",
-              "Receive(RequestVoteResponse s2->s1 term=2 granted", "BecomeLeader(i=s1)", "Timeout(i=s3)",
-              "AppendEntries(i=s1, j=s3)", "Receive(AppendEntriesRequest s1->s3", "Receive(AppendEntriesRequest s1->s3"]
-    for prefix in script:
-        (label, after), = [(a, t) for a, t in model.successors(state) if str(a).startswith(prefix)]
-        ghost = checker.check(state, ghost, label, after)
-        state = after
+    script = [*ELECTION, "Timeout(i=s3)", "AppendEntries(i=s1, j=s3)", "Receive(AppendEntriesRequest s1->s3",
+              "Receive(AppendEntriesRequest s1->s3"]
+    state, (ghost, created_) = checker.walk(next(iter(checker.model.init_states())), script)
     assert checker.seen == ["Timeout", "RequestVote", "HandleRequestVote", "HandleRequestVoteResponse",
                             "RequestVote", "UpdateTerm", "HandleRequestVote", "HandleRequestVoteResponse",
                             "BecomeLeader", "Timeout", "DropMessage", "StepDown", "DropMessage"]
     assert ghost == {(0, 2, 0), (1, 2, 0)}  # s1 and s2 voted for s1 in term 2
+    assert created_ == frozenset()
     assert {(e.term, e.leader) for e in state.elections} == {(2, 0)}
+
+
+@pytest.fixture(scope="module")
+def log_checker() -> _StepChecker:
+    return _StepChecker(RaftModel(servers=2, max_term=2, max_log=1, history=False))
+
+
+def test_replication_steps_of_a_bfs_satisfy_their_symbolic_actions(log_checker: _StepChecker) -> None:
+    # After s1's election (two servers, logs of one entry, one message in flight), every step out of every state
+    # the search from there reaches: ClientRequest, AppendEntries with and without an entry, the follower's
+    # append, commits, responses (DropMessage: nothing in the vocabulary changes), restarts and timeouts.
+    log_checker.seen.clear()
+    leader, ghost = log_checker.walk(next(iter(log_checker.model.init_states())), ELECTION)
+    log_checker.seen.clear()
+    assert log_checker.bfs(leader, ghost, 1000) == 37
+    counts = {name: log_checker.seen.count(name) for name in sorted(set(log_checker.seen))}
+    assert counts == {"AppendEntries": 7, "ClientRequest": 20, "DropMessage": 81, "HandleAppendEntries": 2,
+                      "Restart": 74, "Timeout": 54}
+
+
+def test_a_conflicting_entry_is_truncated(log_checker: _StepChecker) -> None:
+    # A follower holding an entry of term 1 at index 1 receives the term-2 leader's entry for index 1: raft.tla
+    # removes its last entry (the entry stays in flight, and the next delivery appends). With two servers no
+    # term-1 entry exists (nobody leads term 1), so the follower's log is written in: the check is of the step.
+    model = log_checker.model
+    state, ghost = log_checker.walk(next(iter(model.init_states())),
+                                    [*ELECTION, "ClientRequest(i=s1, v=v1)", "AppendEntries(i=s1, j=s2)"])
+    follower = state.servers[1]._replace(log=((1, 0),))
+    state = state._replace(servers=(state.servers[0], follower))
+    ghost = (ghost[0], ghost[1] | {(1, 1, 0)})
+    log_checker.seen.clear()
+    state, ghost = log_checker.walk(state, ["Receive(AppendEntriesRequest s1->s2"] * 2, ghost)
+    assert log_checker.seen == ["TruncateLog", "HandleAppendEntries"]
+    assert state.servers[1].log == ((2, 0),) and ghost[1] == {(1, 1, 0), (1, 2, 0)}
+
+
+def test_a_replicated_entry_is_reachable() -> None:
+    # s1 leads term 2, appends v1 and sends it to s2, which appends it: twelve steps of raft.tla with logs.
+    universe = {**UNIVERSE, "Index": (1,), "Value": ("v1",)}
+    leader = _pre(universe, current_term=frozenset({("s1", 2), ("s2", 2)}),
+                  role=frozenset({("s1", "Leader"), ("s2", "Follower")}),
+                  voted_for=frozenset({("s1", "s1"), ("s2", "s1")}),
+                  votes_granted=frozenset({("s1", "s1"), ("s1", "s2")}),
+                  voted=frozenset({("s1", 2, "s1"), ("s2", 2, "s1")}), elected=frozenset({(2, "s1")}),
+                  log=frozenset({("s1", 1, 2, "v1"), ("s2", 1, 2, "v1")}), created=frozenset({(1, 2, "v1")}),
+                  append_entry=frozenset({("s2", 2, 1, 2, "v1")}))
+    found = reachability(raft_system(), leader)
+    assert found.reachable is True and len(found.trace) == 12
+    assert found.note.startswith("reached in 12 steps of raft with servers=['s1', 's2'], values=['v1'], max_term=2, "
+                                 "max_log=1, ")
+    assert [str(st.action) for st in found.trace.steps[-3:]] == [
+        "ClientRequest(i=s1, v=v1)", "AppendEntries(i=s1, j=s2)",
+        "Receive(AppendEntriesRequest s1->s2 term=2 prevLogIndex=0 prevLogTerm=0 entries=[#1 t2 v1] commitIndex=0)"]
+    assert found.trace.steps[-1].state[2] == {(1, 2, 0)}  # the ghost: entry 1 of term 2 was created
 
 
 def test_handle_request_vote_grants_only_one_candidate_per_term(checker: _StepChecker) -> None:
     # The grant condition is real: s3 grants s1 in term 2, but not once it voted for s2 in term 2.
-    model, interp, check = checker.model, checker.interp, checker.checks["HandleRequestVote"]
+    model, interp = checker.model, checker.interp
+
+    def grants(pre, post) -> bool:
+        return checker.holds("HandleRequestVote", pre, post)
+
     state = next(iter(model.init_states()))
     for label in ("Timeout(i=s1)", "Timeout(i=s3)", "RequestVote(i=s1, j=s3)"):
         state = model.next_state(state, label)
@@ -237,8 +366,8 @@ def test_handle_request_vote_grants_only_one_candidate_per_term(checker: _StepCh
     assert pre["request_vote"] == frozenset({(0, 2, 2)})  # s1 -> s3, term 2
     post = dict(pre, request_vote=frozenset(), voted_for=frozenset({(2, 0)}), voted=frozenset({(2, 2, 0)}),
                 vote_granted_msg=frozenset({(2, 0, 2)}))
-    assert check.holds(pre, post)
-    assert check.holds(pre, dict(pre, request_vote=frozenset()))  # denied (the log check is a free choice)
+    assert grants(pre, post)
+    assert grants(pre, dict(pre, request_vote=frozenset()))  # denied (the log check is a free choice)
     twice_pre = dict(pre, voted_for=frozenset({(2, 1)}), voted=frozenset({(2, 2, 1)}))
     twice_post = dict(post, voted=frozenset({(2, 2, 1), (2, 2, 0)}))
-    assert not check.holds(twice_pre, twice_post)
+    assert not grants(twice_pre, twice_post)
