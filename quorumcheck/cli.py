@@ -804,7 +804,8 @@ def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float |
         sys.exit(result.exit_code)
     verdict = result.verdict
     headline = {
-        Verdict.HOLDS: f"PROVED for every size: {', '.join(system.safety)} follows from an inductive invariant",
+        Verdict.HOLDS: f"PROVED for every size: {' and '.join(system.safety)} "
+                       f"{'follows' if len(system.safety) == 1 else 'follow'} from an inductive invariant",
         Verdict.VIOLATED: "NOT INDUCTIVE: " + "; ".join(o.line().split(None, 1)[1] for o in result.failures()),
         Verdict.UNDETERMINED: "UNDETERMINED: Z3 answered unknown or the time ran out (see below)",
     }[verdict]
