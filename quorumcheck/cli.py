@@ -722,6 +722,41 @@ def _settings_text(parameters: dict[str, Any]) -> str:
     return " ".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in parameters.items())
 
 
+def _prove_infer(system: Any, goals: tuple[str, ...], timeout: float | None, obligation_timeout: float,
+                 as_json: bool, out: Console) -> None:
+    """``prove MODEL --infer``: counts per phase, the inferred conjuncts as Python, PROVED or NOT FOUND."""
+    from quorumcheck.prover.infer import infer
+
+    try:
+        for g in goals:
+            system.conjunct(g)
+    except QuorumcheckError as e:
+        _fail(str(e))
+    log = None if as_json else (lambda msg: out.print(f"  {msg}"))
+    result = infer(system, goals=list(goals) or None, timeout=timeout or 600.0,
+                   obligation_timeout=min(obligation_timeout, 5.0), log=log)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        sys.exit(result.exit_code)
+    secs = result.seconds
+    out.print(f"sampled {result.states} states · {result.enumerated} candidates enumerated · {result.distinct} true "
+              f"on the samples · {result.surviving} minimal · Houdini kept {len(result.conjuncts)} in "
+              f"{result.houdini_rounds} rounds ({result.queries} Z3 queries) · "
+              + ", ".join(f"{k} {v:.1f} s" for k, v in secs.items()))
+    out.print("inferred invariant:")
+    for line in result.python():
+        out.print(f"    {line},")
+    goals_text = ", ".join(result.goals)
+    if result.proved:
+        out.print(f"PROVED for every size: {goals_text} follows from the inferred inductive invariant")
+    elif result.stop_reason == "timeout":
+        out.print(f"NOT FOUND: the time ran out before an inductive invariant implying {goals_text} was found")
+    else:
+        out.print(f"NOT FOUND: the inferred invariant is inductive but does not imply {goals_text}; try larger "
+                  "templates or samples")
+    sys.exit(result.exit_code)
+
+
 @main.command("prove")
 @click.argument("model_name", metavar="MODEL")
 @click.option("--invariant", "invariants", multiple=True, metavar="NAME",
@@ -739,9 +774,12 @@ def _settings_text(parameters: dict[str, Any]) -> str:
 @click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="draw each counterexample to induction (DOT, SVG, PNG) into DIR")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+@click.option("--infer", "infer_flag", is_flag=True,
+              help="infer an inductive invariant from the signature (enumerate, filter on samples, Houdini) instead "
+                   "of checking the shipped one; --invariant then names the safety conjuncts to aim at")
 def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float | None, obligation_timeout: float,
                   no_reach: bool, list_only: bool, conjuncts_file: Path | None, render_dir: Path | None,
-                  as_json: bool) -> None:
+                  as_json: bool, infer_flag: bool = False) -> None:
     """Prove a safety property for every size: Z3 checks that an invariant is inductive (docs/proving.md).
 
     \b
@@ -781,6 +819,9 @@ def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float |
             out.print(f"invariant set {name}: {', '.join(members)}")
         for c in system.conjuncts:
             out.print(f"conjunct {c.name}: {c.description}\n    {c.formula}")
+        return
+    if infer_flag:
+        _prove_infer(system, invariants, timeout, obligation_timeout, as_json, out)
         return
     try:
         system.resolve(list(invariants))

@@ -1,0 +1,100 @@
+"""prove --infer: the candidate grammar, the sample filter, and Houdini's verdict (tests/test_infer.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from quorumcheck.models.paxos_symbolic import paxos_system
+from quorumcheck.models.raft_symbolic import raft_system
+from quorumcheck.prover import prove
+from quorumcheck.prover.infer import (
+    Candidate, Grammar, _Builder, cone_of_influence, enumerate_candidates, infer, sample_filter, sample_states,
+)
+
+
+@pytest.fixture(scope="module")
+def paxos_samples():
+    """Every reachable state of Paxos with 2 acceptors, 1 value, ballots -1..0 (explicit hook)."""
+    return sample_states(paxos_system(), {"Acceptor": 2, "Value": 1, "Ballot": 2, "Quorum": 1}, max_states=5000)
+
+
+def test_enumerator_has_no_duplicates_and_only_well_sorted_formulas() -> None:
+    system = paxos_system()
+    template = {"Acceptor": 1, "Ballot": 1, "Value": 1}
+    clauses = enumerate_candidates(system, template, max_literals=2, max_exists=0)
+    assert len(clauses) == len(set(clauses))
+    builder = _Builder(Grammar(system))
+    texts = set()
+    for lits in clauses:
+        formula = builder.formula(Candidate(tuple(sorted(template.items())), lits))  # raises if ill-sorted
+        system.signature.check(formula, "candidate")
+        texts.add(builder.python(Candidate(tuple(sorted(template.items())), lits)))
+    assert len(texts) == len(clauses)
+    # vote(a, b, v) -> proposed(b, v) is among them, once, printed as Python a model file can use.
+    assert "ForAll([a1, b1, v1], vote(a1, b1, v1) >> proposed(b1, v1))" in texts
+
+
+def test_renamings_within_a_sort_are_one_candidate() -> None:
+    clauses = enumerate_candidates(paxos_system(), {"Ballot": 2}, max_literals=1, max_exists=0)
+    shown = [_Builder(Grammar(paxos_system())).python(Candidate((("Ballot", 2),), c)) for c in clauses]
+    # b1 < b2 and b2 < b1 are one candidate (a renaming of each other); b1 == b2 is one too.
+    assert sorted(shown) == ["ForAll([b1, b2], (b1 < b2))", "ForAll([b1, b2], (b1 == b2))",
+                             "ForAll([b1, b2], ~(b1 < b2))", "ForAll([b1, b2], ~(b1 == b2))"]
+
+
+def test_sampled_paxos_states_come_from_the_explicit_model(paxos_samples) -> None:
+    states, universe, statics = paxos_samples
+    assert universe["Ballot"] == (-1, 0) and universe["Value"] == (-1, "v1")
+    assert statics["member"] == frozenset({("a1", "q1")})  # the fewest tuples that satisfy the axioms
+    assert len(states) == 13
+    assert any(st["vote"] for st in states)  # some acceptor voted
+    assert all(st["max_bal"][("a1",)] in (-1, 0) for st in states)
+
+
+def test_sample_filter_drops_a_false_candidate_and_keeps_a_true_one(paxos_samples) -> None:
+    system = paxos_system()
+    kept = sample_filter(system, [paxos_samples], max_vars=3, max_literals=2, max_exists=0,
+                         per_sort={"Acceptor": 1, "Ballot": 1, "Value": 1})
+    builder = _Builder(Grammar(system))
+    texts = {builder.python(c) for c in kept.minimal}
+    assert "ForAll([a1, b1, v1], vote(a1, b1, v1) >> proposed(b1, v1))" in texts
+    # false on the samples: "no acceptor ever votes", and "every proposal is voted for"
+    assert "ForAll([a1, b1, v1], ~vote(a1, b1, v1))" not in texts
+    assert "ForAll([a1, b1, v1], proposed(b1, v1) >> vote(a1, b1, v1))" not in texts
+    assert kept.enumerated > kept.distinct >= len(kept.minimal) > 0
+
+
+def test_cone_of_influence_of_paxos_agreement_is_the_whole_protocol() -> None:
+    assert sorted(cone_of_influence(paxos_system(), ["agreement"])) == [
+        "max_bal", "max_val", "max_vbal", "member", "proposed", "sent_1a", "sent_1b", "vote"]
+
+
+def test_cone_of_influence_of_raft_election_safety_leaves_the_logs_out() -> None:
+    assert cone_of_influence(raft_system(), ["election-safety"]) == [
+        "current_term", "role", "elected", "member", "voted_for", "votes_granted", "request_vote",
+        "vote_granted_msg", "voted"]
+
+
+@pytest.mark.slow
+def test_raft_election_inference_proves_election_safety() -> None:
+    system = raft_system()
+    result = infer(system, goals=["election-safety"], max_vars=4, max_literals=3, max_exists=1, max_states=1500,
+                   timeout=1500)
+    assert result.proved, result.to_json()
+    assert result.exit_code == 0
+    # Each inferred conjunct, checked by prove on its own system: inductive and implying election safety.
+    inferred = dataclasses.replace(
+        system, conjuncts=(*system.conjuncts, *result.conjuncts),
+        invariant_sets={**system.invariant_sets, "inferred": tuple(c.name for c in result.conjuncts)},
+        safety=("election-safety",))
+    checked = prove(inferred, ["inferred"], reach=False)
+    assert checked.verdict.value == "holds"
+
+
+@pytest.mark.slow
+def test_paxos_inference_reports_how_far_it_got() -> None:
+    result = infer(paxos_system(), max_vars=4, max_literals=3, max_exists=2, timeout=600)
+    assert result.exit_code in (0, 1, 3)
+    assert result.enumerated > result.surviving > 0
