@@ -366,8 +366,8 @@ def test_saved_traces_replay(paxos_trace_file: Any, actors_trace_file: Any, work
 
 # -- the schemas themselves ------------------------------------------------------------------------
 def test_schemas_are_valid_and_self_describing() -> None:
-    assert sorted(SCHEMAS) == ["check-result.schema.json", "list.schema.json", "result-common.schema.json",
-                               "test-result.schema.json", "trace-file.schema.json"]
+    assert sorted(SCHEMAS) == ["check-result.schema.json", "list.schema.json", "prove-result.schema.json",
+                               "result-common.schema.json", "test-result.schema.json", "trace-file.schema.json"]
     for name, schema in SCHEMAS.items():
         Draft202012Validator.check_schema(schema)
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
