@@ -78,6 +78,8 @@ def test_cone_of_influence_of_raft_election_safety_leaves_the_logs_out() -> None
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 14: not reached yet - at 4 variables and 3 literals the filter phase "
+                   "did not finish in 17 minutes; smaller templates cannot state the supporting conjuncts")
 def test_raft_election_inference_proves_election_safety() -> None:
     system = raft_system()
     result = infer(system, goals=["election-safety"], max_vars=4, max_literals=3, max_exists=1, max_states=1500,
@@ -94,7 +96,9 @@ def test_raft_election_inference_proves_election_safety() -> None:
 
 
 @pytest.mark.slow
-def test_paxos_inference_reports_how_far_it_got() -> None:
+@pytest.mark.xfail(strict=True, reason="issue 14: not reached yet - the Paxos filter phase ran out of its 600 s "
+                   "inside one template")
+def test_paxos_agreement_is_proved_by_inference_alone_within_ten_minutes() -> None:
     result = infer(paxos_system(), max_vars=4, max_literals=3, max_exists=2, timeout=600)
-    assert result.exit_code in (0, 1, 3)
     assert result.enumerated > result.surviving > 0
+    assert result.proved and result.exit_code == 0
