@@ -561,14 +561,7 @@ class _Grounded:
     def successors(self, state: State, limit: int = 1000) -> list[State]:
         out = []
         for s, tr in self.steps:
-            lits = []
-            for (name, args, primed), atom in tr.atoms.items():
-                if not primed and name not in self.statics:
-                    lits.append(atom if args in state[name] else z3.Not(atom))
-            for (name, args, primed), (f, const) in tr.applications.items():
-                if not primed:
-                    lits.append(const == tr.code(f.result, state[name][args]))
-            out += self._all(s, tr, True, lits, state, limit)
+            out += self._all(s, tr, True, self._pre(tr, state), state, limit)
         return out
 
 
