@@ -157,7 +157,7 @@ class Checker:
         Seconds Z3 may spend on one obligation.
     """
 
-    def __init__(self, system: TransitionSystem, timeout: float = 30.0) -> None:
+    def __init__(self, system: TransitionSystem, timeout: float = 60.0) -> None:
         self.system = system
         self.timeout_ms = max(1, int(timeout * 1000))
         self.deadline: float | None = None
@@ -198,12 +198,12 @@ class Checker:
 
         Quantified problems make Z3's answer time depend on its random choices
         (an obligation that takes 0.5 s with one seed can run out of 20 s with
-        another), so the time is spent as a portfolio of short tries, 5 s each.
+        another), so the time is spent as a portfolio of short tries, 2 s each.
         """
         total = self.timeout_ms if budget_ms is None else budget_ms
         if self.deadline is not None:
             total = max(1, min(total, int((self.deadline - time.perf_counter()) * 1000)))
-        slice_ms = min(total, 5000)
+        slice_ms = min(total, 2000)
         spent, seed = 0, first_seed
         while True:
             solver.set("timeout", slice_ms)
@@ -325,7 +325,7 @@ def prove(
     invariant: Sequence[str] | None = None,
     *,
     timeout: float | None = None,
-    obligation_timeout: float = 30.0,
+    obligation_timeout: float = 60.0,
     reach: bool = True,
     reach_max_states: int = 200_000,
 ) -> ProofResult:
@@ -341,7 +341,7 @@ def prove(
     timeout : float, optional
         Seconds for the whole proof; obligations not reached are reported
         ``unknown`` and the verdict is UNDETERMINED.
-    obligation_timeout : float, default 30
+    obligation_timeout : float, default 60
         Seconds Z3 may spend on one obligation.
     reach : bool, default True
         For each CTI, search the explicit instance of its sizes for its pre-state.
@@ -356,10 +356,10 @@ def prove(
 
     Examples
     --------
-    >>> from quorumcheck.models.paxos_symbolic import paxos_system
-    >>> r = prove(paxos_system())
+    >>> from quorumcheck.models.raft_symbolic import raft_system
+    >>> r = prove(raft_system())
     >>> r.verdict.value, len(r.obligations)
-    ('holds', 75)
+    ('holds', 224)
     """
     started = time.perf_counter()
     deadline = None if timeout is None else started + timeout

@@ -763,7 +763,7 @@ def _prove_infer(system: Any, goals: tuple[str, ...], timeout: float | None, obl
               help="a conjunct or a named invariant set to check (repeatable) [default: the model's inductive set]")
 @click.option("--timeout", type=Seconds(), default=None,
               help="stop (undetermined) after SECONDS; obligations not reached are reported unknown")
-@click.option("--obligation-timeout", type=Seconds(), default=30.0, show_default=True,
+@click.option("--obligation-timeout", type=Seconds(), default=60.0, show_default=True,
               help="seconds Z3 may spend on one (action, conjunct) obligation")
 @click.option("--no-reach", is_flag=True,
               help="do not search the explicit instance of a CTI's sizes for its pre-state")
