@@ -85,25 +85,13 @@ class Translator:
         Finite mode when given.
     static : mapping of symbol name to value, optional
         Symbols with one value everywhere (finite mode): folded into the formula.
-    orders : {"int", "relation"}, default "int"
-        Symbolic mode: an ordered sort is Z3's integers, or (``"relation"``) an
-        uninterpreted sort with a total order ``<=`` (Ivy's and mypyvy's
-        choice, which keeps the formulas in EPR so that every counterexample is
-        a finite structure). Its literals (``Ballot(-1)``, ``Ballot(0)``) are
-        then constants ordered as their integers, with nothing between two
-        consecutive ones; :meth:`order_axioms` states all of that.
     """
 
     def __init__(
-        self, universe: Mapping[str, tuple[Any, ...]] | None = None, static: Mapping[str, Any] | None = None,
-        orders: str = "int",
+        self, universe: Mapping[str, tuple[Any, ...]] | None = None, static: Mapping[str, Any] | None = None
     ) -> None:
-        if orders not in ("int", "relation"):
-            raise ValueError(f"orders must be 'int' or 'relation', got {orders!r}")
-        self.orders = orders
         self.literals: dict[str, dict[int, Any]] = {}
-        """Ordered-sort literals met so far (symbolic mode): sort name -> value -> Z3 term."""
-        self._orders: dict[str, Any] = {}
+        """Ordered-sort literals met so far (symbolic mode): sort name -> value -> Z3 integer."""
         self.named_constants: set[tuple[str, Any]] = set()
         """Elements of unordered sorts that formulas name (symbolic mode): (sort name, value)."""
         self.universe = universe
@@ -141,8 +129,8 @@ class Translator:
 
     # -- symbolic-mode declarations --------------------------------------------------------------------
     def sort(self, sort: Sort) -> Any:
-        """The Z3 sort of ``sort`` in symbolic mode (ordered sorts are integers unless ``orders="relation"``)."""
-        if sort.ordered and self.orders == "int":
+        """The Z3 sort of ``sort`` in symbolic mode (ordered sorts are integers)."""
+        if sort.ordered:
             return z3.IntSort()
         if sort.name not in self._sorts:
             self._sorts[sort.name] = z3.DeclareSort(sort.name)
@@ -157,48 +145,6 @@ class Translator:
             self._symbols[key] = z3.Function(name, *domain, result)
         return self._symbols[key]
 
-    def order(self, sort: Sort) -> Any:
-        """The order relation ``le`` of an ordered sort (``orders="relation"``)."""
-        if sort.name not in self._orders:
-            zs = self.sort(sort)
-            self._orders[sort.name] = z3.Function(f"le_{sort.name}", zs, zs, z3.BoolSort())
-        return self._orders[sort.name]
-
-    def literal(self, sort: Sort, value: int) -> Any:
-        """The constant for the integer ``value`` of an ordered sort (``orders="relation"``)."""
-        table = self.literals.setdefault(sort.name, {})
-        if value not in table:
-            table[value] = z3.Const(f"{sort.name}!{value}", self.sort(sort))
-        return table[value]
-
-    def order_axioms(self, sorts: Any = ()) -> list[Any]:
-        """Total-order axioms for every ordered sort used so far (and ``sorts``), with its literals in place.
-
-        Only for ``orders="relation"``; with integers the order needs no axioms.
-        """
-        if self.orders == "int":
-            return []
-        for sort in sorts:
-            if sort.ordered:
-                self.order(sort)
-        out: list[Any] = []
-        for name, le in self._orders.items():
-            zs = le.domain(0)
-            x, y, z = z3.Consts("x y z", zs)
-            out += [
-                z3.ForAll([x], le(x, x)),
-                z3.ForAll([x, y], z3.Implies(z3.And(le(x, y), le(y, x)), x == y)),
-                z3.ForAll([x, y, z], z3.Implies(z3.And(le(x, y), le(y, z)), le(x, z))),
-                z3.ForAll([x, y], z3.Or(le(x, y), le(y, x))),
-            ]
-            values = sorted(self.literals.get(name, {}))
-            for lo, hi in zip(values, values[1:]):
-                a, b = self.literals[name][lo], self.literals[name][hi]
-                out += [le(a, b), a != b]
-                if hi == lo + 1:  # consecutive integers: nothing lies between them
-                    out.append(z3.ForAll([x], z3.Or(le(x, a), le(b, x))))
-        return out
-
     # -- terms ----------------------------------------------------------------------------------------------
     def term(self, t: Term, env: Mapping[Var, Any]) -> Any:
         """A term: a :class:`_Lit` when its element is known, else a Z3 expression."""
@@ -207,10 +153,8 @@ class Translator:
         if isinstance(t, Const):
             if self.universe is None:
                 if t.sort.ordered:
-                    if self.orders == "int":
-                        self.literals.setdefault(t.sort.name, {})[t.value] = z3.IntVal(t.value)
-                        return z3.IntVal(t.value)
-                    return self.literal(t.sort, t.value)
+                    self.literals.setdefault(t.sort.name, {})[t.value] = z3.IntVal(t.value)
+                    return z3.IntVal(t.value)
                 self.named_constants.add((t.sort.name, t.value))
                 return z3.Const(f"{t.sort.name}!{t.value}", self.sort(t.sort))
             return _Lit(t.value)
@@ -291,9 +235,6 @@ class Translator:
             return z3.BoolVal(x == y if op == "eq" else x < y if op == "lt" else x <= y)
         if self.universe is not None:
             a, b = self._as_z3(left.sort, a), self._as_z3(right.sort, b)
-        elif op != "eq" and self.orders == "relation":
-            le = self.order(left.sort)
-            return le(a, b) if op == "le" else z3.And(le(a, b), a != b)
         return a == b if op == "eq" else a < b if op == "lt" else a <= b
 
     def _atom(self, rel: Relation, args: tuple[Term, ...], primed: bool, env: dict[Var, Any]) -> Any:

@@ -190,21 +190,6 @@ def _labels(model: z3.ModelRef, tr: Translator, sort: Sort,
     if zs.kind() != z3.Z3_UNINTERPRETED_SORT:
         return []
     elements = list(model.get_universe(zs) or [])
-    if sort.ordered:
-        le = tr.order(sort)
-        rank = {e: sum(bool(z3.is_true(model.eval(le(o, e), model_completion=True))) for o in elements) - 1
-                for e in elements}
-        ordered = sorted(elements, key=lambda e: rank[e])
-        literals = {}
-        for value, const in tr.literals.get(sort.name, {}).items():
-            literals[model.eval(const, model_completion=True)] = value
-        base = None
-        for i, e in enumerate(ordered):
-            if e in literals:
-                base = literals[e] - i
-                break
-        base = 0 if base is None else base
-        return [(e, base + i) for i, e in enumerate(ordered)]
     named: dict[Any, Any] = {}
     for key, const in _sort_literals(tr, sort).items():
         named[model.eval(const, model_completion=True)] = key

@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -175,9 +176,8 @@ class Checker:
         return s
 
     def finish(self, solver: z3.Solver) -> None:
-        """Add the axioms and the order axioms (after every formula is translated: literals are met lazily)."""
+        """Add the axioms (static facts such as quorum intersection) to an obligation's solver."""
         solver.add(*self._axioms)
-        solver.add(*self.tr.order_axioms(self.system.signature.sorts.values()))
 
     def state(self, formula: Formula) -> Any:
         return self.tr.formula(formula)
@@ -390,15 +390,14 @@ def prove(
             ob = checker.consecution(conjuncts, action, conjunct)
         else:
             ob = checker.implies(conjuncts, conjunct)
-        if ob.cti is not None:  # judge Z3's counterexample again, with the plain-Python evaluator
+        if ob.cti is not None:
+            # Judge Z3's counterexample again, with the plain-Python evaluator; then look for its pre-state.
             problems = tuple(check_cti(system, ob.cti, [c.name for c in conjuncts]))
-            ob = Obligation(ob.kind, ob.conjunct, ob.action, ob.status, ob.seconds,
-                            CTI(**{**ob.cti.__dict__, "problems": problems}), ob.reason)
-        if ob.cti is not None and reach:
-            left = None if deadline is None else max(1.0, deadline - time.perf_counter())
-            found = reachability(system, ob.cti, max_states=reach_max_states, timeout=left or 60.0)
-            ob = Obligation(ob.kind, ob.conjunct, ob.action, ob.status, ob.seconds,
-                            CTI(**{**ob.cti.__dict__, "reach": found}), ob.reason)
+            found = None
+            if reach:
+                left = None if deadline is None else max(1.0, deadline - time.perf_counter())
+                found = reachability(system, ob.cti, max_states=reach_max_states, timeout=left or 60.0)
+            ob = dataclasses.replace(ob, cti=dataclasses.replace(ob.cti, problems=problems, reach=found))
         result.obligations.append(ob)
     if out_of_time():
         result.stop_reason = "timeout"
