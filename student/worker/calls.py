@@ -35,6 +35,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import operator
 import pickle
 import random
 import sys
@@ -219,6 +220,9 @@ class OutsideState:
                 if isinstance(value, type) and getattr(value, "__module__", None) == module.__name__:
                     seen[value] = None
         self.classes = list(seen)
+        self._held: list[tuple[tuple[str, ...], tuple[Any, ...]]] | None = None
+        self._last: dict[tuple[str, ...], Hashable] = {}
+        self._volatile: list[tuple[tuple[str, ...], Any]] = []
         self.baseline: dict[tuple[str, ...], Hashable] = {}
         self.rebase()
 
@@ -237,7 +241,40 @@ class OutsideState:
                 return _sentence(key, before.get(key, _MISSING), now.get(key, _MISSING))
         return None  # pragma: no cover - the dicts differ, so some key does
 
+    def _namespaces(self) -> list[Any]:
+        return [vars(m) for m in self.modules] + [vars(c) for c in self.classes]
+
     def _read(self) -> dict[tuple[str, ...], Hashable]:
+        """The outside state's fingerprints, by where they were read.
+
+        A handler call reads it twice, so the common case is fast: while every watched namespace still
+        binds the very same objects to the same names (checked by identity, holding the objects so that
+        their ids cannot be reused), only the values that can change in place are fingerprinted again --
+        containers, objects, closure cells, and mutable default arguments; numbers, strings and tuples of
+        them cannot.
+        """
+        held = [(tuple(ns), tuple(ns.values())) for ns in self._namespaces()]
+        last = self._held
+        if last is not None and all(
+                a[0] == b[0] and len(a[1]) == len(b[1]) and all(map(operator.is_, a[1], b[1]))
+                for a, b in zip(held, last)):
+            out = dict(self._last)
+            for key, fetch in self._volatile:
+                out[key] = fetch()
+            return out
+        self._volatile = []
+        out = self._full_read()
+        self._held, self._last = held, out
+        return out
+
+    def _watch(self, out: dict[tuple[str, ...], Hashable], key: tuple[str, ...], value: Any,
+               fetch: Any) -> None:
+        """Record ``value``'s fingerprint under ``key``; ``fetch()`` fingerprints it again if it can change."""
+        out[key] = self._print(value)
+        if not _immutable(value):
+            self._volatile.append((key, fetch))
+
+    def _full_read(self) -> dict[tuple[str, ...], Hashable]:
         out: dict[tuple[str, ...], Hashable] = {}
         for module in self.modules:
             name = module.__name__
@@ -249,7 +286,8 @@ class OutsideState:
                 if isinstance(value, types.FunctionType):
                     self._function(out, f"{_short(name)}.{key}", value)
                 elif not _is_code(value):
-                    out[("global", _short(name), key)] = self._print(value)
+                    self._watch(out, ("global", _short(name), key), value,
+                                lambda ns=namespace, k=key: self._print(ns.get(k)))
         for cls in self.classes:
             where = cls.__qualname__
             namespace = vars(cls)
@@ -257,21 +295,25 @@ class OutsideState:
             for key, value in list(namespace.items()):
                 if key.startswith("__") or key in FRAMEWORK_ATTRIBUTES or key in ("durable", "observe"):
                     if key in ("durable", "observe"):
-                        out[("class", where, key)] = self._print(value)
+                        self._watch(out, ("class", where, key), value,
+                                    lambda ns=namespace, k=key: self._print(ns.get(k)))
                     continue
                 if isinstance(value, (staticmethod, classmethod)):
                     value = value.__func__
                 if isinstance(value, types.FunctionType):
                     self._function(out, f"{where}.{key}", value)
                 elif not _is_code(value):
-                    out[("class", where, key)] = self._print(value)
+                    self._watch(out, ("class", where, key), value,
+                                lambda ns=namespace, k=key: self._print(ns.get(k)))
         return out
 
     def _function(self, out: dict[tuple[str, ...], Hashable], where: str, function: types.FunctionType) -> None:
         if function.__defaults__:
-            out[("defaults", where)] = self._print(function.__defaults__)
+            self._watch(out, ("defaults", where), function.__defaults__,
+                        lambda f=function: self._print(f.__defaults__))
         if function.__kwdefaults__:
-            out[("defaults", where)] = self._print(function.__kwdefaults__)
+            self._watch(out, ("defaults", where), function.__kwdefaults__,
+                        lambda f=function: self._print(f.__kwdefaults__))
         for name, cell in zip(function.__code__.co_freevars, function.__closure__ or ()):
             try:
                 value = cell.cell_contents
@@ -279,10 +321,19 @@ class OutsideState:
                 continue
             if not _is_code(value):
                 out[("closure", where, name)] = self._print(value)
+                self._volatile.append((("closure", where, name), lambda c=cell: self._cell(c)))
+
+    def _cell(self, cell: Any) -> Hashable:
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            return None
+        return self._print(value)
 
     def _print(self, value: Any) -> Hashable:
         """A comparable fingerprint of a value, tagged by how it was taken: ``("frozen", ...)``, else
-        ``("pickle", ...)``, else ``("repr", ...)``; ``None`` when none can be taken."""
+        ``("pickle", ...)``, else ``("repr", ...)``; ``None`` when none can be taken.
+        """
         try:
             return ("frozen", self.snapshotter.freeze(value))
         except Exception:  # noqa: BLE001 - not snapshottable: try the next fingerprint
@@ -299,6 +350,17 @@ class OutsideState:
 
 
 _MISSING = object()
+_ATOMS = (int, float, complex, str, bytes, bool, type(None))
+
+
+def _immutable(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` can never change while it stays the same object (exact built-in types only)."""
+    t = type(value)
+    if t in _ATOMS:
+        return True
+    if (t is tuple or t is frozenset) and depth < 8 and len(value) <= 1000:
+        return all(_immutable(v, depth + 1) for v in value)
+    return False
 
 
 def _is_code(value: Any) -> bool:
