@@ -1,16 +1,21 @@
-"""Random-mode strategies against the shipped student bugs: schedules and seconds to the first failure.
+"""The searches for deep bugs against the shipped student bugs: what each finds, and how soon.
 
 For every class in examples/raft_bugs.py and examples/paxos_bugs.py (with the configuration its test
-uses), and for the two deep targets (``CommitOldTermByCounting`` and ``LengthOnlyLogCheck`` with 2
-requests, 4 timeouts and terms up to 4, in auto mode as ``quorumcheck test`` runs them), this runs
-each random-mode strategy (``swarm``: the old one, ``coverage``: the default) with one seed, capped
-in seconds, and prints a markdown table: the property found, schedules and seconds until the first
-failing schedule (before shrinking), the shrunk schedule's length, and the whole run's seconds.
+uses), this runs each search -- the random mode's strategies (``swarm``, the default, and
+``coverage``) with one seed, the epoch search (``epochs``), and auto mode (``auto``: exhaustive within
+200,000 states, then epochs, then swarm schedules) -- capped in seconds. For the two deep
+targets (``CommitOldTermByCounting`` and ``LengthOnlyLogCheck`` with 2 requests, 4 timeouts and terms
+up to 4) it runs auto mode as ``quorumcheck test`` does by default (exhaustive within 200,000 states,
+then epochs, then random). It prints a markdown table: the property found, the schedules (random) or
+epoch-end states (epochs) and the seconds until the first failure (before shrinking), the shrunk
+schedule's length, and the whole run's seconds. The student code runs in this process
+(``isolate=False``); ``quorumcheck test`` runs it in sandboxed workers, which costs more per handler
+call.
 
 Run by hand (not part of the test suite), one heavy job at a time::
 
     .venv/bin/python bench/bench_deep_search.py              # everything, 120 s cap per run
-    .venv/bin/python bench/bench_deep_search.py --cap 30 --only raft
+    .venv/bin/python bench/bench_deep_search.py --cap 30 --only raft --search epochs
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from typing import Any
 
 from quorumcheck.models.actor_model import load_student_file
 from quorumcheck.studenttest import STRATEGIES, check_student
+
+SEARCHES = (*STRATEGIES, "epochs", "auto")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -51,31 +58,40 @@ PAXOS = {
     "CountsDuplicateVotes": {"max_duplicates": 1},
 }
 #: The deep targets: `quorumcheck test examples/raft_bugs.py --protocol raft --node-class NAME --requests 2
-#: --max-timeouts 4 --max-term 4` (auto mode: 200,000 states exhaustively, then random schedules).
+#: --max-timeouts 4 --max-term 4` (auto mode: 200,000 states exhaustively, then epochs, then random schedules).
 TARGETS = {name: {"requests": 2, "max_timeouts": 4, "max_term": 4}
            for name in ("CommitOldTermByCounting", "LengthOnlyLogCheck")}
 
 
-def run(protocol: str, bug: str, options: dict[str, Any], strategy: str, *, mode: str, cap: float, seed: int,
+def run(protocol: str, bug: str, options: dict[str, Any], search: str, *, mode: str, cap: float, seed: int,
         runs: int) -> dict[str, Any]:
     bugs = load_student_file(EXAMPLES / f"{protocol}_bugs.py")
     settings: dict[str, Any] = {"requests": 2, "max_timeouts": 0} if protocol == "paxos" else {}
     settings.update(options)
+    strategy = search if search in STRATEGIES else "swarm"
+    if search in ("epochs", "auto") and mode == "random":
+        mode = search
     started = time.perf_counter()
     found = check_student(getattr(bugs, bug), 3, protocol=protocol, mode=mode, strategy=strategy, seed=seed,
                           runs=runs, timeout=cap, isolate=False, keep_graph=False, **settings)
     seconds = time.perf_counter() - started
     v = found.violation
-    first = found.first_failure
     prefix = found.exhaustive_prefix
+    before = prefix.seconds if prefix is not None else 0.0
+    if found.mode == "epochs" and v is not None:
+        until = found.epochs.distinct_states, before + found.epochs.seconds
+    elif found.first_failure:
+        until = found.first_failure[0], before + found.first_failure[1]
+    else:
+        until = None
     return {
         "verdict": found.verdict.value,
+        "by": found.mode,
         "property": v.property if v is not None else "—",
-        "schedules": first[0] if first else None,
-        "first_seconds": (first[1] + (prefix.seconds if prefix is not None else 0.0)) if first else None,
+        "until": until,
         "shrunk": len(v.trace) if v is not None and v.trace is not None else None,
         "total": seconds,
-        "ran": found.schedules,
+        "ran": found.epochs.distinct_states if search == "epochs" and found.epochs else found.schedules,
         "exhaustive": found.mode == "exhaustive",
     }
 
@@ -87,10 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=100_000, help="schedules per run (the cap usually ends it first)")
     parser.add_argument("--only", choices=["raft", "paxos", "targets"], action="append",
                         help="run only these groups (repeatable)")
-    parser.add_argument("--strategy", choices=STRATEGIES, action="append", help="only these strategies")
+    parser.add_argument("--search", choices=SEARCHES, action="append", help="only these searches (repeatable)")
     args = parser.parse_args(argv)
     groups = args.only or ["raft", "paxos", "targets"]
-    strategies = args.strategy or ["swarm", "coverage"]
+    searches = args.search or list(SEARCHES)
     rows: list[tuple[str, ...]] = []
     cases: list[tuple[str, str, str, dict[str, Any], str]] = []
     if "raft" in groups:
@@ -102,23 +118,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"seed {args.seed}, at most {args.cap:g} s per run", file=sys.stderr)
     for protocol, label, bug, options, mode in cases:
         config = ", ".join(f"{k}={v}" for k, v in options.items()) or "defaults"
-        for strategy in strategies:
-            r = run(protocol, bug, options, strategy, mode=mode, cap=args.cap, seed=args.seed, runs=args.runs)
+        for search in (searches if mode == "random" else ["auto"]):
+            r = run(protocol, bug, options, search, mode=mode, cap=args.cap, seed=args.seed, runs=args.runs)
+            unit = "epoch-end states" if r["by"] == "epochs" else "schedules"
             if r["exhaustive"]:
                 found = f"exhaustive ({r['shrunk']} steps)"
-                row = (label, config, strategy, r["property"], "—", "—", str(r["shrunk"]), f"{r['total']:.1f}")
-            elif r["schedules"] is None:
+                row = (label, config, search, r["property"], "exhaustive", "—", str(r["shrunk"]), f"{r['total']:.1f}")
+            elif r["until"] is None:
                 found = "not found"
-                row = (label, config, strategy, f"not found ({r['ran']:,} schedules)", "—", "—", "—",
-                       f"{r['total']:.1f}")
+                row = (label, config, search, f"not found ({r['ran']:,} {'epoch-end states' if search == 'epochs' else 'schedules'})",
+                       "—", "—", "—", f"{r['total']:.1f}")
             else:
                 found = r["property"]
-                row = (label, config, strategy, r["property"], f"{r['schedules']:,}", f"{r['first_seconds']:.1f}",
+                row = (label, config, search, r["property"], f"{r['until'][0]:,} {unit}", f"{r['until'][1]:.1f}",
                        str(r["shrunk"]), f"{r['total']:.1f}")
-            print(f"{label} {strategy}: {found} · {r['total']:.1f} s", file=sys.stderr, flush=True)
+            print(f"{label} {search}: {found} · {r['total']:.1f} s", file=sys.stderr, flush=True)
             rows.append(row)
-    header = ("bug", "configuration", "strategy", "violated", "schedules to first failure",
-              "seconds to first failure", "shrunk steps", "run seconds")
+    header = ("bug", "configuration", "search", "violated", "found after", "seconds to first failure",
+              "shrunk steps", "run seconds")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" if k < 4 else "---:" for k in range(len(header))) + "|")
     for row in rows:

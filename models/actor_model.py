@@ -278,6 +278,7 @@ class ActorModel(Model[ActorState]):
             self._cache: dict[tuple[Any, ...], _Outcome] = {}
             self._labels: dict[tuple[Any, ...], Action] = {}
             self._channels: dict[Action, tuple[int, int]] = {}
+            self._actors: dict[Action, int] = {}
             self._groups = _partition_groups(self.count) if max_partitions else ()
             self._init: ActorState | None = None
             self.prefix: tuple[str, ...] = tuple(prefix or ())
@@ -623,6 +624,39 @@ class ActorModel(Model[ActorState]):
             return list(network)
         return [(src, dst, text, message) for src, dst, queue in network for text, message in queue]
 
+    # -- epochs (quorumcheck.explorer.epochs) -----------------------------------------------------------
+    @property
+    def epoch_nodes(self) -> int:
+        """How many nodes the epoch search may group (every node of the system)."""
+        return self.count
+
+    def deliveries(self, state: ActorState) -> Iterator[tuple[int, int, Action, Callable[[], ActorState]]]:
+        """Each delivery enabled in ``state``, as ``(sender, receiver, label, successor)``, in network order.
+
+        The same deliveries as :meth:`enabled` offers, without building the other actions: the epoch search
+        asks for them after every step it takes.
+        """
+        if state.failure is not None:
+            return
+        side = state.partition
+        for envelope, rest in self._deliverable(state.network):
+            src, dst = envelope[0], envelope[1]
+            if side and (side >> src & 1) != (side >> dst & 1):
+                continue
+            yield src, dst, self._label("Deliver", envelope), partial(
+                self._step, state, dst, ("m", src, envelope[3]), rest, state.budget)
+
+    def actor_of(self, action: Action) -> int | None:
+        """The node whose handler a timer firing, a request or a restart runs; ``None`` for other actions."""
+        return self._actors.get(action)
+
+    def unobservable(self, before: ActorState, after: ActorState) -> bool:
+        """True when a step changed nothing a property reads (observations, history and failure are the same).
+
+        Such a step cannot turn a property false, so the epoch search skips judging its state.
+        """
+        return after.failure is None and after.observed is before.observed and after.history is before.history
+
     # -- labels ---------------------------------------------------------------------------------------
     def swarm_keys(self) -> list[tuple[int, int]]:
         """The channels ``(sender, receiver)``: random mode may slow some of them in a schedule (swarm testing)."""
@@ -663,6 +697,8 @@ class ActorModel(Model[ActorState]):
                 label = Action(kind, groups=self._groups_text(key[0]))
             else:
                 label = Action(kind)
+            if kind in ("Timer", "Request", "Restart"):
+                self._actors[label] = key[0]
             self._labels[full] = label
         return label
 

@@ -375,8 +375,8 @@ _STOP_REASONS = {
     "unknown": "a property could not be decided",
     "interrupted": "interrupted (Ctrl-C); this is the result so far",
     "worker-died": "a worker process died, so the search is incomplete (see the notice)",
-    "not-exhaustive": "not exhaustive: the search was cut and random schedules found no violation, which is "
-                      "no proof (what was covered is below)",
+    "not-exhaustive": "not exhaustive: the search was cut, and neither epochs nor random schedules found a "
+                      "violation, which is no proof (what was covered is below)",
 }
 
 
@@ -421,8 +421,9 @@ def _as_given(path: str) -> str:
 
 
 def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spec: RunSpec | None,
-                  *, sampled: bool = False) -> None:
-    """The human result; ``sampled``: the result of random schedules, whose statistics read differently."""
+                  *, sampled: bool = False, sampled_by: str = "random testing") -> None:
+    """The human result; ``sampled``: the result of random schedules (or of ``sampled_by``), whose statistics
+    read differently."""
     settings = "  ".join(
         f"{k}={','.join(map(str, v)) if isinstance(v, list) else _as_given(v) if k == 'file' else v}"
         for k, v in result.settings.items()
@@ -433,7 +434,7 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
     out.print(title, markup=False)
     headline = result.verdict.value.upper()
     if sampled and result.verdict is Verdict.HOLDS:
-        headline = "NO FAILING SCHEDULE (random testing, not a proof)"
+        headline = f"NO FAILING SCHEDULE ({sampled_by}, not a proof)"
     if result.violation is not None:
         v = result.violation
         headline += f": {v.property}" + (f" ({v.description})" if v.description else "")
@@ -442,7 +443,10 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
     elif result.verdict is Verdict.UNDETERMINED and result.stop_reason:
         headline += f": {_STOP_REASONS.get(result.stop_reason, result.stop_reason)}"
     out.print(Text(headline, style=_VERDICT_STYLE[result.verdict]))
-    if sampled:
+    if sampled and sampled_by == "epoch search":
+        counts = (f"{result.distinct_states:,} epoch-end states · {result.transitions:,} epochs · deepest "
+                  f"{max(result.depth - 1, 0)} epochs")
+    elif sampled:
         counts = (f"{result.distinct_states:,} distinct states visited · {result.transitions:,} steps · longest "
                   f"schedule {_steps(max(result.depth - 1, 0))}")
     else:
@@ -964,10 +968,12 @@ _PROTOCOL_DEFAULTS = {
               help="how many nodes")
 @click.option("--node-class", "node_classes", multiple=True, metavar="NAME",
               help="the node class to test, when the file defines several; repeat to give one class per node")
-@click.option("--mode", type=click.Choice(["auto", "exhaustive", "random"]), default="auto", show_default=True,
+@click.option("--mode", type=click.Choice(["auto", "exhaustive", "random", "epochs"]), default="auto",
+              show_default=True,
               help="exhaustive: every interleaving, breadth-first; random: Hypothesis-drawn schedules, shrunk on "
-                   "failure; auto: exhaustive within 200,000 states (or --max-states), then random if that "
-                   "did not finish")
+                   "failure; epochs: breadth-first over epochs (a timer, request or fault, then every message "
+                   "within a group of nodes), for deep bugs; auto: exhaustive within 200,000 states (or "
+                   "--max-states), then epochs, then random, if that did not finish")
 @click.option("--seed", type=int, default=0, show_default=True, help="random mode: the seed (same seed, same run)")
 @click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True,
               help="random mode: schedules to try")
@@ -1092,7 +1098,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         click.echo(json.dumps(found.to_json(), indent=2))
     else:
         out = Console(highlight=False, soft_wrap=True)
-        _print_result(out, model, result, None, sampled=found.mode == "random")
+        _print_result(out, model, result, None, sampled=found.mode in ("random", "epochs"),
+                      sampled_by="epoch search" if found.mode == "epochs" else "random testing")
         out.print(_student_summary(found, coverage), markup=False)
     if render_dir is not None or save_trace is not None:
         _write_student_counterexample(found, render_dir, save_trace, to_stderr=as_json)
@@ -1109,25 +1116,40 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
             text += (f"; no violation in any schedule of up to {max(result.depth - 1, 0)} steps. "
                      "Try --mode random, or smaller --requests/--max-timeouts")
         return text
-    text = ""
+    parts = []
     prefix = found.exhaustive_prefix
     if prefix is not None:
         why = "the state limit" if prefix.stop_reason == "max_states" else "the time limit"
-        text = (f"mode: auto · the exhaustive search reached {why} at {prefix.distinct_states:,} states "
-                f"({prefix.seconds:.2f} s): every schedule of up to {found.checked_steps} steps is checked; then ")
-    text += f"{'' if prefix is not None else 'mode: '}random · {found.schedules:,} schedules (seed {found.seed})"
-    if found.coverage is not None:
-        text += (f" · coverage {found.coverage:.1%}: {result.distinct_states:,} of the configuration's "
-                 f"{found.exhaustive_states:,} states visited")
-    elif coverage_wanted:
-        from quorumcheck.studenttest import COVERAGE_STATES
+        parts.append(f"the exhaustive search reached {why} at {prefix.distinct_states:,} states "
+                     f"({prefix.seconds:.2f} s): every schedule of up to {found.checked_steps} steps is checked")
+    epochs = found.epochs
+    if epochs is not None:
+        text = f"epochs · {epochs.distinct_states:,} epoch-end states ({epochs.seconds:.2f} s)"
+        if epochs.violation is not None:
+            text += f", the violation found in epoch {len(epochs.violation.trace)}"
+        elif epochs.complete:
+            text += f", every epoch schedule tried ({found.checked_epochs} epochs at most)"
+        else:
+            limit = {"max_states": "state limit", "timeout": "time limit"}.get(epochs.stop_reason or "", "limit")
+            text += f", every epoch schedule of up to {found.checked_epochs} epochs tried before the {limit}"
+        parts.append(text)
+    if found.mode == "random":
+        text = f"random · {found.schedules:,} schedules (seed {found.seed})"
+        if found.coverage is not None:
+            text += (f" · coverage {found.coverage:.1%}: {result.distinct_states:,} of the configuration's "
+                     f"{found.exhaustive_states:,} states visited")
+        elif coverage_wanted:
+            from quorumcheck.studenttest import COVERAGE_STATES
 
-        text += (f" · coverage unknown: counting the configuration's states stopped (over {COVERAGE_STATES:,} "
-                 "states, or out of time or memory)")
+            text += (f" · coverage unknown: counting the configuration's states stopped (over "
+                     f"{COVERAGE_STATES:,} states, or out of time or memory)")
+        parts.append(text)
+    text = ("mode: auto · " if prefix is not None else "mode: ") + "; then ".join(parts)
     if result.violation is not None and result.violation.trace is not None:
         text += f" · failing schedule shrunk to {len(result.violation.trace)} steps"
     elif result.verdict is Verdict.HOLDS:
-        text += " · no schedule failed (random testing is not a proof; --mode exhaustive is, on small bounds)"
+        text += " · no schedule failed (" + ("random testing" if found.mode == "random" else "an epoch search") + \
+                " is not a proof; --mode exhaustive is, on small bounds)"
     return text
 
 

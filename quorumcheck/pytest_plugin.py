@@ -41,7 +41,7 @@ __all__ = ["StudentChecker"]
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("quorumcheck", "quorumcheck: model-check student Paxos and Raft")
-    group.addoption("--quorumcheck-mode", choices=["auto", "exhaustive", "random"], default=None,
+    group.addoption("--quorumcheck-mode", choices=["auto", "exhaustive", "random", "epochs"], default=None,
                     help="search mode of the quorumcheck fixture's checks [default: random]")
     group.addoption("--quorumcheck-seed", type=int, default=None,
                     help="seed of the random mode [default: 0]")
@@ -93,7 +93,7 @@ class StudentChecker:
 
         options.setdefault("mode", self.mode)
         options.setdefault("seed", self.seed)
-        if options["mode"] == "random":
+        if options["mode"] in ("random", "epochs"):
             options.setdefault("timeout", 120.0)
         try:
             found = check_student(node, nodes, protocol=protocol, **options)
@@ -126,8 +126,9 @@ class StudentChecker:
         from quorumcheck.studenttest import describe_schedule
 
         v = found.violation
-        how = (f"random mode (seed {found.seed}, {found.schedules:,} schedules), shrunk to"
-               if found.mode == "random" else "exhaustive mode, a shortest schedule of")
+        how = {"random": f"random mode (seed {found.seed}, {found.schedules:,} schedules), shrunk to",
+               "epochs": f"the epoch search ({len(found.epochs.violation.trace) if found.epochs else 0} epochs), "
+                         "shrunk to"}.get(found.mode, "exhaustive mode, a shortest schedule of")
         lines = [f"quorumcheck: {v.property} violated ({v.description})"]
         if v.trace is None:
             lines.append(f"  it was never witnessed in {found.result.distinct_states:,} states")

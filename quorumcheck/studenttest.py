@@ -1,4 +1,4 @@
-"""Testing a student's Paxos or Raft: the exhaustive and the random mode, and their one result type.
+"""Testing a student's Paxos or Raft: the exhaustive, random and epoch modes, and their one result type.
 
 * **exhaustive** -- :func:`quorumcheck.explorer.explore` (the one breadth-first
   search) over every interleaving of an :class:`~quorumcheck.models.actor_model.ActorModel`,
@@ -9,8 +9,15 @@
   the network splits) by choosing, at every step, an index into the model's
   enabled actions, with a step budget; a failing schedule is shrunk by
   Hypothesis to a minimal one. Deterministic under a seed.
+* **epochs** -- :func:`epoch_search`: the same breadth-first search over
+  *epochs* (:mod:`quorumcheck.explorer.epochs`): one timer firing, request or
+  fault, then every message among a group of nodes delivered while the others'
+  wait. Deep bugs such as Raft's Figure 8 are a handful of epochs. A violation
+  is expanded to the concrete schedule and shrunk.
+* **auto** -- exhaustive within a state bound, then random schedules, then
+  epochs, each with what the time limit leaves.
 
-Both give a :class:`~quorumcheck.explorer.CheckResult` whose violations carry
+Each gives a :class:`~quorumcheck.explorer.CheckResult` whose violations carry
 a :class:`~quorumcheck.explorer.Trace`, so a counterexample is printed,
 saved (``--save-trace``), replayed and drawn the same way whichever mode
 found it. :func:`check_student` runs either mode and returns a
@@ -39,7 +46,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,16 +61,25 @@ from quorumcheck.explorer import (
     explore,
 )
 from quorumcheck.explorer.culprit import with_culprits
+from quorumcheck.explorer.epochs import EpochModel
 from quorumcheck.explorer.result import PropertyStats
 from quorumcheck.explorer.search import peak_memory_bytes
 from quorumcheck.models.actor_model import ActorModel
 from quorumcheck.models.api import Expectation, Model, Property
 
-__all__ = ["MODES", "STRATEGIES", "StudentResult", "check_student", "minimize", "random_schedules"]
+__all__ = ["MODES", "STRATEGIES", "StudentResult", "check_student", "epoch_search", "minimize", "random_schedules"]
 
-MODES = ("auto", "exhaustive", "random")
+MODES = ("auto", "exhaustive", "random", "epochs")
 """``auto`` searches exhaustively within :data:`AUTO_STATES` states and, if that does not finish, goes on with
-random schedules; ``exhaustive`` and ``random`` are the two modes alone."""
+random schedules and then with the epoch search (within :data:`EPOCH_STATES` epoch-end states);
+``exhaustive``, ``random`` and ``epochs`` are the modes alone."""
+
+EPOCH_STATES = 100_000
+"""The epoch search of ``auto``: at most this many epoch-end states (a minute or two of student code)."""
+
+RANDOM_RESERVE, RANDOM_RESERVE_SECONDS = 0.2, 15.0
+"""Auto mode under a time limit: the epoch search leaves this share of the time that is left, at most this
+many seconds, to the random schedules that come after it."""
 
 AUTO_STATES = 200_000
 """The exhaustive part of ``auto``: at most this many states (about ten seconds of student code) unless
@@ -97,7 +113,8 @@ class StudentResult:
     Attributes
     ----------
     mode : str
-        ``"exhaustive"`` or ``"random"``.
+        The part of the search whose result this is: ``"exhaustive"``, ``"random"`` or ``"epochs"``
+        (auto mode: the part that found the violation, else ``"random"``).
     result : CheckResult
         The verdict, statistics and violations (with their traces).
     model : ActorModel
@@ -125,6 +142,10 @@ class StudentResult:
     exhaustive_prefix: CheckResult[Any] | None = None
     """Auto mode: the exhaustive search that did not finish before the random schedules ran (its
     ``depth - 1`` is the length up to which every schedule was checked)."""
+    epochs: CheckResult[Any] | None = None
+    """Auto and epochs mode: the epoch search's own result (its states are epoch-end states, and its
+    ``depth - 1`` the number of epochs up to which every epoch schedule was checked); ``None`` if it did
+    not run."""
     notices: list[str] = field(default_factory=list)
     """One line each: sandbox measures not available here, a crash budget with nothing durable, ..."""
     student_output: str = ""
@@ -138,6 +159,13 @@ class StudentResult:
         if self.exhaustive_prefix is None:
             return None
         return max(self.exhaustive_prefix.depth - 1, 0)
+
+    @property
+    def checked_epochs(self) -> int | None:
+        """Every epoch schedule of at most this many epochs was checked (``None``: no epoch search ran)."""
+        if self.epochs is None:
+            return None
+        return max(self.epochs.depth - 1, 0)
 
     @property
     def verdict(self) -> Verdict:
@@ -179,6 +207,16 @@ class StudentResult:
                 "seconds": round(self.exhaustive_prefix.seconds, 3),
                 "stop_reason": self.exhaustive_prefix.stop_reason,
                 "every_schedule_up_to_steps": self.checked_steps,
+            }
+        if self.epochs is not None:
+            data["student"]["epochs"] = {
+                "distinct_states": self.epochs.distinct_states,
+                "transitions": self.epochs.transitions,
+                "depth": self.epochs.depth,
+                "seconds": round(self.epochs.seconds, 3),
+                "complete": self.epochs.complete,
+                "stop_reason": self.epochs.stop_reason if self.epochs.verdict is Verdict.UNDETERMINED else None,
+                "every_schedule_up_to_epochs": self.checked_epochs,
             }
         return data
 
@@ -898,8 +936,12 @@ def _run(
     exhaustive_states: int | None, measure_coverage: bool, keep_graph: bool,
 ) -> StudentResult:
     prefix: CheckResult[Any] | None = None
+    deadline = None if timeout is None else time.perf_counter() + timeout
+
+    def left() -> float | None:  # what the time limit leaves for the next part (at least a second)
+        return None if deadline is None else max(deadline - time.perf_counter(), 1.0)
+
     if mode in ("exhaustive", "auto"):
-        started = time.perf_counter()
         bound = max_states if mode == "exhaustive" or max_states is not None else AUTO_STATES
         result = explore(model, max_depth=max_depth, max_states=bound, timeout=timeout,
                          properties=properties, keep_graph=keep_graph)
@@ -910,10 +952,21 @@ def _run(
         # Too large to finish: every schedule up to the last full level is safe; sample the rest.
         prefix = result
         result.graph = None
-        if timeout is not None:
-            timeout = max(timeout - (time.perf_counter() - started), 1.0)
+    epochs: CheckResult[Any] | None = None
+    if mode in ("epochs", "auto"):
+        # Auto mode: the epoch search goes deeper than the exhaustive part could; random schedules keep a
+        # share of the time (RANDOM_RESERVE) for what lies between.
+        budget = timeout if mode == "epochs" else left()
+        if mode == "auto" and budget is not None:
+            budget = max(budget - min(RANDOM_RESERVE * budget, RANDOM_RESERVE_SECONDS), 1.0)
+        bound = max_states if mode == "epochs" else EPOCH_STATES
+        found, epochs = epoch_search(model, properties=properties, timeout=budget, max_states=bound)
+        if mode == "epochs" or found.violation is not None:
+            return StudentResult("epochs", found, model, handler_calls=model.handler_calls,
+                                 exhaustive_prefix=prefix, epochs=epochs)
     progress: dict[str, Any] = {}
-    result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed, timeout=timeout,
+    result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed,
+                                         timeout=timeout if mode == "random" else left(),
                                          properties=properties, strategy=strategy, progress=progress)
     if measure_coverage and exhaustive_states is None:
         # Counted after the random run, so that a configuration too large to count costs only the coverage
@@ -928,12 +981,56 @@ def _run(
             exhaustive_states = counted.distinct_states
     if prefix is not None and result.verdict is Verdict.HOLDS:
         # Auto mode never calls an incomplete search a pass: every schedule up to some length was checked,
-        # and some longer ones were sampled; the rest was not.
+        # some deeper epoch schedules were tried, and some longer schedules sampled; the rest was not.
         result.verdict = Verdict.UNDETERMINED
         result.stop_reason = "not-exhaustive"
     return StudentResult("random", result, model, schedules=schedules, seed=seed,
                          exhaustive_states=exhaustive_states, handler_calls=model.handler_calls,
-                         exhaustive_prefix=prefix, first_failure=progress.get("first_failure"))
+                         exhaustive_prefix=prefix, first_failure=progress.get("first_failure"), epochs=epochs)
+
+
+def epoch_search(
+    model: Model[Any], *, properties: Sequence[str] | None = None, timeout: float | None = None,
+    max_states: int | None = None,
+) -> tuple[CheckResult[Any], CheckResult[Any]]:
+    """Search ``model`` by epochs (:class:`~quorumcheck.explorer.epochs.EpochModel`) with the one explorer.
+
+    Returns
+    -------
+    (CheckResult, CheckResult)
+        The result in the model's own terms -- a violation carries the concrete schedule, expanded
+        from its epochs and shrunk by :func:`minimize` -- and the epoch search's own result (its
+        states are epoch-end states). With no violation the first is the second: ``HOLDS`` when
+        every epoch schedule was tried, which is no proof (orders of delivery within an epoch other
+        than the network's are not tried), and ``UNDETERMINED`` when a limit cut the search.
+
+    Examples
+    --------
+    A Raft whose vote compares log lengths only: a node with a stale log of the same length wins an
+    election and lacks an entry the cluster committed. Found from the initial state in five epochs
+    (ten seconds), and shrunk to the 14 steps that matter.
+
+    >>> from pathlib import Path
+    >>> from quorumcheck.models.actor_model import load_student_file
+    >>> bugs = load_student_file(Path(__file__).resolve().parent.parent / "examples" / "raft_bugs.py")
+    >>> m = ActorModel(bugs.LengthOnlyLogCheck, 3, protocol="raft", requests=2, max_timeouts=3, max_term=3)
+    >>> found, epochs = epoch_search(m)
+    >>> found.violation.property, len(found.violation.trace), epochs.depth - 1
+    ('leader-completeness', 14, 4)
+    """
+    safety, _, step_props = _select(model, properties)
+    epochs = EpochModel(model, safety + step_props)
+    searched = explore(epochs, max_states=max_states, timeout=timeout, keep_graph=False)
+    violation = searched.violation
+    if violation is None or violation.trace is None:
+        return searched, searched
+    concrete = _replay(model, epochs.concrete_labels(violation.trace), safety, step_props)
+    if concrete is None or concrete.property != violation.property:  # epochs are deterministic: cannot happen
+        raise AssertionError(f"the epoch schedule violating {violation.property} did not replay")
+    concrete = minimize(model, concrete, safety, step_props)
+    found = replace(searched, violations=with_culprits(model, [concrete]), witnesses=[], model_name=model.name,
+                    bug=getattr(model, "bug", None))
+    return found, searched
 
 
 def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None = None) -> list[str]:

@@ -508,14 +508,20 @@ def test_auto_mode_is_exhaustive_when_it_finishes_and_samples_when_it_does_not()
     up_to = explore(large.model, max_depth=large.checked_steps + 1, properties=[], keep_graph=False)
     assert up_to.distinct_states <= prefix.distinct_states
     assert large.to_json()["student"]["exhaustive_prefix"]["every_schedule_up_to_steps"] == large.checked_steps
+    # Between the two, the epoch search ran to the end of the budgets (two timeouts, one request).
+    assert large.epochs is not None and large.epochs.complete and large.epochs.violation is None
+    assert large.checked_epochs == large.epochs.depth - 1 >= 3
 
 
 def test_cli_auto_mode_says_how_far_the_exhaustive_part_got() -> None:
     run = _cli("examples/raft.py", "--protocol", "raft", "--max-states", "2000", "--runs", "30")
     assert run.returncode == 3, run.stderr
-    assert "UNDETERMINED: not exhaustive: the search was cut and random schedules found no violation" in run.stdout
+    assert ("UNDETERMINED: not exhaustive: the search was cut, and neither epochs nor random schedules found a "
+            "violation") in run.stdout
     assert re.search(r"mode: auto · the exhaustive search reached the state limit at 2,0\d\d states \(\d+\.\d\d s\): "
-                     r"every schedule of up to \d+ steps is checked; then random · \d+ schedules \(seed 0\)", run.stdout)
+                     r"every schedule of up to \d+ steps is checked; then epochs · [\d,]+ epoch-end states "
+                     r"\(\d+\.\d\d s\), every epoch schedule tried \(\d epochs at most\); "
+                     r"then random · \d+ schedules \(seed 0\)", run.stdout)
 
 
 @pytest.mark.parametrize("network, orders", [

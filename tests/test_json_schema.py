@@ -167,6 +167,17 @@ def test_auto_not_exhaustive() -> tuple[int, Any, str]:
 
 
 @pytest.fixture(scope="module")
+def test_epochs_bug() -> tuple[int, Any, str]:
+    return run("test", EXAMPLES / "raft_bugs.py", "--node-class", "VoteTwice", "--protocol", "raft", "--requests", "0",
+               "--mode", "epochs", "--json")
+
+
+@pytest.fixture(scope="module")
+def test_epochs_holds() -> tuple[int, Any, str]:
+    return run("test", EXAMPLES / "raft.py", "--protocol", "raft", "--requests", "0", "--mode", "epochs", "--json")
+
+
+@pytest.fixture(scope="module")
 def catalogue() -> tuple[int, Any, str]:
     return run("list", "--json")
 
@@ -211,6 +222,8 @@ DOCUMENTS = {
     "test_random_bug": ("test-result.schema.json", 1),
     "test_every_step": ("test-result.schema.json", 1),
     "test_auto_not_exhaustive": ("test-result.schema.json", 3),
+    "test_epochs_bug": ("test-result.schema.json", 1),
+    "test_epochs_holds": ("test-result.schema.json", 0),
     "catalogue": ("list.schema.json", 0),
     "prove_violated": ("prove-result.schema.json", 1),
     "prove_holds": ("prove-result.schema.json", 0),
@@ -348,6 +361,24 @@ def test_student_auto_mode_reports_its_exhaustive_prefix(test_auto_not_exhaustiv
     prefix = data["student"]["exhaustive_prefix"]
     assert (prefix["distinct_states"], prefix["stop_reason"]) == (50, "max_states")
     assert prefix["every_schedule_up_to_steps"] == prefix["depth"] - 1
+    # Then the epoch search, which tried every epoch schedule (two timeouts, no requests) and found nothing.
+    epochs = data["student"]["epochs"]
+    assert (epochs["complete"], epochs["stop_reason"]) == (True, None)
+    assert epochs["every_schedule_up_to_epochs"] == epochs["depth"] - 1 >= 2
+    assert data["student"]["mode"] == "random" and data["student"]["schedules"] == 20
+
+
+def test_student_epochs_mode(test_epochs_bug: tuple[int, Any, str], test_epochs_holds: tuple[int, Any, str]) -> None:
+    data = test_epochs_bug[1]
+    assert (data["student"]["mode"], data["verdict"], data["violation"]["property"]) == \
+        ("epochs", "violated", "election-safety")
+    # The concrete schedule, shrunk to the exhaustive mode's shortest: six steps.
+    assert len(data["violation"]["trace"]) == 7 and data["violation"]["trace"][1]["action"].startswith("Timer(")
+    assert data["student"]["epochs"]["stop_reason"] is None and data["student"]["epochs"]["depth"] >= 2
+    holds = test_epochs_holds[1]
+    assert (holds["verdict"], holds["student"]["mode"], holds["student"]["epochs"]["complete"]) == \
+        ("holds", "epochs", True)
+    assert holds["distinct_states"] == holds["student"]["epochs"]["distinct_states"] > 1
 
 
 def test_catalogue(catalogue: tuple[int, Any, str]) -> None:

@@ -1,11 +1,11 @@
-"""The random mode's strategies (``swarm``, the default, and ``coverage``, opt-in) and the deep bugs.
+"""The searches for deep bugs: the random mode's strategies (``swarm``, the default, and ``coverage``) and
+the epoch search, and the deep targets.
 
 The deep targets are CommitOldTermByCounting (Figure 8) and LengthOnlyLogCheck with 2 requests, 4 timeouts
 and terms up to 4, in auto mode, from the initial state, within 2 minutes. Measured with
-bench/bench_deep_search.py (docs/student-testing.md has the table): the swarm strategy finds neither; the
-coverage strategy finds LengthOnlyLogCheck with seed 0 in the bench and in a pytest session (not with every
-seed, nor in the `quorumcheck test` process, whose loaded modules change Hypothesis's draws), and not Figure 8. The
-combinations not found are strict expected failures, so that finding them turns into a failure to update.
+bench/bench_deep_search.py (docs/student-testing.md has the table): random schedules alone, with either
+strategy, do not find Figure 8 in 2 minutes; the epoch search, which auto mode runs after its exhaustive
+part, finds both targets (LengthOnlyLogCheck in five epochs, Figure 8 in six).
 """
 
 from __future__ import annotations
@@ -136,6 +136,38 @@ def test_cli_strategy_option() -> None:
 NOT_FOUND = pytest.mark.xfail(strict=True, reason="measured: not found within 2 minutes (docs/student-testing.md)")
 
 
+def test_epochs_find_the_length_only_target_from_the_initial_state() -> None:
+    found = _check(RAFT_BUGS.LengthOnlyLogCheck, mode="epochs", **DEEP)
+    assert found.mode == "epochs" and found.verdict is Verdict.VIOLATED
+    v = found.violation
+    assert v.property == "leader-completeness" and len(v.trace) == 14
+    assert_real_path(found.model, v.trace)
+    # Two leaders, each with an entry nobody else stored, then a third election won on log length alone.
+    assert [a for a in labels(v.trace) if not a.startswith("Deliver(")] == [
+        "Timer(node=n0, timer=election)", "Timer(node=n1, timer=election)", "Request(node=n0, value='v1')",
+        "Request(node=n1, value='v2')", "Timer(node=n0, timer=election)"]
+    assert found.epochs is not None and found.checked_epochs == 4 and len(found.epochs.violation.trace) == 5
+
+
+@pytest.mark.slow
+def test_epochs_find_figure_8_from_the_initial_state() -> None:
+    found = _check(RAFT_BUGS.CommitOldTermByCounting, mode="epochs", **DEEP)
+    v = found.violation
+    assert v.property == "leader-completeness" and len(found.epochs.violation.trace) == 6
+    assert_real_path(found.model, v.trace)
+    assert "committed #1 t1 'v1'" in (v.explanation or "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug", ["LengthOnlyLogCheck", "CommitOldTermByCounting"])
+def test_deep_target_from_the_initial_state_in_auto_mode(bug: str) -> None:
+    found = check_student(getattr(RAFT_BUGS, bug), 3, protocol="raft", mode="auto", timeout=120, isolate=False,
+                          keep_graph=False, **DEEP)
+    assert found.verdict is Verdict.VIOLATED and found.violation.property == "leader-completeness"
+    assert found.mode == "epochs" and found.exhaustive_prefix is not None
+    assert_real_path(found.model, found.violation.trace)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("bug, strategy", [
     ("LengthOnlyLogCheck", "coverage"),
@@ -143,8 +175,8 @@ NOT_FOUND = pytest.mark.xfail(strict=True, reason="measured: not found within 2 
     pytest.param("CommitOldTermByCounting", "coverage", marks=NOT_FOUND),
     pytest.param("CommitOldTermByCounting", "swarm", marks=NOT_FOUND),
 ])
-def test_deep_target_from_the_initial_state_in_auto_mode(bug: str, strategy: str) -> None:
-    found = check_student(getattr(RAFT_BUGS, bug), 3, protocol="raft", mode="auto", strategy=strategy, runs=100_000,
-                          timeout=120, isolate=False, keep_graph=False, **DEEP)
+def test_deep_target_by_random_schedules_alone(bug: str, strategy: str) -> None:
+    found = check_student(getattr(RAFT_BUGS, bug), 3, protocol="raft", mode="random", strategy=strategy,
+                          runs=100_000, timeout=120, isolate=False, keep_graph=False, **DEEP)
     assert found.verdict is Verdict.VIOLATED and found.violation.property == "leader-completeness"
     assert_real_path(found.model, found.violation.trace)

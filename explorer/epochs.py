@@ -1,0 +1,264 @@
+"""Epoch schedules: a coarser search for the deep bugs of message-passing systems.
+
+The bugs that matter in Raft are deep: Figure 8 needs three elections, two leaders that each
+append an entry nobody else hears of, and a third election that replicates the old entry to just
+one follower. Every interleaving of every message up to that depth is far beyond any exhaustive
+search, and uniformly random schedules almost never hold the right messages back at the right
+time. What such a schedule *is*, though, is short in other terms: a handful of **epochs**, in each
+of which one thing happens (a node's timer fires, a client request arrives, a node restarts) and
+then the messages among some group of nodes are delivered until none is left, while every message
+to or from a node outside the group waits in the network. That is the picture Jepsen's nemesis
+draws with partitions, and Figure 8 is five such epochs.
+
+:class:`EpochModel` makes those epochs the steps of a model of their own, so the one breadth-first
+search (:func:`quorumcheck.explorer.explore`) explores them exhaustively: every trigger, every
+group, to a given number of epochs, with epoch-end states deduplicated. Within an epoch the messages
+are delivered in the network's own order, one at a time, and every intermediate state is judged
+(an epoch stops at the first state that violates a safety property, at a state outside the model's
+bound, and after :data:`MAX_DELIVERIES` deliveries). A violation found this way is expanded back to
+the concrete schedule of the underlying model (:meth:`EpochModel.concrete_labels`), which replays,
+shrinks and renders like any other.
+
+It is an under-approximation, not a reduction: orders of delivery inside an epoch other than the
+network's one are not tried, so "no violation" here proves nothing. Its job is to reach depth; the
+exhaustive search (every interleaving, up to a smaller depth) and random schedules cover the rest.
+
+The underlying model offers four things (:class:`quorumcheck.models.actor_model.ActorModel` does):
+``epoch_nodes`` (how many nodes), ``deliveries(state)`` (each enabled delivery as ``(sender,
+receiver, label, successor)``), ``actor_of(action)`` (the node a non-delivery step belongs to, or
+``None``), and optionally ``unobservable(before, after)`` (a step that changed nothing a property
+reads, so its state need not be judged).
+
+Examples
+--------
+Two nodes that each count the pings they got; a node's timer sends a ping to the other. The
+property claims, wrongly, that the two are never both pinged; two epochs refute it.
+
+>>> from quorumcheck.models import Action, Model, always
+>>> class Pings(Model):
+...     name = "pings"
+...     epoch_nodes = 2
+...     def init_states(self):  # (pings got by n0, by n1, timers armed, messages in flight)
+...         return [(0, 0, (True, True), ())]
+...     def deliveries(self, s):
+...         for k, dst in enumerate(s[3]):
+...             got = list(s[:2]); got[dst] += 1
+...             rest = s[3][:k] + s[3][k + 1:]
+...             yield 1 - dst, dst, Action("Deliver", to=dst), lambda got=got, rest=rest: (*got, s[2], rest)
+...     def actor_of(self, action):
+...         return action.args.get("node")
+...     def successors(self, s):
+...         out = [(a, make()) for _, _, a, make in self.deliveries(s)]
+...         for i in (0, 1):
+...             if s[2][i]:
+...                 armed = tuple(False if j == i else t for j, t in enumerate(s[2]))
+...                 out.append((Action("Timer", node=i), (s[0], s[1], armed, s[3] + (1 - i,))))
+...         return out
+...     def properties(self):
+...         return [always("not-both", lambda s: not (s[0] and s[1]))]
+>>> from quorumcheck.explorer import explore
+>>> model = Pings()
+>>> epochs = EpochModel(model, model.properties())
+>>> result = explore(epochs)
+>>> result.violation.property, [str(a) for a in result.violation.trace.actions]
+('not-both', ['Epoch(first=Timer(node=0), among={n0, n1})', 'Epoch(first=Timer(node=1), among={n0, n1})'])
+>>> epochs.concrete_labels(result.violation.trace)
+['Timer(node=0)', 'Deliver(to=1)', 'Timer(node=1)', 'Deliver(to=0)']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import combinations
+from typing import Any, NamedTuple
+
+from quorumcheck.errors import InvalidParameter
+from quorumcheck.models.api import Action, Expectation, Model, Property, always
+
+from .result import Trace
+
+__all__ = ["MAX_DELIVERIES", "EpochModel", "EpochState"]
+
+MAX_DELIVERIES = 200
+"""The most deliveries one epoch makes before it ends anyway (a group that keeps talking forever)."""
+
+
+class EpochState(NamedTuple):
+    """A state of the underlying model at the end of an epoch."""
+
+    state: Any
+    """The underlying model's state."""
+    broken: str | None = None
+    """The action property that a step inside the epoch violated (the epoch ended there), or ``None``."""
+
+
+def _node_set(mask: int, n: int) -> str:
+    return "{" + ", ".join(f"n{i}" for i in range(n) if mask >> i & 1) + "}"
+
+
+class EpochModel(Model[EpochState]):
+    """The epochs of a message-passing model, as a model whose steps are whole epochs.
+
+    An epoch is one *trigger* -- any enabled step of the underlying model that is not a delivery
+    (a timer firing, a client request, a restart, a fault) -- followed by delivering every message
+    whose sender and receiver are both in a *group* of nodes, in the network's order, until there is
+    none. A group has two nodes or more, and contains the node the trigger belongs to (a trigger that
+    belongs to no node may take any group). An epoch without a trigger (``Settle``) delivers among any
+    group: the messages that waited while the network was split. (A one-node group, "the trigger's
+    messages all wait", is left out: it doubled the epochs searched for Raft's Figure 8, and a later
+    epoch among other nodes reaches most of what it would.)
+
+    Parameters
+    ----------
+    model : Model
+        The underlying model; see the module's docstring for what it must offer.
+    safety : sequence of Property
+        The properties judged: invariants (``always``) on every state an epoch passes through, and
+        action properties on every step it takes. Reachability properties are ignored: an epoch
+        search proves nothing, so it never reports that something was reached or not.
+    max_deliveries : int
+        The most deliveries in one epoch.
+
+    Examples
+    --------
+    See the module's docstring.
+    """
+
+    def __init__(self, model: Model[Any], safety: Iterable[Property[Any]], *,
+                 max_deliveries: int = MAX_DELIVERIES) -> None:
+        for hook in ("epoch_nodes", "deliveries", "actor_of"):
+            if not hasattr(model, hook):
+                raise InvalidParameter(f"model {getattr(model, 'name', model)!r} has no {hook!r}, so it cannot be "
+                                       "searched by epochs; epochs need a message-passing model (student code)")
+        self.base = model
+        self.name = getattr(model, "name", "epochs")
+        props = list(safety)
+        self._invariants = [p for p in props if p.expectation is Expectation.ALWAYS]
+        self._step_props = [p for p in props if p.expectation is Expectation.EVERY_STEP]
+        self.max_deliveries = max_deliveries
+        n = int(model.epoch_nodes)  # type: ignore[attr-defined]
+        self.n = n
+        groups = [m for m in range(1, 1 << n) if bin(m).count("1") >= min(2, n)]
+        self._with = {i: [m for m in groups if m >> i & 1] for i in range(n)}
+        self._any = groups
+        self._settle = groups if n > 1 else []
+        self._masks = {_node_set(m, n): m for m in groups}
+        self._unobservable = getattr(model, "unobservable", None)
+        self._bounded = model.has_boundary
+
+    def settings(self) -> dict[str, Any]:
+        return self.base.settings()
+
+    def init_states(self) -> Iterable[EpochState]:
+        return [EpochState(s) for s in self.base.init_states()]
+
+    def within_boundary(self, state: EpochState) -> bool:
+        return self.base.within_boundary(state.state)
+
+    def properties(self) -> list[Property[EpochState]]:
+        """The invariants, judged on epoch-end states, and one invariant per action property.
+
+        An epoch ends at the first state that violates an invariant, so judging epoch-end states
+        judges every state an epoch passed through.
+        """
+        props: list[Property[EpochState]] = []
+        for p in self._invariants:
+            props.append(always(p.name, (lambda s, p=p: p.holds(s.state)), p.description,
+                                explain=(lambda s, p=p: p.explain(s.state))))  # type: ignore[misc]
+        for p in self._step_props:
+            props.append(always(p.name, (lambda s, name=p.name: s.broken != name), p.description))
+        return props
+
+    # -- the steps ---------------------------------------------------------------------------------------
+    def successors(self, state: EpochState) -> list[tuple[Action, EpochState]]:
+        if state.broken is not None:
+            return []
+        s = state.state
+        out: list[tuple[Action, EpochState]] = []
+        seen: set[Any] = set()
+        for action, make in self._triggers(s):
+            node = self.base.actor_of(action)  # type: ignore[attr-defined]
+            after = make()
+            for mask in (self._any if node is None else self._with[node]):
+                end = self._run(s, action, after, mask, None)
+                if end not in seen:
+                    seen.add(end)
+                    out.append((Action("Epoch", first=str(action), among=_node_set(mask, self.n)), end))
+        for mask in self._settle:
+            end = self._run(s, None, s, mask, None)
+            if end.state is not s and end not in seen:
+                seen.add(end)
+                out.append((Action("Settle", among=_node_set(mask, self.n)), end))
+        return out
+
+    def _triggers(self, s: Any) -> list[tuple[Action, Any]]:
+        """The enabled steps that are not deliveries, each with a function computing its successor."""
+        delivered = {label for _, _, label, _ in self.base.deliveries(s)}  # type: ignore[attr-defined]
+        enabled = getattr(self.base, "enabled", None)
+        if enabled is not None:
+            return [(a, make) for a, make in enabled(s) if a not in delivered]
+        return [(a, (lambda t=t: t)) for a, t in self.base.successors(s) if a not in delivered]
+
+    def _run(self, before: Any, trigger: Action | None, s: Any, mask: int, labels: list[str] | None) -> EpochState:
+        """One epoch from ``before``: the trigger (already taken: ``s``), then deliveries within ``mask``."""
+        base, unobservable = self.base, self._unobservable
+        if trigger is not None:
+            if labels is not None:
+                labels.append(str(trigger))
+            broken = self._broken_step(before, s)
+            if broken is not None:
+                return EpochState(s, broken)
+            if self._violates(s):
+                return EpochState(s)
+        for _ in range(self.max_deliveries):
+            if self._bounded and not base.within_boundary(s):
+                return EpochState(s)
+            step = next(((label, make) for src, dst, label, make in base.deliveries(s)  # type: ignore[attr-defined]
+                         if mask >> src & 1 and mask >> dst & 1), None)
+            if step is None:
+                break
+            label, make = step
+            after = make()
+            if labels is not None:
+                labels.append(str(label))
+            broken = self._broken_step(s, after)
+            if broken is not None:
+                return EpochState(after, broken)
+            if (unobservable is None or not unobservable(s, after)) and self._violates(after):
+                return EpochState(after)
+            s = after
+        return EpochState(s)
+
+    def _violates(self, state: Any) -> bool:
+        return any(not p.holds(state) for p in self._invariants)
+
+    def _broken_step(self, before: Any, after: Any) -> str | None:
+        for p in self._step_props:
+            if not p.holds_on_step(before, after):
+                return p.name
+        return None
+
+    # -- back to the underlying model ------------------------------------------------------------------
+    def concrete_labels(self, trace: Trace[EpochState]) -> list[str]:
+        """The underlying model's action labels that the epochs of ``trace`` took, in order.
+
+        Each epoch is run again from its first state (epochs are deterministic), so the labels replay
+        on the underlying model step by step, e.g. with ``quorumcheck replay`` once saved.
+        """
+        labels: list[str] = []
+        steps = trace.steps
+        for before, step in zip(steps, steps[1:]):
+            action = step.action
+            assert action is not None
+            mask = self._masks[str(action.args["among"])]
+            s = before.state.state
+            if action.name == "Settle":
+                self._run(s, None, s, mask, labels)
+                continue
+            first = str(action.args["first"])
+            trigger = next(((a, t) for a, t in self._triggers(s) if str(a) == first), None)
+            if trigger is None:  # cannot happen for a trace this model produced
+                raise InvalidParameter(f"epoch trigger {first} is not enabled; the trace is not from this model")
+            self._run(s, trigger[0], trigger[1](), mask, labels)
+        return labels
+

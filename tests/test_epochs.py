@@ -1,0 +1,221 @@
+"""The epoch search (quorumcheck.explorer.epochs): what an epoch is, and that its schedules are concrete.
+
+An epoch is a trigger (a timer, request, restart or fault) and then every delivery among a group of
+nodes, in the network's order. The search over epochs is the one breadth-first explorer on a model
+whose steps are epochs; a violation is expanded back into the underlying model's steps.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import assert_real_path, labels
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from quorumcheck.errors import InvalidParameter
+from quorumcheck.explorer import Verdict, explore
+from quorumcheck.explorer.epochs import EpochModel, EpochState
+from quorumcheck.models import Action, Model, always
+from quorumcheck.models.actor_model import ActorModel, load_student_file
+from quorumcheck.models.api import Expectation, Property
+from quorumcheck.models.actors import Node
+from quorumcheck.studenttest import _replay, _select, check_student, epoch_search
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+RAFT = load_student_file(EXAMPLES / "raft.py")
+RAFT_BUGS = load_student_file(EXAMPLES / "raft_bugs.py")
+
+
+class Relay(Node):
+    """n0's timer sends a token to n1, which passes it on to n2; each counts the tokens it saw."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def on_start(self, out: Any) -> None:
+        if self.id == 0:
+            out.set_timer("go")
+
+    def on_timer(self, name: str, out: Any) -> None:
+        out.send(1, "token")
+
+    def on_message(self, sender: int, message: Any, out: Any) -> None:
+        self.seen += 1
+        if self.id == 1:
+            out.send(2, "token")
+
+
+def _seen(state: Any, i: int) -> int:
+    return dict(state.nodes[i])["seen"]
+
+
+def _relay(**options: Any) -> ActorModel:
+    return ActorModel(Relay, 3, max_timeouts=1, isolate=False, **options)
+
+
+def test_an_epoch_is_a_trigger_and_every_delivery_within_its_group() -> None:
+    model = _relay()
+    epochs = EpochModel(model, [])
+    (start,) = epochs.init_states()
+    steps = {str(a): s.state for a, s in epochs.successors(start)}
+    # Groups contain the trigger's node and have two nodes or more; a Settle with nothing to deliver is no step.
+    assert sorted(steps) == ["Epoch(first=Timer(node=n0, timer=go), among={n0, n1, n2})",
+                             "Epoch(first=Timer(node=n0, timer=go), among={n0, n1})",
+                             "Epoch(first=Timer(node=n0, timer=go), among={n0, n2})"]
+    everyone = steps["Epoch(first=Timer(node=n0, timer=go), among={n0, n1, n2})"]
+    assert [_seen(everyone, i) for i in range(3)] == [0, 1, 1] and everyone.network == ()
+    # Among n0 and n1 the token reaches n1, and n1's token to n2 waits in the network.
+    split = steps["Epoch(first=Timer(node=n0, timer=go), among={n0, n1})"]
+    assert [_seen(split, i) for i in range(3)] == [0, 1, 0] and len(split.network) == 1
+    # A later Settle among n1 and n2 delivers what waited.
+    after = {str(a): s.state for a, s in epochs.successors(EpochState(split))}
+    assert [_seen(after["Settle(among={n1, n2})"], i) for i in range(3)] == [0, 1, 1]
+    assert "Settle(among={n0, n1})" not in after  # nothing to deliver between n0 and n1
+
+
+def test_an_invariant_broken_inside_an_epoch_stops_it_there() -> None:
+    # "n2 never sees a token while n1 has seen one": false only between n2's delivery and... never repaired,
+    # but the epoch must end at the first state that breaks it, not run on.
+    model = _relay()
+    never_two = always("n2-quiet", lambda s: _seen(s, 2) == 0, "n2 never gets a token")
+    epochs = EpochModel(model, [never_two])
+    result = explore(epochs)
+    assert result.verdict is Verdict.VIOLATED and result.violation.property == "n2-quiet"
+    concrete = epochs.concrete_labels(result.violation.trace)
+    assert concrete == ["Timer(node=n0, timer=go)", "Deliver(from=n0, to=n1, msg='token')",
+                        "Deliver(from=n1, to=n2, msg='token')"]
+
+
+def test_an_action_property_is_judged_on_every_step_inside_an_epoch() -> None:
+    model = _relay()
+    # An action property: no step raises n1's count while n2's is still zero (violated by the first delivery).
+    step = Property("n1-after-n2", Expectation.EVERY_STEP,
+                    lambda before, after: not (_seen(after, 1) > _seen(before, 1) and _seen(after, 2) == 0))
+    epochs = EpochModel(model, [step])
+    result = explore(epochs)
+    v = result.violation
+    assert v.property == "n1-after-n2" and v.trace.final.broken == "n1-after-n2"
+    assert epochs.concrete_labels(v.trace) == ["Timer(node=n0, timer=go)", "Deliver(from=n0, to=n1, msg='token')"]
+    # Replayed on the underlying model, it is the same action-property violation.
+    found = _replay(model, epochs.concrete_labels(v.trace), [], [step])
+    assert found is not None and found.expectation is Expectation.EVERY_STEP and len(found.trace) == 2
+
+
+def test_an_epoch_stops_at_the_bound() -> None:
+    # Raft with terms up to 1: an epoch that leaves the bound ends at the step that left it (TLC's CONSTRAINT:
+    # that state is checked, but nothing is explored past it, within the epoch or after it).
+    from quorumcheck.explorer import Step, Trace
+
+    model = ActorModel(RAFT.RaftNode, 3, protocol="raft", requests=0, max_timeouts=3, max_term=1, isolate=False)
+    safety, _, step_props = _select(model, None)
+    epochs = EpochModel(model, safety + step_props)
+    result = explore(epochs, keep_graph=True)
+    assert result.verdict is Verdict.HOLDS
+    stored = [data["state"] for _, data in result.graph.nodes(data=True)]
+    assert all(model.within_boundary(s.state) for s in stored)
+    left = 0
+    for start in stored:
+        for action, end in epochs.successors(start):
+            if model.within_boundary(end.state):
+                continue
+            left += 1
+            s = start.state
+            for label in epochs.concrete_labels(Trace((Step(None, start), Step(action, end)))):
+                assert model.within_boundary(s), f"{action} went on past the bound"
+                s = next(t for a, t in model.successors(s) if str(a) == label)
+            assert s == end.state
+    assert left > 0
+
+
+def test_a_model_that_is_not_message_passing_is_a_one_line_error() -> None:
+    class Counter(Model):
+        name = "counter"
+
+        def init_states(self) -> list[int]:
+            return [0]
+
+        def successors(self, s: int) -> list[tuple[Action, int]]:
+            return [(Action("Inc"), s + 1)]
+
+    with pytest.raises(InvalidParameter, match="model 'counter' has no 'epoch_nodes', so it cannot be searched by "
+                                               "epochs"):
+        EpochModel(Counter(), [])
+
+
+def _epoch_states_reachable(model: ActorModel) -> tuple[set[Any], set[Any]]:
+    safety, _, step_props = _select(model, None)
+    epochs = explore(EpochModel(model, safety + step_props), keep_graph=True)
+    concrete = explore(model, keep_graph=True, properties=[])
+    return ({d["state"].state for _, d in epochs.graph.nodes(data=True)},
+            {d["state"] for _, d in concrete.graph.nodes(data=True)})
+
+
+def test_every_epoch_end_state_is_a_reachable_state() -> None:
+    # An under-approximation: the epochs reach a subset of the concrete states (far fewer of them).
+    model = ActorModel(RAFT.RaftNode, 3, protocol="raft", requests=0, max_timeouts=2, isolate=False)
+    ends, reachable = _epoch_states_reachable(model)
+    assert ends <= reachable
+    assert len(ends) < len(reachable) // 10
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=6))
+def test_an_epoch_schedule_replays_step_by_step_on_the_underlying_model(choices: list[int]) -> None:
+    """Any path of epochs, expanded into the model's steps, is a real path to the same state."""
+    from quorumcheck.explorer import Step, Trace
+
+    model = ActorModel(RAFT.RaftNode, 3, protocol="raft", requests=1, max_timeouts=3, max_term=3, isolate=False)
+    epochs = EpochModel(model, [])
+    state = next(iter(epochs.init_states()))
+    steps = [Step(None, state)]
+    for c in choices:
+        successors = epochs.successors(state)
+        if not successors:
+            break
+        action, state = successors[c % len(successors)]
+        steps.append(Step(action, state))
+    concrete = epochs.concrete_labels(Trace(tuple(steps)))
+    s = next(iter(model.init_states()))
+    path = [Step(None, s)]
+    for label in concrete:
+        action, s = next((a, t) for a, t in model.successors(s) if str(a) == label)
+        path.append(Step(action, s))
+    assert_real_path(model, Trace(tuple(path)))
+    assert s == state.state
+
+
+def test_epochs_mode_from_python_finds_a_shrunk_concrete_schedule() -> None:
+    found = check_student(RAFT_BUGS.NoLogCheck, 3, protocol="raft", mode="epochs", requests=1, max_timeouts=2,
+                          isolate=False)
+    assert found.mode == "epochs" and found.verdict is Verdict.VIOLATED
+    assert found.violation.property == "leader-completeness"
+    assert_real_path(found.model, found.violation.trace)
+    # The epoch schedule ran more steps than the shrunk one keeps.
+    raw = epoch_search(found.model)[1]
+    assert len(found.violation.trace) <= len(EpochModel(found.model, []).concrete_labels(raw.violation.trace))
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "quorumcheck", "test", *args], capture_output=True, text=True,
+                          check=False, timeout=300, cwd=ROOT)
+
+
+def test_cli_epochs_mode_exit_codes() -> None:
+    found = _cli("examples/raft_bugs.py", "--node-class", "NoLogCheck", "--protocol", "raft", "--requests", "1",
+                 "--mode", "epochs")
+    assert found.returncode == 1, found.stderr
+    assert "VIOLATED: leader-completeness" in found.stdout
+    assert "mode: epochs · " in found.stdout and "the violation found in epoch" in found.stdout
+    holds = _cli("examples/raft.py", "--protocol", "raft", "--requests", "0", "--mode", "epochs")
+    assert holds.returncode == 0, holds.stderr
+    assert "NO FAILING SCHEDULE (epoch search, not a proof)" in holds.stdout
+    assert "every epoch schedule tried" in holds.stdout
+    cut = _cli("examples/raft.py", "--protocol", "raft", "--mode", "epochs", "--max-states", "5")
+    assert cut.returncode == 3, cut.stderr
+    assert "UNDETERMINED" in cut.stdout and "tried before the state limit" in cut.stdout
+    assert labels  # imported for the shared helpers' sake
