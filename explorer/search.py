@@ -205,7 +205,9 @@ def explore(
     keep_graph : bool, optional
         Keep the state graph (``result.graph``); the default with the object
         store. Without it only BFS parent links are kept, which needs far less
-        memory for very large runs.
+        memory for very large runs. With ``workers > 1`` each worker records its
+        part and the coordinator gathers them into one graph at the end (every
+        state is sent to it once, pickled).
     properties : sequence of str, optional
         Names of the properties to check, or ``["all"]`` for every one. By
         default, the model's properties except those marked ``default=False``
@@ -260,10 +262,6 @@ def explore(
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
         raise InvalidParameter(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}; "
                                f"this machine has {os.cpu_count()} cores")
-    if workers > 1 and keep_graph:
-        raise InvalidParameter(
-            "a run with several workers keeps no state graph yet (each worker holds its own part); pass "
-            "keep_graph=False (--no-graph), or workers=1 for the graph")
     with _Alarm(timeout) as alarm:
         return _search(
             model, max_states=max_states, max_depth=max_depth, timeout=timeout, stop_at_first=stop_at_first,
@@ -293,7 +291,7 @@ def _search(
     if store not in STORES:
         raise InvalidParameter(f"unknown store {store!r}; choose one of: {', '.join(STORES)}")
     if keep_graph is None:
-        keep_graph = store == "objects" and workers == 1
+        keep_graph = store == "objects"
     if store != "objects" and keep_graph:
         raise InvalidParameter(
             f"store={store!r} keeps no state objects, so it cannot keep the state graph; pass keep_graph=False "
@@ -341,6 +339,7 @@ def _search(
     discovered: dict[str, tuple[int, int, int]] = {}  # violated property -> (level, shard, order) of its discovery
     shard: Shard | None = None
     nshards, me = 1, 0  # node numbers are global: local index * nshards + me
+    remote_edges: list[tuple[int, int, Action]] = []  # with workers and the graph: (node, successor's key, action)
 
     def check(node: int, via_action: Action | None, state: Any, outside: bool) -> bool:
         """Check one newly found state; True when the search must stop."""
@@ -397,7 +396,7 @@ def _search(
         into.append((v, t))
         if recorder is not None:
             recorder.add_state(v, t, level)
-            if u >= 0:
+            if u >= 0 and u % nshards == me:  # a parent of another worker's: that worker records the edge
                 recorder.add_transition(u, v, action)  # type: ignore[arg-type]
         return "violation" if check(v, action, t, False) else None
 
@@ -485,6 +484,8 @@ def _search(
                             owner = shard.owner(t)
                             if owner != me:
                                 shard.send_later(owner, u, action, t)
+                                if recorder is not None:  # resolved by the coordinator: the owner numbers t
+                                    remote_edges.append((u, shard.last_key, action))
                                 continue
                         v = find(t)
                     else:
@@ -497,8 +498,8 @@ def _search(
                         stop = discover(t, u, action, depth, next_frontier)
                         if stop is not None:
                             break
-                    elif recorder is not None:
-                        recorder.add_transition(u, v, action)
+                    elif recorder is not None:  # find() numbers locally; nodes are numbered globally
+                        recorder.add_transition(u, v if t is s else v * nshards + me, action)
                 if stop is not None:
                     break
                 expanded += 1
@@ -540,7 +541,8 @@ def _search(
         if stop == "unknown":  # mid-level: the others cannot be met at the barrier
             abort(shard, "a property could not be decided (the solver answered unknown)", "unknown")
         _finish_shard(shard, seen, transitions, failed, failed_outside, failed_steps, witnessed, witnessed_at,
-                      discovered, [*safety, *reach, *steps])
+                      discovered, [*safety, *reach, *steps],
+                      None if recorder is None else (recorder.graph, remote_edges))
 
     lift = concrete(reduction, origins)
 
@@ -639,7 +641,7 @@ def _judging(props: list[Property[Any]]) -> dict[str, PropertyStats]:
 def _finish_shard(shard: Shard, seen: Any, transitions: int, failed: dict[str, tuple[int, Action | None, Any]],
                   failed_outside: set[str], failed_steps: dict[str, tuple[int, Action, Any]],
                   witnessed: dict[str, int], witnessed_at: dict[str, tuple[int, int]], discovered: dict[str, Any],
-                  props: list[Property[Any]]) -> None:
+                  props: list[Property[Any]], graph: tuple[Any, list[tuple[int, int, Action]]] | None) -> None:
     """A worker's end: its report to the coordinator, then answers about its nodes' parents (never returns)."""
     report = ShardReport(
         states=len(seen), transitions=transitions,
@@ -651,6 +653,10 @@ def _finish_shard(shard: Shard, seen: Any, transitions: int, failed: dict[str, t
         store_bytes=seen.memory_bytes() or 0 if isinstance(seen, FingerprintStore) else shard.owned.nbytes,
         peak_memory_bytes=peak_memory_bytes(),
     )
+    if graph is not None:
+        part, remote = graph
+        report.graph = ([(v, d["state"], d["depth"]) for v, d in part.nodes(data=True)],
+                        [(u, v, d["actions"]) for u, v, d in part.edges(data=True)], remote)
     count = shard.count
 
     def path_part(node: int) -> tuple[int, Any, Any, Any]:
@@ -723,12 +729,14 @@ def _coordinate(coordinator: Coordinator, model: Model[Any], started: float, saf
 
         distinct = sum(r.states for r in reports)
         transitions = sum(r.transitions for r in reports)
+        graph = _gather_graph(reports) if all(r.graph is not None for r in reports) else None
         stats = FingerprintStats(sum(r.store_bytes for r in reports),
                                  min(1.0, distinct * max(transitions, 1) / 2.0 ** 64))
         result = _result(
             model, started, coordinator.stop_reason, safety, reach, steps, failed, failed_outside, failed_steps,
             witnessed, discovered, trace_to, lift, distinct_states=distinct, transitions=transitions,
-            depth=coordinator.depth, init_nodes=[], graph=None, judged=judged,
+            depth=coordinator.depth, init_nodes=[] if graph is None else list(graph.graph["init"]), graph=graph,
+            judged=judged,
             symmetry=tuple(reduction.sorts) if reduction is not None else (), notices=notices,
             fingerprints=stats if fingerprints else None,
         )
@@ -743,6 +751,34 @@ def _coordinate(coordinator: Coordinator, model: Model[Any], started: float, saf
         return result
     finally:
         coordinator.close()
+
+
+_MASK = (1 << 64) - 1
+
+
+def _gather_graph(reports: list[ShardReport]) -> Any:
+    """The workers' parts of the state graph as one graph, numbered by the global node numbers.
+
+    A worker records its own states, the edges between them, and its edges to states other workers own by
+    the successor's key (the owner numbered it); the keys resolve here, from the states themselves.
+    """
+    recorder = GraphRecorder()
+    parts = [r.graph for r in reports]
+    by_key: dict[int, int] = {}
+    for nodes, _, _ in parts:  # type: ignore[misc]
+        for v, state, depth in sorted(nodes, key=lambda n: n[0]):
+            recorder.add_state(v, state, depth)
+            by_key[(hash(state) & _MASK) or 1] = v
+    recorder.graph.graph["init"].sort()
+    for _, edges, remote in parts:  # type: ignore[misc]
+        for u, v, actions in edges:
+            for action in actions:
+                recorder.add_transition(u, v, action)
+        for u, key, action in remote:
+            v = by_key.get(key or 1)
+            if v is not None:  # None: the owner stopped at the state limit before storing it
+                recorder.add_transition(u, v, action)
+    return recorder.graph
 
 
 def _select_properties(

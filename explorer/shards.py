@@ -78,6 +78,9 @@ class ShardReport:
     """reachability property -> (global node, (level, shard)) of its first witness."""
     judging: dict[str, PropertyStats] = field(default_factory=dict)
     store_bytes: int = 0
+    graph: Any = None
+    """With the graph kept: (nodes as (node, state, depth), edges as (u, v, actions), edges to other workers'
+    states as (u, key, action))."""
     peak_memory_bytes: int = 0
 
 
@@ -100,6 +103,11 @@ class Shard:
         k = self._key(state) & _MASK
         self._last = k
         return (k >> 40) % self.count
+
+    @property
+    def last_key(self) -> int:
+        """The key :meth:`owner` computed last."""
+        return self._last
 
     def send_later(self, owner: int, parent: int, action: Action | None, state: Any) -> None:
         """Queue the successor :meth:`owner` just placed in ``owner``'s shard for the end of the level."""
