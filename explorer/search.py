@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from array import array
 import os
 import resource
 import signal
@@ -185,6 +186,7 @@ def explore(
     symmetry: bool | Sequence[str] = False,
     store: str = "objects",
     workers: int = 1,
+    ray: str | None = None,
 ) -> CheckResult[State]:
     """Explore every reachable state of ``model`` breadth-first and check its properties.
 
@@ -204,10 +206,11 @@ def explore(
         and reports every violated property, each with its own shortest trace.
     keep_graph : bool, optional
         Keep the state graph (``result.graph``); the default with the object
-        store. Without it only BFS parent links are kept, which needs far less
-        memory for very large runs. With ``workers > 1`` each worker records its
-        part and the coordinator gathers them into one graph at the end (every
-        state is sent to it once, pickled).
+        store in one process. Without it only BFS parent links are kept, which
+        needs far less memory for very large runs. With ``workers > 1`` only on
+        request: each worker records its part, and the coordinator gathers the
+        parts into one graph at the end (every state is sent to it once,
+        pickled), which costs more than the second core gains on Paxos 0..2.
     properties : sequence of str, optional
         Names of the properties to check, or ``["all"]`` for every one. By
         default, the model's properties except those marked ``default=False``
@@ -262,6 +265,21 @@ def explore(
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
         raise InvalidParameter(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}; "
                                f"this machine has {os.cpu_count()} cores")
+    if ray is not None:
+        from .ray_shards import connected
+
+        if not isinstance(ray, str) or not ray:
+            raise InvalidParameter(f"ray must be 'local' or a cluster address (host:port), got {ray!r}")
+        with connected(ray) as cluster:
+            if workers == 1:  # a shard per CPU of the cluster, at least two
+                workers = max(2, min(MAX_WORKERS, int(cluster.cluster_resources().get("CPU", 2))))
+            with _Alarm(timeout) as alarm:
+                return _search(
+                    model, max_states=max_states, max_depth=max_depth, timeout=timeout,
+                    stop_at_first=stop_at_first, keep_graph=keep_graph, properties=properties,
+                    on_progress=on_progress, progress_interval=progress_interval, symmetry=symmetry, store=store,
+                    alarm=alarm, workers=workers, ray=cluster,
+                )
     with _Alarm(timeout) as alarm:
         return _search(
             model, max_states=max_states, max_depth=max_depth, timeout=timeout, stop_at_first=stop_at_first,
@@ -285,13 +303,19 @@ def _search(
     store: str,
     alarm: _Alarm,
     workers: int = 1,
+    ray: Any = None,
+    remote: tuple[int, int, Any] | None = None,
 ) -> CheckResult[State]:
-    """The search itself (see :func:`explore`), with ``alarm`` ringing when ``timeout`` runs out."""
+    """The search itself (see :func:`explore`), with ``alarm`` ringing when ``timeout`` runs out.
+
+    ``ray``: the connected Ray module, to run the ``workers`` shards as its actors; ``remote``: inside
+    such an actor, ``(index, count, mailbox)`` of its shard.
+    """
     started = time.perf_counter()
     if store not in STORES:
         raise InvalidParameter(f"unknown store {store!r}; choose one of: {', '.join(STORES)}")
-    if keep_graph is None:
-        keep_graph = store == "objects"
+    if keep_graph is None:  # with workers, gathering the graph costs more than the second core gains: on request
+        keep_graph = store == "objects" and workers == 1 and ray is None
     if store != "objects" and keep_graph:
         raise InvalidParameter(
             f"store={store!r} keeps no state objects, so it cannot keep the state graph; pass keep_graph=False "
@@ -403,23 +427,43 @@ def _search(
     if recorder is not None and canon is not None:
         recorder.graph.graph["canonical"] = canon
     note: Callable[[Any], None] | None = None
-    if workers > 1:
+    if workers > 1 or remote is not None:
         fingerprints = isinstance(seen, FingerprintStore)
-        shard, coordinator = start_shards(
-            workers, seen.key if isinstance(seen, FingerprintStore) else hash,
-            (lambda: seen.table) if isinstance(seen, FingerprintStore) else FingerprintTable,
-            max_states=max_states, deadline=deadline, stop_at_first=stop_at_first)
-        if coordinator is not None:  # this process coordinates; the forked workers run the loop below
+        # Forked workers share Python's hash(); Ray's actors are separate interpreters: fingerprints.
+        key: Callable[[Any], int] = (seen.key if fingerprints
+                                     else hash if ray is None and remote is None else Fingerprinter())
+        owned = (lambda: seen.table) if fingerprints else FingerprintTable
+        coordinator: Coordinator | None
+        if remote is not None:  # a Ray actor: its shard talks through the mailbox and the object store
+            from .ray_shards import RayShard
+
+            shard, coordinator = RayShard(remote[0], remote[1], remote[2], key, owned()), None
+        elif ray is not None:
+            from .ray_shards import start_ray_shards
+
+            shard, coordinator = None, start_ray_shards(
+                ray, workers, model,
+                {"max_states": max_states, "max_depth": max_depth, "timeout": None,
+                 "stop_at_first": stop_at_first, "keep_graph": keep_graph, "properties": properties,
+                 "on_progress": None, "progress_interval": progress_interval, "symmetry": symmetry,
+                 "store": store},
+                max_states=max_states, deadline=deadline, stop_at_first=stop_at_first)
+        else:
+            shard, coordinator = start_shards(workers, key, owned, max_states=max_states, deadline=deadline,
+                                              stop_at_first=stop_at_first)
+        if coordinator is not None:  # this process coordinates; the workers run the loop below
             if gc_was_enabled:
                 gc.enable()
             origins = {(s if canon is None else canon(s)): s for s in reversed(init)}
             return _coordinate(coordinator, model, started, safety, reach, steps, list(origins), succ, canon,
-                               concrete(reduction, origins), fingerprints, notices, reduction, on_progress, alarm)
-        nshards, me = workers, shard.index
+                               concrete(reduction, origins), fingerprints, notices, reduction, on_progress, alarm,
+                               key)
+        assert shard is not None
+        nshards, me = shard.count, shard.index
         on_progress = None  # the coordinator reports the sums, once per level
         if not fingerprints:
             note = shard.note
-        if deadline is not None:  # a forked child inherits no interval timer
+        if deadline is not None and remote is None:  # a forked child inherits no interval timer
             signal.setitimer(signal.ITIMER_REAL, max(deadline - time.perf_counter(), 0.001))
     active = True
     try:
@@ -653,10 +697,19 @@ def _finish_shard(shard: Shard, seen: Any, transitions: int, failed: dict[str, t
         store_bytes=seen.memory_bytes() or 0 if isinstance(seen, FingerprintStore) else shard.owned.nbytes,
         peak_memory_bytes=peak_memory_bytes(),
     )
-    if graph is not None:
+    if graph is not None:  # compact for the pipe: arrays of numbers, one list of states, one of label lists
         part, remote = graph
-        report.graph = ([(v, d["state"], d["depth"]) for v, d in part.nodes(data=True)],
-                        [(u, v, d["actions"]) for u, v, d in part.edges(data=True)], remote)
+        nodes = part._node
+        eu, ev, labels = array("q"), array("q"), []
+        for u, outs in part._succ.items():
+            for v, d in outs.items():
+                eu.append(u)
+                ev.append(v)
+                labels.append(d["actions"])
+        report.graph = (array("q", nodes), [d["state"] for d in nodes.values()],
+                        array("q", [d["depth"] for d in nodes.values()]), eu, ev, labels,
+                        array("q", [r[0] for r in remote]), array("Q", [r[1] for r in remote]),
+                        [r[2] for r in remote])
     count = shard.count
 
     def path_part(node: int) -> tuple[int, Any, Any, Any]:
@@ -673,7 +726,8 @@ def _coordinate(coordinator: Coordinator, model: Model[Any], started: float, saf
                 succ: Callable[[Any], Any], canon: Callable[[Any], Any] | None,
                 lift: Callable[[Trace[Any]], Trace[Any]], fingerprints: bool, notices: list[str],
                 reduction: SymmetryReduction | None,
-                on_progress: Callable[[Progress], None] | None, alarm: _Alarm) -> CheckResult[Any]:
+                on_progress: Callable[[Progress], None] | None, alarm: _Alarm,
+                key: Callable[[Any], int] = hash) -> CheckResult[Any]:
     """The coordinating process of a run with workers: drive the levels, merge the reports, rebuild traces."""
     count = len(coordinator.controls)
 
@@ -729,7 +783,7 @@ def _coordinate(coordinator: Coordinator, model: Model[Any], started: float, saf
 
         distinct = sum(r.states for r in reports)
         transitions = sum(r.transitions for r in reports)
-        graph = _gather_graph(reports) if all(r.graph is not None for r in reports) else None
+        graph = _gather_graph(reports, key) if all(r.graph is not None for r in reports) else None
         stats = FingerprintStats(sum(r.store_bytes for r in reports),
                                  min(1.0, distinct * max(transitions, 1) / 2.0 ** 64))
         result = _result(
@@ -756,28 +810,35 @@ def _coordinate(coordinator: Coordinator, model: Model[Any], started: float, saf
 _MASK = (1 << 64) - 1
 
 
-def _gather_graph(reports: list[ShardReport]) -> Any:
+def _gather_graph(reports: list[ShardReport], key: Callable[[Any], int]) -> Any:
     """The workers' parts of the state graph as one graph, numbered by the global node numbers.
 
     A worker records its own states, the edges between them, and its edges to states other workers own by
     the successor's key (the owner numbered it); the keys resolve here, from the states themselves.
     """
     recorder = GraphRecorder()
+    node, succ, pred = recorder.node, recorder.succ, recorder.pred
     parts = [r.graph for r in reports]
     by_key: dict[int, int] = {}
-    for nodes, _, _ in parts:  # type: ignore[misc]
-        for v, state, depth in sorted(nodes, key=lambda n: n[0]):
-            recorder.add_state(v, state, depth)
-            by_key[(hash(state) & _MASK) or 1] = v
-    recorder.graph.graph["init"].sort()
-    for _, edges, remote in parts:  # type: ignore[misc]
-        for u, v, actions in edges:
-            for action in actions:
-                recorder.add_transition(u, v, action)
-        for u, key, action in remote:
-            v = by_key.get(key or 1)
+    ordered = sorted((v, state, depth) for part in parts for v, state, depth in zip(part[0], part[1], part[2]))
+    for v, state, depth in ordered:
+        node[v] = {"state": state, "depth": depth}
+        succ[v] = {}
+        pred[v] = {}
+        if depth == 0:
+            recorder.graph.graph["init"].append(v)
+        by_key[(key(state) & _MASK) or 1] = v
+    for part in parts:
+        for u, v, labels in zip(part[3], part[4], part[5]):  # a worker's own edges: one dict per edge
+            data = {"actions": labels}
+            succ[u][v] = data
+            pred[v][u] = data
+    add = recorder.add_transition
+    for part in parts:  # edges to other workers' states, one label at a time (several may share an edge)
+        for u, k, action in zip(part[6], part[7], part[8]):
+            v = by_key.get(k or 1)
             if v is not None:  # None: the owner stopped at the state limit before storing it
-                recorder.add_transition(u, v, action)
+                add(u, v, action)
     return recorder.graph
 
 

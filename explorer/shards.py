@@ -118,12 +118,11 @@ class Shard:
         """Record the key of a state this worker admitted itself (object store: its table is apart)."""
         self.owned.add((self._key(state) & _MASK) or 1)
 
-    def _exchange(self, outgoing: dict[int, Any], send: Callable[[Connection, Any], None],
-                  receive: Callable[[Connection], Any]) -> dict[int, Any]:
+    def _swap(self, outgoing: dict[int, bytes]) -> dict[int, bytes]:
         """Send one message to every peer and receive one from every peer, without deadlock."""
-        sender = threading.Thread(target=lambda: [send(self.peers[p], outgoing[p]) for p in sorted(self.peers)])
+        sender = threading.Thread(target=lambda: [self.peers[p].send_bytes(outgoing[p]) for p in sorted(self.peers)])
         sender.start()
-        incoming = {q: receive(self.peers[q]) for q in sorted(self.peers)}
+        incoming = {q: self.peers[q].recv_bytes() for q in sorted(self.peers)}
         sender.join()
         return incoming
 
@@ -134,8 +133,7 @@ class Shard:
         any queued key is new, and nothing is admitted: the result is then a list
         with one placeholder per new key.
         """
-        keys = {p: a.tobytes() for p, a in self._outbox_keys.items()}
-        asked = self._exchange(keys, lambda c, b: c.send_bytes(b), lambda c: c.recv_bytes())
+        asked = self._swap({p: a.tobytes() for p, a in self._outbox_keys.items()})
         answers: dict[int, bytes] = {}
         owned = self.owned
         for q in sorted(asked):
@@ -149,17 +147,15 @@ class Shard:
                     if reserve:
                         owned.add(k)
             answers[q] = bytes(flags)
-        replies = self._exchange(answers, lambda c, b: c.send_bytes(b), lambda c: c.recv_bytes())
+        replies = self._swap(answers)
         if not reserve:
             new = sum(sum(flags) for flags in replies.values())
             self._clear()
             return [(-1, None, None)] * new
         batches = {p: [item for item, flag in zip(self._outbox[p], replies[p]) if flag] for p in self.peers}
-        received = self._exchange(
-            {p: pickle.dumps(b, protocol=pickle.HIGHEST_PROTOCOL) for p, b in batches.items()},
-            lambda c, b: c.send_bytes(b), lambda c: pickle.loads(c.recv_bytes()))
+        received = self._swap({p: pickle.dumps(b, protocol=pickle.HIGHEST_PROTOCOL) for p, b in batches.items()})
         self._clear()
-        return [item for q in sorted(received) for item in received[q]]
+        return [item for q in sorted(received) for item in pickle.loads(received[q])]
 
     def _clear(self) -> None:
         for p in self.peers:
@@ -172,6 +168,20 @@ class Shard:
         self.control.send(("level", states, transitions, next_level, stop))
         answer = self.control.recv()
         return answer[1], answer[2]
+
+    def report_error(self) -> None:
+        """Tell the coordinator this worker failed (the exception's last line), then end the process."""
+        try:
+            self.control.send(("error", traceback.format_exc(limit=8).strip().splitlines()[-1]))
+        finally:
+            os._exit(1)
+
+    def abort(self, message: str, reason: str) -> None:
+        """End the whole run from this worker (a property could not be decided), then end the process."""
+        try:
+            self.control.send(("abort", message, reason))
+        finally:
+            os._exit(1)
 
     def finish(self, report: ShardReport, path_part: Callable[[int], tuple[int, Any, Any, Any]]) -> None:
         """Send the report, answer the coordinator's questions about parents, then end the process."""
@@ -243,7 +253,6 @@ class Coordinator:
         """
         reports: dict[int, ShardReport] = {}
         messages: dict[int, Any] = {}
-        depth = 0
         while len(reports) < len(self.controls):
             waiting = [self.controls[k] for k in range(len(self.controls)) if k not in reports and k not in messages]
             try:
@@ -266,32 +275,38 @@ class Coordinator:
                     messages[k] = message
             if len(messages) + len(reports) < len(self.controls) or not messages:
                 continue
-            states = sum(m[1] for m in messages.values())
-            transitions = sum(m[2] for m in messages.values())
-            queue = sum(m[3] for m in messages.values())
-            reasons = [m[4] for m in messages.values() if m[4] is not None]
-            more = queue > 0
-            stop: str | None = None
-            for reason in ("unknown", "violation", "interrupted", "timeout", "max_states", "max_depth"):
-                if reason in reasons:
-                    stop = reason
-                    break
-            if stop is None and self.interrupted:
-                stop = "interrupted"
-            if stop is None and self.deadline is not None and time.perf_counter() >= self.deadline:
-                stop = "timeout"
-            if stop is None and self.max_states is not None and states >= self.max_states and more:
-                stop = "max_states"
-            if stop is None and more:
-                depth += 1
-            self.depth = depth
-            self.stop_reason = stop
+            stop, more = self.decide(list(messages.values()), on_level)
             for k in messages:
                 self.controls[k].send(("go", stop, more))
             messages = {}
-            if on_level is not None:
-                on_level(states, transitions, queue, depth)
         return [reports[k] for k in range(len(self.controls))]
+
+    def decide(self, messages: list[tuple[Any, ...]],
+               on_level: Callable[[int, int, int, int], None] | None) -> tuple[str | None, bool]:
+        """The answer to one level's barrier, from every worker's ``("level", states, transitions, queue,
+        stop)``: a reason to stop (or None), and whether any worker has states in its next level."""
+        states = sum(m[1] for m in messages)
+        transitions = sum(m[2] for m in messages)
+        queue = sum(m[3] for m in messages)
+        reasons = [m[4] for m in messages if m[4] is not None]
+        more = queue > 0
+        stop: str | None = None
+        for reason in ("unknown", "violation", "interrupted", "timeout", "max_states", "max_depth"):
+            if reason in reasons:
+                stop = reason
+                break
+        if stop is None and self.interrupted:
+            stop = "interrupted"
+        if stop is None and self.deadline is not None and time.perf_counter() >= self.deadline:
+            stop = "timeout"
+        if stop is None and self.max_states is not None and states >= self.max_states and more:
+            stop = "max_states"
+        if stop is None and more:
+            self.depth += 1
+        self.stop_reason = stop
+        if on_level is not None:
+            on_level(states, transitions, queue, self.depth)
+        return stop, more
 
     def path_part(self, node: int) -> tuple[int, Any, Any, Any]:
         """(parent, action, state or None, fingerprint or None) of global node ``node``, from its owner."""
@@ -382,16 +397,10 @@ def start_shards(count: int, key: Callable[[Any], int], owned: Callable[[], Fing
 
 
 def report_error(shard: Shard) -> None:
-    """Tell the coordinator this worker failed (the exception's last line), then end the process."""
-    try:
-        shard.control.send(("error", traceback.format_exc(limit=8).strip().splitlines()[-1]))
-    finally:
-        os._exit(1)
+    """Tell the coordinator this worker failed (the exception's last line); a forked worker then ends."""
+    shard.report_error()
 
 
 def abort(shard: Shard, message: str, reason: str) -> None:
-    """End the whole run from a worker (a property could not be decided), then end the process."""
-    try:
-        shard.control.send(("abort", message, reason))
-    finally:
-        os._exit(1)
+    """End the whole run from a worker (a property could not be decided); a forked worker then ends."""
+    shard.abort(message, reason)

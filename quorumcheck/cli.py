@@ -128,7 +128,10 @@ def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "fingerprints, a few tens of bytes per state, no graph; the collision chance is reported)"),
         click.option("--workers", type=click.IntRange(1, 64), default=None, metavar="N",
                      help="search with N processes, each owning a shard of the states (counts, depth and verdicts "
-                          "are those of one process; no graph is kept) [default: 1]"),
+                          "are those of one process; no graph is kept) [default: 1; with --ray, a shard per CPU]"),
+        click.option("--ray", "ray_address", metavar="ADDRESS",
+                     help="run the shards as actors on a Ray cluster at ADDRESS (host:port), or 'local' to start a "
+                          "local Ray instance for the run (needs: pip install 'quorumcheck[ray]')"),
         click.option("--json", "as_json", is_flag=True, help="print the result as JSON (schema: docs/json-result.md)"),
         click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
                      help="write each violation's sequence chart and graph view (DOT, SVG, PNG) and an HTML report into DIR"),
@@ -232,6 +235,7 @@ def _check(
     symmetry: bool = False,
     store: str | None = None,
     workers: int | None = None,
+    ray_address: str | None = None,
     **extra: Any,
 ) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -261,6 +265,7 @@ def _check(
                 symmetry=symmetry or (limits.symmetry if limits else False),
                 store=store or (limits.store if limits else "objects"),
                 workers=workers or (limits.workers if limits else 1),
+                ray=ray_address,
             )
         finally:
             if display:

@@ -28,5 +28,5 @@ if [ ${#packages[@]} -gt 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,ray]'
 echo "setup: ready ($(.venv/bin/quorumcheck --version), $(dot -V 2>&1 | head -n 1))" >&2

@@ -133,7 +133,8 @@ def test_the_workers_gather_the_graph_one_process_builds(workers: int, symmetry:
 
     props = None if model == "paxos" else ["election-safety"]  # terms up to 1 commit nothing: no witness wanted
     one = explore(make(), symmetry=symmetry, properties=props)
-    many = explore(make(), symmetry=symmetry, workers=workers, properties=props)
+    assert explore(make(), symmetry=symmetry, workers=workers, properties=props).graph is None  # on request only
+    many = explore(make(), symmetry=symmetry, workers=workers, properties=props, keep_graph=True)
     assert many.verdict is one.verdict is Verdict.HOLDS and many.graph is not None
     # The same states at the same depths, the same labelled edges, the same initial states.
     assert _graph_by_states(many) == _graph_by_states(one)
