@@ -102,9 +102,11 @@ class EpochModel(Model[EpochState]):
     An epoch is one *trigger* -- any enabled step of the underlying model that is not a delivery
     (a timer firing, a client request, a restart, a fault) -- followed by delivering every message
     whose sender and receiver are both in a *group* of nodes, in the network's order, until there is
-    none. A group has two nodes or more, and contains the node the trigger belongs to (a trigger that
-    belongs to no node may take any group). An epoch without a trigger (``Settle``) delivers among any
-    group: the messages that waited while the network was split. (A one-node group, "the trigger's
+    none. A group has two nodes or more, and contains the node the trigger belongs to; after a trigger
+    that belongs to no node (a lost or duplicated message) every node is in the group, since holding
+    messages back is what groups are for, and a held message is already as good as lost for a while.
+    An epoch without a trigger (``Settle``) delivers among any group: the messages that waited while
+    the network was split. (A one-node group, "the trigger's
     messages all wait", is left out: it doubled the epochs searched for Raft's Figure 8, and a later
     epoch among other nodes reaches most of what it would.)
 
@@ -140,7 +142,7 @@ class EpochModel(Model[EpochState]):
         self.n = n
         groups = [m for m in range(1, 1 << n) if bin(m).count("1") >= min(2, n)]
         self._with = {i: [m for m in groups if m >> i & 1] for i in range(n)}
-        self._any = groups
+        self._any = [(1 << n) - 1]  # a trigger of no node's (a lost or duplicated message): then everyone talks
         self._settle = groups if n > 1 else []
         self._masks = {_node_set(m, n): m for m in groups}
         self._unobservable = getattr(model, "unobservable", None)
