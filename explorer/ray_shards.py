@@ -17,7 +17,8 @@ changes is how the shards talk:
   this process (the coordinator) decides as it does for forked workers (a violation, a limit,
   Ctrl-C, nothing left) and posts the answer.
 * **A failure** -- an actor that dies, or raises -- ends the run ``UNDETERMINED`` with stop reason
-  ``"worker-died"``, never a pass. The time limit is checked at each level's barrier.
+  ``"worker-died"``, never a pass. Each actor checks the time left as it expands; Ctrl-C is
+  noticed at the next level's barrier.
 
 Ray is an optional dependency (``pip install 'quorumcheck[ray]'``); without it ``ray=`` is a one-line
 error saying so. ``ray="local"`` starts a local Ray instance for the run and stops it afterwards;

@@ -443,7 +443,9 @@ def _search(
 
             shard, coordinator = None, start_ray_shards(
                 ray, workers, model,
-                {"max_states": max_states, "max_depth": max_depth, "timeout": None,
+                {"max_states": max_states, "max_depth": max_depth,
+                 # Each actor also checks the time left as it expands, not only at the level's barrier.
+                 "timeout": None if deadline is None else max(deadline - time.perf_counter(), 0.001),
                  "stop_at_first": stop_at_first, "keep_graph": keep_graph, "properties": properties,
                  "on_progress": None, "progress_interval": progress_interval, "symmetry": symmetry,
                  "store": store},

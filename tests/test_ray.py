@@ -95,6 +95,15 @@ def test_an_actor_that_dies_ends_the_run_undetermined_never_a_pass() -> None:
     assert explore(PaxosModel(max_ballot=0), workers=2, ray="local").distinct_states == 73
 
 
+def test_the_time_limit_binds_within_a_level() -> None:
+    import time
+
+    started = time.perf_counter()
+    r = explore(RaftModel(), workers=2, ray="local", timeout=4, keep_graph=False)
+    assert (r.verdict, r.stop_reason) == (Verdict.UNDETERMINED, "timeout") and r.distinct_states > 0
+    assert time.perf_counter() - started < 15  # actors start in about a second; a Raft level takes longer
+
+
 def test_the_cli_with_ray_and_its_json_validates() -> None:
     r = CliRunner().invoke(main, ["check", "paxos", "--max-ballot", "1", "--workers", "2", "--ray", "local",
                                   "--json"])
