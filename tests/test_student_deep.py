@@ -54,12 +54,16 @@ def test_the_strategies_and_the_default() -> None:
     [pytest.param(s, marks=pytest.mark.slow) if s == "coverage" else s for s in STRATEGIES],
 )
 def test_each_strategy_is_deterministic_under_a_seed(strategy: str) -> None:
-    def run(seed: int) -> tuple[list[str], int, int | None]:
+    def run(seed: int) -> tuple[Verdict, list[str] | None, int, int | None]:
         found = _check(RAFT_BUGS.NoLogCheck, requests=1, max_timeouts=2, seed=seed, runs=1000, strategy=strategy)
-        assert found.verdict is Verdict.VIOLATED
-        return labels(found.violation.trace), found.schedules, found.first_failure[0]
+        # Whether seed 5 finds the bug within 1,000 schedules depends on the constants of the modules loaded
+        # (Hypothesis draws them too), so only sameness is asserted here.
+        v = found.violation
+        return (found.verdict, labels(v.trace) if v else None, found.schedules,
+                found.first_failure[0] if found.first_failure else None)
 
-    assert run(5) == run(5)
+    first = run(5)
+    assert first == run(5) and first[2] > 0
 
 
 def test_coverage_finds_and_shrinks_a_shallow_bug_to_a_shortest_schedule() -> None:
