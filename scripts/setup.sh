@@ -2,7 +2,7 @@
 # Set up quorumcheck on a fresh Debian machine, idempotently:
 #   - Graphviz's `dot` (for rendering), Chromium (to test the HTML report headless) and python3-venv,
 #     from Debian's packages, if missing;
-#   - a virtualenv in .venv with quorumcheck installed (editable) and its test extras.
+#   - a virtualenv in .venv with quorumcheck installed (editable) with its test and Ray extras.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
