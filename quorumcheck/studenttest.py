@@ -201,24 +201,24 @@ class StudentResult:
         }
         if self.exhaustive_prefix is not None:
             data["student"]["exhaustive_prefix"] = {
-                "distinct_states": self.exhaustive_prefix.distinct_states,
-                "transitions": self.exhaustive_prefix.transitions,
-                "depth": self.exhaustive_prefix.depth,
-                "seconds": round(self.exhaustive_prefix.seconds, 3),
+                **_part(self.exhaustive_prefix),
                 "stop_reason": self.exhaustive_prefix.stop_reason,
                 "every_schedule_up_to_steps": self.checked_steps,
             }
         if self.epochs is not None:
             data["student"]["epochs"] = {
-                "distinct_states": self.epochs.distinct_states,
-                "transitions": self.epochs.transitions,
-                "depth": self.epochs.depth,
-                "seconds": round(self.epochs.seconds, 3),
+                **_part(self.epochs),
                 "complete": self.epochs.complete,
                 "stop_reason": self.epochs.stop_reason if self.epochs.verdict is Verdict.UNDETERMINED else None,
                 "every_schedule_up_to_epochs": self.checked_epochs,
             }
         return data
+
+
+def _part(result: CheckResult[Any]) -> dict[str, Any]:
+    """The JSON keys an auto-mode part (the exhaustive prefix, the epoch search) shares."""
+    return {"distinct_states": result.distinct_states, "transitions": result.transitions, "depth": result.depth,
+            "seconds": round(result.seconds, 3)}
 
 
 def _mix(r: int) -> int:
