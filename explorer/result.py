@@ -231,6 +231,9 @@ class CheckResult(Generic[State]):
     """With ``store="fingerprints"``: the store's size and the fingerprint collision estimate; else ``None``."""
     workers: int = 1
     """The worker processes that searched (``explore(workers=...)``)."""
+    partial_order: Any = None
+    """With ``explore(por=True)`` and a model that names persistent steps: a
+    :class:`~quorumcheck.explorer.por.PorStats` (states expanded by one step, in full, and why); else ``None``."""
 
     def judge_totals(self, evaluator: str | None = None) -> dict[str, Any]:
         """Calls, cache hits and seconds summed over the judged properties (of one evaluator, if given).
@@ -302,6 +305,10 @@ class CheckResult(Generic[State]):
                 "store_bytes": self.fingerprints.store_bytes,
                 "bytes_per_state": round(self.fingerprints.bytes_per_state(self.distinct_states), 1),
                 "collision_probability": self.fingerprints.collision_probability,
+            },
+            "partial_order": None if self.partial_order is None else {
+                "reduced": self.partial_order.reduced, "full": self.partial_order.full,
+                "visible": self.partial_order.visible, "revisits": self.partial_order.revisits,
             },
             "notices": list(self.notices),
             "violation": violation(self.violations[0]) if self.violations else None,

@@ -34,6 +34,7 @@ from .result import CheckResult, FingerprintStats, PropertyStats, Step, Trace, V
 from .frontier import DiskFrontier
 from .shards import Coordinator, Shard, ShardReport, WorkerDied, abort, report_error, start_shards
 from .store import STORES, FingerprintStore, FingerprintTable, Fingerprinter, ObjectStore, make_store, reexecute
+from .por import PartialOrderReduction, PorStats, resolve_por
 from .symmetry import SymmetryReduction, concrete, resolve_symmetry
 
 __all__ = ["Progress", "explore"]
@@ -187,6 +188,7 @@ def explore(
     store: str = "objects",
     workers: int = 1,
     ray: str | None = None,
+    por: bool = False,
 ) -> CheckResult[State]:
     """Explore every reachable state of ``model`` breadth-first and check its properties.
 
@@ -262,6 +264,8 @@ def explore(
     ['agreement']
     """
     _check_limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
+    if por and (workers != 1 or ray is not None):
+        raise InvalidParameter("partial-order reduction runs in one process: drop --workers and --ray, or drop --por")
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
         raise InvalidParameter(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}; "
                                f"this machine has {os.cpu_count()} cores")
@@ -285,6 +289,7 @@ def explore(
             model, max_states=max_states, max_depth=max_depth, timeout=timeout, stop_at_first=stop_at_first,
             keep_graph=keep_graph, properties=properties, on_progress=on_progress,
             progress_interval=progress_interval, symmetry=symmetry, store=store, alarm=alarm, workers=workers,
+            por=por,
         )
 
 
@@ -305,6 +310,7 @@ def _search(
     workers: int = 1,
     ray: Any = None,
     remote: tuple[int, int, Any] | None = None,
+    por: bool = False,
 ) -> CheckResult[State]:
     """The search itself (see :func:`explore`), with ``alarm`` ringing when ``timeout`` runs out.
 
@@ -346,8 +352,20 @@ def _search(
     deadline = None if timeout is None else started + timeout
     state_cap = max_states if max_states is not None else -1
 
-    seen = make_store(store, succ, canon)
+    seen = make_store(store, succ, canon)  # a trace is re-executed over every step, reduced or not
     find, remember = (seen.ids.get if isinstance(seen, ObjectStore) else seen.find), seen.add
+    ample: PartialOrderReduction | None = None
+    if por:
+        ample, por_notices = resolve_por(model, safety, reach, steps)
+        notices += por_notices
+        if ample is not None:
+            def is_new(t: Any) -> bool:
+                """C3: the persistent step's successor is inside the bound and not seen yet."""
+                if (bounded and not within(t)) or find(t) is not None:
+                    return False
+                return canon is None or find(canon(t)) is None
+
+            succ = ample.successors(model.successors, is_new)
     recorder = GraphRecorder() if keep_graph else None
     failed: dict[str, tuple[int, Action | None, Any]] = {}  # property -> (node or parent, action, state)
     failed_outside: set[str] = set()
@@ -605,6 +623,7 @@ def _search(
         symmetry=tuple(reduction.sorts) if reduction is not None else (), notices=notices,
         fingerprints=(FingerprintStats(seen.memory_bytes(), seen.collision_probability(transitions))
                       if isinstance(seen, FingerprintStore) else None),
+        partial_order=None if ample is None else ample.stats,
     )
 
 
@@ -615,6 +634,7 @@ def _result(
     trace_to: Callable[[int], Trace[Any]], lift: Callable[[Trace[Any]], Trace[Any]], *, distinct_states: int,
     transitions: int, depth: int, init_nodes: list[int], graph: Any, judged: dict[str, PropertyStats],
     symmetry: tuple[str, ...], notices: list[str], fingerprints: FingerprintStats | None,
+    partial_order: PorStats | None = None,
 ) -> CheckResult[Any]:
     """The run's result from what the search found (one process, or the workers' reports merged)."""
     violations: list[Violation[Any]] = []
@@ -675,6 +695,7 @@ def _result(
         symmetry=symmetry,
         notices=notices,
         fingerprints=fingerprints,
+        partial_order=partial_order,
     )
 
 

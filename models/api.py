@@ -484,6 +484,39 @@ class Model(Generic[State]):
             return {k: _jsonable(v) for k, v in state._asdict().items()}
         return _jsonable(state)
 
+    def persistent_step(self, state: State, steps: Sequence[tuple[Action, State]]) -> int | None:
+        """The index in ``steps`` of a step that alone is a persistent set in ``state``; ``None`` if none is.
+
+        Partial-order reduction (:mod:`quorumcheck.explorer.por`, ``check --por``)
+        then follows that step only, where it changes no property's answer and
+        leads to a new state. Override it only with a proof: along *every* path
+        from ``state`` that does not take the step, every step taken must be
+        independent of it (neither enables nor disables it, and the two commute).
+        A step that only adds a message no other step can send, and that only
+        the receipt of that very message depends on, qualifies (Paxos.tla's
+        ``Phase1a``). The default names none, so the reduction does nothing.
+
+        Parameters
+        ----------
+        state : State
+        steps : sequence of (Action, State)
+            ``list(self.successors(state))``.
+
+        Returns
+        -------
+        int or None
+
+        Examples
+        --------
+        >>> from quorumcheck.models import PaxosModel
+        >>> m = PaxosModel(max_ballot=1)
+        >>> s0 = next(iter(m.init_states()))
+        >>> steps = m.successors(s0)
+        >>> str(steps[m.persistent_step(s0, steps)][0])
+        'Phase1a(b=0)'
+        """
+        return None
+
     def events(self, before: State, action: Action, after: State) -> StepEvents:
         """Who took the step ``before --action--> after``, and the messages it sent and received.
 

@@ -315,6 +315,22 @@ class PaxosModel(Model[PaxosState]):
                         ))
         return out
 
+    def persistent_step(self, state: PaxosState, steps: Sequence[tuple[Action, PaxosState]]) -> int | None:
+        """The first ``Phase1a(b)`` whose 1a message is not yet sent: alone, a persistent set.
+
+        Only ``Phase1a(b)`` puts ``b`` into ``msgs_1a``, nothing removes it, and
+        only the ``Phase1b(a, b)`` steps read it, which cannot happen before it.
+        Every other step reads and writes other variables, so it commutes with
+        ``Phase1a(b)``, and neither enables nor disables it (in every bug variant:
+        they change Phase2a, Phase1b's guard on the promise, or Phase2b).
+        """
+        for k, (action, after) in enumerate(steps):
+            if action.name != "Phase1a":
+                return None  # the model lists the Phase1a steps first
+            if after is not state:
+                return k
+        return None
+
     def _proposals(self, m1b: frozenset[Msg1b]) -> tuple[tuple[int, int], ...]:
         """The (ballot, value) pairs Phase2a's quorum condition allows, given the 1b messages.
 

@@ -123,6 +123,10 @@ def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="symmetry reduction: store one state per orbit under renaming the model's interchangeable "
                           "elements (Paxos: acceptors, values; Raft: servers, values); counts are TLC's SYMMETRY "
                           "counts, counterexamples stay concrete"),
+        click.option("--por", is_flag=True,
+                     help="partial-order reduction: where the model names a step that commutes with every other "
+                          "(Paxos: an unsent Phase1a), follow it alone; verdicts are kept, counts are no longer "
+                          "TLC's, and a counterexample may be longer than the shortest (docs/partial-order.md)"),
         click.option("--store", type=click.Choice(["objects", "fingerprints"]), default=None,
                      help="where seen states are kept: 'objects' (exact; the default) or 'fingerprints' (64-bit "
                           "fingerprints, a few tens of bytes per state, no graph; the collision chance is reported)"),
@@ -236,6 +240,7 @@ def _check(
     store: str | None = None,
     workers: int | None = None,
     ray_address: str | None = None,
+    por: bool = False,
     **extra: Any,
 ) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -266,6 +271,7 @@ def _check(
                 store=store or (limits.store if limits else "objects"),
                 workers=workers or (limits.workers if limits else 1),
                 ray=ray_address,
+                por=por or (limits.por if limits else False),
             )
         finally:
             if display:
@@ -458,6 +464,8 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         counts = f"{result.distinct_states:,} distinct states · {result.transitions:,} transitions · depth {result.depth}"
         if result.symmetry:
             counts = counts.replace("distinct states", f"distinct states (orbits under {' × '.join(result.symmetry)})", 1)
+        if result.partial_order is not None:
+            counts = counts.replace("distinct states", "distinct states (partial-order reduced)", 1)
     out.print(
         f"{counts} · {result.seconds:.2f} s · {result.states_per_second:,.0f} states/s · "
         f"peak memory {result.peak_memory_bytes / 2**20:,.0f} MiB",

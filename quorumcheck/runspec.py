@@ -27,6 +27,7 @@ Format
     symmetry = false                  # true: symmetry reduction (orbit counts, as TLC's SYMMETRY)
     store = "objects"                 # "fingerprints": 64-bit fingerprints, no state objects, no graph
     workers = 1                       # processes searching in parallel, each owning a shard (no graph)
+    por = false                       # true: partial-order reduction (fewer states than TLC; same verdicts)
 
     [expect]                          # optional; every key is checked
     verdict = "holds"                 # holds | violated | undetermined
@@ -72,6 +73,7 @@ _LIMIT_KEYS: dict[str, tuple[type, ...]] = {
     "symmetry": (bool,),
     "store": (str,),
     "workers": (int,),
+    "por": (bool,),
 }
 _EXPECT_KEYS: dict[str, tuple[type, ...]] = {
     "verdict": (str,),
@@ -96,6 +98,7 @@ class Limits:
     symmetry: bool = False
     store: str = "objects"
     workers: int = 1
+    por: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ class RunSpec:
             "symmetry": self.limits.symmetry,
             "store": self.limits.store,
             "workers": self.limits.workers,
+            "por": self.limits.por,
         }
         options.update(overrides)
         return explore(self.build_model(), **options)
