@@ -337,7 +337,10 @@ def _search(
                 raise InvalidModel(
                     f"model {model.name!r} has no initial state; init_states() must return at least one")
             if symmetry:
-                resolved = resolve_symmetry(model, symmetry, [*safety, *reach, *steps])
+                # Ray's actors are separate interpreters, whose hash() of a string differs: they pick orbit
+                # representatives by fingerprint, which every interpreter computes alike.
+                resolved = resolve_symmetry(model, symmetry, [*safety, *reach, *steps],
+                                            key=hash if ray is None and remote is None else Fingerprinter())
                 reduction, notices = resolved.reduction, resolved.notices
     except TimeLimitReached:
         return _cut_before_search(model, started, "timeout")

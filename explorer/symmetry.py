@@ -64,6 +64,11 @@ class SymmetryReduction:
     model : Model
     sorts : mapping of str to int
         The sorts to permute, with their sizes (a subset of what the model declares).
+    key : callable, default hash
+        Orders an orbit's members to pick its representative. ``hash`` is fast,
+        but for strings it differs between interpreters; where separate
+        interpreters must agree on representatives (Ray's actors), pass a
+        process-independent one (:class:`~quorumcheck.explorer.store.Fingerprinter`).
 
     Examples
     --------
@@ -77,8 +82,9 @@ class SymmetryReduction:
     (True, 6)
     """
 
-    def __init__(self, model: Model[Any], sorts: Mapping[str, int]) -> None:
+    def __init__(self, model: Model[Any], sorts: Mapping[str, int], key: Callable[[Any], int] = hash) -> None:
         self.model = model
+        self._key = key
         self.sorts = dict(sorted(sorts.items()))
         self.group: list[Permutation] = list(group(self.sorts))
         self._others = self.group[1:]  # without the identity
@@ -94,8 +100,9 @@ class SymmetryReduction:
         """The orbit's representative.
 
         Among the orbit's members whose element signatures are in sorted order
-        (every member, without signatures), the one with the smallest hash;
-        ties between different states are broken by their contents.
+        (every member, without signatures), the one with the smallest key
+        (``hash`` unless another was given); ties between different states are
+        broken by their contents.
         """
         if self._signed:
             signatures = self.model.element_signatures(state)
@@ -106,11 +113,12 @@ class SymmetryReduction:
         else:
             candidates = self.group
         permute = self._permute
+        key = self._key
         best = None
         best_hash = 0
         for g in candidates:
             t = state if g.is_identity else permute(state, g)
-            h = hash(t)
+            h = key(t)
             if best is None or h < best_hash or (h == best_hash and t != best and _order(t) < _order(best)):
                 best, best_hash = t, h
         return best
@@ -393,6 +401,7 @@ def resolve_symmetry(
     properties: Sequence[Property[Any]],
     *,
     preflight_states: int = PREFLIGHT_STATES,
+    key: Callable[[Any], int] = hash,
 ) -> ResolvedSymmetry:
     """Decide which sorts a run permutes, check the declaration, and say why any sort is left out.
 
@@ -403,6 +412,8 @@ def resolve_symmetry(
       of an unreduced search (:func:`check_symmetry`): a sort whose renaming
       does not commute with the model is an error (the declaration is wrong);
       one whose renaming changes a property's answer is turned off with a notice.
+    * ``key`` orders an orbit's members to pick its representative (see
+      :class:`SymmetryReduction`).
 
     Raises
     ------
@@ -462,7 +473,7 @@ def resolve_symmetry(
             notices.append(f"symmetry: {sort} is not permuted because {why} (it names a particular element)")
     if not wanted:
         return ResolvedSymmetry(None, notices)
-    return ResolvedSymmetry(SymmetryReduction(model, wanted), notices)
+    return ResolvedSymmetry(SymmetryReduction(model, wanted, key), notices)
 
 
 def _named_elements(p: Property[Any]) -> list[tuple[str, str]]:

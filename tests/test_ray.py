@@ -130,3 +130,37 @@ def test_without_ray_or_a_cluster_it_is_a_one_line_error() -> None:
                                   "with: pip install 'quorumcheck[ray]' (or: pip install ray)")
     r = CliRunner().invoke(main, ["check", "paxos", "--max-ballot", "0", "--ray", "127.0.0.1:1"])
     assert r.exit_code == 2 and "could not connect to the Ray cluster at '127.0.0.1:1'" in r.output
+
+
+class Words(Model[tuple[str, ...]]):
+    """Four processes, each holding a word; a process may append a letter, up to three letters.
+
+    Symmetric in the processes. Its states hold strings, whose hash() differs between interpreters, so the
+    actors must pick each orbit's representative by something every interpreter agrees on.
+    """
+
+    name = "words"
+
+    def init_states(self) -> list[tuple[str, ...]]:
+        return [("",) * 4]
+
+    def successors(self, s: tuple[str, ...]) -> list[tuple[Action, tuple[str, ...]]]:
+        return [(Action("Add", i=i, c=c), s[:i] + (w + c,) + s[i + 1:])
+                for i, w in enumerate(s) if len(w) < 3 for c in "ab"]
+
+    def symmetric_sorts(self) -> dict[str, int]:
+        return {"Proc": 4}
+
+    def permute(self, s: tuple[str, ...], perm: Any) -> tuple[str, ...]:
+        return tuple(perm.place("Proc", s))
+
+    def properties(self) -> list[Any]:
+        return [always("short", lambda s: all(len(w) <= 3 for w in s))]
+
+
+def test_symmetry_with_strings_gives_one_process_orbit_counts() -> None:
+    one = explore(Words(), symmetry=True, keep_graph=False)
+    many = explore(Words(), symmetry=True, ray="local", workers=2, keep_graph=False)
+    # Orbits of 4-multisets of the 15 words of up to three letters over {a, b}: C(15 + 3, 4).
+    assert one.distinct_states == many.distinct_states == 3060
+    assert one.transitions == many.transitions
