@@ -462,10 +462,11 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
                   f"schedule {_steps(max(result.depth - 1, 0))}")
     else:
         counts = f"{result.distinct_states:,} distinct states · {result.transitions:,} transitions · depth {result.depth}"
-        if result.symmetry:
-            counts = counts.replace("distinct states", f"distinct states (orbits under {' × '.join(result.symmetry)})", 1)
+        reductions = [f"orbits under {' × '.join(result.symmetry)}"] if result.symmetry else []
         if result.partial_order is not None:
-            counts = counts.replace("distinct states", "distinct states (partial-order reduced)", 1)
+            reductions.append("partial-order reduced")
+        if reductions:
+            counts = counts.replace("distinct states", f"distinct states ({'; '.join(reductions)})", 1)
     out.print(
         f"{counts} · {result.seconds:.2f} s · {result.states_per_second:,.0f} states/s · "
         f"peak memory {result.peak_memory_bytes / 2**20:,.0f} MiB",
