@@ -62,6 +62,8 @@ from .store import FingerprintTable
 __all__ = ["Coordinator", "Shard", "ShardReport", "WorkerDied", "abort", "report_error", "start_shards"]
 
 _MASK = (1 << 64) - 1
+SHIPPED_CACHE = 1 << 21
+"""How many routed keys a worker remembers so as not to route them again (about 100 MiB at most)."""
 
 
 @dataclass
@@ -97,6 +99,10 @@ class Shard:
         self._outbox_keys: dict[int, array[int]] = {p: array("Q") for p in peers}
         self._outbox: dict[int, list[tuple[int, Action | None, Any]]] = {p: [] for p in peers}
         self._last = 0  # the key owner() computed last, for send_later()
+        # Keys this worker has already routed: their owner has decided them (admitted it, or had it), so a
+        # successor met again is dropped here instead of crossing the pipe. Most successors are met again
+        # (Raft at TLC's configuration: 12 transitions per state). A cache only: cleared when full.
+        self._shipped: set[int] = set()
 
     def owner(self, state: Any) -> int:
         """The shard that owns ``state``; a state of another shard is remembered by :meth:`send_later`."""
@@ -110,7 +116,17 @@ class Shard:
         return self._last
 
     def send_later(self, owner: int, parent: int, action: Action | None, state: Any) -> None:
-        """Queue the successor :meth:`owner` just placed in ``owner``'s shard for the end of the level."""
+        """Queue the successor :meth:`owner` just placed in ``owner``'s shard for the end of the level.
+
+        A key this worker routed before (at this level or an earlier one) is not queued again: its owner
+        has it already, and the first route's parent is at no greater depth.
+        """
+        shipped = self._shipped
+        if self._last in shipped:
+            return
+        if len(shipped) >= SHIPPED_CACHE:
+            shipped.clear()
+        shipped.add(self._last)
         self._outbox_keys[owner].append(self._last)
         self._outbox[owner].append((parent, action, state))
 
