@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     import networkx as nx
     from quorumcheck.models.api import Model
 
+    from .por import PorStats
+
 __all__ = ["JSON_SCHEMA_VERSION", "CheckResult", "Step", "Trace", "Verdict", "Violation", "Witness"]
 
 JSON_SCHEMA_VERSION = 1
@@ -231,7 +233,7 @@ class CheckResult(Generic[State]):
     """With ``store="fingerprints"``: the store's size and the fingerprint collision estimate; else ``None``."""
     workers: int = 1
     """The worker processes that searched (``explore(workers=...)``)."""
-    partial_order: Any = None
+    partial_order: PorStats | None = None
     """With ``explore(por=True)`` and a model that names persistent steps: a
     :class:`~quorumcheck.explorer.por.PorStats` (states expanded by one step, in full, and why); else ``None``."""
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from array import array
 import os
 import resource
 import signal
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +33,8 @@ from .graph import GraphRecorder, shortest_trace
 from .result import CheckResult, FingerprintStats, PropertyStats, Step, Trace, Verdict, Violation, Witness
 from .frontier import DiskFrontier
 from .shards import Coordinator, Shard, ShardReport, WorkerDied, abort, report_error, start_shards
-from .store import STORES, FingerprintStore, FingerprintTable, Fingerprinter, ObjectStore, make_store, reexecute
 from .por import PartialOrderReduction, PorStats, resolve_por
+from .store import STORES, FingerprintStore, FingerprintTable, Fingerprinter, ObjectStore, make_store, reexecute
 from .symmetry import SymmetryReduction, concrete, resolve_symmetry
 
 __all__ = ["Progress", "explore"]
