@@ -1,5 +1,6 @@
 """Reading secrets, writing where a grader would notice, through the file system."""
 
+import errno
 import os
 from pathlib import Path
 
@@ -11,6 +12,8 @@ def _try(action):
     try:
         result = action()
     except OSError as e:
+        if e.errno == errno.EROFS:  # a read-only mount: how the sandbox exposes a folder the worker cannot enter
+            return "ReadOnlyFileSystem"
         return type(e).__name__
     return "ok" if result is None else result
 
