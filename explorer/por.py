@@ -38,13 +38,14 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from quorumcheck.models.api import Action, Expectation, Model, Property
 
-__all__ = ["PartialOrderReduction", "PorStats", "resolve_por"]
+__all__ = ["PartialOrderReduction", "PorStats", "SleepSets", "resolve_por"]
 
 
 @dataclass
@@ -52,13 +53,18 @@ class PorStats:
     """How often the reduction applied, for the result and the benchmark."""
 
     reduced: int = 0
-    """States expanded by their persistent step alone."""
+    """Ample sets: states expanded by their persistent step alone. Sleep sets: states where at least one
+    step was asleep."""
     full: int = 0
     """States expanded in full."""
     visible: int = 0
-    """States whose persistent step changed a property's answer (C2), so were expanded in full."""
+    """Ample sets: states whose persistent step changed a property's answer (C2), so were expanded in full."""
     revisits: int = 0
-    """States whose persistent step led to a state seen before, or outside the bound (C3)."""
+    """Ample sets: states whose persistent step led to a state seen before, or outside the bound (C3)."""
+    method: str = "ample"
+    """``"ample"`` (static persistent steps, :class:`PartialOrderReduction`) or ``"sleep"`` (:class:`SleepSets`)."""
+    slept: int = 0
+    """Sleep sets: enabled steps not taken because they were asleep (each a successor not computed)."""
 
 
 class PartialOrderReduction:
@@ -110,18 +116,164 @@ class PartialOrderReduction:
         return reduced
 
 
+_AWAKE: frozenset[Action] = frozenset()
+
+
+class SleepSets:
+    """Sleep sets (Godefroid) in their breadth-first form: the same states, fewer steps computed.
+
+    A model that says which *resources* each step touches
+    (:meth:`~quorumcheck.models.api.Model.step_resources`: in the actor model, the
+    node whose handler runs and the budget it spends) lets the search skip a step
+    in a state when an interleaving that takes it earlier reaches the same
+    states. In state ``s``, the steps are taken in one fixed total order; the
+    successor through step ``t`` inherits a *sleep set*: the steps asleep in
+    ``s`` and those taken before ``t`` in ``s``, keeping only those whose
+    resources are disjoint from ``t``'s. A step asleep in a state is not taken
+    there: taking it first and ``t`` second reaches the same state, and did.
+
+    The breadth-first form needs no re-expansion. A state's sleep set is the
+    intersection of what its arrivals at its breadth-first depth give it; an
+    arrival by a longer path is ignored. Every state keeps its depth and is
+    reached along the lexicographically least of its shortest paths, because a
+    step asleep on that path could be moved earlier in it, giving a smaller
+    shortest path (docs/partial-order.md has the argument). So the set of states,
+    their depths, verdicts, shortest counterexamples and reachable property
+    answers are exactly those of the plain search; only the transitions and the
+    time go down.
+
+    A step is put to sleep for later siblings only when its successor is
+    expanded (inside the bound, and not :meth:`~quorumcheck.models.api.Model.halted`),
+    since a path through that successor is what covers the sleeping one.
+
+    Parameters
+    ----------
+    model : Model
+        Must override :meth:`~quorumcheck.models.api.Model.step_resources`.
+
+    Examples
+    --------
+    >>> from quorumcheck.models.actors import Node
+    >>> from quorumcheck.models.actor_model import ActorModel
+    >>> from quorumcheck.explorer import explore
+    >>> class Ping(Node):
+    ...     def on_start(self, out):
+    ...         out.send((self.id + 1) % (len(self.peers) + 1), "ping")
+    ...     def on_message(self, sender, message, out):
+    ...         self.got = message
+    >>> plain, slept = explore(ActorModel(Ping, nodes=3)), explore(ActorModel(Ping, nodes=3), por=True)
+    >>> plain.distinct_states == slept.distinct_states, plain.transitions, slept.transitions
+    (True, 12, 7)
+    """
+
+    def __init__(self, model: Model[Any]) -> None:
+        self.model = model
+        self.stats = PorStats(method="sleep")
+        self._rank: dict[Action, int] = {}  # a fixed total order on steps: first seen, first
+        self._sets: dict[frozenset[Action], frozenset[Action]] = {_AWAKE: _AWAKE}  # sleep sets recur: one copy
+        self._resources: dict[Action, frozenset[Hashable] | None] = {}
+        self._current: dict[int, frozenset[Action]] = {}  # sleep sets of the level being expanded, by node
+        self._upcoming: dict[int, frozenset[Action]] = {}  # ... and of the next level, as arrivals intersect them
+        self._asleep: frozenset[Action] = _AWAKE  # of the state being expanded
+        self._taken: list[Action] = []  # its steps taken so far whose successors are expanded
+        self._halted = model.halted
+        lazy = getattr(model, "enabled", None)
+        self._enabled: Callable[[Any], list[tuple[Action, Callable[[], Any]]]] = lazy if lazy is not None else (
+            lambda state: [(a, (lambda t=t: t)) for a, t in model.successors(state)])
+
+    def resources(self, action: Action) -> frozenset[Hashable] | None:
+        """What ``action`` touches (cached per label); ``None``: everything."""
+        try:
+            return self._resources[action]
+        except KeyError:
+            found = self._resources[action] = self.model.step_resources(action)
+            return found
+
+    def expand(self, node: int, state: Any) -> list[tuple[Action, Any]]:
+        """The steps of ``state`` (stored as ``node``) that are not asleep, with their successors, in order.
+
+        The loop then reports where each leads, in the same order, through :meth:`arrive`.
+        """
+        self._asleep = asleep = self._current.pop(node, _AWAKE)
+        self._taken = []
+        steps = self._enabled(state)
+        rank = self._rank
+        for action, _ in steps:
+            if action not in rank:
+                rank[action] = len(rank)
+        steps.sort(key=lambda step: rank[step[0]])
+        if asleep:
+            out = [(action, make()) for action, make in steps if action not in asleep]
+            self.stats.slept += len(steps) - len(out)
+            self.stats.reduced += len(out) < len(steps)
+            self.stats.full += len(out) == len(steps)
+        else:
+            out = [(action, make()) for action, make in steps]
+            self.stats.full += 1
+        return out
+
+    def arrive(self, action: Action, successor: Any, node: int | None, new: bool) -> None:
+        """The step ``action`` of the state being expanded led to ``successor``.
+
+        ``node``: where it is stored (``None``: outside the bound, so not stored);
+        ``new``: it was stored just now, one level deeper.
+        """
+        if node is None:
+            return  # checked, never expanded: it covers nothing, so it puts nothing to sleep
+        upcoming = self._upcoming
+        if new or node in upcoming:
+            mine = self.resources(action)
+            if mine is None or not (self._asleep or self._taken):
+                inherited = _AWAKE
+            else:
+                resources = self.resources
+                found = frozenset([u for u in chain(self._asleep, self._taken)
+                                   if (theirs := resources(u)) is not None and mine.isdisjoint(theirs)])
+                inherited = self._sets.setdefault(found, found)
+            if new:
+                upcoming[node] = inherited
+            else:  # another arrival at its depth: asleep only if asleep along both
+                known = upcoming[node]
+                if known:
+                    both = known & inherited
+                    upcoming[node] = self._sets.setdefault(both, both)
+        if not self._halted(successor):
+            self._taken.append(action)
+
+    def next_level(self) -> None:
+        """The loop moves one level deeper."""
+        self._current, self._upcoming = self._upcoming, {}
+
+
 def resolve_por(model: Model[Any], safety: Sequence[Property[Any]], reach: Sequence[Property[Any]],
-                steps: Sequence[Property[Any]]) -> tuple[PartialOrderReduction | None, list[str]]:
+                steps: Sequence[Property[Any]], *, symmetry: bool = False,
+                ) -> tuple[PartialOrderReduction | SleepSets | None, list[str]]:
     """The reduction for a run, or ``None`` with a notice saying why it cannot apply.
+
+    A model that says which resources its steps touch gets sleep sets
+    (:class:`SleepSets`); one that names persistent steps gets static ample sets
+    (:class:`PartialOrderReduction`).
 
     >>> from quorumcheck.models import RaftModel
     >>> resolve_por(RaftModel(), [], [], [])[1]  # doctest: +ELLIPSIS
-    ['partial-order reduction: model raft names no persistent steps, so every state is expanded in full...']
+    ['partial-order reduction: model raft names no persistent steps and no step resources, so every state is...']
     """
-    if type(model).persistent_step is Model.persistent_step:
-        return None, [f"partial-order reduction: model {model.name} names no persistent steps, so every state is "
-                      "expanded in full (a model opts in by overriding Model.persistent_step)"]
+    sleeps = type(model).step_resources is not Model.step_resources
+    if type(model).persistent_step is Model.persistent_step and not sleeps:
+        return None, [f"partial-order reduction: model {model.name} names no persistent steps and no step "
+                      "resources, so every state is expanded in full (a model opts in by overriding "
+                      "Model.persistent_step or Model.step_resources)"]
+    if sleeps and all(p.node_local for p in steps):
+        if symmetry:
+            return None, ["partial-order reduction is off: sleep sets do not combine with symmetry reduction yet; "
+                          "drop --symmetry to use them"]
+        return SleepSets(model), []
     if steps:
+        if sleeps:
+            names = ", ".join(p.name for p in steps if not p.node_local)
+            return None, [f"partial-order reduction is off: sleep sets preserve state invariants, reachability "
+                          f"and action properties that judge one node at a time, not other action properties "
+                          f"({names}); check those without --por"]
         names = ", ".join(p.name for p in steps)
         return None, [f"partial-order reduction is off: it preserves state invariants and reachability, not action "
                       f"properties ({names}); check those without --por"]

@@ -234,8 +234,8 @@ class CheckResult(Generic[State]):
     workers: int = 1
     """The worker processes that searched (``explore(workers=...)``)."""
     partial_order: PorStats | None = None
-    """With ``explore(por=True)`` and a model that names persistent steps: a
-    :class:`~quorumcheck.explorer.por.PorStats` (states expanded by one step, in full, and why); else ``None``."""
+    """With ``explore(por=True)`` and a model that names persistent steps or step resources: a
+    :class:`~quorumcheck.explorer.por.PorStats` (which reduction, and how often it applied); else ``None``."""
 
     def judge_totals(self, evaluator: str | None = None) -> dict[str, Any]:
         """Calls, cache hits and seconds summed over the judged properties (of one evaluator, if given).
@@ -309,8 +309,10 @@ class CheckResult(Generic[State]):
                 "collision_probability": self.fingerprints.collision_probability,
             },
             "partial_order": None if self.partial_order is None else {
+                "method": self.partial_order.method,
                 "reduced": self.partial_order.reduced, "full": self.partial_order.full,
                 "visible": self.partial_order.visible, "revisits": self.partial_order.revisits,
+                "slept": self.partial_order.slept,
             },
             "notices": list(self.notices),
             "violation": violation(self.violations[0]) if self.violations else None,

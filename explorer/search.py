@@ -33,7 +33,7 @@ from .graph import GraphRecorder, shortest_trace
 from .result import CheckResult, FingerprintStats, PropertyStats, Step, Trace, Verdict, Violation, Witness
 from .frontier import DiskFrontier
 from .shards import Coordinator, Shard, ShardReport, WorkerDied, abort, report_error, start_shards
-from .por import PartialOrderReduction, PorStats, resolve_por
+from .por import PartialOrderReduction, PorStats, SleepSets, resolve_por
 from .store import STORES, FingerprintStore, FingerprintTable, Fingerprinter, ObjectStore, make_store, reexecute
 from .symmetry import SymmetryReduction, concrete, resolve_symmetry
 
@@ -357,18 +357,22 @@ def _search(
 
     seen = make_store(store, succ, canon)  # a trace is re-executed over every step, reduced or not
     find, remember = (seen.ids.get if isinstance(seen, ObjectStore) else seen.find), seen.add
-    ample: PartialOrderReduction | None = None
+    ample: PartialOrderReduction | SleepSets | None = None
+    sleeper: SleepSets | None = None
     if por:
-        ample, por_notices = resolve_por(model, safety, reach, steps)
+        ample, por_notices = resolve_por(model, safety, reach, steps, symmetry=canon is not None)
         notices += por_notices
         if ample is not None:
             def is_new(t: Any) -> bool:
-                """C3: the persistent step's successor is inside the bound and not seen yet."""
+                """The successor is inside the bound and not seen yet (ample sets' C3)."""
                 if (bounded and not within(t)) or find(t) is not None:
                     return False
                 return canon is None or find(canon(t)) is None
 
-            succ = ample.successors(model.successors, is_new)
+            if isinstance(ample, SleepSets):
+                sleeper = ample  # the loop asks it for each state's steps and tells it where each led
+            else:
+                succ = ample.successors(model.successors, is_new)
     recorder = GraphRecorder() if keep_graph else None
     failed: dict[str, tuple[int, Action | None, Any]] = {}  # property -> (node or parent, action, state)
     failed_outside: set[str] = set()
@@ -425,6 +429,8 @@ def _search(
                     return True
         return False
 
+    admitted: int | None = None  # the node discover() stored last
+
     def discover(t: Any, u: int, action: Action | None, level: int, into: Any) -> str | None:
         """Admit a state not seen before (or check it, outside the bound); a reason to stop, or None."""
         if bounded and not within(t):
@@ -435,7 +441,8 @@ def _search(
             return None
         if len(seen) == state_cap:
             return "max_states"
-        v = remember(t, u, action) * nshards + me
+        nonlocal admitted
+        v = admitted = remember(t, u, action) * nshards + me
         if note is not None:
             note(t)
         into.append((v, t))
@@ -533,7 +540,7 @@ def _search(
             next_frontier = new_level()
             in_level = 0
             for u, s in frontier:
-                for action, t in succ(s):
+                for action, t in (succ(s) if sleeper is None else sleeper.expand(u, s)):
                     if alarm.stop is not None:  # the time limit, or Ctrl-C
                         stop = alarm.stop
                         break
@@ -562,11 +569,17 @@ def _search(
                             t = canon(t)
                             v = find(t)
                     if v is None:
+                        admitted = None
                         stop = discover(t, u, action, depth, next_frontier)
+                        if sleeper is not None:
+                            sleeper.arrive(action, t, admitted, True)
                         if stop is not None:
                             break
-                    elif recorder is not None:  # find() numbers locally; nodes are numbered globally
-                        recorder.add_transition(u, v if t is s else v * nshards + me, action)
+                    else:
+                        if sleeper is not None:
+                            sleeper.arrive(action, t, v, False)
+                        if recorder is not None:  # find() numbers locally; nodes are numbered globally
+                            recorder.add_transition(u, v if t is s else v * nshards + me, action)
                 if stop is not None:
                     break
                 expanded += 1
@@ -583,6 +596,8 @@ def _search(
             else:
                 if shard is None:
                     frontier = next_frontier
+                    if sleeper is not None:
+                        sleeper.next_level()
                     if frontier:
                         depth += 1
             if shard is not None:

@@ -212,6 +212,10 @@ class StandardProperty(NamedTuple):
     """``"always"``, ``"every-step"`` or ``"sometimes"`` (a reachability property)."""
     formula: Formula
     description: str
+    node_local: bool = False
+    """An action property of the form "for every server s, φ(s before, s after)", where φ reads only s and holds
+    when s does not change (partial-order reduction with sleep sets preserves it: :class:`Property.node_local
+    <quorumcheck.models.api.Property>`)."""
 
 
 RAFT_PROPERTIES: dict[str, StandardProperty] = {
@@ -227,7 +231,7 @@ RAFT_PROPERTIES: dict[str, StandardProperty] = {
     "state-machine-safety": StandardProperty("always", STATE_MACHINE_SAFETY,
                                              "no two servers commit different entries at one index"),
     "leader-append-only": StandardProperty("every-step", LEADER_APPEND_ONLY,
-                                           "a leader only appends to its log within its term"),
+                                           "a leader only appends to its log within its term", node_local=True),
     "leader-elected": StandardProperty("sometimes", LEADER_ELECTED, "a leader can be elected"),
     "entry-committed": StandardProperty("sometimes", ENTRY_COMMITTED, "an entry can be committed"),
 }

@@ -117,6 +117,9 @@ class ActorState(NamedTuple):
 
 TIMEOUTS, REQUESTS, DROPS, CRASHES, PARTITIONS, DUPLICATES = range(6)
 _BUDGET_NAMES = ("timeouts", "requests", "drops", "crashes", "partitions", "duplicates")
+_SPENDS = {"Timer": "timeouts", "Request": "requests", "Drop": "drops", "Duplicate": "duplicates",
+           "Restart": "crashes"}
+"""The budget each kind of step spends (partial-order reduction: two steps spending one budget conflict)."""
 
 
 @dataclass(frozen=True)
@@ -649,6 +652,37 @@ class ActorModel(Model[ActorState]):
     def actor_of(self, action: Action) -> int | None:
         """The node whose handler a timer firing, a request or a restart runs; ``None`` for other actions."""
         return self._actors.get(action)
+
+    def step_resources(self, action: Action) -> frozenset[Hashable] | None:
+        """The node whose state a step changes, and the budget it spends; ``None`` for a partition or healing.
+
+        Steps of different nodes commute: each changes its own node's snapshot, timers and observation, adds
+        its messages to the network (a bag, a set, or per-channel queues whose heads it does not touch), and
+        the contract's history is a union of what nodes were observed doing; whether a request may go to a
+        node, and the bound (terms and log lengths up to the maxima), are judged node by node. A lost or
+        duplicated message counts as a step of its receiver (it conflicts with that message's delivery) and
+        of its sender (on a network that keeps each message once, a send of a copy is undone by a loss that
+        follows it, not by one before it), and two steps that spend one budget conflict (the first can use up
+        the second's). A partition changes which deliveries are possible, so it conflicts with every step.
+
+        >>> from quorumcheck.models.actors import Node
+        >>> m = ActorModel(Node, nodes=2, max_drops=1)
+        >>> sorted(m.step_resources(m._label("Drop", (1, 0, "'hi'", "hi"))))
+        ['drops', 'n0', 'n1']
+        """
+        name, args = action.name, action.args
+        if name == "Deliver":
+            return frozenset((args["to"],))
+        spends = _SPENDS.get(name)
+        if spends is None:
+            return None
+        if name in ("Drop", "Duplicate"):
+            return frozenset((args["from"], args["to"], spends))
+        return frozenset((args["node"], spends))
+
+    def halted(self, state: ActorState) -> bool:
+        """A handler failed: the state has no successors."""
+        return state.failure is not None
 
     def unobservable(self, before: ActorState, after: ActorState) -> bool:
         """True when a step changed nothing a property reads (observations, history and failure are the same).

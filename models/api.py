@@ -171,6 +171,10 @@ class Property(Generic[State]):
     """What evaluates the formula (a :class:`quorumcheck.invariants.Judge`), with its statistics."""
     default: bool = True
     """Checked when no properties are named; False for auxiliary lemmas checked on request."""
+    node_local: bool = False
+    """An action property that judges each node's own state before and after a step, and holds for a node
+    that does not change. Sleep sets (:class:`~quorumcheck.explorer.por.SleepSets`) preserve such a property:
+    a step they skip changes one node exactly as a step they took did."""
     evaluations: int = field(default=0, repr=False)
     """How often the condition itself ran (cache misses, or every check without a footprint)."""
     cache_hits: int = field(default=0, repr=False)
@@ -516,6 +520,34 @@ class Model(Generic[State]):
         'Phase1a(b=0)'
         """
         return None
+
+    def step_resources(self, action: Action) -> frozenset[Hashable] | None:
+        """What a step touches: steps with disjoint resources are independent; ``None``: it touches everything.
+
+        Partial-order reduction with sleep sets (:class:`~quorumcheck.explorer.por.SleepSets`,
+        ``explore(por=True)``, on by default in ``quorumcheck test``) uses it. Override it only with a proof
+        that, in every reachable state where two steps with disjoint resources are both enabled, neither
+        disables the other and the two orders reach the same state; and that the bound decomposes: if a state
+        and both one-step successors are inside it, so is the state after both. The actor model names the node
+        whose handler runs and the budget the step spends; steps of two nodes then commute, because each
+        changes only its own node and adds messages to a bag. The default names none, so sleep sets are off.
+
+        Examples
+        --------
+        >>> from quorumcheck.models.actors import Node
+        >>> from quorumcheck.models.actor_model import ActorModel
+        >>> m = ActorModel(Node, nodes=2, max_timeouts=1)
+        >>> sorted(m.step_resources(Action("Timer", node="n1", timer="t")))
+        ['n1', 'timeouts']
+        """
+        return None
+
+    def halted(self, state: State) -> bool:
+        """True for a state that has no successors whatever the budgets (the actor model: a handler failed).
+
+        Sleep sets never postpone a step that leads to such a state, because it disables every other step.
+        """
+        return False
 
     def events(self, before: State, action: Action, after: State) -> StepEvents:
         """Who took the step ``before --action--> after``, and the messages it sent and received.

@@ -757,12 +757,15 @@ class RaftContract(Contract):
         explainers: dict[str, Any] = {"election-safety": self.explain_elections, "leader-elected": None,
                                       "entry-committed": None}
         explainers.update({name: about_logs(explain) for name, explain in LOG_EXPLAINERS.items()})
-        return [
-            judged(p.kind, name, p.formula, p.description, explainers.get(name, self.explain_logs),
-                   default=name != "election-safety-state" and name not in standard.RAFT_ON_REQUEST)
-            for name, p in standard.RAFT_PROPERTIES.items()
-            if name != "entry-committed" or self.settings.get("requests", 0)
-        ]
+        found = []
+        for name, p in standard.RAFT_PROPERTIES.items():
+            if name == "entry-committed" and not self.settings.get("requests", 0):
+                continue
+            prop = judged(p.kind, name, p.formula, p.description, explainers.get(name, self.explain_logs),
+                          default=name != "election-safety-state" and name not in standard.RAFT_ON_REQUEST)
+            prop.node_local = p.node_local  # each server is one node: its observation is its own
+            found.append(prop)
+        return found
 
     # -- explanations ---------------------------------------------------------------------------------
     def explain_elections(self, state: Any) -> str:

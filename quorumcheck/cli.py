@@ -463,10 +463,13 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
     else:
         counts = f"{result.distinct_states:,} distinct states · {result.transitions:,} transitions · depth {result.depth}"
         reductions = [f"orbits under {' × '.join(result.symmetry)}"] if result.symmetry else []
-        if result.partial_order is not None:
+        if result.partial_order is not None and result.partial_order.method == "ample":
             reductions.append("partial-order reduced")
         if reductions:
             counts = counts.replace("distinct states", f"distinct states ({'; '.join(reductions)})", 1)
+        if result.partial_order is not None and result.partial_order.method == "sleep":
+            counts = counts.replace(" transitions", f" transitions ({result.partial_order.slept:,} more asleep: "
+                                    "sleep sets)", 1)
     out.print(
         f"{counts} · {result.seconds:.2f} s · {result.states_per_second:,.0f} states/s · "
         f"peak memory {result.peak_memory_bytes / 2**20:,.0f} MiB",
@@ -1029,6 +1032,9 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--no-isolate", is_flag=True,
               help="import the student's code into this process instead of sandboxed workers: for debugging "
                    "your own code, never for grading (no protection; keeps the state graph)")
+@click.option("--por", is_flag=True,
+              help="exhaustive search: partial-order reduction with sleep sets: the same states, verdict and "
+                   "shortest counterexample with fewer steps computed (docs/partial-order.md: not faster here)")
 @click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="draw the counterexample (sequence chart, HTML report) into DIR")
 @click.option("--save-trace", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
@@ -1043,8 +1049,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
                  max_drops: int, max_crashes: int, max_partitions: int, max_duplicates: int, max_term: int,
                  prefix_file: Path | None,
                  max_states: int | None, max_depth: int | None, timeout: float, invariants: tuple[str, ...], coverage: bool,
-                 handler_timeout: float, memory_mb: int, no_isolate: bool, render_dir: Path | None,
-                 save_trace: Path | None, replay_file: Path | None, expect: str, as_json: bool) -> None:
+                 handler_timeout: float, memory_mb: int, no_isolate: bool, por: bool,
+                 render_dir: Path | None, save_trace: Path | None, replay_file: Path | None, expect: str, as_json: bool) -> None:
     """Test a student's Paxos or Raft written with the actor API (docs/student-testing.md).
 
     \b
@@ -1094,7 +1100,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             max_drops=max_drops, max_crashes=max_crashes, max_partitions=max_partitions,
             max_duplicates=max_duplicates, max_term=max_term,
             prefix=read_labels(prefix_file) if prefix_file is not None else None,
-            handler_timeout=handler_timeout, keep_graph=no_isolate,
+            handler_timeout=handler_timeout, keep_graph=no_isolate, por=por,
         )
     except QuorumcheckError as e:
         _fail(str(e))

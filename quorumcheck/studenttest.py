@@ -804,6 +804,7 @@ def check_student(
     isolate: bool | None = None,
     memory_mb: int | None = 2048,
     keep_graph: bool | None = None,
+    por: bool = False,
     **model_options: Any,
 ) -> StudentResult:
     """Check student node classes: build the :class:`ActorModel` and search it in one of the two modes.
@@ -839,6 +840,11 @@ def check_student(
     keep_graph : bool, optional
         Keep the exhaustive run's state graph (for the graph view); by default
         only when not isolated.
+    por : bool, default False
+        Partial-order reduction (sleep sets, :class:`~quorumcheck.explorer.por.SleepSets`; ``--por``) in
+        the exhaustive search: the same states, depths, verdicts and shortest counterexamples, with fewer
+        steps computed. Off by default: handler calls are cached, so it saves little time, and a search
+        cut by a limit meets a violation later within its level (docs/partial-order.md).
     **model_options
         Passed to :class:`ActorModel`: ``network``, ``requests``, ``max_timeouts``,
         ``max_drops``, ``max_crashes``, ``max_partitions``, ``max_term``,
@@ -874,7 +880,7 @@ def check_student(
         found = _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
                      max_states=max_states, timeout=timeout, properties=properties,
                      exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
-                     keep_graph=bool(keep_graph))
+                     keep_graph=bool(keep_graph), por=por)
         terms = term_notices(model)
     finally:
         model.close()
@@ -933,7 +939,7 @@ def _source_file(node: Any) -> dict[str, Any]:
 def _run(
     model: ActorModel, *, mode: str, seed: int | None, runs: int, steps: int, strategy: str, max_depth: int | None,
     max_states: int | None, timeout: float | None, properties: Sequence[str] | None,
-    exhaustive_states: int | None, measure_coverage: bool, keep_graph: bool,
+    exhaustive_states: int | None, measure_coverage: bool, keep_graph: bool, por: bool = False,
 ) -> StudentResult:
     prefix: CheckResult[Any] | None = None
     deadline = None if timeout is None else time.perf_counter() + timeout
@@ -944,7 +950,7 @@ def _run(
     if mode in ("exhaustive", "auto"):
         bound = max_states if mode == "exhaustive" or max_states is not None else AUTO_STATES
         result = explore(model, max_depth=max_depth, max_states=bound, timeout=timeout,
-                         properties=properties, keep_graph=keep_graph)
+                         properties=properties, keep_graph=keep_graph, por=por)
         cut = result.verdict is Verdict.UNDETERMINED and result.stop_reason in ("max_states", "timeout")
         if mode == "exhaustive" or not cut:
             return StudentResult("exhaustive", result, model, handler_calls=model.handler_calls,

@@ -157,7 +157,7 @@ def test_every_step(work: Path) -> tuple[int, Any, str]:
     prefix.write_text(PREFIX)
     return run("test", EXAMPLES / "raft_bugs.py", "--node-class", "AcceptStaleAppend", "--protocol", "raft",
                "--requests", "2", "--max-timeouts", "2", "--mode", "exhaustive", "--prefix", prefix,
-               "--max-depth", "2", "--invariant", "leader-append-only", "--json")
+               "--max-depth", "2", "--invariant", "leader-append-only", "--por", "--json")
 
 
 @pytest.fixture(scope="module")
@@ -353,6 +353,8 @@ def test_student_every_step_violation(test_every_step: tuple[int, Any, str]) -> 
     assert (v["property"], v["kind"], v["outside_boundary"]) == ("leader-append-only", "every-step", False)
     assert len(v["trace"]) == 2
     assert v["trace"][1]["action"].startswith("Deliver(from=n2, to=n0, msg=AppendEntries(term=1,")
+    # Sleep sets (--por) stay on for Leader Append-Only, which judges one server at a time, and keep its trace.
+    assert test_every_step[1]["partial_order"]["method"] == "sleep"
 
 
 def test_student_auto_mode_reports_its_exhaustive_prefix(test_auto_not_exhaustive: tuple[int, Any, str]) -> None:

@@ -1,0 +1,120 @@
+"""Benchmark: `quorumcheck test`'s exhaustive search with and without sleep sets (``--por``).
+
+Each run is a fresh interpreter running ``check_student`` on a shipped example as the CLI does (the
+student's handlers in sandboxed workers), in exhaustive mode, plain and with sleep sets. The table gives,
+per configuration: verdict, distinct states, transitions, steps asleep, handler calls, seconds, states per
+second, peak RSS of the searching process, and the time ratio to the plain run of the same invocation.
+
+Usage::
+
+    .venv/bin/python bench/bench_sleep_sets.py
+    .venv/bin/python bench/bench_sleep_sets.py --only paxos-1-request --repeat 3
+
+Not a test: nothing here asserts timings. Exit 1 when the two runs of a configuration that ran to the end
+disagree on distinct states, depth, verdict or the counterexample's length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    # name: (example file, node class, check_student options)
+    "paxos-1-request": ("paxos.py", "PaxosNode", {"protocol": "paxos", "requests": 1, "max_timeouts": 0}),
+    "paxos-1-request-1-drop": ("paxos.py", "PaxosNode",
+                               {"protocol": "paxos", "requests": 1, "max_timeouts": 0, "max_drops": 1}),
+    "raft-200k": ("raft.py", "RaftNode", {"protocol": "raft", "requests": 1, "max_timeouts": 2,
+                                           "max_states": 200_000}),
+    "raft-count-stale-votes": ("raft_bugs.py", "CountStaleVotes",
+                               {"protocol": "raft", "requests": 2, "max_timeouts": 4, "max_term": 4}),
+    "raft-no-log-check": ("raft_bugs.py", "NoLogCheck",
+                          {"protocol": "raft", "requests": 2, "max_timeouts": 4, "max_term": 4,
+                           "max_states": 400_000}),
+    "paxos-counts-duplicate-votes": ("paxos_bugs.py", "CountsDuplicateVotes",
+                                     {"protocol": "paxos", "requests": 2, "max_timeouts": 0, "max_duplicates": 1}),
+}
+
+
+def worker(name: str, por: bool) -> None:
+    from quorumcheck.studenttest import check_student
+
+    file, cls, options = CONFIGS[name]
+    started = time.perf_counter()
+    found = check_student(f"{ROOT / 'examples' / file}:{cls}", 3, mode="exhaustive", por=por, **options)
+    seconds = time.perf_counter() - started
+    r = found.result
+    v = r.violation
+    print(json.dumps({
+        "verdict": r.verdict.value, "states": r.distinct_states, "transitions": r.transitions, "depth": r.depth,
+        "slept": r.partial_order.slept if r.partial_order else 0, "calls": found.handler_calls,
+        "length": len(v.trace) if v and v.trace else None, "complete": r.complete, "seconds": seconds,
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+def run(name: str, por: bool, timeout: float) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--worker", name] + (["--por"] if por else [])
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"over {timeout:.0f} s"}
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["crashed"])[-1][:80]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", help="comma-separated configurations: " + ", ".join(CONFIGS))
+    ap.add_argument("--repeat", type=int, default=1, help="runs per cell; the median time is shown")
+    ap.add_argument("--timeout", type=float, default=600.0)
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--por", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker, args.por)
+        return 0
+    names = args.only.split(",") if args.only else list(CONFIGS)
+    print(f"# sleep sets in `quorumcheck test`, {time.strftime('%Y-%m-%d %H:%M')}, load {os.getloadavg()[0]:.1f}, "
+          f"median of {args.repeat}")
+    print("| configuration | reduction | verdict | states | transitions | asleep | handler calls | trace | s | "
+          "states/s | peak MiB | t / plain |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    disagree = 0
+    for name in names:
+        results = {}
+        for por in (False, True):
+            runs = [run(name, por, args.timeout) for _ in range(args.repeat)]
+            good = [r for r in runs if "error" not in r]
+            if not good:
+                print(f"| {name} | {'sleep sets' if por else 'none'} | {runs[0]['error']} | | | | | | | | | |")
+                continue
+            r = dict(good[0], seconds=statistics.median(g["seconds"] for g in good))
+            results[por] = r
+            base = results.get(False)
+            ratio = f"{r['seconds'] / base['seconds']:.2f}" if base else ""
+            print(f"| {name} | {'sleep sets' if por else 'none'} | {r['verdict']} | {r['states']:,} | "
+                  f"{r['transitions']:,} | {r['slept']:,} | {r['calls']:,} | {r['length'] or ''} | "
+                  f"{r['seconds']:.1f} | {r['states'] / r['seconds']:,.0f} | {r['peak_mib']:,.0f} | {ratio} |",
+                  flush=True)
+        if len(results) == 2:
+            a, b = results[False], results[True]
+            if a["verdict"] != b["verdict"] or a["length"] != b["length"] or (
+                    a["complete"] and b["complete"] and (a["states"], a["depth"]) != (b["states"], b["depth"])):
+                print(f"DISAGREE: {name}: {a} vs {b}", file=sys.stderr)
+                disagree += 1
+    return 1 if disagree else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

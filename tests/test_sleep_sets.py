@@ -1,0 +1,220 @@
+"""Partial-order reduction with sleep sets (``SleepSets``; ``explore(por=True)`` on actor models, ``test --por``).
+
+Sleep sets must visit exactly the states of the plain search, each at its breadth-first depth, and so give the
+same verdicts and the same shortest counterexamples; only the steps computed go down. These tests compare
+the two searches state for state, on random actor systems (Hypothesis) and on the shipped examples, and check
+the model's declaration (steps with disjoint resources commute) on whole state graphs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quorumcheck.cli import main
+from quorumcheck.explorer import Verdict, explore
+from quorumcheck.models.actor_model import ActorModel, find_node_classes, load_student_file
+from quorumcheck.models.actors import Node
+
+from conftest import assert_real_path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+K = 3  # a random node's local values, and message kinds
+
+
+def random_node(nodes: int, on_message: dict[tuple[int, int], tuple[int, tuple[tuple[int, int], ...]]],
+                on_timer: dict[int, tuple[int, tuple[tuple[int, int], ...]]], start: tuple[tuple[int, int], ...],
+                fails: tuple[int, int] | None) -> type[Node]:
+    """A node class whose handlers follow drawn tables: local value x, messages 0..K-1, sends by offset."""
+
+    class Drawn(Node):
+        durable = ("x",)
+
+        def __init__(self) -> None:
+            self.x = 0
+
+        def _send(self, sends: tuple[tuple[int, int], ...], out: Any) -> None:
+            for offset, message in sends:
+                out.send((self.id + offset) % nodes, message)
+
+        def on_start(self, out: Any) -> None:
+            if self.id == 0:
+                self._send(start, out)
+            out.set_timer("tick")
+
+        def on_message(self, sender: int, message: Any, out: Any) -> None:
+            if fails == (self.x, message):
+                raise RuntimeError("drawn to fail here")
+            self.x, sends = on_message.get((self.x, message), (self.x, ()))
+            self._send(sends, out)
+
+        def on_timer(self, name: str, out: Any) -> None:
+            self.x, sends = on_timer.get(self.x, (self.x, ()))
+            self._send(sends, out)
+            out.set_timer("tick")
+
+        def on_request(self, value: Any, out: Any) -> None:
+            self.x = (self.x + 1) % K
+            self._send(((1, 0),), out)
+
+    return Drawn
+
+
+sends = st.lists(st.tuples(st.integers(0, 2), st.integers(0, K - 1)), max_size=2).map(tuple)
+effect = st.tuples(st.integers(0, K - 1), sends)
+
+
+@st.composite
+def actor_systems(draw: Any) -> tuple[type[Node], dict[str, Any]]:
+    nodes = draw(st.integers(2, 3))
+    table = draw(st.dictionaries(st.tuples(st.integers(0, K - 1), st.integers(0, K - 1)), effect, max_size=9))
+    timers = draw(st.dictionaries(st.integers(0, K - 1), effect, max_size=3))
+    start = draw(st.lists(st.tuples(st.integers(1, 2), st.integers(0, K - 1)), min_size=1, max_size=3).map(tuple))
+    fails = draw(st.none() | st.tuples(st.integers(0, K - 1), st.integers(0, K - 1)))
+    options = {
+        "nodes": nodes,
+        "network": draw(st.sampled_from(["unordered", "unordered-duplicating", "ordered"])),
+        "requests": draw(st.integers(0, 2)),
+        "max_timeouts": draw(st.integers(0, 2)),
+        "max_drops": draw(st.integers(0, 1)),
+        "max_crashes": draw(st.integers(0, 1)),
+        "max_partitions": draw(st.integers(0, 1)),
+    }
+    if options["network"] != "unordered-duplicating":
+        options["max_duplicates"] = draw(st.integers(0, 1))
+    return random_node(nodes, table, timers, start, fails), options
+
+
+def states_by_depth(result: Any) -> set[tuple[Any, int]]:
+    return {(d["state"], d["depth"]) for _, d in result.graph.nodes(data=True)}
+
+
+def assert_same_search(model: Any, **limits: Any) -> tuple[Any, Any]:
+    """Run plain and with sleep sets; the same states at the same depths, verdicts and shortest traces."""
+    plain = explore(model, stop_at_first=False, keep_graph=True, **limits)
+    slept = explore(model, stop_at_first=False, keep_graph=True, por=True, **limits)
+    assert slept.partial_order is not None and slept.partial_order.method == "sleep"
+    assert states_by_depth(slept) == states_by_depth(plain)
+    assert (slept.distinct_states, slept.depth, slept.verdict, slept.stop_reason) == \
+           (plain.distinct_states, plain.depth, plain.verdict, plain.stop_reason)
+    assert [(v.property, len(v.trace)) for v in slept.violations] == \
+           [(v.property, len(v.trace)) for v in plain.violations]
+    assert {w.property: w.trace and len(w.trace) for w in slept.witnesses} == \
+           {w.property: w.trace and len(w.trace) for w in plain.witnesses}
+    assert slept.transitions + slept.partial_order.slept == plain.transitions
+    for v in slept.violations:  # a real path of the unreduced model
+        if v.trace is not None:
+            assert_real_path(model, v.trace)
+    return plain, slept
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actor_systems())
+def test_sleep_sets_visit_every_state_at_its_depth(system: tuple[type[Node], dict[str, Any]]) -> None:
+    node, options = system
+    assert_same_search(ActorModel(node, **options), max_depth=6)
+
+
+def test_random_systems_do_sleep() -> None:
+    """The comparison above is not vacuous: in a system with independent nodes, steps are asleep."""
+    node = random_node(3, {(0, 0): (1, ((1, 1),)), (0, 1): (2, ((2, 0),))}, {0: (1, ((1, 0),))}, ((1, 0), (2, 0)),
+                       None)
+    plain, slept = assert_same_search(ActorModel(node, nodes=3, max_timeouts=2), max_depth=8)
+    assert slept.partial_order.slept > plain.transitions // 4
+
+
+def declaration_holds(model: ActorModel, limit: int = 1500) -> int:
+    """Every pair of enabled steps with disjoint resources, in every state of a search: both orders meet,
+    neither disables the other, and both successors of an in-bound state in the bound keep the meeting
+    state in the bound. Returns the pairs checked."""
+    graph = explore(model, properties=[], max_states=limit).graph
+    checked = 0
+    for _, data in graph.nodes(data=True):
+        s = data["state"]
+        if not model.within_boundary(s):
+            continue
+        steps = dict(model.successors(s))
+        for a, sa in steps.items():
+            ra = model.step_resources(a)
+            for b, sb in steps.items():
+                rb = model.step_resources(b)
+                if a == b or ra is None or rb is None or not ra.isdisjoint(rb) or model.halted(sa) or model.halted(sb):
+                    continue
+                after_a, after_b = dict(model.successors(sa)), dict(model.successors(sb))
+                assert b in after_a and a in after_b, f"{a} disables {b} or the reverse, in {s}"
+                assert after_a[b] == after_b[a], f"{a} and {b} do not commute in {s}"
+                if model.within_boundary(sa) and model.within_boundary(sb):
+                    assert model.within_boundary(after_a[b])
+                checked += 1
+    return checked
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actor_systems())
+def test_declared_resources_commute_on_random_systems(system: tuple[type[Node], dict[str, Any]]) -> None:
+    node, options = system
+    declaration_holds(ActorModel(node, **options), limit=400)
+
+
+def example(file: str, cls: str) -> type[Node]:
+    return find_node_classes(load_student_file(EXAMPLES / file), [cls])[0]
+
+
+@pytest.mark.parametrize("file, cls, options", [
+    ("paxos.py", "PaxosNode", {"protocol": "paxos", "requests": 1, "max_timeouts": 0, "max_drops": 1}),
+    ("raft.py", "RaftNode", {"protocol": "raft", "requests": 1, "max_timeouts": 2, "max_crashes": 1}),
+])
+def test_declared_resources_commute_on_the_examples(file: str, cls: str, options: dict[str, Any]) -> None:
+    assert declaration_holds(ActorModel(example(file, cls), nodes=3, **options)) > 500
+
+
+def test_paxos_example_exact() -> None:
+    """examples/paxos.py with one request: the plain count, 42 % of the steps asleep."""
+    plain, slept = assert_same_search(ActorModel(example("paxos.py", "PaxosNode"), nodes=3, protocol="paxos",
+                                                 requests=1, max_timeouts=0))
+    assert (plain.distinct_states, plain.transitions, slept.transitions) == (25576, 129990, 75548)
+    assert plain.verdict is Verdict.HOLDS
+
+
+@pytest.mark.parametrize("file, cls, options", [
+    ("raft_bugs.py", "CountStaleVotes", {"protocol": "raft", "requests": 2, "max_timeouts": 4, "max_term": 4}),
+    pytest.param("raft_bugs.py", "CommitToLogEnd", {"protocol": "raft", "requests": 2, "max_timeouts": 4,
+                                                     "max_term": 4}, marks=pytest.mark.slow),
+    ("paxos_bugs.py", "CountsDuplicateVotes",
+     {"protocol": "paxos", "requests": 2, "max_timeouts": 0, "max_duplicates": 1}),
+])
+def test_shipped_bugs_found_alike(file: str, cls: str, options: dict[str, Any]) -> None:
+    model = ActorModel(example(file, cls), nodes=3, **options)
+    plain = explore(model, keep_graph=False)
+    slept = explore(model, keep_graph=False, por=True)
+    assert plain.verdict is slept.verdict is Verdict.VIOLATED
+    assert slept.partial_order is not None and slept.partial_order.slept > 0
+    # Stopped at the first violation, the counts depend on the order within the last level; its depth does not.
+    assert (slept.violation.property, len(slept.violation.trace), slept.depth) == \
+           (plain.violation.property, len(plain.violation.trace), plain.depth)
+    assert_real_path(model, slept.violation.trace)
+
+
+def test_raft_leader_append_only_keeps_the_reduction() -> None:
+    """Leader Append-Only judges one server at a time, so sleep sets stay on for Raft code."""
+    model = ActorModel(example("raft.py", "RaftNode"), nodes=3, protocol="raft", requests=1, max_timeouts=2)
+    result = explore(model, por=True, max_states=2000, keep_graph=False)
+    assert result.partial_order is not None and result.partial_order.slept > 0 and not result.notices
+
+
+def test_cli_por_takes_fewer_steps_to_the_same_states() -> None:
+    args = ["test", str(EXAMPLES / "paxos.py"), "--protocol", "paxos", "--requests", "1", "--mode",
+            "exhaustive", "--json"]
+    runner = CliRunner()
+    full = runner.invoke(main, args)
+    reduced = runner.invoke(main, [*args[:-1], "--por"])
+    assert reduced.exit_code == full.exit_code == 0, (reduced.output, full.output)
+    b = json.loads(full.stdout)
+    assert (b["distinct_states"], b["transitions"], b["partial_order"]) == (25576, 129990, None)
+    assert "25,576 distinct states · 75,548 transitions (54,442 more asleep: sleep sets)" in reduced.output
