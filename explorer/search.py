@@ -379,7 +379,8 @@ def _search(
     witnessed: dict[str, int] = {}
     witnessed_at: dict[str, tuple[int, int]] = {}  # reachability property -> (level, shard) of its witness
     pending = list(reach)
-    checked_outside: set[Any] = set()
+    checked_outside: set[Any] = set()  # states outside the bound, checked once: by fingerprint with that store
+    outside_key = seen.key if isinstance(seen, FingerprintStore) else None
     transitions = 0
     stop: str | None = None
     depth = 0
@@ -434,8 +435,9 @@ def _search(
     def discover(t: Any, u: int, action: Action | None, level: int, into: Any) -> str | None:
         """Admit a state not seen before (or check it, outside the bound); a reason to stop, or None."""
         if bounded and not within(t):
-            if t not in checked_outside:
-                checked_outside.add(t)
+            seen_outside = t if outside_key is None else outside_key(t)
+            if seen_outside not in checked_outside:
+                checked_outside.add(seen_outside)
                 if check(u, action, t, True):
                     return "violation"
             return None
