@@ -27,11 +27,12 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _child import run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTRA = {
@@ -65,13 +66,7 @@ def worker(spec_path: str, reduction: str, overrides: dict[str, Any]) -> None:
 
 def run(spec_path: str, reduction: str, overrides: dict[str, Any], timeout: float) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--worker", spec_path, "--reduction", reduction, json.dumps(overrides)]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
-    except subprocess.TimeoutExpired:
-        return {"error": f"over {timeout:.0f} s"}
-    if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["crashed"])[-1][:80]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(cmd, timeout, ROOT)
 
 
 def main() -> int:

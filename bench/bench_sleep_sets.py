@@ -21,11 +21,12 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _child import run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -64,13 +65,7 @@ def worker(name: str, por: bool) -> None:
 
 def run(name: str, por: bool, timeout: float) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--worker", name] + (["--por"] if por else [])
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
-    except subprocess.TimeoutExpired:
-        return {"error": f"over {timeout:.0f} s"}
-    if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["crashed"])[-1][:80]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(cmd, timeout, ROOT)
 
 
 def main() -> int:
