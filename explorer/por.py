@@ -139,8 +139,8 @@ class SleepSets:
     step asleep on that path could be moved earlier in it, giving a smaller
     shortest path (docs/partial-order.md has the argument). So the set of states,
     their depths, verdicts, shortest counterexamples and reachable property
-    answers are exactly those of the plain search; only the transitions and the
-    time go down.
+    answers are exactly those of the plain search; only the steps computed go
+    down (docs/partial-order.md: on student code, not the time).
 
     A step is put to sleep for later siblings only when its successor is
     expanded (inside the bound, and not :meth:`~quorumcheck.models.api.Model.halted`),

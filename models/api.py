@@ -525,7 +525,7 @@ class Model(Generic[State]):
         """What a step touches: steps with disjoint resources are independent; ``None``: it touches everything.
 
         Partial-order reduction with sleep sets (:class:`~quorumcheck.explorer.por.SleepSets`,
-        ``explore(por=True)``, on by default in ``quorumcheck test``) uses it. Override it only with a proof
+        ``explore(por=True)``, ``quorumcheck test --por``) uses it. Override it only with a proof
         that, in every reachable state where two steps with disjoint resources are both enabled, neither
         disables the other and the two orders reach the same state; and that the bound decomposes: if a state
         and both one-step successors are inside it, so is the state after both. The actor model names the node
