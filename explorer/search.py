@@ -362,17 +362,16 @@ def _search(
     if por:
         ample, por_notices = resolve_por(model, safety, reach, steps, symmetry=canon is not None)
         notices += por_notices
-        if ample is not None:
+        if isinstance(ample, SleepSets):
+            sleeper = ample  # the loop asks it for each state's steps and tells it where each led
+        elif ample is not None:
             def is_new(t: Any) -> bool:
-                """The successor is inside the bound and not seen yet (ample sets' C3)."""
+                """C3: the persistent step's successor is inside the bound and not seen yet."""
                 if (bounded and not within(t)) or find(t) is not None:
                     return False
                 return canon is None or find(canon(t)) is None
 
-            if isinstance(ample, SleepSets):
-                sleeper = ample  # the loop asks it for each state's steps and tells it where each led
-            else:
-                succ = ample.successors(model.successors, is_new)
+            succ = ample.successors(model.successors, is_new)
     recorder = GraphRecorder() if keep_graph else None
     failed: dict[str, tuple[int, Action | None, Any]] = {}  # property -> (node or parent, action, state)
     failed_outside: set[str] = set()
