@@ -182,6 +182,7 @@ class PaxosModel(Model[PaxosState]):
         self._init_labels()
         self._proposal_cache: dict[frozenset[Msg1b], tuple[tuple[int, int], ...]] = {}
         self._permuters: dict[Permutation, _PaxosPermuter] = {}
+        self._message_counts: tuple[dict[Any, Any], ...] = ({}, {}, {})  # element_signatures' per-set tallies
 
     # -- parameters ---------------------------------------------------------------
     def _quorum_masks(self, quorums: Sequence[Sequence[str]] | None) -> tuple[int, ...]:
@@ -422,7 +423,8 @@ class PaxosModel(Model[PaxosState]):
         return apply(state)
 
     def element_signatures(self, state: PaxosState) -> dict[str, list[tuple[int, ...]]]:
-        """Per acceptor: its ballots, whether it voted, and how many promises and votes it sent.
+        """Per acceptor: its ballots, whether it voted, and how many promises and votes it sent; per value:
+        how many proposals, votes, last votes and reported votes name it.
 
         Examples
         --------
@@ -431,14 +433,29 @@ class PaxosModel(Model[PaxosState]):
         [(-1, -1, 0, 0, 0), (-1, -1, 0, 0, 0), (-1, -1, 0, 0, 0)]
         """
         n = len(self.acceptors)
-        promises, votes = [0] * n, [0] * n
-        for m in state.msgs_1b:
-            promises[m.acc] += 1
-        for m in state.msgs_2b:
-            votes[m.acc] += 1
-        return {"Acceptor": [
-            (state.max_bal[a], state.max_vbal[a], int(state.max_val[a] != NONE), promises[a], votes[a]) for a in range(n)
-        ]}
+        counts_1b, counts_2a, counts_2b = self._message_counts  # message sets recur: each is counted once
+        c1b = counts_1b.get(state.msgs_1b)
+        if c1b is None:
+            c1b = counts_1b[state.msgs_1b] = _per_element(state.msgs_1b, (0, n), (3, len(self.values)))
+        c2b = counts_2b.get(state.msgs_2b)
+        if c2b is None:
+            c2b = counts_2b[state.msgs_2b] = _per_element(state.msgs_2b, (0, n), (2, len(self.values)))
+        c2a = counts_2a.get(state.msgs_2a)
+        if c2a is None:
+            c2a = counts_2a[state.msgs_2a] = _per_element(state.msgs_2a, (1, len(self.values)))
+        for cache in self._message_counts:
+            if len(cache) > 1 << 16:
+                cache.clear()
+        (promises, reported), (votes, voted), (proposed,) = c1b, c2b, c2a
+        held = [0] * (len(self.values) + 1)  # [-1]: NONE
+        for x in state.max_val:
+            held[x] += 1
+        max_bal, max_vbal, max_val = state.max_bal, state.max_vbal, state.max_val
+        return {
+            "Acceptor": [(max_bal[a], max_vbal[a], int(max_val[a] != NONE), promises[a], votes[a]) for a in range(n)],
+            # Per value: proposals, votes, acceptors holding it as their last vote, promises reporting it.
+            "Value": [(proposed[v], voted[v], held[v], reported[v]) for v in range(len(self.values))],
+        }
 
     # -- properties -------------------------------------------------------------------
     def interpretation(self) -> Interpretation:
@@ -656,6 +673,15 @@ class _PaxosPermuter:
             reorder(s.max_bal), reorder(s.max_vbal), reorder(tuple([val[x] for x in s.max_val])),
             s.msgs_1a, m1b, m2a, m2b,
         ))
+
+
+def _per_element(messages: frozenset[Any], *fields: tuple[int, int]) -> tuple[list[int], ...]:
+    """For each ``(position, size)``: how many of ``messages`` name each element there (index -1: NONE)."""
+    out = tuple([0] * (size + 1) for _, size in fields)
+    for m in messages:
+        for tally, (position, _) in zip(out, fields):
+            tally[m[position]] += 1
+    return out
 
 
 def _masks_of_size(n: int, k: int) -> tuple[int, ...]:
