@@ -80,7 +80,7 @@ class Fingerprinter:
     """
 
     def __init__(self, memo_limit: int = 1 << 16) -> None:
-        self._memo: dict[Any, int] = {}
+        self._memo: dict[Any, int] = {None: _NONE}
         self._limit = memo_limit
         self._packers: dict[int, struct.Struct] = {}
 
@@ -89,33 +89,30 @@ class Fingerprinter:
         return f or 1  # 0 marks an empty slot in FingerprintTable
 
     def _part(self, x: Any) -> int:
+        """The fingerprint of ``x``: from the memo, or computed (and memoised)."""
+        try:
+            f = self._memo.get(x)
+        except TypeError:  # unhashable (a list or dict inside a state): no memo
+            return self._fresh(x, False)
+        return self._fresh(x, True) if f is None else f
+
+    def _fresh(self, x: Any, hashable: bool) -> int:
+        """Compute the fingerprint of ``x``, which is not in the memo, and memoise it if ``hashable``."""
         t = type(x)
         if t is int or t is bool:
-            return _h(b"%d" % x, _INT_SEED)
-        if t is str:
-            return _h(x.encode("utf-8", "surrogatepass"), _STR_SEED)
-        if x is None:
+            f = _h(b"%d" % x, _INT_SEED)
+        elif t is str:
+            f = _h(x.encode("utf-8", "surrogatepass"), _STR_SEED)
+        elif x is None:
             return _NONE
-        memo = self._memo
-        try:
-            f = memo.get(x)
-        except TypeError:  # unhashable (a list or dict inside a state): no memo
-            f = None
-            hashable = False
-        else:
-            hashable = True
-            if f is not None:
-                return f
-        if isinstance(x, tuple):
+        elif isinstance(x, tuple):
             n = len(x)
             packer = self._packers.get(n)
             if packer is None:
                 packer = self._packers[n] = _pack(f"<{n}Q")
-            part = self._part
-            f = _h(packer.pack(*[part(e) for e in x]), _TUPLE_SEED + n)
+            f = _h(packer.pack(*self._parts(x)), _TUPLE_SEED + n)
         elif isinstance(x, (frozenset, set)):
-            part = self._part
-            f = _h(struct.pack("<QQ", sum(part(e) for e in x) & _MASK, len(x)), _SET_SEED)
+            f = _h(struct.pack("<QQ", sum(self._parts(x)) & _MASK, len(x)), _SET_SEED)
         elif isinstance(x, dict):
             part = self._part
             f = _h(struct.pack("<QQ", sum(part((k, v)) for k, v in x.items()) & _MASK, len(x)), _SET_SEED + 1)
@@ -133,10 +130,28 @@ class Fingerprinter:
                 "built from tuples, frozensets, dicts, dataclasses, ints, strs, bytes and None (or use --store objects)"
             )
         if hashable:
+            memo = self._memo
             if len(memo) >= self._limit:
                 memo.clear()
+                memo[None] = _NONE
             memo[x] = f
         return f
+
+    def _parts(self, x: tuple[Any, ...] | frozenset[Any] | set[Any]) -> list[int]:
+        """The fingerprints of ``x``'s elements, in its iteration order.
+
+        The elements are looked up in the memo in one pass at C speed (sibling
+        states share most of their parts); only the missing ones are computed.
+        """
+        try:
+            fps = list(map(self._memo.get, x))
+        except TypeError:  # an unhashable element (a list inside a state): no memo for this one
+            part = self._part
+            return [part(e) for e in x]
+        if None in fps:
+            fresh = self._fresh
+            return [fresh(e, True) if f is None else f for e, f in zip(x, fps)]
+        return fps  # type: ignore[return-value]
 
 
 class FingerprintTable:
@@ -159,6 +174,7 @@ class FingerprintTable:
         self._slots = array("Q", bytes(8 * size))
         self._mask = size - 1
         self._count = 0
+        self._vacant = (0, 0)  # (fingerprint, empty slot) of the last failed look-up
 
     def __len__(self) -> int:
         return self._count
@@ -174,13 +190,24 @@ class FingerprintTable:
             i = (i + 1) & mask
 
     def __contains__(self, fp: int) -> bool:
-        return self._slots[self._slot(fp)] == fp
+        slots, mask = self._slots, self._mask
+        i = fp & mask
+        while True:  # _slot() inlined: this is called once per successor
+            s = slots[i]
+            if s == fp:
+                return True
+            if s == 0:
+                self._vacant = (fp, i)  # where add() will put it, if it follows
+                return False
+            i = (i + 1) & mask
 
     def add(self, fp: int) -> bool:
         """Insert ``fp`` (nonzero); True if it was not there before."""
-        i = self._slot(fp)
-        if self._slots[i] == fp:
-            return False
+        known, i = self._vacant
+        if known != fp or self._slots[i] != 0:
+            i = self._slot(fp)
+            if self._slots[i] == fp:
+                return False
         self._slots[i] = fp
         self._count += 1
         if 2 * self._count > self._mask:
@@ -188,6 +215,7 @@ class FingerprintTable:
         return True
 
     def _grow(self) -> None:
+        self._vacant = (0, 0)
         old = self._slots
         size = 2 * len(old)
         slots = array("Q", bytes(8 * size))

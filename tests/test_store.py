@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from quorumcheck.errors import InvalidParameter
 from quorumcheck.explorer import explore
+from quorumcheck.explorer.frontier import DiskFrontier
 from quorumcheck.explorer.store import FingerprintTable, Fingerprinter
 from quorumcheck.models import PaxosModel, RaftModel
 
@@ -102,6 +103,14 @@ def test_an_object_that_cannot_be_fingerprinted_is_a_clear_error() -> None:
         Fingerprinter()((1, object()))
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(values, max_size=30), st.integers(2, 40))
+def test_a_long_lived_fingerprinter_agrees_with_a_fresh_one(xs: list[object], memo_limit: int) -> None:
+    # One fingerprinter serves a whole run; its memo fills, is cleared, and holds ints and strs too.
+    shared = Fingerprinter(memo_limit=memo_limit)
+    assert [shared(x) for x in xs] == [Fingerprinter()(x) for x in xs]
+
+
 # -- the table ---------------------------------------------------------------------------------
 
 
@@ -117,6 +126,33 @@ def test_the_table_behaves_as_a_set(fps: list[int]) -> None:
     assert len(table) == len(model)
     assert all(fp in table for fp in model)
     assert table.nbytes <= 8 * max(16, 4 * len(model))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(1, 40)), max_size=300))
+def test_the_table_stays_a_set_when_lookups_and_adds_interleave(ops: list[tuple[bool, int]]) -> None:
+    # add() reuses the empty slot the last failed lookup found; any other lookup in between must not mislead it.
+    table = FingerprintTable(capacity=2)
+    model: set[int] = set()
+    for is_add, fp in ops:
+        if is_add:
+            assert table.add(fp) == (fp not in model)
+            model.add(fp)
+        else:
+            assert (fp in table) == (fp in model)
+    assert sorted(fp for fp in range(1, 41) if fp in table) == sorted(model)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 60), st.integers(1, 7), st.integers(0, 20))
+def test_the_disk_frontier_gives_back_what_was_appended_in_order(n: int, batch: int, resident: int) -> None:
+    frontier = DiskFrontier(batch=batch, resident=resident)
+    items = [(k, ("state", k, frozenset({k % 3}))) for k in range(n)]
+    for item in items:
+        frontier.append(item)
+    assert len(frontier) == n and bool(frontier) == (n > 0)
+    assert list(frontier) == items and list(frontier) == items  # iterable twice
+    frontier.close()
 
 
 # -- the search with fingerprints --------------------------------------------------------------
