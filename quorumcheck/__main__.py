@@ -1,6 +1,6 @@
 """``python -m quorumcheck`` runs the command line."""
 
-from quorumcheck.cli import main
+from quorumcheck.cli import run
 
 if __name__ == "__main__":
-    main(prog_name="quorumcheck")
+    run()

@@ -150,6 +150,23 @@ def test_python_dash_m_and_console_script() -> None:
     assert proc.stderr.strip() == "quorumcheck: error: acceptors must be at least 1 (got 0); pass e.g. acceptors=3"
 
 
+def test_the_quick_exit_keeps_every_byte_and_the_exit_code(tmp_path: Path) -> None:
+    # The command ends with os._exit (no freeing of the run's objects): buffered output must still arrive whole,
+    # and files written by the run must be complete.
+    chart = tmp_path / "charts"
+    proc = subprocess.run(
+        [sys.executable, "-m", "quorumcheck", "check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise",
+         "--json", "--render", str(chart)],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["verdict"] == "violated" and data["violation"]["property"] == "agreement"
+    assert len(data["violation"]["trace"]) == 13  # the initial state and 12 steps
+    drawn = sorted(chart.iterdir())
+    assert drawn and all(p.stat().st_size > 0 for p in drawn)
+
+
 # -- exit codes beyond the verdict: Ctrl-C and quorumcheck's own bugs ---------------------------------------
 def test_ctrl_c_prints_the_result_so_far_and_exits_130() -> None:
     import signal
