@@ -29,8 +29,9 @@ Lamport's Paxos.tla with 3 acceptors, 2 values and ballots ``0..B``
     with ``full`` for what judging costs when the graph is kept.
 ``fingerprints``
     ``explore(..., store="fingerprints")``: 64-bit fingerprints instead of state
-    objects, the queue spilled to disk; compare with ``no-graph`` for time and
-    peak memory (the store's bytes per state are printed).
+    objects, each level beyond its first 131,072 states spilled to disk; compare
+    with ``no-graph`` for time and peak memory (the store's bytes per state are
+    printed).
 ``workers-2`` / ``fingerprints-workers-2``
     the same as ``no-graph`` / ``fingerprints`` with ``workers=2``: two forked
     processes, each owning a shard of the states (peak RSS is the coordinator's
@@ -114,7 +115,7 @@ CONFIGS: dict[str, str] = {
     "z3-av": "explore(keep_graph=False, properties=[agreement, validity]), judged by Z3",
     "python-av": "the same, judged by the plain-Python evaluator",
     "graph-no-props": "explore(properties=[]): graph kept, nothing checked",
-    "fingerprints": "explore(store='fingerprints'): 64-bit fingerprints, no graph, queue on disk",
+    "fingerprints": "explore(store='fingerprints'): 64-bit fingerprints, no graph, wide levels spilled to disk",
     "workers-2": "explore(keep_graph=False, workers=2): two processes, each owning a shard",
     "fingerprints-workers-2": "explore(store='fingerprints', workers=2)",
 }

@@ -409,7 +409,7 @@ def _search(
                 pending.remove(p)
         return False
 
-    new_level = list if isinstance(seen, ObjectStore) else DiskFrontier  # the fingerprint store spills its queue
+    new_level = list if isinstance(seen, ObjectStore) else DiskFrontier  # the fingerprint store spills wide levels
     frontier: Any = new_level()  # (node, state) of the level being expanded
     init_nodes: list[int] = []
     # The search allocates millions of long-lived containers and frees almost
