@@ -3,10 +3,9 @@
 With the object store every state is held anyway, so the level is a list. With
 the fingerprint store the states of the level being built are the only state
 objects left, and one wide level can hold millions of them; :class:`DiskFrontier`
-keeps the first 131,072 in memory (pickling cost a tenth of a fingerprint run's
-time, and most levels are no wider), then pickles the rest, in
-batches, to an unnamed temporary file that disappears when the level has been
-expanded.
+keeps the first 131,072 in memory (pickling had cost a tenth of a fingerprint
+run's time), then pickles the rest, in batches, to an unnamed temporary file
+that disappears when the level has been expanded.
 
 Examples
 --------
