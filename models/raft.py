@@ -31,9 +31,9 @@ Examples
 --------
 >>> from quorumcheck.models import RaftModel
 >>> from quorumcheck.explorer import explore
->>> r = explore(RaftModel(max_term=2, max_log=0, restarts=False, duplication=False, loss=False))
+>>> r = explore(RaftModel(servers=2, max_term=2, max_log=0, restarts=False, duplication=False, loss=False))
 >>> r.verdict.value, r.distinct_states, r.depth
-('holds', 77933, 40)
+('holds', 190, 20)
 >>> r = explore(RaftModel(bug="vote-twice"))
 >>> r.verdict.value, r.violations[0].property, len(r.violations[0].trace)
 ('violated', 'election-safety', 16)
