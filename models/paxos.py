@@ -268,7 +268,7 @@ class PaxosModel(Model[PaxosState]):
             for b, v in self._proposals(m1b):
                 if b in used:
                     continue
-                msg = Msg2a(b, v)
+                msg = _new(Msg2a, (b, v))
                 if msg in m2a:  # only reachable with duplicate-ballots
                     add((l2a[b, v], state))
                 else:
@@ -281,7 +281,7 @@ class PaxosModel(Model[PaxosState]):
             promised = max_bal[a]
             for b in m1a:
                 if b > promised or backwards:
-                    promise = Msg1b(a, b, max_vbal[a], max_val[a])
+                    promise = _new(Msg1b, (a, b, max_vbal[a], max_val[a]))
                     if promise in m1b and b == promised:  # re-answering: nothing changes
                         add((l1b[a, b], state))
                         continue
@@ -301,7 +301,7 @@ class PaxosModel(Model[PaxosState]):
                 promised = max_bal[a]
                 for b, v in m2a:
                     if b >= promised or below:
-                        vote = Msg2b(a, b, v)
+                        vote = _new(Msg2b, (a, b, v))
                         if promised == b and max_vbal[a] == b and max_val[a] == v and vote in m2b:
                             add((l2b[a, b, v], state))
                             continue
