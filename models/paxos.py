@@ -433,28 +433,20 @@ class PaxosModel(Model[PaxosState]):
         [(-1, -1, 0, 0, 0), (-1, -1, 0, 0, 0), (-1, -1, 0, 0, 0)]
         """
         n = len(self.acceptors)
-        counts_1b, counts_2a, counts_2b = self._message_counts  # message sets recur: each is counted once
-        c1b = counts_1b.get(state.msgs_1b)
-        if c1b is None:
-            c1b = counts_1b[state.msgs_1b] = _per_element(state.msgs_1b, (0, n), (3, len(self.values)))
-        c2b = counts_2b.get(state.msgs_2b)
-        if c2b is None:
-            c2b = counts_2b[state.msgs_2b] = _per_element(state.msgs_2b, (0, n), (2, len(self.values)))
-        c2a = counts_2a.get(state.msgs_2a)
-        if c2a is None:
-            c2a = counts_2a[state.msgs_2a] = _per_element(state.msgs_2a, (1, len(self.values)))
-        for cache in self._message_counts:
-            if len(cache) > 1 << 16:
-                cache.clear()
-        (promises, reported), (votes, voted), (proposed,) = c1b, c2b, c2a
-        held = [0] * (len(self.values) + 1)  # [-1]: NONE
+        counts_1b, counts_2a, counts_2b = self._message_counts
+        k = len(self.values)
+        # Message sets recur across many states: each is counted once (a hit is one look-up, inline).
+        promises, reported = counts_1b.get(state.msgs_1b) or _tally(counts_1b, state.msgs_1b, (0, n), (3, k))
+        votes, voted = counts_2b.get(state.msgs_2b) or _tally(counts_2b, state.msgs_2b, (0, n), (2, k))
+        (proposed,) = counts_2a.get(state.msgs_2a) or _tally(counts_2a, state.msgs_2a, (1, k))
+        held = [0] * (k + 1)  # [-1]: NONE
         for x in state.max_val:
             held[x] += 1
         max_bal, max_vbal, max_val = state.max_bal, state.max_vbal, state.max_val
         return {
             "Acceptor": [(max_bal[a], max_vbal[a], int(max_val[a] != NONE), promises[a], votes[a]) for a in range(n)],
             # Per value: proposals, votes, acceptors holding it as their last vote, promises reporting it.
-            "Value": [(proposed[v], voted[v], held[v], reported[v]) for v in range(len(self.values))],
+            "Value": [(proposed[v], voted[v], held[v], reported[v]) for v in range(k)],
         }
 
     # -- properties -------------------------------------------------------------------
@@ -675,9 +667,14 @@ class _PaxosPermuter:
         ))
 
 
-def _per_element(messages: frozenset[Any], *fields: tuple[int, int]) -> tuple[list[int], ...]:
-    """For each ``(position, size)``: how many of ``messages`` name each element there (index -1: NONE)."""
-    out = tuple([0] * (size + 1) for _, size in fields)
+def _tally(cache: dict[Any, Any], messages: frozenset[Any], *fields: tuple[int, int]) -> tuple[list[int], ...]:
+    """For each ``(position, size)``: how many of ``messages`` name each element there (index -1: NONE).
+
+    The result is stored in ``cache`` under ``messages`` (the cache is cleared when it grows large).
+    """
+    if len(cache) >= 1 << 16:
+        cache.clear()
+    out = cache[messages] = tuple([0] * (size + 1) for _, size in fields)
     for m in messages:
         for tally, (position, _) in zip(out, fields):
             tally[m[position]] += 1
