@@ -52,6 +52,9 @@ def worker(spec_path: str, reduction: str, overrides: dict[str, Any]) -> None:
     from quorumcheck.runspec import load_spec
 
     spec = load_spec(ROOT / spec_path)
+    if spec.limits.search == "epochs" and REDUCTIONS[reduction]:  # the epoch search takes no reduction
+        print(json.dumps({"applies": False}))
+        return
     started = time.perf_counter()
     r = spec.run(**REDUCTIONS[reduction], **overrides)
     seconds = time.perf_counter() - started

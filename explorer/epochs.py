@@ -23,7 +23,8 @@ It is an under-approximation, not a reduction: orders of delivery inside an epoc
 network's one are not tried, so "no violation" here proves nothing. Its job is to reach depth; the
 exhaustive search (every interleaving, up to a smaller depth) and random schedules cover the rest.
 
-The underlying model offers four things (:class:`quorumcheck.models.actor_model.ActorModel` does):
+The underlying model offers four things (:class:`quorumcheck.models.actor_model.ActorModel` does, for
+student code, and so does :class:`quorumcheck.models.RaftModel`, for ``check raft --search epochs``):
 ``epoch_nodes`` (how many nodes), ``deliveries(state)`` (each enabled delivery as ``(sender,
 receiver, label, successor)``), ``actor_of(action)`` (the node a non-delivery step belongs to, or
 ``None``), and optionally ``unobservable(before, after)`` (a step that changed nothing a property
@@ -131,7 +132,8 @@ class EpochModel(Model[EpochState]):
         for hook in ("epoch_nodes", "deliveries", "actor_of"):
             if not hasattr(model, hook):
                 raise InvalidParameter(f"model {getattr(model, 'name', model)!r} has no {hook!r}, so it cannot be "
-                                       "searched by epochs; epochs need a message-passing model (student code)")
+                                       "searched by epochs; epochs need a message-passing model: student code, or the "
+                                       "built-in raft")
         self.base = model
         self.name = getattr(model, "name", "epochs")
         props = list(safety)

@@ -886,6 +886,67 @@ class RaftModel(Model[RaftState]):
             )
         return cached
 
+    # -- epochs (explorer/epochs.py, check --search epochs) ----------------------------------------
+    @property
+    def epoch_nodes(self) -> int:
+        """How many nodes an epoch groups: the servers."""
+        return self._n
+
+    def actor_of(self, action: Action) -> int | None:
+        """The server an action belongs to (its ``i``); ``None`` for a dropped or duplicated message.
+
+        Examples
+        --------
+        >>> m = RaftModel()
+        >>> m.actor_of(Action("Timeout", i="s2")), m.actor_of(Action("AppendEntries", i="s1", j="s3"))
+        (1, 0)
+        """
+        i = action.args.get("i")
+        return None if i is None else self.servers.index(i)
+
+    def deliveries(self, state: RaftState) -> list[tuple[int, int, Action, Callable[[], RaftState]]]:
+        """The steps an epoch takes by itself, as ``(from, to, action, successor)``, in the order it takes them.
+
+        An epoch (:class:`~quorumcheck.explorer.epochs.EpochModel`) starts with one trigger, then
+        takes these steps, the first one between two servers of its group each time, until none is
+        left. raft.tla sends no message from a handler: a candidate's requests, its election and a
+        leader's commit are actions of their own. So besides every ``Receive(m)`` (first: with one
+        message in flight, nothing else could be sent), these are taken by themselves too, as a server
+        of an implementation would do them at once: ``RequestVote(i, j)`` while no request of ``i``'s
+        term to ``j`` is in flight, ``BecomeLeader(i)``, and ``AdvanceCommitIndex(i)`` when it moves
+        the commit index. ``AppendEntries(i, j)`` stays a trigger, like a heartbeat timer: which
+        followers hear of a leader's entries, and when, is what Figure 8 turns on.
+
+        Examples
+        --------
+        >>> m = RaftModel()
+        >>> s = m.next_state(next(iter(m.init_states())), "Timeout(i=s1)")
+        >>> [(i, j, str(a)) for i, j, a, _ in m.deliveries(s)]
+        [(0, 0, 'RequestVote(i=s1, j=s1)'), (0, 1, 'RequestVote(i=s1, j=s2)'), (0, 2, 'RequestVote(i=s1, j=s3)')]
+        """
+        steps = self.successors(state)
+        out: list[tuple[int, int, Action, Callable[[], RaftState]]] = []
+        index = {name: k for k, name in enumerate(self.servers)}
+        for action, after in steps:
+            if action.name == "Receive":
+                args = action.args
+                out.append((index[args["source"]], index[args["dest"]], action, lambda after=after: after))
+        requests = {(m[2], m[3], m[1]) for m, _ in state.messages if m[0] == RV_REQUEST}
+        servers = state.servers
+        for action, after in steps:
+            name = action.name
+            if name == "RequestVote":
+                i, j = index[action.args["i"]], index[action.args["j"]]
+                if (i, j, servers[i][0]) not in requests:
+                    out.append((i, j, action, lambda after=after: after))
+            elif name == "BecomeLeader" or (
+                name == "AdvanceCommitIndex"
+                and after.servers[index[action.args["i"]]][4] != servers[index[action.args["i"]]][4]
+            ):
+                i = index[action.args["i"]]
+                out.append((i, i, action, lambda after=after: after))
+        return out
+
     # -- symmetry -----------------------------------------------------------------------
     def symmetric_sorts(self) -> dict[str, int]:
         """Servers and values are interchangeable (TLC's ``Permutations(Server)``, and values alike).

@@ -130,6 +130,11 @@ def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="partial-order reduction: where the model names a step that commutes with every other "
                           "(Paxos: an unsent Phase1a), follow it alone; verdicts are kept, counts are no longer "
                           "TLC's, and a counterexample may be longer than the shortest (docs/partial-order.md)"),
+        click.option("--search", type=click.Choice(["bfs", "epochs"]), default=None,
+                     help="bfs: every interleaving, breadth-first (the default; exact, TLC's counts); epochs: "
+                          "breadth-first over epochs (a trigger, then every message among a group of servers), "
+                          "which reaches bugs too deep for bfs from the initial state but proves nothing when it "
+                          "finds none (Raft; docs/raft.md)"),
         click.option("--store", type=click.Choice(["objects", "fingerprints"]), default=None,
                      help="where seen states are kept: 'objects' (exact; the default) or 'fingerprints' (64-bit "
                           "fingerprints, a few tens of bytes per state, no graph; the collision chance is reported)"),
@@ -244,10 +249,25 @@ def _check(
     workers: int | None = None,
     ray_address: str | None = None,
     por: bool = False,
+    search: str | None = None,
     **extra: Any,
 ) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     _writable_first(render_dir, save_trace)
+    limits = spec.limits if spec is not None else None
+    by_epochs = (search or (limits.search if limits else "bfs")) == "epochs"
+    if by_epochs:
+        from quorumcheck.runspec import epoch_conflict
+
+        conflict = epoch_conflict(symmetry=symmetry or (limits.symmetry if limits else False),
+                                  store=store or (limits.store if limits else "objects"),
+                                  workers=workers or (limits.workers if limits else 1), ray=ray_address,
+                                  por=por or (limits.por if limits else False),
+                                  continue_=continue_ or (limits.continue_ if limits else False))
+        if conflict is not None:
+            flag = {"store": "--store fingerprints"}.get(conflict, f"--{conflict}")
+            _fail(f"--search epochs does not combine with {flag} (the epochs are one process, no graph, and stop "
+                  "at the first violation); drop one of them")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ModelWarning)
@@ -256,26 +276,34 @@ def _check(
         for w in caught:
             if issubclass(w.category, ModelWarning):
                 err.print(f"quorumcheck: warning: {w.message}", markup=False)
-        limits = spec.limits if spec is not None else None
-        display = _ProgressDisplay(err) if not as_json and err.is_terminal else None
+        display = _ProgressDisplay(err) if not as_json and err.is_terminal and not by_epochs else None
         try:
-            result = explore(
-                model,
-                max_states=max_states if max_states is not None else (limits.max_states if limits else None),
-                max_depth=max_depth if max_depth is not None else (limits.max_depth if limits else None),
-                timeout=timeout if timeout is not None else (limits.timeout if limits else None),
-                stop_at_first=not (continue_ or (limits.continue_ if limits else False)),
-                # None: the graph when the store and workers can keep it (explore decides)
-                keep_graph=None if not no_graph and (limits.keep_graph if limits else True) else False,
-                properties=list(invariants) or None,
-                on_progress=display.update if display else None,
-                progress_interval=0.25,
-                symmetry=symmetry or (limits.symmetry if limits else False),
-                store=store or (limits.store if limits else "objects"),
-                workers=workers or (limits.workers if limits else 1),
-                ray=ray_address,
-                por=por or (limits.por if limits else False),
-            )
+            if by_epochs:
+                from quorumcheck.studenttest import epoch_check
+
+                result = epoch_check(
+                    model, properties=list(invariants) or None,
+                    max_states=max_states if max_states is not None else (limits.max_states if limits else None),
+                    timeout=timeout if timeout is not None else (limits.timeout if limits else None),
+                )
+            else:
+                result = explore(
+                    model,
+                    max_states=max_states if max_states is not None else (limits.max_states if limits else None),
+                    max_depth=max_depth if max_depth is not None else (limits.max_depth if limits else None),
+                    timeout=timeout if timeout is not None else (limits.timeout if limits else None),
+                    stop_at_first=not (continue_ or (limits.continue_ if limits else False)),
+                    # None: the graph when the store and workers can keep it (explore decides)
+                    keep_graph=None if not no_graph and (limits.keep_graph if limits else True) else False,
+                    properties=list(invariants) or None,
+                    on_progress=display.update if display else None,
+                    progress_interval=0.25,
+                    symmetry=symmetry or (limits.symmetry if limits else False),
+                    store=store or (limits.store if limits else "objects"),
+                    workers=workers or (limits.workers if limits else 1),
+                    ray=ray_address,
+                    por=por or (limits.por if limits else False),
+                )
         finally:
             if display:
                 display.close()
@@ -285,12 +313,14 @@ def _check(
         err.print(f"quorumcheck: notice: {notice}", markup=False)
     if as_json:
         data = result.to_json(model)
+        if by_epochs:
+            data["search"] = {"method": "epochs", "every_schedule_up_to_epochs": max(result.depth - 1, 0)}
         if spec is not None:
             data["spec"] = {"path": str(spec.path), "mismatches": spec.mismatches(result)}
         click.echo(json.dumps(data, indent=2))
     else:
         out = Console(highlight=False, soft_wrap=True)
-        _print_result(out, model, result, spec)
+        _print_result(out, model, result, spec, sampled=by_epochs, sampled_by="epoch search")
         if stats:
             _print_stats(out, result)
     if render_dir is not None or save_trace is not None:
@@ -454,6 +484,9 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         headline += f": {v.property}" + (f" ({v.description})" if v.description else "")
         if v.trace is None:
             headline += " was never witnessed"
+    elif sampled_by == "epoch search" and result.stop_reason == "not-exhaustive":
+        headline += (f": no violation in any schedule of up to {max(result.depth - 1, 0)} epochs, which is no proof "
+                     "(each epoch tries one order of delivery); run --search bfs for a verdict")
     elif result.verdict is Verdict.UNDETERMINED and result.stop_reason:
         headline += f": {_STOP_REASONS.get(result.stop_reason, result.stop_reason)}"
     out.print(Text(headline, style=_VERDICT_STYLE[result.verdict]))

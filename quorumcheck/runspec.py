@@ -28,6 +28,7 @@ Format
     store = "objects"                 # "fingerprints": 64-bit fingerprints, no state objects, no graph
     workers = 1                       # processes searching in parallel, each owning a shard (no graph)
     por = false                       # true: partial-order reduction (fewer states than TLC; same verdicts)
+    search = "bfs"                    # "epochs": breadth-first over epochs (Raft), for bugs too deep for BFS
 
     [expect]                          # optional; every key is checked
     verdict = "holds"                 # holds | violated | undetermined
@@ -61,7 +62,7 @@ from quorumcheck.explorer import CheckResult, explore
 from quorumcheck.explorer.store import STORES
 from quorumcheck.models import BUILTIN_MODELS, Model
 
-__all__ = ["Expectations", "Limits", "RunSpec", "build_model", "load_spec"]
+__all__ = ["SEARCHES", "Expectations", "Limits", "RunSpec", "build_model", "epoch_conflict", "load_spec"]
 
 _TOP_KEYS = {"description", "model", "bug", "slow", "parameters", "limits", "expect"}
 _LIMIT_KEYS: dict[str, tuple[type, ...]] = {
@@ -74,6 +75,7 @@ _LIMIT_KEYS: dict[str, tuple[type, ...]] = {
     "store": (str,),
     "workers": (int,),
     "por": (bool,),
+    "search": (str,),
 }
 _EXPECT_KEYS: dict[str, tuple[type, ...]] = {
     "verdict": (str,),
@@ -99,6 +101,31 @@ class Limits:
     store: str = "objects"
     workers: int = 1
     por: bool = False
+    search: str = "bfs"
+
+
+SEARCHES = ("bfs", "epochs")
+"""``--search`` and ``[limits] search``: every interleaving breadth-first, or epochs (:mod:`quorumcheck.explorer.epochs`)."""
+
+
+def epoch_conflict(*, symmetry: bool = False, store: str = "objects", workers: int = 1, ray: str | None = None,
+                   por: bool = False, continue_: bool = False) -> str | None:
+    """The first of these options that the epoch search does not take (its ``[limits]`` key), or ``None``.
+
+    The epochs are a search of their own: one process, no graph, stop at the first violation.
+
+    Examples
+    --------
+    >>> epoch_conflict(symmetry=True, workers=2)
+    'symmetry'
+    >>> epoch_conflict() is None
+    True
+    """
+    for key, on in (("symmetry", symmetry), ("store", store == "fingerprints"), ("workers", workers > 1),
+                    ("ray", ray is not None), ("por", por), ("continue", continue_)):
+        if on:
+            return key
+    return None
 
 
 @dataclass(frozen=True)
@@ -134,7 +161,17 @@ class RunSpec:
             raise InvalidSpec(f"{self.path}: {e}") from None
 
     def run(self, **overrides: Any) -> CheckResult[Any]:
-        """Build the model and explore it with the spec's limits (``overrides`` win)."""
+        """Build the model and explore it with the spec's limits (``overrides`` win), or search it by epochs."""
+        if self.limits.search == "epochs":
+            from quorumcheck.studenttest import epoch_check
+
+            key = epoch_conflict(**{k: v for k, v in overrides.items() if k in ("symmetry", "store", "workers", "por")},
+                                 continue_=not overrides.get("stop_at_first", True))
+            if key is not None:
+                raise InvalidSpec(f'{self.path}: search = "epochs" does not combine with {key}')
+
+            return epoch_check(self.build_model(), max_states=overrides.get("max_states", self.limits.max_states),
+                               timeout=overrides.get("timeout", self.limits.timeout))
         options: dict[str, Any] = {
             "max_states": self.limits.max_states,
             "max_depth": self.limits.max_depth,
@@ -265,6 +302,12 @@ def load_spec(path: str | Path) -> RunSpec:
         raise InvalidSpec(f"{path}: [limits] store must be one of {', '.join(STORES)}, got {limits['store']!r}")
     if "continue" in limits:
         limits["continue_"] = limits.pop("continue")
+    if limits.get("search", "bfs") not in SEARCHES:
+        raise InvalidSpec(f"{path}: [limits] search must be one of {', '.join(SEARCHES)}, got {limits['search']!r}")
+    if limits.get("search") == "epochs":
+        key = epoch_conflict(**{k: limits[k] for k in ("symmetry", "store", "workers", "por", "continue_") if k in limits})
+        if key is not None:
+            raise InvalidSpec(f'{path}: [limits] search = "epochs" does not combine with {key}; drop one of them')
     spec = RunSpec(
         path=path,
         model=model,

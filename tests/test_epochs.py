@@ -218,3 +218,103 @@ def test_cli_epochs_mode_exit_codes() -> None:
     cut = _cli("examples/raft.py", "--protocol", "raft", "--mode", "epochs", "--max-states", "5")
     assert cut.returncode == 3, cut.stderr
     assert "UNDETERMINED" in cut.stdout and "tried before the state limit" in cut.stdout
+
+
+# -- the built-in Raft (check --search epochs) ---------------------------------------------------------
+def test_raft_deliveries_are_enabled_steps_between_the_servers_they_name() -> None:
+    """On every state of a small Raft, each step an epoch takes by itself is one of the model's steps,
+    from and to the servers its action names, with Receive(m) first."""
+    from quorumcheck.models import RaftModel
+
+    model = RaftModel(max_term=3, max_log=1, restarts=False, loss=False, history=False)
+    graph = explore(model, keep_graph=True, properties=[], max_states=20_000).graph
+    servers = list(model.servers)
+    checked = 0
+    for _, data in graph.nodes(data=True):
+        s = data["state"]
+        steps = {a: t for a, t in model.successors(s)}
+        deliveries = model.deliveries(s)
+        kinds = [a.name for _, _, a, _ in deliveries]
+        assert kinds == sorted(kinds, key=lambda k: k != "Receive")  # receives first
+        for src, dst, action, make in deliveries:
+            assert steps[action] == make()
+            if action.name == "Receive":
+                assert (servers[src], servers[dst]) == (action.args["source"], action.args["dest"])
+            else:
+                assert servers[src] == action.args["i"] and servers[dst] == action.args.get("j", action.args["i"])
+                assert model.actor_of(action) == src
+            checked += 1
+    assert checked > 10_000
+
+
+@pytest.mark.parametrize(("bug", "prop", "length"), [("no-log-check", "leader-completeness", 25),
+                                                     ("commit-to-log-end", "leader-completeness", 22)])
+def test_epochs_find_builtin_raft_bugs_with_a_real_trace(bug: str, prop: str, length: int) -> None:
+    from quorumcheck.models import RaftModel
+    from quorumcheck.studenttest import epoch_check
+
+    model = RaftModel(bug=bug)
+    found = epoch_check(model)
+    assert found.verdict is Verdict.VIOLATED and found.violation.property == prop
+    assert len(found.violation.trace) == length  # shrunk: here as short as breadth-first search's
+    assert_real_path(model, found.violation.trace)
+    assert found.distinct_states < 1_000  # epoch-end states, against 490,622-803,762 states breadth-first
+
+
+def test_epochs_on_the_correct_raft_are_undetermined_never_holds() -> None:
+    from quorumcheck.models import RaftModel
+    from quorumcheck.studenttest import epoch_check
+
+    found = epoch_check(RaftModel(servers=2))
+    assert found.violation is None and not found.complete  # as every undetermined result
+    assert (found.verdict, found.stop_reason) == (Verdict.UNDETERMINED, "not-exhaustive")
+
+
+def _check_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "quorumcheck", "check", *args], capture_output=True, text=True,
+                          check=False, timeout=300, cwd=ROOT)
+
+
+def test_cli_check_search_epochs(tmp_path: Path) -> None:
+    saved = tmp_path / "trace.json"
+    found = _check_cli("raft", "--bug", "commit-to-log-end", "--search", "epochs", "--save-trace", str(saved))
+    assert found.returncode == 1, found.stderr
+    assert "VIOLATED: leader-completeness" in found.stdout and "epoch-end states" in found.stdout
+    assert "counterexample to leader-completeness: 22 steps" in found.stdout
+    replayed = subprocess.run([sys.executable, "-m", "quorumcheck", "replay", str(saved)], capture_output=True,
+                              text=True, check=False, timeout=120, cwd=ROOT)
+    assert replayed.returncode == 0 and "REPLAYS: all 22 steps match the model" in replayed.stdout
+    nothing = _check_cli("raft", "--servers", "2", "--search", "epochs")
+    assert nothing.returncode == 3, nothing.stderr
+    assert "UNDETERMINED: no violation in any schedule of up to 2 epochs, which is no proof" in nothing.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("raft", "--search", "epochs", "--symmetry"), "--search epochs does not combine with --symmetry"),
+    (("raft", "--search", "epochs", "--workers", "2"), "--search epochs does not combine with --workers"),
+    (("raft", "--search", "epochs", "--store", "fingerprints"),
+     "--search epochs does not combine with --store fingerprints"),
+    (("paxos", "--search", "epochs"), "model 'paxos' has no 'epoch_nodes', so it cannot be searched by epochs"),
+])
+def test_cli_search_epochs_bad_combinations_are_one_line_errors(args: tuple[str, ...], message: str) -> None:
+    failed = _check_cli(*args)
+    assert failed.returncode == 2
+    assert message in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in failed.stderr
+
+
+def test_spec_search_epochs_is_validated(tmp_path: Path) -> None:
+    from quorumcheck.errors import InvalidSpec
+    from quorumcheck.runspec import load_spec
+
+    path = tmp_path / "spec.toml"
+    path.write_text('model = "raft"\n[limits]\nsearch = "dfs"\n')
+    with pytest.raises(InvalidSpec, match=r"\[limits\] search must be one of bfs, epochs, got 'dfs'"):
+        load_spec(path)
+    path.write_text('model = "raft"\n[limits]\nsearch = "epochs"\nsymmetry = true\n')
+    with pytest.raises(InvalidSpec, match=r'\[limits\] search = "epochs" does not combine with symmetry'):
+        load_spec(path)
+    path.write_text('model = "raft"\nbug = "commit-to-log-end"\n[limits]\nsearch = "epochs"\n'
+                    '[expect]\nverdict = "violated"\ntrace_length = 22\n')
+    spec = load_spec(path)
+    assert spec.mismatches(spec.run()) == []

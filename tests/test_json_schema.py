@@ -111,6 +111,17 @@ def check_symmetry() -> tuple[int, Any, str]:
 
 
 @pytest.fixture(scope="module")
+def check_epochs_bug(work: Path) -> tuple[int, Any, str]:
+    return run("check", "raft", "--bug", "commit-to-log-end", "--search", "epochs", "--json",
+               "--save-trace", work / "raft-epochs-trace.json")
+
+
+@pytest.fixture(scope="module")
+def check_epochs_nothing() -> tuple[int, Any, str]:
+    return run("check", "raft", "--servers", "2", "--search", "epochs", "--json")
+
+
+@pytest.fixture(scope="module")
 def check_timeout() -> tuple[int, Any, str]:
     return run("check", "raft", "--timeout", "0.01", "--json")  # cut at the first clock read, 512 states in
 
@@ -188,6 +199,11 @@ def paxos_trace_file(check_violated: tuple[int, Any, str], work: Path) -> Any:
 
 
 @pytest.fixture(scope="module")
+def raft_epochs_trace_file(check_epochs_bug: tuple[int, Any, str], work: Path) -> Any:
+    return json.loads((work / "raft-epochs-trace.json").read_text())
+
+
+@pytest.fixture(scope="module")
 def actors_trace_file(test_random_bug: tuple[int, Any, str], work: Path) -> Any:
     return json.loads((work / "actors-trace.json").read_text())
 
@@ -214,6 +230,8 @@ DOCUMENTS = {
     "check_continue": ("check-result.schema.json", 1),
     "check_symmetry": ("check-result.schema.json", 0),
     "check_timeout": ("check-result.schema.json", 3),
+    "check_epochs_bug": ("check-result.schema.json", 1),
+    "check_epochs_nothing": ("check-result.schema.json", 3),
     "check_never_witnessed": ("check-result.schema.json", 1),
     "check_spec": ("check-result.schema.json", 0),
     "check_spec_not_met": ("check-result.schema.json", 5),
@@ -240,7 +258,7 @@ def test_output_validates_against_its_schema(name: str, request: pytest.FixtureR
     assert errors(schema, data) == []
 
 
-@pytest.mark.parametrize("name", ["paxos_trace_file", "actors_trace_file"])
+@pytest.mark.parametrize("name", ["paxos_trace_file", "actors_trace_file", "raft_epochs_trace_file"])
 def test_saved_trace_validates_against_its_schema(name: str, request: pytest.FixtureRequest) -> None:
     assert errors("trace-file.schema.json", request.getfixturevalue(name)) == []
 
