@@ -39,7 +39,7 @@ from quorumcheck.models.api import Expectation, Property
 from .evaluate import evaluate
 from .language import Formula, Sort, symbols
 from .structure import Interpretation
-from .z3backend import FiniteCheck
+from .z3backend import FiniteCheck, finite_check
 
 __all__ = ["Judge", "JudgeStats", "formula_property", "EVALUATORS"]
 
@@ -91,7 +91,7 @@ class Judge:
         read = symbols(formula)
         self.footprint = [s.name for s in read if not interpretation.is_static(s.name)]
         self.key: Callable[[Any], Hashable] = _key_function(interpretation.footprint_sources(self.footprint))
-        self._z3 = FiniteCheck(formula, interpretation.universe, interpretation.static) if evaluator == "z3" else None
+        self._z3 = finite_check(formula, interpretation.universe, interpretation.static) if evaluator == "z3" else None
 
     def _values(self, state: Any) -> dict[str, Any]:
         return self.interpretation.values(self.footprint, state)

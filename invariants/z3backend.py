@@ -30,6 +30,8 @@ True
 from __future__ import annotations
 
 import itertools
+import os
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -40,7 +42,7 @@ from quorumcheck.errors import InvalidFormula, Undetermined
 
 from .language import Apply, Const, Formula, Function, Relation, Sort, Term, Var
 
-__all__ = ["Translator", "FiniteCheck"]
+__all__ = ["Translator", "FiniteCheck", "finite_check"]
 
 _TRUE, _FALSE = z3.BoolVal(True), z3.BoolVal(False)
 
@@ -421,3 +423,48 @@ class FiniteCheck:
                 shown = ", ".join(show(p.sort, v.element) for p, v in zip(definition.params, values))
                 inner = {p: v for p, v in zip(definition.params, values)}
                 self._witness(definition.body, inner, True, f"{definition.name}({shown})", groups, model, show)
+
+
+_CHECKS: OrderedDict[Any, FiniteCheck] = OrderedDict()
+_CHECKS_LIMIT = 64
+_CHECKS_PID = os.getpid()
+
+
+def finite_check(formula: Formula, universe: Mapping[str, tuple[Any, ...]], static: Mapping[str, Any]) -> FiniteCheck:
+    """A :class:`FiniteCheck` of ``formula`` over ``universe``, shared with earlier callers that asked the same.
+
+    Grounding a formula over its universe is the slow part of judging (about half a second for
+    Paxos's agreement over a student system's universe), and a model builds its properties again
+    for every run, replay and shrink. A check holds no per-caller state (each :meth:`FiniteCheck.holds`
+    passes its structure as assumptions), so one per formula and universe serves every caller.
+    The most recent 64 are kept, per process; a universe or static value that cannot be hashed
+    gets a check of its own.
+
+    Examples
+    --------
+    >>> from quorumcheck.invariants.language import Signature, Sort, ForAll
+    >>> S = Sort("S"); r = Signature("sig", [S]).relation("r", S); x = S.var("x")
+    >>> f = ForAll(x, r(x))
+    >>> finite_check(f, {"S": (0, 1)}, {}) is finite_check(f, {"S": (0, 1)}, {})
+    True
+    >>> finite_check(f, {"S": (0, 1)}, {}) is finite_check(f, {"S": (0, 1, 2)}, {})
+    False
+    """
+    global _CHECKS_PID
+    try:
+        key = (formula, tuple(sorted((k, tuple(v)) for k, v in universe.items())),
+               tuple(sorted(static.items(), key=lambda item: item[0])))
+        hash(key)
+    except TypeError:
+        return FiniteCheck(formula, universe, static)
+    if _CHECKS_PID != os.getpid():  # a forked child grounds its own (Z3's state is not shared across a fork)
+        _CHECKS.clear()
+        _CHECKS_PID = os.getpid()
+    check = _CHECKS.get(key)
+    if check is None:
+        check = _CHECKS[key] = FiniteCheck(formula, universe, static)
+        if len(_CHECKS) > _CHECKS_LIMIT:
+            _CHECKS.popitem(last=False)
+    else:
+        _CHECKS.move_to_end(key)
+    return check
