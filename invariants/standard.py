@@ -19,6 +19,7 @@ exists b:Ballot, Q:Quorum. forall a:Acceptor. (member(a, Q) -> vote(a, b, v))
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 from .language import Definition, Exists, ForAll, Formula, Not, Signature, Sort
@@ -71,11 +72,13 @@ CHOSEN_MIXING_BALLOTS = Definition(
 """The ``learner-mixes-ballots`` bug's chosen(v): every member of a quorum voted for v in *some* ballot."""
 
 
+@functools.cache  # one formula object per definition: judging caches its grounding per formula
 def paxos_agreement(chosen: Definition = CHOSEN):
     """Agreement over a given definition of chosen: at most one value is chosen."""
     return ForAll([_v, _w], (chosen(_v) & chosen(_w)) >> (_v == _w))
 
 
+@functools.cache
 def paxos_value_chosen(chosen: Definition = CHOSEN):
     """Reachability: some value is chosen."""
     return Exists(_v, chosen(_v))
