@@ -284,6 +284,7 @@ def _check(
                 result = epoch_check(
                     model, properties=list(invariants) or None,
                     max_states=max_states if max_states is not None else (limits.max_states if limits else None),
+                    max_depth=max_depth if max_depth is not None else (limits.max_depth if limits else None),
                     timeout=timeout if timeout is not None else (limits.timeout if limits else None),
                 )
             else:

@@ -171,6 +171,7 @@ class RunSpec:
                 raise InvalidSpec(f'{self.path}: search = "epochs" does not combine with {key}')
 
             return epoch_check(self.build_model(), max_states=overrides.get("max_states", self.limits.max_states),
+                               max_depth=overrides.get("max_depth", self.limits.max_depth),
                                timeout=overrides.get("timeout", self.limits.timeout))
         options: dict[str, Any] = {
             "max_states": self.limits.max_states,

@@ -997,7 +997,7 @@ def _run(
 
 def epoch_search(
     model: Model[Any], *, properties: Sequence[str] | None = None, timeout: float | None = None,
-    max_states: int | None = None,
+    max_states: int | None = None, max_depth: int | None = None,
 ) -> tuple[CheckResult[Any], CheckResult[Any]]:
     """Search ``model`` by epochs (:class:`~quorumcheck.explorer.epochs.EpochModel`) with the one explorer.
 
@@ -1026,7 +1026,7 @@ def epoch_search(
     """
     safety, _, step_props = _select(model, properties)
     epochs = EpochModel(model, safety + step_props)
-    searched = explore(epochs, max_states=max_states, timeout=timeout, keep_graph=False)
+    searched = explore(epochs, max_states=max_states, max_depth=max_depth, timeout=timeout, keep_graph=False)
     violation = searched.violation
     if violation is None or violation.trace is None:
         return searched, searched
@@ -1041,14 +1041,15 @@ def epoch_search(
 
 def epoch_check(
     model: Model[Any], *, properties: Sequence[str] | None = None, timeout: float | None = None,
-    max_states: int | None = None,
+    max_states: int | None = None, max_depth: int | None = None,
 ) -> CheckResult[Any]:
     """``check --search epochs``: :func:`epoch_search` on a built-in model, with a verdict ``check`` can stand by.
 
     A violation is the concrete, shrunk schedule, which replays and renders as any other. No violation
     is ``UNDETERMINED`` (``stop_reason`` ``"not-exhaustive"``), never ``HOLDS``: the epochs try one
     order of delivery each, so finding nothing proves nothing. The counts are the epoch search's
-    (``distinct_states``: epoch-end states; ``depth - 1``: every schedule of that many epochs tried).
+    (``distinct_states``: epoch-end states; ``depth - 1``: every schedule of that many epochs tried), and
+    so are the limits (``max_depth``: epochs).
 
     Examples
     --------
@@ -1063,7 +1064,8 @@ def epoch_check(
     >>> r.verdict.value, r.stop_reason
     ('undetermined', 'not-exhaustive')
     """
-    found, _ = epoch_search(model, properties=properties, timeout=timeout, max_states=max_states)
+    found, _ = epoch_search(model, properties=properties, timeout=timeout, max_states=max_states,
+                            max_depth=None if max_depth is None else max_depth + 1)  # the explorer counts states
     if found.violation is None and found.verdict is Verdict.HOLDS:
         found = replace(found, verdict=Verdict.UNDETERMINED, stop_reason="not-exhaustive", complete=False)
     return found
