@@ -83,6 +83,8 @@ class PaxosState(NamedTuple):
 
 
 _new = tuple.__new__  # builds a PaxosState without the NamedTuple __new__ call
+INTERNED_LIMIT = 1 << 20
+"""The most distinct state parts :class:`PaxosModel` keeps shared (beyond it, it starts again)."""
 
 
 BUGS = {
@@ -183,6 +185,14 @@ class PaxosModel(Model[PaxosState]):
         self._proposal_cache: dict[frozenset[Msg1b], tuple[tuple[int, int], ...]] = {}
         self._permuters: dict[Permutation, _PaxosPermuter] = {}
         self._message_counts: tuple[dict[Any, Any], ...] = ({}, {}, {})  # element_signatures' per-set tallies
+        # One object per distinct part value (rows, message sets, messages): successors that build an equal
+        # part share it. Paxos 0..2 has 185,369 states but 64 distinct max_bal rows and 1,611 distinct 2b
+        # sets, so a state is mostly pointers; a shared frozenset keeps its hash, and look-ups on it
+        # compare by identity. One table per kind, since a row (0, 1, 2) equals the vote Msg2b(0, 1, 2).
+        # Cleared when one holds INTERNED_LIMIT parts (sharing is lost, nothing else).
+        self._rows: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self._messages: dict[Any, Any] = {}
+        self._sets: dict[frozenset[Any], frozenset[Any]] = {}
 
     # -- parameters ---------------------------------------------------------------
     def _quorum_masks(self, quorums: Sequence[Sequence[str]] | None) -> tuple[int, ...]:
@@ -252,6 +262,12 @@ class PaxosModel(Model[PaxosState]):
         add = out.append
         cls = PaxosState
         bug = self.bug
+        if len(self._sets) >= INTERNED_LIMIT or len(self._rows) >= INTERNED_LIMIT:
+            self._sets.clear()
+            self._rows.clear()
+            self._messages.clear()
+        row, message, share = self._rows.setdefault, self._messages.setdefault, self._sets.setdefault
+        x: Any  # each new part, then the shared one equal to it
 
         # Phase1a(b): send a 1a message (a stuttering step if it was sent before).
         l1a = self._l1a
@@ -259,7 +275,7 @@ class PaxosModel(Model[PaxosState]):
             if b in m1a:
                 add((l1a[b], state))
             else:
-                add((l1a[b], _new(cls, (max_bal, max_vbal, max_val, m1a | {b}, m1b, m2a, m2b))))
+                add((l1a[b], _new(cls, (max_bal, max_vbal, max_val, share(x := m1a | {b}, x), m1b, m2a, m2b))))
 
         # Phase2a(b, v): a quorum promised ballot b; v is safe to propose.
         if m1b:
@@ -268,11 +284,11 @@ class PaxosModel(Model[PaxosState]):
             for b, v in self._proposals(m1b):
                 if b in used:
                     continue
-                msg = _new(Msg2a, (b, v))
+                msg = message(x := _new(Msg2a, (b, v)), x)
                 if msg in m2a:  # only reachable with duplicate-ballots
                     add((l2a[b, v], state))
                 else:
-                    add((l2a[b, v], _new(cls, (max_bal, max_vbal, max_val, m1a, m1b, m2a | {msg}, m2b))))
+                    add((l2a[b, v], _new(cls, (max_bal, max_vbal, max_val, m1a, m1b, share(x := m2a | {msg}, x), m2b))))
 
         # Phase1b(a): receive a 1a message above the promise; promise and report the last vote.
         l1b = self._l1b
@@ -281,15 +297,15 @@ class PaxosModel(Model[PaxosState]):
             promised = max_bal[a]
             for b in m1a:
                 if b > promised or backwards:
-                    promise = _new(Msg1b, (a, b, max_vbal[a], max_val[a]))
+                    promise = message(x := _new(Msg1b, (a, b, max_vbal[a], max_val[a])), x)
                     if promise in m1b and b == promised:  # re-answering: nothing changes
                         add((l1b[a, b], state))
                         continue
                     add((
                         l1b[a, b],
                         _new(cls, (
-                            max_bal[:a] + (b,) + max_bal[a + 1:], max_vbal, max_val,
-                            m1a, m1b | {promise}, m2a, m2b,
+                            row(x := max_bal[:a] + (b,) + max_bal[a + 1:], x), max_vbal, max_val,
+                            m1a, share(x := m1b | {promise}, x), m2a, m2b,
                         )),
                     ))
 
@@ -301,17 +317,17 @@ class PaxosModel(Model[PaxosState]):
                 promised = max_bal[a]
                 for b, v in m2a:
                     if b >= promised or below:
-                        vote = _new(Msg2b, (a, b, v))
+                        vote = message(x := _new(Msg2b, (a, b, v)), x)
                         if promised == b and max_vbal[a] == b and max_val[a] == v and vote in m2b:
                             add((l2b[a, b, v], state))
                             continue
                         add((
                             l2b[a, b, v],
                             _new(cls, (
-                                max_bal[:a] + (b,) + max_bal[a + 1:],
-                                max_vbal[:a] + (b,) + max_vbal[a + 1:],
-                                max_val[:a] + (v,) + max_val[a + 1:],
-                                m1a, m1b, m2a, m2b | {vote},
+                                row(x := max_bal[:a] + (b,) + max_bal[a + 1:], x),
+                                row(x := max_vbal[:a] + (b,) + max_vbal[a + 1:], x),
+                                row(x := max_val[:a] + (v,) + max_val[a + 1:], x),
+                                m1a, m1b, m2a, share(x := m2b | {vote}, x),
                             )),
                         ))
         return out
