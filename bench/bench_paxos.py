@@ -117,6 +117,8 @@ CONFIGS: dict[str, str] = {
     "graph-no-props": "explore(properties=[]): graph kept, nothing checked",
     "fingerprints": "explore(store='fingerprints'): 64-bit fingerprints, no graph, wide levels spilled to disk",
     "workers-2": "explore(keep_graph=False, workers=2): two processes, each owning a shard",
+    "full-workers-2": "explore(keep_graph=True, workers=2): the full check on two shards, their edges gathered "
+                      "into one graph",
     "fingerprints-workers-2": "explore(store='fingerprints', workers=2)",
 }
 BASELINE = "plain"
@@ -175,7 +177,7 @@ def run_worker(name: str, max_ballot: int, progress: float | None = None) -> dic
         from quorumcheck.explorer import explore
         from quorumcheck.models import PaxosModel
 
-        keep_graph = name in ("full", "graph-no-props")
+        keep_graph = name in ("full", "graph-no-props", "full-workers-2")
         properties: list[str] | None = {
             "no-props": [],
             "graph-no-props": [],
