@@ -276,7 +276,7 @@ def _check(
         for w in caught:
             if issubclass(w.category, ModelWarning):
                 err.print(f"quorumcheck: warning: {w.message}", markup=False)
-        display = _ProgressDisplay(err) if not as_json and err.is_terminal and not by_epochs else None
+        display = _ProgressDisplay(err, epochs=by_epochs) if not as_json and err.is_terminal else None
         try:
             if by_epochs:
                 from quorumcheck.studenttest import epoch_check
@@ -286,6 +286,7 @@ def _check(
                     max_states=max_states if max_states is not None else (limits.max_states if limits else None),
                     max_depth=max_depth if max_depth is not None else (limits.max_depth if limits else None),
                     timeout=timeout if timeout is not None else (limits.timeout if limits else None),
+                    on_progress=display.update if display else None,
                 )
             else:
                 result = explore(
@@ -390,16 +391,21 @@ def _write_counterexamples(
 class _ProgressDisplay:
     """A one-line live display on a terminal, shown once a run has lasted about a second."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, epochs: bool = False) -> None:
         self.console = console
         self.live: Live | None = None
+        self.epochs = epochs
 
     def update(self, p: Progress) -> None:
         if p.seconds < 1.0:
             return
+        if self.epochs:  # the epoch search's states are epoch-end states, its levels epochs
+            counts = f"{p.distinct_states:,} epoch-end states · queue {p.queue:,} · epoch {max(p.depth - 1, 1)} · "
+        else:
+            counts = f"{p.distinct_states:,} states · queue {p.queue:,} · depth {p.depth} · "
         line = Text.assemble(
             ("exploring ", "bold"),
-            f"{p.distinct_states:,} states · queue {p.queue:,} · depth {p.depth} · ",
+            counts,
             f"{p.states_per_second:,.0f} states/s · {p.peak_memory_bytes / 2**20:,.0f} MiB · {p.seconds:.0f} s",
         )
         if self.live is None:

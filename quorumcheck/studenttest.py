@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from typing import Any
 from quorumcheck.errors import InvalidParameter
 from quorumcheck.explorer import (
     CheckResult,
+    Progress,
     Step,
     Trace,
     Verdict,
@@ -998,6 +999,7 @@ def _run(
 def epoch_search(
     model: Model[Any], *, properties: Sequence[str] | None = None, timeout: float | None = None,
     max_states: int | None = None, max_depth: int | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> tuple[CheckResult[Any], CheckResult[Any]]:
     """Search ``model`` by epochs (:class:`~quorumcheck.explorer.epochs.EpochModel`) with the one explorer.
 
@@ -1026,7 +1028,8 @@ def epoch_search(
     """
     safety, _, step_props = _select(model, properties)
     epochs = EpochModel(model, safety + step_props)
-    searched = explore(epochs, max_states=max_states, max_depth=max_depth, timeout=timeout, keep_graph=False)
+    searched = explore(epochs, max_states=max_states, max_depth=max_depth, timeout=timeout, keep_graph=False,
+                       on_progress=on_progress, progress_interval=0.25)
     violation = searched.violation
     if violation is None or violation.trace is None:
         return searched, searched
@@ -1042,6 +1045,7 @@ def epoch_search(
 def epoch_check(
     model: Model[Any], *, properties: Sequence[str] | None = None, timeout: float | None = None,
     max_states: int | None = None, max_depth: int | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> CheckResult[Any]:
     """``check --search epochs``: :func:`epoch_search` on a built-in model, with a verdict ``check`` can stand by.
 
@@ -1065,7 +1069,8 @@ def epoch_check(
     ('undetermined', 'not-exhaustive')
     """
     found, _ = epoch_search(model, properties=properties, timeout=timeout, max_states=max_states,
-                            max_depth=None if max_depth is None else max_depth + 1)  # the explorer counts states
+                            max_depth=None if max_depth is None else max_depth + 1,  # the explorer counts states
+                            on_progress=on_progress)
     if found.violation is None and found.verdict is Verdict.HOLDS:
         found = replace(found, verdict=Verdict.UNDETERMINED, stop_reason="not-exhaustive", complete=False)
     return found

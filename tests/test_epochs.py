@@ -261,6 +261,19 @@ def test_epochs_find_builtin_raft_bugs_with_a_real_trace(bug: str, prop: str, le
     assert found.distinct_states < 1_000  # epoch-end states, against 490,622-803,762 states breadth-first
 
 
+def test_epoch_check_reports_progress() -> None:
+    from quorumcheck.explorer import Progress
+    from quorumcheck.models import RaftModel
+    from quorumcheck.studenttest import epoch_check
+
+    reports: list[Progress] = []
+    found = epoch_check(RaftModel(bug="count-stale-votes"), on_progress=reports.append)  # 1,150 epoch-end states
+    assert reports, "the clock is read every 512 expansions, and 512 epochs take longer than a quarter second"
+    counts = [p.distinct_states for p in reports]
+    assert counts == sorted(counts) and counts[-1] <= found.distinct_states
+    assert max(p.depth for p in reports) - 1 <= found.depth  # epochs searched, never beyond the last
+
+
 def test_epochs_on_the_correct_raft_are_undetermined_never_holds() -> None:
     from quorumcheck.models import RaftModel
     from quorumcheck.studenttest import epoch_check
