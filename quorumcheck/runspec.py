@@ -105,7 +105,8 @@ class Limits:
 
 
 SEARCHES = ("bfs", "epochs")
-"""``--search`` and ``[limits] search``: every interleaving breadth-first, or epochs (:mod:`quorumcheck.explorer.epochs`)."""
+"""``--search`` and ``[limits] search``: every interleaving breadth-first, or epochs
+(:mod:`quorumcheck.explorer.epochs`)."""
 
 
 def epoch_conflict(*, symmetry: bool = False, store: str = "objects", workers: int = 1, ray: str | None = None,
@@ -170,7 +171,8 @@ class RunSpec:
             if key is not None:
                 raise InvalidSpec(f'{self.path}: search = "epochs" does not combine with {key}')
 
-            return epoch_check(self.build_model(), max_states=overrides.get("max_states", self.limits.max_states),
+            return epoch_check(self.build_model(), properties=overrides.get("properties"),
+                               max_states=overrides.get("max_states", self.limits.max_states),
                                max_depth=overrides.get("max_depth", self.limits.max_depth),
                                timeout=overrides.get("timeout", self.limits.timeout))
         options: dict[str, Any] = {
