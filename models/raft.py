@@ -438,6 +438,7 @@ class RaftModel(Model[RaftState]):
 
         n = len(self.servers)
         self._n = n
+        self._server_index = {name: k for k, name in enumerate(self.servers)}
         self._quorum = n // 2 + 1
         self._set = _tuple_setters(n)
         self._fresh_next, self._fresh_match = (1,) * n, (0,) * n  # nextIndex[i], matchIndex[i] after a restart
@@ -902,7 +903,7 @@ class RaftModel(Model[RaftState]):
         (1, 0)
         """
         i = action.args.get("i")
-        return None if i is None else self.servers.index(i)
+        return None if i is None else self._server_index[i]
 
     def deliveries(self, state: RaftState) -> list[tuple[int, int, Action, Callable[[], RaftState]]]:
         """The steps an epoch takes by itself, as ``(from, to, action, successor)``, in the order it takes them.
@@ -926,7 +927,7 @@ class RaftModel(Model[RaftState]):
         """
         steps = self.successors(state)
         out: list[tuple[int, int, Action, Callable[[], RaftState]]] = []
-        index = {name: k for k, name in enumerate(self.servers)}
+        index = self._server_index
         for action, after in steps:
             if action.name == "Receive":
                 args = action.args
@@ -935,15 +936,15 @@ class RaftModel(Model[RaftState]):
         servers = state.servers
         for action, after in steps:
             name = action.name
+            if name not in ("RequestVote", "BecomeLeader", "AdvanceCommitIndex"):
+                continue
+            args = action.args
+            i = index[args["i"]]
             if name == "RequestVote":
-                i, j = index[action.args["i"]], index[action.args["j"]]
+                j = index[args["j"]]
                 if (i, j, servers[i][0]) not in requests:
                     out.append((i, j, action, lambda after=after: after))
-            elif name == "BecomeLeader" or (
-                name == "AdvanceCommitIndex"
-                and after.servers[index[action.args["i"]]][4] != servers[index[action.args["i"]]][4]
-            ):
-                i = index[action.args["i"]]
+            elif name == "BecomeLeader" or after.servers[i][4] != servers[i][4]:  # a commit index that moves
                 out.append((i, i, action, lambda after=after: after))
         return out
 

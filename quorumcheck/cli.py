@@ -31,7 +31,7 @@ from quorumcheck.explorer.diff import changes, flatten, show_value
 from quorumcheck.invariants import definitions
 from quorumcheck.models import BUILTIN_MODELS, TRACE_MODELS, Model, Parameter
 from quorumcheck.models.api import MAX_ELEMENTS
-from quorumcheck.runspec import RunSpec, build_model, load_spec
+from quorumcheck.runspec import Limits, RunSpec, build_model, load_spec
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 4
@@ -254,16 +254,22 @@ def _check(
 ) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     _writable_first(render_dir, save_trace)
-    limits = spec.limits if spec is not None else None
-    by_epochs = (search or (limits.search if limits else "bfs")) == "epochs"
+    # A flag given on the command line wins over the spec's [limits]; without a spec, Limits()'s defaults.
+    limits = spec.limits if spec is not None else Limits()
+    max_states = max_states if max_states is not None else limits.max_states
+    max_depth = max_depth if max_depth is not None else limits.max_depth
+    timeout = timeout if timeout is not None else limits.timeout
+    continue_ = continue_ or limits.continue_
+    symmetry = symmetry or limits.symmetry
+    store = store or limits.store
+    workers = workers or limits.workers
+    por = por or limits.por
+    by_epochs = (search or limits.search) == "epochs"
     if by_epochs:
         from quorumcheck.runspec import epoch_conflict
 
-        conflict = epoch_conflict(symmetry=symmetry or (limits.symmetry if limits else False),
-                                  store=store or (limits.store if limits else "objects"),
-                                  workers=workers or (limits.workers if limits else 1), ray=ray_address,
-                                  por=por or (limits.por if limits else False),
-                                  continue_=continue_ or (limits.continue_ if limits else False))
+        conflict = epoch_conflict(symmetry=symmetry, store=store, workers=workers, ray=ray_address, por=por,
+                                  continue_=continue_)
         if conflict is not None:
             flag = {"store": "--store fingerprints"}.get(conflict, f"--{conflict}")
             _fail(f"--search epochs does not combine with {flag} (the epochs are one process, no graph, and stop "
@@ -281,30 +287,17 @@ def _check(
             if by_epochs:
                 from quorumcheck.studenttest import epoch_check
 
-                result = epoch_check(
-                    model, properties=list(invariants) or None,
-                    max_states=max_states if max_states is not None else (limits.max_states if limits else None),
-                    max_depth=max_depth if max_depth is not None else (limits.max_depth if limits else None),
-                    timeout=timeout if timeout is not None else (limits.timeout if limits else None),
-                    on_progress=display.update if display else None,
-                )
+                result = epoch_check(model, properties=list(invariants) or None, max_states=max_states,
+                                     max_depth=max_depth, timeout=timeout,
+                                     on_progress=display.update if display else None)
             else:
                 result = explore(
-                    model,
-                    max_states=max_states if max_states is not None else (limits.max_states if limits else None),
-                    max_depth=max_depth if max_depth is not None else (limits.max_depth if limits else None),
-                    timeout=timeout if timeout is not None else (limits.timeout if limits else None),
-                    stop_at_first=not (continue_ or (limits.continue_ if limits else False)),
+                    model, max_states=max_states, max_depth=max_depth, timeout=timeout, stop_at_first=not continue_,
                     # None: the graph when the store and workers can keep it (explore decides)
-                    keep_graph=None if not no_graph and (limits.keep_graph if limits else True) else False,
+                    keep_graph=None if not no_graph and limits.keep_graph else False,
                     properties=list(invariants) or None,
-                    on_progress=display.update if display else None,
-                    progress_interval=0.25,
-                    symmetry=symmetry or (limits.symmetry if limits else False),
-                    store=store or (limits.store if limits else "objects"),
-                    workers=workers or (limits.workers if limits else 1),
-                    ray=ray_address,
-                    por=por or (limits.por if limits else False),
+                    on_progress=display.update if display else None, progress_interval=0.25,
+                    symmetry=symmetry, store=store, workers=workers, ray=ray_address, por=por,
                 )
         finally:
             if display:
