@@ -36,7 +36,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import networkx as nx
@@ -96,12 +96,14 @@ def labelled_transitions(graph: nx.DiGraph) -> int:
     return sum(len(d["actions"]) for _, _, d in graph.edges(data=True))
 
 
-def shortest_trace(graph: nx.DiGraph, target: int) -> Trace[Any]:
+def shortest_trace(graph: nx.DiGraph, target: int, length: Callable[[Action], int] | None = None) -> Trace[Any]:
     """The shortest trace from an initial state to ``target``, read from the graph.
 
     Walks predecessors backwards, each time to a predecessor one step nearer an
     initial state (the ``depth`` attribute); the first such predecessor in the
     graph's order is the state that discovered ``target`` during the search.
+    ``length`` gives the steps an edge stands for, when some stand for several
+    (the reduction by movers' transactions); by default each is one.
 
     Examples
     --------
@@ -116,15 +118,14 @@ def shortest_trace(graph: nx.DiGraph, target: int) -> Trace[Any]:
     labels: list[Action] = []
     v = target
     while nodes[v]["depth"] > 0:
-        want = nodes[v]["depth"] - 1
-        for u, data in graph.pred[v].items():
-            if nodes[u]["depth"] == want:
-                labels.append(data["actions"][0])
-                path.append(u)
-                v = u
-                break
-        else:  # pragma: no cover - only a corrupted graph gets here
-            raise ValueError(f"node {v} has depth {nodes[v]['depth']} but no predecessor at depth {want}")
+        depth = nodes[v]["depth"]
+        found = next(((u, a) for u, data in graph.pred[v].items() for a in data["actions"]
+                      if nodes[u]["depth"] + (1 if length is None else length(a)) == depth), None)
+        if found is None:  # pragma: no cover - only a corrupted graph gets here
+            raise ValueError(f"node {v} has depth {depth} but no predecessor that many steps nearer the start")
+        v, action = found
+        labels.append(action)
+        path.append(v)
     path.reverse()
     labels.reverse()
     steps = [Step(None, nodes[path[0]]["state"])]

@@ -62,9 +62,16 @@ class PorStats:
     revisits: int = 0
     """Ample sets: states whose persistent step led to a state seen before, or outside the bound (C3)."""
     method: str = "ample"
-    """``"ample"`` (static persistent steps, :class:`PartialOrderReduction`) or ``"sleep"`` (:class:`SleepSets`)."""
+    """``"ample"`` (static persistent steps, :class:`PartialOrderReduction`), ``"sleep"`` (:class:`SleepSets`) or
+    ``"movers"`` (:class:`~quorumcheck.explorer.movers.Movers`)."""
     slept: int = 0
     """Sleep sets: enabled steps not taken because they were asleep (each a successor not computed)."""
+    transactions: int = 0
+    """Movers: edges that are transactions (a node's silent steps and the step of its that ends them)."""
+    passed: int = 0
+    """Movers: states passed through inside transactions, never stored nor checked."""
+    dropped: int = 0
+    """Movers: silent steps after which their node had nothing to do (they can only come last: not taken)."""
 
 
 class PartialOrderReduction:

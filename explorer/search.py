@@ -33,6 +33,7 @@ from .graph import GraphRecorder, shortest_trace
 from .result import CheckResult, FingerprintStats, PropertyStats, Step, Trace, Verdict, Violation, Witness
 from .frontier import DiskFrontier
 from .shards import Coordinator, Shard, ShardReport, WorkerDied, abort, report_error, start_shards
+from .movers import Movers, resolve_movers
 from .por import PartialOrderReduction, PorStats, SleepSets, resolve_por
 from .store import STORES, FingerprintStore, FingerprintTable, Fingerprinter, ObjectStore, make_store, reexecute
 from .symmetry import SymmetryReduction, concrete, resolve_symmetry
@@ -189,6 +190,7 @@ def explore(
     workers: int = 1,
     ray: str | None = None,
     por: bool = False,
+    movers: bool = False,
 ) -> CheckResult[State]:
     """Explore every reachable state of ``model`` breadth-first and check its properties.
 
@@ -237,6 +239,16 @@ def explore(
         each owns a shard of the states, and they exchange successors level by
         level, so counts, depth, verdicts and counterexample lengths are those
         of one process. Without ``keep_graph=True`` the graph is not kept.
+    por : bool, default False
+        Partial-order reduction: static ample sets for a model that names
+        persistent steps, sleep sets for one that names its steps' resources
+        (:mod:`quorumcheck.explorer.por`).
+    movers : bool, default False
+        The reduction by right movers (:mod:`quorumcheck.explorer.movers`) for a
+        model that names silent steps (student code): a silent step's node moves
+        on at once, and the states in between are neither stored nor checked. The
+        same verdicts and reachable property answers; counts and depth are those of
+        the reduced graph, and a counterexample is real but not always shortest.
 
     Returns
     -------
@@ -266,6 +278,11 @@ def explore(
     _check_limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
     if por and (workers != 1 or ray is not None):
         raise InvalidParameter("partial-order reduction runs in one process: drop --workers and --ray, or drop --por")
+    if movers and (workers != 1 or ray is not None):
+        raise InvalidParameter("the reduction by movers runs in one process: drop --workers and --ray, or drop "
+                               "--movers")
+    if movers and por:
+        raise InvalidParameter("choose one reduction: sleep sets (--por) or right movers (--movers), not both")
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
         raise InvalidParameter(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}; "
                                f"this machine has {os.cpu_count()} cores")
@@ -289,7 +306,7 @@ def explore(
             model, max_states=max_states, max_depth=max_depth, timeout=timeout, stop_at_first=stop_at_first,
             keep_graph=keep_graph, properties=properties, on_progress=on_progress,
             progress_interval=progress_interval, symmetry=symmetry, store=store, alarm=alarm, workers=workers,
-            por=por,
+            por=por, movers=movers,
         )
 
 
@@ -311,6 +328,7 @@ def _search(
     ray: Any = None,
     remote: tuple[int, int, Any] | None = None,
     por: bool = False,
+    movers: bool = False,
 ) -> CheckResult[State]:
     """The search itself (see :func:`explore`), with ``alarm`` ringing when ``timeout`` runs out.
 
@@ -355,6 +373,16 @@ def _search(
     deadline = None if timeout is None else started + timeout
     state_cap = max_states if max_states is not None else -1
 
+    lipton: Movers | None = None
+    if movers:
+        if canon is not None:
+            notices.append("reduction by movers is off: it does not combine with symmetry reduction yet")
+        else:
+            lipton, mover_notices = resolve_movers(model, steps)
+            notices += mover_notices
+            if lipton is not None:
+                succ = lipton.successors(model.successors)
+    waiting: Callable[[], bool] = (lambda: False) if lipton is None else lipton.waiting
     seen = make_store(store, succ, canon)  # a trace is re-executed over every step, reduced or not
     find, remember = (seen.ids.get if isinstance(seen, ObjectStore) else seen.find), seen.add
     ample: PartialOrderReduction | SleepSets | None = None
@@ -516,12 +544,13 @@ def _search(
 
         expanded = 0
         last_report = started
-        while stop is None and (frontier if shard is None else active):
+        while stop is None and (frontier or waiting() if shard is None else active):
             if max_depth is not None and depth >= max_depth:
                 # Anything new beyond this level means the run was cut.
                 if shard is None:
                     if any(find(t if canon is None else canon(t)) is None and (not bounded or within(t))
-                           for _, s in frontier for _, t in succ(s)):
+                           for _, s in frontier for _, t in succ(s)) or (
+                            lipton is not None and lipton.any_waiting(lambda t: find(t) is None)):
                         stop = "max_depth"
                 else:
                     cut = False
@@ -550,6 +579,9 @@ def _search(
                     if steps and t is not s and check_step(u, s, action, t):
                         stop = "violation"
                         break
+                    if lipton is not None and (k := lipton.steps_in(action)) > 1:
+                        lipton.wait(depth + k, u, action, t)  # it joins the states k steps deeper
+                        continue
                     if t is s:
                         v = u
                     elif shard is not None:  # the owner of the canonical state decides whether it is new
@@ -596,10 +628,19 @@ def _search(
                                              depth + 1, transitions, now - started, peak_memory_bytes()))
             else:
                 if shard is None:
+                    if lipton is not None:  # transactions from earlier levels whose length ends here
+                        for u, action, t in lipton.arriving(depth + 1):
+                            v = find(t)
+                            if v is None:
+                                stop = discover(t, u, action, depth, next_frontier)
+                                if stop is not None:
+                                    break
+                            elif recorder is not None:
+                                recorder.add_transition(u, v, action)
                     frontier = next_frontier
                     if sleeper is not None:
                         sleeper.next_level()
-                    if frontier:
+                    if frontier or waiting():
                         depth += 1
             if shard is not None:
                 for parent, action, t in shard.end_level():
@@ -627,11 +668,11 @@ def _search(
                       discovered, [*safety, *reach, *steps],
                       None if recorder is None else (recorder.graph, remote_edges))
 
-    lift = concrete(reduction, origins)
+    lift = concrete(reduction, origins) if lipton is None else lipton.spelled_out
 
     def trace_to(node: int) -> Trace[Any]:
         if recorder is not None:
-            return shortest_trace(recorder.graph, node)
+            return shortest_trace(recorder.graph, node, None if lipton is None else lipton.steps_in)
         return seen.path(node)
 
     return _result(
@@ -642,7 +683,7 @@ def _search(
         symmetry=tuple(reduction.sorts) if reduction is not None else (), notices=notices,
         fingerprints=(FingerprintStats(seen.memory_bytes(), seen.collision_probability(transitions))
                       if isinstance(seen, FingerprintStore) else None),
-        partial_order=None if ample is None else ample.stats,
+        partial_order=lipton.stats if lipton is not None else None if ample is None else ample.stats,
     )
 
 

@@ -281,8 +281,11 @@ class ActorModel(Model[ActorState]):
             self._cache: dict[tuple[Any, ...], _Outcome] = {}
             self._labels: dict[tuple[Any, ...], Action] = {}
             self._channels: dict[Action, tuple[int, int]] = {}
+            self._envelopes: dict[Action, tuple[Any, ...]] = {}  # a delivery's label -> its envelope
             self._actors: dict[Action, int] = {}
             self._groups = _partition_groups(self.count) if max_partitions else ()
+            self._names = tuple(node_name(i) for i in range(self.count))
+            self._index = {name: i for i, name in enumerate(self._names)}
             self._init: ActorState | None = None
             self.prefix: tuple[str, ...] = tuple(prefix or ())
             if self.prefix:
@@ -406,7 +409,22 @@ class ActorModel(Model[ActorState]):
         """
         return self._transitions(state, True)  # type: ignore[return-value]
 
-    def _transitions(self, state: ActorState, lazy: bool) -> list[tuple[Action, Any]]:
+    def actor_steps(self, state: ActorState, actor: Any) -> list[tuple[Action, ActorState]]:
+        """The steps of node ``actor`` (``"n1"``; :meth:`step_actor`) with their successors; no other node's are computed.
+
+        >>> from quorumcheck.models.actors import Node
+        >>> class Tick(Node):
+        ...     def on_start(self, out):
+        ...         out.set_timer("tick")
+        >>> m = ActorModel(Tick, nodes=2, max_timeouts=1)
+        >>> [str(a) for a, _ in m.actor_steps(next(iter(m.init_states())), "n1")]
+        ['Timer(node=n1, timer=tick)']
+        """
+        index = self._index.get(actor)
+        return [] if index is None else self._transitions(state, False, index)  # type: ignore[return-value]
+
+    def _transitions(self, state: ActorState, lazy: bool, only: int | None = None) -> list[tuple[Action, Any]]:
+        """Every enabled step (lazily: with a function making its successor), or only node ``only``'s."""
         if state.failure is not None:
             return []
         out: list[tuple[Action, Any]] = []
@@ -425,14 +443,15 @@ class ActorModel(Model[ActorState]):
         # Deliveries.
         for envelope, rest in self._deliverable(state.network):
             src, dst = envelope[0], envelope[1]
-            if side and (side >> src & 1) != (side >> dst & 1):
+            if side and (side >> src & 1) != (side >> dst & 1) or only is not None and dst != only:
                 continue
             add((self._label("Deliver", envelope), make(state, dst, ("m", src, envelope[3]), rest, budget)))
+        nodes = range(self.count) if only is None else (only,)
         # Timers.
         if budget[TIMEOUTS] < limits[TIMEOUTS]:
             spent = _spend(budget, TIMEOUTS)
-            for i, armed in enumerate(state.timers):
-                for name in armed:
+            for i in nodes:
+                for name in state.timers[i]:
                     add((self._label("Timer", (i, name)),
                          make(state, i, ("t", name), state.network, spent, fired=name)))
         # Client requests.
@@ -440,24 +459,28 @@ class ActorModel(Model[ActorState]):
             value = self.values[budget[REQUESTS]]  # client values are strings: frozen as themselves
             spent = _spend(budget, REQUESTS)
             for i in self._requestable:
-                if self.contract.may_request(state.observed, i):
+                if (only is None or i == only) and self.contract.may_request(state.observed, i):
                     add((self._label("Request", (i, value)), make(state, i, ("r", value), state.network, spent)))
         # Faults.
         if budget[DROPS] < limits[DROPS]:
             spent = _spend(budget, DROPS)
             for envelope, rest in self._droppable(state.network):
-                add((self._label("Drop", envelope), keep(state._replace(network=rest, budget=spent))))
+                if only is None or envelope[1] == only:
+                    add((self._label("Drop", envelope), keep(state._replace(network=rest, budget=spent))))
         if budget[DUPLICATES] < limits[DUPLICATES]:
             spent = _spend(budget, DUPLICATES)
             for envelope, _ in self._droppable(state.network):
-                add((self._label("Duplicate", envelope),
-                     keep(state._replace(network=self._add(state.network, [envelope]), budget=spent))))
+                if only is None or envelope[1] == only:
+                    add((self._label("Duplicate", envelope),
+                         keep(state._replace(network=self._add(state.network, [envelope]), budget=spent))))
         if budget[CRASHES] < limits[CRASHES]:
             spent = _spend(budget, CRASHES)
-            for i in range(self.count):
+            for i in nodes:
                 durable = self._durable(i, state.nodes[i])
                 add((self._label("Restart", (i,)),
                      make(state, i, ("c",), state.network, spent, snapshot=durable, restart=True)))
+        if only is not None:
+            return out  # partitions and healing are no node's steps
         if side == 0 and budget[PARTITIONS] < limits[PARTITIONS]:
             spent = _spend(budget, PARTITIONS)
             for mask in self._groups:
@@ -680,6 +703,46 @@ class ActorModel(Model[ActorState]):
             return frozenset((args["from"], args["to"], spends))
         return frozenset((args["node"], spends))
 
+    def right_mover(self, state: ActorState, action: Action, after: ActorState) -> str | None:
+        """The receiving node of a *silent* delivery: its handler sent nothing and changed no observation.
+
+        Such a delivery only removes its message and changes its own node's snapshot and timers, and
+        nothing a property or the bound reads (they read observations, the history and failures). So a
+        step of another node taken after it was possible before it, leaves it possible, and the two orders
+        meet: it is a right mover (:meth:`Model.right_mover`). Timer firings, requests and restarts spend
+        a budget, so they are never movers.
+        """
+        if after.failure is not None or after.observed is not state.observed or after.history is not state.history:
+            return None
+        envelope = self._envelopes.get(action)  # deliveries only
+        if envelope is None:
+            return None
+        src, dst = envelope[0], envelope[1]
+        # The handler's answer, cached when the step was made. A send counts even of a message already in
+        # flight: on a network that keeps one copy of each, it would restore a copy that a loss removed.
+        if self._outcome(dst, state.nodes[dst], ("m", src, envelope[3])).sends:
+            return None
+        return self._names[dst]
+
+    def step_actor(self, action: Action) -> str | None:
+        """The node whose handler a step runs (a delivery's receiver, a timer's, request's or restart's node), and
+        a lost or copied message's receiver (a loss can take the very message a silent delivery read, when the
+        network keeps delivered messages); ``None`` for a partition or its healing."""
+        name = action.name
+        if name in ("Deliver", "Drop", "Duplicate"):
+            return action.args["to"]
+        if name in ("Timer", "Request", "Restart"):
+            return action.args["node"]
+        return None
+
+    def movers_off(self) -> str | None:
+        """Partitions can disable a delivery taken later; extra properties may read what silent steps change."""
+        if self.limits[PARTITIONS]:
+            return "a partition can cut a message off from its receiver, so a delivery cannot wait (drop --max-partitions)"
+        if self.extra_properties:
+            return "extra properties may read node state that the observation contract does not"
+        return None
+
     def halted(self, state: ActorState) -> bool:
         """A handler failed: the state has no successors."""
         return state.failure is not None
@@ -721,6 +784,7 @@ class ActorModel(Model[ActorState]):
                 label = Action(kind, **{"from": node_name(key[0]), "to": node_name(key[1]), "msg": key[2]})
                 if kind == "Deliver":
                     self._channels[label] = (key[0], key[1])
+                    self._envelopes[label] = key
             elif kind == "Timer":
                 label = Action(kind, node=node_name(key[0]), timer=key[1])
             elif kind == "Request":

@@ -542,6 +542,60 @@ class Model(Generic[State]):
         """
         return None
 
+    def right_mover(self, state: State, action: Action, after: State) -> Hashable | None:
+        """The actor of a *silent* step ``state --action--> after``, or ``None`` for any other step.
+
+        The reduction by movers (:class:`~quorumcheck.explorer.movers.Movers`, ``explore(movers=True)``,
+        on by default in ``quorumcheck test``) lets the actor of a silent step move on at once, and never
+        stores the state in between. Override it only with a proof that a step it names, in every state
+        where it is enabled,
+
+        * changes nothing any property of the model reads, nor the bound, nor whether a state is
+          :meth:`halted`, and spends no budget;
+        * is a *right mover*: for every step ``e`` whose :meth:`step_actor` is another actor (or ``None``),
+          if ``e`` is enabled after it then ``e`` was enabled before it, it is still enabled after ``e``,
+          and the two orders reach the same state; unless ``e`` halts (:meth:`halted`), and then the two
+          halted states agree in everything a property reads.
+
+        The actor model names a delivery whose handler sends nothing and changes nothing the
+        observation contract reads (a vote counted towards a quorum not yet reached): it only removes
+        its message and changes its own node. The default names none.
+
+        Examples
+        --------
+        >>> from quorumcheck.models.actors import Node
+        >>> from quorumcheck.models.actor_model import ActorModel
+        >>> class Quiet(Node):
+        ...     def on_start(self, out):
+        ...         out.send(1 - self.id, "hi")
+        >>> m = ActorModel(Quiet, nodes=2)
+        >>> s0 = next(iter(m.init_states()))
+        >>> [(str(a), m.right_mover(s0, a, t)) for a, t in m.successors(s0)]  # doctest: +NORMALIZE_WHITESPACE
+        [("Deliver(from=n0, to=n1, msg='hi')", 'n1'), ("Deliver(from=n1, to=n0, msg='hi')", 'n0')]
+        """
+        return None
+
+    def step_actor(self, action: Action) -> Hashable | None:
+        """The actor whose own state a step reads and changes (a node), ``None`` for a step that has none.
+
+        The reduction by movers continues a silent step of an actor with that actor's steps only
+        (:meth:`right_mover`); a step of another actor, or of none, must commute with it. The default
+        names none.
+        """
+        return None
+
+    def actor_steps(self, state: State, actor: Hashable) -> list[tuple[Action, State]]:
+        """The steps of ``actor`` (:meth:`step_actor`) enabled in ``state``, with their successors.
+
+        The reduction by movers asks for them inside a transaction. The default filters
+        :meth:`successors`; a model may compute only the actor's own.
+        """
+        return [(a, t) for a, t in self.successors(state) if self.step_actor(a) == actor]
+
+    def movers_off(self) -> str | None:
+        """Why the reduction by movers cannot apply to this run (a fault that can disable a silent step), or ``None``."""
+        return None
+
     def halted(self, state: State) -> bool:
         """True for a state that has no successors whatever the budgets (the actor model: a handler failed).
 

@@ -503,6 +503,10 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             reductions.append("partial-order reduced")
         if reductions:
             counts = counts.replace("distinct states", f"distinct states ({'; '.join(reductions)})", 1)
+        if result.partial_order is not None and result.partial_order.method == "movers":
+            po = result.partial_order
+            counts = counts.replace("distinct states", f"distinct states (reduced by movers: {po.passed:,} states "
+                                    f"passed through inside {po.transactions:,} transactions)", 1)
         if result.partial_order is not None and result.partial_order.method == "sleep":
             counts = counts.replace(" transitions", f" transitions ({result.partial_order.slept:,} more asleep: "
                                     "sleep sets)", 1)
@@ -1106,6 +1110,10 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--por", is_flag=True,
               help="exhaustive search: partial-order reduction with sleep sets: the same states, verdict and "
                    "shortest counterexample with fewer steps computed (docs/partial-order.md: not faster here)")
+@click.option("--movers", is_flag=True,
+              help="exhaustive search: reduction by right movers: a node's silent steps (it sends nothing, nothing "
+                   "observed changes) wait for its next step, so fewer states are stored; the same verdict and "
+                   "shortest counterexample (docs/partial-order.md: often slower when there is a bug to find)")
 @click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="draw the counterexample (sequence chart, HTML report) into DIR")
 @click.option("--save-trace", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
@@ -1120,7 +1128,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
                  max_drops: int, max_crashes: int, max_partitions: int, max_duplicates: int, max_term: int,
                  prefix_file: Path | None,
                  max_states: int | None, max_depth: int | None, timeout: float, invariants: tuple[str, ...], coverage: bool,
-                 handler_timeout: float, memory_mb: int, no_isolate: bool, por: bool,
+                 handler_timeout: float, memory_mb: int, no_isolate: bool, por: bool, movers: bool,
                  render_dir: Path | None, save_trace: Path | None, replay_file: Path | None, expect: str, as_json: bool) -> None:
     """Test a student's Paxos or Raft written with the actor API (docs/student-testing.md).
 
@@ -1171,7 +1179,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             max_drops=max_drops, max_crashes=max_crashes, max_partitions=max_partitions,
             max_duplicates=max_duplicates, max_term=max_term,
             prefix=read_labels(prefix_file) if prefix_file is not None else None,
-            handler_timeout=handler_timeout, keep_graph=no_isolate, por=por,
+            handler_timeout=handler_timeout, keep_graph=no_isolate, por=por, movers=movers,
         )
     except QuorumcheckError as e:
         _fail(str(e))

@@ -806,6 +806,7 @@ def check_student(
     memory_mb: int | None = 2048,
     keep_graph: bool | None = None,
     por: bool = False,
+    movers: bool = False,
     **model_options: Any,
 ) -> StudentResult:
     """Check student node classes: build the :class:`ActorModel` and search it in one of the two modes.
@@ -846,6 +847,10 @@ def check_student(
         the exhaustive search: the same states, depths, verdicts and shortest counterexamples, with fewer
         steps computed. Off by default: handler calls are cached, so it saves little time, and a search
         cut by a limit meets a violation later within its level (docs/partial-order.md).
+    movers : bool, default False
+        The reduction by right movers (:mod:`quorumcheck.explorer.movers`; ``--movers``) in the exhaustive
+        search: a node's silent steps wait for its next step, so fewer states are stored, with the same
+        verdicts and shortest counterexamples; counts are those of the reduced graph.
     **model_options
         Passed to :class:`ActorModel`: ``network``, ``requests``, ``max_timeouts``,
         ``max_drops``, ``max_crashes``, ``max_partitions``, ``max_term``,
@@ -881,7 +886,7 @@ def check_student(
         found = _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
                      max_states=max_states, timeout=timeout, properties=properties,
                      exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
-                     keep_graph=bool(keep_graph), por=por)
+                     keep_graph=bool(keep_graph), por=por, movers=movers)
         terms = term_notices(model)
     finally:
         model.close()
@@ -941,6 +946,7 @@ def _run(
     model: ActorModel, *, mode: str, seed: int | None, runs: int, steps: int, strategy: str, max_depth: int | None,
     max_states: int | None, timeout: float | None, properties: Sequence[str] | None,
     exhaustive_states: int | None, measure_coverage: bool, keep_graph: bool, por: bool = False,
+    movers: bool = False,
 ) -> StudentResult:
     prefix: CheckResult[Any] | None = None
     deadline = None if timeout is None else time.perf_counter() + timeout
@@ -951,7 +957,7 @@ def _run(
     if mode in ("exhaustive", "auto"):
         bound = max_states if mode == "exhaustive" or max_states is not None else AUTO_STATES
         result = explore(model, max_depth=max_depth, max_states=bound, timeout=timeout,
-                         properties=properties, keep_graph=keep_graph, por=por)
+                         properties=properties, keep_graph=keep_graph, por=por, movers=movers)
         cut = result.verdict is Verdict.UNDETERMINED and result.stop_reason in ("max_states", "timeout")
         if mode == "exhaustive" or not cut:
             return StudentResult("exhaustive", result, model, handler_calls=model.handler_calls,

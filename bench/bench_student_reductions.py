@@ -1,17 +1,18 @@
-"""Benchmark: `quorumcheck test`'s exhaustive search with and without sleep sets (``--por``).
+"""Benchmark: `quorumcheck test`'s exhaustive search plain, with sleep sets (``--por``) and with right movers (``--movers``).
 
 Each run is a fresh interpreter running ``check_student`` on a shipped example as the CLI does (the
-student's handlers in sandboxed workers), in exhaustive mode, plain and with sleep sets. The table gives,
-per configuration: verdict, distinct states, transitions, steps asleep, handler calls, seconds, states per
-second, peak RSS of the searching process, and the time ratio to the plain run of the same invocation.
+student's handlers in sandboxed workers), in exhaustive mode, once per reduction. The table gives, per
+configuration: verdict, distinct states, transitions, steps asleep (sleep sets) or states passed through inside
+transactions (movers), handler calls, the counterexample's length, seconds, states per second, peak RSS of the
+searching process, and the time ratio to the plain run of the same invocation.
 
 Usage::
 
-    .venv/bin/python bench/bench_sleep_sets.py
-    .venv/bin/python bench/bench_sleep_sets.py --only paxos-1-request --repeat 3
+    .venv/bin/python bench/bench_student_reductions.py
+    .venv/bin/python bench/bench_student_reductions.py --only paxos-1-request --repeat 3
 
-Not a test: nothing here asserts timings. Exit 1 when the two runs of a configuration that ran to the end
-disagree on distinct states, depth, verdict or the counterexample's length.
+Not a test: nothing here asserts timings. Exit 1 when two runs of a configuration disagree on the verdict or
+the counterexample's length, or (sleep sets, run to the end) on distinct states or depth.
 """
 
 from __future__ import annotations
@@ -43,28 +44,36 @@ CONFIGS: dict[str, tuple[str, str, dict[str, Any]]] = {
                            "max_states": 400_000}),
     "paxos-counts-duplicate-votes": ("paxos_bugs.py", "CountsDuplicateVotes",
                                      {"protocol": "paxos", "requests": 2, "max_timeouts": 0, "max_duplicates": 1}),
+    "paxos-small-quorum": ("paxos_bugs.py", "SmallQuorum", {"protocol": "paxos", "requests": 2, "max_timeouts": 0}),
+    "paxos-2-requests-1m": ("paxos.py", "PaxosNode", {"protocol": "paxos", "requests": 2, "max_timeouts": 0,
+                                                      "max_states": 1_000_000}),
 }
 
 
-def worker(name: str, por: bool) -> None:
+REDUCTIONS = {"none": "none", "sleep": "sleep sets", "movers": "movers"}
+
+
+def worker(name: str, reduction: str) -> None:
     from quorumcheck.studenttest import check_student
 
     file, cls, options = CONFIGS[name]
     started = time.perf_counter()
-    found = check_student(f"{ROOT / 'examples' / file}:{cls}", 3, mode="exhaustive", por=por, **options)
+    found = check_student(f"{ROOT / 'examples' / file}:{cls}", 3, mode="exhaustive", por=reduction == "sleep",
+                          movers=reduction == "movers", **options)
     seconds = time.perf_counter() - started
     r = found.result
     v = r.violation
+    po = r.partial_order
     print(json.dumps({
         "verdict": r.verdict.value, "states": r.distinct_states, "transitions": r.transitions, "depth": r.depth,
-        "slept": r.partial_order.slept if r.partial_order else 0, "calls": found.handler_calls,
+        "slept": po.slept if po else 0, "passed": po.passed if po else 0, "calls": found.handler_calls,
         "length": len(v.trace) if v and v.trace else None, "complete": r.complete, "seconds": seconds,
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
 
 
-def run(name: str, por: bool, timeout: float) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--worker", name] + (["--por"] if por else [])
+def run(name: str, reduction: str, timeout: float) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--worker", name, "--reduction", reduction]
     return run_child(cmd, timeout, ROOT)
 
 
@@ -74,39 +83,44 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs per cell; the median time is shown")
     ap.add_argument("--timeout", type=float, default=600.0)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
-    ap.add_argument("--por", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--reduction", choices=list(REDUCTIONS), default=None,
+                    help="only this reduction (and the plain run it is compared with)")
     args = ap.parse_args()
     if args.worker:
-        worker(args.worker, args.por)
+        worker(args.worker, args.reduction or "none")
         return 0
     names = args.only.split(",") if args.only else list(CONFIGS)
-    print(f"# sleep sets in `quorumcheck test`, {time.strftime('%Y-%m-%d %H:%M')}, load {os.getloadavg()[0]:.1f}, "
+    methods = list(REDUCTIONS) if args.reduction is None else ["none", args.reduction]
+    print(f"# reductions in `quorumcheck test`, {time.strftime('%Y-%m-%d %H:%M')}, load {os.getloadavg()[0]:.1f}, "
           f"median of {args.repeat}")
-    print("| configuration | reduction | verdict | states | transitions | asleep | handler calls | trace | s | "
-          "states/s | peak MiB | t / plain |")
+    print("| configuration | reduction | verdict | states | transitions | asleep / passed | handler calls | trace | "
+          "s | states/s | peak MiB | t / plain |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     disagree = 0
     for name in names:
-        results = {}
-        for por in (False, True):
-            runs = [run(name, por, args.timeout) for _ in range(args.repeat)]
+        results: dict[str, dict[str, Any]] = {}
+        for method in dict.fromkeys(methods):
+            runs = [run(name, method, args.timeout) for _ in range(args.repeat)]
             good = [r for r in runs if "error" not in r]
             if not good:
-                print(f"| {name} | {'sleep sets' if por else 'none'} | {runs[0]['error']} | | | | | | | | | |")
+                print(f"| {name} | {REDUCTIONS[method]} | {runs[0]['error']} | | | | | | | | | |")
                 continue
             r = dict(good[0], seconds=statistics.median(g["seconds"] for g in good))
-            results[por] = r
-            base = results.get(False)
+            results[method] = r
+            base = results.get("none")
             ratio = f"{r['seconds'] / base['seconds']:.2f}" if base else ""
-            print(f"| {name} | {'sleep sets' if por else 'none'} | {r['verdict']} | {r['states']:,} | "
-                  f"{r['transitions']:,} | {r['slept']:,} | {r['calls']:,} | {r['length'] or ''} | "
+            aside = r["slept"] if method == "sleep" else r["passed"] if method == "movers" else 0
+            print(f"| {name} | {REDUCTIONS[method]} | {r['verdict']} | {r['states']:,} | "
+                  f"{r['transitions']:,} | {aside:,} | {r['calls']:,} | {r['length'] or ''} | "
                   f"{r['seconds']:.1f} | {r['states'] / r['seconds']:,.0f} | {r['peak_mib']:,.0f} | {ratio} |",
                   flush=True)
-        if len(results) == 2:
-            a, b = results[False], results[True]
+        a = results.get("none")
+        for method, b in results.items():
+            if a is None or method == "none" or not (a["complete"] and b["complete"]):
+                continue
             if a["verdict"] != b["verdict"] or a["length"] != b["length"] or (
-                    a["complete"] and b["complete"] and (a["states"], a["depth"]) != (b["states"], b["depth"])):
-                print(f"DISAGREE: {name}: {a} vs {b}", file=sys.stderr)
+                    method == "sleep" and (a["states"], a["depth"]) != (b["states"], b["depth"])):
+                print(f"DISAGREE: {name} ({method}): {a} vs {b}", file=sys.stderr)
                 disagree += 1
     return 1 if disagree else 0
 

@@ -1,0 +1,292 @@
+"""The reduction by right movers (``explore(movers=True)``; on by default in ``quorumcheck test``).
+
+A silent step (a delivery whose handler sends nothing and changes no observation) is followed at once by its
+node's next step, and the states in between are not stored. It must keep every verdict, every violated and
+witnessed property, and the set of reachable property answers, and every counterexample must be a real schedule.
+These tests compare the reduced and the plain search on random actor systems whose observations and history
+change (Hypothesis), on the shipped examples and bugs, check the model's declaration (silent steps are right
+movers) on whole state graphs, and run it through the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quorumcheck.cli import main
+from quorumcheck.errors import InvalidParameter
+from quorumcheck.explorer import Verdict, explore
+from quorumcheck.models import observe
+from quorumcheck.models.actor_model import ActorModel, ActorState, find_node_classes, load_student_file
+from quorumcheck.models.actors import Node
+from quorumcheck.models.api import Property, always, sometimes
+
+from conftest import assert_real_path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+K = 3  # a random node's local values, and message kinds
+SENDS = 3  # messages a random node may send in all (so that every system is finite)
+
+
+class TwoContract(observe.Contract):
+    """A test protocol: a node is observed as ``x == 2``; the history is the set of nodes ever observed so."""
+
+    name = "two"
+
+    def fields_of(self, index: int) -> tuple[str, ...]:
+        return ("x",)
+
+    def observe_frozen(self, index: int, values: dict[str, Any]) -> Hashable:
+        return values["x"] == 2
+
+    def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
+        return frozenset(i for i, o in enumerate(observations) if o)
+
+    def record(self, history: Hashable, index: int, observation: Hashable) -> Hashable:
+        return history | {index} if observation else history  # type: ignore[operator]
+
+    def properties(self, evaluator: str) -> list[Property[Any]]:
+        return [always("not-all-two", lambda s: not all(s.observed), "some node has x != 2"),
+                always("two-once", lambda s: len(s.history) <= 1, "at most one node ever has x == 2"),
+                sometimes("some-two", lambda s: any(s.observed), "some node has x == 2")]
+
+
+@pytest.fixture(autouse=True)
+def two_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(observe.CONTRACTS, "two", TwoContract)
+
+
+def random_node(nodes: int, on_message: dict[tuple[int, int], tuple[int, tuple[tuple[int, int], ...]]],
+                on_timer: dict[int, tuple[int, tuple[tuple[int, int], ...]]], start: tuple[tuple[int, int], ...],
+                fails: tuple[int, int] | None) -> type[Node]:
+    """A node class whose handlers follow drawn tables: local value x, messages 0..K-1, at most SENDS sends."""
+
+    class Drawn(Node):
+        durable = ("x",)
+
+        def __init__(self) -> None:
+            self.x = 0
+            self.sent = 0
+            self.heard = 0  # changes on every message, observed by nobody: every quiet delivery is silent
+
+        def _send(self, sends: tuple[tuple[int, int], ...], out: Any) -> None:
+            for offset, message in sends:
+                if self.sent < SENDS:
+                    self.sent += 1
+                    out.send((self.id + offset) % nodes, message)
+
+        def on_start(self, out: Any) -> None:
+            if self.id == 0:
+                self._send(start, out)
+            out.set_timer("tick")
+
+        def on_message(self, sender: int, message: Any, out: Any) -> None:
+            if fails == (self.x, message):
+                raise RuntimeError("drawn to fail here")
+            self.heard = min(self.heard + 1, 2)
+            self.x, sends = on_message.get((self.x, message), (self.x, ()))
+            self._send(sends, out)
+
+        def on_timer(self, name: str, out: Any) -> None:
+            self.x, sends = on_timer.get(self.x, (self.x, ()))
+            self._send(sends, out)
+            out.set_timer("tick")
+
+        def on_request(self, value: Any, out: Any) -> None:
+            self.x = (self.x + 1) % K
+            self._send(((1, 0),), out)
+
+    return Drawn
+
+
+sends = st.lists(st.tuples(st.integers(0, 2), st.integers(0, K - 1)), max_size=2).map(tuple)
+effect = st.tuples(st.integers(0, K - 1), sends)
+
+
+@st.composite
+def actor_systems(draw: Any) -> tuple[type[Node], dict[str, Any]]:
+    nodes = draw(st.integers(2, 3))
+    table = draw(st.dictionaries(st.tuples(st.integers(0, K - 1), st.integers(0, K - 1)), effect, max_size=9))
+    timers = draw(st.dictionaries(st.integers(0, K - 1), effect, max_size=3))
+    start = draw(st.lists(st.tuples(st.integers(1, 2), st.integers(0, K - 1)), min_size=1, max_size=3).map(tuple))
+    fails = draw(st.none() | st.tuples(st.integers(0, K - 1), st.integers(0, K - 1)))
+    options = {
+        "nodes": nodes,
+        "protocol": "two",
+        "network": draw(st.sampled_from(["unordered", "unordered-duplicating", "ordered"])),
+        "requests": draw(st.integers(0, 2)),
+        "max_timeouts": draw(st.integers(0, 2)),
+        "max_drops": draw(st.integers(0, 1)),
+        "max_crashes": draw(st.integers(0, 1)),
+    }
+    if options["network"] != "unordered-duplicating":
+        options["max_duplicates"] = draw(st.integers(0, 1))
+    return random_node(nodes, table, timers, start, fails), options
+
+
+def footprints(result: Any) -> set[tuple[Any, ...]]:
+    """What the properties read, in every stored state: observations, history and failure."""
+    return {(s.observed, s.history, s.failure) for _, s in result.graph.nodes(data="state")}
+
+
+def assert_same_answers(model: ActorModel) -> tuple[Any, Any]:
+    """Run plain and reduced to the end: the same verdicts, violations, witnesses and reachable footprints."""
+    plain = explore(model, stop_at_first=False, keep_graph=True)
+    reduced = explore(model, stop_at_first=False, keep_graph=True, movers=True)
+    assert plain.complete and reduced.complete
+    assert reduced.partial_order is not None and reduced.partial_order.method == "movers"
+    assert reduced.verdict is plain.verdict
+    # The same properties violated and witnessed, each by a shortest schedule (depth is counted in steps).
+    assert {v.property: v.trace and len(v.trace) for v in reduced.violations} == \
+           {v.property: v.trace and len(v.trace) for v in plain.violations}
+    assert {w.property: w.trace and len(w.trace) for w in reduced.witnesses} == \
+           {w.property: w.trace and len(w.trace) for w in plain.witnesses}
+    assert footprints(reduced) == footprints(plain)
+    assert reduced.distinct_states <= plain.distinct_states
+    props = {p.name: p for p in model.properties()}
+    for v in reduced.violations:  # a real schedule of the unreduced model, ending where the property fails
+        if v.trace is None:  # a reachability property never witnessed
+            continue
+        assert_real_path(model, v.trace)
+        assert not props[v.property].holds(v.trace.final)
+        assert not any(str(a).startswith("Steps(") for a in v.trace.actions)
+    for w in reduced.witnesses:
+        if w.trace is not None:
+            assert_real_path(model, w.trace)
+            assert props[w.property].holds(w.trace.final)
+    return plain, reduced
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actor_systems())
+def test_movers_keep_every_answer_on_random_systems(system: tuple[type[Node], dict[str, Any]]) -> None:
+    node, options = system
+    assert_same_answers(ActorModel(node, **options))
+
+
+def test_random_systems_do_reduce() -> None:
+    """The comparison above is not vacuous: silent steps are taken inside transactions, and states go."""
+    node = random_node(3, {(0, 0): (1, ((1, 1),)), (1, 1): (2, ()), (0, 1): (0, ())}, {0: (1, ((1, 0),))},
+                       ((1, 0), (2, 1), (1, 1)), None)
+    plain, reduced = assert_same_answers(ActorModel(node, nodes=3, protocol="two", max_timeouts=2))
+    assert reduced.partial_order.transactions > 0 and reduced.partial_order.passed > 0
+    assert reduced.distinct_states < plain.distinct_states * 0.8
+
+
+def movers_commute(model: ActorModel, limit: int = 600) -> int:
+    """The declaration, on every state of a search: a silent step changes no footprint, spends no budget, and
+    commutes to the right with every step of another node (that step was enabled before it, it stays enabled
+    after that step, and the two orders meet; a step that fails ends the run, and its failure reads the same
+    either way). Returns the pairs checked."""
+    graph = explore(model, properties=[], max_states=limit).graph
+    checked = 0
+    for _, s in graph.nodes(data="state"):
+        for a, t in model.successors(s):
+            owner = model.right_mover(s, a, t)
+            if owner is None:
+                continue
+            assert (t.observed, t.history, t.failure, t.budget) == (s.observed, s.history, None, s.budget)
+            before = dict(model.successors(s))
+            for e, u in model.successors(t):
+                if model.step_actor(e) == owner:
+                    continue
+                assert e in before, f"{e} is enabled only after the silent step {a}"
+                if model.halted(u):  # a failure ends the run: the two failures must read alike
+                    assert (u.observed, u.history, u.failure) == \
+                           (before[e].observed, before[e].history, before[e].failure)
+                    checked += 1
+                    continue
+                again = dict(model.successors(before[e]))
+                assert a in again, f"{e} disables the silent step {a}"
+                assert again[a] == u, f"{a} and {e} do not commute"
+                assert model.right_mover(before[e], a, again[a]) == owner
+                checked += 1
+    return checked
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actor_systems())
+def test_silent_steps_are_right_movers_on_random_systems(system: tuple[type[Node], dict[str, Any]]) -> None:
+    node, options = system
+    movers_commute(ActorModel(node, **options), limit=300)
+
+
+def example(file: str, cls: str) -> type[Node]:
+    return find_node_classes(load_student_file(EXAMPLES / file), [cls])[0]
+
+
+@pytest.mark.parametrize("file, cls, options", [
+    ("paxos.py", "PaxosNode", {"protocol": "paxos", "requests": 1, "max_timeouts": 0, "max_drops": 1,
+                               "max_duplicates": 1}),
+    ("raft.py", "RaftNode", {"protocol": "raft", "requests": 1, "max_timeouts": 2, "max_crashes": 1}),
+])
+def test_silent_steps_are_right_movers_on_the_examples(file: str, cls: str, options: dict[str, Any]) -> None:
+    assert movers_commute(ActorModel(example(file, cls), nodes=3, **options)) > 300
+
+
+def test_paxos_example_exact() -> None:
+    """examples/paxos.py with one request: 25,576 states plain, 10,240 reduced; the same answers."""
+    model = ActorModel(example("paxos.py", "PaxosNode"), nodes=3, protocol="paxos", requests=1, max_timeouts=0)
+    plain, reduced = assert_same_answers(model)
+    assert (plain.verdict, plain.distinct_states, plain.depth) == (Verdict.HOLDS, 25576, 20)
+    assert (reduced.verdict, reduced.distinct_states, reduced.depth) == (Verdict.HOLDS, 10240, 18)
+    assert reduced.partial_order.transactions > 20000 and reduced.partial_order.passed > 30000
+    assert {w.property: len(w.trace) - 1 for w in plain.witnesses} == \
+           {"value-can-be-chosen": 6, "value-can-be-learned": 8}
+
+
+@pytest.mark.parametrize("file, cls, options, prop", [
+    ("raft_bugs.py", "CountStaleVotes", {"protocol": "raft", "requests": 2, "max_timeouts": 4, "max_term": 4},
+     "election-safety"),
+    ("raft_bugs.py", "VoteTwice", {"protocol": "raft", "requests": 0, "max_timeouts": 2}, "election-safety"),
+    pytest.param("paxos_bugs.py", "SmallQuorum", {"protocol": "paxos", "requests": 2, "max_timeouts": 0},
+                 "agreement", marks=pytest.mark.slow),  # 15 s reduced, 8 s plain
+])
+def test_shipped_bugs_found_at_the_same_length(file: str, cls: str, options: dict[str, Any], prop: str) -> None:
+    model = ActorModel(example(file, cls), nodes=3, **options)
+    plain = explore(model, keep_graph=False)
+    reduced = explore(model, keep_graph=False, movers=True)
+    assert plain.verdict is reduced.verdict is Verdict.VIOLATED
+    assert reduced.violation.property == plain.violation.property == prop
+    assert len(reduced.violation.trace) == len(plain.violation.trace)
+    assert_real_path(model, reduced.violation.trace)
+
+
+def test_movers_turn_off_with_a_notice() -> None:
+    node = example("paxos.py", "PaxosNode")
+    parted = explore(ActorModel(node, nodes=3, protocol="paxos", requests=1, max_timeouts=0, max_partitions=1),
+                     movers=True, max_states=50)
+    assert parted.partial_order is None
+    assert parted.notices == ["reduction by movers is off: a partition can cut a message off from its receiver, so "
+                              "a delivery cannot wait (drop --max-partitions)"]
+    with pytest.raises(InvalidParameter, match="choose one reduction"):
+        explore(ActorModel(node, nodes=3, protocol="paxos", requests=1), movers=True, por=True)
+    with pytest.raises(InvalidParameter, match="one process"):
+        explore(ActorModel(node, nodes=3, protocol="paxos", requests=1), movers=True, workers=2)
+
+
+def test_cli_movers(tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["test", str(EXAMPLES / "paxos.py"), "--protocol", "paxos", "--requests", "1", "--mode", "exhaustive"]
+    reduced = runner.invoke(main, [*args, "--movers", "--json"])
+    assert reduced.exit_code == 0, reduced.output
+    r = json.loads(reduced.stdout)
+    assert (r["verdict"], r["distinct_states"], r["depth"], r["partial_order"]["method"]) == ("holds", 10240, 18,
+                                                                                            "movers")
+    text = runner.invoke(main, [*args, "--movers"])
+    assert text.exit_code == 0 and "10,240 distinct states (reduced by movers: " in text.output
+    bug = ["test", str(EXAMPLES / "raft_bugs.py"), "--protocol", "raft", "--node-class", "VoteTwice", "--requests",
+           "0", "--mode", "exhaustive", "--movers", "--save-trace", str(tmp_path / "t.json")]
+    found = runner.invoke(main, bug)
+    assert found.exit_code == 1 and "election-safety" in found.output
+    replayed = runner.invoke(main, ["test", "--replay", str(tmp_path / "t.json")])
+    assert replayed.exit_code == 0 and "Steps(" not in replayed.output, replayed.output
+    both = runner.invoke(main, [*args, "--movers", "--por"])
+    assert both.exit_code == 2 and both.output.count("\n") == 1 and "choose one reduction" in both.output
