@@ -88,6 +88,7 @@ class Movers:
         """
         mover = self.model.right_mover
         steps_of = self.model.actor_steps
+        transactions = self.model.transactions
         stats = self.stats
         labels = self._steps
         made_for: dict[tuple[Action, ...], Action] = {}
@@ -101,42 +102,50 @@ class Movers:
                                        "must print distinctly for the reduction by movers")
             return made
 
+        def walk(start: Any, level: list[tuple[Action, Any]]) -> dict[Any, tuple[Action, ...]]:
+            """Every transaction from ``start`` that begins with one of the silent steps ``level``: its end
+            state, with the shortest run to it (breadth-first, as the search counts depth in steps)."""
+            if not level:
+                return {}
+            owner = mover(start, *level[0])
+            paths: list[tuple[tuple[Action, ...], Any]] = [((a,), t) for a, t in level]
+            met = {t for _, t in level}
+            ends: dict[Any, tuple[Action, ...]] = {}
+            while paths:
+                deeper = []
+                for path, u in paths:
+                    stats.passed += 1  # a state passed through, never stored
+                    # Only the node's own steps: any other commutes with the silent steps before it, so it
+                    # is taken from the state where the transaction began instead.
+                    taken = False
+                    for b, v in steps_of(u, owner):
+                        taken = True
+                        if mover(u, b, v) == owner:
+                            if v not in met:
+                                met.add(v)
+                                deeper.append(((*path, b), v))
+                        elif v not in ends:
+                            ends[v] = (*path, b)
+                    if not taken:
+                        stats.dropped += 1  # nothing follows: the silent steps can only come last
+                paths = deeper
+            return ends
+
         def reduced(state: Any) -> list[tuple[Action, Any]]:
             out: list[tuple[Action, Any]] = []
-            silent: dict[Hashable, list[tuple[tuple[Action, ...], Any]]] = {}
+            silent: dict[Hashable, list[tuple[Action, Any]]] = {}
             for action, after in successors(state):
                 owner = mover(state, action, after)
                 if owner is None:
                     out.append((action, after))
                 else:
-                    silent.setdefault(owner, []).append(((action,), after))
+                    silent.setdefault(owner, []).append((action, after))
             if not silent:
                 stats.full += 1
                 return out
             stats.reduced += 1
-            for owner, level in silent.items():
-                # Breadth-first through the states the node reaches by silent steps, so that each state, and
-                # each transaction's end, is met first by its shortest run (the search counts depth in steps).
-                met = {after for _, after in level}
-                ends: dict[Any, tuple[Action, ...]] = {}
-                while level:
-                    deeper = []
-                    for path, u in level:
-                        stats.passed += 1  # a state passed through, never stored
-                        # Only the node's own steps: any other commutes with the silent steps before it,
-                        # so it is taken from the state where the transaction began instead.
-                        taken = False
-                        for b, v in steps_of(u, owner):
-                            taken = True
-                            if mover(u, b, v) == owner:
-                                if v not in met:
-                                    met.add(v)
-                                    deeper.append(((*path, b), v))
-                            elif v not in ends:
-                                ends[v] = (*path, b)
-                        if not taken:
-                            stats.dropped += 1  # nothing follows: the silent steps can only come last
-                    level = deeper
+            for owner, firsts in silent.items():
+                ends = transactions(state, owner, firsts, walk)
                 stats.transactions += len(ends)
                 out.extend((label(path), v) for v, path in ends.items())
             return out
