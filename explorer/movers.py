@@ -68,7 +68,8 @@ class Movers:
     ----------
     model : Model
         Must override :meth:`~quorumcheck.models.api.Model.right_mover` and
-        :meth:`~quorumcheck.models.api.Model.step_actor`.
+        :meth:`~quorumcheck.models.api.Model.step_actor` (and may override
+        ``actor_steps`` and ``transactions`` to compute less).
     """
 
     def __init__(self, model: Model[Any]) -> None:
@@ -81,10 +82,13 @@ class Movers:
                    ) -> Callable[[Any], list[tuple[Action, Any]]]:
         """``successors`` reduced: a silent step is followed at once by its node's next steps.
 
-        Each silent step starts a depth-first walk through the states its node
-        reaches by silent steps (remembered within the walk, so a cycle of them
-        ends); every step of that node that is not silent ends a transaction,
-        whose end state is the successor. Other steps are kept as they are.
+        A state's silent steps, grouped by node, start a breadth-first walk
+        through the states the node reaches by silent steps (each met once, so
+        a cycle of them ends); every step of that node that is not silent ends a
+        transaction, whose end state is a successor, reached by the shortest
+        run. The model may answer from what it remembers
+        (:meth:`~quorumcheck.models.api.Model.transactions`). Other steps are
+        kept as they are.
         """
         mover = self.model.right_mover
         steps_of = self.model.actor_steps
