@@ -46,7 +46,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any
 
 from quorumcheck.errors import InvalidModel
@@ -69,14 +69,18 @@ class Movers:
     model : Model
         Must override :meth:`~quorumcheck.models.api.Model.right_mover` and
         :meth:`~quorumcheck.models.api.Model.step_actor` (and may override
-        ``actor_steps`` and ``transactions`` to compute less).
+        ``actor_steps`` to compute only one actor's steps).
     """
 
     def __init__(self, model: Model[Any]) -> None:
         self.model = model
         self.stats = PorStats(method="movers")
         self._steps: dict[Action, tuple[Action, ...]] = {}  # a transaction's label -> its steps
-        self._waiting: dict[int, list[tuple[int, Action, Any]]] = {}  # depth in steps -> (parent, label, state)
+        # depth -> {(node, state passed through): (the stored state the transaction began in, its steps so far)}
+        self._held: dict[int, dict[tuple[Hashable, Any], tuple[int, tuple[Action, ...]]]] = {}
+        self._met: set[tuple[Hashable, Any]] = set()  # every (node, state passed through) held so far
+        self._made_for: dict[tuple[Action, ...], Action] = {}
+        self._successors = model.successors
 
     def successors(self, successors: Callable[[Any], Iterable[tuple[Action, Any]]]
                    ) -> Callable[[Any], list[tuple[Action, Any]]]:
@@ -86,25 +90,14 @@ class Movers:
         through the states the node reaches by silent steps (each met once, so
         a cycle of them ends); every step of that node that is not silent ends a
         transaction, whose end state is a successor, reached by the shortest
-        run. The model may answer from what it remembers
-        (:meth:`~quorumcheck.models.api.Model.transactions`). Other steps are
-        kept as they are.
+        run. Other steps are kept as they are. The search itself builds
+        transactions one step per level (:meth:`expand`, :meth:`continued`);
+        this whole-transaction form re-executes traces for the fingerprint store.
         """
         mover = self.model.right_mover
         steps_of = self.model.actor_steps
-        transactions = self.model.transactions
         stats = self.stats
-        labels = self._steps
-        made_for: dict[tuple[Action, ...], Action] = {}
-
-        def label(path: tuple[Action, ...]) -> Action:
-            made = made_for.get(path)
-            if made is None:
-                made = made_for[path] = Action(TRANSACTION, of=" ; ".join(map(str, path)))
-                if labels.setdefault(made, path) != path:  # pragma: no cover - two steps with one printed form
-                    raise InvalidModel(f"model {self.model.name!r}: two different steps print as {made}; actions "
-                                       "must print distinctly for the reduction by movers")
-            return made
+        label = self._label
 
         def walk(start: Any, level: list[tuple[Action, Any]]) -> dict[Any, tuple[Action, ...]]:
             """Every transaction from ``start`` that begins with one of the silent steps ``level``: its end
@@ -149,34 +142,92 @@ class Movers:
                 return out
             stats.reduced += 1
             for owner, firsts in silent.items():
-                ends = transactions(state, owner, firsts, walk)
+                ends = walk(state, firsts)
                 stats.transactions += len(ends)
                 out.extend((label(path), v) for v, path in ends.items())
             return out
 
         return reduced
 
-    # -- the loop's queue of transactions longer than one step ----------------------------------------
+    # -- transactions built one step per level, as the loop goes -------------------------------------
+    def expand(self, node: int, state: Any, depth: int) -> list[tuple[Action, Any]]:
+        """The steps of ``state`` (stored as ``node``, at ``depth``) that are not silent, with their successors.
+
+        Each silent step begins a transaction: its state is held for the next level (:meth:`continued`),
+        neither stored nor checked.
+        """
+        mover = self.model.right_mover
+        out: list[tuple[Action, Any]] = []
+        held = self._held.setdefault(depth + 1, {})
+        met = self._met
+        silent = False
+        for action, after in self._successors(state):
+            owner = mover(state, action, after)
+            if owner is None:
+                out.append((action, after))
+            else:
+                silent = True
+                if (owner, after) not in met:
+                    met.add((owner, after))
+                    held[(owner, after)] = (node, (action,))
+        if silent:
+            self.stats.reduced += 1
+        else:
+            self.stats.full += 1
+        return out
+
+    def continued(self, depth: int) -> Iterator[tuple[int, Any, Action, Any]]:
+        """The transactions that end at ``depth + 1``: ``(node, before, label, state)``, where ``node`` began
+        it and ``before`` is the state before its last step; the silent steps are held for the next level."""
+        held = self._held.pop(depth, None)
+        if not held:
+            return
+        mover, steps_of, stats, met = self.model.right_mover, self.model.actor_steps, self.stats, self._met
+        deeper = self._held.setdefault(depth + 1, {})
+        for (owner, u), (node, path) in held.items():
+            stats.passed += 1  # a state passed through, never stored
+            # Only the node's own steps: any other commutes with the silent steps before it, so it is taken
+            # from the state where the transaction began instead.
+            taken = False
+            for b, v in steps_of(u, owner):
+                taken = True
+                if mover(u, b, v) == owner:
+                    # Met before is met by a run as short: breadth-first, and on a network that keeps its
+                    # messages a node's silent steps can go round in a circle.
+                    if (owner, v) not in met:
+                        met.add((owner, v))
+                        deeper[(owner, v)] = (node, (*path, b))
+                else:
+                    stats.transactions += 1
+                    yield node, u, self._label((*path, b)), v
+            if not taken:
+                stats.dropped += 1  # nothing follows: the silent steps can only come last
+        if not deeper:
+            del self._held[depth + 1]
+
+    def holding(self) -> bool:
+        """Whether some transaction is still under way."""
+        return bool(self._held)
+
+    def held_steps(self, depth: int) -> Iterator[Any]:
+        """The successors of the transactions under way at ``depth`` (for a cut at ``--max-depth``)."""
+        for (owner, u), _ in self._held.get(depth, {}).items():
+            for _, v in self.model.actor_steps(u, owner):
+                yield v
+
+    def _label(self, path: tuple[Action, ...]) -> Action:
+        made = self._made_for.get(path)
+        if made is None:
+            made = self._made_for[path] = Action(TRANSACTION, of=" ; ".join(map(str, path)))
+            if self._steps.setdefault(made, path) != path:  # pragma: no cover - two steps with one printed form
+                raise InvalidModel(f"model {self.model.name!r}: two different steps print as {made}; actions "
+                                   "must print distinctly for the reduction by movers")
+        return made
+
     def steps_in(self, action: Action) -> int:
         """How many steps of the model an edge of the reduced graph is (1, or a transaction's length)."""
         path = self._steps.get(action)
         return 1 if path is None else len(path)
-
-    def wait(self, level: int, parent: int, action: Action, state: Any) -> None:
-        """Hold a transaction's end state until the search reaches ``level``, its depth in steps."""
-        self._waiting.setdefault(level, []).append((parent, action, state))
-
-    def arriving(self, level: int) -> list[tuple[int, Action, Any]]:
-        """The held states whose depth in steps is ``level``: they join that level of the search."""
-        return self._waiting.pop(level, [])
-
-    def waiting(self) -> bool:
-        """Whether some held state has not joined its level yet."""
-        return bool(self._waiting)
-
-    def any_waiting(self, new: Callable[[Any], bool]) -> bool:
-        """Whether some held state is ``new``."""
-        return any(new(t) for held in self._waiting.values() for _, _, t in held)
 
     def spelled_out(self, trace: Trace[Any]) -> Trace[Any]:
         """``trace`` with each transaction replaced by its steps and the states between them.

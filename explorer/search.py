@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -381,8 +381,16 @@ def _search(
             lipton, mover_notices = resolve_movers(model, steps)
             notices += mover_notices
             if lipton is not None:
-                succ = lipton.successors(model.successors)
-    waiting: Callable[[], bool] = (lambda: False) if lipton is None else lipton.waiting
+                succ = lipton.successors(model.successors)  # whole transactions: for re-executing traces
+    waiting: Callable[[], bool] = (lambda: False) if lipton is None else lipton.holding
+
+    def expand(u: int, s: Any) -> Iterable[tuple[Action, Any]]:
+        """The steps the loop takes from ``s``, stored as ``u``, at this level (through a reduction's plug-in)."""
+        if sleeper is not None:
+            return sleeper.expand(u, s)
+        if lipton is not None:
+            return lipton.expand(u, s, depth)
+        return succ(s)
     seen = make_store(store, succ, canon)  # a trace is re-executed over every step, reduced or not
     find, remember = (seen.ids.get if isinstance(seen, ObjectStore) else seen.find), seen.add
     ample: PartialOrderReduction | SleepSets | None = None
@@ -543,14 +551,16 @@ def _search(
             depth = 1
 
         expanded = 0
+        deepest = depth  # the deepest level that stored a state
         last_report = started
         while stop is None and (frontier or waiting() if shard is None else active):
             if max_depth is not None and depth >= max_depth:
                 # Anything new beyond this level means the run was cut.
                 if shard is None:
                     if any(find(t if canon is None else canon(t)) is None and (not bounded or within(t))
-                           for _, s in frontier for _, t in succ(s)) or (
-                            lipton is not None and lipton.any_waiting(lambda t: find(t) is None)):
+                           for u, s in frontier
+                           for _, t in (succ(s) if lipton is None else lipton.expand(u, s, depth))) or (
+                            lipton is not None and any(find(t) is None for t in lipton.held_steps(depth))):
                         stop = "max_depth"
                 else:
                     cut = False
@@ -570,7 +580,7 @@ def _search(
             next_frontier = new_level()
             in_level = 0
             for u, s in frontier:
-                for action, t in (succ(s) if sleeper is None else sleeper.expand(u, s)):
+                for action, t in expand(u, s):
                     if alarm.stop is not None:  # the time limit, or Ctrl-C
                         stop = alarm.stop
                         break
@@ -579,9 +589,6 @@ def _search(
                     if steps and t is not s and check_step(u, s, action, t):
                         stop = "violation"
                         break
-                    if lipton is not None and (k := lipton.steps_in(action)) > 1:
-                        lipton.wait(depth + k, u, action, t)  # it joins the states k steps deeper
-                        continue
                     if t is s:
                         v = u
                     elif shard is not None:  # the owner of the canonical state decides whether it is new
@@ -628,8 +635,12 @@ def _search(
                                              depth + 1, transitions, now - started, peak_memory_bytes()))
             else:
                 if shard is None:
-                    if lipton is not None:  # transactions from earlier levels whose length ends here
-                        for u, action, t in lipton.arriving(depth + 1):
+                    if lipton is not None:  # transactions under way take their next step, at this level
+                        for u, before, action, t in lipton.continued(depth):
+                            transitions += 1
+                            if steps and check_step(u, before, action, t):
+                                stop = "violation"
+                                break
                             v = find(t)
                             if v is None:
                                 stop = discover(t, u, action, depth, next_frontier)
@@ -642,6 +653,8 @@ def _search(
                         sleeper.next_level()
                     if frontier or waiting():
                         depth += 1
+                        if frontier:
+                            deepest = depth
             if shard is not None:
                 for parent, action, t in shard.end_level():
                     if stop is None:
@@ -650,6 +663,8 @@ def _search(
                 if stop is None and active:
                     frontier = next_frontier
                     depth += 1
+        if lipton is not None and stop is None:
+            depth = deepest  # the last levels may have held only transactions that stored nothing
     except Undetermined:
         stop = "unknown"
     except KeyboardInterrupt:  # Ctrl-C: the result so far, undetermined (the CLI exits 130)

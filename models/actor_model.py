@@ -116,8 +116,6 @@ class ActorState(NamedTuple):
 
 
 TIMEOUTS, REQUESTS, DROPS, CRASHES, PARTITIONS, DUPLICATES = range(6)
-VIEWS_REMEMBERED = 1 << 16
-"""Transactions remembered per node view (:meth:`ActorModel.transactions`) before the memo starts again."""
 _BUDGET_NAMES = ("timeouts", "requests", "drops", "crashes", "partitions", "duplicates")
 _SPENDS = {"Timer": "timeouts", "Request": "requests", "Drop": "drops", "Duplicate": "duplicates",
            "Restart": "crashes"}
@@ -284,7 +282,6 @@ class ActorModel(Model[ActorState]):
             self._labels: dict[tuple[Any, ...], Action] = {}
             self._channels: dict[Action, tuple[int, int]] = {}
             self._envelopes: dict[Action, tuple[Any, ...]] = {}  # a delivery's label -> its envelope
-            self._transaction_views: dict[tuple[Any, ...], tuple[tuple[ActorState, tuple[Action, ...]], ...]] = {}
             self._actors: dict[Action, int] = {}
             self._groups = _partition_groups(self.count) if max_partitions else ()
             self._names = tuple(node_name(i) for i in range(self.count))
@@ -726,54 +723,6 @@ class ActorModel(Model[ActorState]):
         if self._outcome(dst, state.nodes[dst], ("m", src, envelope[3])).sends:
             return None
         return self._names[dst]
-
-    def transactions(self, state: ActorState, actor: Any, silent: list[tuple[Action, ActorState]],
-                     walk: Callable[[ActorState, list[tuple[Action, ActorState]]], dict[ActorState, tuple[Action, ...]]],
-                     ) -> dict[ActorState, tuple[Action, ...]]:
-        """The node's transactions from ``state``, remembered per what the node sees.
-
-        A transaction runs only the node's own steps, so it depends only on the node's snapshot, timers and
-        observation, the messages to it, and the budgets: the walk is made once on a state that keeps just
-        those (the *view*), and its ends are merged back into every state that shows the node the same view.
-        The history is recorded afresh for each state (a transaction's last step may change the node's
-        observation); nothing else of other nodes is read or changed.
-        """
-        i = self._index[actor]
-        inbox = self._inbox(state.network, i)
-        key = (i, state.nodes[i], state.timers[i], inbox, state.budget, state.observed[i])
-        local = self._transaction_views.get(key)
-        if local is None:
-            if len(self._transaction_views) >= VIEWS_REMEMBERED:
-                self._transaction_views.clear()
-            view = state._replace(network=inbox)
-            firsts = [(a, t) for a, t in self.actor_steps(view, actor) if self.right_mover(view, a, t) == actor]
-            local = self._transaction_views[key] = tuple(walk(view, firsts).items())
-        return {self._merged(state, i, inbox, end): path for end, path in local}
-
-    def _inbox(self, network: tuple[Any, ...], i: int) -> tuple[Any, ...]:
-        """The messages in flight to node ``i`` (its channels, on an ordered network)."""
-        return tuple(e for e in network if e[1] == i)
-
-    def _merged(self, state: ActorState, i: int, inbox: tuple[Any, ...], end: ActorState) -> ActorState:
-        """``state`` after a transaction of node ``i`` that took the view with inbox ``inbox`` to ``end``."""
-        others = tuple(e for e in state.network if e[1] != i) if inbox else state.network
-        if self.network == "unordered":
-            network = tuple(sorted(others + end.network))
-        elif self.network == "unordered-duplicating":
-            network = tuple(sorted(set(others).union(end.network)))
-        else:  # channels out of node i gained the messages it sent; its own channels are the view's
-            queues = {(src, dst): queue for src, dst, queue in others}
-            for src, dst, queue in end.network:
-                queues[(src, dst)] = queues.get((src, dst), ()) + queue if dst != i else queue
-            network = tuple((src, dst, queue) for (src, dst), queue in sorted(queues.items()))
-        observed, history = state.observed, state.history
-        if end.observed[i] != observed[i]:
-            observed = observed[:i] + (end.observed[i],) + observed[i + 1:]
-            history = self.contract.record(history, i, end.observed[i])
-        nodes = state.nodes[:i] + (end.nodes[i],) + state.nodes[i + 1:]
-        timers = state.timers if end.timers[i] == state.timers[i] else \
-            state.timers[:i] + (end.timers[i],) + state.timers[i + 1:]
-        return ActorState(nodes, timers, network, observed, history, end.budget, state.partition, end.failure)
 
     def step_actor(self, action: Action) -> str | None:
         """The node whose handler a step runs (a delivery's receiver, a timer's, request's or restart's node), and

@@ -592,17 +592,6 @@ class Model(Generic[State]):
         """
         return [(a, t) for a, t in self.successors(state) if self.step_actor(a) == actor]
 
-    def transactions(self, state: State, actor: Hashable, silent: list[tuple[Action, State]],
-                     walk: Callable[[State, list[tuple[Action, State]]], dict[State, tuple[Action, ...]]],
-                     ) -> dict[State, tuple[Action, ...]]:
-        """Every transaction of ``actor`` from ``state``: its end state, with its steps (the shortest run).
-
-        ``silent`` are the actor's silent steps in ``state`` with their successors; ``walk(state, silent)``
-        is the reduction's own search through them. The default calls it; a model may answer from what it
-        remembers of states that look alike to the actor (the actor model does).
-        """
-        return walk(state, silent)
-
     def movers_off(self) -> str | None:
         """Why the reduction by movers cannot apply to this run (a fault that can disable a silent step), or ``None``."""
         return None

@@ -1113,7 +1113,7 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--movers", is_flag=True,
               help="exhaustive search: reduction by right movers: a node's silent steps (it sends nothing, nothing "
                    "observed changes) wait for its next step, so fewer states are stored; the same verdict and "
-                   "shortest counterexample (docs/partial-order.md: often slower when there is a bug to find)")
+                   "shortest counterexample (docs/partial-order.md: not faster here)")
 @click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="draw the counterexample (sequence chart, HTML report) into DIR")
 @click.option("--save-trace", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",

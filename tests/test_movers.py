@@ -264,6 +264,10 @@ def test_shipped_bugs_found_at_the_same_length(file: str, cls: str, options: dic
     assert reduced.violation.property == plain.violation.property == prop
     assert len(reduced.violation.trace) == len(plain.violation.trace)
     assert_real_path(model, reduced.violation.trace)
+    # With fingerprints the trace is rebuilt by re-executing whole transactions from the initial state.
+    printed = explore(model, keep_graph=False, movers=True, store="fingerprints")
+    assert printed.violation.property == prop and len(printed.violation.trace) == len(plain.violation.trace)
+    assert_real_path(model, printed.violation.trace)
 
 
 def test_movers_turn_off_with_a_notice() -> None:
