@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
 
 from quorumcheck.cli import main
 from quorumcheck.errors import InvalidParameter
@@ -29,10 +28,9 @@ from quorumcheck.models.actors import Node
 from quorumcheck.models.api import Property, always, sometimes
 
 from conftest import assert_real_path
+from random_actors import actor_systems, random_node
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-K = 3  # a random node's local values, and message kinds
-SENDS = 3  # messages a random node may send in all (so that every system is finite)
 
 
 class TwoContract(observe.Contract):
@@ -61,74 +59,6 @@ class TwoContract(observe.Contract):
 @pytest.fixture(autouse=True)
 def two_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(observe.CONTRACTS, "two", TwoContract)
-
-
-def random_node(nodes: int, on_message: dict[tuple[int, int], tuple[int, tuple[tuple[int, int], ...]]],
-                on_timer: dict[int, tuple[int, tuple[tuple[int, int], ...]]], start: tuple[tuple[int, int], ...],
-                fails: tuple[int, int] | None) -> type[Node]:
-    """A node class whose handlers follow drawn tables: local value x, messages 0..K-1, at most SENDS sends."""
-
-    class Drawn(Node):
-        durable = ("x",)
-
-        def __init__(self) -> None:
-            self.x = 0
-            self.sent = 0
-            self.heard = 0  # changes on every message, observed by nobody: every quiet delivery is silent
-
-        def _send(self, sends: tuple[tuple[int, int], ...], out: Any) -> None:
-            for offset, message in sends:
-                if self.sent < SENDS:
-                    self.sent += 1
-                    out.send((self.id + offset) % nodes, message)
-
-        def on_start(self, out: Any) -> None:
-            if self.id == 0:
-                self._send(start, out)
-            out.set_timer("tick")
-
-        def on_message(self, sender: int, message: Any, out: Any) -> None:
-            if fails == (self.x, message):
-                raise RuntimeError("drawn to fail here")
-            self.heard = min(self.heard + 1, 2)
-            self.x, sends = on_message.get((self.x, message), (self.x, ()))
-            self._send(sends, out)
-
-        def on_timer(self, name: str, out: Any) -> None:
-            self.x, sends = on_timer.get(self.x, (self.x, ()))
-            self._send(sends, out)
-            out.set_timer("tick")
-
-        def on_request(self, value: Any, out: Any) -> None:
-            self.x = (self.x + 1) % K
-            self._send(((1, 0),), out)
-
-    return Drawn
-
-
-sends = st.lists(st.tuples(st.integers(0, 2), st.integers(0, K - 1)), max_size=2).map(tuple)
-effect = st.tuples(st.integers(0, K - 1), sends)
-
-
-@st.composite
-def actor_systems(draw: Any) -> tuple[type[Node], dict[str, Any]]:
-    nodes = draw(st.integers(2, 3))
-    table = draw(st.dictionaries(st.tuples(st.integers(0, K - 1), st.integers(0, K - 1)), effect, max_size=9))
-    timers = draw(st.dictionaries(st.integers(0, K - 1), effect, max_size=3))
-    start = draw(st.lists(st.tuples(st.integers(1, 2), st.integers(0, K - 1)), min_size=1, max_size=3).map(tuple))
-    fails = draw(st.none() | st.tuples(st.integers(0, K - 1), st.integers(0, K - 1)))
-    options = {
-        "nodes": nodes,
-        "protocol": "two",
-        "network": draw(st.sampled_from(["unordered", "unordered-duplicating", "ordered"])),
-        "requests": draw(st.integers(0, 2)),
-        "max_timeouts": draw(st.integers(0, 2)),
-        "max_drops": draw(st.integers(0, 1)),
-        "max_crashes": draw(st.integers(0, 1)),
-    }
-    if options["network"] != "unordered-duplicating":
-        options["max_duplicates"] = draw(st.integers(0, 1))
-    return random_node(nodes, table, timers, start, fails), options
 
 
 def footprints(result: Any) -> set[tuple[Any, ...]]:
@@ -168,7 +98,7 @@ def assert_same_answers(model: ActorModel, max_states: int | None = None) -> tup
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(actor_systems())
+@given(actor_systems(protocol="two", partitions=False, bounded=True))
 def test_movers_keep_every_answer_on_random_systems(system: tuple[type[Node], dict[str, Any]]) -> None:
     node, options = system
     assume(assert_same_answers(ActorModel(node, **options), max_states=30_000) is not None)
@@ -177,7 +107,7 @@ def test_movers_keep_every_answer_on_random_systems(system: tuple[type[Node], di
 def test_random_systems_do_reduce() -> None:
     """The comparison above is not vacuous: silent steps are taken inside transactions, and states go."""
     node = random_node(3, {(0, 0): (1, ((1, 1),)), (1, 1): (2, ()), (0, 1): (0, ())}, {0: (1, ((1, 0),))},
-                       ((1, 0), (2, 1), (1, 1)), None)
+                       ((1, 0), (2, 1), (1, 1)), None, bounded=True)
     compared = assert_same_answers(ActorModel(node, nodes=3, protocol="two", max_timeouts=2))
     assert compared is not None
     plain, reduced = compared
@@ -217,7 +147,7 @@ def movers_commute(model: ActorModel, limit: int = 600) -> int:
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(actor_systems())
+@given(actor_systems(protocol="two", partitions=False, bounded=True))
 def test_silent_steps_are_right_movers_on_random_systems(system: tuple[type[Node], dict[str, Any]]) -> None:
     node, options = system
     movers_commute(ActorModel(node, **options), limit=300)

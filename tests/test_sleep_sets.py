@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from quorumcheck.cli import main
 from quorumcheck.explorer import Verdict, explore
@@ -23,74 +22,9 @@ from quorumcheck.models.actor_model import ActorModel, find_node_classes, load_s
 from quorumcheck.models.actors import Node
 
 from conftest import assert_real_path
+from random_actors import actor_systems, random_node
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-K = 3  # a random node's local values, and message kinds
-
-
-def random_node(nodes: int, on_message: dict[tuple[int, int], tuple[int, tuple[tuple[int, int], ...]]],
-                on_timer: dict[int, tuple[int, tuple[tuple[int, int], ...]]], start: tuple[tuple[int, int], ...],
-                fails: tuple[int, int] | None) -> type[Node]:
-    """A node class whose handlers follow drawn tables: local value x, messages 0..K-1, sends by offset."""
-
-    class Drawn(Node):
-        durable = ("x",)
-
-        def __init__(self) -> None:
-            self.x = 0
-
-        def _send(self, sends: tuple[tuple[int, int], ...], out: Any) -> None:
-            for offset, message in sends:
-                out.send((self.id + offset) % nodes, message)
-
-        def on_start(self, out: Any) -> None:
-            if self.id == 0:
-                self._send(start, out)
-            out.set_timer("tick")
-
-        def on_message(self, sender: int, message: Any, out: Any) -> None:
-            if fails == (self.x, message):
-                raise RuntimeError("drawn to fail here")
-            self.x, sends = on_message.get((self.x, message), (self.x, ()))
-            self._send(sends, out)
-
-        def on_timer(self, name: str, out: Any) -> None:
-            self.x, sends = on_timer.get(self.x, (self.x, ()))
-            self._send(sends, out)
-            out.set_timer("tick")
-
-        def on_request(self, value: Any, out: Any) -> None:
-            self.x = (self.x + 1) % K
-            self._send(((1, 0),), out)
-
-    return Drawn
-
-
-sends = st.lists(st.tuples(st.integers(0, 2), st.integers(0, K - 1)), max_size=2).map(tuple)
-effect = st.tuples(st.integers(0, K - 1), sends)
-
-
-@st.composite
-def actor_systems(draw: Any) -> tuple[type[Node], dict[str, Any]]:
-    nodes = draw(st.integers(2, 3))
-    table = draw(st.dictionaries(st.tuples(st.integers(0, K - 1), st.integers(0, K - 1)), effect, max_size=9))
-    timers = draw(st.dictionaries(st.integers(0, K - 1), effect, max_size=3))
-    start = draw(st.lists(st.tuples(st.integers(1, 2), st.integers(0, K - 1)), min_size=1, max_size=3).map(tuple))
-    fails = draw(st.none() | st.tuples(st.integers(0, K - 1), st.integers(0, K - 1)))
-    options = {
-        "nodes": nodes,
-        "network": draw(st.sampled_from(["unordered", "unordered-duplicating", "ordered"])),
-        "requests": draw(st.integers(0, 2)),
-        "max_timeouts": draw(st.integers(0, 2)),
-        "max_drops": draw(st.integers(0, 1)),
-        "max_crashes": draw(st.integers(0, 1)),
-        "max_partitions": draw(st.integers(0, 1)),
-    }
-    if options["network"] != "unordered-duplicating":
-        options["max_duplicates"] = draw(st.integers(0, 1))
-    return random_node(nodes, table, timers, start, fails), options
-
-
 def states_by_depth(result: Any) -> set[tuple[Any, int]]:
     return {(d["state"], d["depth"]) for _, d in result.graph.nodes(data=True)}
 
