@@ -10,22 +10,23 @@ just before its own node's next step, or off the end. Pushing it changes no
 property's answer on the way, because it changes nothing a property reads.
 
 So the search never needs a state in which a node has taken a silent step and
-another node moves next. This plug-in of the one breadth-first loop replaces
-the model's successor function: where a step is silent, its node moves on at
-once (its deliveries, timers, requests, restarts), until it takes a step that
-is not silent; that whole run is one *transaction*, one edge of the search,
-and only its end state is stored and checked. A silent step after which its
-node has nothing to do is dropped: it can only come last. Lipton (1975) and
-Flanagan and Qadeer's transactions (2003) reduce shared-memory programs the
-same way; docs/partial-order.md gives the argument for messages, and how the
-bound and the fault budgets are treated.
+another node moves next. This plug-in of the one breadth-first loop changes
+how a state is expanded: where a step is silent, its node moves on at once
+(its deliveries, timers, requests, restarts, the losses and copies of its
+messages), until it takes a step that is not silent; that whole run is one
+*transaction*, one edge of the search, and only its end state is stored and
+checked. The search builds a transaction one step per level, so its end joins
+the level of its depth in steps. A silent step after which its node has
+nothing to do is dropped: it can only come last. Lipton (1975) and Flanagan
+and Qadeer's transactions (2003) reduce shared-memory programs the same way;
+docs/partial-order.md gives the argument for messages, and how the bound and
+the fault budgets are treated.
 
 What is kept: every combination of property answers that some reachable state
-has (so every verdict, every violated property and every witness), and every
-counterexample is a real schedule of the unreduced model (transactions are
-spelled out step by step). What changes: the counts, which are those of the
-reduced graph (its depth counts transactions), and a counterexample is not
-always a shortest one.
+has (so every verdict, every violated property and every witness), shortest
+counterexamples, and every counterexample is a real schedule of the unreduced
+model (transactions are spelled out step by step). What changes: the counts,
+which are those of the reduced graph.
 
 Examples
 --------

@@ -247,8 +247,8 @@ def explore(
         The reduction by right movers (:mod:`quorumcheck.explorer.movers`) for a
         model that names silent steps (student code): a silent step's node moves
         on at once, and the states in between are neither stored nor checked. The
-        same verdicts and reachable property answers; counts and depth are those of
-        the reduced graph, and a counterexample is real but not always shortest.
+        same verdicts, reachable property answers and shortest counterexamples;
+        counts are those of the reduced graph, and depth still counts steps.
 
     Returns
     -------
@@ -383,14 +383,6 @@ def _search(
             if lipton is not None:
                 succ = lipton.successors(model.successors)  # whole transactions: for re-executing traces
     waiting: Callable[[], bool] = (lambda: False) if lipton is None else lipton.holding
-
-    def expand(u: int, s: Any) -> Iterable[tuple[Action, Any]]:
-        """The steps the loop takes from ``s``, stored as ``u``, at this level (through a reduction's plug-in)."""
-        if sleeper is not None:
-            return sleeper.expand(u, s)
-        if lipton is not None:
-            return lipton.expand(u, s, depth)
-        return succ(s)
     seen = make_store(store, succ, canon)  # a trace is re-executed over every step, reduced or not
     find, remember = (seen.ids.get if isinstance(seen, ObjectStore) else seen.find), seen.add
     ample: PartialOrderReduction | SleepSets | None = None
@@ -408,6 +400,15 @@ def _search(
                 return canon is None or find(canon(t)) is None
 
             succ = ample.successors(model.successors, is_new)
+
+    def expand(u: int, s: Any) -> Iterable[tuple[Action, Any]]:
+        """The steps the loop takes from ``s``, stored as ``u``, at this level (through a reduction's plug-in)."""
+        if sleeper is not None:
+            return sleeper.expand(u, s)
+        if lipton is not None:
+            return lipton.expand(u, s, depth)
+        return succ(s)
+
     recorder = GraphRecorder() if keep_graph else None
     failed: dict[str, tuple[int, Action | None, Any]] = {}  # property -> (node or parent, action, state)
     failed_outside: set[str] = set()
@@ -637,6 +638,9 @@ def _search(
                 if shard is None:
                     if lipton is not None:  # transactions under way take their next step, at this level
                         for u, before, action, t in lipton.continued(depth):
+                            if alarm.stop is not None:  # the time limit, or Ctrl-C
+                                stop = alarm.stop
+                                break
                             transitions += 1
                             if steps and check_step(u, before, action, t):
                                 stop = "violation"
