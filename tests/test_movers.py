@@ -231,3 +231,19 @@ def test_cli_movers(tmp_path: Path) -> None:
     assert replayed.exit_code == 0 and "Steps(" not in replayed.output, replayed.output
     both = runner.invoke(main, [*args, "--movers", "--por"])
     assert both.exit_code == 2 and both.output.count("\n") == 1 and "choose one reduction" in both.output
+
+
+def test_max_depth_counts_steps() -> None:
+    """--max-depth N means N steps with movers too: every schedule of up to N steps is covered, deeper is cut."""
+    model = ActorModel(example("paxos.py", "PaxosNode"), nodes=3, protocol="paxos", requests=1, max_timeouts=0)
+    for depth in (6, 7, 12):
+        plain = explore(model, keep_graph=False, max_depth=depth)
+        reduced = explore(model, keep_graph=False, max_depth=depth, movers=True)
+        assert plain.stop_reason == reduced.stop_reason == "max_depth"
+        assert reduced.depth == plain.depth == depth
+        assert reduced.distinct_states < plain.distinct_states
+        # The witness of a value chosen (6 steps) is found within a cut of 7, at the same length.
+        assert {w.property: w.trace and len(w.trace) for w in reduced.witnesses} == \
+               {w.property: w.trace and len(w.trace) for w in plain.witnesses}
+    full = explore(model, keep_graph=False, max_depth=25, movers=True)
+    assert full.complete and full.depth == 18
