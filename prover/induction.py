@@ -49,6 +49,9 @@ from quorumcheck.invariants.z3backend import Translator
 from .cti import CTI, check_cti, finite_bounds, read_cti, reachability
 from .fragment import alternation_cycle
 
+MIN_SLICE_MS = 50
+"""The shortest time a Z3 check is started with; less left, and the obligation is reported unknown unchecked."""
+
 __all__ = ["Obligation", "ProofResult", "prove", "Checker"]
 
 
@@ -202,7 +205,11 @@ class Checker:
         """
         total = self.timeout_ms if budget_ms is None else budget_ms
         if self.deadline is not None:
-            total = max(1, min(total, int((self.deadline - time.perf_counter()) * 1000)))
+            total = min(total, int((self.deadline - time.perf_counter()) * 1000))
+        if total < MIN_SLICE_MS:
+            # Z3 (5.4) given a timeout of a few milliseconds can stick in its arithmetic bound propagation,
+            # which does not look at the timeout: a proof cut by --timeout hung for minutes in 1 ms checks.
+            return "unknown", "the time limit ran out"
         slice_ms = min(total, 2000)
         spent, seed = 0, first_seed
         while True:
@@ -217,7 +224,7 @@ class Checker:
             spent += slice_ms
             seed += 1
             reason = solver.reason_unknown()
-            if reason not in ("timeout", "canceled") or spent >= total:
+            if reason not in ("timeout", "canceled") or total - spent < MIN_SLICE_MS:
                 break
             slice_ms = min(slice_ms, total - spent)
         return "unknown", ("Z3 timed out" if reason in ("timeout", "canceled")
