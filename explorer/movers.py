@@ -47,7 +47,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 from quorumcheck.errors import InvalidModel
@@ -63,7 +63,7 @@ TRANSACTION = "Steps"
 
 
 class Movers:
-    """The reduction by right movers, as a successor function for the breadth-first loop.
+    """The reduction by right movers, as a plug-in of the breadth-first loop (how a state is expanded).
 
     Parameters
     ----------
@@ -83,72 +83,54 @@ class Movers:
         self._made_for: dict[tuple[Action, ...], Action] = {}
         self._successors = model.successors
 
-    def successors(self, successors: Callable[[Any], Iterable[tuple[Action, Any]]]
-                   ) -> Callable[[Any], list[tuple[Action, Any]]]:
-        """``successors`` reduced: a silent step is followed at once by its node's next steps.
+    # -- the two halves of a transaction step, shared by the search and by re-execution ----------------
+    def _split(self, state: Any) -> tuple[list[tuple[Action, Any]], dict[Hashable, list[tuple[Action, Any]]]]:
+        """The steps of ``state`` that are not silent, and the silent ones grouped by their node."""
+        mover = self.model.right_mover
+        loud: list[tuple[Action, Any]] = []
+        silent: dict[Hashable, list[tuple[Action, Any]]] = {}
+        for action, after in self._successors(state):
+            owner = mover(state, action, after)
+            if owner is None:
+                loud.append((action, after))
+            else:
+                silent.setdefault(owner, []).append((action, after))
+        return loud, silent
 
-        A state's silent steps, grouped by node, start a breadth-first walk
-        through the states the node reaches by silent steps (each met once, so
-        a cycle of them ends); every step of that node that is not silent ends a
-        transaction, whose end state is a successor, reached by the shortest
-        run. Other steps are kept as they are. The search itself builds
-        transactions one step per level (:meth:`expand`, :meth:`continued`);
-        this whole-transaction form re-executes traces for the fingerprint store.
+    def _next(self, owner: Hashable, state: Any) -> Iterator[tuple[Action, Any, bool]]:
+        """The steps of ``owner`` from a state inside its transaction: ``(step, successor, silent)``.
+
+        Only the node's own steps: any other commutes with the silent steps before it, so it is taken from
+        the state where the transaction began instead.
         """
         mover = self.model.right_mover
-        steps_of = self.model.actor_steps
-        stats = self.stats
-        label = self._label
+        for b, v in self.model.actor_steps(state, owner):
+            yield b, v, mover(state, b, v) == owner
 
-        def walk(start: Any, level: list[tuple[Action, Any]]) -> dict[Any, tuple[Action, ...]]:
-            """Every transaction from ``start`` that begins with one of the silent steps ``level``: its end
-            state, with the shortest run to it (breadth-first, as the search counts depth in steps)."""
-            if not level:
-                return {}
-            owner = mover(start, *level[0])
-            paths: list[tuple[tuple[Action, ...], Any]] = [((a,), t) for a, t in level]
-            met = {t for _, t in level}
+    def whole(self, state: Any) -> list[tuple[Action, Any]]:
+        """The steps of ``state`` with each transaction taken whole: the reduced graph's edges at once.
+
+        The search builds transactions one step per level (:meth:`expand`, :meth:`continued`); this form
+        re-executes a trace from the fingerprint store, and counts nothing in :attr:`stats`. Each state
+        inside a transaction is met once, breadth-first, so each end is reached by its shortest run.
+        """
+        out, silent = self._split(state)
+        for owner, firsts in silent.items():
+            level = [((a,), t) for a, t in firsts]
+            met = {t for _, t in firsts}
             ends: dict[Any, tuple[Action, ...]] = {}
-            while paths:
+            while level:
                 deeper = []
-                for path, u in paths:
-                    stats.passed += 1  # a state passed through, never stored
-                    # Only the node's own steps: any other commutes with the silent steps before it, so it
-                    # is taken from the state where the transaction began instead.
-                    taken = False
-                    for b, v in steps_of(u, owner):
-                        taken = True
-                        if mover(u, b, v) == owner:
-                            if v not in met:
-                                met.add(v)
-                                deeper.append(((*path, b), v))
-                        elif v not in ends:
-                            ends[v] = (*path, b)
-                    if not taken:
-                        stats.dropped += 1  # nothing follows: the silent steps can only come last
-                paths = deeper
-            return ends
-
-        def reduced(state: Any) -> list[tuple[Action, Any]]:
-            out: list[tuple[Action, Any]] = []
-            silent: dict[Hashable, list[tuple[Action, Any]]] = {}
-            for action, after in successors(state):
-                owner = mover(state, action, after)
-                if owner is None:
-                    out.append((action, after))
-                else:
-                    silent.setdefault(owner, []).append((action, after))
-            if not silent:
-                stats.full += 1
-                return out
-            stats.reduced += 1
-            for owner, firsts in silent.items():
-                ends = walk(state, firsts)
-                stats.transactions += len(ends)
-                out.extend((label(path), v) for v, path in ends.items())
-            return out
-
-        return reduced
+                for path, u in level:
+                    for b, v, quiet in self._next(owner, u):
+                        if not quiet:
+                            ends.setdefault(v, (*path, b))
+                        elif v not in met:
+                            met.add(v)
+                            deeper.append(((*path, b), v))
+                level = deeper
+            out.extend((self._label(path), v) for v, path in ends.items())
+        return out
 
     # -- transactions built one step per level, as the loop goes -------------------------------------
     def expand(self, node: int, state: Any, depth: int) -> list[tuple[Action, Any]]:
@@ -157,17 +139,11 @@ class Movers:
         Each silent step begins a transaction: its state is held for the next level (:meth:`continued`),
         neither stored nor checked.
         """
-        mover = self.model.right_mover
-        out: list[tuple[Action, Any]] = []
+        out, silent = self._split(state)
         held = self._held.setdefault(depth + 1, {})
         met = self._met
-        silent = False
-        for action, after in self._successors(state):
-            owner = mover(state, action, after)
-            if owner is None:
-                out.append((action, after))
-            else:
-                silent = True
+        for owner, firsts in silent.items():
+            for action, after in firsts:
                 if (owner, after) not in met:
                     met.add((owner, after))
                     held[(owner, after)] = (node, (action,))
@@ -183,24 +159,21 @@ class Movers:
         held = self._held.pop(depth, None)
         if not held:
             return
-        mover, steps_of, stats, met = self.model.right_mover, self.model.actor_steps, self.stats, self._met
+        stats, met = self.stats, self._met
         deeper = self._held.setdefault(depth + 1, {})
         for (owner, u), (node, path) in held.items():
             stats.passed += 1  # a state passed through, never stored
-            # Only the node's own steps: any other commutes with the silent steps before it, so it is taken
-            # from the state where the transaction began instead.
             taken = False
-            for b, v in steps_of(u, owner):
+            for b, v, quiet in self._next(owner, u):
                 taken = True
-                if mover(u, b, v) == owner:
-                    # Met before is met by a run as short: breadth-first, and on a network that keeps its
-                    # messages a node's silent steps can go round in a circle.
-                    if (owner, v) not in met:
-                        met.add((owner, v))
-                        deeper[(owner, v)] = (node, (*path, b))
-                else:
+                if not quiet:
                     stats.transactions += 1
                     yield node, u, self._label((*path, b)), v
+                elif (owner, v) not in met:
+                    # Met before is met by a run as short: breadth-first, and on a network that keeps its
+                    # messages a node's silent steps can go round in a circle.
+                    met.add((owner, v))
+                    deeper[(owner, v)] = (node, (*path, b))
             if not taken:
                 stats.dropped += 1  # nothing follows: the silent steps can only come last
         if not deeper:
@@ -212,8 +185,8 @@ class Movers:
 
     def held_steps(self, depth: int) -> Iterator[Any]:
         """The successors of the transactions under way at ``depth`` (for a cut at ``--max-depth``)."""
-        for (owner, u), _ in self._held.get(depth, {}).items():
-            for _, v in self.model.actor_steps(u, owner):
+        for owner, u in self._held.get(depth, {}):
+            for _, v, _ in self._next(owner, u):
                 yield v
 
     def _label(self, path: tuple[Action, ...]) -> Action:

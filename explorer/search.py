@@ -381,7 +381,7 @@ def _search(
             lipton, mover_notices = resolve_movers(model, steps)
             notices += mover_notices
             if lipton is not None:
-                succ = lipton.successors(model.successors)  # whole transactions: for re-executing traces
+                succ = lipton.whole  # whole transactions: what re-executing a trace steps through
     waiting: Callable[[], bool] = (lambda: False) if lipton is None else lipton.holding
     seen = make_store(store, succ, canon)  # a trace is re-executed over every step, reduced or not
     find, remember = (seen.ids.get if isinstance(seen, ObjectStore) else seen.find), seen.add

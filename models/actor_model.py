@@ -280,7 +280,6 @@ class ActorModel(Model[ActorState]):
             self.evaluator = evaluator or self.contract.evaluator
             self._cache: dict[tuple[Any, ...], _Outcome] = {}
             self._labels: dict[tuple[Any, ...], Action] = {}
-            self._channels: dict[Action, tuple[int, int]] = {}
             self._envelopes: dict[Action, tuple[Any, ...]] = {}  # a delivery's label -> its envelope
             self._actors: dict[Action, int] = {}
             self._groups = _partition_groups(self.count) if max_partitions else ()
@@ -774,7 +773,8 @@ class ActorModel(Model[ActorState]):
         >>> m.swarm_key(m._label("Deliver", (1, 0, "'hi'", "hi"))), m.swarm_key(m._label("Heal", ()))
         ((1, 0), None)
         """
-        return self._channels.get(action)
+        envelope = self._envelopes.get(action)
+        return None if envelope is None else (envelope[0], envelope[1])
 
     def _label(self, kind: str, key: tuple[Any, ...]) -> Action:
         full = (kind, *key)
@@ -783,7 +783,6 @@ class ActorModel(Model[ActorState]):
             if kind in ("Deliver", "Drop", "Duplicate"):
                 label = Action(kind, **{"from": node_name(key[0]), "to": node_name(key[1]), "msg": key[2]})
                 if kind == "Deliver":
-                    self._channels[label] = (key[0], key[1])
                     self._envelopes[label] = key
             elif kind == "Timer":
                 label = Action(kind, node=node_name(key[0]), timer=key[1])
