@@ -29,7 +29,7 @@ from quorumcheck.models.api import Action, Expectation, Model, Property, State
 from quorumcheck.errors import InvalidModel, InvalidParameter, Undetermined
 
 from .culprit import with_culprits
-from .graph import GraphRecorder, shortest_trace
+from .graph import GraphPart, GraphRecorder, shortest_trace
 from .result import CheckResult, FingerprintStats, PropertyStats, Step, Trace, Verdict, Violation, Witness
 from .frontier import DiskFrontier
 from .shards import Coordinator, Shard, ShardReport, WorkerDied, abort, report_error, start_shards
@@ -172,6 +172,25 @@ def _cut_before_search(model: Model[Any], started: float, reason: str) -> CheckR
 def peak_memory_bytes() -> int:
     """The process's peak resident set size so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _resume_collector() -> None:
+    """Turn CPython's cyclic collector back on after a search, without rescanning what the search built.
+
+    The search ran with the collector paused, so every object it allocated sits
+    in the youngest generation. Re-enabled as it is, the collector would scan
+    all of them at the next allocations, promote them, and scan them again one
+    generation up: 4.4 s after Paxos 0..3 with symmetry and the graph (some 30 M
+    objects), then 15.8 s more in the caller's next allocations. Freezing and
+    unfreezing moves them straight to the oldest generation, which only the
+    collector's occasional full pass reads. If the caller froze objects of its
+    own (``gc.freeze`` before a fork), unfreezing would undo that, so the
+    collector is then just turned on.
+    """
+    if not gc.get_freeze_count():
+        gc.freeze()
+        gc.unfreeze()
+    gc.enable()
 
 
 def explore(
@@ -425,7 +444,6 @@ def _search(
     discovered: dict[str, tuple[int, int, int]] = {}  # violated property -> (level, shard, order) of its discovery
     shard: Shard | None = None
     nshards, me = 1, 0  # node numbers are global: local index * nshards + me
-    remote_edges: list[tuple[int, int, Action]] = []  # with workers and the graph: (node, successor's key, action)
 
     def check(node: int, via_action: Action | None, state: Any, outside: bool) -> bool:
         """Check one newly found state; True when the search must stop."""
@@ -520,14 +538,20 @@ def _search(
             shard, coordinator = start_shards(workers, key, owned, max_states=max_states, deadline=deadline,
                                               stop_at_first=stop_at_first)
         if coordinator is not None:  # this process coordinates; the workers run the loop below
-            if gc_was_enabled:
-                gc.enable()
-            origins = {(s if canon is None else canon(s)): s for s in reversed(init)}
-            return _coordinate(coordinator, model, started, safety, reach, steps, list(origins), succ, canon,
-                               concrete(reduction, origins), fingerprints, notices, reduction, on_progress, alarm,
-                               key)
+            # The collector stays paused here too: the workers' reports (every state and edge, with the graph
+            # kept) are millions of new objects, which it would rescan while they arrive and are joined.
+            try:
+                origins = {(s if canon is None else canon(s)): s for s in reversed(init)}
+                return _coordinate(coordinator, model, started, safety, reach, steps, list(origins), succ, canon,
+                                   concrete(reduction, origins), fingerprints, notices, reduction, on_progress,
+                                   alarm, key)
+            finally:
+                if gc_was_enabled:
+                    _resume_collector()
         assert shard is not None
         nshards, me = shard.count, shard.index
+        if recorder is not None:  # a worker only ships its part of the graph: flat arrays, not networkx's dicts
+            recorder = GraphPart()  # type: ignore[assignment]
         on_progress = None  # the coordinator reports the sums, once per level
         if not fingerprints:
             note = shard.note
@@ -600,7 +624,7 @@ def _search(
                             if owner != me:
                                 shard.send_later(owner, u, action, t)
                                 if recorder is not None:  # resolved by the coordinator: the owner numbers t
-                                    remote_edges.append((u, shard.last_key, action))
+                                    recorder.add_remote(u, shard.last_key, action)  # type: ignore[union-attr]
                                 continue
                         v = find(t)
                     else:
@@ -679,13 +703,13 @@ def _search(
         raise
     finally:
         if gc_was_enabled:
-            gc.enable()
+            _resume_collector()
     if shard is not None:  # a worker: report to the coordinator, answer its questions, end
         if stop == "unknown":  # mid-level: the others cannot be met at the barrier
             abort(shard, "a property could not be decided (the solver answered unknown)", "unknown")
         _finish_shard(shard, seen, transitions, failed, failed_outside, failed_steps, witnessed, witnessed_at,
                       discovered, [*safety, *reach, *steps],
-                      None if recorder is None else (recorder.graph, remote_edges))
+                      recorder)  # type: ignore[arg-type]
 
     lift = concrete(reduction, origins) if lipton is None else lipton.spelled_out
 
@@ -787,7 +811,7 @@ def _judging(props: list[Property[Any]]) -> dict[str, PropertyStats]:
 def _finish_shard(shard: Shard, seen: Any, transitions: int, failed: dict[str, tuple[int, Action | None, Any]],
                   failed_outside: set[str], failed_steps: dict[str, tuple[int, Action, Any]],
                   witnessed: dict[str, int], witnessed_at: dict[str, tuple[int, int]], discovered: dict[str, Any],
-                  props: list[Property[Any]], graph: tuple[Any, list[tuple[int, int, Action]]] | None) -> None:
+                  props: list[Property[Any]], graph: GraphPart | None) -> None:
     """A worker's end: its report to the coordinator, then answers about its nodes' parents (never returns)."""
     report = ShardReport(
         states=len(seen), transitions=transitions,
@@ -799,19 +823,7 @@ def _finish_shard(shard: Shard, seen: Any, transitions: int, failed: dict[str, t
         store_bytes=seen.memory_bytes() or 0 if isinstance(seen, FingerprintStore) else shard.owned.nbytes,
         peak_memory_bytes=peak_memory_bytes(),
     )
-    if graph is not None:  # compact for the pipe: arrays of numbers, one list of states, one of label lists
-        part, remote = graph
-        nodes = part._node
-        eu, ev, labels = array("q"), array("q"), []
-        for u, outs in part._succ.items():
-            for v, d in outs.items():
-                eu.append(u)
-                ev.append(v)
-                labels.append(d["actions"])
-        report.graph = (array("q", nodes), [d["state"] for d in nodes.values()],
-                        array("q", [d["depth"] for d in nodes.values()]), eu, ev, labels,
-                        array("q", [r[0] for r in remote]), array("Q", [r[1] for r in remote]),
-                        [r[2] for r in remote])
+    report.graph = graph
     count = shard.count
 
     def path_part(node: int) -> tuple[int, Any, Any, Any]:
@@ -918,30 +930,9 @@ def _gather_graph(reports: list[ShardReport], key: Callable[[Any], int]) -> Any:
     A worker records its own states, the edges between them, and its edges to states other workers own by
     the successor's key (the owner numbered it); the keys resolve here, from the states themselves.
     """
-    recorder = GraphRecorder()
-    node, succ, pred = recorder.node, recorder.succ, recorder.pred
-    parts = [r.graph for r in reports]
-    by_key: dict[int, int] = {}
-    ordered = sorted((v, state, depth) for part in parts for v, state, depth in zip(part[0], part[1], part[2]))
-    for v, state, depth in ordered:
-        node[v] = {"state": state, "depth": depth}
-        succ[v] = {}
-        pred[v] = {}
-        if depth == 0:
-            recorder.graph.graph["init"].append(v)
-        by_key[(key(state) & _MASK) or 1] = v
-    for part in parts:
-        for u, v, labels in zip(part[3], part[4], part[5]):  # a worker's own edges: one dict per edge
-            data = {"actions": labels}
-            succ[u][v] = data
-            pred[v][u] = data
-    add = recorder.add_transition
-    for part in parts:  # edges to other workers' states, one label at a time (several may share an edge)
-        for u, k, action in zip(part[6], part[7], part[8]):
-            v = by_key.get(k or 1)
-            if v is not None:  # None: the owner stopped at the state limit before storing it
-                add(u, v, action)
-    return recorder.graph
+    parts: list[GraphPart] = [r.graph for r in reports]
+    by_key = {(key(state) & _MASK) or 1: v for part in parts for v, state in zip(part.nodes, part.states)}
+    return GraphPart.into(parts, lambda k: by_key.get(k or 1))
 
 
 def _select_properties(

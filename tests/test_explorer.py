@@ -319,3 +319,30 @@ def test_the_time_limit_binds_between_transitions() -> None:
     assert time.perf_counter() - started < 10
     assert (r.verdict, r.stop_reason) == (Verdict.UNDETERMINED, "timeout")
     assert 1 <= r.distinct_states < 100
+
+
+def test_the_collector_resumes_after_a_search_with_its_states_in_the_oldest_generation() -> None:
+    """The search pauses CPython's cyclic collector; afterwards it is on again, nothing stays frozen, and
+    what the search built is not left in the young generations, where the next allocations would rescan it
+    (4.4 s, then 15.8 s more, after Paxos 0..3 with symmetry and the graph)."""
+    import gc
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    r = explore(PaxosModel(max_ballot=1), keep_graph=True)
+    assert r.distinct_states == 3921
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    young = len(gc.get_objects(0)) + len(gc.get_objects(1))
+    assert young < 1_000  # the graph alone is some 90,000 tracked objects; before the fix, half were young
+
+
+def test_a_search_leaves_the_callers_frozen_objects_frozen() -> None:
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        explore(PaxosModel(max_ballot=0))
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
