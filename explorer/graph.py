@@ -36,7 +36,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from array import array
@@ -101,7 +101,7 @@ class GraphPart:
     >>> part.add_state(0, "s0", 0); part.add_state(2, "s1", 1)
     >>> part.add_transition(0, 2, Action("A")); part.add_transition(0, 2, Action("B"))
     >>> part.add_remote(2, 12345, Action("C"))
-    >>> G = GraphPart.into([part], {12345: 0}.get)
+    >>> G = GraphPart.into([part], {12345: 0})
     >>> [str(a) for a in G.edges[0, 2]["actions"]], [str(a) for a in G.edges[2, 0]["actions"]]
     (['A()', 'B()'], ['C()'])
     """
@@ -144,40 +144,44 @@ class GraphPart:
     def add_remote(self, u: int, key: int, action: Action) -> None:
         """An edge to a state another worker owns, known here by its key only."""
         self.ru.append(u)
-        self.rk.append(key)
+        self.rk.append(key or 1)  # as the coordinator's table of keys has it
         self.ra.append(self._label(action))
 
     @staticmethod
-    def into(parts: Sequence[GraphPart], node_of: Callable[[int], int | None]) -> nx.DiGraph:
+    def into(parts: Sequence[GraphPart], node_of: Mapping[int, int]) -> nx.DiGraph:
         """The parts as one graph: nodes in the order of their numbers, then each part's own edges, then
-        the edges to other workers' states, whose keys ``node_of`` resolves (``None``: not stored)."""
+        the edges to other workers' states, by their keys' nodes in ``node_of`` (a key missing there: the
+        owner stopped at the state limit before storing that state, and the edge is left out)."""
         recorder = GraphRecorder()
-        node, succ, pred = recorder.node, recorder.succ, recorder.pred
+        add_state, succ, pred = recorder.add_state, recorder.succ, recorder.pred
         numbers = [v for part in parts for v in part.nodes]
         where = [(part, i) for part in parts for i in range(len(part.nodes))]
         for k in sorted(range(len(numbers)), key=numbers.__getitem__):
             part, i = where[k]
-            recorder.add_state(numbers[k], part.states[i], part.depths[i])
+            add_state(numbers[k], part.states[i], part.depths[i])
         for part in parts:
-            labels = part.actions
-            last, out = -1, {}
-            for u, v, a in zip(part.eu, part.ev, part.ea):
-                if u != last:  # a node's edges are recorded together, when it is expanded
-                    last, out = u, succ[u]
-                data = out.get(v)
-                if data is None:
-                    data = out[v] = {"actions": [labels[a]]}
-                    pred[v][u] = data
-                else:
-                    data["actions"].append(labels[a])
-        add = recorder.add_transition
+            _join(succ, pred, part.eu, part.ev, part.ea, part.actions)
         for part in parts:
-            labels = part.actions
-            for u, k, a in zip(part.ru, part.rk, part.ra):
-                v = node_of(k)
-                if v is not None:  # None: the owner stopped at the state limit before storing it
-                    add(u, v, labels[a])
+            _join(succ, pred, part.ru, map(node_of.get, part.rk), part.ra, part.actions)
         return recorder.graph
+
+
+def _join(succ: dict[int, dict[int, dict[str, Any]]], pred: dict[int, dict[int, dict[str, Any]]],
+          sources: Iterable[int], targets: Iterable[int | None], labels: Iterable[int], actions: list[Action]) -> None:
+    """Add labelled edges to a graph's adjacency dicts, as :meth:`GraphRecorder.add_transition` does; an edge
+    whose target is ``None`` is left out."""
+    last, out = -1, {}
+    for u, v, a in zip(sources, targets, labels):
+        if v is None:
+            continue
+        if u != last:  # a node's edges are recorded together, when it is expanded
+            last, out = u, succ[u]
+        data = out.get(v)
+        if data is None:
+            data = out[v] = {"actions": [actions[a]]}
+            pred[v][u] = data
+        else:
+            data["actions"].append(actions[a])
 
 
 def labelled_transitions(graph: nx.DiGraph) -> int:

@@ -932,7 +932,7 @@ def _gather_graph(reports: list[ShardReport], key: Callable[[Any], int]) -> Any:
     """
     parts: list[GraphPart] = [r.graph for r in reports]
     by_key = {(key(state) & _MASK) or 1: v for part in parts for v, state in zip(part.nodes, part.states)}
-    return GraphPart.into(parts, lambda k: by_key.get(k or 1))
+    return GraphPart.into(parts, by_key)
 
 
 def _select_properties(
