@@ -556,3 +556,32 @@ def test_plugin_in_auto_mode_reports_a_shortest_schedule(tmp_path: Path) -> None
     assert "found by exhaustive mode, a shortest schedule of 6 steps:" in message
     assert len(re.findall(r"^\s+\d\. ", message, re.M)) == 6
     assert (tmp_path / "drawn" / "trace.json").exists()
+
+
+def test_a_collection_of_our_heap_is_not_charged_to_a_students_handler() -> None:
+    """In-process, the collector's passes read the search's heap (1.4 s for a one-line handler once, which made
+    deterministic code "non-deterministic"); a handler's time limit counts the handler only."""
+    import gc
+    import time
+
+    from quorumcheck.student.worker.containment import call_contained
+
+    def slow_pass(phase: str, info: dict[str, int]) -> None:  # stands in for a pass over millions of objects
+        if phase == "start":
+            time.sleep(0.3)
+
+    def allocates() -> None:  # a handler that keeps enough objects to start the collector several times
+        kept = [[] for _ in range(5_000)]
+        assert len(kept) == 5_000
+
+    assert gc.isenabled()
+    gc.callbacks.append(slow_pass)
+    try:
+        assert call_contained(allocates, (), time_limit=0.25) is None
+        assert gc.isenabled()  # back on after the call
+        gc.disable()
+        assert call_contained(allocates, (), time_limit=0.25) is None
+        assert not gc.isenabled()  # a caller that paused it (the search) keeps it paused
+    finally:
+        gc.callbacks.remove(slow_pass)
+        gc.enable()
