@@ -130,6 +130,28 @@ def test_a_worker_answers_handler_calls_in_plain_data() -> None:
         host.close()
 
 
+def test_an_answer_in_the_pipe_counts_even_when_this_process_was_paused_past_the_deadline() -> None:
+    """The trusted side's own pauses (a collector's pass over the search's heap) are not the worker's."""
+    import time
+
+    host = WorkerHost(StudentSource(str(EXAMPLES / "raft.py")), 3, "raft", {"max_term": 2}, determinism=False)
+    try:
+        host.start()
+        worker = host.workers[0]
+        assert worker is not None
+        worker.send({"op": "call", "node": 0, "snapshot": host.start_snapshot(0), "event": ("t", "election")})
+        time.sleep(1.0)  # the answer arrives while this process is "paused"
+        reply = worker.receive(2.0, deadline=time.monotonic() - 1.0)  # the deadline has passed here
+        assert host._valid_answer(reply, host.start_snapshot(0), 0)["failure"] is None
+        assert not worker.dead
+        worker.send({"op": "call", "node": 0, "snapshot": host.start_snapshot(0), "event": ("t", "election")})
+        with pytest.raises(WorkerLost) as lost:  # nothing there yet at a passed deadline: a timeout, as before
+            worker.receive(2.0, deadline=time.monotonic() - 1.0)
+        assert lost.value.kind == "timeout" and worker.dead
+    finally:
+        host.close()
+
+
 def test_what_a_worker_says_is_validated() -> None:
     host = WorkerHost(StudentSource(str(EXAMPLES / "raft.py")), 3, "raft", {}, determinism=False)
     try:

@@ -206,11 +206,13 @@ class _Worker:
         deadline = time.monotonic() + seconds if deadline is None else deadline
         while b"\n" not in self.buffer:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self.kill()
-                raise WorkerLost("timeout", f"did not return within {seconds:g} s (the worker was stopped)")
-            ready, _, _ = select.select([self.answers], [], [], min(remaining, 1.0))
+            # An answer already in the pipe is read even past the deadline: this process may have been the slow
+            # one (a collector's pass over the search's heap), and its pauses are not the worker's.
+            ready, _, _ = select.select([self.answers], [], [], min(max(remaining, 0.0), 1.0))
             if not ready:
+                if remaining <= 0:
+                    self.kill()
+                    raise WorkerLost("timeout", f"did not return within {seconds:g} s (the worker was stopped)")
                 continue
             try:
                 chunk = os.read(self.answers, 1 << 16)
