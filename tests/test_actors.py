@@ -585,3 +585,26 @@ def test_a_collection_of_our_heap_is_not_charged_to_a_students_handler() -> None
     finally:
         gc.callbacks.remove(slow_pass)
         gc.enable()
+
+
+def test_a_handler_call_leaves_the_callers_time_limit_running() -> None:
+    """In-process, a search's time limit is an interval timer too; a handler call used to switch it off."""
+    import signal
+    import time
+
+    from quorumcheck.student.worker.containment import call_contained
+
+    rang: list[float] = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: rang.append(time.monotonic()))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 10.0)
+        assert call_contained(time.sleep, (0.2,), time_limit=1.0) is None
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 9.0 < left < 9.85  # running on, less the call's 0.2 s
+        signal.setitimer(signal.ITIMER_REAL, 0.1)  # a limit that runs out during the call rings right after it
+        assert call_contained(time.sleep, (0.3,), time_limit=1.0) is None
+        time.sleep(0.05)
+        assert len(rang) == 1
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

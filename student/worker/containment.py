@@ -29,6 +29,7 @@ import io
 import os
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -76,7 +77,9 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
     Uses ``signal.setitimer(ITIMER_REAL)``; outside the main thread (where
     signals cannot be used) the block runs without a limit here, and only the
-    trusted side's deadline stops it.
+    trusted side's deadline stops it. A timer the caller had set (the time
+    limit of a search running the handlers in-process) is set again afterwards,
+    less the time the block took; one that ran out meanwhile fires at once.
 
     Examples
     --------
@@ -102,7 +105,8 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         raise HandlerTimeout(f"the call did not return within {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
     try:
         yield
         if fired:  # the handler caught HandlerTimeout with a bare except and returned
@@ -110,6 +114,8 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer > 0:  # the caller's own timer (an in-process search's time limit) runs on from where it was
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-6), interval)
 
 
 def call_contained(
