@@ -3,7 +3,8 @@
 For every class in examples/raft_bugs.py and examples/paxos_bugs.py (with the configuration its test
 uses), this runs each search -- the random mode's strategies (``swarm``, the default, and
 ``coverage``) with one seed, the epoch search (``epochs``), and auto mode (``auto``: exhaustive within
-200,000 states, then epochs, then swarm schedules) -- capped in seconds. For the two deep
+200,000 states, then epochs, then swarm schedules; ``auto-movers``: the same with the reduction by right
+movers in the exhaustive part) -- capped in seconds. For the two deep
 targets (``CommitOldTermByCounting`` and ``LengthOnlyLogCheck`` with 2 requests, 4 timeouts and terms
 up to 4) it runs auto mode as ``quorumcheck test`` does by default (exhaustive within 200,000 states,
 then epochs, then random). It prints a markdown table: the property found, the schedules (random) or
@@ -29,7 +30,7 @@ from typing import Any
 from quorumcheck.models.actor_model import load_student_file
 from quorumcheck.studenttest import STRATEGIES, check_student
 
-SEARCHES = (*STRATEGIES, "epochs", "auto")
+SEARCHES = (*STRATEGIES, "epochs", "auto", "auto-movers")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -69,11 +70,12 @@ def run(protocol: str, bug: str, options: dict[str, Any], search: str, *, mode: 
     settings: dict[str, Any] = {"requests": 2, "max_timeouts": 0} if protocol == "paxos" else {}
     settings.update(options)
     strategy = search if search in STRATEGIES else "swarm"
-    if search in ("epochs", "auto") and mode == "random":
-        mode = search
+    movers = search == "auto-movers"  # auto mode with the reduction by right movers in its exhaustive part
+    if search in ("epochs", "auto", "auto-movers"):
+        mode = "auto" if search.startswith("auto") else search
     started = time.perf_counter()
     found = check_student(getattr(bugs, bug), 3, protocol=protocol, mode=mode, strategy=strategy, seed=seed,
-                          runs=runs, timeout=cap, isolate=False, keep_graph=False, **settings)
+                          runs=runs, timeout=cap, isolate=False, keep_graph=False, movers=movers, **settings)
     seconds = time.perf_counter() - started
     v = found.violation
     prefix = found.exhaustive_prefix
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"seed {args.seed}, at most {args.cap:g} s per run", file=sys.stderr)
     for protocol, label, bug, options, mode in cases:
         config = ", ".join(f"{k}={v}" for k, v in options.items()) or "defaults"
-        for search in (searches if mode == "random" else ["auto"]):
+        for search in (searches if mode == "random" else [s for s in searches if s.startswith("auto")] or ["auto"]):
             r = run(protocol, bug, options, search, mode=mode, cap=args.cap, seed=args.seed, runs=args.runs)
             unit = "epoch-end states" if r["by"] == "epochs" else "schedules"
             if r["exhaustive"]:
