@@ -35,7 +35,7 @@ from .frontier import DiskFrontier
 from .shards import Coordinator, Shard, ShardReport, WorkerDied, abort, report_error, start_shards
 from .movers import Movers, resolve_movers
 from .por import PartialOrderReduction, PorStats, SleepSets, resolve_por
-from .store import STORES, FingerprintStore, FingerprintTable, Fingerprinter, ObjectStore, make_store, reexecute
+from .store import STORES, FingerprintStore, Fingerprinter, KeySet, ObjectStore, make_store, reexecute
 from .symmetry import SymmetryReduction, concrete, resolve_symmetry
 
 __all__ = ["Progress", "explore"]
@@ -516,7 +516,7 @@ def _search(
         # Forked workers share Python's hash(); Ray's actors are separate interpreters: fingerprints.
         key: Callable[[Any], int] = (seen.key if fingerprints
                                      else hash if ray is None and remote is None else Fingerprinter())
-        owned = (lambda: seen.table) if fingerprints else FingerprintTable
+        owned = (lambda: seen.table) if fingerprints else KeySet
         coordinator: Coordinator | None
         if remote is not None:  # a Ray actor: its shard talks through the mailbox and the object store
             from .ray_shards import RayShard

@@ -57,7 +57,7 @@ from typing import Any
 from quorumcheck.models.api import Action
 
 from .result import PropertyStats
-from .store import FingerprintTable
+from .store import FingerprintTable, KeySet
 
 __all__ = ["Coordinator", "Shard", "ShardReport", "WorkerDied", "abort", "report_error", "start_shards"]
 
@@ -90,7 +90,7 @@ class Shard:
     """One worker's side of the exchange (see the module docs)."""
 
     def __init__(self, index: int, count: int, peers: dict[int, Connection], control: Connection,
-                 key: Callable[[Any], int], owned: FingerprintTable) -> None:
+                 key: Callable[[Any], int], owned: FingerprintTable | KeySet) -> None:
         self.index, self.count = index, count
         self.peers = peers
         self.control = control
@@ -361,7 +361,7 @@ class WorkerDied(Exception):
         self.reason = reason
 
 
-def start_shards(count: int, key: Callable[[Any], int], owned: Callable[[], FingerprintTable], *,
+def start_shards(count: int, key: Callable[[Any], int], owned: Callable[[], FingerprintTable | KeySet], *,
                  max_states: int | None, deadline: float | None,
                  stop_at_first: bool) -> tuple[Shard | None, Coordinator | None]:
     """Fork ``count`` workers; in each child the child's :class:`Shard`, in the parent the :class:`Coordinator`.

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import struct
+import sys
 from array import array
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -41,7 +42,7 @@ from quorumcheck.errors import InvalidModel
 
 from .result import Step, Trace
 
-__all__ = ["STORES", "FingerprintStore", "FingerprintTable", "Fingerprinter", "ObjectStore", "make_store", "reexecute"]
+__all__ = ["STORES", "FingerprintStore", "FingerprintTable", "Fingerprinter", "KeySet", "ObjectStore", "make_store", "reexecute"]
 
 STORES = ("objects", "fingerprints")
 """The names ``explore(store=...)`` and ``--store`` accept."""
@@ -152,6 +153,25 @@ class Fingerprinter:
             fresh = self._fresh
             return [fresh(e, True) if f is None else f for e, f in zip(x, fps)]
         return fps  # type: ignore[return-value]
+
+
+class KeySet(set):  # type: ignore[type-arg]
+    """The keys of the states a worker owns, with the object store: a plain ``set`` of ints.
+
+    Faster than :class:`FingerprintTable` (its look-ups run in C, the table's in
+    Python: 2.7 % of a Raft worker's time went to adding and probing keys), at
+    about 60 bytes per key instead of 16 to 32; with the object store the states
+    themselves take several times that.
+
+    Examples
+    --------
+    >>> k = KeySet(); k.add(12345); 12345 in k, len(k), k.nbytes > 0
+    (True, 1, True)
+    """
+
+    @property
+    def nbytes(self) -> int:
+        return sys.getsizeof(self) + len(self) * sys.getsizeof(1 << 63)
 
 
 class FingerprintTable:
