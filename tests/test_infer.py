@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quorumcheck.models.paxos_symbolic import paxos_system
 from quorumcheck.models.raft_symbolic import raft_system
 from quorumcheck.prover import prove
 from quorumcheck.prover.infer import (
-    Candidate, Grammar, _Builder, cone_of_influence, enumerate_candidates, infer, sample_filter, sample_states,
+    Candidate, Grammar, _Builder, cone_of_influence, covering_clauses, enumerate_candidates, infer, sample_filter,
+    sample_states,
 )
 
 
@@ -64,6 +68,28 @@ def test_sample_filter_drops_a_false_candidate_and_keeps_a_true_one(paxos_sample
     assert "ForAll([a1, b1, v1], ~vote(a1, b1, v1))" not in texts
     assert "ForAll([a1, b1, v1], proposed(b1, v1) >> vote(a1, b1, v1))" not in texts
     assert kept.enumerated > kept.distinct >= len(kept.minimal) > 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda width: st.tuples(
+    st.just(width), st.lists(st.integers(0, (1 << width) - 1), min_size=1, max_size=9),
+    st.integers(1, 3), st.lists(st.booleans(), min_size=9, max_size=9))))
+def test_the_clauses_true_on_the_samples_are_those_trying_every_combination_finds(case) -> None:
+    """The search guided by the samples' uncovered points finds exactly the minimal covering clauses."""
+    width, masks, most, existential = case
+    full = (1 << width) - 1
+    existential = existential[:len(masks)]
+
+    def covers(combo: tuple[int, ...]) -> bool:
+        m = 0
+        for i in combo:
+            m |= masks[i]
+        return m == full
+
+    expected = [c for k in range(1, most + 1) for c in itertools.combinations(range(len(masks)), k)
+                if covers(c) and sum(existential[i] for i in c) <= 1
+                and not any(covers(tuple(j for j in c if j != i)) for i in c)]
+    assert covering_clauses(masks, full, most, existential=existential) == expected
 
 
 def test_cone_of_influence_of_paxos_agreement_is_the_whole_protocol() -> None:
