@@ -675,9 +675,12 @@ def _py_lit(lt: Any, universe: Any = None, statics: Any = None) -> str:
     return text if lt[1] else f"(not {text})"
 
 
+_ATOMS_PER_FUNCTION = 64
+
+
 def _atom_masks(atoms: Sequence[Any], template: Mapping[str, int], states: Sequence[State],
                 universe: Mapping[str, tuple[Any, ...]], statics: Mapping[str, Any],
-                names: Iterable[str]) -> tuple[list[int], int, int]:
+                names: Iterable[str], deadline: float | None = None) -> tuple[list[int], int, int]:
     """Per atom, a bitmask over (state, assignment of the template's variables) where it is true; the width;
     and the mask of the points that exist.
 
@@ -702,31 +705,41 @@ def _atom_masks(atoms: Sequence[Any], template: Mapping[str, int], states: Seque
                 key = tuple(domains[n][idx[n]] for n in used)
                 table[key] = table.get(key, 0) | (1 << bit)
             selectors[used] = table
-    lines = ["def run(S, U, SEL, out, at, size):"]
+    head = ["def run(S, U, SEL, out, at, size):"]
     for n in names:
-        lines.append(f"    R_{n} = S[{n!r}]")
-        lines.append(f"    F_{n} = S[{n!r}]")
+        head.append(f"    R_{n} = S[{n!r}]")
+        head.append(f"    F_{n} = S[{n!r}]")
     for s in universe:
-        lines.append(f"    U_{s} = U[{s!r}]")
-    for k, (a, used) in enumerate(zip(atoms, uses)):
-        lines.append(f"    sel = SEL[{k}]")
-        lines.append("    m = 0")
-        indent = "    "
-        for n in used:
-            s, i = loops[n]
-            lines.append(f"{indent}for V_{s}_{i} in U_{s}:")
-            indent += "    "
-        key = "".join(f"V_{loops[n][0]}_{loops[n][1]}, " for n in used)
-        lines.append(f"{indent}if {_py_atom(a, universe, statics)}: m |= sel[({key})]")
-        lines.append(f"    out[{k}][at:at + size] = m.to_bytes(size, 'little')")
-    namespace: dict[str, Any] = {}
-    exec(compile("\n".join(lines), "<candidates>", "exec"), namespace)
-    run = namespace["run"]
+        head.append(f"    U_{s} = U[{s!r}]")
+    runs = []  # one small function per batch of atoms: CPython compiles a huge function in superlinear time
+    for first in range(0, len(atoms), _ATOMS_PER_FUNCTION):
+        lines = list(head)
+        for k in range(first, min(first + _ATOMS_PER_FUNCTION, len(atoms))):
+            a, used = atoms[k], uses[k]
+            lines.append(f"    sel = SEL[{k}]")
+            lines.append("    m = 0")
+            indent = "    "
+            for n in used:
+                s, i = loops[n]
+                lines.append(f"{indent}for V_{s}_{i} in U_{s}:")
+                indent += "    "
+            key = "".join(f"V_{loops[n][0]}_{loops[n][1]}, " for n in used)
+            lines.append(f"{indent}if {_py_atom(a, universe, statics)}: m |= sel[({key})]")
+            lines.append(f"    out[{k}][at:at + size] = m.to_bytes(size, 'little')")
+        namespace: dict[str, Any] = {}
+        exec(compile("\n".join(lines), "<candidates>", "exec"), namespace)
+        runs.append(namespace["run"])
+        if deadline is not None and time.perf_counter() > deadline:
+            break
     per_atom = [selectors[used] for used in uses]
     width = 8 * block_bytes * len(states)
     out = [bytearray(block_bytes * len(states)) for _ in atoms]
     for n, st in enumerate(states):
-        run({**statics, **st}, universe, per_atom, out, n * block_bytes, block_bytes)
+        structure = {**statics, **st}
+        for run in runs:
+            run(structure, universe, per_atom, out, n * block_bytes, block_bytes)
+        if deadline is not None and not n % 64 and time.perf_counter() > deadline:
+            break  # the caller sees the deadline passed and drops this template
     valid = int.from_bytes(((1 << len(points)) - 1).to_bytes(block_bytes, "little") * len(states), "little")
     return [int.from_bytes(b, "little") for b in out], width, valid
 
@@ -761,13 +774,15 @@ def sample_filter(system: TransitionSystem, samples: Sequence[tuple[list[State],
         masks: list[int] = []
         full = offset = 0  # full: every (state, assignment) point of every sample
         for states, universe, statics in samples:
-            m, width, valid = _atom_masks(atoms, template, states, universe, statics, names)
+            m, width, valid = _atom_masks(atoms, template, states, universe, statics, names, deadline)
             if not masks:
                 masks = m
             else:
                 masks = [x | (y << offset) for x, y in zip(masks, m)]
             full |= valid << offset
             offset += width
+        if deadline is not None and time.perf_counter() > deadline:
+            break  # this template's masks may be partial: it is dropped, and the caller reports the timeout
         lits = [(a, True) for a in atoms] + [(a, False) for a in atoms if a[0] in ("rel", "eq", "lt")]
         lit_masks = [masks[i] for i in range(len(atoms))] + \
                     [full ^ masks[i] for i, a in enumerate(atoms) if a[0] in ("rel", "eq", "lt")]
@@ -776,7 +791,11 @@ def sample_filter(system: TransitionSystem, samples: Sequence[tuple[list[State],
         # A literal true everywhere is a clause by itself; one false everywhere can be left out of any clause.
         useful = [i for i in range(len(lits)) if lit_masks[i] != 0]
         enumerated += sum(math.comb(len(useful), k) for k in range(1, max_literals + 1))
-        for combo in covering_clauses(lit_masks, full, max_literals, useful, is_ex):
+        try:
+            clauses = covering_clauses(lit_masks, full, max_literals, useful, is_ex, deadline)
+        except _OutOfTime:
+            break  # the clauses of the templates before this one stand; the caller reports the timeout
+        for combo in clauses:
             k = len(combo)
             if set().union(*(lit_vars[i] for i in combo)) != tvars:
                 continue
@@ -795,8 +814,13 @@ def sample_filter(system: TransitionSystem, samples: Sequence[tuple[list[State],
     return _Filtered(enumerated, distinct, minimal)
 
 
+class _OutOfTime(Exception):
+    """The inference's deadline passed inside the filter."""
+
+
 def covering_clauses(masks: Sequence[int], full: int, max_literals: int, usable: Iterable[int] | None = None,
-                     existential: Sequence[bool] | None = None) -> list[tuple[int, ...]]:
+                     existential: Sequence[bool] | None = None,
+                     deadline: float | None = None) -> list[tuple[int, ...]]:
     """The minimal sets of at most ``max_literals`` literals whose masks together cover ``full``: the clauses
     true in every sample with no literal to spare, smallest first (each as sorted literal numbers).
 
@@ -828,15 +852,31 @@ def covering_clauses(masks: Sequence[int], full: int, max_literals: int, usable:
         if all(_or(masks, chosen, skip) != full for skip in chosen):  # minimal: no literal is spare
             out.add(tuple(sorted(chosen)))
 
+    calls = 0
+
     def extend(chosen: tuple[int, ...], covered: int, exists: bool) -> None:
+        nonlocal calls
         if covered == full:
             found(chosen)
             return
+        calls += 1
+        if deadline is not None and not calls % 1024 and time.perf_counter() > deadline:
+            raise _OutOfTime
         left = full ^ covered
         lowest = true_at((left & -left).bit_length() - 1)
-        if len(chosen) == max_literals - 1:  # the last literal must cover all that is left: true at both ends
-            for i in lowest & true_at(left.bit_length() - 1):
-                if masks[i] & left == left and i not in chosen and not (
+        if len(chosen) == max_literals - 1:  # the last literal must be true at every point left uncovered
+            few = left.bit_count() <= 16
+            if few:  # then the literals true at each of those points are the answer, without big-int work
+                candidates = lowest
+                rest = left ^ (left & -left)
+                while rest and candidates:
+                    low = rest & -rest
+                    candidates = candidates & true_at(low.bit_length() - 1)
+                    rest ^= low
+            else:
+                candidates = lowest & true_at(left.bit_length() - 1)
+            for i in candidates:
+                if (few or masks[i] & left == left) and i not in chosen and not (
                         exists and existential is not None and existential[i]):
                     found((*chosen, i))
             return

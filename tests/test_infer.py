@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 
 import pytest
 from hypothesis import given, settings
@@ -128,3 +129,19 @@ def test_paxos_agreement_is_proved_by_inference_alone_within_ten_minutes() -> No
     result = infer(paxos_system(), max_vars=4, max_literals=3, max_exists=2, timeout=600)
     assert result.enumerated > result.surviving > 0
     assert result.proved and result.exit_code == 0
+
+
+def test_infer_stops_at_its_time_limit_inside_a_large_template() -> None:
+    """The filter checks the deadline inside a template too (Paxos at 4 variables: one template outlasted 600 s)."""
+    import subprocess
+    import sys
+    import time
+
+    started = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "quorumcheck", "prove", "paxos", "--infer", "--timeout", "3", "--json"],
+                       capture_output=True, text=True, timeout=120)
+    elapsed = time.perf_counter() - started
+    assert r.returncode == 3, r.stderr[-500:]
+    data = json.loads(r.stdout)
+    assert data["stop_reason"] == "timeout" and data["seconds"]["total"] < 3 + 5
+    assert elapsed < 3 + 15  # start-up and Z3 included; it ran past 60 s before
