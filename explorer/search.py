@@ -965,9 +965,16 @@ def _select_properties(
     return safety, reach, steps
 
 
+MAX_SECONDS = 10_000_000
+"""The longest time limit taken (115 days): an interval timer cannot count much further."""
+
+
 def _check_limits(**limits: float | None) -> None:
     for name, value in limits.items():
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:  # nan is not > 0
             raise InvalidParameter(f"{name} must be a positive number, got {value!r}; omit it for no limit")
+        if name == "timeout" and not value <= MAX_SECONDS:
+            raise InvalidParameter(f"timeout {value!r} s is beyond what the timer counts; give at most "
+                                   f"{MAX_SECONDS:,} s (115 days), or omit it for no limit")

@@ -428,6 +428,9 @@ def read_labels(path: str | Path) -> list[str]:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise InvalidParameter(f"cannot read the prefix file {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidParameter(f"cannot read the prefix file {path}: it is not UTF-8 text; give one action label "
+                               "per line, or a trace saved with --save-trace") from None
     if text.lstrip().startswith("{"):
         return [step.action for step in load_trace(path).steps[1:] if step.action is not None]
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]

@@ -71,7 +71,7 @@ from typing import Any, NamedTuple
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
 
 from .actors import Node, Snapshotter, network_named, node_name, show
-from .api import MAX_BOUND, MAX_ELEMENTS, Action, Model, Property, StepEvents, always
+from .api import HANDLER_SECONDS, MAX_BOUND, MAX_ELEMENTS, Action, Model, Property, StepEvents, always
 from .observe import Contract, contract_named
 
 __all__ = ["CONTAINMENT_PROPERTIES", "ActorModel", "ActorState", "find_node_classes", "load_student_file"]
@@ -235,8 +235,10 @@ class ActorModel(Model[ActorState]):
         if max_partitions and nodes is not None and isinstance(nodes, int) and nodes > MAX_ELEMENTS:
             raise InvalidParameter(f"max_partitions with {nodes} nodes means 2^{nodes - 1} ways to split them; "
                                    f"give at most {MAX_ELEMENTS} nodes")
-        if isinstance(handler_timeout, bool) or not isinstance(handler_timeout, (int, float)) or handler_timeout <= 0:
-            raise InvalidParameter(f"handler_timeout must be a positive number of seconds, got {handler_timeout!r}")
+        if isinstance(handler_timeout, bool) or not isinstance(handler_timeout, (int, float)) or not (
+                HANDLER_SECONDS[0] <= handler_timeout <= HANDLER_SECONDS[1]):  # nan fails both
+            raise InvalidParameter(f"handler_timeout must be a number of seconds from {HANDLER_SECONDS[0]:g} to "
+                                   f"{HANDLER_SECONDS[1]:g}, got {handler_timeout!r}; the default is 1")
         if max_duplicates and self.network == "unordered-duplicating":
             raise InvalidParameter("max_duplicates is for the ordered and unordered networks; the "
                                    "unordered-duplicating network delivers every message any number of times already")

@@ -697,8 +697,17 @@ def _jsonable(value: Any) -> Any:
 MAX_ELEMENTS = 12
 """The most acceptors, values, servers (...) a parameter may ask for: beyond it a search is hopeless."""
 
+HANDLER_SECONDS = (0.05, 600.0)
+"""The handler time limits taken (student code): below 0.05 s a sandboxed call's own overhead would count as
+the student's time, and a handler running ten minutes is stuck."""
+
 MAX_BOUND = 1000
 """The largest numeric bound (ballots, terms, log length, budgets) a parameter may ask for."""
+
+
+def _power_of_two(n: int) -> str:
+    """2**n as ``1.1e+15``, or ``about 10^308`` where a float cannot hold it."""
+    return f"{2 ** n:.1e}" if n < 1000 else f"about 10^{int(n * 0.30103)}"
 
 
 def check_names(param: str, value: int | Sequence[str], prefix: str, example: str) -> tuple[str, ...]:
@@ -719,7 +728,7 @@ def check_names(param: str, value: int | Sequence[str], prefix: str, example: st
         if value > MAX_ELEMENTS:
             raise InvalidParameter(f"{param}={value} is hopeless for an exhaustive search: the states grow "
                                    f"exponentially with it (the subsets of {value} elements alone number "
-                                   f"{2 ** value:.1e}); 3 to 5 is usual; give at most {MAX_ELEMENTS}")
+                                   f"{_power_of_two(value)}); 3 to 5 is usual; give at most {MAX_ELEMENTS}")
         return tuple(f"{prefix}{i + 1}" for i in range(value))
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise InvalidParameter(

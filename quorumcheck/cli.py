@@ -31,7 +31,7 @@ from quorumcheck.explorer import CheckResult, Progress, Verdict, explore
 from quorumcheck.explorer.diff import changes, flatten, show_value
 from quorumcheck.invariants import definitions
 from quorumcheck.models import BUILTIN_MODELS, TRACE_MODELS, Model, Parameter
-from quorumcheck.models.api import MAX_ELEMENTS
+from quorumcheck.models.api import HANDLER_SECONDS, MAX_ELEMENTS
 from quorumcheck.runspec import Limits, RunSpec, build_model, load_spec
 
 EXIT_USAGE = 2
@@ -81,19 +81,24 @@ class LabelsFile(click.ParamType):
 
 
 class Seconds(click.FloatRange):
-    """A positive, finite number of seconds (``nan`` and ``inf`` are refused, not ignored)."""
+    """A positive, finite number of seconds (``nan`` and ``inf`` are refused, not ignored), at least ``low``."""
 
     name = "SECONDS"
 
-    def __init__(self) -> None:
-        super().__init__(min=0, min_open=True)
+    def __init__(self, low: float | None = None, high: float | None = None) -> None:
+        super().__init__(min=low if low is not None else 0, min_open=low is None, max=high)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         import math
 
+        from quorumcheck.explorer.search import MAX_SECONDS
+
         number = super().convert(value, param, ctx)
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number of seconds; give e.g. 60", param, ctx)
+        if number > MAX_SECONDS:
+            self.fail(f"{value!r} seconds is beyond what the timer counts; give at most {MAX_SECONDS:,} (115 days)",
+                      param, ctx)
         return number
 
 
@@ -579,17 +584,20 @@ def _writable_first(folder: Path | None, file: Path | None) -> None:
     """Fail at once, not after the search, when the --render folder or the --save-trace file cannot be written."""
     import tempfile
 
-    try:
-        if folder is not None:
+    if folder is not None:
+        try:
             folder.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=folder):
                 pass
-        if file is not None:
+        except OSError as e:  # the user's folder, not the probe's temporary name
+            _fail(f"cannot write to {folder}: {e.strerror}; choose a folder you can write to")
+    if file is not None:
+        try:
             file.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=file.parent):
                 pass
-    except OSError as e:
-        _fail(f"cannot write to {e.filename or folder or file}: {e.strerror}; choose a folder you can write to")
+        except OSError as e:
+            _fail(f"cannot write {file}: {e.strerror}; choose a file in a folder you can write to")
 
 
 # -- the command group ----------------------------------------------------------------------------
@@ -921,6 +929,7 @@ def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float |
     if model_name not in SYMBOLIC_MODELS:
         _fail(f"model {model_name!r} has no symbolic description to prove; choose one of: "
               f"{', '.join(sorted(SYMBOLIC_MODELS))}")
+    _writable_first(render_dir, None)
     system = SYMBOLIC_MODELS[model_name]()
     if conjuncts_file is not None:
         from quorumcheck.prover.conjuncts_file import load_conjuncts
@@ -1037,6 +1046,9 @@ def render_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
     elif out is not None and suffix != fmt:
         _fail(f"--out {out} ends in .{suffix} but --format is {fmt}; make them agree")
     target = out if out is not None else trace_file.with_suffix(f".{fmt}")
+    if target.resolve() == trace_file.resolve():  # trace.svg holding a trace: drawing it would destroy it
+        _fail(f"{target} is the trace file itself; give the drawing another name with --out, e.g. --out "
+              f"{target.with_name(target.stem + '-chart' + target.suffix)}")
     saved, model, outcome = _load_and_replay(trace_file)
     if not outcome.ok:
         what = f"no longer matches the model at {outcome.mismatch}" if outcome.mismatch else outcome.problem
@@ -1123,7 +1135,7 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--invariant", "invariants", multiple=True, metavar="NAME", help="check only this property (repeatable)")
 @click.option("--coverage", is_flag=True,
               help="random mode: count the configuration's states exhaustively first, and report the fraction visited")
-@click.option("--handler-timeout", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+@click.option("--handler-timeout", type=Seconds(*HANDLER_SECONDS), default=1.0, show_default=True,
               help="seconds one handler call may take")
 @click.option("--memory-mb", type=click.IntRange(min=64), default=2048, show_default=True,
               help="memory (address space) each sandboxed worker running the student's code may use")

@@ -59,6 +59,7 @@ from typing import Any
 
 from quorumcheck.errors import InvalidSpec, QuorumcheckError
 from quorumcheck.explorer import CheckResult, explore
+from quorumcheck.explorer.search import MAX_SECONDS
 from quorumcheck.explorer.store import STORES
 from quorumcheck.models import BUILTIN_MODELS, Model
 
@@ -301,6 +302,10 @@ def load_spec(path: str | Path) -> RunSpec:
     if "verdict" in expect and expect["verdict"] not in _VERDICTS:
         raise InvalidSpec(f"{path}: [expect] verdict must be one of {', '.join(_VERDICTS)}, got {expect['verdict']!r}")
     limits = dict(limits)
+    timeout = limits.get("timeout")
+    if timeout is not None and not 0 < timeout <= MAX_SECONDS:  # also nan and inf, which TOML allows
+        raise InvalidSpec(f"{path}: [limits] timeout must be a number of seconds above 0 and at most "
+                          f"{MAX_SECONDS:,}, got {timeout!r}; omit it for no limit")
     if limits.get("store", "objects") not in STORES:
         raise InvalidSpec(f"{path}: [limits] store must be one of {', '.join(STORES)}, got {limits['store']!r}")
     if "continue" in limits:

@@ -96,6 +96,17 @@ def test_continue_flag_and_invariant_selection() -> None:
         (["check", "raft", "--max-term", "99999999999999999999"], "max_term"),
         (["check", "paxos", "--timeout", "nan"], "is not a finite number of seconds"),
         (["check", "paxos", "--workers", "0"], "--workers"),
+        # Found by probing the CLI (2026-11-30): each of these ended in a traceback.
+        (["check", "paxos", "--values", "1024"], "the subsets of 1024 elements alone number about 10^308"),
+        (["check", "paxos", "--max-ballot", "0", "--timeout", "1e10"], "beyond what the timer counts"),
+        (["test", "examples/raft.py", "--protocol", "raft", "--handler-timeout", "nan"],
+         "is not a finite number of seconds"),
+        (["test", "examples/raft.py", "--protocol", "raft", "--handler-timeout", "1e-9"], "0.05<=x<=600.0"),
+        (["test", "examples/raft.py", "--protocol", "raft", "--handler-timeout", "1e10"], "0.05<=x<=600.0"),
+        (["prove", "paxos", "--render", "/proc/quorumcheck-x"],
+         "cannot write to /proc/quorumcheck-x: No such file or directory; choose a folder you can write to"),
+        (["check", "paxos", "--max-ballot", "0", "--save-trace", "/proc/x.json"],
+         "cannot write /proc/x.json: No such file or directory"),
     ],
 )
 def test_user_errors_are_one_line_with_exit_2(args: list[str], message: str) -> None:
@@ -256,3 +267,31 @@ def test_check_raft_prefix_takes_a_file_of_labels_or_a_saved_trace(tmp_path: Pat
     labels_file.write_text("Timeout(i=s1)\nBecomeLeader(i=s1)\n")
     code, _, err = run("check", "raft", "--prefix", str(labels_file))
     assert code == 2 and "prefix step 2 'BecomeLeader(i=s1)' is not enabled" in err
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e300", "-3"])
+def test_a_spec_timeout_beyond_the_timer_or_not_a_number_is_refused(tmp_path: Path, value: str) -> None:
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'model = "paxos"\n[parameters]\nmax_ballot = 0\n[limits]\ntimeout = {value}\n')
+    code, out, err = run("check", str(spec))
+    assert code == 2 and "[limits] timeout must be a number of seconds above 0 and at most 10,000,000" in err
+    assert "Traceback" not in err + out
+
+
+@pytest.mark.parametrize("command", [["check", "raft", "--servers", "2"], ["test", "examples/raft.py", "--protocol", "raft"]])
+def test_a_prefix_file_that_is_not_text_is_refused(tmp_path: Path, command: list[str]) -> None:
+    prefix = tmp_path / "prefix.txt"
+    prefix.write_bytes(bytes(range(128, 256)))
+    code, out, err = run(*command, "--prefix", str(prefix))
+    assert code == 2 and "it is not UTF-8 text" in err and "Traceback" not in err + out
+
+
+def test_render_refuses_to_draw_over_its_own_trace_file(tmp_path: Path) -> None:
+    saved = tmp_path / "t.json"
+    code, _, _ = run("check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise", "--save-trace", str(saved))
+    assert code == 1
+    trace = tmp_path / "trace.svg"  # a trace saved under a drawing's name
+    trace.write_bytes(saved.read_bytes())
+    code, _, err = run("render", str(trace))
+    assert code == 2 and "is the trace file itself; give the drawing another name with --out" in err
+    assert trace.read_bytes() == saved.read_bytes()  # untouched
