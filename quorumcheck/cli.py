@@ -1154,7 +1154,8 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--save-trace", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="save the counterexample for `quorumcheck test --replay FILE`")
 @click.option("--replay", "replay_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="re-run a saved counterexample against the (possibly changed) student code")
+              help="re-run a saved counterexample against PATH.py (and --node-class) if given, else against the "
+                   "file the trace names")
 @_EXPECT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 def test_command(path: Path | None, protocol: str | None, nodes: int, node_classes: tuple[str, ...], mode: str,
@@ -1186,7 +1187,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     from quorumcheck.studenttest import check_student
 
     if replay_file is not None:
-        _replay_student_trace(replay_file, expect)
+        _replay_student_trace(replay_file, expect, path, node_classes)
         return
     if expect != "reproduces":
         _fail("--expect fixed applies to --replay FILE only: quorumcheck test --replay FILE --expect fixed")
@@ -1322,8 +1323,12 @@ def _write_student_counterexample(found: Any, render_dir: Path | None, save_trac
         _fail(f"cannot write {e.filename}: {e.strerror}")
 
 
-def _replay_student_trace(trace_file: Path, expect: str = "reproduces") -> None:
-    """``test --replay FILE``: rebuild the student model from the trace file and replay it."""
+def _replay_student_trace(trace_file: Path, expect: str = "reproduces", against: Path | None = None,
+                          node_classes: tuple[str, ...] = ()) -> None:
+    """``test [PATH.py] --replay FILE``: rebuild the student model from the trace file and replay it, against
+    ``PATH.py`` (and ``--node-class``) when given, else against the file the trace names."""
+    import dataclasses
+
     from quorumcheck.explorer.tracefile import load_trace, replay
     from quorumcheck.models.actor_model import ActorModel
 
@@ -1332,6 +1337,16 @@ def _replay_student_trace(trace_file: Path, expect: str = "reproduces") -> None:
         if saved.model != ActorModel.name:
             _fail(f"{trace_file} is a trace of the built-in model {saved.model!r}; replay it with "
                   f"quorumcheck replay {trace_file}")
+        if against is not None or node_classes:
+            settings = dict(saved.parameters)
+            if against is not None:
+                if not against.is_file():
+                    _fail(f"{against}: no such file")
+                settings["file"] = str(against.resolve())
+                settings.pop("module", None)
+            if node_classes:
+                settings["classes"] = list(node_classes)
+            saved = dataclasses.replace(saved, parameters=settings)
         model = ActorModel.from_settings(saved.parameters)
         outcome = replay(saved, model)
     except QuorumcheckError as e:

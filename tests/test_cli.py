@@ -295,3 +295,22 @@ def test_render_refuses_to_draw_over_its_own_trace_file(tmp_path: Path) -> None:
     code, _, err = run("render", str(trace))
     assert code == 2 and "is the trace file itself; give the drawing another name with --out" in err
     assert trace.read_bytes() == saved.read_bytes()  # untouched
+
+
+def test_test_replays_a_saved_schedule_against_the_file_it_is_given(tmp_path: Path) -> None:
+    """`quorumcheck test fixed.py --replay trace.json` checks the fix, not the file the trace names (which it
+    used to replay whatever path it was given)."""
+    (tmp_path / "paxos.py").write_text((ROOT / "examples" / "paxos.py").read_text())
+    (tmp_path / "buggy.py").write_text("from paxos import PaxosNode\n\n\nclass Node(PaxosNode):\n"
+                                       "    def majority(self) -> int:\n        return (len(self.peers) + 1) // 2\n")
+    (tmp_path / "fixed.py").write_text("from paxos import PaxosNode\n\n\nclass Node(PaxosNode):\n    pass\n")
+    trace = tmp_path / "t.json"
+    code, _, _ = run("test", str(tmp_path / "buggy.py"), "--protocol", "paxos", "--requests", "1",
+                     "--save-trace", str(trace))
+    assert code == 1
+    code, out, _ = run("test", "--replay", str(trace))
+    assert code == 0 and "REPLAYS" in out and "buggy.py" in out
+    code, out, _ = run("test", str(tmp_path / "fixed.py"), "--replay", str(trace), "--expect", "fixed")
+    assert code == 0 and "FIXED" in out and "fixed.py" in out
+    code, _, err = run("test", str(tmp_path / "missing.py"), "--replay", str(trace))
+    assert code == 2 and "missing.py: no such file" in err
