@@ -1193,6 +1193,10 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         _fail("--expect fixed applies to --replay FILE only: quorumcheck test --replay FILE --expect fixed")
     if path is None:
         _fail("give the student's file: quorumcheck test PATH.py --protocol paxos|raft (or --replay FILE)")
+    if not path.exists() and ":" in path.name:  # PATH.py:Class[,Class], as check_student() takes it
+        file, _, names = str(path).rpartition(":")
+        if Path(file).is_file() and names and not node_classes:
+            path, node_classes = Path(file), tuple(n for n in names.split(",") if n)
     _writable_first(render_dir, save_trace)
     if protocol is None:
         _fail("choose the protocol: --protocol paxos, --protocol raft (or --protocol none: containment only)")
