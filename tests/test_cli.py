@@ -318,7 +318,7 @@ def test_test_replays_a_saved_schedule_against_the_file_it_is_given(tmp_path: Pa
 
 def test_test_takes_the_file_and_class_in_one_argument() -> None:
     """PATH.py:Class, the form the error messages and check_student() use, works on the command line too."""
-    code, out, _ = run("test", "examples/paxos_bugs.py:SmallQuorum", "--protocol", "paxos", "--requests", "1")
-    assert code == 1 and "classes=SmallQuorum" in out and "VIOLATED" in out
+    code, out, _ = run("test", "examples/raft_bugs.py:VoteTwice", "--protocol", "raft", "--requests", "0")
+    assert code == 1 and "classes=VoteTwice" in out and "VIOLATED: election-safety" in out
     code, _, err = run("test", "examples/paxos_bugs.py:Nope", "--protocol", "paxos", "--requests", "1")
     assert code == 2 and "has no node class 'Nope'" in err
