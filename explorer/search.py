@@ -955,8 +955,8 @@ def _select_properties(
         unknown = [n for n in names if n not in seen]
         if unknown:
             raise InvalidParameter(
-                f"model {model.name!r} has no property {unknown[0]!r}; its properties are: {', '.join(seen)} "
-                "(or 'all')"
+                f"model {model.name!r} has no property {unknown[0]!r}; its properties are: "
+                f"{', '.join(p.name for p in props)} (or 'all')"
             )
         props = [p for p in props if p.name in names]
     safety = [p for p in props if p.expectation is Expectation.ALWAYS]

@@ -80,6 +80,14 @@ class LabelsFile(click.ParamType):
             self.fail(str(e), param, ctx)
 
 
+def _plain_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--render-name is a name inside the --render folder: no folders, no way out of it."""
+    if value is not None and (not value or "/" in value or "\\" in value or value in (".", "..")):
+        raise click.BadParameter(f"{value!r} is a path; give a plain file name prefix, e.g. paxos-run1 "
+                                 "(the files go into the --render folder)")
+    return value
+
+
 class Seconds(click.FloatRange):
     """A positive, finite number of seconds (``nan`` and ``inf`` are refused, not ignored), at least ``low``."""
 
@@ -153,7 +161,8 @@ def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--json", "as_json", is_flag=True, help="print the result as JSON (schema: docs/json-result.md)"),
         click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
                      help="write each violation's sequence chart and graph view (DOT, SVG, PNG) and an HTML report into DIR"),
-        click.option("--render-name", metavar="NAME", help="file name prefix for --render [default: MODEL-PROPERTY]"),
+        click.option("--render-name", metavar="NAME", callback=_plain_name,
+                     help="file name prefix for --render [default: MODEL-PROPERTY]"),
         click.option("--graph-radius", type=click.IntRange(min=0), metavar="N",
                      help="--render: draw the states within N steps of the trace [default: the whole graph when it fits, else 1]"),
         click.option("--graph-max-nodes", type=click.IntRange(min=1), default=400, show_default=True, metavar="N",
@@ -532,7 +541,7 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
     for w in result.witnesses:
         status = f"witnessed in {_steps(len(w.trace))}" if w.trace is not None else "not witnessed"
         out.print(f"reachability: {w.property} ({w.description}) {status}", markup=False)
-    if spec is not None:
+    if spec is not None and any(value is not None for value in vars(spec.expect).values()):  # it has an [expect]
         wrong = spec.mismatches(result)
         if wrong:
             out.print(Text("spec expectation NOT met: " + "; ".join(wrong), style="bold red"))

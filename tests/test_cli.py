@@ -322,3 +322,24 @@ def test_test_takes_the_file_and_class_in_one_argument() -> None:
     assert code == 1 and "classes=VoteTwice" in out and "VIOLATED: election-safety" in out
     code, _, err = run("test", "examples/paxos_bugs.py:Nope", "--protocol", "paxos", "--requests", "1")
     assert code == 2 and "has no node class 'Nope'" in err
+
+
+def test_render_name_is_a_name_not_a_path(tmp_path: Path) -> None:
+    code, _, err = run("check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise", "--render",
+                       str(tmp_path), "--render-name", "../../x")
+    assert code == 2 and "is a path; give a plain file name prefix" in err
+    assert not (tmp_path.parent.parent / "x-agreement.svg").exists()
+
+
+def test_a_spec_without_expectations_claims_none_met(tmp_path: Path) -> None:
+    spec = tmp_path / "s.toml"
+    spec.write_text('model = "paxos"\n[parameters]\nmax_ballot = 0\n')
+    code, out, _ = run("check", str(spec))
+    assert code == 0 and "HOLDS" in out and "expectation" not in out
+
+
+def test_the_properties_named_in_an_error_come_in_the_models_order() -> None:
+    messages = {run("check", "paxos", "--max-ballot", "0", "--invariant", "nope")[2] for _ in range(2)}
+    assert len(messages) == 1
+    assert "its properties are: agreement, validity, one-value-per-ballot, votes-safe, value-can-be-chosen" in \
+        messages.pop()
