@@ -328,5 +328,11 @@ def load_spec(path: str | Path) -> RunSpec:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        spec.build_model()  # parameter errors surface when the spec is loaded, not mid-run
+        built = spec.build_model()  # parameter errors surface when the spec is loaded, not mid-run
+    wanted = spec.expect.property
+    if wanted is not None:
+        names = [p.name for p in built.properties()]
+        if wanted not in names:
+            raise InvalidSpec(f"{path}: [expect] property {wanted!r} is not a property of model {model!r}; "
+                              f"its properties are: {', '.join(names)}")
     return spec

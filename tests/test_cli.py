@@ -343,3 +343,21 @@ def test_the_properties_named_in_an_error_come_in_the_models_order() -> None:
     assert len(messages) == 1
     assert "its properties are: agreement, validity, one-value-per-ballot, votes-safe, value-can-be-chosen" in \
         messages.pop()
+
+
+def test_a_spec_expecting_an_unknown_property_is_refused_before_the_run(tmp_path: Path) -> None:
+    spec = tmp_path / "s.toml"
+    spec.write_text('model = "paxos"\n[parameters]\nmax_ballot = 0\n[expect]\nproperty = "nope"\n')
+    code, out, err = run("check", str(spec))
+    assert code == 2 and "[expect] property 'nope' is not a property of model 'paxos'" in err and "HOLDS" not in out
+
+
+@pytest.mark.parametrize("command", ["replay", "render"])
+def test_a_trace_naming_an_unknown_property_cannot_be_used(tmp_path: Path, command: str) -> None:
+    saved = tmp_path / "t.json"
+    assert run("check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise", "--save-trace", str(saved))[0] == 1
+    data = json.loads(saved.read_text())
+    data["property"] = "nope"
+    saved.write_text(json.dumps(data))
+    code, _, err = run(command, str(saved))
+    assert code == 2 and "the trace names the property 'nope', which model 'paxos' does not have" in err
