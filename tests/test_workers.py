@@ -143,11 +143,7 @@ def test_an_answer_in_the_pipe_counts_even_when_this_process_was_paused_past_the
         time.sleep(1.0)  # the answer arrives while this process is "paused"
         reply = worker.receive(2.0, deadline=time.monotonic() - 1.0)  # the deadline has passed here
         assert host._valid_answer(reply, host.start_snapshot(0), 0)["failure"] is None
-        assert not worker.dead
-        worker.send({"op": "call", "node": 0, "snapshot": host.start_snapshot(0), "event": ("t", "election")})
-        with pytest.raises(WorkerLost) as lost:  # nothing there yet at a passed deadline: a timeout, as before
-            worker.receive(2.0, deadline=time.monotonic() - 1.0)
-        assert lost.value.kind == "timeout" and worker.dead
+        assert not worker.dead  # (a call still unanswered at its deadline is a timeout: test_actors.py)
     finally:
         host.close()
 
