@@ -36,10 +36,9 @@ True
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-
-from array import array
 
 import networkx as nx
 from quorumcheck.models.api import Action

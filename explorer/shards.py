@@ -81,8 +81,8 @@ class ShardReport:
     judging: dict[str, PropertyStats] = field(default_factory=dict)
     store_bytes: int = 0
     graph: Any = None
-    """With the graph kept: (nodes as (node, state, depth), edges as (u, v, actions), edges to other workers'
-    states as (u, key, action))."""
+    """With the graph kept: the worker's part of it (:class:`~quorumcheck.explorer.graph.GraphPart`: its states
+    and depths, the edges between them, and its edges to other workers' states by key)."""
     peak_memory_bytes: int = 0
 
 

@@ -89,7 +89,8 @@ def _plain_name(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 class Seconds(click.FloatRange):
-    """A positive, finite number of seconds (``nan`` and ``inf`` are refused, not ignored), at least ``low``."""
+    """A positive, finite number of seconds (``nan`` and ``inf`` are refused, not ignored), within ``low`` and
+    ``high`` when given."""
 
     name = "SECONDS"
 
