@@ -952,6 +952,8 @@ def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float |
             invariants = (conjuncts_file.stem,)
     out = Console(highlight=False, soft_wrap=True)
     if list_only:
+        if as_json:
+            _fail("--list prints the model's vocabulary as text; drop --json (or drop --list for a JSON result)")
         out.print(f"{system.name}: actions " + ", ".join(a.name for a in system.actions))
         for name, members in system.invariant_sets.items():
             out.print(f"invariant set {name}: {', '.join(members)}")
@@ -1133,7 +1135,7 @@ _PROTOCOL_DEFAULTS = {
               help="times the network may split in two (until it heals)")
 @click.option("--max-duplicates", type=click.IntRange(min=0), default=0, show_default=True,
               help="extra copies of messages in flight (not with --network unordered-duplicating)")
-@click.option("--max-term", type=click.IntRange(min=0), default=2, show_default=True,
+@click.option("--max-term", type=click.IntRange(min=1), default=2, show_default=True,
               help="raft: states with a higher term are checked but not explored further")
 @click.option("--prefix", "prefix_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="a scripted start: action labels, one per line (or a saved trace); the search starts "

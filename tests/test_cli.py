@@ -361,3 +361,10 @@ def test_a_trace_naming_an_unknown_property_cannot_be_used(tmp_path: Path, comma
     saved.write_text(json.dumps(data))
     code, _, err = run(command, str(saved))
     assert code == 2 and "the trace names the property 'nope', which model 'paxos' does not have" in err
+
+
+def test_options_that_do_not_apply_are_refused_not_ignored() -> None:
+    code, out, err = run("prove", "paxos", "--list", "--json")
+    assert code == 2 and "drop --json" in err and not out
+    code, _, err = run("test", "examples/raft.py", "--protocol", "raft", "--max-term", "0")
+    assert code == 2 and "--max-term" in err  # as check raft --max-term 0 (no election fits in term 0)
