@@ -1215,7 +1215,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     defaults = _PROTOCOL_DEFAULTS[protocol]
     if not path.is_file():
         _fail(f"{path}: no such file")
-    if len(node_classes) > 1 and nodes not in (3, len(node_classes)):
+    nodes_given = click.get_current_context().get_parameter_source("nodes") is not click.core.ParameterSource.DEFAULT
+    if len(node_classes) > 1 and nodes_given and nodes != len(node_classes):
         _fail(f"--nodes {nodes} but {len(node_classes)} node classes were given; give one class, or one per node")
     # The student's file is never imported here: the handlers run in sandboxed worker processes
     # (docs/grading.md); with --no-isolate, in this process.

@@ -368,3 +368,9 @@ def test_options_that_do_not_apply_are_refused_not_ignored() -> None:
     assert code == 2 and "drop --json" in err and not out
     code, _, err = run("test", "examples/raft.py", "--protocol", "raft", "--max-term", "0")
     assert code == 2 and "--max-term" in err  # as check raft --max-term 0 (no election fits in term 0)
+
+
+def test_nodes_given_with_one_class_per_node_must_agree() -> None:
+    code, _, err = run("test", "examples/paxos_roles.py", "--protocol", "paxos", "--node-class", "Proposer",
+                       "--node-class", "Acceptor", "--nodes", "3")
+    assert code == 2 and "--nodes 3 but 2 node classes were given" in err  # it ran 2 nodes without a word
