@@ -1215,9 +1215,24 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     defaults = _PROTOCOL_DEFAULTS[protocol]
     if not path.is_file():
         _fail(f"{path}: no such file")
-    nodes_given = click.get_current_context().get_parameter_source("nodes") is not click.core.ParameterSource.DEFAULT
-    if len(node_classes) > 1 and nodes_given and nodes != len(node_classes):
+    ctx = click.get_current_context()
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+
+    if len(node_classes) > 1 and given("nodes") and nodes != len(node_classes):
         _fail(f"--nodes {nodes} but {len(node_classes)} node classes were given; give one class, or one per node")
+    # Options that the chosen mode or protocol would ignore are refused, not dropped without a word.
+    if mode == "random":
+        ignored = [flag for flag, name in (("--por", "por"), ("--movers", "movers"), ("--max-states", "max_states"),
+                                           ("--max-depth", "max_depth")) if given(name)]
+        if ignored:
+            _fail(f"{ignored[0]} applies to the exhaustive search (--mode exhaustive or auto), not to random "
+                  "schedules; drop it or choose another mode")
+    if coverage and mode not in ("random", "auto"):
+        _fail("--coverage measures what random schedules visit; use it with --mode random (or auto)")
+    if protocol != "raft" and given("max_term"):
+        _fail(f"--max-term bounds Raft's terms; with --protocol {protocol} it has no effect: drop it")
     # The student's file is never imported here: the handlers run in sandboxed worker processes
     # (docs/grading.md); with --no-isolate, in this process.
     target = f"{path.resolve()}:{','.join(node_classes)}" if node_classes else str(path.resolve())

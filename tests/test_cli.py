@@ -374,3 +374,14 @@ def test_nodes_given_with_one_class_per_node_must_agree() -> None:
     code, _, err = run("test", "examples/paxos_roles.py", "--protocol", "paxos", "--node-class", "Proposer",
                        "--node-class", "Acceptor", "--nodes", "3")
     assert code == 2 and "--nodes 3 but 2 node classes were given" in err  # it ran 2 nodes without a word
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--mode", "random", "--por"], "--por applies to the exhaustive search"),
+    (["--mode", "random", "--max-states", "10"], "--max-states applies to the exhaustive search"),
+    (["--mode", "exhaustive", "--coverage"], "--coverage measures what random schedules visit"),
+    (["--max-term", "3"], "--max-term bounds Raft's terms; with --protocol paxos it has no effect"),
+])
+def test_test_refuses_options_its_mode_or_protocol_would_ignore(extra: list[str], message: str) -> None:
+    code, _, err = run("test", "examples/paxos.py", "--protocol", "paxos", *extra)
+    assert code == 2 and message in err
