@@ -214,6 +214,8 @@ class PaxosModel(Model[PaxosState]):
                     raise InvalidParameter(
                         f"quorum {list(q)} names unknown acceptor {a!r}; acceptors are {', '.join(self.acceptors)}"
                     )
+                if mask >> index[a] & 1:
+                    raise InvalidParameter(f"quorum {list(q)} names {a!r} twice; list each acceptor once")
                 mask |= 1 << index[a]
             masks.append(mask)
         for x, y in itertools.combinations(masks, 2):

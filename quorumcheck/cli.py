@@ -905,9 +905,10 @@ def _prove_infer(system: Any, goals: tuple[str, ...], timeout: float | None, obl
 @click.option("--no-reach", is_flag=True,
               help="do not search the explicit instance of a CTI's sizes for its pre-state")
 @click.option("--list", "list_only", is_flag=True, help="list the model's actions, conjuncts and invariant sets")
-@click.option("--conjuncts", "conjuncts_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.py",
+@click.option("--conjuncts", "conjuncts_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE.py",
               help="your own conjuncts: a Python file defining conjuncts = {name: formula} over the model's "
-                   "vocabulary; checked by default (docs/proving.md)")
+                   "vocabulary; checked by default (docs/proving.md; repeatable)")
 @click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="draw each counterexample to induction (DOT, SVG, PNG) into DIR")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
@@ -915,7 +916,7 @@ def _prove_infer(system: Any, goals: tuple[str, ...], timeout: float | None, obl
               help="infer an inductive invariant from the signature (enumerate, filter on samples, Houdini) instead "
                    "of checking the shipped one; --invariant then names the safety conjuncts to aim at")
 def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float | None, obligation_timeout: float,
-                  no_reach: bool, list_only: bool, conjuncts_file: Path | None, render_dir: Path | None,
+                  no_reach: bool, list_only: bool, conjuncts_files: tuple[Path, ...], render_dir: Path | None,
                   as_json: bool, infer_flag: bool = False) -> None:
     """Prove a safety property for every size: Z3 checks that an invariant is inductive (docs/proving.md).
 
@@ -941,15 +942,16 @@ def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float |
               f"{', '.join(sorted(SYMBOLIC_MODELS))}")
     _writable_first(render_dir, None)
     system = SYMBOLIC_MODELS[model_name]()
-    if conjuncts_file is not None:
+    if conjuncts_files:
         from quorumcheck.prover.conjuncts_file import load_conjuncts
 
         try:
-            system = load_conjuncts(system, conjuncts_file)
+            for conjuncts_file in conjuncts_files:  # each file's conjuncts form an invariant set named by the file
+                system = load_conjuncts(system, conjuncts_file)
         except QuorumcheckError as e:
             _fail(str(e))
         if not invariants:
-            invariants = (conjuncts_file.stem,)
+            invariants = tuple(dict.fromkeys(f.stem for f in conjuncts_files))
     out = Console(highlight=False, soft_wrap=True)
     if list_only:
         if as_json:

@@ -81,6 +81,7 @@ def test_continue_flag_and_invariant_selection() -> None:
         (["check", "paxos", "--acceptors", "0"], "acceptors must be at least 1 (got 0)"),
         (["check", "paxos", "--values", "v1,v1"], "values lists 'v1' twice"),
         (["check", "paxos", "--acceptors", "4", "--quorum", "a1,a2", "--quorum", "a3,a4"], "do not intersect"),
+        (["check", "paxos", "--quorum", "a1,a1,a2", "--quorum", "a2,a3"], "names 'a1' twice; list each acceptor once"),
         (["check", "raxos"], "unknown model or spec 'raxos'"),
         (["check", "paxos", "--bug", "nope"], "'nope' is not one of"),
         (["check", "paxos", "--max-ballot", "two"], "'two' is not a valid integer"),

@@ -222,3 +222,8 @@ def test_conjuncts_from_a_file_are_checked_and_mistakes_are_one_line(tmp_path: P
     unbound.write_text('a, b, v = Acceptor.var("a"), Ballot.var("b"), Value.var("v")\nconjuncts = {"x": vote(a, b, v)}\n')
     r3 = _cli("prove", "paxos", "--conjuncts", str(unbound))
     assert r3.returncode == 2 and "conjunct x uses the unbound variable(s) a, b, v" in r3.stderr
+    # Several files: each is read (a second --conjuncts used to replace the first without a word).
+    r4 = _cli("prove", "paxos", "--conjuncts", str(mine), "--conjuncts", str(bad))
+    assert r4.returncode == 2 and "name 'votes' is not defined" in r4.stderr
+    r5 = _cli("prove", "paxos", "--conjuncts", str(bad), "--conjuncts", str(mine))
+    assert r5.returncode == 2 and "name 'votes' is not defined" in r5.stderr
