@@ -573,6 +573,14 @@ class ActorModel(Model[ActorState]):
         "crashes are enabled but no node class declares durable attributes: a restarted node ... durable = (...)"
         """
         out = [f"sandbox: {m}" for m in getattr(self.host, "missing", ())]
+        start = self._init  # read only once a search has built it: building it here could fail or call handlers
+        if start is not None and start.failure is None:
+            for i, names in enumerate(self.durable):
+                attributes = {name for name, _ in start.nodes[i]}
+                unknown = [name for name in names if name not in attributes]
+                if unknown and self.class_names[i] not in self.class_names[:i]:  # once per class
+                    out.append(f"{self.class_names[i]} declares durable {', '.join(map(repr, unknown))}, which its "
+                               f"__init__ does not set: a crash keeps nothing under that name (a typo?)")
         if self.limits[CRASHES] and not any(self.durable):
             out.append("crashes are enabled but no node class declares durable attributes: a restarted node "
                        "forgets everything and starts from __init__ (declare what survives a crash, e.g. "

@@ -608,3 +608,16 @@ def test_a_handler_call_leaves_the_callers_time_limit_running() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_durable_attribute_that_init_does_not_set_gets_a_notice(tmp_path: Path) -> None:
+    from quorumcheck.studenttest import check_student
+
+    (tmp_path / "paxos.py").write_text((Path(__file__).resolve().parent.parent / "examples" / "paxos.py").read_text())
+    (tmp_path / "typo.py").write_text('from paxos import PaxosNode\n\n\nclass Typo(PaxosNode):\n'
+                                      '    durable = ("promised", "acepted", "round")\n')
+    found = check_student(str(tmp_path / "typo.py"), 3, protocol="paxos", requests=1, max_timeouts=0,
+                          max_crashes=1, max_states=500)
+    typos = [n for n in found.notices if "durable" in n]
+    assert typos == ["Typo declares durable 'acepted', which its __init__ does not set: a crash keeps nothing under "
+                     "that name (a typo?)"]
