@@ -334,6 +334,9 @@ class ActorModel(Model[ActorState]):
         options = dict(settings)
         file, module, names = options.pop("file", None), options.pop("module", None), options.pop("classes", None)
         nodes = options.pop("nodes", None)
+        if isinstance(nodes, int) and not isinstance(nodes, bool) and nodes > MAX_ELEMENTS:
+            raise InvalidParameter(f"the trace says nodes={nodes}, beyond the {MAX_ELEMENTS} nodes quorumcheck test "
+                                   "takes; was the file edited?")
         known = set(inspect.signature(cls.__init__).parameters) - {"self", "node", "nodes", "source"}
         unknown = set(options) - known
         if unknown:

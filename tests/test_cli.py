@@ -386,3 +386,16 @@ def test_nodes_given_with_one_class_per_node_must_agree() -> None:
 def test_test_refuses_options_its_mode_or_protocol_would_ignore(extra: list[str], message: str) -> None:
     code, _, err = run("test", "examples/paxos.py", "--protocol", "paxos", *extra)
     assert code == 2 and message in err
+
+
+@pytest.mark.parametrize("command", [["test", "--replay"], ["replay"], ["render"]])
+def test_a_student_trace_claiming_too_many_nodes_is_refused(tmp_path: Path, command: list[str]) -> None:
+    saved = tmp_path / "t.json"
+    code, _, _ = run("test", "examples/raft_bugs.py:VoteTwice", "--protocol", "raft", "--requests", "0",
+                     "--save-trace", str(saved))
+    assert code == 1
+    data = json.loads(saved.read_text())
+    data["parameters"]["nodes"] = 1000
+    saved.write_text(json.dumps(data))
+    code, out, err = run(*command, str(saved))
+    assert code == 2 and "the trace says nodes=1000, beyond the 12 nodes" in err and len(out.splitlines()) < 5
