@@ -39,7 +39,7 @@ from quorumcheck.models.api import Expectation, Property
 from .evaluate import evaluate
 from .language import Formula, Sort, symbols
 from .structure import Interpretation
-from .z3backend import FiniteCheck, finite_check
+from .z3backend import GROUNDING_LIMIT, FiniteCheck, finite_check, grounding_instances
 
 __all__ = ["Judge", "JudgeStats", "formula_property", "EVALUATORS"]
 
@@ -88,10 +88,17 @@ class Judge:
             )
         self.name, self.formula, self.interpretation, self.action = name, formula, interpretation, action
         self.stats = JudgeStats(evaluator)
+        self.too_large = False
+        """Whether grounding the formula for Z3 exceeded :data:`GROUNDING_LIMIT` (then Python judges it)."""
         read = symbols(formula)
         self.footprint = [s.name for s in read if not interpretation.is_static(s.name)]
         self.key: Callable[[Any], Hashable] = _key_function(interpretation.footprint_sources(self.footprint))
-        self._z3 = finite_check(formula, interpretation.universe, interpretation.static) if evaluator == "z3" else None
+        self._z3: FiniteCheck | None = None
+        if evaluator == "z3" and grounding_instances(formula, interpretation.universe) > GROUNDING_LIMIT:
+            self.stats.evaluator = "python"  # a large universe: judged in Python, which needs no grounding
+            self.too_large = True
+        elif evaluator == "z3":
+            self._z3 = finite_check(formula, interpretation.universe, interpretation.static)
 
     def _values(self, state: Any) -> dict[str, Any]:
         return self.interpretation.values(self.footprint, state)
@@ -118,6 +125,8 @@ class Judge:
         """Why a state violates the formula, in the model's own terms (Z3's model of the violation)."""
         if self.action:
             return None
+        if self.too_large:
+            return None  # no Z3 model to read: grounding it is what was too large
         check = self._z3 or FiniteCheck(self.formula, self.interpretation.universe, self.interpretation.static)
         text = check.witness(self._values(state), self._show)
         return text or None

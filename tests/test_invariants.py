@@ -261,3 +261,24 @@ def test_inductive_invariant_parts_hold_on_correct_paxos_and_break_first_on_a_bu
     bugged = explore(PaxosModel(max_ballot=1, bug="accept-below-promise"), properties=["all"])
     assert bugged.violation is not None and bugged.violation.property == "votes-safe"
     assert bugged.violation.trace is not None and len(bugged.violation.trace) < 12
+
+
+def test_a_property_too_large_to_ground_is_judged_in_python_with_the_same_answers() -> None:
+    """Grounding runs at about 30,000 instances a second; beyond GROUNDING_LIMIT the property is judged in Python
+    (a student's Paxos with 15 requests spent the whole time limit grounding votes-safe's 2.2 M instances)."""
+    from quorumcheck.invariants.z3backend import GROUNDING_LIMIT, grounding_instances
+
+    symmetric = ForAll([x, y], link(x, y) >> link(y, x))
+
+    def interpretation(n: int) -> Interpretation:
+        return Interpretation(SIG, {"Node": tuple(range(n)), "Level": (0,)},
+                              {"link": lambda s: s, "mark": frozenset(), "level": (0,) * n})
+
+    assert grounding_instances(symmetric, {"Node": tuple(range(300)), "Level": (0,)}) == 90_000 > GROUNDING_LIMIT
+    big = Judge("symmetric", symmetric, interpretation(300))
+    assert big.too_large and big.stats.evaluator == "python"
+    small = Judge("symmetric", symmetric, interpretation(3))
+    assert not small.too_large and small.stats.evaluator == "z3"
+    for links, holds in ((frozenset({(1, 2), (2, 1)}), True), (frozenset({(1, 2)}), False), (frozenset(), True)):
+        assert big.decide(links) is holds and small.decide(links) is holds
+    assert big.witness(frozenset({(1, 2)})) is None  # no Z3 model to read the witness from
