@@ -92,9 +92,17 @@ class _Alarm:
         return TimeLimitReached() if self.stop == "timeout" else KeyboardInterrupt()
 
     def _ring(self, signum: int, frame: Any) -> None:
-        """SIGALRM: the time limit ran out (or a deferred exception is due)."""
+        """SIGALRM: the time limit ran out (or a deferred exception is due).
+
+        During the search it only sets :attr:`stop`, which the loop reads between steps; but a property judged
+        by the pure-Python evaluator over a large instance can take minutes for one state, so there it raises
+        :class:`TimeLimitReached` at once (nothing of the state's judgement has been recorded yet, and the run
+        ends undetermined).
+        """
         if self.stop is None:
             self.stop = "timeout"
+            if not self._raise and _in_evaluator(frame):
+                raise TimeLimitReached
         self._maybe_raise(frame)
 
     def _interrupt(self, signum: int, frame: Any) -> None:
@@ -140,6 +148,40 @@ class _Alarm:
 
 
 _OWN_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+_EVALUATOR = os.path.join(_OWN_CODE, "invariants", "evaluate.py")
+
+
+def _in_evaluator(frame: Any) -> bool:
+    """Whether the interrupted code is the pure-Python formula evaluator (ours, no C bindings, no finaliser)."""
+    return frame is not None and frame.f_code.co_filename == _EVALUATOR
+
+
+@contextlib.contextmanager
+def evaluation_deadline(seconds: float | None, active: Callable[[], bool] = lambda: True) -> Iterator[None]:
+    """Past ``seconds``, a property being judged by the pure-Python evaluator raises :class:`TimeLimitReached`.
+
+    For loops that check their own time limit between steps (random schedules), where one judgement of a large
+    property can take minutes. Outside the evaluator nothing is raised, and it looks again every 50 ms; nor
+    while ``active()`` is false. Main thread only (elsewhere it does nothing).
+    """
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ring(signum: int, frame: Any) -> None:
+        if active() and _in_evaluator(frame):
+            raise TimeLimitReached
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _unsafe_to_raise(frame: Any) -> bool:
@@ -694,6 +736,8 @@ def _search(
             depth = deepest  # the last levels may have held only transactions that stored nothing
     except Undetermined:
         stop = "unknown"
+    except TimeLimitReached:  # raised inside a long Python evaluation of a property (_Alarm._ring)
+        stop = "timeout"
     except KeyboardInterrupt:  # Ctrl-C: the result so far, undetermined (the CLI exits 130)
         stop = "interrupted"
     except BaseException:

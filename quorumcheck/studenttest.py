@@ -64,7 +64,7 @@ from quorumcheck.explorer import (
 from quorumcheck.explorer.culprit import with_culprits
 from quorumcheck.explorer.epochs import EpochModel
 from quorumcheck.explorer.result import PropertyStats
-from quorumcheck.explorer.search import peak_memory_bytes
+from quorumcheck.explorer.search import TimeLimitReached, evaluation_deadline, peak_memory_bytes
 from quorumcheck.models.actor_model import ActorModel
 from quorumcheck.models.api import Expectation, Model, Property
 
@@ -598,11 +598,17 @@ def random_schedules(
     violations: list[Violation[Any]] = []
     interrupted = False
     try:
-        test()
+        # One judgement of a large property in Python can outlast the time limit, which the schedules check
+        # only between steps; it is cut there (not while a failure is shrunk).
+        with evaluation_deadline(None if deadline is None else deadline - time.perf_counter(), lambda: not found):
+            test()
     except _Failed as failure:
         violations = [minimize(model, failure.violation, safety, step_props)]
     except KeyboardInterrupt:  # Ctrl-C: the schedules so far, undetermined
         interrupted = True
+    except TimeLimitReached:  # the schedule under way was not checked to its end: it does not count
+        stats["out_of_time"] = 1
+        stats["schedules"] = max(stats["schedules"] - 1, 0)
     except (_OutOfTime, Exception):
         if not (stats["out_of_time"] or stats["enough"]) or found:
             raise

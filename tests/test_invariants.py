@@ -282,3 +282,43 @@ def test_a_property_too_large_to_ground_is_judged_in_python_with_the_same_answer
     for links, holds in ((frozenset({(1, 2), (2, 1)}), True), (frozenset({(1, 2)}), False), (frozenset(), True)):
         assert big.decide(links) is holds and small.decide(links) is holds
     assert big.witness(frozenset({(1, 2)})) is None  # no Z3 model to read the witness from
+
+
+class Transitive(Model[frozenset]):  # type: ignore[type-arg]
+    """One state, and a property whose Python evaluation over 400 nodes takes about a minute (64 M triples)."""
+
+    name = "transitive"
+
+    def init_states(self) -> list[frozenset]:  # type: ignore[type-arg]
+        return [frozenset()]
+
+    def successors(self, state: frozenset) -> list[tuple[Action, frozenset]]:  # type: ignore[type-arg]
+        return []
+
+    def properties(self):  # type: ignore[no-untyped-def]
+        z = Node.var("z")
+        interp = Interpretation(SIG, {"Node": tuple(range(400)), "Level": (0,)},
+                                {"link": lambda s: s, "mark": frozenset(), "level": (0,) * 400})
+        return [formula_property("always", "transitive", ForAll([x, y, z], (link(x, y) & link(y, z)) >> link(x, z)),
+                                 interp, evaluator="python")]
+
+
+def test_the_time_limit_cuts_a_long_python_evaluation_of_one_state() -> None:
+    """The time limit used to be read only between states, so one evaluation of a large property outran it."""
+    import time
+
+    started = time.perf_counter()
+    r = explore(Transitive(), timeout=0.5)
+    assert time.perf_counter() - started < 10
+    assert r.verdict is Verdict.UNDETERMINED and r.stop_reason == "timeout"
+
+
+def test_random_schedules_cut_a_long_python_evaluation_too() -> None:
+    import time
+
+    from quorumcheck.studenttest import random_schedules
+
+    started = time.perf_counter()
+    result, schedules = random_schedules(Transitive(), runs=5, steps=3, timeout=0.5)
+    assert time.perf_counter() - started < 10
+    assert result.verdict is Verdict.UNDETERMINED and result.stop_reason == "timeout" and schedules <= 1
