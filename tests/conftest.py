@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from quorumcheck.explorer import Trace
 from quorumcheck.models import Model
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def assert_real_path(model: Model[Any], trace: Trace[Any]) -> None:
@@ -27,3 +30,10 @@ def labels(trace: Trace[Any]) -> list[str]:
 
 def names(items: Iterable[Any]) -> list[str]:
     return [getattr(i, "property", getattr(i, "name", None)) for i in items]
+
+
+def example(file: str, cls: str) -> type:
+    """A node class of a shipped example file: ``example("paxos.py", "PaxosNode")``."""
+    from quorumcheck.models.actor_model import find_node_classes, load_student_file
+
+    return find_node_classes(load_student_file(EXAMPLES / file), [cls])[0]

@@ -23,14 +23,13 @@ from quorumcheck.cli import main
 from quorumcheck.errors import InvalidParameter
 from quorumcheck.explorer import Verdict, explore
 from quorumcheck.models import observe
-from quorumcheck.models.actor_model import ActorModel, ActorState, find_node_classes, load_student_file
+from quorumcheck.models.actor_model import ActorModel, ActorState
 from quorumcheck.models.actors import Node
 from quorumcheck.models.api import Property, always, sometimes
 
-from conftest import assert_real_path
+from conftest import EXAMPLES, assert_real_path, example
 from random_actors import actor_systems, random_node
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 class TwoContract(observe.Contract):
@@ -151,10 +150,6 @@ def movers_commute(model: ActorModel, limit: int = 600) -> int:
 def test_silent_steps_are_right_movers_on_random_systems(system: tuple[type[Node], dict[str, Any]]) -> None:
     node, options = system
     movers_commute(ActorModel(node, **options), limit=300)
-
-
-def example(file: str, cls: str) -> type[Node]:
-    return find_node_classes(load_student_file(EXAMPLES / file), [cls])[0]
 
 
 @pytest.mark.parametrize("file, cls, options", [

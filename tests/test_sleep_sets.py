@@ -9,7 +9,6 @@ the model's declaration (steps with disjoint resources commute) on whole state g
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,13 +17,12 @@ from hypothesis import HealthCheck, given, settings
 
 from quorumcheck.cli import main
 from quorumcheck.explorer import Verdict, explore
-from quorumcheck.models.actor_model import ActorModel, find_node_classes, load_student_file
+from quorumcheck.models.actor_model import ActorModel
 from quorumcheck.models.actors import Node
 
-from conftest import assert_real_path
+from conftest import EXAMPLES, assert_real_path, example
 from random_actors import actor_systems, random_node
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def states_by_depth(result: Any) -> set[tuple[Any, int]]:
     return {(d["state"], d["depth"]) for _, d in result.graph.nodes(data=True)}
 
@@ -94,10 +92,6 @@ def declaration_holds(model: ActorModel, limit: int = 700) -> int:
 def test_declared_resources_commute_on_random_systems(system: tuple[type[Node], dict[str, Any]]) -> None:
     node, options = system
     declaration_holds(ActorModel(node, **options), limit=400)
-
-
-def example(file: str, cls: str) -> type[Node]:
-    return find_node_classes(load_student_file(EXAMPLES / file), [cls])[0]
 
 
 @pytest.mark.parametrize("file, cls, options", [
