@@ -1163,6 +1163,10 @@ _PROTOCOL_DEFAULTS = {
               help="exhaustive search: reduction by right movers: a node's silent steps (it sends nothing, nothing "
                    "observed changes) wait for its next step, so fewer states are stored; the same verdict and "
                    "shortest counterexample (docs/partial-order.md: not faster here)")
+@click.option("--store", type=click.Choice(["objects", "fingerprints"]), default="objects", show_default=True,
+              help="exhaustive search: where seen states are kept: 'objects' (exact) or 'fingerprints' (64-bit "
+                   "fingerprints, a few tens of bytes per state instead of about a kilobyte; the collision chance "
+                   "is reported): for runs whose states do not fit in memory")
 @click.option("--render", "render_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="draw the counterexample (sequence chart, HTML report) into DIR")
 @click.option("--save-trace", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
@@ -1178,7 +1182,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
                  max_drops: int, max_crashes: int, max_partitions: int, max_duplicates: int, max_term: int,
                  prefix_file: Path | None,
                  max_states: int | None, max_depth: int | None, timeout: float, invariants: tuple[str, ...], coverage: bool,
-                 handler_timeout: float, memory_mb: int, no_isolate: bool, por: bool, movers: bool,
+                 handler_timeout: float, memory_mb: int, no_isolate: bool, por: bool, movers: bool, store: str,
                  render_dir: Path | None, save_trace: Path | None, replay_file: Path | None, expect: str, as_json: bool) -> None:
     """Test a student's Paxos or Raft written with the actor API (docs/student-testing.md).
 
@@ -1227,7 +1231,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     # Options that the chosen mode or protocol would ignore are refused, not dropped without a word.
     if mode == "random":
         ignored = [flag for flag, name in (("--por", "por"), ("--movers", "movers"), ("--max-states", "max_states"),
-                                           ("--max-depth", "max_depth")) if given(name)]
+                                           ("--max-depth", "max_depth"), ("--store", "store")) if given(name)]
         if ignored:
             _fail(f"{ignored[0]} applies to the exhaustive search (--mode exhaustive or auto), not to random "
                   "schedules; drop it or choose another mode")
@@ -1249,7 +1253,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             max_drops=max_drops, max_crashes=max_crashes, max_partitions=max_partitions,
             max_duplicates=max_duplicates, max_term=max_term,
             prefix=read_labels(prefix_file) if prefix_file is not None else None,
-            handler_timeout=handler_timeout, keep_graph=no_isolate, por=por, movers=movers,
+            handler_timeout=handler_timeout, keep_graph=no_isolate, por=por, movers=movers, store=store,
         )
         _keep_until_exit(found)
     except QuorumcheckError as e:

@@ -65,6 +65,7 @@ from quorumcheck.explorer.culprit import with_culprits
 from quorumcheck.explorer.epochs import EpochModel
 from quorumcheck.explorer.result import PropertyStats
 from quorumcheck.explorer.search import TimeLimitReached, evaluation_deadline, peak_memory_bytes
+from quorumcheck.explorer.store import STORES
 from quorumcheck.models.actor_model import ActorModel
 from quorumcheck.models.api import Expectation, Model, Property
 
@@ -813,6 +814,7 @@ def check_student(
     keep_graph: bool | None = None,
     por: bool = False,
     movers: bool = False,
+    store: str = "objects",
     **model_options: Any,
 ) -> StudentResult:
     """Check student node classes: build the :class:`ActorModel` and search it in one of the two modes.
@@ -857,6 +859,12 @@ def check_student(
         The reduction by right movers (:mod:`quorumcheck.explorer.movers`; ``--movers``) in the exhaustive
         search: a node's silent steps wait for its next step, so fewer states are stored, with the same
         verdicts and shortest counterexamples; counts are those of the reduced graph.
+    store : {"objects", "fingerprints"}, default "objects"
+        Where the exhaustive search keeps the states it has seen (``--store``): every state
+        object (exact), or a 64-bit fingerprint per state (a few tens of bytes instead of about
+        a kilobyte; the verdict is exact up to the collision chance reported in
+        ``result.fingerprints``, and no state graph is kept). For runs whose states do not fit in
+        memory.
     **model_options
         Passed to :class:`ActorModel`: ``network``, ``requests``, ``max_timeouts``,
         ``max_drops``, ``max_crashes``, ``max_partitions``, ``max_term``,
@@ -877,6 +885,8 @@ def check_student(
     """
     if mode not in MODES:
         raise InvalidParameter(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
+    if store not in STORES:
+        raise InvalidParameter(f"unknown store {store!r}; choose one of: {', '.join(STORES)}")
     if strategy not in STRATEGIES:
         raise InvalidParameter(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
 
@@ -892,7 +902,7 @@ def check_student(
         found = _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
                      max_states=max_states, timeout=timeout, properties=properties,
                      exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
-                     keep_graph=bool(keep_graph), por=por, movers=movers)
+                     keep_graph=bool(keep_graph) and store == "objects", por=por, movers=movers, store=store)
         terms = term_notices(model)
     finally:
         model.close()
@@ -952,7 +962,7 @@ def _run(
     model: ActorModel, *, mode: str, seed: int | None, runs: int, steps: int, strategy: str, max_depth: int | None,
     max_states: int | None, timeout: float | None, properties: Sequence[str] | None,
     exhaustive_states: int | None, measure_coverage: bool, keep_graph: bool, por: bool = False,
-    movers: bool = False,
+    movers: bool = False, store: str = "objects",
 ) -> StudentResult:
     prefix: CheckResult[Any] | None = None
     deadline = None if timeout is None else time.perf_counter() + timeout
@@ -963,7 +973,7 @@ def _run(
     if mode in ("exhaustive", "auto"):
         bound = max_states if mode == "exhaustive" or max_states is not None else AUTO_STATES
         result = explore(model, max_depth=max_depth, max_states=bound, timeout=timeout,
-                         properties=properties, keep_graph=keep_graph, por=por, movers=movers)
+                         properties=properties, keep_graph=keep_graph, por=por, movers=movers, store=store)
         cut = result.verdict is Verdict.UNDETERMINED and result.stop_reason in ("max_states", "timeout")
         if mode == "exhaustive" or not cut:
             return StudentResult("exhaustive", result, model, handler_calls=model.handler_calls,

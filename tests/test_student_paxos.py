@@ -8,11 +8,15 @@ a shortest counterexample (SmallQuorum: 10 steps in 238,724 states).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import assert_real_path
+from quorumcheck.cli import main
+from quorumcheck.errors import InvalidParameter
 from quorumcheck.explorer import Verdict
 from quorumcheck.models.actor_model import ActorModel, load_student_file
 
@@ -102,6 +106,37 @@ def test_exhaustive_mode_finds_a_shortest_counterexample() -> None:
 def test_exhaustive_mode_on_two_proposals(bug: str, length: int) -> None:
     found = _check(getattr(BUGS, bug))
     assert found.violation.property == BUGS.BUGS[bug] and len(found.violation.trace) == length
+
+
+def test_fingerprint_store_counts_and_finds_what_the_object_store_does() -> None:
+    """--store fingerprints: the same states, depth and verdict, a few tens of bytes per state, and a
+    counterexample rebuilt by re-executing the student's handlers that is a real, shortest schedule."""
+    found = _check(PAXOS.PaxosNode, requests=1, store="fingerprints")
+    assert found.verdict is Verdict.HOLDS and found.result.complete
+    assert (found.result.distinct_states, found.result.depth) == (25576, 20)  # the object store's figures
+    stats = found.result.fingerprints
+    assert stats is not None and 0 < stats.bytes_per_state(25576) < 100 and 0 < stats.collision_probability < 1e-6
+    buggy = _check(BUGS.CountsDuplicateVotes, requests=2, max_duplicates=1, store="fingerprints", max_states=200_000)
+    assert buggy.violation.property == "learned-is-chosen"
+    assert len(buggy.violation.trace) == 9  # the object store's shortest schedule (docs/student-testing.md)
+    assert_real_path(buggy.model, buggy.violation.trace)
+    with pytest.raises(InvalidParameter, match="unknown store 'disk'; choose one of: objects, fingerprints"):
+        _check(PAXOS.PaxosNode, requests=1, store="disk")
+
+
+def test_cli_store_fingerprints() -> None:
+    runner = CliRunner()
+    args = ["test", str(EXAMPLES / "paxos.py"), "--protocol", "paxos", "--requests", "1", "--store", "fingerprints"]
+    done = runner.invoke(main, [*args, "--mode", "exhaustive", "--json"])
+    assert done.exit_code == 0, done.output
+    r = json.loads(done.stdout)
+    assert (r["verdict"], r["distinct_states"], r["store"]) == ("holds", 25576, "fingerprints")
+    assert r["fingerprints"]["collision_probability"] < 1e-6
+    text = runner.invoke(main, [*args, "--mode", "exhaustive"])
+    assert text.exit_code == 0 and "bytes per state" in text.output and "chance of a fingerprint collision" in text.output
+    refused = runner.invoke(main, [*args, "--mode", "random"])
+    assert refused.exit_code == 2 and refused.output.count("\n") == 1
+    assert "--store applies to the exhaustive search" in refused.output
 
 
 def test_failing_schedule_replays_from_its_trace_file(tmp_path: Path) -> None:
