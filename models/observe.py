@@ -584,37 +584,47 @@ class RaftContract(Contract):
         return self.FIELDS
 
     def observe_frozen(self, index: int, values: dict[str, Any]) -> Hashable:
-        cls = self.classes[index].__name__
+        klass = self.classes[index]
+
+        def attribute(field: str) -> str:  # the student's own name for a contract field (observe = {...})
+            name = renamed(klass, field)
+            return f"{klass.__name__}.{name}" + (f" (the {field!r} observation)" if name != field else "")
+
         term = values["current_term"]
         if type(term) is not int or term < 0:
-            raise InvalidStudentCode(f"{cls}.current_term must be an int >= 0, got {show(term)}")
-        role = _role(values["role"], cls)
+            raise InvalidStudentCode(f"{attribute('current_term')} must be an int >= 0, got {show(term)}")
+        role = _role(values["role"], attribute("role"))
         log = values["log"]
         if type(log) is not tuple or not log or log[0] not in ("l", "t"):
-            raise InvalidStudentCode(f"{cls}.log must be a list of entries, got {show(log)}")
-        entries = tuple(self._entry(e, cls) for e in log[1:])
+            raise InvalidStudentCode(f"{attribute('log')} must be a list of entries, got {show(log)}")
+        entries = tuple(self._entry(e, attribute("log")) for e in log[1:])
         commit = values["commit_index"]
         if type(commit) is not int or commit < 0:
             raise InvalidStudentCode(
-                f"{cls}.commit_index must be an int >= 0 (the number of committed entries, 0 for none), got "
-                f"{show(commit)}"
+                f"{attribute('commit_index')} must be an int >= 0 (the number of committed entries, 0 for none), "
+                f"got {show(commit)}"
             )
         return (term, role, values["voted_for"], entries, commit)
 
-    def _entry(self, entry: Any, cls: str) -> tuple[int, Hashable]:
+    def _entry(self, entry: Any, where: str) -> tuple[int, Hashable]:
         """A frozen log entry as ``(term, frozen value)``: a ``(term, value)`` pair, or a record (dict,
         dataclass, NamedTuple) with ``term`` and ``value`` or ``command``."""
         record = _record(entry)
         if record is not None and (entry[0] in ("d", "dc") or "term" in record):
+            if "value" not in record and "command" not in record:
+                raise InvalidStudentCode(
+                    f"{where} entries that are records need a 'term' and a 'value' (or 'command'), got "
+                    f"{show(entry)}; name the field value or command, or store (term, value) pairs"
+                )
             term, value = record.get("term"), record.get("value", record.get("command"))
         else:
             pair = _pair(entry)
             if pair is None:
-                raise InvalidStudentCode(f"{cls}.log entries must be (term, value) pairs, got {show(entry)}")
+                raise InvalidStudentCode(f"{where} entries must be (term, value) pairs, got {show(entry)}")
             term, value = pair
         if type(term) is not int:
             raise InvalidStudentCode(
-                f"{cls}.log entries need an int term: (term, value) pairs or records with .term and .value, "
+                f"{where} entries need an int term: (term, value) pairs or records with .term and .value, "
                 f"got {show(entry)}"
             )
         return (term, value)
@@ -798,15 +808,16 @@ def _log_text(entries: Sequence[tuple[int, Hashable]]) -> str:
     return log_notation([(t, show(v)) for t, v in entries])
 
 
-def _role(frozen: Any, cls: str) -> int:
-    """A frozen role (a string, or an enum member named after the role) as its code."""
+def _role(frozen: Any, where: str) -> int:
+    """A frozen role (a string, or an enum member named after the role) as its code; ``where`` names the
+    student's attribute in the error."""
     name = frozen[2] if type(frozen) is tuple and len(frozen) == 3 and frozen[0] == "e" else frozen
     if isinstance(name, str):
         code = _ROLE_CODES.get(name.strip().lower())
         if code is not None:
             return code
     raise InvalidStudentCode(
-        f"{cls}.role must be 'follower', 'candidate' or 'leader' (any case, or an enum with those names), got "
+        f"{where} must be 'follower', 'candidate' or 'leader' (any case, or an enum with those names), got "
         f"{show(frozen)}"
     )
 

@@ -24,7 +24,7 @@ from quorumcheck.invariants.language import Function, Relation, Signature, Sort
 from quorumcheck.invariants.system import TransitionSystem
 from quorumcheck.invariants.z3backend import Translator
 
-__all__ = ["Structure", "CTI", "Reachability", "read_cti", "reachability", "show_structure", "check_cti"]
+__all__ = ["Structure", "CTI", "Reachability", "read_cti", "reachability", "show_structure", "check_cti", "pre_state"]
 
 Values = dict[str, frozenset[tuple[Any, ...]]]
 
@@ -280,6 +280,17 @@ def _as_values(system: TransitionSystem, universe: Mapping[str, tuple[Any, ...]]
     return out
 
 
+def pre_state(system: TransitionSystem, cti: CTI) -> tuple[dict[str, tuple[Any, ...]], dict[str, Any]]:
+    """A CTI's pre-state as the plain-Python evaluator reads it: ``(universe, values)``, every sort present.
+
+    Inference (:func:`quorumcheck.prover.infer.strengthen`) evaluates its candidate conjuncts there.
+    """
+    universe = dict(cti.pre.universe)
+    for sort in system.signature.sorts.values():
+        universe.setdefault(sort.name, ())
+    return universe, _as_values(system, universe, cti.pre.values, cti.statics)
+
+
 def check_cti(system: TransitionSystem, cti: CTI, invariant: Sequence[str]) -> list[str]:
     """What is wrong with ``cti``, judged by the plain-Python evaluator instead of Z3 (empty when it is right).
 
@@ -290,10 +301,7 @@ def check_cti(system: TransitionSystem, cti: CTI, invariant: Sequence[str]) -> l
     from quorumcheck.invariants.evaluate import evaluate
 
     problems = []
-    universe = dict(cti.pre.universe)
-    for sort in system.signature.sorts.values():
-        universe.setdefault(sort.name, ())
-    pre = _as_values(system, universe, cti.pre.values, cti.statics)
+    universe, pre = pre_state(system, cti)
     for i, axiom in enumerate(system.axioms):
         if not evaluate(axiom, universe, pre):
             problems.append(f"the structure breaks axiom {i + 1}")

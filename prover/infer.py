@@ -52,7 +52,8 @@ from quorumcheck.invariants.z3backend import Translator
 
 from .induction import Checker
 
-__all__ = ["InferResult", "Candidate", "infer", "enumerate_candidates", "sample_states", "sample_filter"]
+__all__ = ["InferResult", "Candidate", "Strengthened", "infer", "enumerate_candidates", "sample_states",
+           "sample_filter", "strengthen"]
 
 # -- terms and atoms, as hashable tuples -----------------------------------------------------------------------
 # term:  ("var", sort, i) | ("lit", sort, value) | ("app", fname, (term, ...))
@@ -105,6 +106,11 @@ class InferResult:
     """The symbols the grammar used (the goals' cone of influence)."""
     missing: list[str] = field(default_factory=list)
     """Names of the system's own inductive conjuncts that the inferred invariant does not imply (diagnostics)."""
+    with_goals: bool = False
+    """True when the inductive invariant is the goals *and* ``conjuncts`` (found by :func:`strengthen`);
+    False when ``conjuncts`` alone are inductive and imply the goals (Houdini)."""
+    strengthening: dict[str, Any] = field(default_factory=dict)
+    """What the goal-directed search did (:class:`Strengthened`'s counts and its reason to stop)."""
 
     @property
     def proved(self) -> bool:
@@ -129,6 +135,7 @@ class InferResult:
             "states": self.states, "instances": self.instances, "houdini_rounds": self.houdini_rounds,
             "queries": self.queries, "inductive": self.inductive, "implies_safety": self.implies_safety,
             "stop_reason": self.stop_reason, "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "with_goals": self.with_goals, "strengthening": self.strengthening,
             "conjuncts": [{"name": c.name, "formula": str(c.formula), "python": c.description}
                           for c in self.conjuncts],
         }
@@ -1046,6 +1053,141 @@ class _Builder:
         return f"~{self._py_atom(a, top)}"
 
 
+# -- goal-directed strengthening ------------------------------------------------------------------------------------
+@dataclass
+class Strengthened:
+    """What :func:`strengthen` found."""
+
+    added: list[Conjunct]
+    """The candidates that, with the goals, make an inductive invariant (when ``inductive``)."""
+    inductive: bool
+    iterations: int = 0
+    """Counterexamples to induction met (each added a candidate or dropped one)."""
+    queries: int = 0
+    """Z3 obligations checked."""
+    dropped: int = 0
+    """Candidates added and dropped again (a counterexample to their own induction that no candidate blocks)."""
+    evaluations: int = 0
+    """Candidates evaluated on counterexamples' pre-states."""
+    reason: str | None = None
+    """Why it stopped without an inductive invariant."""
+
+
+def strengthen(system: TransitionSystem, goals: Sequence[Conjunct], pool: Sequence[Candidate], builder: _Builder, *,
+               timeout: float = 5.0, deadline: float | None = None, log: Any = None) -> Strengthened:
+    """Strengthen the goals into an inductive invariant with candidates of the pool, led by counterexamples.
+
+    The invariant starts as the goals. While Z3 finds a counterexample to
+    induction (CTI) -- a pre-state satisfying the invariant and a step after
+    which one conjunct is false -- the smallest candidate of the pool that is
+    *false in the pre-state* joins the invariant: it rules that pre-state out,
+    and it is true in every sampled reachable state. When no candidate rules a
+    CTI out, the conjunct it breaks is dropped if it is a candidate (it cannot
+    be an invariant of the samples' kind that the pool can support) and the
+    search goes on, or the search fails if it is a goal. This is IC3's
+    blocking step with the sample-filtered pool as the lemmas (the pool is
+    ordered by literals, then variables), instead of Houdini's weakening of
+    the whole pool: it asks Z3 about a few conjuncts, not thousands.
+
+    The answer is sound either way: ``inductive`` is True only when Z3 proved
+    initiation and every (action, conjunct) consecution of goals + ``added``.
+    "Unknown" counts as not proved.
+    """
+    from quorumcheck.invariants.evaluate import evaluate
+
+    from .cti import pre_state
+
+    say = log or (lambda _msg: None)
+    checker = Checker(system, timeout)
+    checker.deadline = deadline
+    order = sorted(range(len(pool)), key=lambda i: (len(pool[i].literals), sum(k for _, k in pool[i].template)))
+    formulas: dict[int, Formula] = {}
+    goal_names = {g.name for g in goals}
+    invariant: list[Conjunct] = list(goals)
+    index_of: dict[str, int] = {}  # added conjunct's name -> its pool index
+    banned: set[int] = set()
+    proved: set[tuple[str, str | None]] = set()
+    out = Strengthened([], False)
+
+    def formula(i: int) -> Formula:
+        f = formulas.get(i)
+        if f is None:
+            f = formulas[i] = builder.formula(pool[i])
+        return f
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
+
+    while True:
+        failing = None
+        for c in list(invariant):
+            if (c.name, None) not in proved:
+                out.queries += 1
+                ob = checker.initiation(c, with_cti=False)
+                if ob.status != "proved":
+                    failing = (c, None, ob)
+                    break
+                proved.add((c.name, None))
+            for action in system.actions:
+                if (c.name, action.name) in proved:
+                    continue
+                if out_of_time():
+                    out.reason = "timeout"
+                    out.added = [c for c in invariant if c.name not in goal_names]
+                    return out
+                out.queries += 1
+                ob = checker.consecution(invariant, action, c, with_cti=True)
+                if ob.status == "proved":
+                    proved.add((c.name, action.name))  # more conjuncts only add assumptions: it stays proved
+                    continue
+                failing = (c, action.name, ob)
+                break
+            if failing is not None:
+                break
+        if failing is None:
+            out.inductive = True
+            out.added = [c for c in invariant if c.name not in goal_names]
+            return out
+        out.iterations += 1
+        conjunct, action_name, ob = failing
+        chosen = None
+        if ob.status == "fails" and ob.cti is not None and action_name is not None:
+            universe, pre = pre_state(system, ob.cti)
+            for i in order:
+                if i in banned or f"inv{i + 1}" in index_of:
+                    continue
+                if out_of_time():
+                    out.reason = "timeout"
+                    out.added = [c for c in invariant if c.name not in goal_names]
+                    return out
+                out.evaluations += 1
+                try:
+                    blocks = not evaluate(formula(i), universe, pre)
+                except Exception:  # an element the CTI's structure leaves out: say nothing about this one
+                    blocks = False
+                if blocks:
+                    chosen = i
+                    break
+        if chosen is not None:
+            name = f"inv{chosen + 1}"
+            index_of[name] = chosen
+            invariant.append(Conjunct(name, formula(chosen), builder.python(pool[chosen])))
+            say(f"{conjunct.name} is not preserved by {action_name}: added {builder.python(pool[chosen])}")
+            continue
+        if conjunct.name in goal_names:
+            out.reason = (f"{conjunct.name} is not preserved by {action_name or 'the initial states'} "
+                          f"({ob.status}), and no candidate rules the counterexample out")
+            say(out.reason)
+            out.added = [c for c in invariant if c.name not in goal_names]
+            return out
+        # An added candidate that no candidate can support: drop it. Pairs proved with its help are checked again.
+        banned.add(index_of.pop(conjunct.name))
+        invariant = [c for c in invariant if c.name != conjunct.name]
+        proved = {p for p in proved if p[1] is None and p[0] != conjunct.name}
+        out.dropped += 1
+        say(f"dropped {conjunct.description}: not preserved by {action_name or 'the initial states'} ({ob.status})")
+
+
 # -- Houdini -----------------------------------------------------------------------------------------------------------
 def houdini(system: TransitionSystem, conjuncts: list[Conjunct], *, timeout: float = 5.0,
             deadline: float | None = None, log: Any = None) -> tuple[list[Conjunct], int, int, bool]:
@@ -1220,13 +1362,34 @@ def infer(system: TransitionSystem, *, instances: Sequence[Mapping[str, int]] | 
     if time.perf_counter() > deadline:
         result.stop_reason = "timeout"
 
+    # First the goal-directed search: it asks Z3 about a few conjuncts. Houdini over the whole pool is the fallback.
+    t0 = time.perf_counter()
+    strong = strengthen(system, [system.conjunct(g) for g in goals], filtered.minimal, builder,
+                        timeout=obligation_timeout, deadline=deadline, log=log)
+    result.seconds["strengthen"] = time.perf_counter() - t0
+    result.strengthening = {"inductive": strong.inductive, "iterations": strong.iterations,
+                            "queries": strong.queries, "added": len(strong.added), "dropped": strong.dropped,
+                            "evaluations": strong.evaluations, "reason": strong.reason}
+    result.queries = strong.queries
+    if strong.inductive:
+        say(f"strengthened the goals with {len(strong.added)} candidates in {strong.iterations} steps "
+            f"({strong.queries} Z3 queries): inductive")
+        result.conjuncts = strong.added
+        result.inductive = result.implies_safety = result.with_goals = True  # the goals are conjuncts of it
+        result.seconds["total"] = time.perf_counter() - started
+        return result
+    if strong.reason == "timeout" or time.perf_counter() > deadline:
+        result.stop_reason = "timeout"
+    say(f"strengthening stopped: {strong.reason}; Houdini over the {len(filtered.minimal)} candidates")
+
     conjuncts = []
     for k, cand in enumerate(filtered.minimal, start=1):
         conjuncts.append(Conjunct(f"inv{k}", builder.formula(cand), builder.python(cand)))
     t0 = time.perf_counter()
     alive, rounds, queries, finished = houdini(system, conjuncts, timeout=obligation_timeout, deadline=deadline,
                                                log=log)
-    result.houdini_rounds, result.queries = rounds, queries
+    result.houdini_rounds = rounds
+    result.queries += queries
     result.seconds["houdini"] = time.perf_counter() - t0
     if not finished:
         result.stop_reason = "timeout"

@@ -357,6 +357,13 @@ _HEADER = ("from quorumcheck.models.actors import Node\n"
      "message holds an instance of object"),
     (_HEADER.replace("'follower'", "'boss'"), 1,
      "node-state-testable violated: n0 (S) __init__/on_start: S.role must be 'follower', 'candidate' or 'leader'"),
+    # A renamed contract field is named as the student wrote it.
+    (_HEADER.replace("self.role,", "self.status,").replace("'follower'", "'folower'")
+     .replace("class S(Node):\n", "class S(Node):\n    observe = {'role': 'status'}\n"), 1,
+     "S.status (the 'role' observation) must be 'follower', 'candidate' or 'leader'"),
+    # A log entry that is a record without a value is refused, not read as None.
+    (_HEADER.replace("[], 0\n", "[{'term': 0, 'cmd': 'x'}], 0\n"), 1,
+     "S.log entries that are records need a 'term' and a 'value' (or 'command'), got {'cmd': 'x', 'term': 0}"),
 ])
 def test_student_files_that_go_wrong_give_one_line_or_a_finding(tmp_path: Path, source: str, exit_code: int,
                                                                  text: str) -> None:
@@ -452,6 +459,10 @@ def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
     (["examples/paxos_bugs.py", "--protocol", "paxos"], "defines several node classes"),
     (["examples/paxos.py"], "choose the protocol"),
     (["examples/raft.py", "--protocol", "raft", "--node-class", "Nope"], "has no node class 'Nope'"),
+    # raft_bugs.py imports RaftNode: named as imported, beside the file's own classes
+    (["examples/raft_bugs.py", "--protocol", "raft", "--node-class", "Nope"], "(and imported: RaftNode)"),
+    (["examples/raft.py", "--protocol", "raft", "--node-class", "RequestVote"],
+     "examples/raft.py is not a node class: write `class RequestVote(Node):`"),
 ])
 def test_cli_usage_errors_are_one_line(args: list[str], message: str) -> None:
     run = _cli(*args)

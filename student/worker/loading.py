@@ -93,14 +93,23 @@ def find_node_classes(namespace: Any, names: Sequence[str] | None = None) -> lis
     """
     where = getattr(namespace, "__file__", None) or getattr(namespace, "__name__", "the module")
     members = vars(namespace)
+    module_name = getattr(namespace, "__name__", None)
     if names:
         found = []
         for n in names:
             cls = members.get(n)
-            if not isinstance(cls, type) or not issubclass(cls, Node):
-                available = [k for k, v in members.items() if isinstance(v, type) and issubclass(v, Node) and v is not Node]
-                raise InvalidStudentCode(f"{where} has no node class {n!r}; its node classes: "
-                                         f"{', '.join(available) or 'none'}")
+            if isinstance(cls, type) and not issubclass(cls, Node):
+                raise InvalidStudentCode(f"{n} in {where} is not a node class: write `class {n}(Node):` with "
+                                         "`from quorumcheck.models.actors import Node`")
+            if not isinstance(cls, type):
+                nodes = [(k, v) for k, v in members.items() if isinstance(v, type) and issubclass(v, Node)
+                         and v is not Node]
+                own = [k for k, v in nodes if v.__module__ == module_name]
+                imported = [k for k, v in nodes if v.__module__ != module_name]
+                listed = ", ".join(own) or "none"
+                if imported:
+                    listed += f" (and imported: {', '.join(imported)})"
+                raise InvalidStudentCode(f"{where} has no node class {n!r}; its node classes: {listed}")
             found.append(cls)
         return found
     listed = members.get("NODES")
@@ -108,7 +117,6 @@ def find_node_classes(namespace: Any, names: Sequence[str] | None = None) -> lis
         if not all(isinstance(c, type) and issubclass(c, Node) for c in listed):
             raise InvalidStudentCode(f"{where}: NODES must be a list of node classes, one per node")
         return list(listed)
-    module_name = getattr(namespace, "__name__", None)
     own = [v for v in members.values()
            if isinstance(v, type) and issubclass(v, Node) and v is not Node and v.__module__ == module_name]
     if not own:
