@@ -508,11 +508,13 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         headline += f": {_STOP_REASONS.get(result.stop_reason, result.stop_reason)}"
     out.print(Text(headline, style=_VERDICT_STYLE[result.verdict]))
     if sampled and sampled_by == "epoch search":
-        counts = (f"{result.distinct_states:,} epoch-end states · {result.transitions:,} epochs · deepest "
-                  f"{max(result.depth - 1, 0)} epochs")
+        # Epoch-end states are stored up to this depth; a violation is met inside the epoch after them.
+        counts = (f"{result.distinct_states:,} epoch-end states (up to {max(result.depth - 1, 0)} epochs deep) · "
+                  f"{result.transitions:,} epochs")
     elif sampled:
-        counts = (f"{result.distinct_states:,} distinct states visited · {result.transitions:,} steps · longest "
-                  f"schedule {_steps(max(result.depth - 1, 0))}")
+        # In auto mode the exhaustive and epoch parts are summed up in the mode line; these are the schedules'.
+        counts = (f"{result.distinct_states:,} distinct states visited by the random schedules · "
+                  f"{result.transitions:,} steps · longest schedule {_steps(max(result.depth - 1, 0))}")
     else:
         counts = f"{result.distinct_states:,} distinct states · {result.transitions:,} transitions · depth {result.depth}"
         reductions = [f"orbits under {' × '.join(result.symmetry)}"] if result.symmetry else []

@@ -299,7 +299,7 @@ def test_cli_check_search_epochs(tmp_path: Path) -> None:
     assert replayed.returncode == 0 and "REPLAYS: all 22 steps match the model" in replayed.stdout
     shallow = _check_cli("raft", "--bug", "commit-to-log-end", "--search", "epochs", "--max-depth", "3")
     assert shallow.returncode == 3, shallow.stderr  # --max-depth counts epochs; this bug needs 4
-    assert "the depth limit (--max-depth) was reached" in shallow.stdout and "deepest 3 epochs" in shallow.stdout
+    assert "the depth limit (--max-depth) was reached" in shallow.stdout and "(up to 3 epochs deep)" in shallow.stdout
     nothing = _check_cli("raft", "--servers", "2", "--search", "epochs")
     assert nothing.returncode == 3, nothing.stderr
     assert "UNDETERMINED: no violation in any schedule of up to 2 epochs, which is no proof" in nothing.stdout
