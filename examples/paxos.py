@@ -9,7 +9,7 @@ contract (docs/student-testing.md) reads two attributes:
 * ``learned`` -- ``None``, or the value this learner has learned.
 
 Check it: every interleaving with one client request (25,576 states, a second), then
-Hypothesis-drawn schedules with two competing requests (exhaustively that is millions of states):
+Hypothesis-drawn schedules with two competing requests (exhaustively that is more than 26 million states):
 
     quorumcheck test examples/paxos.py --protocol paxos --nodes 3 --requests 1
     quorumcheck test examples/paxos.py --protocol paxos --nodes 3 --mode random

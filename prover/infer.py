@@ -1100,7 +1100,12 @@ def strengthen(system: TransitionSystem, goals: Sequence[Conjunct], pool: Sequen
     say = log or (lambda _msg: None)
     checker = Checker(system, timeout)
     checker.deadline = deadline
-    order = sorted(range(len(pool)), key=lambda i: (len(pool[i].literals), sum(k for _, k in pool[i].template)))
+    def has_exists(c: Candidate) -> bool:
+        return any(lt[0][0] in ("ex", "exall") for lt in c.literals)
+
+    # Fewest literals first; within that, clauses without an existential (they keep Z3 in EPR), fewest variables.
+    order = sorted(range(len(pool)), key=lambda i: (len(pool[i].literals), has_exists(pool[i]),
+                                                    sum(k for _, k in pool[i].template)))
     formulas: dict[int, Formula] = {}
     goal_names = {g.name for g in goals}
     invariant: list[Conjunct] = list(goals)
@@ -1175,11 +1180,16 @@ def strengthen(system: TransitionSystem, goals: Sequence[Conjunct], pool: Sequen
             say(f"{conjunct.name} is not preserved by {action_name}: added {builder.python(pool[chosen])}")
             continue
         if conjunct.name in goal_names:
-            out.reason = (f"{conjunct.name} is not preserved by {action_name or 'the initial states'} "
-                          f"({ob.status}), and no candidate rules the counterexample out")
-            say(out.reason)
-            out.added = [c for c in invariant if c.name not in goal_names]
-            return out
+            if ob.status == "unknown" and index_of:
+                # Z3 gave up, most likely on what was added last (an existential can leave the decidable
+                # fragment): drop that one and go on.
+                conjunct = next(c for c in reversed(invariant) if c.name in index_of)
+            else:
+                out.reason = (f"{conjunct.name} is not preserved by {action_name or 'the initial states'} "
+                              f"({ob.status}), and no candidate rules the counterexample out")
+                say(out.reason)
+                out.added = [c for c in invariant if c.name not in goal_names]
+                return out
         # An added candidate that no candidate can support: drop it. Pairs proved with its help are checked again.
         banned.add(index_of.pop(conjunct.name))
         invariant = [c for c in invariant if c.name != conjunct.name]
