@@ -1,7 +1,7 @@
-"""Inferring an inductive invariant: enumerate candidate conjuncts, filter them on samples, then Houdini with Z3.
+"""Inferring an inductive invariant: enumerate candidate conjuncts, filter them on samples, then prove with Z3.
 
 ``quorumcheck prove MODEL --infer`` finds an invariant instead of checking the
-one a model ships. It works in three phases, as DistAI (OSDI'21) and DuoAI
+one a model ships. It works in phases, as DistAI (OSDI'21) and DuoAI
 (OSDI'22) do:
 
 1. **enumerate** -- candidate conjuncts from a template grammar built from the
@@ -19,10 +19,17 @@ one a model ships. It works in three phases, as DistAI (OSDI'21) and DuoAI
    search over the system's own formulas grounded on a finite universe (each
    action's successors enumerated with Z3). Only the *minimal* true clauses are
    kept (a clause that contains a smaller true clause is implied by it);
-3. **Houdini** -- repeatedly drop every candidate that Z3 does not prove
-   preserved (initiation, and consecution by each action assuming all the
-   remaining candidates) until nothing changes; "unknown" counts as not proved,
-   so the result is sound. Then check that it implies ``system.safety``.
+3. **strengthen** (:func:`strengthen`) -- starting from the safety
+   conjuncts, ask Z3 for a counterexample to induction and add the smallest
+   candidate that is false in its pre-state, dropping added candidates that
+   no candidate can support, until Z3 proves the whole inductive (IC3's
+   blocking step, with the filtered candidates as the lemmas). It asks Z3
+   about a few conjuncts at a time, and gets half the time left;
+4. **Houdini**, if that did not succeed -- repeatedly drop every candidate
+   that Z3 does not prove preserved (initiation, and consecution by each
+   action assuming all the remaining candidates) until nothing changes;
+   "unknown" counts as not proved, so the result is sound. Then check that it
+   implies ``system.safety``.
 
 Examples
 --------
@@ -1153,8 +1160,12 @@ def strengthen(system: TransitionSystem, goals: Sequence[Conjunct], pool: Sequen
             out.inductive = True
             out.added = [c for c in invariant if c.name not in goal_names]
             return out
-        out.iterations += 1
         conjunct, action_name, ob = failing
+        if ob.status == "unknown" and out_of_time():  # the deadline, not Z3, cut the obligation
+            out.reason = "timeout"
+            out.added = [c for c in invariant if c.name not in goal_names]
+            return out
+        out.iterations += 1
         chosen = None
         if ob.status == "fails" and ob.cti is not None and action_name is not None:
             universe, pre = pre_state(system, ob.cti)
@@ -1374,8 +1385,9 @@ def infer(system: TransitionSystem, *, instances: Sequence[Mapping[str, int]] | 
 
     # First the goal-directed search: it asks Z3 about a few conjuncts. Houdini over the whole pool is the fallback.
     t0 = time.perf_counter()
+    half = t0 + max(deadline - t0, 0.0) / 2  # the other half stays for Houdini, should this not succeed
     strong = strengthen(system, [system.conjunct(g) for g in goals], filtered.minimal, builder,
-                        timeout=obligation_timeout, deadline=deadline, log=log)
+                        timeout=obligation_timeout, deadline=half, log=log)
     result.seconds["strengthen"] = time.perf_counter() - t0
     result.strengthening = {"inductive": strong.inductive, "iterations": strong.iterations,
                             "queries": strong.queries, "added": len(strong.added), "dropped": strong.dropped,
@@ -1388,9 +1400,7 @@ def infer(system: TransitionSystem, *, instances: Sequence[Mapping[str, int]] | 
         result.inductive = result.implies_safety = result.with_goals = True  # the goals are conjuncts of it
         result.seconds["total"] = time.perf_counter() - started
         return result
-    if strong.reason == "timeout" or time.perf_counter() > deadline:
-        result.stop_reason = "timeout"
-    say(f"strengthening stopped: {strong.reason}; Houdini over the {len(filtered.minimal)} candidates")
+    say(f"strengthening stopped ({strong.reason}); Houdini over the {len(filtered.minimal)} candidates")
 
     conjuncts = []
     for k, cand in enumerate(filtered.minimal, start=1):

@@ -878,15 +878,23 @@ def _prove_infer(system: Any, goals: tuple[str, ...], timeout: float | None, obl
         click.echo(json.dumps(result.to_json(), indent=2))
         sys.exit(result.exit_code)
     secs = result.seconds
+    strong = result.strengthening
+    if result.with_goals:
+        proof = (f"strengthening added {len(result.conjuncts)} in {strong['iterations']} steps "
+                 f"({strong['dropped']} dropped again)")
+    else:
+        why = "out of time" if strong.get("reason") == "timeout" else strong.get("reason")
+        proof = f"strengthening stopped ({why}) · Houdini kept {len(result.conjuncts)} in {result.houdini_rounds} rounds"
     out.print(f"sampled {result.states} states · {result.enumerated} candidates enumerated · {result.distinct} true "
-              f"on the samples · {result.surviving} minimal · Houdini kept {len(result.conjuncts)} in "
-              f"{result.houdini_rounds} rounds ({result.queries} Z3 queries) · "
+              f"on the samples · {result.surviving} minimal · {proof} ({result.queries} Z3 queries) · "
               + ", ".join(f"{k} {v:.1f} s" for k, v in secs.items()))
-    out.print("inferred invariant:")
+    goals_text = ", ".join(result.goals)
+    out.print(f"inferred invariant{f' (with {goals_text})' if result.with_goals else ''}:")
     for line in result.python():
         out.print(f"    {line},")
-    goals_text = ", ".join(result.goals)
-    if result.proved:
+    if result.proved and result.with_goals:
+        out.print(f"PROVED for every size: {goals_text} and the inferred conjuncts above form an inductive invariant")
+    elif result.proved:
         out.print(f"PROVED for every size: {goals_text} follows from the inferred inductive invariant")
     elif result.stop_reason == "timeout":
         out.print(f"NOT FOUND: the time ran out before an inductive invariant implying {goals_text} was found")
