@@ -1130,6 +1130,12 @@ def strengthen(system: TransitionSystem, goals: Sequence[Conjunct], pool: Sequen
     def out_of_time() -> bool:
         return deadline is not None and time.perf_counter() > deadline
 
+    def stop(reason: str | None) -> Strengthened:
+        """The answer so far: inductive when there is no reason to stop."""
+        out.reason, out.inductive = reason, reason is None
+        out.added = [c for c in invariant if c.name not in goal_names]
+        return out
+
     while True:
         failing = None
         for c in list(invariant):
@@ -1144,9 +1150,7 @@ def strengthen(system: TransitionSystem, goals: Sequence[Conjunct], pool: Sequen
                 if (c.name, action.name) in proved:
                     continue
                 if out_of_time():
-                    out.reason = "timeout"
-                    out.added = [c for c in invariant if c.name not in goal_names]
-                    return out
+                    return stop("timeout")
                 out.queries += 1
                 ob = checker.consecution(invariant, action, c, with_cti=True)
                 if ob.status == "proved":
@@ -1157,14 +1161,10 @@ def strengthen(system: TransitionSystem, goals: Sequence[Conjunct], pool: Sequen
             if failing is not None:
                 break
         if failing is None:
-            out.inductive = True
-            out.added = [c for c in invariant if c.name not in goal_names]
-            return out
+            return stop(None)
         conjunct, action_name, ob = failing
         if ob.status == "unknown" and out_of_time():  # the deadline, not Z3, cut the obligation
-            out.reason = "timeout"
-            out.added = [c for c in invariant if c.name not in goal_names]
-            return out
+            return stop("timeout")
         out.iterations += 1
         chosen = None
         if ob.status == "fails" and ob.cti is not None and action_name is not None:
@@ -1173,9 +1173,7 @@ def strengthen(system: TransitionSystem, goals: Sequence[Conjunct], pool: Sequen
                 if i in banned or f"inv{i + 1}" in index_of:
                     continue
                 if out_of_time():
-                    out.reason = "timeout"
-                    out.added = [c for c in invariant if c.name not in goal_names]
-                    return out
+                    return stop("timeout")
                 out.evaluations += 1
                 try:
                     blocks = not evaluate(formula(i), universe, pre)
@@ -1196,11 +1194,10 @@ def strengthen(system: TransitionSystem, goals: Sequence[Conjunct], pool: Sequen
                 # fragment): drop that one and go on.
                 conjunct = next(c for c in reversed(invariant) if c.name in index_of)
             else:
-                out.reason = (f"{conjunct.name} is not preserved by {action_name or 'the initial states'} "
-                              f"({ob.status}), and no candidate rules the counterexample out")
-                say(out.reason)
-                out.added = [c for c in invariant if c.name not in goal_names]
-                return out
+                reason = (f"{conjunct.name} is not preserved by {action_name or 'the initial states'} "
+                          f"({ob.status}), and no candidate rules the counterexample out")
+                say(reason)
+                return stop(reason)
         # An added candidate that no candidate can support: drop it. Pairs proved with its help are checked again.
         banned.add(index_of.pop(conjunct.name))
         invariant = [c for c in invariant if c.name != conjunct.name]
