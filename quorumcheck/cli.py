@@ -1245,6 +1245,9 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         if ignored:
             _fail(f"{ignored[0]} applies to the exhaustive search (--mode exhaustive or auto), not to random "
                   "schedules; drop it or choose another mode")
+    if mode == "epochs" and given("store"):
+        _fail("--store applies to the exhaustive search (--mode exhaustive or auto); the epoch search keeps its "
+              "epoch-end states as objects: drop --store or choose another mode")
     if coverage and mode not in ("random", "auto"):
         _fail("--coverage measures what random schedules visit; use it with --mode random (or auto)")
     if protocol != "raft" and given("max_term"):

@@ -137,6 +137,8 @@ def test_cli_store_fingerprints() -> None:
     refused = runner.invoke(main, [*args, "--mode", "random"])
     assert refused.exit_code == 2 and refused.output.count("\n") == 1
     assert "--store applies to the exhaustive search" in refused.output
+    epochs = runner.invoke(main, [*args, "--mode", "epochs"])
+    assert epochs.exit_code == 2 and epochs.output.count("\n") == 1 and "--store applies" in epochs.output
 
 
 def test_failing_schedule_replays_from_its_trace_file(tmp_path: Path) -> None:
