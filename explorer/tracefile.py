@@ -337,8 +337,10 @@ def replay(saved: SavedTrace, model: Model[Any]) -> Replay:
     """
     steps = saved.steps
     total = len(steps) - 1
-    if not any(p.name == saved.property for p in model.properties()):  # the file, not the code, is at fault
-        names = ", ".join(p.name for p in model.properties())
+    props = model.properties()  # built once: an actor model's properties set up their judges
+    prop = next((p for p in props if p.name == saved.property), None)
+    if prop is None:  # the file, not the code, is at fault
+        names = ", ".join(p.name for p in props)
         raise InvalidParameter(f"the trace names the property {saved.property!r}, which model {model.name!r} does "
                                f"not have (its properties: {names}); was the file edited?")
     init = list(model.init_states())
@@ -370,7 +372,6 @@ def replay(saved: SavedTrace, model: Model[Any]) -> Replay:
         replayed.append(Step(action, after))
         state = after
     trace = Trace(tuple(replayed))
-    prop = next(p for p in model.properties() if p.name == saved.property)
     if saved.kind == Expectation.EVERY_STEP.value:
         if total == 0:
             return Replay(0, 0, None, False, trace, problem="an every-step property needs at least one step")

@@ -1066,7 +1066,8 @@ class Strengthened:
     """What :func:`strengthen` found."""
 
     added: list[Conjunct]
-    """The candidates that, with the goals, make an inductive invariant (when ``inductive``)."""
+    """The candidates that, with the goals, make an inductive invariant (when ``inductive``; else those held
+    when it stopped)."""
     inductive: bool
     iterations: int = 0
     """Counterexamples to induction met (each added a candidate or dropped one)."""
@@ -1169,8 +1170,9 @@ def strengthen(system: TransitionSystem, goals: Sequence[Conjunct], pool: Sequen
         chosen = None
         if ob.status == "fails" and ob.cti is not None and action_name is not None:
             universe, pre = pre_state(system, ob.cti)
+            taken = banned | set(index_of.values())
             for i in order:
-                if i in banned or f"inv{i + 1}" in index_of:
+                if i in taken:
                     continue
                 if out_of_time():
                     return stop("timeout")

@@ -32,6 +32,7 @@ from quorumcheck.explorer.diff import changes, flatten, show_value
 from quorumcheck.invariants import definitions
 from quorumcheck.models import BUILTIN_MODELS, TRACE_MODELS, Model, Parameter
 from quorumcheck.models.api import HANDLER_SECONDS, MAX_ELEMENTS
+from quorumcheck.explorer.store import STORES
 from quorumcheck.runspec import Limits, RunSpec, build_model, load_spec
 
 EXIT_USAGE = 2
@@ -150,7 +151,7 @@ def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "breadth-first over epochs (a trigger, then every message among a group of servers), "
                           "which reaches bugs too deep for bfs from the initial state but proves nothing when it "
                           "finds none (Raft; docs/raft.md)"),
-        click.option("--store", type=click.Choice(["objects", "fingerprints"]), default=None,
+        click.option("--store", type=click.Choice(list(STORES)), default=None,
                      help="where seen states are kept: 'objects' (exact; the default) or 'fingerprints' (64-bit "
                           "fingerprints, a few tens of bytes per state, no graph; the collision chance is reported)"),
         click.option("--workers", type=click.IntRange(1, 64), default=None, metavar="N",
@@ -923,7 +924,8 @@ def _prove_infer(system: Any, goals: tuple[str, ...], timeout: float | None, obl
               help="draw each counterexample to induction (DOT, SVG, PNG) into DIR")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 @click.option("--infer", "infer_flag", is_flag=True,
-              help="infer an inductive invariant from the signature (enumerate, filter on samples, Houdini) instead "
+              help="infer an inductive invariant from the signature (enumerate, filter on samples, strengthen the goal "
+                   "with Z3, Houdini) instead "
                    "of checking the shipped one; --invariant then names the safety conjuncts to aim at")
 def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float | None, obligation_timeout: float,
                   no_reach: bool, list_only: bool, conjuncts_files: tuple[Path, ...], render_dir: Path | None,
@@ -1173,7 +1175,7 @@ _PROTOCOL_DEFAULTS = {
               help="exhaustive search: reduction by right movers: a node's silent steps (it sends nothing, nothing "
                    "observed changes) wait for its next step, so fewer states are stored; the same verdict and "
                    "shortest counterexample (docs/partial-order.md: not faster here)")
-@click.option("--store", type=click.Choice(["objects", "fingerprints"]), default="objects", show_default=True,
+@click.option("--store", type=click.Choice(list(STORES)), default="objects", show_default=True,
               help="exhaustive search: where seen states are kept: 'objects' (exact) or 'fingerprints' (64-bit "
                    "fingerprints, a few tens of bytes per state instead of about a kilobyte; the collision chance "
                    "is reported): for runs whose states do not fit in memory")

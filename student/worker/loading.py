@@ -94,6 +94,8 @@ def find_node_classes(namespace: Any, names: Sequence[str] | None = None) -> lis
     where = getattr(namespace, "__file__", None) or getattr(namespace, "__name__", "the module")
     members = vars(namespace)
     module_name = getattr(namespace, "__name__", None)
+    nodes = {k: v for k, v in members.items() if isinstance(v, type) and issubclass(v, Node) and v is not Node}
+    own_names = [k for k, v in nodes.items() if v.__module__ == module_name]
     if names:
         found = []
         for n in names:
@@ -102,11 +104,8 @@ def find_node_classes(namespace: Any, names: Sequence[str] | None = None) -> lis
                 raise InvalidStudentCode(f"{n} in {where} is not a node class: write `class {n}(Node):` with "
                                          "`from quorumcheck.models.actors import Node`")
             if not isinstance(cls, type):
-                nodes = [(k, v) for k, v in members.items() if isinstance(v, type) and issubclass(v, Node)
-                         and v is not Node]
-                own = [k for k, v in nodes if v.__module__ == module_name]
-                imported = [k for k, v in nodes if v.__module__ != module_name]
-                listed = ", ".join(own) or "none"
+                imported = [k for k in nodes if k not in own_names]
+                listed = ", ".join(own_names) or "none"
                 if imported:
                     listed += f" (and imported: {', '.join(imported)})"
                 raise InvalidStudentCode(f"{where} has no node class {n!r}; its node classes: {listed}")
@@ -117,8 +116,7 @@ def find_node_classes(namespace: Any, names: Sequence[str] | None = None) -> lis
         if not all(isinstance(c, type) and issubclass(c, Node) for c in listed):
             raise InvalidStudentCode(f"{where}: NODES must be a list of node classes, one per node")
         return list(listed)
-    own = [v for v in members.values()
-           if isinstance(v, type) and issubclass(v, Node) and v is not Node and v.__module__ == module_name]
+    own = [nodes[k] for k in own_names]
     if not own:
         raise InvalidStudentCode(
             f"{where} defines no node class: write `class MyNode(Node):` with "
