@@ -49,7 +49,7 @@ STORES = ("objects", "fingerprints")
 
 _MASK = (1 << 64) - 1
 _h = xxhash.xxh3_64_intdigest
-_TUPLE_SEED, _SET_SEED, _INT_SEED, _STR_SEED = 0x7475706C65, 0x736574, 0x696E74, 0x737472
+_TUPLE_SEED, _SET_SEED, _INT_SEED, _STR_SEED, _FLOAT_SEED = 0x7475706C65, 0x736574, 0x696E74, 0x737472, 0x666C74
 _NONE = _h(b"None")
 _pack = struct.Struct
 
@@ -61,7 +61,8 @@ class Fingerprinter:
     so it agrees with the object store on which states are the same: tuples
     (named or not) by their items in order, ``frozenset`` and ``set`` by their
     elements in any order, ``dict`` by its items, ``int`` (and ``bool``, which
-    equals ``0`` or ``1``), ``str``, ``bytes``, ``None``. It is built with xxHash
+    equals ``0`` or ``1``), ``float`` (as the int it equals, else by its IEEE
+    bytes), ``str``, ``bytes``, ``None``. It is built with xxHash
     (XXH3) from the parts' fingerprints, never from Python's ``hash()``, whose
     value for a string changes with every process (``PYTHONHASHSEED``).
 
@@ -119,8 +120,10 @@ class Fingerprinter:
             f = _h(struct.pack("<QQ", sum(part((k, v)) for k, v in x.items()) & _MASK, len(x)), _SET_SEED + 1)
         elif isinstance(x, bytes):
             f = _h(x, _STR_SEED + 1)
-        elif t is float and x.is_integer():
-            return self._part(int(x))
+        elif t is float:  # 2.0 == 2, so it fingerprints as the int; any other float by its IEEE bytes
+            if x.is_integer():
+                return self._part(int(x))
+            f = _h(struct.pack("<d", x), _FLOAT_SEED)
         elif isinstance(x, (int, str)):  # subclasses (enums over int or str) compare as their value
             return self._part(int(x) if isinstance(x, int) else str(x))
         elif dataclasses.is_dataclass(x):  # equal only to the same class with equal fields
@@ -128,7 +131,7 @@ class Fingerprinter:
         else:
             raise InvalidModel(
                 f"cannot fingerprint a state holding a {t.__name__} ({x!r}); states for --store fingerprints must be "
-                "built from tuples, frozensets, dicts, dataclasses, ints, strs, bytes and None (or use --store objects)"
+                "built from tuples, frozensets, dicts, dataclasses, ints, floats, strs, bytes and None (or use --store objects)"
             )
         if hashable:
             memo = self._memo

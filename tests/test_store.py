@@ -27,7 +27,8 @@ def run_cli(args: list[str]):  # type: ignore[no-untyped-def]
 
 # -- the fingerprint function ----------------------------------------------------------------
 
-leaves = st.one_of(st.integers(-(2**70), 2**70), st.text(max_size=4), st.none(), st.binary(max_size=4))
+leaves = st.one_of(st.integers(-(2**70), 2**70), st.text(max_size=4), st.none(), st.binary(max_size=4),
+                   st.floats(allow_nan=False) | st.sampled_from([0.5, 1.0, -0.0, 2.0]))  # 2.0 == 2: one fingerprint
 values = st.recursive(
     leaves,
     lambda inner: st.one_of(
@@ -96,6 +97,28 @@ def test_frozen_dataclasses_fingerprint_by_class_and_fields() -> None:
     f = Fingerprinter()
     assert f((Node(1, ("a",)),)) == f((Node(1, ("a",)),)) != f((Node(2, ("a",)),))
     assert f(Node(1, ())) != f(Other(1, ()))
+
+
+def test_student_state_with_floats_is_fingerprinted() -> None:
+    """Student nodes may hold floats (a back-off, a timestamp); --store fingerprints takes them."""
+    from quorumcheck.models.actor_model import ActorModel
+    from quorumcheck.models.actors import Node
+
+    class Backoff(Node):
+        def __init__(self) -> None:
+            self.delay = 0.5
+
+        def on_start(self, out):  # type: ignore[no-untyped-def]
+            if self.id == 0:
+                out.broadcast(("ping", 1.25))
+
+        def on_message(self, sender, message, out):  # type: ignore[no-untyped-def]
+            self.delay *= 1.5
+
+    plain = explore(ActorModel(Backoff, nodes=3), keep_graph=False)
+    stored = explore(ActorModel(Backoff, nodes=3), store="fingerprints")
+    assert stored.verdict.value == plain.verdict.value == "holds"
+    assert (stored.distinct_states, stored.transitions) == (plain.distinct_states, plain.transitions) == (4, 4)
 
 
 def test_an_object_that_cannot_be_fingerprinted_is_a_clear_error() -> None:
