@@ -19,6 +19,13 @@ bound, and after :data:`MAX_DELIVERIES` deliveries). A violation found this way 
 the concrete schedule of the underlying model (:meth:`EpochModel.concrete_labels`), which replays,
 shrinks and renders like any other.
 
+Some bugs need a reply to arrive late: a follower's acknowledgement, sent before the leader appended an
+entry, that the leader counts only afterwards. Every epoch among a group delivers the replies too, so
+with ``one_way=k`` a schedule may also take up to ``k`` **one-way** epochs, in which only one node's
+messages to one other are delivered (``among="n1→n0"``): an asymmetric partition, also one of Jepsen's.
+They widen the search (about threefold per one-way epoch allowed), so the student search runs them
+second, after the epochs among groups found nothing.
+
 It is an under-approximation, not a reduction: orders of delivery inside an epoch other than the
 network's one are not tried, so "no violation" here proves nothing. Its job is to reach depth; the
 exhaustive search (every interleaving, up to a smaller depth) and random schedules cover the rest.
@@ -91,10 +98,23 @@ class EpochState(NamedTuple):
     """The underlying model's state."""
     broken: str | None = None
     """The action property that a step inside the epoch violated (the epoch ended there), or ``None``."""
+    one_way: int = 0
+    """How many one-way epochs the schedule to this state took."""
 
 
 def _node_set(mask: int, n: int) -> str:
     return "{" + ", ".join(f"n{i}" for i in range(n) if mask >> i & 1) + "}"
+
+
+Route = tuple[int, int]
+"""Which deliveries an epoch makes: those whose sender is in the first node mask and receiver in the second."""
+
+
+def _route_name(route: Route, n: int) -> str:
+    src, dst = route
+    if src == dst:
+        return _node_set(src, n)
+    return f"{_node_set(src, n)[1:-1]}→{_node_set(dst, n)[1:-1]}"
 
 
 class EpochModel(Model[EpochState]):
@@ -121,6 +141,12 @@ class EpochModel(Model[EpochState]):
         search proves nothing, so it never reports that something was reached or not.
     max_deliveries : int
         The most deliveries in one epoch.
+    one_way : int
+        Up to this many epochs of a schedule may be *one-way*: after the trigger, only the messages
+        from one node to one other are delivered (``among="n1→n0"``), while the replies wait. That is
+        an asymmetric partition, and what a bug needs that counts on a reply arriving late: a stale
+        acknowledgement that reaches a leader only after it appended more. Each one-way epoch a
+        schedule may take multiplies the epoch-end states at a given depth by about three.
 
     Examples
     --------
@@ -128,7 +154,7 @@ class EpochModel(Model[EpochState]):
     """
 
     def __init__(self, model: Model[Any], safety: Iterable[Property[Any]], *,
-                 max_deliveries: int = MAX_DELIVERIES) -> None:
+                 max_deliveries: int = MAX_DELIVERIES, one_way: int = 0) -> None:
         for hook in ("epoch_nodes", "deliveries", "actor_of"):
             if not hasattr(model, hook):
                 raise InvalidParameter(f"model {getattr(model, 'name', model)!r} has no {hook!r}, so it cannot be "
@@ -142,11 +168,16 @@ class EpochModel(Model[EpochState]):
         self.max_deliveries = max_deliveries
         n = int(model.epoch_nodes)  # type: ignore[attr-defined]
         self.n = n
-        groups = [m for m in range(1, 1 << n) if bin(m).count("1") >= min(2, n)]
-        self._with = {i: [m for m in groups if m >> i & 1] for i in range(n)}
-        self._any = [(1 << n) - 1]  # a trigger of no node's (a lost or duplicated message): then everyone talks
+        self.one_way = one_way
+        groups: list[Route] = [(m, m) for m in range(1, 1 << n) if bin(m).count("1") >= min(2, n)]
+        ways: list[Route] = [(1 << a, 1 << b) for a in range(n) for b in range(n) if a != b] if one_way else []
+        self._with = {i: [g for g in groups if g[0] >> i & 1] for i in range(n)}
+        self._ways = {i: [g for g in ways if (g[0] | g[1]) >> i & 1] for i in range(n)}
+        everyone = (1 << n) - 1
+        self._any = [(everyone, everyone)]  # a trigger of no node's (a lost or duplicated message): everyone talks
         self._settle = groups if n > 1 else []
-        self._masks = {_node_set(m, n): m for m in groups}
+        self._settle_ways = ways
+        self._routes = {_route_name(g, n): g for g in groups + ways}
         self._unobservable = getattr(model, "unobservable", None)
         self._bounded = model.has_boundary
 
@@ -177,23 +208,29 @@ class EpochModel(Model[EpochState]):
     def successors(self, state: EpochState) -> list[tuple[Action, EpochState]]:
         if state.broken is not None:
             return []
-        s = state.state
-        out: list[tuple[Action, EpochState]] = []
-        seen: set[Any] = set()
+        s, used = state.state, state.one_way
+        more = used < self.one_way  # may this schedule take one more one-way epoch?
+        # Each distinct end once, by the epoch that took the fewest one-way epochs to reach it.
+        best: dict[EpochState, tuple[Action, EpochState]] = {}
+
+        def add(name: str, args: dict[str, Any], end: EpochState, route: Route) -> None:
+            taken = used + (route[0] != route[1])
+            kept = best.get(end)
+            if kept is None or kept[1].one_way > taken:
+                best[end] = (Action(name, **args, among=_route_name(route, self.n)),
+                             end._replace(one_way=taken) if taken else end)
+
         for action, make in self._triggers(s):
             node = self.base.actor_of(action)  # type: ignore[attr-defined]
             after = make()
-            for mask in (self._any if node is None else self._with[node]):
-                end = self._run(s, action, after, mask, None)
-                if end not in seen:
-                    seen.add(end)
-                    out.append((Action("Epoch", first=str(action), among=_node_set(mask, self.n)), end))
-        for mask in self._settle:
-            end = self._run(s, None, s, mask, None)
-            if end.state is not s and end not in seen:
-                seen.add(end)
-                out.append((Action("Settle", among=_node_set(mask, self.n)), end))
-        return out
+            routes = self._any if node is None else self._with[node] + (self._ways[node] if more else [])
+            for route in routes:
+                add("Epoch", {"first": str(action)}, self._run(s, action, after, route, None), route)
+        for route in self._settle + (self._settle_ways if more else []):
+            end = self._run(s, None, s, route, None)
+            if end.state is not s:
+                add("Settle", {}, end, route)
+        return list(best.values())
 
     def _triggers(self, s: Any) -> list[tuple[Action, Any]]:
         """The enabled steps that are not deliveries, each with a function computing its successor."""
@@ -203,9 +240,10 @@ class EpochModel(Model[EpochState]):
             return [(a, make) for a, make in enabled(s) if a not in delivered]
         return [(a, (lambda t=t: t)) for a, t in self.base.successors(s) if a not in delivered]
 
-    def _run(self, before: Any, trigger: Action | None, s: Any, mask: int, labels: list[str] | None) -> EpochState:
-        """One epoch from ``before``: the trigger (already taken: ``s``), then deliveries within ``mask``."""
+    def _run(self, before: Any, trigger: Action | None, s: Any, route: Route, labels: list[str] | None) -> EpochState:
+        """One epoch from ``before``: the trigger (already taken: ``s``), then deliveries along ``route``."""
         base, unobservable = self.base, self._unobservable
+        senders, receivers = route
         if trigger is not None:
             if labels is not None:
                 labels.append(str(trigger))
@@ -218,7 +256,7 @@ class EpochModel(Model[EpochState]):
             if self._bounded and not base.within_boundary(s):
                 return EpochState(s)
             step = next(((label, make) for src, dst, label, make in base.deliveries(s)  # type: ignore[attr-defined]
-                         if mask >> src & 1 and mask >> dst & 1), None)
+                         if senders >> src & 1 and receivers >> dst & 1), None)
             if step is None:
                 break
             label, make = step
@@ -254,15 +292,15 @@ class EpochModel(Model[EpochState]):
         for before, step in zip(steps, steps[1:]):
             action = step.action
             assert action is not None
-            mask = self._masks[str(action.args["among"])]
+            route = self._routes[str(action.args["among"])]
             s = before.state.state
             if action.name == "Settle":
-                self._run(s, None, s, mask, labels)
+                self._run(s, None, s, route, labels)
                 continue
             first = str(action.args["first"])
             trigger = next(((a, t) for a, t in self._triggers(s) if str(a) == first), None)
             if trigger is None:  # cannot happen for a trace this model produced
                 raise InvalidParameter(f"epoch trigger {first} is not enabled; the trace is not from this model")
-            self._run(s, trigger[0], trigger[1](), mask, labels)
+            self._run(s, trigger[0], trigger[1](), route, labels)
         return labels
 

@@ -1311,16 +1311,22 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
         why = "the state limit" if prefix.stop_reason == "max_states" else "the time limit"
         parts.append(f"the exhaustive search reached {why} at {prefix.distinct_states:,} states "
                      f"({prefix.seconds:.2f} s): every schedule of up to {found.checked_steps} steps is checked")
-    epochs = found.epochs
-    if epochs is not None:
-        text = f"epochs · {epochs.distinct_states:,} epoch-end states ({epochs.seconds:.2f} s)"
+    from quorumcheck.studenttest import ONE_WAY_EPOCHS
+
+    for name, schedule, epochs, checked in (
+            ("epochs", "epoch schedule", found.epochs, found.checked_epochs),
+            (f"with up to {ONE_WAY_EPOCHS} one-way epochs", "such schedule", found.one_way_epochs,
+             found.checked_one_way_epochs)):
+        if epochs is None:
+            continue
+        text = f"{name} · {epochs.distinct_states:,} epoch-end states ({epochs.seconds:.2f} s)"
         if epochs.violation is not None:
             text += f", the violation found in epoch {len(epochs.violation.trace)}"
         elif epochs.complete:
-            text += f", every epoch schedule tried ({found.checked_epochs} epochs at most)"
+            text += f", every {schedule} tried ({checked} epochs at most)"
         else:
             limit = {"max_states": "state limit", "timeout": "time limit"}.get(epochs.stop_reason or "", "limit")
-            text += f", every epoch schedule of up to {found.checked_epochs} epochs tried before the {limit}"
+            text += f", every {schedule} of up to {checked} epochs tried before the {limit}"
         parts.append(text)
     if found.mode == "random":
         text = f"random · {found.schedules:,} schedules (seed {found.seed})"

@@ -127,8 +127,7 @@ class StudentChecker:
 
         v = found.violation
         how = {"random": f"random mode (seed {found.seed}, {found.schedules:,} schedules), shrunk to",
-               "epochs": f"the epoch search ({len(found.epochs.violation.trace) if found.epochs else 0} epochs), "
-                         "shrunk to"}.get(found.mode, "exhaustive mode, a shortest schedule of")
+               "epochs": f"the epoch search ({found.epochs_to_violation} epochs), shrunk to"}.get(found.mode, "exhaustive mode, a shortest schedule of")
         lines = [f"quorumcheck: {v.property} violated ({v.description})"]
         if v.trace is None:
             lines.append(f"  it was never witnessed in {found.result.distinct_states:,} states")

@@ -48,7 +48,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from quorumcheck.errors import InvalidParameter
 from quorumcheck.explorer import (
@@ -69,7 +69,7 @@ from quorumcheck.explorer.store import STORES
 from quorumcheck.models.actor_model import ActorModel
 from quorumcheck.models.api import Expectation, Model, Property
 
-__all__ = ["MODES", "STRATEGIES", "StudentResult", "check_student", "epoch_check", "epoch_search", "minimize", "random_schedules"]
+__all__ = ["MODES", "STRATEGIES", "EpochRuns", "StudentResult", "check_student", "epoch_check", "epoch_search", "minimize", "random_schedules"]
 
 MODES = ("auto", "exhaustive", "random", "epochs")
 """``auto`` searches exhaustively within :data:`AUTO_STATES` states and, if that does not finish, goes on with
@@ -77,7 +77,18 @@ random schedules and then with the epoch search (within :data:`EPOCH_STATES` epo
 ``exhaustive``, ``random`` and ``epochs`` are the modes alone."""
 
 EPOCH_STATES = 100_000
-"""The epoch search of ``auto``: at most this many epoch-end states (a minute or two of student code)."""
+"""The epoch search of ``auto``: at most this many epoch-end states in each of its two searches (a minute or
+two of student code)."""
+
+ONE_WAY_EPOCHS = 2
+"""The epoch search's second search: a schedule may take up to this many one-way epochs (one node's
+messages to one other delivered, the replies held back). One is not enough for a stale acknowledgement
+(it must be sent and then held while the leader appends); three makes the search too wide to reach the
+depth the bugs need."""
+
+TWO_WAY_SHARE = 0.6
+"""Under a time limit, the epoch search's first search (two-way epochs) takes at most this share of its
+time, leaving the rest to the second (one-way epochs too)."""
 
 RANDOM_RESERVE, RANDOM_RESERVE_SECONDS = 0.2, 15.0
 """Auto mode under a time limit: the epoch search leaves this share of the time that is left, at most this
@@ -148,6 +159,9 @@ class StudentResult:
     """Auto and epochs mode: the epoch search's own result (its states are epoch-end states, and its
     ``depth - 1`` the number of epochs up to which every epoch schedule was checked); ``None`` if it did
     not run."""
+    one_way_epochs: CheckResult[Any] | None = None
+    """Auto and epochs mode: the second epoch search's own result, whose schedules may also take
+    :data:`ONE_WAY_EPOCHS` one-way epochs; ``None`` if it did not run."""
     notices: list[str] = field(default_factory=list)
     """One line each: sandbox measures not available here, a crash budget with nothing durable, ..."""
     student_output: str = ""
@@ -168,6 +182,22 @@ class StudentResult:
         if self.epochs is None:
             return None
         return max(self.epochs.depth - 1, 0)
+
+    @property
+    def checked_one_way_epochs(self) -> int | None:
+        """Every schedule of at most this many epochs (up to :data:`ONE_WAY_EPOCHS` of them one-way) was
+        checked (``None``: that search did not run)."""
+        if self.one_way_epochs is None:
+            return None
+        return max(self.one_way_epochs.depth - 1, 0)
+
+    @property
+    def epochs_to_violation(self) -> int | None:
+        """The epochs of the schedule in which an epoch search met the violation (``None``: none did)."""
+        for part in (self.one_way_epochs, self.epochs):
+            if part is not None and part.violation is not None and part.violation.trace is not None:
+                return len(part.violation.trace)
+        return None
 
     @property
     def verdict(self) -> Verdict:
@@ -207,13 +237,15 @@ class StudentResult:
                 "stop_reason": self.exhaustive_prefix.stop_reason,
                 "every_schedule_up_to_steps": self.checked_steps,
             }
-        if self.epochs is not None:
-            data["student"]["epochs"] = {
-                **_part(self.epochs),
-                "complete": self.epochs.complete,
-                "stop_reason": self.epochs.stop_reason if self.epochs.verdict is Verdict.UNDETERMINED else None,
-                "every_schedule_up_to_epochs": self.checked_epochs,
-            }
+        for key, part, checked in (("epochs", self.epochs, self.checked_epochs),
+                                   ("one_way_epochs", self.one_way_epochs, self.checked_one_way_epochs)):
+            if part is not None:
+                data["student"][key] = {
+                    **_part(part),
+                    "complete": part.complete,
+                    "stop_reason": part.stop_reason if part.verdict is Verdict.UNDETERMINED else None,
+                    "every_schedule_up_to_epochs": checked,
+                }
         return data
 
 
@@ -981,7 +1013,7 @@ def _run(
         # Too large to finish: every schedule up to the last full level is safe; sample the rest.
         prefix = result
         result.graph = None
-    epochs: CheckResult[Any] | None = None
+    epochs = one_way = None
     if mode in ("epochs", "auto"):
         # Auto mode: the epoch search goes deeper than the exhaustive part could; random schedules keep a
         # share of the time (RANDOM_RESERVE) for what lies between.
@@ -989,10 +1021,11 @@ def _run(
         if mode == "auto" and budget is not None:
             budget = max(budget - min(RANDOM_RESERVE * budget, RANDOM_RESERVE_SECONDS), 1.0)
         bound = max_states if mode == "epochs" else EPOCH_STATES
-        found, epochs = epoch_search(model, properties=properties, timeout=budget, max_states=bound)
-        if mode == "epochs" or found.violation is not None:
-            return StudentResult("epochs", found, model, handler_calls=model.handler_calls,
-                                 exhaustive_prefix=prefix, epochs=epochs)
+        by_epochs = epoch_search(model, properties=properties, timeout=budget, max_states=bound)
+        epochs, one_way = by_epochs.two_way, by_epochs.one_way
+        if mode == "epochs" or by_epochs.found.violation is not None:
+            return StudentResult("epochs", by_epochs.found, model, handler_calls=model.handler_calls,
+                                 exhaustive_prefix=prefix, epochs=epochs, one_way_epochs=one_way)
     progress: dict[str, Any] = {}
     result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed,
                                          timeout=timeout if mode == "random" else left(),
@@ -1015,24 +1048,43 @@ def _run(
         result.stop_reason = "not-exhaustive"
     return StudentResult("random", result, model, schedules=schedules, seed=seed,
                          exhaustive_states=exhaustive_states, handler_calls=model.handler_calls,
-                         exhaustive_prefix=prefix, first_failure=progress.get("first_failure"), epochs=epochs)
+                         exhaustive_prefix=prefix, first_failure=progress.get("first_failure"), epochs=epochs,
+                         one_way_epochs=one_way)
+
+
+class EpochRuns(NamedTuple):
+    """What :func:`epoch_search` found, and the epoch searches it ran."""
+
+    found: CheckResult[Any]
+    """The result in the model's own terms: a violation carries the concrete schedule, expanded from its
+    epochs and shrunk by :func:`minimize`. With no violation it is the last search's own result: ``HOLDS``
+    when every epoch schedule was tried (no proof: orders of delivery within an epoch other than the
+    network's are not tried), ``UNDETERMINED`` when a limit cut the search."""
+    two_way: CheckResult[Any]
+    """The search over two-way epochs (its states are epoch-end states, its ``depth - 1`` the epochs up to
+    which every schedule was tried)."""
+    one_way: CheckResult[Any] | None
+    """The search that may also take one-way epochs (``None``: it did not run, because the first found the
+    violation, ``one_way`` was 0, or no time was left)."""
 
 
 def epoch_search(
     model: Model[Any], *, properties: Sequence[str] | None = None, timeout: float | None = None,
     max_states: int | None = None, max_depth: int | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
-) -> tuple[CheckResult[Any], CheckResult[Any]]:
+    on_progress: Callable[[Progress], None] | None = None, one_way: int = ONE_WAY_EPOCHS,
+) -> EpochRuns:
     """Search ``model`` by epochs (:class:`~quorumcheck.explorer.epochs.EpochModel`) with the one explorer.
+
+    Two searches, each breadth-first: first over epochs among groups of nodes, which reach deepest (Figure
+    8 is five of them); then, if that found nothing, over schedules that may also take up to ``one_way``
+    one-way epochs (only one node's messages to one other delivered, while the replies wait), for bugs
+    that need a reply to arrive late. Each search is bounded by ``max_states`` and ``max_depth``; under
+    ``timeout`` the first takes at most :data:`TWO_WAY_SHARE` of the time when the second is to run.
 
     Returns
     -------
-    (CheckResult, CheckResult)
-        The result in the model's own terms -- a violation carries the concrete schedule, expanded
-        from its epochs and shrunk by :func:`minimize` -- and the epoch search's own result (its
-        states are epoch-end states). With no violation the first is the second: ``HOLDS`` when
-        every epoch schedule was tried, which is no proof (orders of delivery within an epoch other
-        than the network's are not tried), and ``UNDETERMINED`` when a limit cut the search.
+    EpochRuns
+        The result in the model's own terms, and the searches' own results.
 
     Examples
     --------
@@ -1044,24 +1096,41 @@ def epoch_search(
     >>> from quorumcheck.models.actor_model import load_student_file
     >>> bugs = load_student_file(Path(__file__).resolve().parent.parent / "examples" / "raft_bugs.py")
     >>> m = ActorModel(bugs.LengthOnlyLogCheck, 3, protocol="raft", requests=2, max_timeouts=3, max_term=3)
-    >>> found, epochs = epoch_search(m)
-    >>> found.violation.property, len(found.violation.trace), epochs.depth - 1
-    ('leader-completeness', 14, 4)
+    >>> runs = epoch_search(m)
+    >>> runs.found.violation.property, len(runs.found.violation.trace), runs.two_way.depth - 1, runs.one_way
+    ('leader-completeness', 14, 4, None)
     """
     safety, _, step_props = _select(model, properties)
-    epochs = EpochModel(model, safety + step_props)
-    searched = explore(epochs, max_states=max_states, max_depth=max_depth, timeout=timeout, keep_graph=False,
-                       on_progress=on_progress, progress_interval=0.25)
+    deadline = None if timeout is None else time.perf_counter() + timeout
+    runs: list[tuple[EpochModel, CheckResult[Any]]] = []
+    for ways in (0, one_way) if one_way > 0 else (0,):
+        if deadline is None:
+            budget = None
+        elif runs:
+            budget = deadline - time.perf_counter()
+            if budget < 1.0:
+                break
+        else:
+            budget = timeout * TWO_WAY_SHARE if one_way > 0 else timeout  # type: ignore[operator]
+        epochs = EpochModel(model, safety + step_props, one_way=ways)
+        searched = explore(epochs, max_states=max_states, max_depth=max_depth, timeout=budget, keep_graph=False,
+                           on_progress=on_progress, progress_interval=0.25)
+        runs.append((epochs, searched))
+        if searched.violation is not None:
+            break
+    two_way = runs[0][1]
+    one_way_run = runs[1][1] if len(runs) > 1 else None
+    epochs, searched = runs[-1]
     violation = searched.violation
-    if violation is None or violation.trace is None:
-        return searched, searched
+    if violation is None or violation.trace is None:  # the second search's schedules include the first's
+        return EpochRuns(searched, two_way, one_way_run)
     concrete = _replay(model, epochs.concrete_labels(violation.trace), safety, step_props)
     if concrete is None or concrete.property != violation.property:  # epochs are deterministic: cannot happen
         raise AssertionError(f"the epoch schedule violating {violation.property} did not replay")
     concrete = minimize(model, concrete, safety, step_props)
     found = replace(searched, violations=with_culprits(model, [concrete]), witnesses=[], model_name=model.name,
                     bug=getattr(model, "bug", None))
-    return found, searched
+    return EpochRuns(found, two_way, one_way_run)
 
 
 def epoch_check(
@@ -1090,9 +1159,9 @@ def epoch_check(
     >>> r.verdict.value, r.stop_reason
     ('undetermined', 'not-exhaustive')
     """
-    found, _ = epoch_search(model, properties=properties, timeout=timeout, max_states=max_states,
-                            max_depth=None if max_depth is None else max_depth + 1,  # the explorer counts states
-                            on_progress=on_progress)
+    found = epoch_search(model, properties=properties, timeout=timeout, max_states=max_states,
+                         max_depth=None if max_depth is None else max_depth + 1,  # the explorer counts states
+                         on_progress=on_progress).found
     if found.violation is None and found.verdict is Verdict.HOLDS:
         found = replace(found, verdict=Verdict.UNDETERMINED, stop_reason="not-exhaustive", complete=False)
     return found

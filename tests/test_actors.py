@@ -532,7 +532,8 @@ def test_cli_auto_mode_says_how_far_the_exhaustive_part_got() -> None:
     assert re.search(r"mode: auto · the exhaustive search reached the state limit at 2,0\d\d states \(\d+\.\d\d s\): "
                      r"every schedule of up to \d+ steps is checked; then epochs · [\d,]+ epoch-end states "
                      r"\(\d+\.\d\d s\), every epoch schedule tried \(\d epochs at most\); "
-                     r"then random · \d+ schedules \(seed 0\)", run.stdout)
+                     r"then with up to 2 one-way epochs · [\d,]+ epoch-end states \(\d+\.\d\d s\), every such "
+                     r"schedule tried \(\d epochs at most\); then random · \d+ schedules \(seed 0\)", run.stdout)
 
 
 @pytest.mark.parametrize("network, orders", [

@@ -78,6 +78,79 @@ def test_an_epoch_is_a_trigger_and_every_delivery_within_its_group() -> None:
     assert "Settle(among={n0, n1})" not in after  # nothing to deliver between n0 and n1
 
 
+class StaleAck(Node):
+    """n0's timer writes its next version to n1, and n0 takes any acknowledgement for its *current* version
+    (the acknowledgement does not say which write it answers): a late one confirms a write n1 never got."""
+
+    def __init__(self) -> None:
+        self.version = self.confirmed = self.stored = 0
+
+    def on_start(self, out: Any) -> None:
+        if self.id == 0:
+            out.set_timer("write")
+
+    def on_timer(self, name: str, out: Any) -> None:
+        self.version += 1
+        out.send(1, ("write", self.version))
+        out.set_timer("write")
+
+    def on_message(self, sender: int, message: Any, out: Any) -> None:
+        if message[0] == "write":
+            self.stored = message[1]
+            out.send(0, ("ack",))
+        else:
+            self.confirmed = self.version
+
+
+def _field(state: Any, i: int, name: str) -> int:
+    return dict(state.nodes[i])[name]
+
+
+CONFIRMED_IS_STORED = always("confirmed-is-stored", lambda s: _field(s, 0, "confirmed") <= _field(s, 1, "stored"),
+                             "n0 confirms only versions n1 stored")
+
+
+def test_a_one_way_epoch_delivers_one_nodes_messages_to_another_and_holds_the_replies() -> None:
+    model = ActorModel(StaleAck, 2, max_timeouts=2, isolate=False)
+    epochs = EpochModel(model, [], one_way=1)
+    (start,) = epochs.init_states()
+    steps = {str(a): s for a, s in epochs.successors(start)}
+    # Both directions are offered; n1→n0 delivers nothing after the write, so it ends where the trigger
+    # did, and an end reached without a one-way epoch is never reached again with one.
+    assert sorted(steps) == ["Epoch(first=Timer(node=n0, timer=write), among=n0→n1)",
+                             "Epoch(first=Timer(node=n0, timer=write), among=n1→n0)",
+                             "Epoch(first=Timer(node=n0, timer=write), among={n0, n1})"]
+    held = steps["Epoch(first=Timer(node=n0, timer=write), among=n0→n1)"]
+    assert (_field(held.state, 1, "stored"), _field(held.state, 0, "confirmed")) == (1, 0)
+    assert [m[:2] for m in held.state.network] == [(1, 0)] and held.one_way == 1  # the ack waits
+    assert steps["Epoch(first=Timer(node=n0, timer=write), among={n0, n1})"].one_way == 0
+    # One one-way epoch allowed, one taken: from there on, only epochs among groups.
+    assert all("→" not in str(a) for a, _ in epochs.successors(held))
+
+
+def test_a_late_reply_needs_two_one_way_epochs() -> None:
+    model = ActorModel(StaleAck, 2, max_timeouts=2, isolate=False)
+    # Among groups, the write and its ack always both arrive before the next write: nothing is found.
+    for ways in (0, 1):
+        assert explore(EpochModel(model, [CONFIRMED_IS_STORED], one_way=ways)).verdict is Verdict.HOLDS
+    # The ack held back while n0 writes again, then delivered alone: two one-way epochs.
+    epochs = EpochModel(model, [CONFIRMED_IS_STORED], one_way=2)
+    result = explore(epochs)
+    assert result.verdict is Verdict.VIOLATED
+    assert [str(a) for a in result.violation.trace.actions] == [
+        "Epoch(first=Timer(node=n0, timer=write), among=n0→n1)", "Epoch(first=Timer(node=n0, timer=write), among=n1→n0)"]
+    assert epochs.concrete_labels(result.violation.trace) == [
+        "Timer(node=n0, timer=write)", "Deliver(from=n0, to=n1, msg=('write', 1))", "Timer(node=n0, timer=write)",
+        "Deliver(from=n1, to=n0, msg=('ack',))"]
+    # It is a real schedule, and as short as the exhaustive search's shortest counterexample.
+    model.properties = lambda *_, **__: [CONFIRMED_IS_STORED]  # type: ignore[method-assign]
+    found = _replay(model, epochs.concrete_labels(result.violation.trace), [CONFIRMED_IS_STORED], [])
+    assert found is not None and found.property == "confirmed-is-stored"
+    assert_real_path(model, found.trace)
+    shortest = explore(model).violation
+    assert shortest is not None and len(shortest.trace) == len(found.trace) == 4
+
+
 def test_an_invariant_broken_inside_an_epoch_stops_it_there() -> None:
     # "n2 never gets a token" breaks at the relay's second delivery: the epoch ends there, and its
     # expansion stops at that step.
@@ -302,7 +375,7 @@ def test_cli_check_search_epochs(tmp_path: Path) -> None:
     assert "the depth limit (--max-depth) was reached" in shallow.stdout and "(up to 3 epochs deep)" in shallow.stdout
     nothing = _check_cli("raft", "--servers", "2", "--search", "epochs")
     assert nothing.returncode == 3, nothing.stderr
-    assert "UNDETERMINED: no violation in any schedule of up to 2 epochs, which is no proof" in nothing.stdout
+    assert "UNDETERMINED: no violation in any schedule of up to 4 epochs, which is no proof" in nothing.stdout
 
 
 @pytest.mark.parametrize(("args", "message"), [
