@@ -81,7 +81,10 @@ def run(protocol: str, bug: str, options: dict[str, Any], search: str, *, mode: 
     prefix = found.exhaustive_prefix
     before = prefix.seconds if prefix is not None else 0.0
     if found.mode == "epochs" and v is not None:
-        until = found.epochs.distinct_states, before + found.epochs.seconds
+        if found.one_way_epochs is not None:  # the second search (one-way epochs too) found it
+            until = found.one_way_epochs.distinct_states, before + found.epochs.seconds + found.one_way_epochs.seconds
+        else:
+            until = found.epochs.distinct_states, before + found.epochs.seconds
     elif found.first_failure:
         until = found.first_failure[0], before + found.first_failure[1]
     else:
@@ -93,7 +96,8 @@ def run(protocol: str, bug: str, options: dict[str, Any], search: str, *, mode: 
         "until": until,
         "shrunk": len(v.trace) if v is not None and v.trace is not None else None,
         "total": seconds,
-        "ran": found.epochs.distinct_states if search == "epochs" and found.epochs else found.schedules,
+        "ran": (found.epochs.distinct_states + (found.one_way_epochs.distinct_states if found.one_way_epochs else 0)
+                if search == "epochs" and found.epochs else found.schedules),
         "exhaustive": found.mode == "exhaustive",
     }
 
