@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 from quorumcheck.explorer import Verdict
-from quorumcheck.student.trusted.sandbox import capabilities
+from quorumcheck.student.trusted.sandbox import capabilities, landlock_abi
 from quorumcheck.studenttest import check_student
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -414,15 +414,26 @@ def test_files_left_in_shared_temporary_directories() -> None:
     try:
         report = probe_report(check("files.py:WritesSharedTmp"), "WritesSharedTmp")
         assert [p for p in shared if p.exists()] == [], report
+        if landlock_abi():  # not even for a moment: the worker writes only in its private directory
+            assert report == " ".join(f"{p}=PermissionError" for p in shared)
     finally:
         for p in shared:
             p.unlink(missing_ok=True)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "world-readable files stay readable: the worker reads /etc/passwd and the grader's own test file "
-    "(tests/test_attacks.py) outside the submission's folder (Report: passwd=read grader-tests=read)"))
+@pytest.mark.skipif(not landlock_abi(), reason="Landlock (Linux 5.13 or later) is not offered by this kernel")
+def test_what_a_worker_may_read_is_what_its_interpreter_loads_and_the_submissions_folder() -> None:
+    readable = capabilities((str(ATTACKS),)).readable
+    assert str(ATTACKS) in readable and os.path.realpath(sys.prefix) in readable
+    # Not the grader's folders, though pytest put the test folder on this process's sys.path.
+    beneath = [p for p in readable if str(ROOT / "tests" / "test_attacks.py").startswith(p + os.sep)]
+    assert beneath == []
+    assert not any(p == "/etc" or p.startswith("/home") for p in readable)
+
+
+@pytest.mark.skipif(not landlock_abi(), reason="Landlock (Linux 5.13 or later) is not offered by this kernel")
 def test_reading_the_graders_world_readable_files() -> None:
+    # Landlock: the worker reads only what its interpreter loads and the submission's own folder.
     report = probe_report(check("files.py:ReadsTheGradersFiles"), "ReadsTheGradersFiles")
     assert report == "passwd=PermissionError grader-tests=PermissionError"
 

@@ -13,6 +13,11 @@ A worker process is confined before it runs a single line of Python:
   that exposes only what the worker needs, and then the privileges are
   dropped to ``nobody``;
 * when not root: a new user and network namespace where the kernel allows it;
+* Landlock (Linux 5.13 and later), root or not: the worker may read only what its
+  interpreter loads (the system's libraries, Python's, the packages on its
+  ``sys.path``, quorumcheck's) and the submission's own folder, and may write
+  only in its private directory. So world-readable files elsewhere (``/etc/passwd``,
+  the grader's own tests beside the submission's folder) stay closed to it;
 * a private, empty working directory, and a minimal environment.
 
 :func:`capabilities` probes once, in a throw-away child, which measures work
@@ -34,9 +39,10 @@ import os
 import resource
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 __all__ = ["Confinement", "capabilities", "confine", "private_directory"]
@@ -47,6 +53,16 @@ _CLONE_NEWNET = 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 _MNT_DETACH = 2
 _PR_SET_PDEATHSIG, _PR_SET_NO_NEW_PRIVS = 1, 38
+_LANDLOCK_CREATE_RULESET, _LANDLOCK_ADD_RULE, _LANDLOCK_RESTRICT_SELF = 444, 445, 446  # on every architecture
+_LANDLOCK_RULE_PATH_BENEATH, _LANDLOCK_CREATE_RULESET_VERSION = 1, 1
+_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1, 2, 4, 8
+_FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 14, 1 << 15
+_READ = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
+"""Device files a worker may open (reading and writing; ``/dev/null`` is its standard input)."""
+_SYSTEM = ("/lib", "/lib32", "/lib64", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/local/lib", "/etc/ld.so.cache",
+           "/usr/share/zoneinfo", "/etc/localtime")
+"""What the dynamic loader and the standard library read outside Python's own directories."""
 
 _NOBODY = 65534
 UNIQUE_UID_BASE = 2_000_000_000
@@ -84,6 +100,10 @@ class Confinement:
     user_namespace: bool = False
     overlays: tuple[tuple[str, tuple[str, ...]], ...] = ()
     missing: tuple[str, ...] = field(default=())
+    landlock_abi: int = 0
+    """The Landlock ABI version the worker is restricted with (0: not restricted)."""
+    readable: tuple[str, ...] = ()
+    """With Landlock: the files and directories (with everything beneath) the worker may read."""
 
 
 def _needed_paths(extra: tuple[str, ...]) -> list[str]:
@@ -165,6 +185,84 @@ def _apply_overlays(overlays: tuple[tuple[str, tuple[str, ...]], ...], stage: st
         _call("umount2", keep.encode(), _MNT_DETACH)
 
 
+def landlock_abi() -> int:
+    """The Landlock ABI version this kernel offers (0: none, or no C library to ask)."""
+    if _libc is None:
+        return 0
+    version = _libc.syscall(_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
+                            ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))
+    return max(int(version), 0)
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def _restrict_files(abi: int, readable: tuple[str, ...], workdir: str) -> None:
+    """Landlock: from now on this process (and what it executes) reads only ``readable`` and writes only ``workdir``."""
+    handled = (1 << 13) - 1  # ABI 1: execute, write, read, read a directory, remove, make ...
+    if abi >= 2:
+        handled |= 1 << 13  # refer (link or rename across directories)
+    if abi >= 3:
+        handled |= _FS_TRUNCATE
+    if abi >= 5:
+        handled |= _FS_IOCTL_DEV
+    attr = ctypes.c_uint64(handled)
+    ruleset = _libc.syscall(_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(8), ctypes.c_uint32(0))
+    if ruleset < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"landlock_create_ruleset: {os.strerror(errno)}")
+    file_rights = _FS_EXECUTE | _FS_READ_FILE | _FS_WRITE_FILE | (handled & (_FS_TRUNCATE | _FS_IOCTL_DEV))
+    try:
+        rules = [(path, _READ) for path in readable] + [(path, file_rights) for path in _DEVICES]
+        rules.append((workdir, handled))
+        for path, rights in rules:
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue  # not on this machine: nothing to allow
+            try:
+                if not stat.S_ISDIR(os.fstat(fd).st_mode):
+                    rights &= file_rights  # a file takes no directory rights
+                rule = _PathBeneath(rights & handled, fd)
+                if _libc.syscall(_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_PATH_BENEATH, ctypes.byref(rule),
+                                 ctypes.c_uint32(0)) != 0:
+                    errno = ctypes.get_errno()
+                    raise OSError(errno, f"landlock_add_rule {path}: {os.strerror(errno)}")
+            finally:
+                os.close(fd)
+        if _libc.syscall(_LANDLOCK_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"landlock_restrict_self: {os.strerror(errno)}")
+    finally:
+        os.close(ruleset)
+
+
+def _worker_path(extra: tuple[str, ...]) -> tuple[str, ...]:
+    """What a worker's interpreter reads: its own files, its ``sys.path`` (asked of it), the system's libraries.
+
+    Not the directory the grader runs from, nor this process's ``sys.path`` (pytest puts the grader's test
+    folder on it): only what an interpreter started as the worker is, with the worker's environment, loads.
+    """
+    import importlib.util
+    import json
+
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    asked = subprocess.run([sys.executable, "-B", "-s", "-c", "import json, sys; print(json.dumps(sys.path))"],
+                           capture_output=True, text=True, env=env, cwd="/", timeout=60, check=True)
+    paths = {os.path.realpath(sys.executable), sys.executable, os.path.dirname(sys.executable), sys.prefix,
+             sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)), *_SYSTEM, *extra}
+    paths.update(p for p in json.loads(asked.stdout) if p and p != "/")
+    for name in ("quorumcheck", "quorumcheck.models", "quorumcheck.explorer", "quorumcheck.invariants",
+                 "quorumcheck.render", "quorumcheck.prover", "quorumcheck.student"):
+        spec = importlib.util.find_spec(name)
+        paths.update(spec.submodule_search_locations or () if spec else ())
+    return tuple(sorted({os.path.realpath(p) for p in paths if os.path.exists(p)}))
+
+
 def _write(path: str, text: str) -> None:
     with open(path, "w") as f:
         f.write(text)
@@ -199,6 +297,8 @@ def confine(c: Confinement, *, memory_mb: int | None, cpu_seconds: float | None,
         _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         _libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # the worker dies with the trusted process (after setuid,
         # which clears it)
+    if c.landlock_abi:
+        _restrict_files(c.landlock_abi, c.readable, workdir)
     os.chdir(workdir)
 
 
@@ -251,8 +351,19 @@ def capabilities(extra_paths: tuple[str, ...] = ()) -> Confinement:
             else:
                 missing.append("no network namespace: the worker can open sockets")
         candidate = fallback
+    abi = landlock_abi()
+    try:
+        limited = replace(candidate, landlock_abi=abi, readable=_worker_path(key)) if abi else None
+    except (OSError, ValueError, subprocess.SubprocessError):  # the interpreter could not say what it reads
+        limited = None
+    if limited is not None and _probe_worker(limited):
+        candidate = limited
+    else:
+        missing.append("no Landlock (Linux 5.13 or later): the worker can read world-readable files outside the "
+                       "submission's folder, such as /etc/passwd")
     found = Confinement(candidate.drop_to, candidate.unique_users, candidate.network_namespace,
-                        candidate.user_namespace, candidate.overlays, tuple(missing))
+                        candidate.user_namespace, candidate.overlays, tuple(missing), candidate.landlock_abi,
+                        candidate.readable)
     _PROBED[key] = found
     return found
 
@@ -278,6 +389,42 @@ def _probe(c: Confinement, paths: list[str]) -> Confinement | None:
             os._exit(code)
         _, status = os.waitpid(pid, 0)
         return c if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else None
+    finally:
+        for path in (workdir, stage):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+_PROBE_WORKER = """
+import os, sys
+import quorumcheck.student.worker.serve
+try:
+    open("/etc/passwd").close()
+except PermissionError:
+    sys.exit(0)
+sys.exit(1)
+"""
+
+
+def _probe_worker(c: Confinement) -> bool:
+    """Start an interpreter as a worker starts, confined by ``c``: it must load the worker and not read /etc/passwd."""
+    workdir = private_directory(c)
+    stage = tempfile.mkdtemp(prefix="quorumcheck-stage-")
+    env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "LANG": "C.UTF-8", "TMPDIR": workdir}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    if c.drop_to is not None and os.geteuid() == 0:
+        c = replace(c, user_namespace=False)
+
+    def before_exec() -> None:  # pragma: no cover - runs in the child between fork and exec
+        confine(c, memory_mb=None, cpu_seconds=None, workdir=workdir, stage=stage)
+
+    try:
+        done = subprocess.run([sys.executable, "-B", "-s", "-c", _PROBE_WORKER], env=env, cwd=workdir,
+                              preexec_fn=before_exec, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=120, check=False)
+        return done.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
     finally:
         for path in (workdir, stage):
             shutil.rmtree(path, ignore_errors=True)
