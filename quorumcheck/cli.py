@@ -133,7 +133,9 @@ def _model_option(p: Parameter) -> Callable[[Callable[..., Any]], Callable[..., 
 def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--max-states", type=click.IntRange(min=1), help="stop (undetermined) beyond N distinct states"),
-        click.option("--max-depth", type=click.IntRange(min=1), help="stop (undetermined) beyond depth N (TLC's count)"),
+        click.option("--max-depth", type=click.IntRange(min=1),
+                     help="stop (undetermined) beyond depth N (TLC's count: the initial state is depth 1, so every "
+                          "behaviour of up to N-1 steps is explored)"),
         click.option("--timeout", type=Seconds(), help="stop (undetermined) after SECONDS"),
         click.option("--continue", "continue_", is_flag=True, help="keep exploring after a violation; report every violated property"),
         click.option("--invariant", "invariants", multiple=True, metavar="NAME", help="check only this property (repeatable)"),
@@ -556,13 +558,16 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             continue
         out.print()
         where = " (the last state is outside the bound)" if v.outside_boundary else ""
-        out.print(Text(f"counterexample to {v.property}: {_steps(len(v.trace))}{where}", style="bold"))
+        scripted = len(getattr(model, "prefix", ()) or ())
+        after = f" after the {_steps(scripted)} of the scripted prefix" if scripted else ""
+        out.print(Text(f"counterexample to {v.property}: {_steps(len(v.trace))}{after}{where}", style="bold"))
         previous = None
         culprit = _culprit_to_show(v)
+        start = f"where the prefix's {_steps(scripted)} end" if scripted else "initial state"
         for i, step in enumerate(v.trace.steps):
             view = model.describe(step.state)
             mark = f"  <- went wrong here: {culprit.property} broke" if culprit is not None and culprit.step == i else ""
-            out.print(Text(f"{i:>4}  {'initial state' if step.action is None else step.action}{mark}", style="cyan"))
+            out.print(Text(f"{i:>4}  {start if step.action is None else step.action}{mark}", style="cyan"))
             lines = (
                 [f"{key}: {_inline(value)}" for key, value in view.items()]
                 if previous is None and isinstance(view, dict)
@@ -1128,8 +1133,9 @@ _PROTOCOL_DEFAULTS = {
                    "within a group of nodes), for deep bugs; auto: exhaustive within 200,000 states (or "
                    "--max-states), then epochs, then random, if that did not finish")
 @click.option("--seed", type=int, default=0, show_default=True, help="random mode: the seed (same seed, same run)")
-@click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="random mode: schedules to try")
+@click.option("--runs", type=click.IntRange(min=1), default=None,
+              help="random schedules to try  [default: 1000 in --mode random; in auto mode, as many as --timeout "
+                   "leaves]")
 @click.option("--steps", type=click.IntRange(min=1), default=60, show_default=True,
               help="random mode: the most steps in one schedule")
 @click.option("--strategy", type=click.Choice(["swarm", "coverage"]), default="swarm", show_default=True,
@@ -1155,7 +1161,9 @@ _PROTOCOL_DEFAULTS = {
               help="a scripted start: action labels, one per line (or a saved trace); the search starts "
                    "where they end")
 @click.option("--max-states", type=click.IntRange(min=1), help="exhaustive: stop (undetermined) beyond N states")
-@click.option("--max-depth", type=click.IntRange(min=1), help="exhaustive: stop (undetermined) beyond depth N")
+@click.option("--max-depth", type=click.IntRange(min=1),
+              help="exhaustive: stop (undetermined) beyond depth N (TLC's count: the initial state is depth 1, so "
+                   "every schedule of up to N-1 steps is checked)")
 @click.option("--timeout", type=Seconds(), default=120.0, show_default=True,
               help="stop after SECONDS (exhaustive: undetermined; random: no new schedules)")
 @click.option("--invariant", "invariants", multiple=True, metavar="NAME", help="check only this property (repeatable)")
@@ -1189,7 +1197,7 @@ _PROTOCOL_DEFAULTS = {
 @_EXPECT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 def test_command(path: Path | None, protocol: str | None, nodes: int, node_classes: tuple[str, ...], mode: str,
-                 seed: int, runs: int, steps: int, strategy: str, network: str, requests: int | None,
+                 seed: int, runs: int | None, steps: int, strategy: str, network: str, requests: int | None,
                  max_timeouts: int | None,
                  max_drops: int, max_crashes: int, max_partitions: int, max_duplicates: int, max_term: int,
                  prefix_file: Path | None,
@@ -1214,7 +1222,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     """
     from quorumcheck.models.actor_model import ActorModel
     from quorumcheck.explorer.tracefile import read_labels
-    from quorumcheck.studenttest import check_student
+    from quorumcheck.studenttest import RANDOM_RUNS, check_student
 
     if replay_file is not None:
         _replay_student_trace(replay_file, expect, path, node_classes)
@@ -1259,7 +1267,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     target = f"{path.resolve()}:{','.join(node_classes)}" if node_classes else str(path.resolve())
     try:
         found = check_student(
-            target, nodes if len(node_classes) <= 1 else None, protocol=protocol, mode=mode, seed=seed, runs=runs,
+            target, nodes if len(node_classes) <= 1 else None, protocol=protocol, mode=mode, seed=seed,
+            runs=runs if runs is not None else (None if mode == "auto" else RANDOM_RUNS),
             steps=steps, strategy=strategy, max_depth=max_depth,
             max_states=max_states, timeout=timeout, properties=list(invariants) or None,
             measure_coverage=coverage, isolate=not no_isolate, memory_mb=memory_mb, network=network,

@@ -98,6 +98,12 @@ AUTO_STATES = 200_000
 """The exhaustive part of ``auto``: at most this many states (about ten seconds of student code) unless
 ``max_states`` says otherwise."""
 
+RANDOM_RUNS = 1000
+"""``quorumcheck test --mode random``: the schedules drawn when ``--runs`` is not given."""
+
+UNTIL_THE_TIME_LIMIT = 10**9
+"""Auto mode with ``runs=None``: random schedules are drawn until the time limit ends them."""
+
 COVERAGE_STATES = 1_000_000
 """The most states the random mode's coverage count explores (a larger configuration reports no coverage)."""
 
@@ -832,7 +838,7 @@ def check_student(
     protocol: str = "none",
     mode: str = "exhaustive",
     seed: int | None = 0,
-    runs: int = 200,
+    runs: int | None = 200,
     steps: int = 60,
     strategy: str = "swarm",
     max_depth: int | None = None,
@@ -862,7 +868,9 @@ def check_student(
         search that does not finish goes on with random schedules (the result is then a random one,
         with the exhaustive part in ``exhaustive_prefix``).
     seed, runs, steps
-        Random mode: the seed, the number of schedules and the steps per schedule.
+        Random mode: the seed, the number of schedules and the steps per schedule. ``runs=None``: in auto
+        mode with a ``timeout``, random schedules until the time limit (what ``quorumcheck test`` does);
+        otherwise :data:`RANDOM_RUNS`.
     strategy : {"swarm", "coverage"}
         Random mode: how schedules are drawn (:data:`STRATEGIES`, :func:`random_schedules`).
     max_depth, max_states, timeout
@@ -991,13 +999,16 @@ def _source_file(node: Any) -> dict[str, Any]:
 
 
 def _run(
-    model: ActorModel, *, mode: str, seed: int | None, runs: int, steps: int, strategy: str, max_depth: int | None,
+    model: ActorModel, *, mode: str, seed: int | None, runs: int | None, steps: int, strategy: str,
+    max_depth: int | None,
     max_states: int | None, timeout: float | None, properties: Sequence[str] | None,
     exhaustive_states: int | None, measure_coverage: bool, keep_graph: bool, por: bool = False,
     movers: bool = False, store: str = "objects",
 ) -> StudentResult:
     prefix: CheckResult[Any] | None = None
     deadline = None if timeout is None else time.perf_counter() + timeout
+    if runs is None:  # auto mode spends what its time limit leaves on random schedules
+        runs = UNTIL_THE_TIME_LIMIT if mode == "auto" and deadline is not None else RANDOM_RUNS
 
     def left() -> float | None:  # what the time limit leaves for the next part (at least a second)
         return None if deadline is None else max(deadline - time.perf_counter(), 1.0)
@@ -1024,7 +1035,10 @@ def _run(
         by_epochs = epoch_search(model, properties=properties, timeout=budget, max_states=bound)
         epochs, one_way = by_epochs.two_way, by_epochs.one_way
         if mode == "epochs" or by_epochs.found.violation is not None:
-            return StudentResult("epochs", by_epochs.found, model, handler_calls=model.handler_calls,
+            found = by_epochs.found
+            if prefix is not None:  # what the exhaustive part witnessed, by a shortest trace
+                found = replace(found, witnesses=[w for w in prefix.witnesses if w.trace is not None])
+            return StudentResult("epochs", found, model, handler_calls=model.handler_calls,
                                  exhaustive_prefix=prefix, epochs=epochs, one_way_epochs=one_way)
     progress: dict[str, Any] = {}
     result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed,
@@ -1041,6 +1055,8 @@ def _run(
             counted = None
         if counted is not None and counted.complete:
             exhaustive_states = counted.distinct_states
+    if prefix is not None:  # a witness the exhaustive part found is a shortest one
+        result.witnesses = _shortest_witnesses(prefix.witnesses, result.witnesses)
     if prefix is not None and result.verdict is Verdict.HOLDS:
         # Auto mode never calls an incomplete search a pass: every schedule up to some length was checked,
         # some deeper epoch schedules were tried, and some longer schedules sampled; the rest was not.
@@ -1066,6 +1082,12 @@ class EpochRuns(NamedTuple):
     one_way: CheckResult[Any] | None
     """The search that may also take one-way epochs (``None``: it did not run, because the first found the
     violation, ``one_way`` was 0, or no time was left)."""
+
+
+def _shortest_witnesses(exhaustive: Sequence[Witness[Any]], sampled: Sequence[Witness[Any]]) -> list[Witness[Any]]:
+    """Per reachability property, the exhaustive part's witness (a shortest trace) unless it found none."""
+    by_name = {w.property: w for w in exhaustive if w.trace is not None}
+    return [by_name.get(w.property, w) for w in sampled]
 
 
 def epoch_search(
@@ -1187,4 +1209,4 @@ def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None
     return lines
 
 
-__all__ += ["coverage_cell_function", "describe_schedule", "term_notices"]
+__all__ += ["RANDOM_RUNS", "UNTIL_THE_TIME_LIMIT", "coverage_cell_function", "describe_schedule", "term_notices"]

@@ -258,6 +258,10 @@ def test_check_raft_prefix_takes_a_file_of_labels_or_a_saved_trace(tmp_path: Pat
     assert code == 1
     assert "prefix=Timeout(i=s1),RequestVote(i=s1, j=s2)" in out
     assert "2,432 distinct states · 16,753 transitions · depth 14" in out
+    # The counterexample counts its steps from where the prefix ends, and says so.
+    header = next(line for line in out.splitlines() if line.startswith("counterexample to election-safety"))
+    assert header.endswith("steps after the 2 steps of the scripted prefix")
+    assert "   0  where the prefix's 2 steps end" in out
     saved = tmp_path / "trace.json"
     code, _, _ = run("check", "raft", "--bug", "vote-twice", "--save-trace", str(saved))
     assert code == 1

@@ -167,3 +167,40 @@ def test_deep_target_from_the_initial_state_in_auto_mode(bug: str) -> None:
     assert found.verdict is Verdict.VIOLATED and found.violation.property == "leader-completeness"
     assert found.mode == "epochs" and found.exhaustive_prefix is not None
     assert_real_path(found.model, found.violation.trace)
+
+
+def test_auto_mode_spends_what_its_time_limit_leaves_on_random_schedules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``runs=None`` (what ``quorumcheck test`` passes in auto mode): random schedules until the time limit."""
+    import quorumcheck.studenttest as studenttest
+
+    asked: dict[str, Any] = {}
+
+    class Asked(Exception):
+        pass
+
+    def recorded(model: Any, **options: Any) -> Any:
+        asked.update(options)
+        raise Asked  # enough: what the random part was asked to do is known
+
+    monkeypatch.setattr(studenttest, "random_schedules", recorded)
+    monkeypatch.setattr(studenttest, "EPOCH_STATES", 10)  # the epoch search is not what is tested here
+    with pytest.raises(Asked):
+        check_student(PAXOS.PaxosNode, 3, protocol="paxos", mode="auto", runs=None, timeout=60, max_states=50,
+                      requests=2, isolate=False)
+    assert asked["runs"] == studenttest.UNTIL_THE_TIME_LIMIT and 1.0 <= asked["timeout"] < 60
+    asked.clear()
+    with pytest.raises(Asked):  # random mode, or no time limit: RANDOM_RUNS
+        check_student(PAXOS.PaxosNode, 3, protocol="paxos", mode="random", runs=None, timeout=60, requests=2,
+                      isolate=False)
+    assert asked["runs"] == studenttest.RANDOM_RUNS == 1000
+
+
+def test_auto_mode_reports_the_exhaustive_parts_shortest_witnesses() -> None:
+    # The exhaustive part (cut at 2,000 states) witnessed an election in 3 steps and a commit in 6; the random
+    # schedules that come after it reach them by longer paths, which are not what is reported.
+    found = check_student(RAFT.RaftNode, 3, protocol="raft", mode="auto", runs=30, max_states=2000, isolate=False,
+                          requests=1, max_timeouts=2)
+    assert found.mode == "random" and found.exhaustive_prefix is not None
+    shortest = {w.property: len(w.trace) for w in found.exhaustive_prefix.witnesses if w.trace is not None}
+    reported = {w.property: len(w.trace) for w in found.result.witnesses if w.trace is not None}
+    assert shortest == {"leader-elected": 3, "entry-committed": 6} and reported == shortest
