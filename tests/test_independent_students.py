@@ -67,3 +67,33 @@ def test_acknowledging_the_whole_log_is_found_by_one_way_epochs() -> None:
     assert found.one_way_epochs is not None and found.epochs_to_violation == 5
     assert len(found.violation.trace) == 13  # as short as the exhaustive search's (8.5 M states, 440 s)
     assert_real_path(found.model, found.violation.trace)
+
+
+# -- a second outside batch (raft2.py, paxos2.py): another engineer, another style ------------------------
+def test_a_second_independent_paxos_holds_or_fails_exhaustively_with_few_requests() -> None:
+    correct = _check("paxos2.py", "Synod", "paxos", requests=1, max_timeouts=0, mode="exhaustive")
+    assert correct.verdict is Verdict.HOLDS and correct.result.distinct_states == 25576
+    found = _check("paxos2.py", "SingleAckLearner", "paxos", requests=2, max_timeouts=0)  # learns from one vote
+    assert (found.mode, found.violation.property, len(found.violation.trace)) == ("exhaustive", "learned-is-chosen", 7)
+
+
+@pytest.mark.slow  # 6 s each in process: the exhaustive part first, then both epoch searches
+@pytest.mark.parametrize("cls, options, prop, steps", [
+    ("AcceptBelowPromise", {}, "agreement", 14),
+    ("LearnerMixesBallots", {}, "learned-is-chosen", 14),
+    ("ForgetPromiseOnRestart", {"max_crashes": 1}, "agreement", 15),
+])
+def test_second_batch_paxos_bugs_are_found_by_one_way_epochs(cls: str, options: dict[str, Any], prop: str,
+                                                             steps: int) -> None:
+    found = _check("paxos2.py", cls, "paxos", requests=2, max_timeouts=0, timeout=300, **options)
+    assert (found.mode, found.violation.property, len(found.violation.trace)) == ("epochs", prop, steps)
+    assert found.epochs.violation is None and found.one_way_epochs is not None
+    assert_real_path(found.model, found.violation.trace)
+
+
+@pytest.mark.slow  # about 80 s in process: every two-way epoch schedule within 100,000 states comes first
+def test_second_batch_raft_stale_acknowledgement_is_found_by_one_way_epochs() -> None:
+    found = _check("raft2.py", "AckWholeLogSafeLeader", "raft", **FIGURE_8_BUDGET, timeout=300)
+    assert (found.mode, found.violation.property, len(found.violation.trace)) == ("epochs", "leader-completeness", 13)
+    assert found.one_way_epochs is not None and found.one_way_epochs.violation is not None
+    assert_real_path(found.model, found.violation.trace)
