@@ -4,7 +4,8 @@ Exit codes: 0 the properties hold, 1 a property is violated (or, testing
 student code, a finding about it), 3 undetermined (a limit cut the run), 2 a
 usage or input error (one line on stderr, no traceback), 4 an internal error of
 quorumcheck (a bug: the traceback is printed), 5 a spec's ``[expect]`` not met
-(whatever the verdict), 130 interrupted by Ctrl-C (the result so far is printed).
+(whatever the verdict), 130 interrupted by Ctrl-C (the result so far is printed),
+141 the output's reader went away (``quorumcheck ... | head``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
+from rich.console import Console as _RichConsole
 from rich.live import Live
 from rich.text import Text
 
@@ -38,6 +39,24 @@ from quorumcheck.runspec import Limits, RunSpec, build_model, load_spec
 EXIT_USAGE = 2
 EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+"""The reader of the output went away (``quorumcheck ... | head``): what a shell reports for a process that
+SIGPIPE ended, never 1, which means a violation."""
+
+
+class Console(_RichConsole):
+    """rich's console, except that a closed output pipe ends the run with :data:`EXIT_BROKEN_PIPE`.
+
+    rich exits 1 there, which a script reading quorumcheck's exit code would take for a violation.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        raise SystemExit(EXIT_BROKEN_PIPE)
 EXIT_EXPECTATION = 5
 """A spec whose ``[expect]`` was not met (the verdict's own code is for runs without expectations)."""
 
@@ -620,7 +639,14 @@ def _writable_first(folder: Path | None, file: Path | None) -> None:
 
 # -- the command group ----------------------------------------------------------------------------
 class _Main(click.Group):
-    """The command group, with quorumcheck's exit codes for Ctrl-C (130) and for its own bugs (4)."""
+    """The command group, with quorumcheck's exit codes for Ctrl-C (130), for its own bugs (4) and for a closed
+    output pipe (:data:`EXIT_BROKEN_PIPE`; click exits 1 there, which means a violation here)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            Console().on_broken_pipe()
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["standalone_mode"] = False
@@ -695,7 +721,9 @@ def run() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (quorumcheck ... | head): nothing more to say
+        except BrokenPipeError:  # quorumcheck ... | head: the reader went away before the end
+            status = EXIT_BROKEN_PIPE
+        except (OSError, ValueError):
             pass
     os._exit(status)
 
@@ -713,7 +741,8 @@ def main() -> None:
       quorumcheck list
 
     Exit codes: 0 holds, 1 violated, 3 undetermined, 2 usage or input error,
-    4 internal error, 5 a spec's [expect] not met, 130 interrupted (Ctrl-C).
+    4 internal error, 5 a spec's [expect] not met, 130 interrupted (Ctrl-C),
+    141 the output's reader went away (| head).
     """
 
 
@@ -1216,7 +1245,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     random: no schedule failed), 1 a violation or a finding about the code
     (with its schedule), 3 undetermined (a limit cut an exhaustive run, or auto
     mode had to sample), 2 a usage error or a file that cannot be loaded (one
-    line), 4 an internal error, 130 Ctrl-C. With --replay FILE: 0 the saved
+    line), 4 an internal error, 130 Ctrl-C, 141 the output's reader went away. With --replay FILE: 0 the saved
     schedule still ends in its violation (with --expect fixed: it no longer
     does), 1 the opposite, 2 the file cannot be used.
     """

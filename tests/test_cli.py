@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -403,3 +404,19 @@ def test_a_student_trace_claiming_too_many_nodes_is_refused(tmp_path: Path, comm
     saved.write_text(json.dumps(data))
     code, out, err = run(*command, str(saved))
     assert code == 2 and "the trace says nodes=1000, beyond the 12 nodes" in err and len(out.splitlines()) < 5
+
+
+@pytest.mark.parametrize("args", [["check", "paxos", "--max-ballot", "0"], ["list", "--json"],
+                                  ["test", "examples/raft_bugs.py", "--protocol", "raft", "--node-class", "VoteTwice",
+                                   "--requests", "0", "--mode", "exhaustive"]])
+def test_a_closed_output_pipe_exits_141_never_a_verdicts_code(args: list[str]) -> None:
+    """`quorumcheck ... | head`: the reader goes away. Exit 1 would read as a violation; a shell reports 141."""
+    read, write = os.pipe()
+    os.close(read)  # nobody will read: the first write (or the last flush) fails with EPIPE
+    try:
+        done = subprocess.run([sys.executable, "-m", "quorumcheck", *args], stdout=write, stderr=subprocess.PIPE,
+                              text=True, timeout=300, cwd=ROOT, check=False)
+    finally:
+        os.close(write)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr
