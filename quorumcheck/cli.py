@@ -1363,8 +1363,9 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
         elif epochs.complete:
             text += f", every {schedule} tried ({checked} epochs at most)"
         else:
-            limit = {"max_states": "state limit", "timeout": "time limit"}.get(epochs.stop_reason or "", "limit")
-            text += f", every {schedule} of up to {checked} epochs tried before the {limit}"
+            limit = {"max_states": "the state limit", "timeout": "the time limit",
+                     "interrupted": "Ctrl-C"}.get(epochs.stop_reason or "", "the limit")
+            text += f", every {schedule} of up to {checked} epochs tried before {limit}"
         parts.append(text)
     if found.mode == "random":
         text = f"random · {found.schedules:,} schedules (seed {found.seed})"

@@ -1034,7 +1034,8 @@ def _run(
         bound = max_states if mode == "epochs" else EPOCH_STATES
         by_epochs = epoch_search(model, properties=properties, timeout=budget, max_states=bound)
         epochs, one_way = by_epochs.two_way, by_epochs.one_way
-        if mode == "epochs" or by_epochs.found.violation is not None:
+        interrupted = by_epochs.found.stop_reason == "interrupted"
+        if mode == "epochs" or by_epochs.found.violation is not None or interrupted:
             found = by_epochs.found
             if prefix is not None:  # what the exhaustive part witnessed, by a shortest trace
                 found = replace(found, witnesses=[w for w in prefix.witnesses if w.trace is not None])
@@ -1138,7 +1139,7 @@ def epoch_search(
         searched = explore(epochs, max_states=max_states, max_depth=max_depth, timeout=budget, keep_graph=False,
                            on_progress=on_progress, progress_interval=0.25)
         runs.append((epochs, searched))
-        if searched.violation is not None:
+        if searched.violation is not None or searched.stop_reason == "interrupted":  # Ctrl-C ends every search
             break
     two_way = runs[0][1]
     one_way_run = runs[1][1] if len(runs) > 1 else None

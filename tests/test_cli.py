@@ -198,6 +198,25 @@ def test_ctrl_c_prints_the_result_so_far_and_exits_130() -> None:
     assert "distinct states" in out and "Traceback" not in err
 
 
+def test_ctrl_c_in_the_epoch_search_ends_the_run_and_no_later_search_starts() -> None:
+    import signal
+    import time
+
+    # The correct Raft with Figure 8's budget: the epochs among groups alone take about a minute.
+    process = subprocess.Popen([sys.executable, "-m", "quorumcheck", "test", "tests/data/independent/myraft.py",
+                                "--protocol", "raft", "--node-class", "RaftServer", "--requests", "2",
+                                "--max-timeouts", "4", "--max-term", "4", "--mode", "epochs"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "UNDETERMINED: interrupted (Ctrl-C); this is the result so far" in out
+    mode = next(line for line in out.splitlines() if line.startswith("mode: "))
+    assert "tried before Ctrl-C" in mode and "one-way" not in mode and "Traceback" not in err
+
+
 def test_an_internal_error_is_exit_4_with_its_traceback_never_0_or_1() -> None:
     code = ("import quorumcheck.cli as cli\n"
             "def broken(*args, **kwargs):\n"
