@@ -383,7 +383,7 @@ def random_schedules(
     init = list(model.init_states())
     bounded = model.has_boundary
     within = model.within_boundary
-    visited: set[Any] = set()
+    visited: set[int] = set()  # hashes, not states: a long run keeps no state alive (about 70 bytes each)
     lazy = getattr(model, "enabled", None)
     swarm_keys = list(getattr(model, "swarm_keys", list)()) if swarm else []
     swarm_key = getattr(model, "swarm_key", None)
@@ -455,7 +455,7 @@ def random_schedules(
         if swarm_keys and data.draw(st.integers(0, 3)) != 0:  # swarm testing: most schedules neglect some channels
             slow = {key for key in swarm_keys if data.draw(st.booleans())}
         trace = [Step(None, state)]
-        visited.add(state)
+        visited.add(hash(state))
         try:
             check_state(trace)
             for _ in range(steps):
@@ -495,7 +495,7 @@ def random_schedules(
                 raise _Failed(Violation(p.name, Expectation.EVERY_STEP, p.description, Trace(tuple(trace)),
                                         False, p.explain(after)))
         trace.append(Step(action, after))
-        visited.add(after)
+        visited.add(hash(after))
         check_state(trace)
         return after
 
@@ -548,7 +548,7 @@ def random_schedules(
                             raise failed(p, after, Expectation.ALWAYS)
                     if outside:
                         continue  # checked, but not expanded (as the explorer does)
-                    visited.add(after)
+                    visited.add(hash(after))
                     if pending:
                         for p in [p for p in pending if p.holds(after)]:
                             witnessed[p.name] = Trace(tuple(path(after)))
@@ -584,7 +584,7 @@ def random_schedules(
                 trace = [Step(None, init[r_init % len(init)])]
                 state = trace[-1].state
                 slow = {key for key, flag in zip(swarm_keys, flags) if flag} if swarm_on else set()
-                visited.add(state)
+                visited.add(hash(state))
                 check_state(trace)
                 for r_step in draws:
                     options = enabled(state)
