@@ -539,6 +539,36 @@ def test_state_outside_the_node_is_named(cls: str, change: str) -> None:
         "(state outside the node: keep it in self)")
 
 
+def test_the_watch_reads_the_students_state_not_pythons_machinery(tmp_path: Path) -> None:
+    """Re-read at every call: the student's mutable globals, class attributes and closures, and Enum members; not
+    an Enum's tables, a named tuple's field accessors and defaults, or the closures of imported functions."""
+    from quorumcheck.models.actor_model import load_student_file
+    from quorumcheck.models.actors import Snapshotter
+    from quorumcheck.student.worker.calls import OutsideState
+
+    (tmp_path / "styled.py").write_text(
+        "import enum\nfrom dataclasses import field\nfrom typing import NamedTuple\n"
+        "from quorumcheck.models.actors import Node\n"
+        "class Role(enum.Enum):\n    FOLLOWER = 'f'\n    LEADER = 'l'\n"
+        "class Vote(NamedTuple):\n    term: int\n    granted: bool = False\n"
+        "SEEN = {}\n"
+        "def _counter():\n    count = 0\n    def bump():\n        nonlocal count\n        count += 1\n"
+        "        return count\n    return bump\n"
+        "bump = _counter()\n"
+        "class Server(Node):\n    def __init__(self):\n        self.role = Role.FOLLOWER\n")
+    module = load_student_file(tmp_path / "styled.py")
+    watch = OutsideState((module.Server,), Snapshotter(), modules=[module])
+    assert watch.changed() is None
+    assert sorted(key for key, _ in watch._volatile) == [
+        ("class", "Role", "FOLLOWER"), ("class", "Role", "LEADER"), ("closure", "styled.bump", "count"),
+        ("global", "styled", "SEEN")]
+    module.bump()
+    keep = " (state outside the node: keep it in self)"
+    assert watch.changed() == "changed the closure variable count of styled.bump from 0 to 1" + keep
+    module.SEEN[1] = 2
+    assert watch.changed() == "changed the module global styled.SEEN from {} to {1: 2}" + keep
+
+
 # -- nondeterminism ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls, what", [
     ("HashOfString", "self.tag became "),

@@ -220,6 +220,9 @@ class OutsideState:
                 if isinstance(value, type) and getattr(value, "__module__", None) == module.__name__:
                     seen[value] = None
         self.classes = list(seen)
+        # The files the student wrote: closures and defaults are watched only in functions written there
+        # (not in what Python made for them, such as a NamedTuple's _make, or in an imported dataclass()).
+        self.files = {getattr(m, "__file__", None) for m in self.modules} - {None}
         self._held: list[tuple[tuple[str, ...], tuple[Any, ...]]] | None = None
         self._last: dict[tuple[str, ...], Hashable] = {}
         self._volatile: list[tuple[tuple[str, ...], Any]] = []
@@ -291,8 +294,11 @@ class OutsideState:
         for cls in self.classes:
             where = cls.__qualname__
             namespace = vars(cls)
+            made = _made_by_python(cls)
             out[("names", where)] = tuple(sorted(k for k in namespace if not k.startswith("__")))
             for key, value in list(namespace.items()):
+                if key in made:
+                    continue
                 if key.startswith("__") or key in FRAMEWORK_ATTRIBUTES or key in ("durable", "observe"):
                     if key in ("durable", "observe"):
                         self._watch(out, ("class", where, key), value,
@@ -308,6 +314,8 @@ class OutsideState:
         return out
 
     def _function(self, out: dict[tuple[str, ...], Hashable], where: str, function: types.FunctionType) -> None:
+        if function.__code__.co_filename not in self.files:
+            return  # not the student's function: imported, or made by Python (a NamedTuple's _make)
         if function.__defaults__:
             self._watch(out, ("defaults", where), function.__defaults__,
                         lambda f=function: self._print(f.__defaults__))
@@ -363,9 +371,26 @@ def _immutable(value: Any, depth: int = 0) -> bool:
     return False
 
 
+_FIELD_GETTER = type(__import__("collections").namedtuple("_Probe", "x").x)
+"""The type of a named tuple's field accessors (a descriptor, like ``property``)."""
+
+
 def _is_code(value: Any) -> bool:
     return isinstance(value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType,
-                              types.MethodType, property, functools.partial, functools._lru_cache_wrapper))
+                              types.MethodType, property, functools.partial, functools._lru_cache_wrapper,
+                              _FIELD_GETTER))
+
+
+def _made_by_python(cls: type) -> frozenset[str]:
+    """The class attributes Python's machinery made and keeps, not the student: an Enum's ``_sunder_`` tables
+    (its members stay watched) and a named tuple's ``_fields`` and ``_field_defaults``."""
+    import enum
+
+    if isinstance(cls, enum.EnumMeta):
+        return frozenset(k for k in vars(cls) if len(k) > 2 and k[0] == k[-1] == "_" and k[1] != "_")
+    if issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
+        return frozenset(("_fields", "_field_defaults"))
+    return frozenset()
 
 
 def _short(module: str) -> str:
