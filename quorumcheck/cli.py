@@ -435,11 +435,22 @@ class _ProgressDisplay:
             counts = f"{p.distinct_states:,} epoch-end states · queue {p.queue:,} · epoch {max(p.depth - 1, 1)} · "
         else:
             counts = f"{p.distinct_states:,} states · queue {p.queue:,} · depth {p.depth} · "
-        line = Text.assemble(
-            ("exploring ", "bold"),
-            counts,
-            f"{p.states_per_second:,.0f} states/s · {p.peak_memory_bytes / 2**20:,.0f} MiB · {p.seconds:.0f} s",
-        )
+        self._show(Text.assemble(("exploring ", "bold"), counts,
+                                 f"{p.states_per_second:,.0f} states/s · {p.peak_memory_bytes / 2**20:,.0f} MiB · "
+                                 f"{p.seconds:.0f} s"))
+
+    def update_part(self, part: str, p: Progress) -> None:
+        """``quorumcheck test``: the running part of the search (auto mode runs up to four, one after another)."""
+        if part == "random":
+            counts = f"{p.queue:,} schedules · {p.distinct_states:,} states visited · longest {p.depth - 1} steps · "
+        elif part in ("epochs", "one-way epochs"):
+            counts = f"{p.distinct_states:,} epoch-end states · epoch {max(p.depth - 1, 1)} · "
+        else:
+            counts = f"{p.distinct_states:,} states · depth {p.depth} · "
+        self._show(Text.assemble((f"{part} ", "bold"), counts,
+                                 f"{p.peak_memory_bytes / 2**20:,.0f} MiB · {p.seconds:.0f} s in this part"))
+
+    def _show(self, line: Text) -> None:
         if self.live is None:
             self.live = Live(line, console=self.console, auto_refresh=False, transient=True)
             self.live.start()
@@ -1294,6 +1305,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     # The student's file is never imported here: the handlers run in sandboxed worker processes
     # (docs/grading.md); with --no-isolate, in this process.
     target = f"{path.resolve()}:{','.join(node_classes)}" if node_classes else str(path.resolve())
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    display = _ProgressDisplay(err) if not as_json and err.is_terminal else None
     try:
         found = check_student(
             target, nodes if len(node_classes) <= 1 else None, protocol=protocol, mode=mode, seed=seed,
@@ -1307,10 +1320,14 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             max_duplicates=max_duplicates, max_term=max_term,
             prefix=read_labels(prefix_file) if prefix_file is not None else None,
             handler_timeout=handler_timeout, keep_graph=no_isolate, por=por, movers=movers, store=store,
+            on_progress=display.update_part if display else None,
         )
         _keep_until_exit(found)
     except QuorumcheckError as e:
         _fail(str(e))
+    finally:
+        if display:
+            display.close()
     model: ActorModel = found.model
     result = found.result
     for notice in found.notices:

@@ -296,6 +296,7 @@ def random_schedules(
     swarm: bool = True,
     strategy: str = "swarm",
     progress: dict[str, Any] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> tuple[CheckResult[Any], int]:
     """Run Hypothesis-drawn schedules of ``model``; a failing schedule is shrunk to a minimal one.
 
@@ -343,6 +344,10 @@ def random_schedules(
     progress : dict, optional
         Filled in with ``"first_failure"``: ``(schedules, seconds)`` when the
         first failing schedule was found, before shrinking.
+    on_progress : callable, optional
+        Called at most every quarter second between schedules with a :class:`Progress`: the distinct
+        states visited, the schedules run so far (``queue``), the longest schedule plus one
+        (``depth``) and the steps taken (``transitions``).
 
     Returns
     -------
@@ -379,6 +384,7 @@ def random_schedules(
     if strategy not in STRATEGIES:
         raise InvalidParameter(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
     started = time.perf_counter()
+    reported = [started]  # when on_progress was last called
     safety, reach, step_props = _select(model, properties)
     init = list(model.init_states())
     bounded = model.has_boundary
@@ -446,6 +452,12 @@ def random_schedules(
             stats["enough"] = 1
             raise _OutOfTime
         stats["schedules"] += 1
+        if on_progress is not None:
+            now = time.perf_counter()
+            if now >= reported[0] + 0.25:
+                reported[0] = now
+                on_progress(Progress(len(visited), stats["schedules"], stats["longest"] + 1, stats["steps"],
+                                     now - started, peak_memory_bytes()))
 
     def schedule(data: Any) -> None:
         count_schedule()
@@ -853,6 +865,7 @@ def check_student(
     por: bool = False,
     movers: bool = False,
     store: str = "objects",
+    on_progress: Callable[[str, Progress], None] | None = None,
     **model_options: Any,
 ) -> StudentResult:
     """Check student node classes: build the :class:`ActorModel` and search it in one of the two modes.
@@ -905,6 +918,10 @@ def check_student(
         a kilobyte; the verdict is exact up to the collision chance reported in
         ``result.fingerprints``, and no state graph is kept). For runs whose states do not fit in
         memory.
+    on_progress : callable, optional
+        Called about every quarter second with the running part's name (``"exhaustive"``, ``"epochs"``,
+        ``"one-way epochs"``, ``"random"``) and its :class:`Progress` (for random schedules, ``queue`` is
+        the schedules run and ``depth`` the longest schedule plus one).
     **model_options
         Passed to :class:`ActorModel`: ``network``, ``requests``, ``max_timeouts``,
         ``max_drops``, ``max_crashes``, ``max_partitions``, ``max_term``,
@@ -942,7 +959,8 @@ def check_student(
         found = _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
                      max_states=max_states, timeout=timeout, properties=properties,
                      exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
-                     keep_graph=bool(keep_graph) and store == "objects", por=por, movers=movers, store=store)
+                     keep_graph=bool(keep_graph) and store == "objects", por=por, movers=movers, store=store,
+                     on_progress=on_progress)
         terms = term_notices(model)
     finally:
         model.close()
@@ -1003,7 +1021,7 @@ def _run(
     max_depth: int | None,
     max_states: int | None, timeout: float | None, properties: Sequence[str] | None,
     exhaustive_states: int | None, measure_coverage: bool, keep_graph: bool, por: bool = False,
-    movers: bool = False, store: str = "objects",
+    movers: bool = False, store: str = "objects", on_progress: Callable[[str, Progress], None] | None = None,
 ) -> StudentResult:
     prefix: CheckResult[Any] | None = None
     deadline = None if timeout is None else time.perf_counter() + timeout
@@ -1016,7 +1034,9 @@ def _run(
     if mode in ("exhaustive", "auto"):
         bound = max_states if mode == "exhaustive" or max_states is not None else AUTO_STATES
         result = explore(model, max_depth=max_depth, max_states=bound, timeout=timeout,
-                         properties=properties, keep_graph=keep_graph, por=por, movers=movers, store=store)
+                         properties=properties, keep_graph=keep_graph, por=por, movers=movers, store=store,
+                         on_progress=None if on_progress is None else (lambda p: on_progress("exhaustive", p)),
+                         progress_interval=0.25)
         cut = result.verdict is Verdict.UNDETERMINED and result.stop_reason in ("max_states", "timeout")
         if mode == "exhaustive" or not cut:
             return StudentResult("exhaustive", result, model, handler_calls=model.handler_calls,
@@ -1032,7 +1052,8 @@ def _run(
         if mode == "auto" and budget is not None:
             budget = max(budget - min(RANDOM_RESERVE * budget, RANDOM_RESERVE_SECONDS), 1.0)
         bound = max_states if mode == "epochs" else EPOCH_STATES
-        by_epochs = epoch_search(model, properties=properties, timeout=budget, max_states=bound)
+        by_epochs = epoch_search(model, properties=properties, timeout=budget, max_states=bound,
+                                 on_phase_progress=on_progress)
         epochs, one_way = by_epochs.two_way, by_epochs.one_way
         interrupted = by_epochs.found.stop_reason == "interrupted"
         if mode == "epochs" or by_epochs.found.violation is not None or interrupted:
@@ -1044,7 +1065,9 @@ def _run(
     progress: dict[str, Any] = {}
     result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed,
                                          timeout=timeout if mode == "random" else left(),
-                                         properties=properties, strategy=strategy, progress=progress)
+                                         properties=properties, strategy=strategy, progress=progress,
+                                         on_progress=None if on_progress is None else
+                                         (lambda p: on_progress("random", p)))
     if measure_coverage and exhaustive_states is None:
         # Counted after the random run, so that a configuration too large to count costs only the coverage
         # figure: the count is bounded in states (COVERAGE_STATES unless max_states says otherwise), time and
@@ -1095,6 +1118,7 @@ def epoch_search(
     model: Model[Any], *, properties: Sequence[str] | None = None, timeout: float | None = None,
     max_states: int | None = None, max_depth: int | None = None,
     on_progress: Callable[[Progress], None] | None = None, one_way: int = ONE_WAY_EPOCHS,
+    on_phase_progress: Callable[[str, Progress], None] | None = None,
 ) -> EpochRuns:
     """Search ``model`` by epochs (:class:`~quorumcheck.explorer.epochs.EpochModel`) with the one explorer.
 
@@ -1103,6 +1127,8 @@ def epoch_search(
     one-way epochs (only one node's messages to one other delivered, while the replies wait), for bugs
     that need a reply to arrive late. Each search is bounded by ``max_states`` and ``max_depth``; under
     ``timeout`` the first takes at most :data:`TWO_WAY_SHARE` of the time when the second is to run.
+    ``on_progress`` gets each search's progress; ``on_phase_progress`` gets it with the search's name
+    (``"epochs"``, ``"one-way epochs"``).
 
     Returns
     -------
@@ -1136,8 +1162,12 @@ def epoch_search(
         else:
             budget = timeout * TWO_WAY_SHARE if one_way > 0 else timeout  # type: ignore[operator]
         epochs = EpochModel(model, safety + step_props, one_way=ways)
+        report = on_progress
+        if on_phase_progress is not None:
+            phase = "one-way epochs" if ways else "epochs"
+            report = lambda p, phase=phase: on_phase_progress(phase, p)  # noqa: E731
         searched = explore(epochs, max_states=max_states, max_depth=max_depth, timeout=budget, keep_graph=False,
-                           on_progress=on_progress, progress_interval=0.25)
+                           on_progress=report, progress_interval=0.25)
         runs.append((epochs, searched))
         if searched.violation is not None or searched.stop_reason == "interrupted":  # Ctrl-C ends every search
             break

@@ -204,3 +204,17 @@ def test_auto_mode_reports_the_exhaustive_parts_shortest_witnesses() -> None:
     shortest = {w.property: len(w.trace) for w in found.exhaustive_prefix.witnesses if w.trace is not None}
     reported = {w.property: len(w.trace) for w in found.result.witnesses if w.trace is not None}
     assert shortest == {"leader-elected": 3, "entry-committed": 6} and reported == shortest
+
+
+def test_auto_mode_reports_the_progress_of_each_part_in_turn() -> None:
+    seen: list[tuple[str, Any]] = []
+    found = check_student(RAFT.RaftNode, 3, protocol="raft", mode="auto", runs=400, isolate=False, requests=1,
+                          max_timeouts=2, on_progress=lambda part, p: seen.append((part, p)))
+    assert found.mode == "random" and found.exhaustive_prefix is not None
+    order = ["exhaustive", "epochs", "one-way epochs", "random"]
+    parts = [part for k, (part, _) in enumerate(seen) if k == 0 or seen[k - 1][0] != part]
+    assert parts == sorted(set(parts), key=order.index) and {"exhaustive", "random"} <= set(parts)
+    exhaustive = [p for part, p in seen if part == "exhaustive"]
+    assert exhaustive[-1].distinct_states <= found.exhaustive_prefix.distinct_states == 200_000
+    schedules = [p.queue for part, p in seen if part == "random"]  # the schedules run so far
+    assert schedules == sorted(schedules) and 0 < schedules[-1] <= found.schedules == 400
