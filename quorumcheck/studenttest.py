@@ -14,8 +14,9 @@
   fault, then every message among a group of nodes delivered while the others'
   wait. Deep bugs such as Raft's Figure 8 are a handful of epochs. A violation
   is expanded to the concrete schedule and shrunk.
-* **auto** -- exhaustive within a state bound, then random schedules, then
-  epochs, each with what the time limit leaves.
+* **auto** -- exhaustive within a state bound, then the epoch search (epochs
+  among groups, then one-way epochs too), then random schedules until the time
+  limit, each with what the time limit leaves.
 
 Each gives a :class:`~quorumcheck.explorer.CheckResult` whose violations carry
 a :class:`~quorumcheck.explorer.Trace`, so a counterexample is printed,
@@ -73,8 +74,8 @@ __all__ = ["MODES", "STRATEGIES", "EpochRuns", "StudentResult", "check_student",
 
 MODES = ("auto", "exhaustive", "random", "epochs")
 """``auto`` searches exhaustively within :data:`AUTO_STATES` states and, if that does not finish, goes on with
-random schedules and then with the epoch search (within :data:`EPOCH_STATES` epoch-end states);
-``exhaustive``, ``random`` and ``epochs`` are the modes alone."""
+the epoch search (within :data:`EPOCH_STATES` epoch-end states for each of its two searches) and then with
+random schedules; ``exhaustive``, ``random`` and ``epochs`` are the modes alone."""
 
 EPOCH_STATES = 100_000
 """The epoch search of ``auto``: at most this many epoch-end states in each of its two searches (a minute or
@@ -876,10 +877,12 @@ def check_student(
         The node class and how many nodes, or a list of classes (one per node).
     protocol : {"paxos", "raft", "none"}
         Which observation contract and standard properties apply.
-    mode : {"exhaustive", "random", "auto"}
+    mode : {"exhaustive", "random", "epochs", "auto"}
         ``auto``: exhaustive within ``max_states`` (default :data:`AUTO_STATES`) and the time limit; a
-        search that does not finish goes on with random schedules (the result is then a random one,
-        with the exhaustive part in ``exhaustive_prefix``).
+        search that does not finish goes on with the epoch search (:func:`epoch_search`; its results in
+        ``epochs`` and ``one_way_epochs``) and then random schedules (the result is then the part that
+        found the violation, else the random one, with the exhaustive part in ``exhaustive_prefix``).
+        ``epochs``: the epoch search alone.
     seed, runs, steps
         Random mode: the seed, the number of schedules and the steps per schedule. ``runs=None``: in auto
         mode with a ``timeout``, random schedules until the time limit (what ``quorumcheck test`` does);
