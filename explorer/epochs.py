@@ -178,6 +178,8 @@ class EpochModel(Model[EpochState]):
         self._settle = groups if n > 1 else []
         self._settle_ways = ways
         self._routes = {_route_name(g, n): g for g in groups + ways}
+        self._names = {g: name for name, g in self._routes.items()}
+        self._names.update({g: _route_name(g, n) for g in self._any})
         self._unobservable = getattr(model, "unobservable", None)
         self._bounded = model.has_boundary
 
@@ -217,7 +219,7 @@ class EpochModel(Model[EpochState]):
             taken = used + (route[0] != route[1])
             kept = best.get(end)
             if kept is None or kept[1].one_way > taken:
-                best[end] = (Action(name, **args, among=_route_name(route, self.n)),
+                best[end] = (Action(name, **args, among=self._names[route]),
                              end._replace(one_way=taken) if taken else end)
 
         for action, make in self._triggers(s):

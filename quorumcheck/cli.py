@@ -43,6 +43,9 @@ EXIT_BROKEN_PIPE = 141
 """The reader of the output went away (``quorumcheck ... | head``): what a shell reports for a process that
 SIGPIPE ended, never 1, which means a violation."""
 
+EXIT_EXPECTATION = 5
+"""A spec whose ``[expect]`` was not met (the verdict's own code is for runs without expectations)."""
+
 
 class Console(_RichConsole):
     """rich's console, except that a closed output pipe ends the run with :data:`EXIT_BROKEN_PIPE`.
@@ -57,8 +60,6 @@ class Console(_RichConsole):
         except (OSError, ValueError):
             pass
         raise SystemExit(EXIT_BROKEN_PIPE)
-EXIT_EXPECTATION = 5
-"""A spec whose ``[expect]`` was not met (the verdict's own code is for runs without expectations)."""
 
 
 def _fail(message: str) -> None:
@@ -1262,7 +1263,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     """
     from quorumcheck.models.actor_model import ActorModel
     from quorumcheck.explorer.tracefile import read_labels
-    from quorumcheck.studenttest import RANDOM_RUNS, check_student
+    from quorumcheck.studenttest import check_student
 
     if replay_file is not None:
         _replay_student_trace(replay_file, expect, path, node_classes)
@@ -1310,7 +1311,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     try:
         found = check_student(
             target, nodes if len(node_classes) <= 1 else None, protocol=protocol, mode=mode, seed=seed,
-            runs=runs if runs is not None else (None if mode == "auto" else RANDOM_RUNS),
+            runs=runs,  # None: auto mode until --timeout, --mode random RANDOM_RUNS
             steps=steps, strategy=strategy, max_depth=max_depth,
             max_states=max_states, timeout=timeout, properties=list(invariants) or None,
             measure_coverage=coverage, isolate=not no_isolate, memory_mb=memory_mb, network=network,

@@ -48,6 +48,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -1038,7 +1039,7 @@ def _run(
         bound = max_states if mode == "exhaustive" or max_states is not None else AUTO_STATES
         result = explore(model, max_depth=max_depth, max_states=bound, timeout=timeout,
                          properties=properties, keep_graph=keep_graph, por=por, movers=movers, store=store,
-                         on_progress=None if on_progress is None else (lambda p: on_progress("exhaustive", p)),
+                         on_progress=None if on_progress is None else partial(on_progress, "exhaustive"),
                          progress_interval=0.25)
         cut = result.verdict is Verdict.UNDETERMINED and result.stop_reason in ("max_states", "timeout")
         if mode == "exhaustive" or not cut:
@@ -1069,8 +1070,7 @@ def _run(
     result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed,
                                          timeout=timeout if mode == "random" else left(),
                                          properties=properties, strategy=strategy, progress=progress,
-                                         on_progress=None if on_progress is None else
-                                         (lambda p: on_progress("random", p)))
+                                         on_progress=None if on_progress is None else partial(on_progress, "random"))
     if measure_coverage and exhaustive_states is None:
         # Counted after the random run, so that a configuration too large to count costs only the coverage
         # figure: the count is bounded in states (COVERAGE_STATES unless max_states says otherwise), time and
@@ -1165,10 +1165,8 @@ def epoch_search(
         else:
             budget = timeout * TWO_WAY_SHARE if one_way > 0 else timeout  # type: ignore[operator]
         epochs = EpochModel(model, safety + step_props, one_way=ways)
-        report = on_progress
-        if on_phase_progress is not None:
-            phase = "one-way epochs" if ways else "epochs"
-            report = lambda p, phase=phase: on_phase_progress(phase, p)  # noqa: E731
+        report = on_progress if on_phase_progress is None else partial(on_phase_progress,
+                                                                        "one-way epochs" if ways else "epochs")
         searched = explore(epochs, max_states=max_states, max_depth=max_depth, timeout=budget, keep_graph=False,
                            on_progress=report, progress_interval=0.25)
         runs.append((epochs, searched))

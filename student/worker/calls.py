@@ -34,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+import enum
 import functools
 import operator
 import pickle
@@ -384,8 +385,6 @@ def _is_code(value: Any) -> bool:
 def _made_by_python(cls: type) -> frozenset[str]:
     """The class attributes Python's machinery made and keeps, not the student: an Enum's ``_sunder_`` tables
     (its members stay watched) and a named tuple's ``_fields`` and ``_field_defaults``."""
-    import enum
-
     if isinstance(cls, enum.EnumMeta):
         return frozenset(k for k in vars(cls) if len(k) > 2 and k[0] == k[-1] == "_" and k[1] != "_")
     if issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
