@@ -527,15 +527,19 @@ def _search(
 
     admitted: int | None = None  # the node discover() stored last
 
+    def beyond(t: Any, u: int, action: Action | None) -> str | None:
+        """Check a state outside the bound (once): "violation", or None. It is never stored."""
+        seen_outside = t if outside_key is None else outside_key(t)
+        if seen_outside not in checked_outside:
+            checked_outside.add(seen_outside)
+            if check(u, action, t, True):
+                return "violation"
+        return None
+
     def discover(t: Any, u: int, action: Action | None, level: int, into: Any) -> str | None:
         """Admit a state not seen before (or check it, outside the bound); a reason to stop, or None."""
         if bounded and not within(t):
-            seen_outside = t if outside_key is None else outside_key(t)
-            if seen_outside not in checked_outside:
-                checked_outside.add(seen_outside)
-                if check(u, action, t, True):
-                    return "violation"
-            return None
+            return beyond(t, u, action)
         if len(seen) == state_cap:
             return "max_states"
         nonlocal admitted
@@ -596,6 +600,7 @@ def _search(
         on_progress = None  # the coordinator reports the sums, once per level
         if not fingerprints:
             note = shard.note
+        owner_of, send_later = shard.owner, shard.send_later  # looked up once: called for every transition
         if deadline is not None and remote is None:  # a forked child inherits no interval timer
             signal.setitimer(signal.ITIMER_REAL, max(deadline - time.perf_counter(), 0.001))
     active = True
@@ -658,15 +663,19 @@ def _search(
                     if t is s:
                         v = u
                     elif shard is not None:  # the owner of the canonical state decides whether it is new
-                        if canon is not None and (not bounded or within(t)):
+                        if bounded and not within(t):  # only checked (by this worker), never stored or routed
+                            stop = beyond(t, u, action)
+                            if stop is not None:
+                                break
+                            continue
+                        if canon is not None:
                             t = canon(t)
-                        if not bounded or within(t):
-                            owner = shard.owner(t)
-                            if owner != me:
-                                shard.send_later(owner, u, action, t)
-                                if recorder is not None:  # resolved by the coordinator: the owner numbers t
-                                    recorder.add_remote(u, shard.last_key, action)  # type: ignore[union-attr]
-                                continue
+                        owner = owner_of(t)
+                        if owner != me:
+                            send_later(owner, u, action, t)
+                            if recorder is not None:  # resolved by the coordinator: the owner numbers t
+                                recorder.add_remote(u, shard.last_key, action)  # type: ignore[union-attr]
+                            continue
                         v = find(t)
                     else:
                         v = find(t)  # a stored state is canonical: found as it is, it needs no renaming
@@ -725,9 +734,10 @@ def _search(
                         if frontier:
                             deepest = depth
             if shard is not None:
+                share = model.share  # unpickled states share no parts with the ones this worker built
                 for parent, action, t in shard.end_level():
                     if stop is None:
-                        stop = discover(t, parent, action, depth, next_frontier)
+                        stop = discover(share(t), parent, action, depth, next_frontier)
                 stop, active = shard.barrier(len(seen), transitions, len(next_frontier), stop)
                 if stop is None and active:
                     frontier = next_frontier

@@ -596,6 +596,27 @@ class Model(Generic[State]):
         """Why the reduction by movers cannot apply to this run (a fault that can disable a silent step), or ``None``."""
         return None
 
+    def share(self, state: State) -> State:
+        """``state`` itself, or an equal state built from the parts this model's successors share.
+
+        A sharded search (``explore(workers=N)``) receives half its states from other
+        processes, and unpickling copies every part. A model whose successors reuse
+        equal parts (and key its caches on them, comparing by identity) gets them back
+        here, so a received state costs what a state it built itself costs. The
+        default shares nothing.
+
+        Examples
+        --------
+        >>> import pickle
+        >>> from quorumcheck.models import PaxosModel
+        >>> m = PaxosModel(max_ballot=0)
+        >>> t = m.successors(next(iter(m.init_states())))[0][1]
+        >>> copy = pickle.loads(pickle.dumps(t))
+        >>> copy.msgs_1a is t.msgs_1a, m.share(copy).msgs_1a is t.msgs_1a, m.share(copy) == t
+        (False, True, True)
+        """
+        return state
+
     def halted(self, state: State) -> bool:
         """True for a state that has no successors whatever the budgets (the actor model: a handler failed).
 

@@ -254,9 +254,20 @@ class PaxosModel(Model[PaxosState]):
 
     # -- the model ------------------------------------------------------------------
     def init_states(self) -> Iterable[PaxosState]:
-        n = len(self.acceptors)
-        none = (NONE,) * n
-        return [PaxosState(none, none, none, frozenset(), frozenset(), frozenset(), frozenset())]
+        none = self._rows.setdefault(x := (NONE,) * len(self.acceptors), x)
+        empty = self._sets.setdefault(x := frozenset(), x)  # the parts successors and share() reuse
+        return [PaxosState(none, none, none, empty, empty, empty, empty)]
+
+    def share(self, state: PaxosState) -> PaxosState:
+        """``state`` rebuilt from the rows, messages and message sets :meth:`successors` shares."""
+        row, sets, message = self._rows.setdefault, self._sets, self._messages.setdefault
+        parts: list[Any] = [row(x, x) for x in state[:3]]
+        for x in state[3:]:
+            got = sets.get(x)
+            if got is None:
+                got = sets[x] = frozenset([message(m, m) for m in x])
+            parts.append(got)
+        return _new(PaxosState, parts)
 
     def successors(self, state: PaxosState) -> list[tuple[Action, PaxosState]]:
         max_bal, max_vbal, max_val, m1a, m1b, m2a, m2b = state

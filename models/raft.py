@@ -191,6 +191,7 @@ class RaftState(NamedTuple):
 
 
 _new = tuple.__new__  # builds a NamedTuple without its __new__ call
+_SHARED_LIMIT = 1 << 20  # share()'s table is cleared at this size (sharing is lost, nothing else)
 _MLOG = re.compile(r" mlog=\[[^\]]*\]")  # the history field in a message label
 
 
@@ -461,6 +462,7 @@ class RaftModel(Model[RaftState]):
         self._message_labels: dict[Message, tuple[Action, Action, Action]] = {}
         self._permuters: dict[Permutation, _RaftPermuter] = {}
         self._signature_cache: dict[Server, tuple[Any, ...]] = {}
+        self._shared: dict[Any, Any] = {}  # share(): servers and elections sets received from other processes
 
         self.prefix: tuple[str, ...] = ()
         self._start: RaftState | None = None
@@ -604,10 +606,26 @@ class RaftModel(Model[RaftState]):
             current_term=1, role=FOLLOWER, voted_for=NIL, log=(), commit_index=0, votes_responded=0,
             votes_granted=0, next_index=(1,) * n, match_index=(0,) * n, voter_log=(),
         )
-        return RaftState(servers=(server,) * n, messages=frozenset(), elections=frozenset(), all_logs=frozenset())
+        empty: frozenset[Any] = frozenset()  # the parts successors and share() reuse
+        return RaftState(servers=(self._shared.setdefault(server, server),) * n, messages=self._intern(empty),
+                         elections=self._shared.setdefault(empty, empty),
+                         all_logs=self._all_logs_objects.setdefault(empty, empty))
 
     def init_states(self) -> Iterable[RaftState]:
         return [self._start if self._start is not None else self._initial_state()]
+
+    def share(self, state: RaftState) -> RaftState:
+        """``state`` rebuilt from shared parts: interned bag and ``allLogs``, one object per equal server
+        and per equal ``elections`` set (the caches of :meth:`successors` and the properties compare them
+        by identity)."""
+        servers, bag, elections, all_logs = state
+        if len(self._shared) >= _SHARED_LIMIT:
+            self._shared.clear()
+        one = self._shared.setdefault
+        return _new(RaftState, (
+            tuple([one(s, s) for s in servers]), self._intern(bag), one(elections, elections),
+            self._all_logs_objects.setdefault(all_logs, all_logs),
+        ))
 
     def successors(self, state: RaftState) -> list[tuple[Action, RaftState]]:
         servers, bag, elections, all_logs = state

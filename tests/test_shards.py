@@ -162,3 +162,48 @@ def test_progress_is_reported_once_per_level_with_the_sums() -> None:
     r = explore(PaxosModel(max_ballot=1), workers=2, on_progress=seen.append)
     assert [p.depth for p in seen] == sorted(p.depth for p in seen)  # one report per level, in order
     assert seen[-1].distinct_states == r.distinct_states == 3921 and seen[-1].transitions == r.transitions
+
+
+class Bounded(Model[int]):
+    """Counts up by 1 or 3 within ``x <= 10``; the states beyond it are checked, never expanded."""
+
+    name = "bounded"
+
+    def init_states(self) -> list[int]:
+        return [0]
+
+    def successors(self, state: int) -> list[tuple[Action, int]]:
+        return [(Action("Inc"), state + 1), (Action("Jump"), state + 3)]
+
+    def within_boundary(self, state: int) -> bool:
+        return state <= 10
+
+    def properties(self) -> Any:
+        return [always("not-twelve", lambda x: x != 12)]
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_violation_beyond_the_bound_is_found_as_one_process_finds_it(workers: int) -> None:
+    # 12 is reached only from 9, 10 or 11 (11 is beyond the bound, so never expanded): depth 4 via 0-3-6-9-12.
+    one = explore(Bounded(), keep_graph=False)
+    many = explore(Bounded(), workers=workers, keep_graph=False)
+    assert one.verdict is many.verdict is Verdict.VIOLATED
+    assert [str(s.action) for s in many.violation.trace.steps[1:]] == ["Jump()"] * 4
+    assert many.violation.trace.steps[-1].state == 12 and len(one.violation.trace) == len(many.violation.trace)
+    held = explore(Bounded(), workers=workers, properties=[], keep_graph=True)
+    assert (held.verdict, held.distinct_states, held.transitions) == (Verdict.HOLDS, 11, 22)
+    assert sorted(held.graph.nodes[n]["state"] for n in held.graph) == list(range(11))
+
+
+@pytest.mark.parametrize("model", [PaxosModel(max_ballot=1), RaftModel(max_term=2, values=1, max_log=1)],
+                         ids=["paxos", "raft"])
+def test_a_state_from_another_process_gets_the_models_shared_parts_back(model: Any) -> None:
+    import pickle
+
+    states = [d["state"] for _, d in explore(model, keep_graph=True, max_states=3000).graph.nodes(data=True)]
+    for state in states[::7]:
+        copy = pickle.loads(pickle.dumps(state))
+        shared = model.share(copy)
+        assert shared == state and hash(shared) == hash(state)
+        # Every frozenset part (messages, elections, allLogs) is the very object the model built.
+        assert all(a is b for a, b in zip(shared, state) if isinstance(a, frozenset))
