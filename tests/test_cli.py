@@ -198,6 +198,30 @@ def test_ctrl_c_prints_the_result_so_far_and_exits_130() -> None:
     assert "distinct states" in out and "Traceback" not in err
 
 
+def test_ctrl_c_with_workers_stops_every_worker_and_prints_the_sums_so_far() -> None:
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "quorumcheck", "check", "paxos", "--max-ballot", "3",
+                                "--workers", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(6)  # imports, the fork, then some levels of a search that takes minutes
+    tasks = f"/proc/{process.pid}/task"
+    workers = [int(pid) for task in os.listdir(tasks) for pid in open(f"{tasks}/{task}/children").read().split()]
+    assert len(workers) == 2
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "UNDETERMINED: interrupted (Ctrl-C); this is the result so far" in out and "Traceback" not in err
+    states = int(next(line for line in out.splitlines() if "distinct states" in line).split()[0].replace(",", ""))
+    assert 1000 < states < 8_220_065  # both workers' states, summed: more than the first levels, not the whole
+    time.sleep(1)
+    for pid in workers:  # no worker outlives the run
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
 def test_ctrl_c_in_the_epoch_search_ends_the_run_and_no_later_search_starts() -> None:
     import signal
     import time
