@@ -599,11 +599,11 @@ class Model(Generic[State]):
     def share(self, state: State) -> State:
         """``state`` itself, or an equal state built from the parts this model's successors share.
 
-        A sharded search (``explore(workers=N)``) receives half its states from other
-        processes, and unpickling copies every part. A model whose successors reuse
-        equal parts (and key its caches on them, comparing by identity) gets them back
-        here, so a received state costs what a state it built itself costs. The
-        default shares nothing.
+        A worker of a sharded search (``explore(workers=N)``) receives about half its
+        states from other processes, and unpickling copies every part. A model whose
+        successors reuse equal parts, and whose caches compare them by identity, gets
+        them back here, so a received state costs what a state it built itself costs.
+        The default shares nothing.
 
         Examples
         --------

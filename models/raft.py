@@ -615,9 +615,9 @@ class RaftModel(Model[RaftState]):
         return [self._start if self._start is not None else self._initial_state()]
 
     def share(self, state: RaftState) -> RaftState:
-        """``state`` rebuilt from shared parts: interned bag and ``allLogs``, one object per equal server
-        and per equal ``elections`` set (the caches of :meth:`successors` and the properties compare them
-        by identity)."""
+        """``state`` rebuilt from shared parts: the interned bag and ``allLogs`` :meth:`successors` uses, and
+        one object for all equal servers and ``elections`` sets received (the caches of :meth:`successors`
+        and of the properties compare these by identity)."""
         servers, bag, elections, all_logs = state
         if len(self._shared) >= _SHARED_LIMIT:
             self._shared.clear()
