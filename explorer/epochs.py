@@ -76,8 +76,7 @@ property claims, wrongly, that the two are never both pinged; two epochs refute 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from itertools import combinations
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from quorumcheck.errors import InvalidParameter
@@ -245,7 +244,6 @@ class EpochModel(Model[EpochState]):
     def _run(self, before: Any, trigger: Action | None, s: Any, route: Route, labels: list[str] | None) -> EpochState:
         """One epoch from ``before``: the trigger (already taken: ``s``), then deliveries along ``route``."""
         base, unobservable = self.base, self._unobservable
-        senders, receivers = route
         if trigger is not None:
             if labels is not None:
                 labels.append(str(trigger))
@@ -257,8 +255,7 @@ class EpochModel(Model[EpochState]):
         for _ in range(self.max_deliveries):
             if self._bounded and not base.within_boundary(s):
                 return EpochState(s)
-            step = next(((label, make) for src, dst, label, make in base.deliveries(s)  # type: ignore[attr-defined]
-                         if senders >> src & 1 and receivers >> dst & 1), None)
+            step = self.next_delivery(s, route)
             if step is None:
                 break
             label, make = step
@@ -272,6 +269,23 @@ class EpochModel(Model[EpochState]):
                 return EpochState(after)
             s = after
         return EpochState(s)
+
+    def next_delivery(self, s: Any, route: Route) -> tuple[Action, Callable[[], Any]] | None:
+        """The delivery an epoch along ``route`` takes next in ``s`` (the network's order), or None."""
+        senders, receivers = route
+        return next(((label, make) for src, dst, label, make in self.base.deliveries(s)  # type: ignore[attr-defined]
+                     if senders >> src & 1 and receivers >> dst & 1), None)
+
+    def epoch_choices(self, s: Any) -> list[tuple[Action | None, Callable[[], Any] | None, list[Route]]]:
+        """Every way an epoch can start in ``s``: each trigger with the routes open to it, then ``Settle``
+        (no trigger) with every group, for random walks over epochs (``test --strategy epochs``)."""
+        out: list[tuple[Action | None, Callable[[], Any] | None, list[Route]]] = []
+        for action, make in self._triggers(s):
+            node = self.base.actor_of(action)  # type: ignore[attr-defined]
+            out.append((action, make, self._any if node is None else self._with[node]))
+        if self._settle:
+            out.append((None, None, self._settle))
+        return out
 
     def _violates(self, state: Any) -> bool:
         return any(not p.holds(state) for p in self._invariants)

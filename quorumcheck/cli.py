@@ -441,8 +441,8 @@ class _ProgressDisplay:
                                  f"{p.seconds:.0f} s"))
 
     def update_part(self, part: str, p: Progress) -> None:
-        """``quorumcheck test``: the running part of the search (auto mode runs up to four, one after another)."""
-        if part == "random":
+        """``quorumcheck test``: the running part of the search (auto mode runs up to five, one after another)."""
+        if part in ("random", "epoch walks"):
             counts = f"{p.queue:,} schedules · {p.distinct_states:,} states visited · longest {p.depth - 1} steps · "
         elif part in ("epochs", "one-way epochs"):
             counts = f"{p.distinct_states:,} epoch-end states · epoch {max(p.depth - 1, 1)} · "
@@ -1179,9 +1179,11 @@ _PROTOCOL_DEFAULTS = {
                    "leaves]")
 @click.option("--steps", type=click.IntRange(min=1), default=60, show_default=True,
               help="random mode: the most steps in one schedule")
-@click.option("--strategy", type=click.Choice(["swarm", "coverage"]), default="swarm", show_default=True,
+@click.option("--strategy", type=click.Choice(["swarm", "coverage", "epochs"]), default="swarm", show_default=True,
               help="random mode: swarm: every schedule a walk from the initial state; coverage: most schedules "
-                   "search breadth-first from where an earlier one reached a new protocol state "
+                   "search breadth-first from where an earlier one reached a new protocol state; epochs: "
+                   "walks of random epochs (a trigger, then every message among a group of nodes); auto mode "
+                   "gives epoch walks half its random part when its epoch search stayed shallow "
                    "(docs/student-testing.md)")
 @click.option("--network", type=click.Choice(["unordered", "unordered-duplicating", "ordered"]), default="unordered",
               show_default=True, help="bag, set (messages may be delivered again), or FIFO per channel")
@@ -1386,7 +1388,8 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
             text += f", every {schedule} of up to {checked} epochs tried before {limit}"
         parts.append(text)
     if found.mode == "random":
-        text = f"random · {found.schedules:,} schedules (seed {found.seed})"
+        walks = f", {found.walks:,} of them walks over epochs" if found.walks else ""
+        text = f"random · {found.schedules:,} schedules{walks} (seed {found.seed})"
         if found.coverage is not None:
             text += (f" · coverage {found.coverage:.1%}: {result.distinct_states:,} of the configuration's "
                      f"{found.exhaustive_states:,} states visited")

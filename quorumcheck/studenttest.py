@@ -109,14 +109,30 @@ UNTIL_THE_TIME_LIMIT = 10**9
 COVERAGE_STATES = 1_000_000
 """The most states the random mode's coverage count explores (a larger configuration reports no coverage)."""
 
-STRATEGIES = ("swarm", "coverage")
+STRATEGIES = ("swarm", "coverage", "epochs")
 """How the random mode draws schedules. ``swarm`` (the default): every schedule starts in the initial state
 and picks among the enabled actions (swarm testing over channels, faults as rare events). ``coverage``
 (opt-in): most schedules start where an earlier one first reached a *coverage cell* (a protocol-level
 summary of the nodes' observed state, :func:`coverage_cell_function`) and search breadth-first from there,
 so that schedules build on each other (go-explore). Measured in bench/bench_deep_search.py (table in
 docs/student-testing.md): it reaches some deeper Raft bugs much sooner but misses a Paxos bug the swarm
-strategy finds in seconds, so it is not the default."""
+strategy finds in seconds, so it is not the default. ``epochs``: random walks of up to :data:`WALK_EPOCHS`
+epochs (:mod:`quorumcheck.explorer.epochs`): each epoch draws a trigger (or none) and a group of nodes, then
+delivers every message among the group. Where the epoch search's breadth-first levels are too wide (five
+nodes: about a hundred epochs from each state), the walks still reach eight epochs deep; auto mode gives
+them half of its random time then (:data:`WALKS_BELOW`)."""
+
+WALK_EPOCHS = 14
+"""The ``epochs`` strategy: the most epochs in one walk (Figure 8 takes eight)."""
+
+WALK_SHARE = 0.5
+"""Auto mode: the share of its random part (time, or runs without a time limit) given to epoch walks."""
+
+WALKS_BELOW = 4
+"""Auto mode walks over epochs only when the epoch search was cut having tried every schedule of fewer
+epochs than this: its levels were too wide (five nodes reach 2 epochs in 100,000 states; three nodes
+reach 5 to 8, where the deep bugs are found breadth-first and the random part is better spent on swarm
+schedules). An epoch search that finished leaves the walks nothing new."""
 
 CELL_REPRESENTATIVES = 4
 """Coverage strategy: the most schedules kept per coverage cell to search from (they differ in what is
@@ -160,6 +176,8 @@ class StudentResult:
     first_failure: tuple[int, float] | None = None
     """Random mode: ``(schedules, seconds)`` when the first failing schedule was found, before it was shrunk
     (the seconds count from the start of the random schedules)."""
+    walks: int = 0
+    """Auto mode: how many of the ``schedules`` were random walks over epochs (the ``epochs`` strategy)."""
     exhaustive_prefix: CheckResult[Any] | None = None
     """Auto mode: the exhaustive search that did not finish before the random schedules ran (its
     ``depth - 1`` is the length up to which every schedule was checked)."""
@@ -232,6 +250,7 @@ class StudentResult:
         data["student"] = {
             "mode": self.mode,
             "schedules": self.schedules,
+            "epoch_walks": self.walks,
             "seed": self.seed,
             "exhaustive_states": self.exhaustive_states,
             "coverage": None if self.coverage is None else round(self.coverage, 4),
@@ -299,6 +318,7 @@ def random_schedules(
     strategy: str = "swarm",
     progress: dict[str, Any] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    visited: set[int] | None = None,
 ) -> tuple[CheckResult[Any], int]:
     """Run Hypothesis-drawn schedules of ``model``; a failing schedule is shrunk to a minimal one.
 
@@ -346,6 +366,9 @@ def random_schedules(
     progress : dict, optional
         Filled in with ``"first_failure"``: ``(schedules, seconds)`` when the
         first failing schedule was found, before shrinking.
+    visited : set of int, optional
+        The hashes of the states visited, shared with an earlier run (auto mode's
+        epoch walks, then its swarm schedules, count distinct states once).
     on_progress : callable, optional
         Called at most every quarter second between schedules with a :class:`Progress`: the distinct
         states visited, the schedules run so far (``queue``), the longest schedule plus one
@@ -391,7 +414,8 @@ def random_schedules(
     init = list(model.init_states())
     bounded = model.has_boundary
     within = model.within_boundary
-    visited: set[int] = set()  # hashes, not states: a long run keeps no state alive (about 70 bytes each)
+    # Hashes, not states: a long run keeps no state alive (about 70 bytes each). A caller's set is shared.
+    visited = set() if visited is None else visited
     lazy = getattr(model, "enabled", None)
     swarm_keys = list(getattr(model, "swarm_keys", list)()) if swarm else []
     swarm_key = getattr(model, "swarm_key", None)
@@ -487,6 +511,42 @@ def random_schedules(
                 action, make = options[data.draw(st.integers(0, len(options) - 1))]
                 state = take(trace, state, action, make)
                 if state is None:
+                    break
+        except _Failed as failure:
+            first_failure()
+            found.append(failure.violation)
+            raise
+        finally:
+            stats["longest"] = max(stats["longest"], len(trace) - 1)
+
+    walker = EpochModel(model, safety + step_props) if strategy == "epochs" else None
+    pick = st.integers(0, 2**16 - 1)
+
+    def epoch_schedule(data: Any) -> None:
+        """A walk of up to WALK_EPOCHS random epochs, taken and checked step by step."""
+        assert walker is not None
+        count_schedule()
+        state = init[data.draw(st.integers(0, len(init) - 1))] if len(init) > 1 else init[0]
+        trace = [Step(None, state)]
+        visited.add(hash(state))
+        try:
+            check_state(trace)
+            for _ in range(WALK_EPOCHS):
+                choices = walker.epoch_choices(state)
+                if not choices:
+                    break
+                # Uniform choices: Hypothesis draws small integers far more often, which would favour the
+                # first trigger and the first group; a drawn 16-bit number is scattered, then scaled.
+                trigger, make, routes = choices[_mix(data.draw(pick)) * len(choices) >> 32]
+                route = routes[_mix(data.draw(pick)) * len(routes) >> 32]
+                if trigger is not None:
+                    state = take(trace, state, trigger, make)
+                for _ in range(walker.max_deliveries):
+                    step = None if state is None else walker.next_delivery(state, route)
+                    if step is None:
+                        break
+                    state = take(trace, state, *step)
+                if state is None:  # the walk left the bound
                     break
         except _Failed as failure:
             first_failure()
@@ -645,7 +705,7 @@ def random_schedules(
         report_multiple_bugs=False,
         verbosity=Verbosity.quiet,
         print_blob=False,
-    )(given(st.data())(coverage_schedule if cell_of is not None else schedule))
+    )(given(st.data())(coverage_schedule if cell_of is not None else epoch_schedule if walker else schedule))
     if seed is not None:
         test = use_seed(seed)(test)
     violations: list[Violation[Any]] = []
@@ -1067,10 +1127,36 @@ def _run(
             return StudentResult("epochs", found, model, handler_calls=model.handler_calls,
                                  exhaustive_prefix=prefix, epochs=epochs, one_way_epochs=one_way)
     progress: dict[str, Any] = {}
-    result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed,
-                                         timeout=timeout if mode == "random" else left(),
-                                         properties=properties, strategy=strategy, progress=progress,
-                                         on_progress=None if on_progress is None else partial(on_progress, "random"))
+    visited: set[int] = set()
+    walks = 0
+    result: CheckResult[Any] | None = None
+    if (mode == "auto" and strategy == "swarm" and epochs is not None and not epochs.complete
+            and max(epochs.depth - 1, 0) < WALKS_BELOW):
+        # The epoch search was cut with its levels too wide to go deep (five nodes: about a hundred epochs
+        # from each state); a search that tried every epoch schedule leaves walks nothing new. Random walks
+        # over epochs first, with WALK_SHARE of the time (or of the runs), then swarm schedules.
+        share = None if deadline is None else max(left() * WALK_SHARE, 1.0)  # type: ignore[operator]
+        walk_runs = runs if runs >= UNTIL_THE_TIME_LIMIT else max(round(runs * WALK_SHARE), 1)
+        walked, walks = random_schedules(model, runs=walk_runs, steps=steps, seed=seed, timeout=share,
+                                         properties=properties, strategy="epochs", progress=progress,
+                                         on_progress=None if on_progress is None else partial(on_progress,
+                                                                                              "epoch walks"),
+                                         visited=visited)
+        if walked.violation is not None or walked.stop_reason == "interrupted":
+            result, schedules = walked, walks
+        elif runs < UNTIL_THE_TIME_LIMIT:
+            runs = max(runs - walks, 1)
+    if result is None:
+        result, schedules = random_schedules(model, runs=runs, steps=steps, seed=seed,
+                                             timeout=timeout if mode == "random" else left(),
+                                             properties=properties, strategy=strategy, progress=progress,
+                                             on_progress=None if on_progress is None else partial(on_progress,
+                                                                                                  "random"),
+                                             visited=visited)
+        if walks and progress.get("first_failure") is not None:
+            first, seconds = progress["first_failure"]
+            progress["first_failure"] = (first + walks, seconds + walked.seconds)  # from the walks' start
+        schedules += walks
     if measure_coverage and exhaustive_states is None:
         # Counted after the random run, so that a configuration too large to count costs only the coverage
         # figure: the count is bounded in states (COVERAGE_STATES unless max_states says otherwise), time and
@@ -1092,7 +1178,7 @@ def _run(
     return StudentResult("random", result, model, schedules=schedules, seed=seed,
                          exhaustive_states=exhaustive_states, handler_calls=model.handler_calls,
                          exhaustive_prefix=prefix, first_failure=progress.get("first_failure"), epochs=epochs,
-                         one_way_epochs=one_way)
+                         one_way_epochs=one_way, walks=walks)
 
 
 class EpochRuns(NamedTuple):

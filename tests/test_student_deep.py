@@ -40,8 +40,8 @@ def _check(node: Any, protocol: str = "raft", **options: Any) -> Any:
 
 
 def test_the_strategies_and_the_default() -> None:
-    assert STRATEGIES == ("swarm", "coverage")
-    with pytest.raises(InvalidParameter, match="unknown strategy 'pct'; choose one of: swarm, coverage"):
+    assert STRATEGIES == ("swarm", "coverage", "epochs")
+    with pytest.raises(InvalidParameter, match="unknown strategy 'pct'; choose one of: swarm, coverage, epochs"):
         _check(RAFT.RaftNode, strategy="pct")
     default = _check(RAFT_BUGS.VoteTwice, requests=0, max_timeouts=2, runs=200)
     swarm = _check(RAFT_BUGS.VoteTwice, requests=0, max_timeouts=2, runs=200, strategy="swarm")
@@ -64,6 +64,31 @@ def test_each_strategy_is_deterministic_under_a_seed(strategy: str) -> None:
 
     first = run(5)
     assert first == run(5) and first[2] > 0
+
+
+def test_epoch_walks_find_a_deep_bug_and_shrink_it_to_a_real_schedule() -> None:
+    """LengthOnlyLogCheck: a stale log of the same length wins an election. Each walk is a run of random
+    epochs (a trigger, then every message among a group); the failing one is shrunk step by step."""
+    found = _check(RAFT_BUGS.LengthOnlyLogCheck, runs=3000, timeout=120, strategy="epochs", **DEEP)
+    v = found.violation
+    assert v is not None and v.property == "leader-completeness"
+    assert found.first_failure is not None and found.first_failure[0] <= 3000
+    assert len(v.trace) <= 24  # shrunk: the epoch search's schedule is 14 steps, the walk's far longer
+    assert_real_path(found.model, v.trace)
+    assert found.walks == 0  # random mode with the epochs strategy: every schedule is a walk, none counted apart
+
+
+def test_auto_mode_walks_over_epochs_only_where_the_epoch_search_stayed_shallow() -> None:
+    from quorumcheck.studenttest import WALKS_BELOW
+
+    # Three nodes: the epoch search goes deeper than WALKS_BELOW, so the random part is all swarm.
+    found = _check(RAFT.RaftNode, mode="auto", timeout=10, requests=1, max_timeouts=2, max_term=2)
+    assert found.mode == "random" and found.walks == 0 and found.checked_epochs >= WALKS_BELOW
+    # Five nodes, cut to two epochs: half the random part goes to walks over epochs, half to swarm.
+    five = check_student(RAFT.RaftNode, 5, protocol="raft", mode="auto", timeout=15, isolate=False,
+                         keep_graph=False, requests=1, max_timeouts=2, max_term=2)
+    assert five.mode == "random" and five.checked_epochs < WALKS_BELOW
+    assert 0 < five.walks < five.schedules and five.verdict is Verdict.UNDETERMINED
 
 
 def test_coverage_finds_and_shrinks_a_shallow_bug_to_a_shortest_schedule() -> None:
