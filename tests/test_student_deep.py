@@ -91,6 +91,18 @@ def test_auto_mode_walks_over_epochs_only_where_the_epoch_search_stayed_shallow(
     assert 0 < five.walks < five.schedules and five.verdict is Verdict.UNDETERMINED
 
 
+@pytest.mark.slow  # about 90 s: the exhaustive part and both epoch searches run to their limits first
+def test_auto_mode_with_five_nodes_finds_a_deep_bug_by_walking_over_epochs() -> None:
+    """LengthOnlyLogCheck with 5 nodes: the epoch search is cut at 2 epochs, and swarm schedules alone missed
+    it in 150 s; the walks find it (in process, seed 0: about a thousand walks)."""
+    found = check_student(RAFT_BUGS.LengthOnlyLogCheck, 5, protocol="raft", mode="auto", timeout=240, runs=None,
+                          isolate=False, keep_graph=False, **DEEP)
+    v = found.violation
+    assert v is not None and v.property == "leader-completeness" and found.checked_epochs == 2
+    assert 0 < found.first_failure[0] <= found.walks == found.schedules  # found while walking: no swarm part
+    assert_real_path(found.model, v.trace)
+
+
 def test_coverage_finds_and_shrinks_a_shallow_bug_to_a_shortest_schedule() -> None:
     found = _check(RAFT_BUGS.VoteTwice, requests=0, max_timeouts=2, runs=1000, strategy="coverage")
     v = found.violation
