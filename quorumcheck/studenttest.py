@@ -46,7 +46,8 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -485,16 +486,32 @@ def random_schedules(
                 on_progress(Progress(len(visited), stats["schedules"], stats["longest"] + 1, stats["steps"],
                                      now - started, peak_memory_bytes()))
 
-    def schedule(data: Any) -> None:
+    def begin(data: Any) -> list[Step[Any]]:
+        """Count a new schedule and draw its initial state: the schedule's trace so far."""
         count_schedule()
-        choose_init = data.draw(st.integers(0, len(init) - 1)) if len(init) > 1 else 0
-        state = init[choose_init]
+        state = init[data.draw(st.integers(0, len(init) - 1))] if len(init) > 1 else init[0]
+        visited.add(hash(state))
+        return [Step(None, state)]
+
+    @contextmanager
+    def recording(trace: list[Step[Any]]) -> Iterator[None]:
+        """Around a schedule's steps: a failure is kept (and raised on); the longest schedule is noted."""
+        try:
+            yield
+        except _Failed as failure:
+            first_failure()
+            found.append(failure.violation)
+            raise
+        finally:
+            stats["longest"] = max(stats["longest"], len(trace) - 1)
+
+    def schedule(data: Any) -> None:
+        trace = begin(data)
+        state = trace[0].state
         slow: set[Any] = set()
         if swarm_keys and data.draw(st.integers(0, 3)) != 0:  # swarm testing: most schedules neglect some channels
             slow = {key for key in swarm_keys if data.draw(st.booleans())}
-        trace = [Step(None, state)]
-        visited.add(hash(state))
-        try:
+        with recording(trace):
             check_state(trace)
             for _ in range(steps):
                 options = enabled(state)
@@ -512,12 +529,6 @@ def random_schedules(
                 state = take(trace, state, action, make)
                 if state is None:
                     break
-        except _Failed as failure:
-            first_failure()
-            found.append(failure.violation)
-            raise
-        finally:
-            stats["longest"] = max(stats["longest"], len(trace) - 1)
 
     walker = EpochModel(model, safety + step_props) if strategy == "epochs" else None
     pick = st.integers(0, 2**16 - 1)
@@ -525,11 +536,9 @@ def random_schedules(
     def epoch_schedule(data: Any) -> None:
         """A walk of up to WALK_EPOCHS random epochs, taken and checked step by step."""
         assert walker is not None
-        count_schedule()
-        state = init[data.draw(st.integers(0, len(init) - 1))] if len(init) > 1 else init[0]
-        trace = [Step(None, state)]
-        visited.add(hash(state))
-        try:
+        trace = begin(data)
+        state = trace[0].state
+        with recording(trace):
             check_state(trace)
             for _ in range(WALK_EPOCHS):
                 choices = walker.epoch_choices(state)
@@ -548,12 +557,6 @@ def random_schedules(
                     state = take(trace, state, *step)
                 if state is None:  # the walk left the bound
                     break
-        except _Failed as failure:
-            first_failure()
-            found.append(failure.violation)
-            raise
-        finally:
-            stats["longest"] = max(stats["longest"], len(trace) - 1)
 
     def take(trace: list[Step[Any]], state: Any, action: Any, make: Any) -> Any:
         """Take one step of a schedule and check it; the new state, or ``None`` when the schedule ends there."""
