@@ -653,12 +653,12 @@ def random_schedules(
         draws = [data.draw(step_draw) for _ in range(steps)]
         new_cells: dict[Any, tuple[Step[Any], ...]] = {}
         trace: list[Step[Any]] = []
-        try:
+        with recording(trace):
             if from_cell and len(cells) > 1:
                 reps = kept[pick_cell(r_cell)]
                 expand(reps[r_rep % len(reps)], new_cells, _mix(r_init))
             else:
-                trace = [Step(None, init[r_init % len(init)])]
+                trace.append(Step(None, init[r_init % len(init)]))
                 state = trace[-1].state
                 slow = {key for key, flag in zip(swarm_keys, flags) if flag} if swarm_on else set()
                 visited.add(hash(state))
@@ -682,12 +682,6 @@ def random_schedules(
                     reps = kept.get(key)
                     if (reps is None or len(reps) < CELL_REPRESENTATIVES) and key not in new_cells:
                         new_cells[key] = tuple(trace)
-        except _Failed as failure:
-            first_failure()
-            found.append(failure.violation)
-            raise
-        finally:
-            stats["longest"] = max(stats["longest"], len(trace) - 1)
         # Kept only from a schedule that passed, and none once one failed: a failure replays unchanged.
         if not found:
             for key, reached in new_cells.items():
