@@ -77,7 +77,8 @@ __all__ = ["MODES", "STRATEGIES", "EpochRuns", "StudentResult", "check_student",
 MODES = ("auto", "exhaustive", "random", "epochs")
 """``auto`` searches exhaustively within :data:`AUTO_STATES` states and, if that does not finish, goes on with
 the epoch search (within :data:`EPOCH_STATES` epoch-end states for each of its two searches) and then with
-random schedules; ``exhaustive``, ``random`` and ``epochs`` are the modes alone."""
+random schedules (walks over epochs first when the epoch search stayed shallow, :data:`WALKS_BELOW`);
+``exhaustive``, ``random`` and ``epochs`` are the modes alone."""
 
 EPOCH_STATES = 100_000
 """The epoch search of ``auto``: at most this many epoch-end states in each of its two searches (a minute or
@@ -938,8 +939,10 @@ def check_student(
     mode : {"exhaustive", "random", "epochs", "auto"}
         ``auto``: exhaustive within ``max_states`` (default :data:`AUTO_STATES`) and the time limit; a
         search that does not finish goes on with the epoch search (:func:`epoch_search`; its results in
-        ``epochs`` and ``one_way_epochs``) and then random schedules (the result is then the part that
-        found the violation, else the random one, with the exhaustive part in ``exhaustive_prefix``).
+        ``epochs`` and ``one_way_epochs``) and then random schedules: walks over epochs for half of them
+        when the epoch search was cut shallow (:data:`WALKS_BELOW`; counted in ``walks``), else swarm (the
+        result is then the part that found the violation, else the random one, with the exhaustive part in
+        ``exhaustive_prefix``).
         ``epochs``: the epoch search alone.
     seed, runs, steps
         Random mode: the seed, the number of schedules and the steps per schedule. ``runs=None``: in auto
