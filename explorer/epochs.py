@@ -221,16 +221,16 @@ class EpochModel(Model[EpochState]):
                 best[end] = (Action(name, **args, among=self._names[route]),
                              end._replace(one_way=taken) if taken else end)
 
-        for action, make in self._triggers(s):
-            node = self.base.actor_of(action)  # type: ignore[attr-defined]
+        for action, make, routes in self.epoch_choices(s, one_way=more):
+            if action is None or make is None:  # Settle: the messages that waited, along each route
+                for route in routes:
+                    end = self._run(s, None, s, route, None)
+                    if end.state is not s:
+                        add("Settle", {}, end, route)
+                continue
             after = make()
-            routes = self._any if node is None else self._with[node] + (self._ways[node] if more else [])
             for route in routes:
                 add("Epoch", {"first": str(action)}, self._run(s, action, after, route, None), route)
-        for route in self._settle + (self._settle_ways if more else []):
-            end = self._run(s, None, s, route, None)
-            if end.state is not s:
-                add("Settle", {}, end, route)
         return list(best.values())
 
     def _triggers(self, s: Any) -> list[tuple[Action, Any]]:
@@ -276,15 +276,19 @@ class EpochModel(Model[EpochState]):
         return next(((label, make) for src, dst, label, make in self.base.deliveries(s)  # type: ignore[attr-defined]
                      if senders >> src & 1 and receivers >> dst & 1), None)
 
-    def epoch_choices(self, s: Any) -> list[tuple[Action | None, Callable[[], Any] | None, list[Route]]]:
+    def epoch_choices(self, s: Any, one_way: bool = False
+                      ) -> list[tuple[Action | None, Callable[[], Any] | None, list[Route]]]:
         """Every way an epoch can start in ``s``: each trigger with the routes open to it, then ``Settle``
-        (no trigger) with every group, for random walks over epochs (``test --strategy epochs``)."""
+        (no trigger, ``None``) with every group; with ``one_way``, the one-way routes too. The search's
+        :meth:`successors` takes every choice; random walks over epochs (``test --strategy epochs``) one."""
         out: list[tuple[Action | None, Callable[[], Any] | None, list[Route]]] = []
         for action, make in self._triggers(s):
             node = self.base.actor_of(action)  # type: ignore[attr-defined]
-            out.append((action, make, self._any if node is None else self._with[node]))
-        if self._settle:
-            out.append((None, None, self._settle))
+            out.append((action, make, self._any if node is None
+                        else self._with[node] + (self._ways[node] if one_way else [])))
+        settle = self._settle + (self._settle_ways if one_way else [])
+        if settle:
+            out.append((None, None, settle))
         return out
 
     def _violates(self, state: Any) -> bool:

@@ -601,6 +601,7 @@ def _search(
         if not fingerprints:
             note = shard.note
         owner_of, send_later = shard.owner, shard.send_later  # looked up once: called for every transition
+        share = model.share  # unpickled states share no parts with the ones this worker built
         if deadline is not None and remote is None:  # a forked child inherits no interval timer
             signal.setitimer(signal.ITIMER_REAL, max(deadline - time.perf_counter(), 0.001))
     active = True
@@ -734,7 +735,6 @@ def _search(
                         if frontier:
                             deepest = depth
             if shard is not None:
-                share = model.share  # unpickled states share no parts with the ones this worker built
                 for parent, action, t in shard.end_level():
                     if stop is None:
                         stop = discover(share(t), parent, action, depth, next_frontier)

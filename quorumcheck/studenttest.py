@@ -1152,7 +1152,7 @@ def _run(
         if budget is not None and share < 1.0:
             budget = max(budget * share, 1.0)
         part_runs = runs if runs >= UNTIL_THE_TIME_LIMIT or share >= 1.0 else max(round(runs * share), 1)
-        got, count = random_schedules(model, runs=max(part_runs, 1), steps=steps, seed=part_seed, timeout=budget,
+        got, count = random_schedules(model, runs=part_runs, steps=steps, seed=part_seed, timeout=budget,
                                       properties=properties, strategy=drawn, progress=progress,
                                       on_progress=None if on_progress is None else partial(on_progress, part),
                                       visited=visited)
