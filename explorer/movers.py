@@ -249,6 +249,6 @@ def resolve_movers(model: Model[Any], steps: list[Property[Any]]) -> tuple[Mover
     local = [p.name for p in steps if not p.node_local]
     if local:
         return None, [f"reduction by movers is off: it preserves state invariants, reachability and action "
-                      f"properties that judge one node at a time, not {', '.join(local)}; check those with "
-                      "--no-reduction"]
+                      f"properties that judge one node at a time, not {', '.join(local)}; check those without "
+                      "--movers"]
     return Movers(model), []

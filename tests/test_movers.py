@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from quorumcheck.cli import main
 from quorumcheck.errors import InvalidParameter
 from quorumcheck.explorer import Verdict, explore
+from quorumcheck.explorer.movers import resolve_movers
 from quorumcheck.models import observe
 from quorumcheck.models.actor_model import ActorModel, ActorState
 from quorumcheck.models.actors import Node
-from quorumcheck.models.api import Property, always, sometimes
+from quorumcheck.models.api import Expectation, Property, always, sometimes
 
 from conftest import EXAMPLES, assert_real_path, example
 from random_actors import actor_systems, random_node
@@ -202,6 +203,13 @@ def test_movers_turn_off_with_a_notice() -> None:
     assert parted.partial_order is None
     assert parted.notices == ["reduction by movers is off: a partition can cut a message off from its receiver, so "
                               "a delivery cannot wait (drop --max-partitions)"]
+    # An action property that reads more than one node: the notice names it and the flag that checks it.
+    pair = Property("learned-together", Expectation.EVERY_STEP, lambda before, after: True)
+    reduction, notices = resolve_movers(ActorModel(node, nodes=3, protocol="paxos", requests=1), [pair])
+    assert reduction is None
+    assert notices == [
+        "reduction by movers is off: it preserves state invariants, reachability and action properties that judge "
+        "one node at a time, not learned-together; check those without --movers"]
     with pytest.raises(InvalidParameter, match="choose one reduction"):
         explore(ActorModel(node, nodes=3, protocol="paxos", requests=1), movers=True, por=True)
     with pytest.raises(InvalidParameter, match="one process"):
