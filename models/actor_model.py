@@ -58,7 +58,6 @@ Examples
 from __future__ import annotations
 
 import importlib
-import inspect
 import itertools
 import types
 from collections import Counter
@@ -131,6 +130,12 @@ class _Outcome:
     timers: tuple[tuple[str, str], ...]
     observation: Hashable
     failure: tuple[str, str] | None = None
+
+
+SAVED_SETTINGS = ("protocol", "network", "requests", "max_timeouts", "max_drops", "max_crashes", "max_partitions",
+                  "max_duplicates", "max_term", "handler_timeout", "prefix")
+"""The settings a saved trace records besides where the classes come from (:meth:`ActorModel.settings`), and
+the only ones :meth:`ActorModel.from_settings` takes from one."""
 
 
 class ActorModel(Model[ActorState]):
@@ -337,10 +342,12 @@ class ActorModel(Model[ActorState]):
         if isinstance(nodes, int) and not isinstance(nodes, bool) and nodes > MAX_ELEMENTS:
             raise InvalidParameter(f"the trace says nodes={nodes}, beyond the {MAX_ELEMENTS} nodes quorumcheck test "
                                    "takes; was the file edited?")
-        known = set(inspect.signature(cls.__init__).parameters) - {"self", "node", "nodes", "source"}
-        unknown = set(options) - known
+        # Only what settings() records: a trace file is input, and must not switch off the sandbox (isolate),
+        # its memory limit or the determinism check, which only the person running quorumcheck chooses.
+        unknown = set(options) - set(SAVED_SETTINGS)
         if unknown:
-            raise InvalidParameter(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+            raise InvalidParameter(f"unknown setting(s) {', '.join(sorted(unknown))} in the trace; a trace records "
+                                   f"only {', '.join(SAVED_SETTINGS)}")
         if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
             raise InvalidParameter(f"the settings' 'classes' must be a list of class names, got {names!r}")
         if file is not None:

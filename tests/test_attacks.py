@@ -667,3 +667,20 @@ def test_importing_the_submission_into_the_grader_defeats_any_checker(pytest_run
     else:
         assert run.stdout.rstrip().splitlines()[-1].startswith(summary)
         assert "failed" not in run.stdout
+
+
+@pytest.mark.parametrize("setting", [{"isolate": False}, {"memory_mb": 1_000_000}, {"check_determinism": False}])
+def test_a_trace_file_cannot_switch_off_the_sandbox_or_its_limits(tmp_path: Path, setting: dict[str, Any]) -> None:
+    """A saved trace is input: settings it never records (the sandbox, the memory limit, the determinism check)
+    are refused before the student's file is loaded, so an edited trace cannot import it into quorumcheck."""
+    from quorumcheck.errors import InvalidParameter
+    from quorumcheck.models.actor_model import ActorModel
+
+    marker = tmp_path / "imported"
+    student = tmp_path / "student.py"
+    student.write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\n"
+                       "from quorumcheck.models.actors import Node\nclass N(Node):\n    pass\n")
+    settings = {"file": str(student), "classes": ["N"], "protocol": "none", "nodes": 2, **setting}
+    with pytest.raises(InvalidParameter, match=rf"unknown setting\(s\) {next(iter(setting))} in the trace"):
+        ActorModel.from_settings(settings)
+    assert not marker.exists()
