@@ -343,6 +343,13 @@ def replay(saved: SavedTrace, model: Model[Any]) -> Replay:
         names = ", ".join(p.name for p in props)
         raise InvalidParameter(f"the trace names the property {saved.property!r}, which model {model.name!r} does "
                                f"not have (its properties: {names}); was the file edited?")
+    real = prop.expectation.value
+    if real != saved.kind:  # judged the wrong way, the property would be called with one state or two
+        fix = (f'set "kind": "{real}" or save the trace again with --save-trace' if real in _KINDS
+               else "a violation of it has no trace to replay")
+        article = "an" if real[0] in "ae" else "a"
+        raise TraceFileError(f"the trace's 'kind' is {saved.kind!r}, but {prop.name} is {article} {real} property "
+                             f"of model {model.name!r}; {fix}")
     init = list(model.init_states())
     views = [_view(model, s) for s in init]
     if steps[0].state not in views:

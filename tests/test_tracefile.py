@@ -235,3 +235,38 @@ def test_render_command_without_graphviz_writes_dot(trace_file: Path, tmp_path: 
     assert "digraph chart {" in trace_file.with_suffix(".dot").read_text()
     code, _, _ = run("render", str(trace_file), "--format", "dot")
     assert code == 0
+
+
+# -- files that parse but that quorumcheck must still refuse in one line (exit 2, never a traceback) ----------------
+def one_line_error(code: int, out: str, err: str) -> str:
+    assert code == 2, (code, out, err[-500:])
+    assert err.strip().count("\n") == 0 and "Traceback" not in out + err and len(err) < 400, err[:500]
+    return err
+
+
+@pytest.mark.parametrize("command", ["replay", "render"])
+def test_a_kind_that_is_not_the_propertys_is_exit_2(trace_file: Path, command: str) -> None:
+    # judged as an every-step property, an always property was called with two states: a TypeError, exit 4
+    path = edited(trace_file, lambda d: d.update(kind="every-step"))
+    err = one_line_error(*run(command, str(path)))
+    assert "the trace's 'kind' is 'every-step', but agreement is an always property of model 'paxos'" in err
+    assert 'set "kind": "always"' in err
+
+
+def test_replay_refuses_an_every_step_property_saved_as_always() -> None:
+    class Down(Model[int]):
+        name = "down"
+
+        def init_states(self) -> list[int]:
+            return [0]
+
+        def successors(self, state: int) -> list[tuple[Action, int]]:
+            return [(Action("Down"), state - 1)] if state >= 0 else []
+
+        def properties(self) -> list[Any]:
+            return [every_step("monotone", lambda s, t: t >= s, "never goes down")]
+
+    model = Down()
+    saved = saved_trace(model, explore(model).violation)
+    with pytest.raises(TraceFileError, match="'kind' is 'always', but monotone is an every-step property"):
+        replay(replace(saved, kind="always"), model)
