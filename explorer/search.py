@@ -627,27 +627,45 @@ def _search(
         last_report = started
         while stop is None and (frontier or waiting() if shard is None else active):
             if max_depth is not None and depth >= max_depth:
-                # Anything new beyond this level means the run was cut.
+                # The last level's steps are taken but store nothing: anything new beyond it means the run was
+                # cut. Every step is still counted and its action properties checked, and a successor outside
+                # the bound checked, as at any other level: a run that ends complete here has judged every step.
+                cut = False
+                for u, s in frontier:
+                    for action, t in (succ(s) if lipton is None else lipton.expand(u, s, depth)):
+                        if alarm.stop is not None:  # the time limit, or Ctrl-C
+                            stop = alarm.stop
+                            break
+                        transitions += 1
+                        if t is s:
+                            continue
+                        if steps and check_step(u, s, action, t):
+                            stop = "violation"
+                            break
+                        if bounded and not within(t):
+                            stop = beyond(t, u, action)
+                            if stop is not None:
+                                break
+                            continue
+                        c = t if canon is None else canon(t)
+                        if shard is not None and shard.owner(c) != me:
+                            shard.send_later(shard.owner(c), u, None, c)
+                            continue
+                        v = find(c)
+                        if v is None:
+                            cut = True
+                        elif recorder is not None and shard is None:
+                            recorder.add_transition(u, v, action)
+                    if stop is not None:
+                        break
                 if shard is None:
-                    if any(find(t if canon is None else canon(t)) is None and (not bounded or within(t))
-                           for u, s in frontier
-                           for _, t in (succ(s) if lipton is None else lipton.expand(u, s, depth))) or (
-                            lipton is not None and any(find(t) is None for t in lipton.held_steps(depth))):
+                    if lipton is not None and any(find(t) is None for t in lipton.held_steps(depth)):
+                        cut = True
+                    if stop is None and cut:
                         stop = "max_depth"
                 else:
-                    cut = False
-                    for u, s in frontier:
-                        for _, t in succ(s):
-                            c = t if canon is None else canon(t)
-                            if bounded and not within(c):
-                                continue
-                            owner = shard.owner(c)
-                            if owner != me:
-                                shard.send_later(owner, u, None, c)
-                            elif find(c) is None:
-                                cut = True
                     cut = bool(shard.end_level(reserve=False)) or cut
-                    stop, _ = shard.barrier(len(seen), transitions, 0, "max_depth" if cut else None)
+                    stop, _ = shard.barrier(len(seen), transitions, 0, stop or ("max_depth" if cut else None))
                 break
             next_frontier = new_level()
             in_level = 0

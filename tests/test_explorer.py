@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 import time
 
 import networkx as nx
@@ -346,3 +347,39 @@ def test_a_search_leaves_the_callers_frozen_objects_frozen() -> None:
         assert gc.get_freeze_count() == frozen and gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+class _BackAndForth(Model[int]):
+    """0 -> 1 -> 0, and 1 -> 2 outside the bound; "no step back to 0" fails only on 1 -> 0, and "below 2"
+    only outside the bound: both on steps from the deepest level, to a state seen before or never stored."""
+
+    def init_states(self) -> list[int]:
+        return [0]
+
+    def successors(self, s: int) -> list[tuple[Action, int]]:
+        return [(Action("Back"), 0), (Action("Out"), 2)] if s == 1 else [(Action("On"), 1)]
+
+    def within_boundary(self, s: int) -> bool:
+        return s < 2
+
+    def properties(self) -> list[Any]:
+        from quorumcheck.models.api import every_step
+
+        return [every_step("no-step-back", lambda a, b: not (a == 1 and b == 0)), always("below-2", lambda s: s < 2)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_run_that_ends_complete_at_max_depth_has_judged_every_step(workers: int) -> None:
+    """With --max-depth at the graph's own depth the last level stores nothing new, but its steps are still
+    taken: each is counted, its action properties checked, and a successor outside the bound checked."""
+    model = _BackAndForth()
+    full = explore(model, keep_graph=False, workers=workers, stop_at_first=False)
+    at_depth = explore(model, keep_graph=False, workers=workers, max_depth=2, stop_at_first=False)
+    assert full.transitions == at_depth.transitions == 3
+    for result in (full, at_depth):
+        assert result.verdict is Verdict.VIOLATED
+        assert sorted(v.property for v in result.violations) == ["below-2", "no-step-back"]
+        assert [labels(v.trace) for v in sorted(result.violations, key=lambda v: v.property)] == [
+            ["On()", "Out()"], ["On()", "Back()"]]
+    graph = explore(model, max_depth=2, properties=["no-step-back"], stop_at_first=False)
+    assert graph.graph.number_of_edges() == 2 and graph.verdict is Verdict.VIOLATED
