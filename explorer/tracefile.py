@@ -28,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,81 @@ _KINDS = (Expectation.ALWAYS.value, Expectation.EVERY_STEP.value)
 
 class TraceFileError(QuorumcheckError):
     """A trace file cannot be read: not JSON, not a quorumcheck trace, or a key missing or of the wrong type."""
+
+
+_SHOWN = 80
+"""At most this many characters of a file's content are quoted in an error message."""
+
+
+def _cut(text: str) -> str:
+    """``text`` cut to :data:`_SHOWN` characters, for an error message that quotes a file (it may hold anything)."""
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+def _shown(value: Any) -> str:
+    """``value`` as JSON for an error message, cut to :data:`_SHOWN` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (ValueError, RecursionError):  # an integer beyond the digit limit, or nesting beyond the stack
+        text = f"a {type(value).__name__}"
+    return _cut(text)
+
+
+MAX_NESTING = 100
+"""The deepest nesting of lists and objects read from a user's JSON file (a trace nests about six deep).
+
+Python's parser reads nesting up to about a thousand, but comparing, diffing
+and printing such values recurses further and would end in a ``RecursionError``."""
+
+
+def _nesting(value: Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (0 for a scalar), counted without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_NESTING:
+                break
+            stack.extend((x, depth + 1) for x in item)
+    return deepest
+
+
+def parse_json(text: str, source: str | Path) -> Any:
+    """Parse the JSON text of a user's file; anything the parser rejects is a one-line :class:`TraceFileError`.
+
+    Besides malformed JSON, the parser also gives up on valid JSON nested deeper
+    than Python's stack (a ``RecursionError``) and on an integer longer than
+    Python converts (a ``ValueError``); both are the file's fault, not quorumcheck's.
+    Nesting deeper than :data:`MAX_NESTING` is refused too, before anything recurses into it.
+
+    Examples
+    --------
+    >>> parse_json('{"a": [1]}', "t.json")
+    {'a': [1]}
+    >>> parse_json("[" * 100_000, "t.json")
+    Traceback (most recent call last):
+    ...
+    quorumcheck.explorer.tracefile.TraceFileError: t.json: not valid JSON (nested too deeply for quorumcheck to read)
+    >>> parse_json("[" * 500 + "]" * 500, "t.json")
+    Traceback (most recent call last):
+    ...
+    quorumcheck.explorer.tracefile.TraceFileError: t.json: not valid JSON (nested too deeply for quorumcheck to read)
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise TraceFileError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except RecursionError:
+        raise TraceFileError(f"{source}: not valid JSON (nested too deeply for quorumcheck to read)") from None
+    except ValueError:  # int(), past sys.get_int_max_str_digits()
+        raise TraceFileError(f"{source}: not valid JSON (a number has more digits than quorumcheck reads, "
+                             f"{sys.get_int_max_str_digits()})") from None
+    if _nesting(data) > MAX_NESTING:
+        raise TraceFileError(f"{source}: not valid JSON (nested too deeply for quorumcheck to read)")
+    return data
 
 
 @dataclass(frozen=True)
@@ -132,7 +208,7 @@ class SavedTrace:
                        "quorumcheck check ... --save-trace FILE")
         schema = data.get("schema")
         if schema != TRACE_SCHEMA_VERSION:
-            raise fail(f"schema version {schema!r} is not supported; this quorumcheck reads version "
+            raise fail(f"schema version {_shown(schema)} is not supported; this quorumcheck reads version "
                        f"{TRACE_SCHEMA_VERSION}")
 
         def need(key: str, types: type | tuple[type, ...], what: str, *, optional: bool = False) -> Any:
@@ -145,7 +221,7 @@ class SavedTrace:
                 return None
             if not isinstance(value, types) or isinstance(value, bool) and bool not in (
                     types if isinstance(types, tuple) else (types,)):
-                raise fail(f"{key!r} must be {what}, found {json.dumps(value)[:60]}")
+                raise fail(f"{key!r} must be {what}, found {_shown(value)}")
             return value
 
         model = need("model", str, 'a string, e.g. "paxos"')
@@ -154,7 +230,7 @@ class SavedTrace:
         prop = need("property", str, 'a string, e.g. "agreement"')
         kind = need("kind", str, f"one of {', '.join(_KINDS)}")
         if kind not in _KINDS:
-            raise fail(f"'kind' must be one of {', '.join(_KINDS)}, found {kind!r}")
+            raise fail(f"'kind' must be one of {', '.join(_KINDS)}, found {_cut(repr(kind))}")
         description = need("description", str, "a string", optional=True) or ""
         explanation = need("explanation", str, "a string or null", optional=True)
         outside = need("outside_boundary", bool, "true or false", optional=True) or False
@@ -167,10 +243,10 @@ class SavedTrace:
                 raise fail(f"step {i} must be an object with keys 'action' and 'state'")
             action = raw["action"]
             if i == 0 and action is not None:
-                raise fail(f"step 0 is the initial state: its action must be null, found {json.dumps(action)}")
+                raise fail(f"step 0 is the initial state: its action must be null, found {_shown(action)}")
             if i > 0 and not isinstance(action, str):
                 raise fail(f"step {i}: 'action' must be an action label such as \"Phase1a(b=0)\", "
-                           f"found {json.dumps(action)}")
+                           f"found {_shown(action)}")
             steps.append(SavedStep(action, raw["state"]))
         return cls(model, dict(parameters), bug, prop, kind, description, explanation, outside, tuple(steps))
 
@@ -242,11 +318,7 @@ def load_trace(path: str | Path) -> SavedTrace:
         raise TraceFileError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise TraceFileError(f"{path}: cannot read it ({getattr(e, 'strerror', None) or e})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise TraceFileError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    return SavedTrace.from_json(data, str(path))
+    return SavedTrace.from_json(parse_json(text, path), str(path))
 
 
 def _plain(value: Any) -> Any:
@@ -341,8 +413,8 @@ def replay(saved: SavedTrace, model: Model[Any]) -> Replay:
     prop = next((p for p in props if p.name == saved.property), None)
     if prop is None:  # the file, not the code, is at fault
         names = ", ".join(p.name for p in props)
-        raise InvalidParameter(f"the trace names the property {saved.property!r}, which model {model.name!r} does "
-                               f"not have (its properties: {names}); was the file edited?")
+        raise InvalidParameter(f"the trace names the property {_cut(repr(saved.property))}, which model {model.name!r} "
+                               f"does not have (its properties: {names}); was the file edited?")
     real = prop.expectation.value
     if real != saved.kind:  # judged the wrong way, the property would be called with one state or two
         fix = (f'set "kind": "{real}" or save the trace again with --save-trace' if real in _KINDS
@@ -439,7 +511,7 @@ def read_labels(path: str | Path) -> list[str]:
     except UnicodeDecodeError:
         raise InvalidParameter(f"cannot read the prefix file {path}: it is not UTF-8 text; give one action label "
                                "per line, or a trace saved with --save-trace") from None
-    if text.lstrip().startswith("{"):
+    if text.lstrip().startswith(("{", "[")):  # JSON (no label starts so): it must be a saved trace
         return [step.action for step in load_trace(path).steps[1:] if step.action is not None]
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 

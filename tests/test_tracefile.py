@@ -270,3 +270,52 @@ def test_replay_refuses_an_every_step_property_saved_as_always() -> None:
     saved = saved_trace(model, explore(model).violation)
     with pytest.raises(TraceFileError, match="'kind' is 'always', but monotone is an every-step property"):
         replay(replace(saved, kind="always"), model)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[" * 100_000, "not valid JSON (nested too deeply"),  # a RecursionError in the parser
+        ("[" * 500 + "]" * 500, "not valid JSON (nested too deeply"),  # parses, but too deep to compare or print
+        ('{"format": "quorumcheck-trace", "schema": ' + "9" * 5000 + "}", "not valid JSON (a number has more digits"),
+    ],
+    ids=["deep", "deep-but-parses", "huge-int"],
+)
+@pytest.mark.parametrize("command", ["replay", "render"])
+def test_pathological_json_is_exit_2(tmp_path: Path, command: str, content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    err = one_line_error(*run(command, str(path)))
+    assert f"{path}: {message}" in err
+
+
+def test_a_deeply_nested_state_is_exit_2(trace_file: Path) -> None:
+    deep: Any = []
+    for _ in range(900):  # json reads it; comparing and diffing it recursed past the stack
+        deep = [deep]
+    err = one_line_error(*run("replay", str(edited(trace_file, lambda d: d["steps"][0].update(state=deep)))))
+    assert "nested too deeply" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[" * 100_000, "not valid JSON (nested too deeply"),
+        ('{"format": "quorumcheck-trace", "schema": ' + "9" * 5000 + "}", "not valid JSON (a number has more digits"),
+    ],
+    ids=["deep", "huge-int"],
+)
+def test_pathological_prefix_file_is_exit_2_and_short(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "prefix.json"
+    path.write_text(content)
+    code, out, err = run("check", "raft", "--prefix", str(path))
+    assert code == 2 and f"{path}: {message}" in err, err[-500:]
+    assert "Traceback" not in out + err and len(err) < 600  # not the file quoted back as an action label
+
+
+def test_echoed_file_content_is_cut_short(trace_file: Path) -> None:
+    code, out, err = run("replay", str(edited(trace_file, lambda d: d["steps"][3].update(action=list(range(10_000))))))
+    err = one_line_error(code, out, err)
+    assert "step 3: 'action' must be an action label" in err and "…" in err
+    code, out, err = run("replay", str(edited(trace_file, lambda d: d.update(property="p" * 10_000))))
+    assert "the trace names the property 'ppp" in one_line_error(code, out, err)
