@@ -297,7 +297,12 @@ def save_trace(saved: SavedTrace, path: str | Path) -> Path:
     'quorumcheck-trace'
     """
     path = Path(path)
-    path.write_text(json.dumps(saved.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps(saved.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as e:  # a failed write or close (a full disk) names no file: name it, for "cannot write PATH"
+        if e.filename is None:
+            raise OSError(e.errno, e.strerror or str(e), str(path)) from None
+        raise
     return path
 
 

@@ -319,3 +319,11 @@ def test_echoed_file_content_is_cut_short(trace_file: Path) -> None:
     assert "step 3: 'action' must be an action label" in err and "…" in err
     code, out, err = run("replay", str(edited(trace_file, lambda d: d.update(property="p" * 10_000))))
     assert "the trace names the property 'ppp" in one_line_error(code, out, err)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_save_trace_to_a_full_disk_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "full.json"
+    path.symlink_to("/dev/full")  # opens fine; the write fails with ENOSPC, an OSError without a file name
+    err = one_line_error(*run(*BELOW, "--save-trace", str(path)))
+    assert f"cannot write {path}: No space left on device" in err
