@@ -22,7 +22,7 @@ import z3
 
 from quorumcheck.invariants.language import Function, Relation, Signature, Sort
 from quorumcheck.invariants.system import TransitionSystem
-from quorumcheck.invariants.z3backend import Translator
+from quorumcheck.invariants.z3backend import Translator, solve
 
 __all__ = ["Structure", "CTI", "Reachability", "read_cti", "reachability", "show_structure", "check_cti", "pre_state"]
 
@@ -98,7 +98,7 @@ def _minimise(solver: z3.Solver, tr: Translator, sorts: Sequence[Sort], deadline
             solver.push()
             solver.add(z3.ForAll([y], z3.Or([y == e for e in elems])))
             solver.set("timeout", deadline_ms)
-            if solver.check() == z3.sat:
+            if solve(solver) == z3.sat:
                 model = solver.model()
                 break  # keep the bound: later sorts are minimised under it
             solver.pop()
@@ -167,7 +167,7 @@ def _bound_ints(solver: z3.Solver, tr: Translator, sig: Signature, params: Mappi
             solver.push()
             solver.add(*int_bounds(tr, sig, sort, lo, hi, params))
             solver.set("timeout", timeout_ms)
-            if solver.check() == z3.sat:
+            if solve(solver) == z3.sat:
                 out[sort.name] = (lo, hi)
                 break
             solver.pop()

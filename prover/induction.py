@@ -44,7 +44,7 @@ from quorumcheck.errors import InvalidFormula
 from quorumcheck.explorer.result import Verdict
 from quorumcheck.invariants.language import Formula, Not, prime
 from quorumcheck.invariants.system import Conjunct, SymbolicAction, TransitionSystem
-from quorumcheck.invariants.z3backend import Translator
+from quorumcheck.invariants.z3backend import Translator, solve
 
 from .cti import CTI, check_cti, finite_bounds, read_cti, reachability
 from .fragment import alternation_cycle
@@ -216,7 +216,7 @@ class Checker:
             solver.set("timeout", slice_ms)
             solver.set("random_seed", seed)
             solver.set("smt.random_seed", seed)
-            answer = solver.check()
+            answer = solve(solver)
             if answer == z3.unsat:
                 return "proved", None
             if answer == z3.sat:
@@ -272,7 +272,7 @@ class Checker:
                 s.push()
                 s.add(*finite_bounds(self.tr, self.system.signature, finite, params))
                 s.set("timeout", timeout_ms)
-                found = s.check()
+                found = solve(s)
                 if found == z3.sat:
                     return s, params, "fails", None
                 s.pop()

@@ -55,7 +55,7 @@ from quorumcheck.invariants.language import (
     Apply, Const, Exists, ForAll, Formula, Function, Not, Or, Relation, Sort, Var, _walk,
 )
 from quorumcheck.invariants.system import Conjunct, TransitionSystem
-from quorumcheck.invariants.z3backend import Translator
+from quorumcheck.invariants.z3backend import Translator, solve
 
 from .induction import Checker
 
@@ -457,7 +457,7 @@ def _statics(system: TransitionSystem, grammar: Grammar, universe: Mapping[str, 
         for args in itertools.product(*[universe[d.name] for d in g.domain]):
             tr.formula(g(*[Const(d, v) for d, v in zip(g.domain, args)]))
     opt.minimize(z3.Sum(*[z3.If(b, 1, 0) for (n, _, _), b in tr.atoms.items()] or [z3.IntVal(0)]))
-    if opt.check() != z3.sat:
+    if solve(opt) != z3.sat:
         raise ValueError("no finite instance of these sizes satisfies the axioms")
     model = opt.model()
     out: dict[str, Any] = {}
@@ -542,7 +542,7 @@ class _Grounded:
              limit: int) -> list[State]:
         out = []
         s.push()
-        while len(out) < limit and s.check(*assumptions) == z3.sat:
+        while len(out) < limit and solve(s, *assumptions) == z3.sat:
             m = s.model()
             out.append(self._read(m, tr, primed, pre))
             s.add(self._block(m, tr, primed))
@@ -1244,7 +1244,7 @@ def houdini(system: TransitionSystem, conjuncts: list[Conjunct], *, timeout: flo
             if deadline is not None and time.perf_counter() > deadline:
                 return alive, 0, queries, False
             queries += 1
-            if s.check(now[c.name], z3.Not(post[c.name])) == z3.unsat:
+            if solve(s, now[c.name], z3.Not(post[c.name])) == z3.unsat:
                 alone.add((c.name, k))
     if log:
         log(f"{len(alone)} of {len(alive) * len(steps)} (candidate, step) pairs preserved by the candidate alone")
@@ -1275,7 +1275,7 @@ def houdini(system: TransitionSystem, conjuncts: list[Conjunct], *, timeout: flo
                 if deadline is not None and time.perf_counter() > deadline:
                     return proved, rounds, queries, False
                 queries += 1
-                if s.check(now[c.name], z3.Not(post[c.name])) != z3.unsat:
+                if solve(s, now[c.name], z3.Not(post[c.name])) != z3.unsat:
                     ok = False
                     break
                 alone.add((c.name, k))  # the proved set only grows: this step stays proved
@@ -1294,7 +1294,7 @@ def _check(checker: Checker, facts: list[Any], goal_negated: Any, timeout: float
     s.set("timeout", int(timeout * 1000))
     s.add(*facts, goal_negated)
     checker.finish(s)
-    answer = s.check()
+    answer = solve(s)
     return "proved" if answer == z3.unsat else "fails" if answer == z3.sat else "unknown"
 
 

@@ -227,3 +227,22 @@ def test_conjuncts_from_a_file_are_checked_and_mistakes_are_one_line(tmp_path: P
     assert r4.returncode == 2 and "name 'votes' is not defined" in r4.stderr
     r5 = _cli("prove", "paxos", "--conjuncts", str(bad), "--conjuncts", str(mine))
     assert r5.returncode == 2 and "name 'votes' is not defined" in r5.stderr
+
+
+def test_ctrl_c_during_a_z3_query_ends_prove_with_130() -> None:
+    """Z3 takes SIGINT for itself while it searches and answers "unknown"; prove must stop there (exit 130),
+    not go on and print a verdict (it used to answer PROVED, exit 0, 40 s after the Ctrl-C)."""
+    import signal
+    import subprocess
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "quorumcheck", "prove", "paxos", "--no-reach"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(5)  # imports, then the obligations: about 20 s of Z3 queries in all
+    started = time.perf_counter()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert "PROVED" not in out and "Traceback" not in err and "interrupted" in err
+    assert time.perf_counter() - started < 10
