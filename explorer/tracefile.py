@@ -88,14 +88,22 @@ def _shown(value: Any) -> str:
 
 
 MAX_NESTING = 100
-"""The deepest nesting of lists and objects read from a user's JSON file (a trace nests about six deep).
+"""The deepest nesting of lists and objects read from a user's file, a trace (about six deep) or a spec.
 
 Python's parser reads nesting up to about a thousand, but comparing, diffing
 and printing such values recurses further and would end in a ``RecursionError``."""
 
 
-def _nesting(value: Any) -> int:
-    """How deeply lists and dicts nest in ``value`` (0 for a scalar), counted without recursion."""
+def nesting(value: Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (0 for a scalar), counted without recursion.
+
+    It stops counting past :data:`MAX_NESTING`.
+
+    Examples
+    --------
+    >>> nesting(1), nesting([]), nesting({"a": [[1], 2]})
+    (0, 1, 3)
+    """
     deepest, stack = 0, [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -139,7 +147,7 @@ def parse_json(text: str, source: str | Path) -> Any:
     except ValueError:  # int(), past sys.get_int_max_str_digits()
         raise TraceFileError(f"{source}: not valid JSON (a number has more digits than quorumcheck reads, "
                              f"{sys.get_int_max_str_digits()})") from None
-    if _nesting(data) > MAX_NESTING:
+    if nesting(data) > MAX_NESTING:
         raise TraceFileError(f"{source}: not valid JSON (nested too deeply for quorumcheck to read)")
     return data
 

@@ -51,6 +51,7 @@ Examples
 
 from __future__ import annotations
 
+import sys
 import tomllib
 import warnings
 from dataclasses import dataclass, field
@@ -244,6 +245,34 @@ def _typename(types: tuple[type, ...]) -> str:
     return " or ".join({int: "an integer", float: "a number", bool: "true/false", str: "a string"}[t] for t in types)
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Parse the spec file; anything the parser rejects, or cannot read, is a one-line :class:`InvalidSpec`.
+
+    Besides malformed TOML, ``tomllib`` gives up on valid TOML nested deeper than
+    Python's stack (a ``RecursionError``) and on an integer longer than Python
+    converts (a ``ValueError``); both are the file's fault. Nesting deeper than
+    quorumcheck can compare or print is refused too.
+    """
+    from quorumcheck.explorer.tracefile import MAX_NESTING, nesting
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidSpec(f"{path}: no such spec file; the shipped specs are in specs/") from None
+    except OSError as e:
+        raise InvalidSpec(f"{path}: cannot read it ({e.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise InvalidSpec(f"{path}: not valid TOML ({e})") from None
+    except RecursionError:
+        raise InvalidSpec(f"{path}: not valid TOML (nested too deeply for quorumcheck to read)") from None
+    except ValueError:  # int(), past sys.get_int_max_str_digits()
+        raise InvalidSpec(f"{path}: not valid TOML (a number has more digits than quorumcheck reads, "
+                          f"{sys.get_int_max_str_digits()})") from None
+    if nesting(data) > MAX_NESTING:
+        raise InvalidSpec(f"{path}: not valid TOML (nested too deeply for quorumcheck to read)")
+    return data
+
+
 def _check_table(path: Path, table_name: str, table: Any, allowed: dict[str, tuple[type, ...]]) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise InvalidSpec(f"{path}: [{table_name}] must be a table")
@@ -262,14 +291,7 @@ def _check_table(path: Path, table_name: str, table: Any, allowed: dict[str, tup
 def load_spec(path: str | Path) -> RunSpec:
     """Parse and validate a spec file; every problem is an :class:`InvalidSpec` naming file and key."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidSpec(f"{path}: no such spec file; the shipped specs are in specs/") from None
-    except OSError as e:
-        raise InvalidSpec(f"{path}: cannot read it ({e.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise InvalidSpec(f"{path}: not valid TOML ({e})") from None
+    data = _read_toml(path)
 
     for key in data:
         if key not in _TOP_KEYS:

@@ -59,3 +59,33 @@ def test_malformed_specs_name_the_file_and_the_key(tmp_path: Path, text: str, me
     assert str(info.value).startswith(str(path))
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def _run_spec(path: Path) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from quorumcheck.cli import main
+
+    result = CliRunner().invoke(main, ["check", str(path)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('model = "paxos"\n[parameters]\nacceptors = ' + "[" * 5000 + "]" * 5000 + "\n",
+         "not valid TOML (nested too deeply"),  # a RecursionError in tomllib
+        ('model = "paxos"\nx = ' + "{a = " * 3000 + "1" + "}" * 3000 + "\n", "not valid TOML (nested too deeply"),
+        ('model = "paxos"\n[parameters]\nacceptors = ' + "[" * 500 + "]" * 500 + "\n",
+         "not valid TOML (nested too deeply"),  # parses, but too deep to compare or print
+        ('model = "paxos"\n[parameters]\nacceptors = ' + "9" * 5000 + "\n",
+         "not valid TOML (a number has more digits than quorumcheck reads"),  # a ValueError in tomllib
+    ],
+    ids=["deep-array", "deep-inline-table", "deep-but-parses", "huge-int"],
+)
+def test_pathological_toml_is_one_line_exit_2(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    code, out, err = _run_spec(path)
+    assert code == 2, (code, err[-300:])
+    assert f"{path}: {message}" in err and err.strip().count("\n") == 0 and "Traceback" not in out + err
