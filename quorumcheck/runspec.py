@@ -51,6 +51,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import sys
 import tomllib
 import warnings
@@ -60,7 +61,7 @@ from typing import Any
 
 from quorumcheck.errors import InvalidSpec, QuorumcheckError
 from quorumcheck.explorer import CheckResult, explore
-from quorumcheck.explorer.search import MAX_SECONDS
+from quorumcheck.explorer.search import MAX_SECONDS, MAX_WORKERS
 from quorumcheck.explorer.store import STORES
 from quorumcheck.models import BUILTIN_MODELS, Model
 
@@ -245,6 +246,12 @@ def _typename(types: tuple[type, ...]) -> str:
     return " or ".join({int: "an integer", float: "a number", bool: "true/false", str: "a string"}[t] for t in types)
 
 
+def _quote(value: Any) -> str:
+    """``repr(value)`` cut to 80 characters: an error message quotes the spec, which may hold anything."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     """Parse the spec file; anything the parser rejects, or cannot read, is a one-line :class:`InvalidSpec`.
 
@@ -278,12 +285,12 @@ def _check_table(path: Path, table_name: str, table: Any, allowed: dict[str, tup
         raise InvalidSpec(f"{path}: [{table_name}] must be a table")
     for key, value in table.items():
         if key not in allowed:
-            raise InvalidSpec(f"{path}: unknown key {key!r} in [{table_name}]; allowed: {', '.join(allowed)}")
+            raise InvalidSpec(f"{path}: unknown key {_quote(key)} in [{table_name}]; allowed: {', '.join(allowed)}")
         types = allowed[key]
         ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
         if not ok:
             raise InvalidSpec(
-                f"{path}: [{table_name}] {key} must be {_typename(types)}, got {type(value).__name__} {value!r}"
+                f"{path}: [{table_name}] {key} must be {_typename(types)}, got {type(value).__name__} {_quote(value)}"
             )
     return table
 
@@ -295,21 +302,28 @@ def load_spec(path: str | Path) -> RunSpec:
 
     for key in data:
         if key not in _TOP_KEYS:
-            raise InvalidSpec(f"{path}: unknown key {key!r}; allowed: {', '.join(sorted(_TOP_KEYS))}")
+            raise InvalidSpec(f"{path}: unknown key {_quote(key)}; allowed: {', '.join(sorted(_TOP_KEYS))}")
     model = data.get("model")
+    models = ", ".join(sorted(BUILTIN_MODELS))
+    if model is None:
+        raise InvalidSpec(f"{path}: missing model = \"NAME\"; built-in models: {models}")
     if not isinstance(model, str):
-        raise InvalidSpec(f"{path}: missing model = \"NAME\"; built-in models: {', '.join(sorted(BUILTIN_MODELS))}")
+        raise InvalidSpec(f"{path}: model must be a string naming a built-in model, got {type(model).__name__} "
+                          f"{_quote(model)}; write e.g. model = \"paxos\" (built-in models: {models})")
     cls = BUILTIN_MODELS.get(model)
     if cls is None:
-        raise InvalidSpec(f"{path}: unknown model {model!r}; built-in models: {', '.join(sorted(BUILTIN_MODELS))}")
+        raise InvalidSpec(f"{path}: unknown model {_quote(model)}; built-in models: {models}")
     bug = data.get("bug")
-    if bug is not None and (not isinstance(bug, str) or bug not in cls.bugs):
-        raise InvalidSpec(f"{path}: unknown bug {bug!r} for model {model!r}; allowed: {', '.join(cls.bugs)}")
+    if bug is not None and not isinstance(bug, str):
+        raise InvalidSpec(f"{path}: bug must be a string naming a bug of model {model!r}, got {type(bug).__name__} "
+                          f"{_quote(bug)}; allowed: {', '.join(cls.bugs)}")
+    if bug is not None and bug not in cls.bugs:
+        raise InvalidSpec(f"{path}: unknown bug {_quote(bug)} for model {model!r}; allowed: {', '.join(cls.bugs)}")
     for key in ("description",):
         if key in data and not isinstance(data[key], str):
             raise InvalidSpec(f"{path}: {key} must be a string")
     if "slow" in data and not isinstance(data["slow"], bool):
-        raise InvalidSpec(f"{path}: slow must be true or false, got {data['slow']!r}")
+        raise InvalidSpec(f"{path}: slow must be true or false, got {_quote(data['slow'])}")
 
     parameters = data.get("parameters", {})
     if not isinstance(parameters, dict):
@@ -317,23 +331,37 @@ def load_spec(path: str | Path) -> RunSpec:
     known = [p.name for p in cls.parameters]
     for key in parameters:
         if key not in known:
-            raise InvalidSpec(f"{path}: unknown key {key!r} in [parameters] of model {model!r}; allowed: {', '.join(known)}")
+            raise InvalidSpec(f"{path}: unknown key {_quote(key)} in [parameters] of model {model!r}; "
+                              f"allowed: {', '.join(known)}")
 
     limits = _check_table(path, "limits", data.get("limits", {}), _LIMIT_KEYS)
     expect = _check_table(path, "expect", data.get("expect", {}), _EXPECT_KEYS)
     if "verdict" in expect and expect["verdict"] not in _VERDICTS:
-        raise InvalidSpec(f"{path}: [expect] verdict must be one of {', '.join(_VERDICTS)}, got {expect['verdict']!r}")
+        raise InvalidSpec(f"{path}: [expect] verdict must be one of {', '.join(_VERDICTS)}, "
+                          f"got {_quote(expect['verdict'])}")
     limits = dict(limits)
     timeout = limits.get("timeout")
     if timeout is not None and not 0 < timeout <= MAX_SECONDS:  # also nan and inf, which TOML allows
         raise InvalidSpec(f"{path}: [limits] timeout must be a number of seconds above 0 and at most "
                           f"{MAX_SECONDS:,}, got {timeout!r}; omit it for no limit")
+    for key in ("max_states", "max_depth"):
+        if key in limits and not limits[key] > 0:
+            raise InvalidSpec(f"{path}: [limits] {key} must be a positive integer, got {limits[key]!r}; "
+                              "omit it for no limit")
+    workers = limits.get("workers", 1)
+    if not 1 <= workers <= MAX_WORKERS:
+        raise InvalidSpec(f"{path}: [limits] workers must be a whole number from 1 to {MAX_WORKERS}, "
+                          f"got {workers!r}; this machine has {os.cpu_count()} cores")
+    if workers > 1 and limits.get("por", False):
+        raise InvalidSpec(f"{path}: [limits] por = true runs in one process: set workers = 1, or drop por")
     if limits.get("store", "objects") not in STORES:
-        raise InvalidSpec(f"{path}: [limits] store must be one of {', '.join(STORES)}, got {limits['store']!r}")
+        raise InvalidSpec(f"{path}: [limits] store must be one of {', '.join(STORES)}, "
+                          f"got {_quote(limits['store'])}")
     if "continue" in limits:
         limits["continue_"] = limits.pop("continue")
     if limits.get("search", "bfs") not in SEARCHES:
-        raise InvalidSpec(f"{path}: [limits] search must be one of {', '.join(SEARCHES)}, got {limits['search']!r}")
+        raise InvalidSpec(f"{path}: [limits] search must be one of {', '.join(SEARCHES)}, "
+                          f"got {_quote(limits['search'])}")
     if limits.get("search") == "epochs":
         key = epoch_conflict(**{k: limits[k] for k in ("symmetry", "store", "workers", "por", "continue_") if k in limits})
         if key is not None:

@@ -89,3 +89,36 @@ def test_pathological_toml_is_one_line_exit_2(tmp_path: Path, text: str, message
     code, out, err = _run_spec(path)
     assert code == 2, (code, err[-300:])
     assert f"{path}: {message}" in err and err.strip().count("\n") == 0 and "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("model = 3\n", 'model must be a string naming a built-in model, got int 3; write e.g. model = "paxos"'),
+        ('model = "paxos"\nbug = 5\n', "bug must be a string naming a bug of model 'paxos', got int 5"),
+        ('model = "paxos"\n[limits]\nworkers = 0\n', "[limits] workers must be a whole number from 1 to 64, got 0"),
+        ('model = "paxos"\n[limits]\nworkers = 1000\n', "[limits] workers must be a whole number from 1 to 64"),
+        ('model = "paxos"\n[limits]\nworkers = 2\npor = true\n',
+         "[limits] por = true runs in one process: set workers = 1, or drop por"),
+        ('model = "paxos"\n[limits]\nmax_states = 0\n', "[limits] max_states must be a positive integer, got 0"),
+        ('model = "paxos"\n[limits]\nmax_depth = -3\n', "[limits] max_depth must be a positive integer, got -3"),
+    ],
+    ids=["model-int", "bug-int", "workers-0", "workers-1000", "workers-por", "max-states-0", "max-depth-negative"],
+)
+def test_wrong_spec_values_are_caught_at_load_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
+    # these were "missing model", or surfaced mid-run from explore() without the file's name and naming CLI flags
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    with pytest.raises(InvalidSpec) as info:
+        load_spec(path)
+    assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
+    code, out, err = _run_spec(path)
+    assert code == 2 and f"{path}: {message}" in err and err.strip().count("\n") == 0
+
+
+def test_values_quoted_from_a_spec_are_cut_short(tmp_path: Path) -> None:
+    path = tmp_path / "spec.toml"
+    path.write_text('model = "paxos"\n[limits]\nstore = "' + "x" * 5000 + '"\n')
+    with pytest.raises(InvalidSpec, match=r"\[limits\] store must be one of .*, got 'xxx") as info:
+        load_spec(path)
+    assert len(str(info.value)) - len(str(path)) < 150 and str(info.value).endswith("…")
