@@ -60,9 +60,16 @@ from quorumcheck.errors import InvalidStudentCode
 from .actors import Node, Snapshotter, node_name, show
 from .api import Property
 
-__all__ = ["CONTRACTS", "Contract", "NoContract", "PaxosContract", "RaftContract", "contract_named"]
+__all__ = ["CONTRACTS", "MAX_NUMBER", "Contract", "NoContract", "PaxosContract", "RaftContract", "contract_named"]
 
 _ABSENT = object()
+
+MAX_NUMBER = 10_000
+"""The largest Raft term (``current_term``, a log entry's term) and ``commit_index`` the contract reads; a larger
+one is a ``node-state-testable`` finding. The properties are judged over every term and index up to the largest
+in a state, so a student's ``10**18`` must not become a universe (or a ``range``) of that size. No run within
+quorumcheck's bounds gets near it (``max_term``, ``requests`` and ``max_timeouts`` are at most 1,000 each, and a
+term grows by one per election); at this bound one state is judged in about a second."""
 
 
 def renamed(cls: Any, field: str) -> str:
@@ -593,6 +600,7 @@ class RaftContract(Contract):
         term = values["current_term"]
         if type(term) is not int or term < 0:
             raise InvalidStudentCode(f"{attribute('current_term')} must be an int >= 0, got {show(term)}")
+        _within_bound(term, attribute("current_term"))
         role = _role(values["role"], attribute("role"))
         log = values["log"]
         if type(log) is not tuple or not log or log[0] not in ("l", "t"):
@@ -604,6 +612,7 @@ class RaftContract(Contract):
                 f"{attribute('commit_index')} must be an int >= 0 (the number of committed entries, 0 for none), "
                 f"got {show(commit)}"
             )
+        _within_bound(commit, attribute("commit_index"))
         return (term, role, values["voted_for"], entries, commit)
 
     def _entry(self, entry: Any, where: str) -> tuple[int, Hashable]:
@@ -627,6 +636,7 @@ class RaftContract(Contract):
                 f"{where} entries need an int term: (term, value) pairs or records with .term and .value, "
                 f"got {show(entry)}"
             )
+        _within_bound(term, f"a term in {where}")
         return (term, value)
 
     def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
@@ -800,6 +810,27 @@ class RaftContract(Contract):
 
     def describe(self, observed: Sequence[Hashable], history: Any) -> dict[str, Any]:
         return {"elected": [f"term {t}: {node_name(s)}" for t, s in sorted(history)]}
+
+
+def _within_bound(number: int, what: str) -> None:
+    """:class:`InvalidStudentCode` when a term or index the student's code set is beyond :data:`MAX_NUMBER`."""
+    if number > MAX_NUMBER:
+        raise InvalidStudentCode(
+            f"{what} is {_number_text(number)}, beyond the {MAX_NUMBER:,} quorumcheck reads (the properties are "
+            "judged over every term and index up to the largest; terms grow by one per election, and commit_index "
+            "counts committed entries)"
+        )
+
+
+def _number_text(number: int) -> str:
+    """An int as text, a huge one by its size (``str()`` of ``10**5000`` raises, and would be a page long).
+
+    >>> _number_text(10**18), _number_text(10**5000)
+    ('1000000000000000000', 'a number of about 5,000 digits')
+    """
+    if number.bit_length() <= 128:
+        return str(number)
+    return f"a number of about {round(number.bit_length() * 0.30103):,} digits"
 
 
 def _log_text(entries: Sequence[tuple[int, Hashable]]) -> str:

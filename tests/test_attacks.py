@@ -684,3 +684,35 @@ def test_a_trace_file_cannot_switch_off_the_sandbox_or_its_limits(tmp_path: Path
     with pytest.raises(InvalidParameter, match=rf"unknown setting\(s\) {next(iter(setting))} in the trace"):
         ActorModel.from_settings(settings)
     assert not marker.exists()
+
+
+# -- values the contract reads: numbers, NaN, ballots; floods of messages ------------------------------
+RAFT_NODE = '''from quorumcheck.models.actors import Node
+class R(Node):
+    def __init__(self):
+        self.current_term, self.role, self.voted_for, self.log, self.commit_index = 0, "follower", None, [], 0
+        {init}
+    def on_start(self, out):
+        out.set_timer("election")
+    def on_timer(self, name, out):
+        {timer}
+'''
+
+
+@pytest.mark.parametrize("init, timer, steps, text", [
+    ("self.commit_index = 10**30", "pass", 0,
+     "n0 (R) __init__/on_start: R.commit_index is 1000000000000000000000000000000, beyond the 10,000 quorumcheck "
+     "reads"),
+    ("pass", "self.current_term = 10**18", 1,
+     "n0 (R) on_timer('election'): R.current_term is 1000000000000000000, beyond the 10,000 quorumcheck reads"),
+    ("pass", "self.log.append((10**7, 'x'))", 1,
+     "n0 (R) on_timer('election'): a term in R.log is 10000000, beyond the 10,000 quorumcheck reads"),
+], ids=["commit-index", "term", "entry-term"])
+def test_a_huge_raft_number_is_untestable_state_not_a_universe(tmp_path: Path, init: str, timer: str, steps: int,
+                                                                text: str) -> None:
+    """The properties are judged over every term and index up to the largest in a state: a student's 10**18 once
+    made the trusted process allocate a range of that size (MemoryError, OverflowError: exit 4)."""
+    (tmp_path / "big.py").write_text(RAFT_NODE.format(init=init, timer=timer))
+    found = check_student(str(tmp_path / "big.py"), 3, protocol="raft", mode="exhaustive", requests=0,
+                          max_states=3000, timeout=60)
+    assert finding(found, "node-state-testable", steps=steps).startswith(text)
