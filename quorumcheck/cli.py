@@ -11,6 +11,7 @@ quorumcheck (a bug: the traceback is printed), 5 a spec's ``[expect]`` not met
 from __future__ import annotations
 
 import atexit
+import errno
 import gc
 import json
 import os
@@ -665,13 +666,21 @@ class _Main(click.Group):
         try:
             code = super().main(*args, **kwargs)
         except (click.exceptions.Abort, KeyboardInterrupt):
-            click.echo("quorumcheck: interrupted (Ctrl-C)", err=True)
+            _tell("quorumcheck: interrupted (Ctrl-C)")
             sys.exit(EXIT_INTERRUPTED)
         except click.ClickException as e:
-            e.show()
+            try:
+                e.show()
+            except (OSError, ValueError, AttributeError):  # stderr is full or closed: the exit code still says it
+                pass
             sys.exit(e.exit_code)
         except click.exceptions.Exit as e:
             sys.exit(e.exit_code)
+        except OSError as e:
+            if e.errno not in _OUTPUT_FULL:
+                raise
+            _tell(f"quorumcheck: error: cannot write the output: {e.strerror}; free some space or write elsewhere")
+            sys.exit(EXIT_USAGE)
         except Exception:  # noqa: BLE001 - anything else escaping is a bug of ours: say so, never exit 0 or 1
             import traceback
 
@@ -680,6 +689,18 @@ class _Main(click.Group):
                        "report it with the traceback above", err=True)
             sys.exit(EXIT_INTERNAL)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+_OUTPUT_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+"""A write to stdout failed for want of room (``quorumcheck ... > /dev/full``): exit 2 with one line, no traceback."""
+
+
+def _tell(message: str) -> None:
+    """One line on stderr, if stderr can take it (it may be full or closed: the exit code says it anyway)."""
+    try:
+        click.echo(message, err=True)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 _PROCESS_ENDS_WITH_COMMAND = False  # set by run(): nothing a command leaves behind needs freeing
@@ -731,11 +752,18 @@ def run() -> None:
         sys.exit(status)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the descriptor closed (quorumcheck ... >&-)
+            continue
         try:
             stream.flush()
         except BrokenPipeError:  # quorumcheck ... | head: the reader went away before the end
             status = EXIT_BROKEN_PIPE
-        except (OSError, ValueError):
+        except OSError as e:
+            if stream is sys.stdout and e.errno in _OUTPUT_FULL:  # the answer was lost: never exit 0 or 1 then
+                _tell(f"quorumcheck: error: cannot write the output: {e.strerror}; free some space or write "
+                      "elsewhere")
+                status = EXIT_USAGE
+        except ValueError:
             pass
     os._exit(status)
 

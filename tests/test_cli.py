@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 import subprocess
 import sys
 from pathlib import Path
@@ -463,3 +464,31 @@ def test_a_closed_output_pipe_exits_141_never_a_verdicts_code(args: list[str]) -
         os.close(write)
     assert done.returncode == 141, done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("args", [["check", "paxos", "--max-ballot", "0"], ["check", "paxos", "--max-ballot", "0", "--json"],
+                                  ["list"]])
+def test_output_that_cannot_be_written_is_one_line_and_exit_2(args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "quorumcheck", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert done.stderr == ("quorumcheck: error: cannot write the output: No space left on device; free some space "
+                           "or write elsewhere\n")
+
+
+def test_closed_output_streams_keep_the_verdicts_exit_code() -> None:
+    def closed(*fds: int) -> Callable[[], None]:
+        return lambda: [os.close(fd) for fd in fds] and None
+
+    for args, fds, code in [(["check", "paxos", "--bug", "accept-below-promise"], (1,), 1),
+                            (["check", "paxos", "--max-ballot", "0"], (1, 2), 0),
+                            (["check", "paxos", "--acceptors", "0"], (2,), 2)]:
+        done = subprocess.run([sys.executable, "-m", "quorumcheck", *args], capture_output=True, text=True,
+                              timeout=120, check=False, preexec_fn=closed(*fds))
+        assert done.returncode == code, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "quorumcheck", "check", "paxos", "--acceptors", "0"],
+                              stderr=full, timeout=120, check=False)
+    assert done.returncode == 2  # the one-line error could not be written; the exit code still says it
