@@ -83,6 +83,13 @@ class NamesType(click.ParamType):
         names = [n.strip() for n in text.split(",")]
         if any(not n for n in names):
             self.fail(f"{value!r} has an empty name; give a count like 3 or names like a1,a2,a3", param, ctx)
+        if len(names) == 1:
+            try:
+                float(text)
+            except ValueError:
+                pass
+            else:  # 3.0, 1e1, 1.5: meant as a count, which is a whole number (a name, one element, would run)
+                self.fail(f"{value!r} is not a whole number; give a count like 3 or names like a1,a2,a3", param, ctx)
         return names
 
 

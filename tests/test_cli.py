@@ -492,3 +492,12 @@ def test_closed_output_streams_keep_the_verdicts_exit_code() -> None:
         done = subprocess.run([sys.executable, "-m", "quorumcheck", "check", "paxos", "--acceptors", "0"],
                               stderr=full, timeout=120, check=False)
     assert done.returncode == 2  # the one-line error could not be written; the exit code still says it
+
+
+@pytest.mark.parametrize("model, option, value", [("paxos", "--acceptors", "3.0"), ("paxos", "--values", "1e1"),
+                                                  ("raft", "--servers", "1.5")])
+def test_a_count_that_is_not_a_whole_number_is_refused_not_taken_for_a_name(model: str, option: str,
+                                                                           value: str) -> None:
+    result = CliRunner().invoke(main, ["check", model, option, value, "--max-depth", "2"])
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': '{value}' is not a whole number" in result.output
