@@ -72,6 +72,9 @@ def load_conjuncts(system: TransitionSystem, path: str | Path) -> TransitionSyst
         raise InvalidFormula(f"{path} line {_line(e, path)}: {e}; {vocabulary}") from None
     except InvalidFormula as e:
         raise InvalidFormula(f"{path} line {_line(e, path)}: {e}") from None
+    except SystemExit as e:  # it would end quorumcheck with the file's status: 0 would read as PROVED
+        raise InvalidFormula(f"{path} line {_line(e, path)}: the file calls exit({e.code!r}); it must only define "
+                             "conjuncts = {'name': formula, ...}") from None
     except Exception as e:  # noqa: BLE001 - any other mistake in the file is the user's, reported in one line
         raise InvalidFormula(f"{path} line {_line(e, path)}: {type(e).__name__}: {e}") from None
     given = scope.get("conjuncts")
@@ -89,6 +92,9 @@ def load_conjuncts(system: TransitionSystem, path: str | Path) -> TransitionSyst
             raise InvalidFormula(f"{path}: conjunct {name!r} is {formula!r}, not a formula; build it with ForAll, "
                                  "Exists and the vocabulary's relations")
         added.append(Conjunct(name, formula, description))
+    if path.stem in system.invariant_sets:  # the file's set is named after it: it must not hide a built-in set
+        raise InvalidParameter(f"{path}: {system.name} already has an invariant set named {path.stem!r} "
+                               f"({', '.join(system.invariant_sets)}); rename the file")
     sets = {**system.invariant_sets, path.stem: tuple(c.name for c in added)}
     try:
         return dataclasses.replace(system, conjuncts=(*system.conjuncts, *added), invariant_sets=sets)

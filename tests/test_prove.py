@@ -227,6 +227,15 @@ def test_conjuncts_from_a_file_are_checked_and_mistakes_are_one_line(tmp_path: P
     assert r4.returncode == 2 and "name 'votes' is not defined" in r4.stderr
     r5 = _cli("prove", "paxos", "--conjuncts", str(bad), "--conjuncts", str(mine))
     assert r5.returncode == 2 and "name 'votes' is not defined" in r5.stderr
+    # A file that exits would end prove with its status (0 reads as PROVED); one named after a built-in set
+    # would hide that set.
+    leaving = tmp_path / "leaving.py"
+    leaving.write_text("import sys\nsys.exit(0)\n")
+    r6 = _cli("prove", "paxos", "--conjuncts", str(leaving))
+    assert r6.returncode == 2 and f"{leaving} line 2: the file calls exit(0)" in r6.stderr
+    (tmp_path / "inductive.py").write_text(mine.read_text())
+    r7 = _cli("prove", "paxos", "--conjuncts", str(tmp_path / "inductive.py"), "--invariant", "inductive")
+    assert r7.returncode == 2 and "paxos already has an invariant set named 'inductive'" in r7.stderr
 
 
 def test_ctrl_c_during_a_z3_query_ends_prove_with_130() -> None:
