@@ -105,8 +105,8 @@ class LabelsFile(click.ParamType):
 
         try:
             return read_labels(value)
-        except QuorumcheckError as e:
-            self.fail(str(e), param, ctx)
+        except QuorumcheckError as e:  # one line, as every input error (click's usage block would add three)
+            _fail(str(e))
 
 
 def _plain_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -649,6 +649,8 @@ def _writable_first(folder: Path | None, file: Path | None) -> None:
         except OSError as e:  # the user's folder, not the probe's temporary name
             _fail(f"cannot write to {folder}: {e.strerror}; choose a folder you can write to")
     if file is not None:
+        if str(file) in ("", ".") or file.is_dir():
+            _fail(f"--save-trace {str(file)!r} is a folder; give a file name such as trace.json")
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=file.parent):

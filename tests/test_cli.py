@@ -501,3 +501,10 @@ def test_a_count_that_is_not_a_whole_number_is_refused_not_taken_for_a_name(mode
     result = CliRunner().invoke(main, ["check", model, option, value, "--max-depth", "2"])
     assert result.exit_code == 2
     assert f"Invalid value for '{option}': '{value}' is not a whole number" in result.output
+
+
+def test_save_trace_to_a_folder_is_refused_before_the_search(tmp_path: Path) -> None:
+    for target, says in (("", "--save-trace '.' is a folder; give a file name such as trace.json"),
+                         (str(tmp_path), "is a directory")):
+        code, out, err = run("check", "paxos", "--max-ballot", "3", "--save-trace", target)
+        assert code == 2 and out == "" and says in err
