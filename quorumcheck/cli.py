@@ -1304,7 +1304,21 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     from quorumcheck.explorer.tracefile import read_labels
     from quorumcheck.studenttest import check_student
 
+    ctx = click.get_current_context()
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+
+    def flag(name: str) -> str:
+        return next(p.opts[0] for p in ctx.command.params if p.name == name)
+
     if replay_file is not None:
+        # The trace sets the configuration, and a replay prints one verdict: anything else is refused, not dropped.
+        ignored = [flag(name) for name in ctx.params
+                   if name not in ("replay_file", "expect", "path", "node_classes") and given(name)]
+        if ignored:
+            _fail(f"{ignored[0]} does not apply to --replay FILE: the trace sets the configuration and the replay "
+                  "prints its verdict; drop it (a replay takes the student's file, --node-class and --expect)")
         _replay_student_trace(replay_file, expect, path, node_classes)
         return
     if expect != "reproduces":
@@ -1321,11 +1335,6 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     defaults = _PROTOCOL_DEFAULTS[protocol]
     if not path.is_file():
         _fail(f"{path}: no such file")
-    ctx = click.get_current_context()
-
-    def given(name: str) -> bool:
-        return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
-
     if len(node_classes) > 1 and given("nodes") and nodes != len(node_classes):
         _fail(f"--nodes {nodes} but {len(node_classes)} node classes were given; give one class, or one per node")
     # Options that the chosen mode or protocol would ignore are refused, not dropped without a word.
@@ -1335,6 +1344,11 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         if ignored:
             _fail(f"{ignored[0]} applies to the exhaustive search (--mode exhaustive or auto), not to random "
                   "schedules; drop it or choose another mode")
+    if mode in ("exhaustive", "epochs"):
+        ignored = [flag(name) for name in ("strategy", "runs", "seed", "steps") if given(name)]
+        if ignored:
+            _fail(f"{ignored[0]} applies to random schedules (--mode random or auto), not to --mode {mode}; drop it "
+                  "or choose another mode")
     if mode == "epochs" and given("store"):
         _fail("--store applies to the exhaustive search (--mode exhaustive or auto); the epoch search keeps its "
               "epoch-end states as objects: drop --store or choose another mode")

@@ -508,3 +508,24 @@ def test_save_trace_to_a_folder_is_refused_before_the_search(tmp_path: Path) -> 
                          (str(tmp_path), "is a directory")):
         code, out, err = run("check", "paxos", "--max-ballot", "3", "--save-trace", target)
         assert code == 2 and out == "" and says in err
+
+
+def test_options_a_replay_or_the_chosen_mode_would_ignore_are_refused(tmp_path: Path) -> None:
+    trace = tmp_path / "t.json"
+    code, _, _ = run("test", str(ROOT / "examples" / "raft_bugs.py"), "--protocol", "raft", "--node-class",
+                     "VoteTwice", "--requests", "0", "--mode", "exhaustive", "--save-trace", str(trace))
+    assert code == 1
+    for extra in (["--json"], ["--nodes", "5"], ["--render", str(tmp_path / "r")], ["--mode", "random"],
+                  ["--save-trace", str(tmp_path / "again.json")]):
+        code, out, err = run("test", "--replay", str(trace), *extra)
+        assert code == 2 and out == "", extra
+        assert err == (f"quorumcheck: error: {extra[0]} does not apply to --replay FILE: the trace sets the "
+                       "configuration and the replay prints its verdict; drop it (a replay takes the student's "
+                       "file, --node-class and --expect)\n")
+    assert not (tmp_path / "r").exists() and not (tmp_path / "again.json").exists()
+    assert run("test", "--replay", str(trace))[0] == 0
+    for extra in (["--seed", "3"], ["--runs", "10"], ["--strategy", "epochs"]):
+        code, _, err = run("test", str(ROOT / "examples" / "paxos.py"), "--protocol", "paxos", "--mode", "exhaustive",
+                           *extra)
+        assert code == 2 and f"{extra[0]} applies to random schedules (--mode random or auto), not to --mode " \
+                             "exhaustive" in err
