@@ -83,6 +83,11 @@ class PaxosState(NamedTuple):
 
 
 _new = tuple.__new__  # builds a PaxosState without the NamedTuple __new__ call
+BUG_BALLOTS = {"adopt-any-vote": 2, "learner-mixes-ballots": 3, "accept-below-promise": 1, "ignore-prior-votes": 1,
+               "promise-backwards": 1, "small-phase1-quorum": 1, "small-phase2-quorum": 1}
+"""The highest ballot each bug needs to break agreement with 3 acceptors and 2 values (README's table): a
+smaller range gets a warning, since the run may then hold."""
+
 INTERNED_LIMIT = 1 << 20
 """The most distinct state parts :class:`PaxosModel` keeps shared (beyond it, it starts again)."""
 
@@ -181,6 +186,11 @@ class PaxosModel(Model[PaxosState]):
                     ModelWarning,
                     stacklevel=2,
                 )
+        shown = BUG_BALLOTS.get(bug or "", 0)
+        if max_ballot < shown:
+            warnings.warn(f"bug {bug} needs ballots 0..{shown} to break agreement with 3 acceptors and 2 values "
+                          f"(README's table); with 0..{max_ballot} the run may hold: pass --max-ballot {shown}",
+                          ModelWarning, stacklevel=2)
         self._init_labels()
         self._proposal_cache: dict[frozenset[Msg1b], tuple[tuple[int, int], ...]] = {}
         self._permuters: dict[Permutation, _PaxosPermuter] = {}

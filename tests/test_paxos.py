@@ -172,3 +172,19 @@ def test_bad_parameters_are_rejected_when_built(kwargs: dict, message: str) -> N
 def test_non_intersecting_quorums_by_design_warn() -> None:
     with pytest.warns(ModelWarning, match="need not intersect"):
         PaxosModel(bug="small-phase2-quorum")
+
+
+def test_a_bug_given_too_few_ballots_to_show_gets_a_warning() -> None:
+    import warnings
+
+    from quorumcheck.errors import ModelWarning
+
+    with pytest.warns(ModelWarning, match=r"bug adopt-any-vote needs ballots 0\.\.2 .* pass --max-ballot 2"):
+        PaxosModel(max_ballot=1, bug="adopt-any-vote")
+    with pytest.warns(ModelWarning, match=r"bug accept-below-promise needs ballots 0\.\.1"):
+        PaxosModel(max_ballot=0, bug="accept-below-promise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        PaxosModel(max_ballot=2, bug="adopt-any-vote")
+        PaxosModel(max_ballot=0, bug="duplicate-ballots")
+        PaxosModel(max_ballot=0)
