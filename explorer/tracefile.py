@@ -499,9 +499,10 @@ def replayed_violation(saved: SavedTrace, outcome: Replay) -> Violation[Any]:
     )
 
 
-def read_labels(path: str | Path) -> list[str]:
+def read_labels(path: str | Path, model: str | None = None) -> list[str]:
     r"""The action labels of a scripted prefix file (``--prefix``): one label per line (blank lines and ``#``
-    comments skipped), or a saved trace (``--save-trace``), whose actions are taken in order.
+    comments skipped), or a saved trace (``--save-trace``), whose actions are taken in order; with ``model``,
+    a trace of another model is refused.
 
     Examples
     --------
@@ -525,6 +526,10 @@ def read_labels(path: str | Path) -> list[str]:
         raise InvalidParameter(f"cannot read the prefix file {path}: it is not UTF-8 text; give one action label "
                                "per line, or a trace saved with --save-trace") from None
     if text.lstrip().startswith(("{", "[")):  # JSON (no label starts so): it must be a saved trace
-        return [step.action for step in load_trace(path).steps[1:] if step.action is not None]
+        saved = load_trace(path)
+        if model is not None and saved.model != model:
+            raise InvalidParameter(f"{path} is a trace of model {saved.model!r}, not of {model!r}; give a trace saved "
+                                   f"by check {model} --save-trace, or a file of {model}'s action labels")
+        return [step.action for step in saved.steps[1:] if step.action is not None]
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 

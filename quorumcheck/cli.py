@@ -103,17 +103,27 @@ class LabelsFile(click.ParamType):
             return value
         from quorumcheck.explorer.tracefile import read_labels
 
+        model = ctx.command.name if ctx is not None and ctx.command.name in BUILTIN_MODELS else None
         try:
-            return read_labels(value)
+            return read_labels(value, model)
         except QuorumcheckError as e:  # one line, as every input error (click's usage block would add three)
             _fail(str(e))
 
 
 def _plain_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """--render-name is a name inside the --render folder: no folders, no way out of it."""
-    if value is not None and (not value or "/" in value or "\\" in value or value in (".", "..")):
+    if value is not None and not value.strip():
+        raise click.BadParameter("the name is empty; give a plain file name prefix, e.g. paxos-run1")
+    if value is not None and ("/" in value or "\\" in value or value in (".", "..")):
         raise click.BadParameter(f"{value!r} is a path; give a plain file name prefix, e.g. paxos-run1 "
                                  "(the files go into the --render folder)")
+    return value
+
+
+def _class_names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """--node-class names a class: an empty name is a mistake, not "no class given"."""
+    if any(not name.strip() for name in value):
+        raise click.BadParameter("a class name is empty; give the node class's name, e.g. --node-class RaftNode")
     return value
 
 
@@ -1202,7 +1212,7 @@ _PROTOCOL_DEFAULTS = {
               help="which observation contract and standard properties apply (docs/student-testing.md)")
 @click.option("--nodes", type=click.IntRange(min=1, max=MAX_ELEMENTS), default=3, show_default=True,
               help="how many nodes")
-@click.option("--node-class", "node_classes", multiple=True, metavar="NAME",
+@click.option("--node-class", "node_classes", multiple=True, metavar="NAME", callback=_class_names,
               help="the node class to test, when the file defines several; repeat to give one class per node")
 @click.option("--mode", type=click.Choice(["auto", "exhaustive", "random", "epochs"]), default="auto",
               show_default=True,

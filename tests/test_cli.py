@@ -529,3 +529,17 @@ def test_options_a_replay_or_the_chosen_mode_would_ignore_are_refused(tmp_path: 
                            *extra)
         assert code == 2 and f"{extra[0]} applies to random schedules (--mode random or auto), not to --mode " \
                              "exhaustive" in err
+
+
+def test_empty_names_and_a_prefix_from_another_model_are_one_line_errors(tmp_path: Path) -> None:
+    code, _, err = run("test", str(ROOT / "examples" / "raft.py"), "--protocol", "raft", "--node-class", "")
+    assert code == 2 and "a class name is empty; give the node class's name" in err
+    code, _, err = run("check", "paxos", "--render", str(tmp_path), "--render-name", " ")
+    assert code == 2 and "the name is empty; give a plain file name prefix" in err
+    paxos_trace = tmp_path / "paxos.json"
+    code, _, _ = run("check", "paxos", "--bug", "duplicate-ballots", "--max-ballot", "0", "--save-trace",
+                     str(paxos_trace))
+    assert code == 1
+    code, _, err = run("check", "raft", "--prefix", str(paxos_trace))
+    assert code == 2 and err == (f"quorumcheck: error: {paxos_trace} is a trace of model 'paxos', not of 'raft'; give "
+                                 "a trace saved by check raft --save-trace, or a file of raft's action labels\n")
