@@ -30,6 +30,7 @@ from typing import Any
 
 from quorumcheck.models.actors import Node
 from quorumcheck.student.trusted.workers import agreed
+from quorumcheck.student.wire import canonical
 from quorumcheck.student.worker.calls import NodeRunner, OutsideState
 
 __all__ = ["InProcessHost"]
@@ -61,13 +62,13 @@ class InProcessHost:
     def call(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> dict[str, Any]:
         self.start()
         self.calls += 1
-        first = self.runner.call(i, snapshot, event)
+        first = _canonical(self.runner.call(i, snapshot, event))
         if not self.determinism or first["failure"] is not None:
             return first
         self.calls += 1
         self.runner.snapshotter.reverse_dicts = True  # dicts come back in the other order
         try:
-            second = self.runner.call(i, snapshot, event)
+            second = _canonical(self.runner.call(i, snapshot, event))
         finally:
             self.runner.snapshotter.reverse_dicts = False
         return agreed(first, second, "when run twice",
@@ -75,4 +76,12 @@ class InProcessHost:
 
     def close(self) -> None:
         """Nothing to stop."""
+
+
+def _canonical(answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer with its NaNs as the one NaN a worker's answer holds (:func:`~quorumcheck.student.wire.canonical`):
+    two runs that set ``self.x = float("nan")`` did the same, and states holding it are found again."""
+    for key in ("snapshot", "sends", "computed"):
+        answer[key] = canonical(answer[key])
+    return answer
 

@@ -30,7 +30,8 @@ import json
 import math
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "WireError", "decode", "encode", "frozen", "is_frozen"]
+__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "NAN", "WireError", "canonical", "decode", "encode", "frozen",
+           "is_frozen"]
 
 MAX_LINE = 8 * 2**20
 """The longest message line either side reads (bytes): a node snapshot larger than this is refused."""
@@ -40,6 +41,13 @@ MAX_DEPTH = 200
 
 MAX_INT_DIGITS = 400
 """The most decimal digits an integer on the wire may have."""
+
+
+NAN = float("nan")
+"""The one NaN every decoded (or :func:`canonical`) value holds. NaN is not equal to itself, but a tuple compares
+its items by identity first: two snapshots that hold NaN in the same places are then the same state, as they
+are the same to the code (which cannot tell two NaNs apart), and a handler that sets ``self.x = float("nan")``
+is not taken for one that does different things twice."""
 
 
 class WireError(ValueError):
@@ -104,7 +112,7 @@ def _in(value: Any, depth: int) -> Any:
             except ValueError:
                 raise WireError("malformed bytes") from None
         if set(value) == {"x"} and value["x"] in ("nan", "inf", "-inf"):
-            return float(value["x"])
+            return NAN if value["x"] == "nan" else float(value["x"])
         if depth >= MAX_DEPTH:
             raise WireError(f"a value nested deeper than {MAX_DEPTH}")
         return {k: _in(v, depth + 1) for k, v in value.items()}
@@ -159,6 +167,47 @@ def frozen(value: Any, what: str) -> Any:
         else:
             raise WireError(f"{what} is not a frozen value (unknown tag {tag!r})")
     return value
+
+
+def canonical(value: Any) -> Any:
+    """``value`` with every NaN float in it replaced by :data:`NAN` (``value`` itself when it holds none), as
+    :func:`decode` gives it: for answers that do not cross the wire (the in-process host).
+
+    >>> canonical(("l", float("nan"), ("t", 1.5, float("nan"))))[1] is NAN
+    True
+    >>> value = ("l", 1, ("t", 2.5)); canonical(value) is value
+    True
+    """
+    stack = [value]
+    while stack:  # the common case: no NaN anywhere, nothing is rebuilt
+        v = stack.pop()
+        t = type(v)
+        if t is float:
+            if v != v and v is not NAN:
+                break
+        elif t is tuple or t is list:
+            stack.extend(v)
+        elif t is dict:
+            stack.extend(v.values())
+    else:
+        return value
+    try:
+        return _without_nan(value)
+    except RecursionError:
+        return value
+
+
+def _without_nan(v: Any) -> Any:
+    t = type(v)
+    if t is float:
+        return NAN if v != v else v
+    if t is tuple:
+        return tuple([_without_nan(x) for x in v])
+    if t is list:
+        return [_without_nan(x) for x in v]
+    if t is dict:
+        return {k: _without_nan(x) for k, x in v.items()}
+    return v
 
 
 def is_frozen(value: Any) -> bool:

@@ -716,3 +716,29 @@ def test_a_huge_raft_number_is_untestable_state_not_a_universe(tmp_path: Path, i
     found = check_student(str(tmp_path / "big.py"), 3, protocol="raft", mode="exhaustive", requests=0,
                           max_states=3000, timeout=60)
     assert finding(found, "node-state-testable", steps=steps).startswith(text)
+
+
+NAN_NODE = '''from quorumcheck.models.actors import Node
+class Ping(Node):
+    def __init__(self):
+        self.count = 0
+    def on_start(self, out):
+        if self.id == 0:
+            out.broadcast(("ping", 0))
+    def on_message(self, sender, message, out):
+        self.count += 1
+        self.x = float("nan")
+        if message[0] == "ping":
+            out.send(sender, ["pong", float("nan")])
+'''
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["workers", "in-process"])
+def test_nan_in_node_state_and_messages_is_one_value_not_nondeterminism(tmp_path: Path, isolate: bool) -> None:
+    """NaN != NaN: two runs that both set self.x = nan were once reported as handlers-are-deterministic. Every NaN
+    is now the one NaN (as the code cannot tell two apart), so the runs agree and the states are found again."""
+    (tmp_path / "nan.py").write_text(NAN_NODE)
+    found = check_student(str(tmp_path / "nan.py"), 3, mode="exhaustive", isolate=isolate, timeout=60)
+    assert found.verdict is Verdict.HOLDS and found.exit_code == 0, found.violation
+    assert found.result.complete and found.result.distinct_states == 9
+
