@@ -398,7 +398,13 @@ class ActorModel(Model[ActorState]):
         timers = tuple(_apply_timers((), o.timers) for o in outcomes)
         observed = tuple(o.observation for o in outcomes)
         network = self._add(self._empty(), [(i, *s) for i, o in enumerate(outcomes) for s in o.sends])
-        history = self.contract.initial_history(observed) if failure is None else None
+        history = None
+        if failure is None:
+            try:
+                history = self.contract.initial_history(observed)
+            except InvalidStudentCode as e:  # the nodes' observations do not go together (incomparable ballots)
+                first = next(k for k in range(self.count) if not _records(self.contract, observed[:k + 1]))
+                failure = (_KIND_PROPERTY["untestable"], f"{self._call_text(first, ('s',))}: {e}")
         return ActorState(nodes, timers, network, observed, history, (0,) * len(_BUDGET_NAMES), 0, failure)
 
     def successors(self, state: ActorState) -> list[tuple[Action, ActorState]]:
@@ -526,7 +532,11 @@ class ActorModel(Model[ActorState]):
         observed, history = state.observed, state.history
         if outcome.observation != observed[i]:
             observed = observed[:i] + (outcome.observation,) + observed[i + 1:]
-            history = self.contract.record(history, i, outcome.observation)
+            try:
+                history = self.contract.record(history, i, outcome.observation)
+            except InvalidStudentCode as e:  # what the node exposes does not go with the others' (ballots)
+                return state._replace(budget=budget, failure=(_KIND_PROPERTY["untestable"],
+                                                              f"{self._call_text(i, event)}: {e}"))
         return ActorState(nodes, timers, network, observed, history, budget, state.partition, None)
 
     def _durable(self, i: int, snapshot: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -933,6 +943,15 @@ def _view(frozen: Any) -> Any:
     if type(frozen) is tuple and frozen and frozen[0] == "d":
         return {(k if isinstance(k, str) else show(k)): _view(v) for k, v in frozen[1:]}
     return show(frozen)
+
+
+def _records(contract: Contract, observed: Sequence[Hashable]) -> bool:
+    """Whether the contract takes these observations into a history (it may not: incomparable ballots)."""
+    try:
+        contract.initial_history(observed)
+    except InvalidStudentCode:
+        return False
+    return True
 
 
 def _spend(budget: tuple[int, ...], k: int) -> tuple[int, ...]:

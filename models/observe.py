@@ -339,7 +339,17 @@ class PaxosContract(Contract):
                 raise InvalidStudentCode(f"{self.classes[index].__name__}.accepted must be None or a (ballot, value) "
                                          f"pair, got {show(accepted)}")
             accepted = pair
-        return (accepted, values.get("learned"), values.get("promised"))
+            _ordered_ballot(accepted[0], self._attribute(index, "accepted"))
+        promised = values.get("promised")
+        if promised is not None:
+            _ordered_ballot(promised, self._attribute(index, "promised"))
+        return (accepted, values.get("learned"), promised)
+
+    def _attribute(self, index: int, field: str) -> str:
+        """The student's own name for a contract field of node ``index`` (``observe = {...}``)."""
+        klass = self.classes[index]
+        name = renamed(klass, field)
+        return f"{klass.__name__}.{name}" + (f" (the {field!r} observation)" if name != field else "")
 
     def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
         history: Hashable = (frozenset(), frozenset(), (None,) * self.nodes)
@@ -348,6 +358,8 @@ class PaxosContract(Contract):
         return history
 
     def record(self, history: Hashable, index: int, observation: Hashable) -> Hashable:
+        """The history with node ``index``'s vote, learned value and promise; :class:`InvalidStudentCode` when its
+        ballot cannot be compared with one already seen (the properties rank the ballots in their order)."""
         parts: Any = history
         votes, learned, promised = parts
         seen: Any = observation
@@ -355,12 +367,30 @@ class PaxosContract(Contract):
         if accepted is not None:
             vote = (index, accepted[0], accepted[1])
             if vote not in votes:
+                self._comparable(parts, accepted[0], index, "accepted")
                 votes = votes | {vote}
         if value is not None and (index, value) not in learned:
             learned = learned | {(index, value)}
         if promised[index] != promise:
+            if promise is not None:
+                self._comparable((votes, learned, promised), promise, index, "promised")
             promised = promised[:index] + (promise,) + promised[index + 1:]
         return (votes, learned, promised)
+
+    def _comparable(self, history: Any, ballot: Hashable, index: int, field: str) -> None:
+        """:class:`InvalidStudentCode` unless ``ballot`` compares with every ballot in ``history``."""
+        votes, _, promised = history
+        held = [(b, f"that {node_name(a)} accepted") for a, b, _ in votes]
+        held += [(p, f"that {node_name(a)} promised") for a, p in enumerate(promised) if p is not None]
+        for other, how in held:
+            try:
+                other < ballot  # noqa: B015 - only whether they compare
+            except TypeError:
+                raise InvalidStudentCode(
+                    f"{self._attribute(index, field)} holds the ballot {show(ballot)}, which cannot be compared with "
+                    f"the ballot {show(other)} {how}; Paxos ballots must be comparable with each other (all ints, "
+                    "or all tuples of ints, ...)"
+                ) from None
 
     # -- the interpretation over standard.PAXOS_LEARNERS ---------------------------------------------
     def _value_code(self, value: Hashable) -> int:
@@ -810,6 +840,19 @@ class RaftContract(Contract):
 
     def describe(self, observed: Sequence[Hashable], history: Any) -> dict[str, Any]:
         return {"elected": [f"term {t}: {node_name(s)}" for t, s in sorted(history)]}
+
+
+def _ordered_ballot(ballot: Any, what: str) -> None:
+    """:class:`InvalidStudentCode` when a frozen ballot holds a NaN: it compares as neither less, equal nor
+    greater than any ballot, so ranking the ballots would give an arbitrary order and arbitrary verdicts."""
+    stack = [ballot]
+    while stack:
+        v = stack.pop()
+        if type(v) is float and v != v:
+            raise InvalidStudentCode(f"{what} holds the ballot {show(ballot)}, which is or holds a NaN: NaN is not "
+                                     "ordered, and the properties compare ballots; use ints or tuples of ints")
+        if type(v) is tuple:
+            stack.extend(v)
 
 
 def _within_bound(number: int, what: str) -> None:

@@ -742,3 +742,36 @@ def test_nan_in_node_state_and_messages_is_one_value_not_nondeterminism(tmp_path
     assert found.verdict is Verdict.HOLDS and found.exit_code == 0, found.violation
     assert found.result.complete and found.result.distinct_states == 9
 
+
+PAXOS_NODE = '''from quorumcheck.models.actors import Node
+class P(Node):
+    def __init__(self):
+        self.accepted, self.learned, self.promised = {init}, None, None
+    def on_start(self, out):
+        if self.id == 0:
+            out.broadcast("go", include_self=True)
+    def on_message(self, s, m, out):
+        {handler}
+'''
+
+
+@pytest.mark.parametrize("init, handler, steps, text", [
+    ("None", "self.accepted = ((1, 0), 'v') if self.id == 0 else (1, 'v')", 2,
+     "n1 (P) on_message(0, 'go'): P.accepted holds the ballot 1, which cannot be compared with the ballot (1, 0) "
+     "that n0 accepted; Paxos ballots must be comparable with each other"),
+    ("None", "self.promised = 'x' if self.id == 0 else 3; self.accepted = (3, 'v')", 1,
+     "n0 (P) on_message(0, 'go'): P.promised holds the ballot 'x', which cannot be compared with the ballot 3 that "
+     "n0 accepted"),
+    ("((1, 0), 'v') if self.id == 0 else (1, 'v')", "pass", 0,
+     "n1 (P) __init__/on_start: P.accepted holds the ballot 1, which cannot be compared with the ballot (1, 0) that "
+     "n0 accepted"),
+    ("None", "self.accepted = (float('nan'), 'v')", 1,
+     "n0 (P) on_message(0, 'go'): P.accepted holds the ballot nan, which is or holds a NaN: NaN is not ordered"),
+], ids=["mixed-accepted", "mixed-promised", "mixed-at-start", "nan-ballot"])
+def test_ballots_the_properties_cannot_order_are_untestable_state(tmp_path: Path, init: str, handler: str, steps: int,
+                                                                   text: str) -> None:
+    """Mixed-type ballots once ended the run with a usage error (exit 2, no schedule) and a NaN ballot with a false
+    nondeterminism finding; both are the student's code's doing: a node-state-testable finding with its schedule."""
+    (tmp_path / "ballots.py").write_text(PAXOS_NODE.format(init=init, handler=handler))
+    found = check_student(str(tmp_path / "ballots.py"), 3, protocol="paxos", requests=0, mode="exhaustive")
+    assert finding(found, "node-state-testable", steps=steps).startswith(text)
