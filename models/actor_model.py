@@ -59,6 +59,9 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import os
+import signal
+import sys
 import types
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -126,7 +129,9 @@ class _Outcome:
     """What one handler call did (cached per node, node snapshot and event)."""
 
     snapshot: tuple[Any, ...]
-    sends: tuple[tuple[int, str, Hashable], ...]
+    sends: tuple[tuple[int, int, str, Hashable], ...]
+    """The messages sent, as envelopes ``(sender, receiver, text, frozen message)``: made once, and shared by every
+    network the call's outcome goes into (not a copy in each state)."""
     timers: tuple[tuple[str, str], ...]
     observation: Hashable
     failure: tuple[str, str] | None = None
@@ -397,7 +402,7 @@ class ActorModel(Model[ActorState]):
         nodes = tuple(o.snapshot for o in outcomes)
         timers = tuple(_apply_timers((), o.timers) for o in outcomes)
         observed = tuple(o.observation for o in outcomes)
-        network = self._add(self._empty(), [(i, *s) for i, o in enumerate(outcomes) for s in o.sends])
+        network = self._add(self._empty(), [e for o in outcomes for e in o.sends])
         history = None
         if failure is None:
             try:
@@ -515,6 +520,7 @@ class ActorModel(Model[ActorState]):
         budget: tuple[int, ...], *, fired: str | None = None,
         snapshot: tuple[Any, ...] | None = None, restart: bool = False,
     ) -> ActorState:
+        _stop_if_the_search_must()
         outcome = self._outcome(i, state.nodes[i] if snapshot is None else snapshot, event)
         if outcome.failure is not None:
             return state._replace(budget=budget, failure=outcome.failure)
@@ -528,7 +534,7 @@ class ActorModel(Model[ActorState]):
         nodes = state.nodes[:i] + (outcome.snapshot,) + state.nodes[i + 1:]
         timers = state.timers if armed == state.timers[i] else state.timers[:i] + (armed,) + state.timers[i + 1:]
         if outcome.sends:
-            network = self._add(network, [(i, *s) for s in outcome.sends])
+            network = self._add(network, outcome.sends)
         observed, history = state.observed, state.history
         if outcome.observation != observed[i]:
             observed = observed[:i] + (outcome.observation,) + observed[i + 1:]
@@ -576,7 +582,7 @@ class ActorModel(Model[ActorState]):
             return _Outcome(snapshot, (), (), None, (_KIND_PROPERTY.get(kind, "handlers-do-not-crash"),
                                                      f"{self._call_text(i, event)}"
                                                      f"{'' if text.startswith(':') else ' '}{text}"))
-        sends = tuple((dst, show(message), message) for dst, message in answer["sends"])
+        sends = tuple((i, dst, show(message), message) for dst, message in answer["sends"])
         return _Outcome(answer["snapshot"], sends, tuple(answer["timers"]), observation)
 
     def close(self) -> None:
@@ -624,7 +630,7 @@ class ActorModel(Model[ActorState]):
     def _empty(self) -> tuple[Any, ...]:
         return ()
 
-    def _add(self, network: tuple[Any, ...], envelopes: list[tuple[int, int, str, Hashable]]) -> tuple[Any, ...]:
+    def _add(self, network: tuple[Any, ...], envelopes: Sequence[tuple[int, int, str, Hashable]]) -> tuple[Any, ...]:
         if not envelopes:
             return network
         if self.network == "unordered":
@@ -943,6 +949,39 @@ def _view(frozen: Any) -> Any:
     if type(frozen) is tuple and frozen and frozen[0] == "d":
         return {(k if isinstance(k, str) else show(k)): _view(v) for k, v in frozen[1:]}
     return show(frozen)
+
+
+_SEARCH_LOOP = ("_search", "expand")
+"""The functions of explorer/search.py that take a state's steps in the search loop (``expand`` is its closure)."""
+_SEARCH_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "explorer", "search.py")
+
+
+def _stop_if_the_search_must() -> None:
+    """Raise the search's own ``TimeLimitReached`` (or ``KeyboardInterrupt``) when its time limit ran out, or Ctrl-C
+    was pressed, while it is computing one state's successors.
+
+    The search reads its alarm between transitions, but one state's successors are computed all at once: a handler
+    that sends thousands of messages makes that thousands of handler calls, and --timeout was not honoured (a
+    20,000-message handler never ended). The alarm (``explorer.search._Alarm``) is the installed SIGALRM handler's
+    object; its ``stop`` is set when it rings. This raises only when the nearest caller in explorer/search.py is
+    the search loop (:data:`_SEARCH_LOOP`), which ends the run undetermined on either exception -- not when the
+    result is being assembled after the search (re-executing or spelling out a trace), where the run's end is
+    already decided.
+    """
+    alarm = getattr(signal.getsignal(signal.SIGALRM), "__self__", None)
+    stop = getattr(alarm, "stop", None)
+    if stop is None or type(alarm).__name__ != "_Alarm":
+        return
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename != _SEARCH_FILE:
+        frame = frame.f_back
+    if frame is None or frame.f_code.co_name not in _SEARCH_LOOP:
+        return
+    if stop == "timeout":
+        from quorumcheck.explorer.search import TimeLimitReached
+
+        raise TimeLimitReached
+    raise KeyboardInterrupt
 
 
 def _records(contract: Contract, observed: Sequence[Hashable]) -> bool:
