@@ -30,7 +30,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "NAN", "WireError", "canonical", "decode", "encode", "frozen",
+__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "MAX_SENDS", "NAN", "WireError", "canonical", "decode", "encode", "frozen",
            "is_frozen"]
 
 MAX_LINE = 8 * 2**20
@@ -41,6 +41,12 @@ MAX_DEPTH = 200
 
 MAX_INT_DIGITS = 400
 """The most decimal digits an integer on the wire may have."""
+
+MAX_SENDS = 1000
+"""The most messages one handler call may send; more is a ``node-state-testable`` finding (the worker reports it,
+and the trusted side refuses an answer with more). Every message in flight is a step the search takes from every
+state that holds it, and one state's successors each copy the network: a handler that sent 2,000 messages a call
+took a gigabyte in one state's expansion. A protocol's handler sends a few messages per peer (at most 11 peers)."""
 
 
 NAN = float("nan")

@@ -775,3 +775,37 @@ def test_ballots_the_properties_cannot_order_are_untestable_state(tmp_path: Path
     (tmp_path / "ballots.py").write_text(PAXOS_NODE.format(init=init, handler=handler))
     found = check_student(str(tmp_path / "ballots.py"), 3, protocol="paxos", requests=0, mode="exhaustive")
     assert finding(found, "node-state-testable", steps=steps).startswith(text)
+
+
+FLOOD_NODE = '''from quorumcheck.models.actors import Node
+class Flood(Node):
+    def on_start(self, out):
+        if self.id == 0:
+            out.send(1, -1)
+    def on_message(self, sender, message, out):
+        for i in range({sends}):
+            out.send(sender, (message, i))
+'''
+
+
+def test_a_handler_that_sends_too_many_messages_is_untestable_state(tmp_path: Path) -> None:
+    """Every message in flight is a step from every state that holds it: 2,000 messages a call took a gigabyte in
+    one state's expansion, and 20,000 never ended. One call may send MAX_SENDS (1,000) messages."""
+    (tmp_path / "flood.py").write_text(FLOOD_NODE.format(sends=1001))
+    found = check_student(str(tmp_path / "flood.py"), 2, mode="exhaustive", max_states=100, timeout=60)
+    assert finding(found, "node-state-testable") == (
+        "n1 (Flood) on_message(0, -1): sent 1,001 messages in one call; quorumcheck takes at most 1,000 (each message "
+        "in flight is a step to explore from every state that holds it)")
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["workers", "in-process"])
+def test_the_time_limit_binds_inside_one_states_successors(tmp_path: Path, isolate: bool) -> None:
+    """1,000 messages a call (the most allowed): the second state's successors are 1,000 handler calls, each sending
+    1,000 more, seconds of work that the search once finished before it looked at its clock."""
+    (tmp_path / "flood.py").write_text(FLOOD_NODE.format(sends=1000))
+    started = time.monotonic()
+    found = check_student(str(tmp_path / "flood.py"), 2, mode="exhaustive", timeout=1.0, isolate=isolate)
+    took = time.monotonic() - started
+    assert found.verdict is Verdict.UNDETERMINED and found.result.stop_reason == "timeout", found.verdict
+    assert found.result.distinct_states <= 3  # the time ran out inside the second state's successors
+    assert took < 2.5, took

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
-from quorumcheck.student.wire import MAX_LINE, WireError, decode, encode, frozen
+from quorumcheck.student.wire import MAX_LINE, MAX_SENDS, WireError, decode, encode, frozen
 
 from .sandbox import UNIQUE_UID_BASE, Confinement, capabilities, confine, private_directory
 
@@ -556,7 +556,7 @@ class WorkerHost:
                 frozen(value, f"attribute {name!r}")
             count = len(self.info["names"]) if self.info else 0
             sends = answer["sends"]
-            if type(sends) is not tuple or len(sends) > 100_000 or not all(
+            if type(sends) is not tuple or len(sends) > MAX_SENDS or not all(  # the worker reports more as a finding
                     type(s) is tuple and len(s) == 2 and type(s[0]) is int and 0 <= s[0] < count for s in sends):
                 raise WireError("malformed sends")
             for _, message in sends:

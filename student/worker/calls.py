@@ -50,6 +50,8 @@ from quorumcheck.models.actors import FRAMEWORK_ATTRIBUTES, Node, Out, Snapshott
     snapshot_node
 from quorumcheck.models.observe import computed_fields, contract_named, renamed
 
+from quorumcheck.student.wire import MAX_SENDS
+
 from .containment import call_contained, time_limit
 
 __all__ = ["NodeRunner", "OutsideState", "failed"]
@@ -170,6 +172,10 @@ class NodeRunner:
         changed = self.outside.changed() if self.outside is not None else None
         if changed is not None:
             return failed(snapshot, ("outside", changed))
+        if len(out.sends) > MAX_SENDS:
+            return failed(snapshot, ("untestable", f"sent {len(out.sends):,} messages in one call; quorumcheck takes "
+                                                   f"at most {MAX_SENDS:,} (each message in flight is a step to "
+                                                   "explore from every state that holds it)"))
         return {"snapshot": frozen, "sends": tuple(out.sends), "timers": tuple(out.timers), "computed": computed,
                 "failure": None}
 
