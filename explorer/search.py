@@ -37,7 +37,7 @@ from .por import PartialOrderReduction, PorStats, SleepSets, resolve_por
 from .store import STORES, FingerprintStore, Fingerprinter, KeySet, ObjectStore, make_store, reexecute
 from .symmetry import SymmetryReduction, concrete, resolve_symmetry
 
-__all__ = ["Progress", "explore"]
+__all__ = ["Progress", "checkpoint", "explore"]
 
 _CHECK_EVERY = 512  # expansions between clock reads (timeout, progress)
 MAX_WORKERS = 64
@@ -81,6 +81,8 @@ class _Alarm:
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
         self.stop: str | None = None
+        self.expanding = False
+        """Set while the loop takes steps: then :func:`checkpoint`, called from a model, may end the run."""
         self._raise = False
         self._previous: dict[int, Any] = {}
 
@@ -120,6 +122,8 @@ class _Alarm:
             raise self._pending()
 
     def __enter__(self) -> _Alarm:
+        global _ACTIVE
+        self._outer, _ACTIVE = _ACTIVE, self
         if threading.current_thread() is threading.main_thread():
             self._previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._ring)
             if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when the caller handles it
@@ -129,6 +133,8 @@ class _Alarm:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        global _ACTIVE
+        _ACTIVE = self._outer
         if self._previous:
             signal.setitimer(signal.ITIMER_REAL, 0)
             for signum, handler in self._previous.items():
@@ -145,6 +151,27 @@ class _Alarm:
             yield
         finally:
             self._raise = False
+
+
+_ACTIVE: _Alarm | None = None
+"""The alarm of the search running in this process, if any (see :func:`checkpoint`)."""
+
+
+def checkpoint() -> None:
+    """End the running search now if its time limit ran out or Ctrl-C was pressed; for models whose successor
+    function is long.
+
+    The search reads its alarm between transitions, but a model computes all of one state's successors in one
+    call. Student code that sends thousands of messages makes that thousands of handler calls, and ``--timeout``
+    would wait for all of them. A model may call this between the successors it builds: while the search is
+    taking steps, it raises what the loop turns into an undetermined result ("timeout" or "interrupted"), and
+    otherwise (no search, or a result being put together after one) it does nothing.
+
+    >>> checkpoint()  # no search running: nothing to do
+    """
+    alarm = _ACTIVE
+    if alarm is not None and alarm.stop is not None and alarm.expanding:
+        raise alarm._pending()
 
 
 _OWN_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -605,6 +632,7 @@ def _search(
         if deadline is not None and remote is None:  # a forked child inherits no interval timer
             signal.setitimer(signal.ITIMER_REAL, max(deadline - time.perf_counter(), 0.001))
     active = True
+    alarm.expanding = True  # checkpoint() may end the run from inside a model's successors (not after the loop)
     try:
         for s in init:
             if canon is not None:
@@ -773,6 +801,7 @@ def _search(
             report_error(shard)
         raise
     finally:
+        alarm.expanding = False
         if gc_was_enabled:
             _resume_collector()
     if shard is not None:  # a worker: report to the coordinator, answer its questions, end

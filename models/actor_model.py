@@ -59,9 +59,6 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import os
-import signal
-import sys
 import types
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -520,7 +517,7 @@ class ActorModel(Model[ActorState]):
         budget: tuple[int, ...], *, fired: str | None = None,
         snapshot: tuple[Any, ...] | None = None, restart: bool = False,
     ) -> ActorState:
-        _stop_if_the_search_must()
+        _checkpoint()
         outcome = self._outcome(i, state.nodes[i] if snapshot is None else snapshot, event)
         if outcome.failure is not None:
             return state._replace(budget=budget, failure=outcome.failure)
@@ -951,37 +948,14 @@ def _view(frozen: Any) -> Any:
     return show(frozen)
 
 
-_SEARCH_LOOP = ("_search", "expand")
-"""The functions of explorer/search.py that take a state's steps in the search loop (``expand`` is its closure)."""
-_SEARCH_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "explorer", "search.py")
+def _checkpoint() -> None:
+    """:func:`quorumcheck.explorer.search.checkpoint`, imported at the first call (the explorer imports the models):
+    one state's successors can be thousands of handler calls, and the time limit and Ctrl-C bind between them."""
+    global _checkpoint
+    from quorumcheck.explorer.search import checkpoint
 
-
-def _stop_if_the_search_must() -> None:
-    """Raise the search's own ``TimeLimitReached`` (or ``KeyboardInterrupt``) when its time limit ran out, or Ctrl-C
-    was pressed, while it is computing one state's successors.
-
-    The search reads its alarm between transitions, but one state's successors are computed all at once: a handler
-    that sends thousands of messages makes that thousands of handler calls, and --timeout was not honoured (a
-    20,000-message handler never ended). The alarm (``explorer.search._Alarm``) is the installed SIGALRM handler's
-    object; its ``stop`` is set when it rings. This raises only when the nearest caller in explorer/search.py is
-    the search loop (:data:`_SEARCH_LOOP`), which ends the run undetermined on either exception -- not when the
-    result is being assembled after the search (re-executing or spelling out a trace), where the run's end is
-    already decided.
-    """
-    alarm = getattr(signal.getsignal(signal.SIGALRM), "__self__", None)
-    stop = getattr(alarm, "stop", None)
-    if stop is None or type(alarm).__name__ != "_Alarm":
-        return
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename != _SEARCH_FILE:
-        frame = frame.f_back
-    if frame is None or frame.f_code.co_name not in _SEARCH_LOOP:
-        return
-    if stop == "timeout":
-        from quorumcheck.explorer.search import TimeLimitReached
-
-        raise TimeLimitReached
-    raise KeyboardInterrupt
+    _checkpoint = checkpoint
+    checkpoint()
 
 
 def _records(contract: Contract, observed: Sequence[Hashable]) -> bool:
