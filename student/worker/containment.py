@@ -118,8 +118,14 @@ def time_limit(seconds: float | None) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-6), interval)
 
 
+QUIET = True
+"""Whether :func:`call_contained` discards what a call prints by default; a worker process sets it False
+(:mod:`quorumcheck.student.worker.serve`), since there the output goes to descriptors the trusted side
+captures apart from its own."""
+
+
 def call_contained(
-    function: Callable[..., Any], args: tuple[Any, ...], *, time_limit: float | None = 1.0, quiet: bool = True,
+    function: Callable[..., Any], args: tuple[Any, ...], *, time_limit: float | None = 1.0, quiet: bool | None = None,
     interruptible: bool = False,
 ) -> HandlerFailure | None:
     """Call ``function(*args)`` under a time limit; ``None`` if it returned, else what went wrong.
@@ -128,8 +134,10 @@ def call_contained(
     ----------
     time_limit : float, optional
         Seconds before the call is interrupted (``None``: no limit).
-    quiet : bool, default True
-        Discard what the call prints (its output is not part of its behaviour).
+    quiet : bool, optional
+        Discard what the call prints (its output is not part of its behaviour). By default, :data:`QUIET`:
+        in quorumcheck's own process (``--no-isolate``) prints would mix into its output and are discarded;
+        a worker's standard output and error are the student's, captured apart and shown after the report.
     interruptible : bool, default False
         Let ``KeyboardInterrupt`` through (in-process, where it is the user's
         Ctrl-C); in a worker it is one more exception the student raised.
@@ -149,7 +157,7 @@ def call_contained(
     gc.disable()
     try:
         with contextlib.ExitStack() as stack:
-            if quiet:
+            if QUIET if quiet is None else quiet:
                 stack.enter_context(contextlib.redirect_stdout(sink))
                 stack.enter_context(contextlib.redirect_stderr(sink))
             stack.enter_context(_limit(time_limit))

@@ -54,6 +54,11 @@ def main() -> None:
     answers = os.dup(answer_fd)
     os.close(answer_fd)
     _shift_clocks(float(os.environ.pop("QUORUMCHECK_CLOCK_OFFSET", "0") or 0))
+    from . import containment
+
+    containment.QUIET = False  # what the student prints is theirs: captured by the trusted side, shown apart
+    for stream in (sys.stdout, sys.stderr):  # a worker may be ended at any time: nothing waits in a buffer
+        stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     runner: Any = None
     reader = _Lines(requests)
     while True:
