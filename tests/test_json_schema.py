@@ -150,6 +150,12 @@ def test_exhaustive_holds() -> tuple[int, Any, str]:
 
 
 @pytest.fixture(scope="module")
+def test_exhaustive_fingerprints() -> tuple[int, Any, str]:
+    return run("test", EXAMPLES / "raft.py", "--protocol", "raft", "--requests", "0", "--max-timeouts", "1",
+               "--mode", "exhaustive", "--store", "fingerprints", "--json")
+
+
+@pytest.fixture(scope="module")
 def test_random_coverage() -> tuple[int, Any, str]:
     return run("test", EXAMPLES / "raft.py", "--protocol", "raft", "--requests", "0", "--max-timeouts", "1",
                "--mode", "random", "--runs", "5", "--coverage", "--json")
@@ -236,6 +242,7 @@ DOCUMENTS = {
     "check_spec": ("check-result.schema.json", 0),
     "check_spec_not_met": ("check-result.schema.json", 5),
     "test_exhaustive_holds": ("test-result.schema.json", 0),
+    "test_exhaustive_fingerprints": ("test-result.schema.json", 0),
     "test_random_coverage": ("test-result.schema.json", 0),
     "test_random_bug": ("test-result.schema.json", 1),
     "test_every_step": ("test-result.schema.json", 1),
@@ -349,6 +356,15 @@ def test_student_exhaustive(test_exhaustive_holds: tuple[int, Any, str]) -> None
     assert (student["mode"], student["schedules"], student["seed"], student["coverage"]) == ("exhaustive", 0, None, None)
     assert student["exhaustive_states"] == data["distinct_states"] == 175
     assert student["output"] == {"bytes": 0, "start": ""}
+
+
+def test_student_exhaustive_search_with_fingerprints(test_exhaustive_fingerprints: tuple[int, Any, str]) -> None:
+    data = test_exhaustive_fingerprints[1]
+    assert (data["store"], data["verdict"], data["complete"], data["student"]["mode"]) == \
+        ("fingerprints", "holds", True, "exhaustive")
+    assert data["distinct_states"] == data["student"]["exhaustive_states"] == 175  # as with the object store
+    assert set(data["fingerprints"]) == {"store_bytes", "bytes_per_state", "collision_probability"}
+    assert data["fingerprints"]["bytes_per_state"] == round(data["fingerprints"]["store_bytes"] / 175, 1)
 
 
 def test_student_random_with_coverage(test_random_coverage: tuple[int, Any, str]) -> None:
@@ -494,6 +510,10 @@ def test_enums_match_the_code() -> None:
          "Additional properties are not allowed ('workers' was unexpected)"),
         ("test_exhaustive_holds", "test-result.schema.json", lambda d: d.pop("student"),
          "'student' is a required property"),
+        ("test_exhaustive_fingerprints", "test-result.schema.json", lambda d: d.update(fingerprints=None),
+         "None is not of type 'object'"),
+        ("test_exhaustive_fingerprints", "test-result.schema.json", lambda d: d["student"].update(mode="random"),
+         "'exhaustive' was expected"),
         ("catalogue", "list.schema.json", lambda d: d[0]["bugs"][0].update(fixed=True),
          "Additional properties are not allowed ('fixed' was unexpected)"),
         ("paxos_trace_file", "trace-file.schema.json", lambda d: d.update(kind="sometimes"),
