@@ -17,13 +17,13 @@ True
 
 from __future__ import annotations
 
-import html
 import graphviz
 
 from quorumcheck.invariants.language import Function, Signature
 from quorumcheck.prover.cti import CTI, Structure
 
 from .chart import _BAD_BORDER, _CULPRIT, _CULPRIT_FILL, _MUTED
+from .dot import html_text
 
 __all__ = ["CTIDrawing", "cti_drawing"]
 
@@ -54,8 +54,8 @@ def _rows(structure: Structure, signature: Signature, before: Structure | None) 
         changed = before is not None and before.values.get(name) != rows
         fill = f' BGCOLOR="{_CULPRIT_FILL}"' if changed else ""
         colour = _CULPRIT if changed else "black"
-        cells.append(f'<TR><TD ALIGN="LEFT"{fill}><FONT COLOR="{_MUTED}">{html.escape(name)}</FONT></TD>'
-                     f'<TD ALIGN="LEFT"{fill}><FONT COLOR="{colour}">{html.escape(text)}</FONT></TD></TR>')
+        cells.append(f'<TR><TD ALIGN="LEFT"{fill}><FONT COLOR="{_MUTED}">{html_text(name)}</FONT></TD>'
+                     f'<TD ALIGN="LEFT"{fill}><FONT COLOR="{colour}">{html_text(text)}</FONT></TD></TR>')
     return "".join(cells)
 
 
@@ -74,7 +74,7 @@ def cti_drawing(cti: CTI, signature: Signature) -> CTIDrawing:
 
     def box(node: str, heading: str, structure: Structure, before: Structure | None, border: str) -> None:
         label = (f'<<TABLE BORDER="1" COLOR="{border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3">'
-                 f'<TR><TD COLSPAN="2"><B>{html.escape(heading)}</B></TD></TR>'
+                 f'<TR><TD COLSPAN="2"><B>{html_text(heading)}</B></TD></TR>'
                  f'{_rows(structure, signature, before)}</TABLE>>')
         dot.node(node, label=label)
 

@@ -63,8 +63,10 @@ def html_text(text: Any) -> str:
     --------
     >>> html_text('"x" -> y')
     '&quot;x&quot; -&gt; y'
+    >>> html_text("p\\\\")  # Graphviz folds two backslashes into one, even in an HTML label
+    'p\\\\\\\\'
     """
-    return html.escape(str(text), quote=True)
+    return html.escape(str(text), quote=True).replace("\\", "\\\\")
 
 
 def plain(text: Any) -> str:
@@ -77,8 +79,10 @@ def plain(text: Any) -> str:
     --------
     >>> print(plain("C:\\\\x\\ntwo"))
     C:\\\\x\\ntwo
+    >>> print(plain("&lt;v&gt;"))  # SVG keeps what looks like an entity: the ampersand is escaped first
+    &amp;lt;v&amp;gt;
     """
-    return graphviz.nohtml(str(text).replace("\\", "\\\\").replace("\n", "\\n"))
+    return graphviz.nohtml(str(text).replace("&", "&amp;").replace("\\", "\\\\").replace("\n", "\\n"))
 
 
 def find_dot() -> str | None:

@@ -541,3 +541,18 @@ def test_report_shows_nested_values_compactly(below: Any) -> None:
     page = html_report(model, v, result=result)
     first_row = page.split('id="row_0"', 1)[1].split("</tr>", 1)[0]
     assert "<li>maxBal: a1=-1, a2=-1, a3=-1</li>" in first_row and "<li>msgs: []</li>" in first_row
+
+
+def test_names_with_backslashes_and_entity_like_text_are_drawn_as_written(tmp_path: Path) -> None:
+    """Graphviz folds two backslashes into one even in HTML labels, and keeps '&lt;' in an SVG tooltip as an
+    entity: an acceptor named p\\\\ drew like p\\, and a value named &lt;v&gt; showed as <v>."""
+    from quorumcheck.render.dot import html_text, plain
+
+    assert html_text("p\\\\") == "p\\\\\\\\" and plain("&lt;v&gt;") == "&amp;lt;v&amp;gt;"
+    model = PaxosModel(acceptors=["p\\", "p\\\\", "q"], values=["&lt;v&gt;", "w"], max_ballot=1,
+                       bug="accept-below-promise")
+    result = explore(model, keep_graph=False)
+    svg = sequence_chart(model, result.violation.trace, violation=result.violation).dot.pipe("svg").decode()
+    lanes = re.findall(r'font-size="10.50">(p\\[^<]*)</text>', svg)
+    assert sorted(lanes) == ["p\\", "p\\\\"]
+    assert "&lt;v&gt;" not in svg.replace("&amp;lt;v&amp;gt;", "")  # every mention reads &lt;v&gt;, never <v>
