@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import reprlib
 import resource
 import signal
 import threading
@@ -362,7 +363,11 @@ def explore(
     >>> [v.property for v in r.violations]
     ['agreement']
     """
+    _check_model(model)
     _check_limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
+    properties = _names(properties, "properties", "['agreement']")
+    if not isinstance(symmetry, bool):
+        symmetry = _names(symmetry, "symmetry", "['Acceptor'], or True for every symmetric sort") or False
     if por and (workers != 1 or ray is not None):
         raise InvalidParameter("partial-order reduction runs in one process: drop --workers and --ray, or drop --por")
     if movers and (workers != 1 or ray is not None):
@@ -437,10 +442,9 @@ def _search(
     try:
         with alarm.raising():  # building judges and symmetry can take long on big instances: the limit binds here too
             safety, reach, steps = _select_properties(model, properties)
-            init = list(model.init_states())
-            if not init:
-                raise InvalidModel(
-                    f"model {model.name!r} has no initial state; init_states() must return at least one")
+            init = _initial_states(model)
+            if remote is None:  # checked once, not per transition (a Ray shard's coordinator checked it)
+                _check_successors(model, init[0])
             if symmetry:
                 # Ray's actors are separate interpreters, whose hash() of a string differs: they pick orbit
                 # representatives by fingerprint, which every interpreter computes alike.
@@ -1038,7 +1042,14 @@ def _gather_graph(reports: list[ShardReport], key: Callable[[Any], int]) -> Any:
 def _select_properties(
     model: Model[Any], names: Sequence[str] | None
 ) -> tuple[list[Property[Any]], list[Property[Any]], list[Property[Any]]]:
-    props = list(model.properties())
+    given = model.properties()
+    if isinstance(given, Property):
+        raise InvalidModel(f"model {model.name!r}: properties() must return a list of properties, got the single "
+                           f"property {given.name!r}; return it in a list: [always({given.name!r}, ...)]")
+    if given is None or isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+        raise InvalidModel(f"model {model.name!r}: properties() must return a list of properties, got "
+                           f"{reprlib.repr(given)}; return e.g. [always('safe', ...)]")
+    props = list(given)
     seen: set[str] = set()
     for p in props:
         if not isinstance(p, Property):
@@ -1065,6 +1076,64 @@ def _select_properties(
     return safety, reach, steps
 
 
+def _check_model(model: Any) -> None:
+    """``model`` is a :class:`Model` instance, not a name, a class or None."""
+    if isinstance(model, Model):
+        return
+    if isinstance(model, type) and issubclass(model, Model):
+        raise InvalidModel(f"explore() needs a model instance, got the class {model.__name__}; "
+                           f"pass {model.__name__}() (with its parameters)")
+    raise InvalidModel(f"explore() needs a model instance (a quorumcheck.models.api.Model), got {model!r}; "
+                       "pass e.g. PaxosModel()")
+
+
+def _names(value: Any, what: str, example: str) -> list[str] | None:
+    """A list of names given as ``value``: None stays None, and one string is one name (not its letters)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(n, str) for n in value):
+        return list(value)
+    raise InvalidParameter(f"{what} must be a list of names, e.g. {example}; got {value!r}")
+
+
+def _initial_states(model: Model[Any]) -> list[Any]:
+    """``model.init_states()`` as a list, checked once: an iterable of hashable states, at least one."""
+    given = model.init_states()
+    if given is None or isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+        raise InvalidModel(f"model {model.name!r}: init_states() must return a list of states, got "
+                           f"{reprlib.repr(given)}")
+    init = list(given)
+    if not init:
+        raise InvalidModel(f"model {model.name!r} has no initial state; init_states() must return at least one")
+    for state in init:
+        _check_hashable(model, state, "init_states()")
+    return init
+
+
+def _check_hashable(model: Model[Any], state: Any, where: str) -> None:
+    try:
+        hash(state)
+    except TypeError as e:
+        raise InvalidModel(f"model {model.name!r}: states must be hashable, but {where} gave "
+                           f"{reprlib.repr(state)} ({e}); use tuples, frozensets or NamedTuples instead of lists, "
+                           "sets and dicts") from None
+
+
+def _check_successors(model: Model[Any], state: Any) -> None:
+    """``model.successors(state)`` (of one state, once: not in the loop) is an iterable of (Action, state) pairs."""
+    given = model.successors(state)
+    if given is None or isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+        raise InvalidModel(f"model {model.name!r}: successors() must return a list of (Action, state) pairs, "
+                           f"got {reprlib.repr(given)}")
+    for pair in given:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise InvalidModel(f"model {model.name!r}: successors() must return (Action, state) pairs, got "
+                               f"{reprlib.repr(pair)}; return e.g. [(Action('Step'), next_state)]")
+        _check_hashable(model, pair[1], "successors()")
+
+
 MAX_SECONDS = 10_000_000
 """The longest time limit taken (115 days): an interval timer cannot count much further."""
 
@@ -1072,6 +1141,12 @@ MAX_SECONDS = 10_000_000
 def _check_limits(**limits: float | None) -> None:
     for name, value in limits.items():
         if value is None:
+            continue
+        if name != "timeout":  # a count: the search compares it with ==, so 10.5 would never stop it
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                unit = "states" if name == "max_states" else "levels"
+                raise InvalidParameter(f"{name} must be a positive number of {unit} (a whole number >= 1), got "
+                                       f"{value!r}; omit it for no limit")
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:  # nan is not > 0
             raise InvalidParameter(f"{name} must be a positive number, got {value!r}; omit it for no limit")

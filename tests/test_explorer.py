@@ -383,3 +383,92 @@ def test_a_run_that_ends_complete_at_max_depth_has_judged_every_step(workers: in
             ["On()", "Out()"], ["On()", "Back()"]]
     graph = explore(model, max_depth=2, properties=["no-step-back"], stop_at_first=False)
     assert graph.graph.number_of_edges() == 2 and graph.verdict is Verdict.VIOLATED
+
+
+@pytest.mark.parametrize("store", ["objects", "fingerprints"])
+def test_a_count_limit_that_is_not_a_whole_number_is_refused_not_ignored(store: str) -> None:
+    """The state cap is compared with ==, so max_states=10.5 never stopped the run: Paxos 0..0 passed
+    with 73 states. A limit must never turn into a pass."""
+    model = PaxosModel(max_ballot=0)
+    with pytest.raises(InvalidParameter, match=r"^max_states must be a positive number of states \(a whole number "
+                                               r">= 1\), got 10\.5; omit it for no limit$"):
+        explore(model, max_states=10.5, store=store, keep_graph=False)
+    for bad in (2.5, True, "3", 0):
+        with pytest.raises(InvalidParameter, match=r"^max_depth must be a positive number of levels"):
+            explore(model, max_depth=bad, store=store, keep_graph=False)
+    for bad in (float("inf"), float("nan"), -1, "3", True):
+        with pytest.raises(InvalidParameter, match=r"^timeout "):
+            explore(model, timeout=bad, store=store, keep_graph=False)
+    capped = explore(model, max_states=10, store=store, keep_graph=False)
+    assert (capped.verdict, capped.distinct_states) == (Verdict.UNDETERMINED, 10)
+
+
+def test_explore_wants_a_model_instance() -> None:
+    with pytest.raises(InvalidModel, match=r"^explore\(\) needs a model instance \(a quorumcheck.models.api.Model\), "
+                                           r"got None; pass e.g. PaxosModel\(\)$"):
+        explore(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidModel, match=r"got 'paxos'; pass e.g. PaxosModel\(\)$"):
+        explore("paxos")  # type: ignore[arg-type]
+    with pytest.raises(InvalidModel, match=r"^explore\(\) needs a model instance, got the class PaxosModel; pass "
+                                           r"PaxosModel\(\) \(with its parameters\)$"):
+        explore(PaxosModel)  # type: ignore[arg-type]
+
+
+def test_a_model_that_breaks_the_api_is_rejected_where_the_search_first_calls_it() -> None:
+    """Not a TypeError from the middle of the loop: InvalidModel naming the method and the fix."""
+
+    class InitNone(Counter):
+        def init_states(self):  # type: ignore[no-untyped-def]
+            return None
+
+    class InitList(Counter):
+        def init_states(self):  # type: ignore[no-untyped-def]
+            return [[0]]
+
+    class OnePropery(Counter):
+        def properties(self):  # type: ignore[no-untyped-def]
+            return always("small", lambda x: x < 3)
+
+    class NotPairs(Counter):
+        def successors(self, state):  # type: ignore[no-untyped-def]
+            return [state + 1]
+
+    class NoSuccessors(Counter):
+        def successors(self, state):  # type: ignore[no-untyped-def]
+            return None
+
+    class ListState(Counter):
+        def successors(self, state):  # type: ignore[no-untyped-def]
+            return [(Action("Inc"), [state + 1])]
+
+    cases = [
+        (InitNone(), r"^model 'counter': init_states\(\) must return a list of states, got None$"),
+        (InitList(), r"^model 'counter': states must be hashable, but init_states\(\) gave \[0\] \(unhashable type: "
+                     r"'list'\); use tuples, frozensets or NamedTuples instead of lists, sets and dicts$"),
+        (OnePropery(), r"^model 'counter': properties\(\) must return a list of properties, got the single property "
+                       r"'small'; return it in a list: \[always\('small', \.\.\.\)\]$"),
+        (NotPairs(), r"^model 'counter': successors\(\) must return \(Action, state\) pairs, got 1; return e.g. "
+                     r"\[\(Action\('Step'\), next_state\)\]$"),
+        (NoSuccessors(), r"^model 'counter': successors\(\) must return a list of \(Action, state\) pairs, got None$"),
+        (ListState(), r"^model 'counter': states must be hashable, but successors\(\) gave \[1\]"),
+    ]
+    for model, message in cases:
+        for workers in (1, 2):
+            with pytest.raises(InvalidModel, match=message):
+                explore(model, workers=workers)
+
+
+def test_one_name_is_one_name_not_its_letters() -> None:
+    """properties="agreement" used to be read letter by letter ("no property 'a'")."""
+    model = PaxosModel(max_ballot=0)
+    one, listed, default = (explore(model, properties=names) for names in ("agreement", ["agreement"], None))
+    assert one.verdict is listed.verdict is Verdict.HOLDS
+    assert one.witnesses == listed.witnesses == [] != default.witnesses  # value-can-be-chosen was not checked
+    assert explore(model, symmetry="Acceptor").distinct_states == explore(model, symmetry=["Acceptor"]).distinct_states
+    with pytest.raises(InvalidParameter, match=r"^symmetry must be a list of names, e.g. \['Acceptor'\], or True for "
+                                               r"every symmetric sort; got 1$"):
+        explore(model, symmetry=1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameter, match=r"^properties must be a list of names, e.g. \['agreement'\]; got 7$"):
+        explore(model, properties=7)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameter, match=r"^properties must be a list of names, e.g. \['agreement'\]; got \[1\]$"):
+        explore(model, properties=[1])  # type: ignore[arg-type]
