@@ -135,16 +135,27 @@ class InferResult:
         return [c.description for c in self.conjuncts]
 
     def to_json(self) -> dict[str, Any]:
+        """What ``prove MODEL --infer --json`` prints: prove-result.schema.json's shape for ``"mode": "infer"``.
+
+        The keys it shares with the proof result (``model``, ``verdict``, ``exit_code``, ``seconds``,
+        ``stop_reason``) mean the same there; docs/json-result.md documents the rest. The verdict follows the exit
+        code: ``"holds"`` (proved), ``"not-found"`` (the inductive part does not imply the goals), ``"undetermined"``
+        (the time ran out).
+        """
+        verdict = {0: "holds", 1: "not-found", 3: "undetermined"}[self.exit_code]
+        seconds = {k: round(v, 3) for k, v in self.seconds.items() if k != "total"}
+        total = self.seconds.get("total", sum(self.seconds.values()))
         return {
-            "model": self.system, "verdict": "proved" if self.proved else "not-found", "exit_code": self.exit_code,
-            "goals": self.goals, "vocabulary": self.vocabulary, "missing": self.missing,
+            "mode": "infer", "model": self.system, "verdict": verdict, "exit_code": self.exit_code,
+            "goals": self.goals, "seconds": round(total, 3), "stop_reason": self.stop_reason,
+            "inferred": [{"name": c.name, "formula": str(c.formula), "python": c.description}
+                         for c in self.conjuncts],
+            "with_goals": self.with_goals, "inductive": self.inductive, "implies_safety": self.implies_safety,
+            "vocabulary": self.vocabulary,
+            "instances": self.instances, "states": self.states,
             "enumerated": self.enumerated, "distinct": self.distinct, "surviving": self.surviving,
-            "states": self.states, "instances": self.instances, "houdini_rounds": self.houdini_rounds,
-            "queries": self.queries, "inductive": self.inductive, "implies_safety": self.implies_safety,
-            "stop_reason": self.stop_reason, "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
-            "with_goals": self.with_goals, "strengthening": self.strengthening,
-            "conjuncts": [{"name": c.name, "formula": str(c.formula), "python": c.description}
-                          for c in self.conjuncts],
+            "strengthening": self.strengthening, "houdini_rounds": self.houdini_rounds, "queries": self.queries,
+            "phase_seconds": seconds,
         }
 
 

@@ -229,6 +229,11 @@ def prove_timeout() -> tuple[int, Any, str]:
     return run("prove", "paxos", "--timeout", "0.5", "--json")
 
 
+@pytest.fixture(scope="module")
+def prove_infer() -> tuple[int, Any, str]:
+    return run("prove", "paxos", "--infer", "--timeout", "1", "--json")  # cut while sampling: about 1.5 s
+
+
 DOCUMENTS = {
     "check_holds": ("check-result.schema.json", 0),
     "check_violated": ("check-result.schema.json", 1),
@@ -253,6 +258,7 @@ DOCUMENTS = {
     "prove_violated": ("prove-result.schema.json", 1),
     "prove_holds": ("prove-result.schema.json", 0),
     "prove_timeout": ("prove-result.schema.json", 3),
+    "prove_infer": ("prove-result.schema.json", 3),
 }
 
 
@@ -420,6 +426,42 @@ def test_student_epochs_mode(test_epochs_bug: tuple[int, Any, str], test_epochs_
     assert holds["student"]["one_way_epochs"]["complete"] is True
 
 
+def test_an_inference_cut_by_its_timeout(prove_infer: tuple[int, Any, str]) -> None:
+    data = prove_infer[1]
+    assert (data["mode"], data["model"], data["verdict"], data["exit_code"], data["stop_reason"]) == \
+        ("infer", "paxos", "undetermined", 3, "timeout")
+    assert data["goals"] == ["agreement"] and data["implies_safety"] is False
+    # seconds is the whole run's, as in the proof result; the phases are apart.
+    assert isinstance(data["seconds"], float) and data["seconds"] >= max(data["phase_seconds"].values())
+    assert set(data["phase_seconds"]) <= {"sample", "enumerate+filter", "strengthen", "houdini", "safety"}
+    assert "obligations" not in data and "conjuncts" not in data
+
+
+@pytest.mark.parametrize(("fields", "verdict", "exit_code"), [
+    ({"inductive": True, "implies_safety": True, "with_goals": True}, "holds", 0),
+    ({"inductive": True, "implies_safety": False}, "not-found", 1),
+    ({"inductive": False, "implies_safety": False, "stop_reason": "timeout"}, "undetermined", 3),
+])
+def test_each_inference_verdict_validates(fields: dict[str, Any], verdict: str, exit_code: int) -> None:
+    from quorumcheck.models.paxos_symbolic import paxos_system
+    from quorumcheck.prover.infer import InferResult
+
+    conjunct = paxos_system().conjuncts[0]  # any conjunct: the result's shape is what is checked
+    result = InferResult("paxos", goals=["agreement"], vocabulary=["vote", "proposed"], states=12,
+                         instances=[{"Acceptor": 3, "Value": 2}], enumerated=40, distinct=9, surviving=5,
+                         seconds={"sample": 0.5, "enumerate+filter": 1.25, "strengthen": 0.5, "total": 2.25},
+                         conjuncts=[conjunct],
+                         strengthening={"inductive": False, "iterations": 1, "queries": 2, "added": 1, "dropped": 0,
+                                        "evaluations": 3, "reason": None},
+                         **fields)
+    data = json.loads(json.dumps(result.to_json()))
+    assert (data["mode"], data["verdict"], data["exit_code"], data["seconds"]) == ("infer", verdict, exit_code, 2.25)
+    assert data["phase_seconds"] == {"sample": 0.5, "enumerate+filter": 1.25, "strengthen": 0.5}
+    assert data["inferred"] == [{"name": conjunct.name, "formula": str(conjunct.formula),
+                                 "python": conjunct.description}]
+    assert errors("prove-result.schema.json", data) == []
+
+
 def test_catalogue(catalogue: tuple[int, Any, str]) -> None:
     data = catalogue[1]
     assert [m["model"] for m in data] == ["paxos", "raft"]
@@ -516,6 +558,16 @@ def test_enums_match_the_code() -> None:
          "'exhaustive' was expected"),
         ("catalogue", "list.schema.json", lambda d: d[0]["bugs"][0].update(fixed=True),
          "Additional properties are not allowed ('fixed' was unexpected)"),
+        ("prove_infer", "prove-result.schema.json", lambda d: d.update(verdict="not-found"),
+         "1 was expected"),
+        ("prove_infer", "prove-result.schema.json", lambda d: d.update(verdict="proved"),
+         "'proved' is not one of ['holds', 'not-found', 'undetermined']"),
+        ("prove_infer", "prove-result.schema.json", lambda d: d.update(seconds=d["phase_seconds"]),
+         "is not of type 'number'"),
+        ("prove_infer", "prove-result.schema.json", lambda d: d.update(obligations=[]),
+         "Additional properties are not allowed ('obligations' was unexpected)"),
+        ("prove_holds", "prove-result.schema.json", lambda d: d.update(goals=["agreement"]),
+         "Additional properties are not allowed ('goals' was unexpected)"),
         ("paxos_trace_file", "trace-file.schema.json", lambda d: d.update(kind="sometimes"),
          "'sometimes' is not one of ['always', 'every-step']"),
     ],
