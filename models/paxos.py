@@ -158,6 +158,9 @@ class PaxosModel(Model[PaxosState]):
         if max_ballot > MAX_BOUND:
             raise InvalidParameter(f"max_ballot={max_ballot} is hopeless for an exhaustive search (ballots 0..3 "
                                    f"already give millions of states); give at most {MAX_BOUND}, usually 1 to 3")
+        if bug is not None and not isinstance(bug, str):  # a list is unhashable: `in BUGS` would raise TypeError
+            raise InvalidParameter(f"bug must be the name of one Paxos bug (a str), got {bug!r}; choose one of: "
+                                   f"{', '.join(BUGS)}")
         if bug is not None and bug not in BUGS:
             raise InvalidParameter(f"unknown Paxos bug {bug!r}; choose one of: {', '.join(BUGS)}")
         self.max_ballot = max_ballot

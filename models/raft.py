@@ -406,6 +406,9 @@ class RaftModel(Model[RaftState]):
         prefix: Sequence[str] | None = None,
         bug: str | None = None,
     ) -> None:
+        if bug is not None and not isinstance(bug, str):  # a list is unhashable: `in BUGS` would raise TypeError
+            raise InvalidParameter(f"bug must be the name of one Raft bug (a str), got {bug!r}; choose one of: "
+                                   f"{', '.join(BUGS)}")
         if bug is not None and bug not in BUGS:
             raise InvalidParameter(f"unknown Raft bug {bug!r}; choose one of: {', '.join(BUGS)}")
         given = {

@@ -472,3 +472,15 @@ def test_one_name_is_one_name_not_its_letters() -> None:
         explore(model, properties=7)  # type: ignore[arg-type]
     with pytest.raises(InvalidParameter, match=r"^properties must be a list of names, e.g. \['agreement'\]; got \[1\]$"):
         explore(model, properties=[1])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("protocol", ["Paxos", "Raft"])
+def test_a_bug_is_named_by_one_string(protocol: str) -> None:
+    """bug=["x"] raised TypeError (unhashable) from the lookup in BUGS."""
+    from quorumcheck.models import RaftModel
+
+    model = PaxosModel if protocol == "Paxos" else RaftModel
+    for bad in (["vote-twice"], 3, ("ignore-prior-votes",)):
+        with pytest.raises(InvalidParameter, match=rf"^bug must be the name of one {protocol} bug \(a str\), got "
+                                                   rf".*; choose one of: [a-z-]+, "):
+            model(bug=bad)  # type: ignore[arg-type]
