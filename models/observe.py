@@ -47,8 +47,9 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import itertools
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -73,10 +74,61 @@ term grows by one per election); at this bound one state is judged in about a se
 
 
 def renamed(cls: Any, field: str) -> str:
-    """The attribute of ``cls`` that holds the contract field ``field`` (``observe = {"current_term": "term"}``)."""
+    """The attribute of ``cls`` that holds the contract field ``field`` (``observe = {"current_term": "term"}``).
+
+    A malformed ``observe`` is refused when the contract is built (:func:`check_observe`); here it reads as no
+    rename.
+    """
     mapping = getattr(cls, "observe", None) or {}
-    name = mapping.get(field, field) if isinstance(mapping, dict) else field
+    name = mapping.get(field, field) if isinstance(mapping, Mapping) else field
     return name if isinstance(name, str) else field
+
+
+def check_observe(cls: Any, contract: type[Contract]) -> None:
+    """:class:`InvalidStudentCode`, in one line, unless ``cls.observe`` maps the contract's field names to
+    attribute names of the class: a list, a string, a key or value that is not a string, or a key that is not one
+    of the contract's fields would otherwise be ignored without a word (a misspelled field is then never renamed).
+
+    >>> class Node:
+    ...     observe = {"curent_term": "term"}
+    >>> check_observe(Node, RaftContract)
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidStudentCode: Node.observe has the key 'curent_term', which is not a field of the raft \
+contract (did you mean 'current_term'?); its keys are the contract's field names (current_term, role, voted_for, log, \
+commit_index) and its values your attribute names, e.g. observe = {'current_term': 'term'}
+    """
+    fields = contract.FIELDS
+    mapping = getattr(cls, "observe", None)
+    if not fields or mapping is None:
+        return  # no contract fields to rename ("none"), or observe = None: nothing is renamed
+    name = getattr(cls, "__name__", "the node class")
+    hint = (f"its keys are the contract's field names ({', '.join(fields)}) and its values your attribute names, "
+            f"e.g. observe = {{{contract.OBSERVE_EXAMPLE[0]!r}: {contract.OBSERVE_EXAMPLE[1]!r}}}")
+    if not isinstance(mapping, Mapping):
+        raise InvalidStudentCode(f"{name}.observe must be a dict, got {_short(mapping)}; {hint}")
+    for key, value in mapping.items():
+        if not isinstance(key, str):
+            raise InvalidStudentCode(f"{name}.observe has the key {_short(key)}, which is not a field name (a string) "
+                                     f"of the {contract.name} contract; {hint}")
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1, cutoff=0.8)  # a misspelling, not a guess
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InvalidStudentCode(f"{name}.observe has the key {key!r}, which is not a field of the "
+                                     f"{contract.name} contract{guess}; {hint}")
+        if not isinstance(value, str) or not value.isidentifier():
+            raise InvalidStudentCode(f"{name}.observe[{key!r}] must be the name of your attribute that holds "
+                                     f"{key} (a string), got {_short(value)}; {hint}")
+
+
+def _short(value: Any) -> str:
+    """``repr`` of a value from the student's class, cut to one short line."""
+    try:
+        text = repr(value)
+    except Exception:  # a student's __repr__ that raises
+        text = f"a {type(value).__name__}"
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _missing(cls: str, name: str, field: str) -> InvalidStudentCode:
@@ -134,11 +186,18 @@ class Contract:
 
     name = "none"
     description = "no protocol: only the containment properties (handlers-do-not-crash, ...)"
+    FIELDS: tuple[str, ...] = ()
+    """The contract fields a node may expose (and a class may rename with ``observe``)."""
+    OBSERVE_EXAMPLE: tuple[str, str] = ("", "")
+    """A rename for the error messages: ``observe = {field: attribute}``."""
     evaluator = "z3"
     """The judge that is faster for this protocol's formulas (measured; either gives the same answers)."""
 
     def __init__(self, classes: Sequence[type[Node]], snapshotter: Snapshotter, **settings: Any) -> None:
         self.classes = tuple(classes)
+        for k, cls in enumerate(self.classes):
+            if all(cls is not other for other in self.classes[:k]):  # classes need not be hashable (stand-ins)
+                check_observe(cls, type(self))
         self.nodes = len(self.classes)
         self.snapshotter = snapshotter
         self.settings = settings
@@ -298,6 +357,8 @@ class PaxosContract(Contract):
 
     name = "paxos"
     description = "single-decree Paxos: acceptors expose `accepted`, learners `learned`"
+    FIELDS = ("accepted", "learned", "promised")
+    OBSERVE_EXAMPLE = ("accepted", "last_accepted")
 
     def __init__(self, classes: Sequence[type[Node]], snapshotter: Snapshotter, *, values: Sequence[Any] = (),
                  ballot_capacity: int = 4, **settings: Any) -> None:
@@ -336,7 +397,7 @@ class PaxosContract(Contract):
         if accepted is not None:
             pair = _pair(accepted)
             if pair is None:
-                raise InvalidStudentCode(f"{self.classes[index].__name__}.accepted must be None or a (ballot, value) "
+                raise InvalidStudentCode(f"{self._attribute(index, 'accepted')} must be None or a (ballot, value) "
                                          f"pair, got {show(accepted)}")
             accepted = pair
             _ordered_ballot(accepted[0], self._attribute(index, "accepted"))
@@ -604,6 +665,7 @@ class RaftContract(Contract):
     description = "Raft: every node exposes current_term, role, voted_for, log and commit_index"
     evaluator = "python"
     FIELDS = ("current_term", "role", "voted_for", "log", "commit_index")
+    OBSERVE_EXAMPLE = ("current_term", "term")
 
     def __init__(self, classes: Sequence[type[Node]], snapshotter: Snapshotter, *, values: Sequence[Any] = (),
                  max_term: int = 2, max_log: int = 2, **settings: Any) -> None:

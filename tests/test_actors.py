@@ -633,3 +633,81 @@ def test_a_durable_attribute_that_init_does_not_set_gets_a_notice(tmp_path: Path
     typos = [n for n in found.notices if "durable" in n]
     assert typos == ["Typo declares durable 'acepted', which its __init__ does not set: a crash keeps nothing under "
                      "that name (a typo?)"]
+
+
+# -- the observe mapping -------------------------------------------------------------------------------------
+_RAFT_FIELDS = "(current_term, role, voted_for, log, commit_index)"
+
+
+@pytest.mark.parametrize("observe, text", [
+    (["current_term", "term"], "Renaming.observe must be a dict, got ['current_term', 'term']"),
+    ("term", "Renaming.observe must be a dict, got 'term'"),
+    ({"current_term": 5}, "Renaming.observe['current_term'] must be the name of your attribute that holds "
+                          "current_term (a string), got 5"),
+    ({1: "term"}, "Renaming.observe has the key 1, which is not a field name (a string) of the raft contract"),
+    ({"term": "current_term"}, "Renaming.observe has the key 'term', which is not a field of the raft contract;"),
+    ({"current_term": "term", "curent_role": "role"},
+     "Renaming.observe has the key 'curent_role', which is not a field of the raft contract;"),
+    ({"curent_term": "term"}, "the key 'curent_term', which is not a field of the raft contract (did you mean "
+                              "'current_term'?)"),
+])
+def test_a_malformed_observe_mapping_is_refused_in_one_line(observe: Any, text: str) -> None:
+    class Renaming(Node):
+        def __init__(self) -> None:
+            self.term, self.role, self.voted_for, self.log, self.commit_index = 0, "follower", None, [], 0
+
+    Renaming.observe = observe  # type: ignore[assignment]
+    with pytest.raises(InvalidStudentCode) as refused:
+        ActorModel(Renaming, 3, protocol="raft", max_timeouts=1)
+    message = str(refused.value)
+    assert text in message and "\n" not in message
+    # It names the fix: the contract's fields, and an example.
+    assert message.endswith(f"its keys are the contract's field names {_RAFT_FIELDS} and its values your attribute "
+                            "names, e.g. observe = {'current_term': 'term'}")
+
+
+def test_a_paxos_observe_mapping_lists_the_paxos_fields() -> None:
+    class Acc(Node):
+        observe = {"accept": "acc"}
+
+        def __init__(self) -> None:
+            self.acc = None
+
+    with pytest.raises(InvalidStudentCode, match=re.escape(
+            "Acc.observe has the key 'accept', which is not a field of the paxos contract (did you mean "
+            "'accepted'?); its keys are the contract's field names (accepted, learned, promised) and its values "
+            "your attribute names, e.g. observe = {'accepted': 'last_accepted'}")):
+        ActorModel(Acc, 3, protocol="paxos")
+    # Without a protocol nothing is read, so nothing is renamed: a class written for Raft still runs.
+    Acc.observe = {"current_term": "term"}
+    assert explore(ActorModel(Acc, 2)).verdict is Verdict.HOLDS
+
+
+def test_a_malformed_observe_mapping_is_a_usage_error_from_the_worker(tmp_path: Path) -> None:
+    source = _HEADER.replace("self.current_term,", "self.term,").replace(
+        "class S(Node):\n", "class S(Node):\n    observe = {'current_term': 'term', 'curent_role': 'role'}\n")
+    (tmp_path / "student.py").write_text(source)
+    run = _cli("student.py", "--protocol", "raft", "--max-timeouts", "1", cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stdout == "" and len(run.stderr.strip().splitlines()) == 1
+    assert "S.observe has the key 'curent_role', which is not a field of the raft contract" in run.stderr
+
+
+@pytest.mark.parametrize("acc, shown", [
+    ("(*self.accepted, 0)", "((1, 0), 'v1', 0)"),
+    ("{'ballot': self.accepted[0], 'value': self.accepted[1]}", "{'ballot': (1, 0), 'value': 'v1'}"),
+])
+def test_a_renamed_paxos_observation_is_named_as_the_student_wrote_it(acc: str, shown: str) -> None:
+    paxos = load_student_file(EXAMPLES / "paxos.py")
+    namespace: dict[str, Any] = {"PaxosNode": paxos.PaxosNode}
+    exec(  # noqa: S102 - a subclass whose renamed observation is malformed
+        "class Renamed(PaxosNode):\n"
+        "    observe = {'accepted': 'acc'}\n"
+        "    @property\n"
+        f"    def acc(self):\n        return None if self.accepted is None else {acc}\n", namespace)
+    result = check_student(namespace["Renamed"], 3, protocol="paxos", mode="exhaustive", requests=1, isolate=False)
+    assert result.violation is not None and result.violation.property == "node-state-testable"
+    explanation = result.violation.explanation
+    assert (f"Renamed.acc (the 'accepted' observation) must be None or a (ballot, value) pair, got {shown}"
+            in explanation)
+    assert "Renamed.accepted" not in explanation
