@@ -304,3 +304,44 @@ def test_auto_mode_reports_the_progress_of_each_part_in_turn() -> None:
     assert exhaustive[-1].distinct_states <= found.exhaustive_prefix.distinct_states == 200_000
     schedules = [p.queue for part, p in seen if part == "random"]  # the schedules run so far
     assert schedules == sorted(schedules) and 0 < schedules[-1] <= found.schedules == 400
+
+
+def test_check_student_refuses_what_the_cli_refuses_before_any_worker_starts() -> None:
+    """Each of these gave a raw TypeError, a SubprocessError, a crashed worker (memory_mb=0), a run with a
+    meaningless limit (memory_mb=-5), a to_json() that failed later (exhaustive_states="x") or a verdict for
+    terms that cannot start (max_term=0); `quorumcheck test` refuses them all with exit 2."""
+    node = str(EXAMPLES / "raft.py") + ":RaftNode"  # a file: isolated, as the memory limit needs
+    base: dict[str, Any] = {"protocol": "raft", "max_timeouts": 1, "requests": 0}
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"mode": "random", "runs": "5"}, r"^runs must be a positive integer, got '5'$"),
+        ({"mode": "random", "steps": 2.5}, r"^steps must be a positive integer, got 2\.5$"),
+        ({"memory_mb": "512"}, r"^memory_mb must be a whole number of MiB >= 64 \(as --memory-mb takes\), got "
+                               r"'512'; the default is 2048, None for no limit$"),
+        ({"memory_mb": 0}, r"^memory_mb must be a whole number of MiB >= 64 .*, got 0;"),
+        ({"memory_mb": -5}, r"^memory_mb must be a whole number of MiB >= 64 .*, got -5;"),
+        ({"foo": 1}, r"^check_student\(\) has no option 'foo'; the model options are: network, requests, "
+                     r"max_timeouts, .*, max_term, .*prefix"),
+        ({"max_timeout": 1}, r"^check_student\(\) has no option 'max_timeout'; did you mean 'max_timeouts'\? the "
+                             r"model options are: "),
+        ({"on_progress": 3}, r"^on_progress must be a function \(called with the part's name and a Progress\), "
+                             r"got 3$"),
+        ({"mode": "random", "runs": 5, "exhaustive_states": "x"},
+         r"^exhaustive_states must be a positive integer, got 'x'$"),
+        ({"max_term": 0}, r"^max_term must be at least 1 for Raft \(got 0\); terms start at 1 \(as --max-term "
+                          r"takes\); pass e.g. max_term=2$"),
+        ({"properties": 5}, r"^properties must be a list of names, e.g. \['election-safety'\]; got 5$"),
+    ]
+    for options, message in cases:
+        with pytest.raises(InvalidParameter, match=message):
+            check_student(node, 3, **{**base, **options})
+
+
+def test_check_student_takes_one_property_name_as_one_name() -> None:
+    """properties="election-safety" was read letter by letter: "model 'actors' has no property 'e'"."""
+    for mode in ("exhaustive", "random"):
+        options: dict[str, Any] = {"max_timeouts": 1, "requests": 0, "mode": mode, "runs": 20, "steps": 10}
+        one = _check(RAFT.RaftNode, properties="election-safety", **options)
+        listed = _check(RAFT.RaftNode, properties=["election-safety"], **options)
+        assert one.verdict is listed.verdict is Verdict.HOLDS
+        assert one.result.distinct_states == listed.result.distinct_states
+        assert one.result.witnesses == listed.result.witnesses == []
