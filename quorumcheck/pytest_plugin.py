@@ -98,14 +98,15 @@ class StudentChecker:
         try:
             found = check_student(node, nodes, protocol=protocol, **options)
         except QuorumcheckError as e:
-            pytest.fail(f"quorumcheck: {e}", pytrace=False)
+            error = f"quorumcheck: {e}"
+        else:
+            error = None
+        if error is not None:  # failed outside the except block, so the error is not shown twice, chained
+            pytest.fail(error, pytrace=False)
         if found.verdict is Verdict.VIOLATED:
             pytest.fail(self._failure_message(found), pytrace=False)
         if found.verdict is Verdict.UNDETERMINED:
-            pytest.fail(
-                f"quorumcheck: UNDETERMINED: the exhaustive search was cut ({found.result.stop_reason}) after "
-                f"{found.result.distinct_states:,} states without a violation; lower the bounds (requests, "
-                "max_timeouts) or use mode='random'", pytrace=False)
+            pytest.fail(_undetermined_message(found), pytrace=False)
         return found
 
     def check_paxos(self, node: Any, nodes: int | None = 3, **options: Any) -> Any:
@@ -126,13 +127,23 @@ class StudentChecker:
         from quorumcheck.studenttest import describe_schedule
 
         v = found.violation
-        how = {"random": f"random mode (seed {found.seed}, {found.schedules:,} schedules), shrunk to",
-               "epochs": f"the epoch search ({found.epochs_to_violation} epochs), shrunk to"}.get(found.mode, "exhaustive mode, a shortest schedule of")
         lines = [f"quorumcheck: {v.property} violated ({v.description})"]
         if v.trace is None:
-            lines.append(f"  it was never witnessed in {found.result.distinct_states:,} states")
+            lines.append(f"  it was never witnessed in {_count(found.result.distinct_states, 'state')}")
             return "\n".join(lines)
-        lines.append(f"found by {how} {len(v.trace)} steps:")
+        steps = len(v.trace)
+        if found.mode == "random":
+            how = f"random mode (seed {found.seed}, {_count(found.schedules, 'schedule')})"
+        elif found.mode == "epochs":
+            how = f"the epoch search ({_count(found.epochs_to_violation or 0, 'epoch')})"
+        else:
+            how = "exhaustive mode"
+        if steps == 0:
+            lines.append(f"found by {how} in the initial state, before any step:")
+        elif found.mode in ("random", "epochs"):
+            lines.append(f"found by {how}, shrunk to {_count(steps, 'step')}:")
+        else:
+            lines.append(f"found by {how}, a shortest schedule of {_count(steps, 'step')}:")
         lines += describe_schedule(found, limit=60)
         if v.explanation:
             lines.append(f"  {v.property} violated: {v.explanation}")
@@ -154,6 +165,56 @@ class StudentChecker:
             lines.append(f"  report: {report}")
         lines.append(f"  schedule: {trace_path} (replay: quorumcheck test --replay {trace_path})")
         return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    """``"1 state"``, ``"2 states"``, ``"1,024 states"``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+_CUT = {"max_states": "reached its state limit (max_states)", "max_depth": "reached its depth limit (max_depth)",
+        "timeout": "ran out of time (timeout)", "interrupted": "was interrupted"}
+
+
+def _undetermined_message(found: Any) -> str:
+    """Why a check ended without a verdict, from the parts of the search that ran (auto mode: the exhaustive
+    search that was cut, the epoch search, the random schedules), each with its own counts."""
+    result = found.result
+    prefix = found.exhaustive_prefix
+    exhaustive = prefix if prefix is not None else result if found.mode == "exhaustive" else None
+    parts = []
+    if exhaustive is not None:
+        cut = _CUT.get(exhaustive.stop_reason or "", f"stopped ({exhaustive.stop_reason})")
+        steps = max(exhaustive.depth - 1, 0)
+        parts.append(f"the exhaustive search {cut} at {_count(exhaustive.distinct_states, 'state')}, with every "
+                     f"schedule of up to {_count(steps, 'step')} checked")
+    for name, epochs in (("the epoch search", found.epochs),
+                         ("the epoch search with one-way epochs", found.one_way_epochs)):
+        if epochs is None:
+            continue
+        checked = _count(max(epochs.depth - 1, 0), "epoch")
+        if epochs.complete:
+            parts.append(f"{name} tried every epoch schedule of up to {checked}")
+        else:
+            cut = _CUT.get(epochs.stop_reason or "", f"stopped ({epochs.stop_reason})")
+            parts.append(f"{name} {cut} at {_count(epochs.distinct_states, 'epoch-end state')}, with every epoch "
+                         f"schedule of up to {checked} tried")
+    if found.mode == "random":
+        if found.schedules:
+            parts.append(f"{_count(found.schedules, 'random schedule')} (seed {found.seed}) ran")
+        else:
+            parts.append("no random schedule ran (the time limit came first)")
+    text = "; then ".join(parts)
+    if result.stop_reason == "interrupted":
+        advice = "this is the result so far"
+    elif found.mode == "exhaustive":
+        advice = "lower the bounds (requests, max_timeouts), raise max_states or timeout, or use mode='random'"
+    elif prefix is not None:
+        advice = ("that is no proof: lower the bounds (requests, max_timeouts) or raise max_states or timeout so "
+                  "that the exhaustive search finishes")
+    else:
+        advice = "that is no proof: raise timeout or max_states, or use mode='exhaustive' on small bounds"
+    return f"quorumcheck: UNDETERMINED: no violation found, but {text}; {advice}"
 
 
 def _default_requests(node: Any, options: dict[str, Any], default: int) -> None:

@@ -711,3 +711,70 @@ def test_a_renamed_paxos_observation_is_named_as_the_student_wrote_it(acc: str, 
     assert (f"Renamed.acc (the 'accepted' observation) must be None or a (ballot, value) pair, got {shown}"
             in explanation)
     assert "Renamed.accepted" not in explanation
+
+
+# -- the pytest plugin's messages ------------------------------------------------------------------------------
+def test_plugin_usage_errors_fail_once_without_a_chained_exception(tmp_path: Path) -> None:
+    from quorumcheck.pytest_plugin import StudentChecker
+
+    raft = load_student_file(EXAMPLES / "raft.py")
+    with pytest.raises(pytest.fail.Exception) as failed:
+        StudentChecker(None, None, tmp_path).check_raft(raft.RaftNode, nodes=0)
+    assert str(failed.value) == "quorumcheck: nodes must be an integer >= 1, got 0"
+    # pytest prints an exception's __context__ first ("During handling of the above exception, another
+    # exception occurred"): the error must not be raised inside the except block that caught it.
+    assert failed.value.__context__ is None and failed.value.__cause__ is None
+    # As pytest shows it: the message once, no banner.
+    (tmp_path / "test_usage.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(EXAMPLES)!r})\nfrom raft import RaftNode\n\n"
+        "def test_nodes0(quorumcheck):\n    quorumcheck.check_raft(RaftNode, nodes=0)\n")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rN", "test_usage.py"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "During handling" not in run.stdout
+    assert run.stdout.count("nodes must be an integer >= 1, got 0") == 1, run.stdout
+
+
+def test_plugin_auto_mode_undetermined_names_each_part_with_its_own_counts(tmp_path: Path) -> None:
+    from quorumcheck.pytest_plugin import StudentChecker
+
+    raft = load_student_file(EXAMPLES / "raft.py")
+    with pytest.raises(pytest.fail.Exception) as failed:
+        StudentChecker("auto", None, tmp_path).check_raft(raft.RaftNode, requests=0, max_timeouts=2, max_states=50,
+                                                           runs=20, steps=10)
+    assert str(failed.value) == (
+        "quorumcheck: UNDETERMINED: no violation found, but the exhaustive search reached its state limit "
+        "(max_states) at 50 states, with every schedule of up to 2 steps checked; then the epoch search tried every "
+        "epoch schedule of up to 4 epochs; then the epoch search with one-way epochs tried every epoch schedule of "
+        "up to 5 epochs; then 20 random schedules (seed 0) ran; that is no proof: lower the bounds (requests, "
+        "max_timeouts) or raise max_states or timeout so that the exhaustive search finishes")
+
+
+def test_plugin_exhaustive_mode_undetermined_says_what_was_checked(tmp_path: Path) -> None:
+    from quorumcheck.pytest_plugin import StudentChecker
+
+    raft = load_student_file(EXAMPLES / "raft.py")
+    with pytest.raises(pytest.fail.Exception) as failed:
+        StudentChecker("exhaustive", None, tmp_path).check_raft(raft.RaftNode, requests=0, max_states=50)
+    assert str(failed.value) == (
+        "quorumcheck: UNDETERMINED: no violation found, but the exhaustive search reached its state limit "
+        "(max_states) at 50 states, with every schedule of up to 2 steps checked; lower the bounds (requests, "
+        "max_timeouts), raise max_states or timeout, or use mode='random'")
+
+
+def test_plugin_messages_count_in_the_singular(tmp_path: Path) -> None:
+    from quorumcheck.pytest_plugin import StudentChecker
+
+    namespace: dict[str, Any] = {}
+    exec(_HEADER.replace("'follower'", "'boss'"), namespace)  # noqa: S102 - a role the contract cannot read
+    with pytest.raises(pytest.fail.Exception) as failed:
+        StudentChecker(None, None, tmp_path / "boss").check_raft(namespace["S"], requests=0, max_timeouts=1)
+    lines = str(failed.value).splitlines()
+    assert lines[1] == "found by random mode (seed 0, 1 schedule) in the initial state, before any step:"
+    assert "S.role must be 'follower', 'candidate' or 'leader'" in lines[2]
+
+    raft = load_student_file(EXAMPLES / "raft.py")
+    with pytest.raises(pytest.fail.Exception) as failed:  # no timer fires: no election, one state
+        StudentChecker("exhaustive", None, tmp_path / "none").check_raft(raft.RaftNode, requests=0, max_timeouts=0)
+    assert str(failed.value).splitlines() == ["quorumcheck: leader-elected violated (a leader can be elected)",
+                                              "  it was never witnessed in 1 state"]
