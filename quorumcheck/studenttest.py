@@ -120,24 +120,12 @@ so that schedules build on each other (go-explore). Measured in bench/bench_deep
 docs/student-testing.md): it reaches some deeper Raft bugs much sooner but misses a Paxos bug the swarm
 strategy finds in seconds, so it is not the default. ``epochs``: random walks of up to :data:`WALK_EPOCHS`
 epochs (:mod:`quorumcheck.explorer.epochs`): each epoch draws a trigger (or none) and a group of nodes, then
-delivers every message among the group; most walks go on from where an earlier walk first reached a coverage
-cell (go-explore, :data:`WALK_RETURNS`). Where the epoch search's breadth-first levels are too wide (five
-nodes: about a hundred epochs from each state), the walks still go deep; auto mode gives them half of its
-random time then (:data:`WALKS_BELOW`)."""
+delivers every message among the group. Where the epoch search's breadth-first levels are too wide (five
+nodes: about a hundred epochs from each state), the walks still reach eight epochs deep; auto mode gives
+them half of its random time then (:data:`WALKS_BELOW`)."""
 
 WALK_EPOCHS = 14
 """The ``epochs`` strategy: the most epochs in one walk (Figure 8 takes eight)."""
-
-WALK_FURTHER = 4
-"""The ``epochs`` strategy: the most epochs a walk takes from the end of a kept walk (go-explore: three walks
-in four return to a coverage cell an earlier walk reached first, recent cells more often, and go on from
-there, so walks build on each other instead of each finding its way from the initial state). 0 turns that
-off: every walk starts in an initial state (bench/bench_walks.py compares the two)."""
-
-WALK_RETURNS = 0.75
-"""The ``epochs`` strategy: the share of walks that go on from a kept walk (the others start afresh). Measured
-in bench/bench_walks.py: with 5 nodes three in four found Figure 8 in 3 seeds of 6, every walk afresh in 1,
-half in none of 3; the shallower LengthOnlyLogCheck took up to six times the walks (docs/student-testing.md)."""
 
 WALK_SHARE = 0.5
 """Auto mode: the share of its random part (time, or runs without a time limit) given to epoch walks."""
@@ -438,9 +426,9 @@ def random_schedules(
     swarm_keys = list(getattr(model, "swarm_keys", list)()) if swarm else []
     swarm_key = getattr(model, "swarm_key", None)
     is_fault = getattr(model, "is_fault", None)
-    cell_of = coverage_cell_function(model) if strategy in ("coverage", "epochs") else None
-    # Coverage strategy and epoch walks: cell -> the schedules (traces) kept that reach it; ``cells`` in
-    # discovery order (a schedule draws an index into it, so entries are only ever appended).
+    cell_of = coverage_cell_function(model) if strategy == "coverage" else None
+    # Coverage strategy: cell -> the schedules (traces) kept that reach it; ``cells`` in discovery order (a
+    # schedule draws an index into it, so entries are only ever appended).
     kept: dict[Any, list[tuple[Step[Any], ...]]] = {}
     cells: list[Any] = []
     if cell_of is not None:
@@ -549,35 +537,22 @@ def random_schedules(
 
     walker = EpochModel(model, safety + step_props) if strategy == "epochs" else None
     pick = st.integers(0, 2**16 - 1)
-    # The coverage strategy's draws: one per step (the low 8 bits pick the action, the next 3 whether a fault
-    # is taken, when 7), a coin, and a kept cell.
-    step_draw, coin_draw, cell_draw = st.integers(0, 2**11 - 1), st.integers(0, 3), st.integers(0, 2**16 - 1)
 
     def epoch_schedule(data: Any) -> None:
-        """A walk of random epochs, taken and checked step by step: up to WALK_EPOCHS from an initial state,
-        or (a share WALK_RETURNS of walks, once cells are kept) up to WALK_FURTHER from the end of a kept walk."""
+        """A walk of up to WALK_EPOCHS random epochs, taken and checked step by step."""
         assert walker is not None
         trace = begin(data)
-        # Every walk draws alike (Hypothesis requires that equal choices draw alike, and the kept walks change).
-        r_from, r_cell, r_rep = data.draw(pick), data.draw(pick), data.draw(coin_draw)
-        draws = [(data.draw(pick), data.draw(pick)) for _ in range(WALK_EPOCHS)]
-        epochs = WALK_EPOCHS
-        if WALK_FURTHER and cell_of is not None and len(cells) > 1 and r_from != 0 and _mix(r_from) < WALK_RETURNS * 2**32:
-            reps = kept[pick_cell(r_cell)]
-            trace[:] = reps[r_rep % len(reps)]
-            epochs = WALK_FURTHER
-        state = trace[-1].state
-        new_cells: dict[Any, tuple[Step[Any], ...]] = {}
+        state = trace[0].state
         with recording(trace):
             check_state(trace)
-            for r_trigger, r_route in draws[:epochs]:
+            for _ in range(WALK_EPOCHS):
                 choices = walker.epoch_choices(state)
                 if not choices:
                     break
                 # Uniform choices: Hypothesis draws small integers far more often, which would favour the
                 # first trigger and the first group; a drawn 16-bit number is scattered, then scaled.
-                trigger, make, routes = choices[_mix(r_trigger) * len(choices) >> 32]
-                route = routes[_mix(r_route) * len(routes) >> 32]
+                trigger, make, routes = choices[_mix(data.draw(pick)) * len(choices) >> 32]
+                route = routes[_mix(data.draw(pick)) * len(routes) >> 32]
                 if trigger is not None:
                     state = take(trace, state, trigger, make)
                 for _ in range(walker.max_deliveries):
@@ -587,9 +562,6 @@ def random_schedules(
                     state = take(trace, state, *step)
                 if state is None:  # the walk left the bound
                     break
-                if cell_of is not None:
-                    note_cell(new_cells, cell_of(state), trace)
-        keep(new_cells)
 
     def take(trace: list[Step[Any]], state: Any, action: Any, make: Any) -> Any:
         """Take one step of a schedule and check it; the new state, or ``None`` when the schedule ends there."""
@@ -613,24 +585,7 @@ def random_schedules(
     # each from the same range, whatever the kept schedules are -- because those change between schedules
     # and Hypothesis requires that equal choices draw alike. Indexes are taken modulo the options.
     # One draw per step: the low 8 bits pick the action, the next 3 whether a fault is taken (when 7).
-
-    def note_cell(new_cells: dict[Any, tuple[Step[Any], ...]], key: Any, trace: Sequence[Step[Any]]) -> None:
-        """Remember the schedule so far as one reaching cell ``key``, if that cell wants another."""
-        reps = kept.get(key)
-        if (reps is None or len(reps) < CELL_REPRESENTATIVES) and key not in new_cells:
-            new_cells[key] = tuple(trace)
-
-    def keep(new_cells: dict[Any, tuple[Step[Any], ...]]) -> None:
-        """Keep what a schedule that passed reached first; nothing once one failed, so a failure replays."""
-        if found:
-            return
-        for key, reached in new_cells.items():
-            reps = kept.get(key)
-            if reps is None:
-                kept[key] = [reached]
-                cells.append(key)
-            elif len(reps) < CELL_REPRESENTATIVES:
-                reps.append(reached)
+    step_draw, coin_draw, cell_draw = st.integers(0, 2**11 - 1), st.integers(0, 3), st.integers(0, 2**16 - 1)
 
     def pick_cell(r: int) -> Any:
         """A kept cell, from a draw in [0, 2**16): recent cells (the frontier) more often, any cell sometimes;
@@ -682,8 +637,9 @@ def random_schedules(
                             pending.remove(p)
                     following.append(after)
                     key = cell_of(after)
-                    if key not in new_cells:
-                        note_cell(new_cells, key, path(after))
+                    reps = kept.get(key)
+                    if (reps is None or len(reps) < CELL_REPRESENTATIVES) and key not in new_cells:
+                        new_cells[key] = tuple(path(after))
                 if new >= EXPANSION_STATES:
                     break
             # Which states of a level the state budget reaches: shuffled by the schedule's draw, not always
@@ -727,8 +683,19 @@ def random_schedules(
                     state = take(trace, state, action, make)
                     if state is None:
                         break
-                    note_cell(new_cells, cell_of(state), trace)
-        keep(new_cells)
+                    key = cell_of(state)
+                    reps = kept.get(key)
+                    if (reps is None or len(reps) < CELL_REPRESENTATIVES) and key not in new_cells:
+                        new_cells[key] = tuple(trace)
+        # Kept only from a schedule that passed, and none once one failed: a failure replays unchanged.
+        if not found:
+            for key, reached in new_cells.items():
+                reps = kept.get(key)
+                if reps is None:
+                    kept[key] = [reached]
+                    cells.append(key)
+                elif len(reps) < CELL_REPRESENTATIVES:
+                    reps.append(reached)
 
     test = settings(
         max_examples=runs,
@@ -740,7 +707,7 @@ def random_schedules(
         report_multiple_bugs=False,
         verbosity=Verbosity.quiet,
         print_blob=False,
-    )(given(st.data())(epoch_schedule if walker else coverage_schedule if cell_of is not None else schedule))
+    )(given(st.data())(coverage_schedule if cell_of is not None else epoch_schedule if walker else schedule))
     if seed is not None:
         test = use_seed(seed)(test)
     violations: list[Violation[Any]] = []

@@ -21,7 +21,6 @@ from quorumcheck.errors import InvalidParameter
 from quorumcheck.explorer import Verdict
 from quorumcheck.models.actor_model import ActorModel, load_student_file
 from quorumcheck.models.actors import Node
-from quorumcheck.models.api import Action, Model, always
 
 from quorumcheck.studenttest import STRATEGIES, check_student, coverage_cell_function, random_schedules
 
@@ -77,49 +76,6 @@ def test_epoch_walks_find_a_deep_bug_and_shrink_it_to_a_real_schedule() -> None:
     assert len(v.trace) <= 24  # shrunk: the epoch search's schedule is 14 steps, the walk's far longer
     assert_real_path(found.model, v.trace)
     assert found.walks == found.schedules  # random mode with the epochs strategy: every schedule is a walk
-
-
-class _Relay(Model[tuple[int, int]]):
-    """Node 0's timer sends node 1 a token, which node 1 counts: (count, tokens in flight). An epoch adds one
-    to the count at most, so no walk from the initial state (WALK_EPOCHS epochs) reaches a count of 20."""
-
-    name = "relay"
-    epoch_nodes = 2
-
-    def init_states(self) -> list[tuple[int, int]]:
-        return [(0, 0)]
-
-    def deliveries(self, s: tuple[int, int]) -> Any:
-        if s[1]:
-            yield 0, 1, Action("Deliver", to=1), lambda: (s[0] + 1, s[1] - 1)
-
-    def actor_of(self, action: Action) -> Any:
-        return action.args.get("node")
-
-    def successors(self, s: tuple[int, int]) -> list[tuple[Action, tuple[int, int]]]:
-        return [(a, make()) for _, _, a, make in self.deliveries(s)] + [(Action("Timer", node=0), (s[0], s[1] + 1))]
-
-    def properties(self) -> list[Any]:
-        return [always("below-20", lambda s: s[0] < 20)]
-
-    def coverage_cell(self, s: tuple[int, int]) -> int:
-        return s[0]
-
-
-def test_epoch_walks_go_on_from_where_earlier_walks_got_to(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Go-explore: most walks start at the end of a kept walk that first reached a coverage cell, so walks
-    chain past the depth one walk reaches. Without it (WALK_FURTHER = 0) the count of 20 is out of reach."""
-    import quorumcheck.studenttest as studenttest
-
-    assert studenttest.WALK_EPOCHS < 20
-    result, runs = random_schedules(_Relay(), runs=2000, seed=0, strategy="epochs")
-    v = result.violation
-    assert v is not None and v.property == "below-20" and runs < 2000
-    assert v.trace.steps[0].state == (0, 0) and v.trace.steps[-1].state[0] == 20
-    assert_real_path(_Relay(), v.trace)  # one schedule from the initial state, the kept walk's steps included
-    monkeypatch.setattr(studenttest, "WALK_FURTHER", 0)
-    alone, runs = random_schedules(_Relay(), runs=300, seed=0, strategy="epochs")
-    assert alone.violation is None and runs == 300
 
 
 def test_auto_mode_walks_over_epochs_only_where_the_epoch_search_stayed_shallow() -> None:
