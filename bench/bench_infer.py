@@ -27,7 +27,7 @@ def main() -> None:
         result = infer(system, timeout=args.timeout, max_states=args.max_states,
                        log=lambda msg, name=name: print(f"[{name}] {msg}", flush=True))
         doc = result.to_json()
-        doc["conjuncts"] = len(result.conjuncts)
+        doc["inferred_count"] = len(result.conjuncts)
         print(json.dumps(doc), flush=True)
 
 
