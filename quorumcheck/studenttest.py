@@ -1387,7 +1387,8 @@ def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None
         return []
     lines = [f"{k:>3}. {a}" for k, a in enumerate(v.trace.actions, start=1)]
     if limit is not None and len(lines) > limit:
-        lines = lines[:limit] + [f"     … {len(lines) - limit} more steps"]
+        more = len(lines) - limit
+        lines = lines[:limit] + [f"     … {more} more step{'' if more == 1 else 's'}"]
     return lines
 
 
