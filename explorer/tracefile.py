@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,17 +138,30 @@ def parse_json(text: str, source: str | Path) -> Any:
     ...
     quorumcheck.explorer.tracefile.TraceFileError: t.json: not valid JSON (nested too deeply for quorumcheck to read)
     """
+    return parse_text(json.loads, text, "JSON", source, TraceFileError, json.JSONDecodeError,
+                      lambda e: f"line {e.lineno}, column {e.colno}: {e.msg}")
+
+
+def parse_text(loads: Callable[[str], Any], text: str, kind: str, source: str | Path, error: type[Exception],
+               malformed: type[Exception], say: Callable[[Any], str] = str) -> Any:
+    """``loads(text)`` for a user's JSON or TOML file, every way it can give up raised as ``error`` in one line:
+    malformed text (``malformed``, told by ``say``), nesting deeper than Python's stack (``RecursionError``),
+    an integer longer than Python converts (``ValueError``), and nesting deeper than :data:`MAX_NESTING`.
+
+    >>> parse_text(json.loads, "[[1]]", "JSON", "t.json", ValueError, json.JSONDecodeError)
+    [[1]]
+    """
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise TraceFileError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+        data = loads(text)
+    except malformed as e:
+        raise error(f"{source}: not valid {kind} ({say(e)})") from None
     except RecursionError:
-        raise TraceFileError(f"{source}: not valid JSON (nested too deeply for quorumcheck to read)") from None
+        raise error(f"{source}: not valid {kind} (nested too deeply for quorumcheck to read)") from None
     except ValueError:  # int(), past sys.get_int_max_str_digits()
-        raise TraceFileError(f"{source}: not valid JSON (a number has more digits than quorumcheck reads, "
-                             f"{sys.get_int_max_str_digits()})") from None
+        raise error(f"{source}: not valid {kind} (a number has more digits than quorumcheck reads, "
+                    f"{sys.get_int_max_str_digits()})") from None
     if nesting(data) > MAX_NESTING:
-        raise TraceFileError(f"{source}: not valid JSON (nested too deeply for quorumcheck to read)")
+        raise error(f"{source}: not valid {kind} (nested too deeply for quorumcheck to read)")
     return data
 
 

@@ -52,7 +52,6 @@ Examples
 from __future__ import annotations
 
 import os
-import sys
 import tomllib
 import warnings
 from dataclasses import dataclass, field
@@ -260,24 +259,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
     converts (a ``ValueError``); both are the file's fault. Nesting deeper than
     quorumcheck can compare or print is refused too.
     """
-    from quorumcheck.explorer.tracefile import MAX_NESTING, nesting
+    from quorumcheck.explorer.tracefile import parse_text
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidSpec(f"{path}: no such spec file; the shipped specs are in specs/") from None
     except OSError as e:
         raise InvalidSpec(f"{path}: cannot read it ({e.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
         raise InvalidSpec(f"{path}: not valid TOML ({e})") from None
-    except RecursionError:
-        raise InvalidSpec(f"{path}: not valid TOML (nested too deeply for quorumcheck to read)") from None
-    except ValueError:  # int(), past sys.get_int_max_str_digits()
-        raise InvalidSpec(f"{path}: not valid TOML (a number has more digits than quorumcheck reads, "
-                          f"{sys.get_int_max_str_digits()})") from None
-    if nesting(data) > MAX_NESTING:
-        raise InvalidSpec(f"{path}: not valid TOML (nested too deeply for quorumcheck to read)")
-    return data
+    return parse_text(tomllib.loads, text, "TOML", path, InvalidSpec, tomllib.TOMLDecodeError)
 
 
 def _check_table(path: Path, table_name: str, table: Any, allowed: dict[str, tuple[type, ...]]) -> dict[str, Any]:
