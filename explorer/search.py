@@ -365,9 +365,9 @@ def explore(
     """
     _check_model(model)
     _check_limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
-    properties = _names(properties, "properties", "['agreement']")
+    properties = names_given(properties, "properties", "['agreement']")
     if not isinstance(symmetry, bool):
-        symmetry = _names(symmetry, "symmetry", "['Acceptor'], or True for every symmetric sort") or False
+        symmetry = names_given(symmetry, "symmetry", "['Acceptor'], or True for every symmetric sort") or False
     if por and (workers != 1 or ray is not None):
         raise InvalidParameter("partial-order reduction runs in one process: drop --workers and --ray, or drop --por")
     if movers and (workers != 1 or ray is not None):
@@ -1087,7 +1087,7 @@ def _check_model(model: Any) -> None:
                        "pass e.g. PaxosModel()")
 
 
-def _names(value: Any, what: str, example: str) -> list[str] | None:
+def names_given(value: Any, what: str, example: str) -> list[str] | None:
     """A list of names given as ``value``: None stays None, and one string is one name (not its letters)."""
     if value is None:
         return None

@@ -67,7 +67,7 @@ from quorumcheck.explorer import (
 from quorumcheck.explorer.culprit import with_culprits
 from quorumcheck.explorer.epochs import EpochModel
 from quorumcheck.explorer.result import PropertyStats
-from quorumcheck.explorer.search import TimeLimitReached, evaluation_deadline, peak_memory_bytes
+from quorumcheck.explorer.search import TimeLimitReached, evaluation_deadline, names_given, peak_memory_bytes
 from quorumcheck.explorer.store import STORES
 from quorumcheck.models.actor_model import ActorModel
 from quorumcheck.models.api import Expectation, Model, Property
@@ -1082,13 +1082,7 @@ def _check_options(*, runs: Any, steps: Any, memory_mb: Any, on_progress: Any, e
     if protocol == "raft" and isinstance(max_term, int) and not isinstance(max_term, bool) and max_term < 1:
         raise InvalidParameter(f"max_term must be at least 1 for Raft (got {max_term}); terms start at 1 (as "
                                "--max-term takes); pass e.g. max_term=2")
-    if properties is None:
-        return None
-    if isinstance(properties, str):
-        return [properties]
-    if isinstance(properties, (list, tuple, set, frozenset)) and all(isinstance(n, str) for n in properties):
-        return list(properties)
-    raise InvalidParameter(f"properties must be a list of names, e.g. ['election-safety']; got {properties!r}")
+    return names_given(properties, "properties", "['election-safety']")
 
 
 def term_notices(model: ActorModel) -> list[str]:
