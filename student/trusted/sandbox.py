@@ -318,6 +318,8 @@ def capabilities(extra_paths: tuple[str, ...] = ()) -> Confinement:
     key = tuple(sorted(extra_paths))
     cached = _PROBED.get(key)
     if cached is not None:
+        if cached.overlays:  # what the folders hold now: a file made since the probe is exposed too
+            return replace(cached, overlays=_overlays(_needed_paths(key), _NOBODY))
         return cached
     missing: list[str] = []
     root = os.geteuid() == 0
