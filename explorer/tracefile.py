@@ -449,13 +449,13 @@ def replay(saved: SavedTrace, model: Model[Any]) -> Replay:
         raise TraceFileError(f"the trace's 'kind' is {saved.kind!r}, but {prop.name} is {article} {real} property "
                              f"of model {model.name!r}; {fix}")
     init = list(model.init_states())
-    views = [_view(model, s) for s in init]
-    if steps[0].state not in views:
+    views = [model.replay_view(_view(model, s)) for s in init]
+    if model.replay_view(steps[0].state) not in views:
         found = changes(steps[0].state, views[0]) if views else []
         return Replay(0, total, Mismatch(0, None, f"no initial state of the model matches the saved one "
                                                   f"({len(init)} initial state{'s' if len(init) != 1 else ''})",
                                          tuple(str(c) for c in found)), False, None)
-    state = init[views.index(steps[0].state)]
+    state = init[views.index(model.replay_view(steps[0].state))]
     replayed = [Step(None, state)]
     for number, saved_step in enumerate(steps[1:], start=1):
         label = saved_step.action
@@ -467,7 +467,7 @@ def replay(saved: SavedTrace, model: Model[Any]) -> Replay:
                                                       f"it; enabled: {shown or 'nothing (a deadlock)'}"),
                           False, Trace(tuple(replayed)))
         for action, after in successors:
-            if _view(model, after) == saved_step.state:
+            if model.replay_view(_view(model, after)) == model.replay_view(saved_step.state):
                 break
         else:
             action, after = successors[0]
@@ -543,6 +543,10 @@ def read_labels(path: str | Path, model: str | None = None) -> list[str]:
         if model is not None and saved.model != model:
             raise InvalidParameter(f"{path} is a trace of model {saved.model!r}, not of {model!r}; give a trace saved "
                                    f"by check {model} --save-trace, or a file of {model}'s action labels")
-        return [step.action for step in saved.steps[1:] if step.action is not None]
+        # A trace saved from a run with a prefix starts where that prefix ended: its steps come first.
+        before = saved.parameters.get("prefix") or []
+        if not isinstance(before, list) or not all(isinstance(label, str) for label in before):
+            raise InvalidParameter(f"{path}: the trace's parameters.prefix must be a list of action labels")
+        return [*before, *(step.action for step in saved.steps[1:] if step.action is not None)]
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import re
 import types
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -869,6 +870,17 @@ class ActorModel(Model[ActorState]):
         """The chart's identifier of one message in flight: ``"Prepare(ballot=1) n0→n2"``."""
         return f"{envelope[2]} {node_name(envelope[0])}→{node_name(envelope[1])}"
 
+    def replay_view(self, view: Any) -> Any:
+        """The view without where a failure happened in the code (`` at FILE:LINE in FUNCTION``): a replay against a
+        renamed copy of the file, or one with a line added above, still meets the same failure.
+
+        >>> ActorModel.replay_view(None, {"failure": "ZeroDivisionError: division by zero at node.py:33 in on_message"})
+        {'failure': 'ZeroDivisionError: division by zero'}
+        """
+        if isinstance(view, dict) and isinstance(view.get("failure"), str):
+            return {**view, "failure": _CODE_PLACE.sub("", view["failure"])}
+        return view
+
     def describe(self, state: ActorState) -> dict[str, Any]:
         """Every node's attributes, the armed timers, the messages in flight, faults and any failure.
 
@@ -942,10 +954,26 @@ def _view(frozen: Any) -> Any:
 
     >>> _view(("d", (1, ("l",)), ("a", ("s", 2, 3))))
     {'1': '[]', 'a': '{2, 3}'}
+
+    Keys that would read alike (``1`` and ``'1'``, ``None`` and ``'None'``) are all shown as Python text, so no
+    key hides another:
+
+    >>> _view(("d", (1, 1), ("1", 2)))
+    {'1': '1', "'1'": '2'}
     """
     if type(frozen) is tuple and frozen and frozen[0] == "d":
-        return {(k if isinstance(k, str) else show(k)): _view(v) for k, v in frozen[1:]}
+        items = frozen[1:]
+        names = [k if isinstance(k, str) else show(k) for k, _ in items]
+        if len(set(names)) < len(names):
+            alike = {n for n in names if names.count(n) > 1}
+            names = [repr(k) if n in alike and isinstance(k, str) else n for (k, _), n in zip(items, names)]
+        return {n: _view(v) for n, (_, v) in zip(names, items)}
     return show(frozen)
+
+
+_CODE_PLACE = re.compile(r" at [^\s:]+:\d+ in [\w<>.]+")
+"""Where a failure happened in the student's code, as :func:`~quorumcheck.student.worker.containment.call_contained`
+writes it."""
 
 
 def _checkpoint() -> None:

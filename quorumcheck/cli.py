@@ -1322,6 +1322,13 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     def flag(name: str) -> str:
         return next(p.opts[0] for p in ctx.command.params if p.name == name)
 
+    if path is not None and not path.exists() and ":" in path.name:  # PATH.py:Class[,Class], as check_student()
+        file, _, names = str(path).rpartition(":")
+        if Path(file).is_file() and names:
+            if node_classes:
+                _fail(f"{path} names its class, and --node-class names one too; give the class one way: "
+                      f"{file} --node-class {names.split(',')[0]}, or {path}")
+            path, node_classes = Path(file), tuple(n for n in names.split(",") if n)
     if replay_file is not None:
         # The trace sets the configuration, and a replay prints one verdict: anything else is refused, not dropped.
         ignored = [flag(name) for name in ctx.params
@@ -1335,10 +1342,6 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         _fail("--expect fixed applies to --replay FILE only: quorumcheck test --replay FILE --expect fixed")
     if path is None:
         _fail("give the student's file: quorumcheck test PATH.py --protocol paxos|raft (or --replay FILE)")
-    if not path.exists() and ":" in path.name:  # PATH.py:Class[,Class], as check_student() takes it
-        file, _, names = str(path).rpartition(":")
-        if Path(file).is_file() and names and not node_classes:
-            path, node_classes = Path(file), tuple(n for n in names.split(",") if n)
     _writable_first(render_dir, save_trace)
     if protocol is None:
         _fail("choose the protocol: --protocol paxos, --protocol raft (or --protocol none: containment only)")
@@ -1525,6 +1528,10 @@ def _replay_student_trace(trace_file: Path, expect: str = "reproduces", against:
                 settings["file"] = str(against.resolve())
                 settings.pop("module", None)
             if node_classes:
+                nodes = saved.parameters.get("nodes")
+                if len(node_classes) > 1 and len(node_classes) != nodes:
+                    _fail(f"the trace has {nodes} nodes but {len(node_classes)} node classes were given; give one "
+                          "class, or one per node")
                 settings["classes"] = list(node_classes)
             saved = dataclasses.replace(saved, parameters=settings)
         model = ActorModel.from_settings(saved.parameters)

@@ -543,3 +543,49 @@ def test_empty_names_and_a_prefix_from_another_model_are_one_line_errors(tmp_pat
     code, _, err = run("check", "raft", "--prefix", str(paxos_trace))
     assert code == 2 and err == (f"quorumcheck: error: {paxos_trace} is a trace of model 'paxos', not of 'raft'; give "
                                  "a trace saved by check raft --save-trace, or a file of raft's action labels\n")
+
+
+CRASHER = '''from quorumcheck.models.actors import Node
+class Crasher(Node):
+    def __init__(self):
+        self.d = {1: "int-key", "1": "str-key"}
+    def on_start(self, out):
+        if self.id == 0:
+            out.send(1, "go")
+    def on_message(self, sender, message, out):
+        self.d["1"] = "changed"
+        raise KeyError(message)
+'''
+
+
+def test_a_student_replay_is_judged_on_behaviour_not_on_where_the_code_is(tmp_path: Path) -> None:
+    """A crash names its file and line; a renamed copy or an added line must still reproduce it, so --expect
+    fixed does not pass on unfixed code. FILE.py:Class works with --replay, and a class list of the wrong size
+    is refused rather than replayed on another cluster."""
+    student, trace = tmp_path / "crasher.py", tmp_path / "t.json"
+    student.write_text(CRASHER)
+    code, _, err = run("test", str(student), "--protocol", "none", "--nodes", "2", "--mode", "exhaustive",
+                       "--save-trace", str(trace))
+    assert code == 1, err
+    saved = json.loads(trace.read_text())
+    assert "at crasher.py:" in json.dumps(saved)  # the failure names where it happened
+    assert set(saved["steps"][0]["state"]["n0"]["d"]) == {"1", "'1'"}  # keys that read alike stay apart
+    moved = tmp_path / "moved.py"
+    moved.write_text("# one more line above the code\n" + CRASHER)
+    for target in (str(moved), f"{moved}:Crasher"):
+        code, out, err = run("test", target, "--replay", str(trace), "--expect", "fixed")
+        assert code == 1 and "STILL REPRODUCES" in out, (target, out, err)
+    code, _, err = run("test", str(moved), "--node-class", "Crasher", "--node-class", "Crasher", "--node-class",
+                       "Crasher", "--replay", str(trace))
+    assert code == 2 and "the trace has 2 nodes but 3 node classes were given" in err
+
+
+def test_a_trace_saved_after_a_prefix_is_a_prefix_with_that_prefix_first(tmp_path: Path) -> None:
+    prefix, trace = tmp_path / "p.txt", tmp_path / "t.json"
+    prefix.write_text("Timer(node=n0, timer=election)\n")
+    args = ["test", str(ROOT / "examples" / "raft_bugs.py"), "--protocol", "raft", "--node-class", "VoteTwice",
+            "--requests", "0", "--mode", "exhaustive"]
+    code, _, err = run(*args, "--prefix", str(prefix), "--save-trace", str(trace))
+    assert code == 1, err
+    code, out, err = run(*args, "--prefix", str(trace))  # the saved prefix, then the saved steps: the violation
+    assert code == 1 and "counterexample to election-safety: 0 steps after the" in out, (out, err)
