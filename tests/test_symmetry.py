@@ -366,7 +366,8 @@ _FAST = {"paxos-b0", "paxos-b1", "paxos-bug-accept-below-promise", "paxos-bug-du
 @pytest.mark.parametrize(
     "path",
     [pytest.param(p, id=p.stem, marks=[] if p.stem in _FAST else [pytest.mark.slow])
-     for p in SPECS if "symmetry" not in p.stem],
+     # A spec searched by epochs is refused with symmetry (the epoch search does not reduce): not such a spec.
+     for p in SPECS if "symmetry" not in p.stem and load_spec(p).limits.search != "epochs"],
 )
 def test_every_spec_meets_its_verdict_and_trace_length_under_symmetry(path: Path) -> None:
     spec = load_spec(path)
