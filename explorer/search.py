@@ -519,6 +519,11 @@ def _search(
 
     def check(node: int, via_action: Action | None, state: Any, outside: bool) -> bool:
         """Check one newly found state; True when the search must stop."""
+        if pending and not outside:  # first: a state that stops the search still witnesses what it reaches
+            for p in [p for p in pending if p.holds(state)]:
+                witnessed[p.name] = node
+                witnessed_at[p.name] = (depth, me)
+                pending.remove(p)
         for p in unfailed:
             if not p.holds(state):
                 failed[p.name] = (node, via_action, state)
@@ -529,11 +534,6 @@ def _search(
                     return True
         if len(failed) != len(safety) - len(unfailed):
             unfailed[:] = [p for p in unfailed if p.name not in failed]
-        if pending and not outside:
-            for p in [p for p in pending if p.holds(state)]:
-                witnessed[p.name] = node
-                witnessed_at[p.name] = (depth, me)
-                pending.remove(p)
         return False
 
     new_level = list if isinstance(seen, ObjectStore) else DiskFrontier  # the fingerprint store spills wide levels

@@ -630,7 +630,7 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         if v.explanation:
             out.print(Text(f"        {v.property} violated: {v.explanation}", style="bold red"))
         if culprit is not None:
-            out.print(Text(_culprit_text(v, culprit), style="bold yellow"))
+            out.print(Text(_culprit_text(v, culprit, scripted), style="bold yellow"))
 
 
 def _culprit_to_show(v: Any) -> Any:
@@ -641,9 +641,10 @@ def _culprit_to_show(v: Any) -> Any:
     return c
 
 
-def _culprit_text(v: Any, c: Any) -> str:
+def _culprit_text(v: Any, c: Any, scripted: int = 0) -> str:
     """``went wrong at step 10 (Phase2b(a=a1, b=0, v=v1)): votes-safe broke: ...``."""
-    where = "in the initial state" if c.step == 0 else f"at step {c.step} ({v.trace.steps[c.step].action})"
+    first = f"where the prefix's {_steps(scripted)} end" if scripted else "in the initial state"
+    where = first if c.step == 0 else f"at step {c.step} ({v.trace.steps[c.step].action})"
     return f"        went wrong {where}: {c.property} broke" + (f": {c.explanation}" if c.explanation else "")
 
 

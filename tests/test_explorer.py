@@ -484,3 +484,22 @@ def test_a_bug_is_named_by_one_string(protocol: str) -> None:
         with pytest.raises(InvalidParameter, match=rf"^bug must be the name of one {protocol} bug \(a str\), got "
                                                    rf".*; choose one of: [a-z-]+, "):
             model(bug=bad)  # type: ignore[arg-type]
+
+
+def test_a_state_that_stops_the_search_still_witnesses_what_it_reaches() -> None:
+    """A state that breaks an invariant and witnesses a reachability property (a scripted prefix can end in
+    one): the run stops there, and says the property was witnessed, in 0 steps here, not 'not witnessed'."""
+
+    class Broken(Model[int]):
+        def init_states(self) -> list[int]:
+            return [1]
+
+        def successors(self, s: int) -> list[tuple[Action, int]]:
+            return [(Action("Up"), s + 1)]
+
+        def properties(self) -> list[Any]:
+            return [always("zero", lambda s: s == 0), sometimes("one", lambda s: s == 1)]
+
+    result = explore(Broken())
+    assert result.verdict is Verdict.VIOLATED and len(result.violation.trace) == 0
+    assert [(w.property, len(w.trace)) for w in result.witnesses] == [("one", 0)]
