@@ -97,3 +97,42 @@ def test_second_batch_raft_stale_acknowledgement_is_found_by_one_way_epochs() ->
     assert (found.mode, found.violation.property, len(found.violation.trace)) == ("epochs", "leader-completeness", 13)
     assert found.one_way_epochs is not None and found.one_way_epochs.violation is not None
     assert_real_path(found.model, found.violation.trace)
+
+
+#: The third batch (raft3.py, paxos3.py; tests/data/independent/README.md): each bug with the configuration a
+#: grader would give it, all other settings the CLI's defaults, and the property auto mode reports.
+RAFT_DEFAULTS = {"requests": 1, "max_timeouts": 2, "max_term": 2}
+PAXOS_DEFAULTS = {"requests": 2, "max_timeouts": 0}
+THIRD_BATCH = [
+    ("raft3.py", "VoteOnLengthOnly", "raft", {"requests": 2, "max_timeouts": 3, "max_term": 3}, "leader-completeness"),
+    ("raft3.py", "CommitOldTerm", "raft", FIGURE_8_BUDGET, "leader-completeness"),
+    ("raft3.py", "VoteNotDurable", "raft", {"max_crashes": 1}, "election-safety"),
+    ("raft3.py", "LeaderIgnoresHigherTerm", "raft", {}, "election-safety"),
+    ("raft3.py", "AlwaysTruncate", "raft", {"requests": 2}, "leader-completeness"),
+    ("raft3.py", "CommitLogEnd", "raft", {"requests": 2}, "leader-completeness"),
+    ("paxos3.py", "AdoptLowestVote", "paxos", {"requests": 3}, "agreement"),
+    ("paxos3.py", "PromiseNotDurable", "paxos", {"max_crashes": 1}, "agreement"),
+    ("paxos3.py", "LearnerMixesBallots", "paxos", {}, "learned-is-chosen"),
+    ("paxos3.py", "AcceptIgnoringPromise", "paxos", {}, "agreement"),
+]
+
+
+@pytest.mark.slow  # 1-30 s each in auto mode
+@pytest.mark.parametrize("file, cls, protocol, options, prop", THIRD_BATCH, ids=[c[1] for c in THIRD_BATCH])
+def test_the_third_batch_of_independent_bugs_is_found(file: str, cls: str, protocol: str, options: dict[str, Any],
+                                                      prop: str) -> None:
+    settings = {**(RAFT_DEFAULTS if protocol == "raft" else PAXOS_DEFAULTS), **options}
+    found = _check(file, cls, protocol, **settings, timeout=120)
+    assert found.verdict is Verdict.VIOLATED and found.violation.property == prop
+    assert_real_path(found.model, found.violation.trace)
+
+
+@pytest.mark.slow  # each runs to its time limit: auto mode cannot prove these bounds
+@pytest.mark.parametrize("file, cls, protocol, options", [
+    ("raft3.py", "RaftServer", "raft", {**FIGURE_8_BUDGET, "max_crashes": 1}),
+    ("paxos3.py", "PaxosNode", "paxos", {**PAXOS_DEFAULTS, "requests": 3, "max_crashes": 1, "max_timeouts": 1}),
+])
+def test_the_third_batchs_correct_classes_give_no_violation(file: str, cls: str, protocol: str,
+                                                            options: dict[str, Any]) -> None:
+    found = _check(file, cls, protocol, **options, timeout=60)
+    assert found.violation is None and found.verdict is Verdict.UNDETERMINED
