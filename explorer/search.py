@@ -680,8 +680,9 @@ def _search(
                                 break
                             continue
                         c = t if canon is None else canon(t)
-                        if shard is not None and shard.owner(c) != me:
-                            shard.send_later(shard.owner(c), u, None, c)
+                        owner = me if shard is None else shard.owner(c)
+                        if owner != me:
+                            shard.send_later(owner, u, None, c)  # type: ignore[union-attr]
                             continue
                         v = find(c)
                         if v is None:
@@ -1046,10 +1047,8 @@ def _select_properties(
     if isinstance(given, Property):
         raise InvalidModel(f"model {model.name!r}: properties() must return a list of properties, got the single "
                            f"property {given.name!r}; return it in a list: [always({given.name!r}, ...)]")
-    if given is None or isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
-        raise InvalidModel(f"model {model.name!r}: properties() must return a list of properties, got "
-                           f"{reprlib.repr(given)}; return e.g. [always('safe', ...)]")
-    props = list(given)
+    props = _listed(model, given, "properties() must return a list of properties",
+                    "; return e.g. [always('safe', ...)]")
     seen: set[str] = set()
     for p in props:
         if not isinstance(p, Property):
@@ -1100,16 +1099,19 @@ def names_given(value: Any, what: str, example: str) -> list[str] | None:
 
 def _initial_states(model: Model[Any]) -> list[Any]:
     """``model.init_states()`` as a list, checked once: an iterable of hashable states, at least one."""
-    given = model.init_states()
-    if given is None or isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
-        raise InvalidModel(f"model {model.name!r}: init_states() must return a list of states, got "
-                           f"{reprlib.repr(given)}")
-    init = list(given)
+    init = _listed(model, model.init_states(), "init_states() must return a list of states")
     if not init:
         raise InvalidModel(f"model {model.name!r} has no initial state; init_states() must return at least one")
     for state in init:
         _check_hashable(model, state, "init_states()")
     return init
+
+
+def _listed(model: Model[Any], given: Any, must: str, fix: str = "") -> list[Any]:
+    """What a model's method returned, as a list; anything that is not a collection is the model's mistake."""
+    if given is None or isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+        raise InvalidModel(f"model {model.name!r}: {must}, got {reprlib.repr(given)}{fix}")
+    return list(given)
 
 
 def _check_hashable(model: Model[Any], state: Any, where: str) -> None:
@@ -1123,11 +1125,7 @@ def _check_hashable(model: Model[Any], state: Any, where: str) -> None:
 
 def _check_successors(model: Model[Any], state: Any) -> None:
     """``model.successors(state)`` (of one state, once: not in the loop) is an iterable of (Action, state) pairs."""
-    given = model.successors(state)
-    if given is None or isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
-        raise InvalidModel(f"model {model.name!r}: successors() must return a list of (Action, state) pairs, "
-                           f"got {reprlib.repr(given)}")
-    for pair in given:
+    for pair in _listed(model, model.successors(state), "successors() must return a list of (Action, state) pairs"):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise InvalidModel(f"model {model.name!r}: successors() must return (Action, state) pairs, got "
                                f"{reprlib.repr(pair)}; return e.g. [(Action('Step'), next_state)]")

@@ -466,8 +466,9 @@ def replay(saved: SavedTrace, model: Model[Any]) -> Replay:
             return Replay(number - 1, total, Mismatch(number, label, f"{label} is not enabled in the state before "
                                                       f"it; enabled: {shown or 'nothing (a deadlock)'}"),
                           False, Trace(tuple(replayed)))
+        expected = model.replay_view(saved_step.state)
         for action, after in successors:
-            if model.replay_view(_view(model, after)) == model.replay_view(saved_step.state):
+            if model.replay_view(_view(model, after)) == expected:
                 break
         else:
             action, after = successors[0]

@@ -135,6 +135,9 @@ class _Outcome:
     failure: tuple[str, str] | None = None
 
 
+MIN_MEMORY_MB = 64
+"""The least ``memory_mb`` taken (``--memory-mb``'s minimum): below it a worker cannot even start Python."""
+
 SAVED_SETTINGS = ("protocol", "network", "requests", "max_timeouts", "max_drops", "max_crashes", "max_partitions",
                   "max_duplicates", "max_term", "handler_timeout", "prefix")
 """The settings a saved trace records besides where the classes come from (:meth:`ActorModel.settings`), and
@@ -240,6 +243,13 @@ class ActorModel(Model[ActorState]):
                 raise InvalidParameter(f"{name} must be an integer >= 0, got {value!r}")
             if value > MAX_BOUND:
                 raise InvalidParameter(f"{name}={value} is hopeless for a search; give at most {MAX_BOUND}")
+        if protocol == "raft" and max_term < 1:
+            raise InvalidParameter(f"max_term must be at least 1 for Raft (got {max_term}); terms start at 1 (as "
+                                   "--max-term takes); pass e.g. max_term=2")
+        if memory_mb is not None and (isinstance(memory_mb, bool) or not isinstance(memory_mb, int)
+                                      or memory_mb < MIN_MEMORY_MB):
+            raise InvalidParameter(f"memory_mb must be a whole number of MiB >= {MIN_MEMORY_MB} (as --memory-mb "
+                                   f"takes), got {memory_mb!r}; the default is 2048, None for no limit")
         if max_partitions and nodes is not None and isinstance(nodes, int) and nodes > MAX_ELEMENTS:
             raise InvalidParameter(f"max_partitions with {nodes} nodes means 2^{nodes - 1} ways to split them; "
                                    f"give at most {MAX_ELEMENTS} nodes")

@@ -219,6 +219,12 @@ class Contract:
         """The contract fields node ``index`` exposes (after :meth:`adopt`)."""
         return ()
 
+    def _attribute(self, index: int, field: str) -> str:
+        """The student's own name for a contract field of node ``index`` (``observe = {...}``), for messages."""
+        klass = self.classes[index]
+        name = renamed(klass, field)
+        return f"{klass.__name__}.{name}" + (f" (the {field!r} observation)" if name != field else "")
+
     def read(self, index: int, node: Node, field: str) -> Any:
         """One contract field of a live node, frozen (beside the student's code: a method may run)."""
         cls = self.classes[index]
@@ -405,12 +411,6 @@ class PaxosContract(Contract):
         if promised is not None:
             _ordered_ballot(promised, self._attribute(index, "promised"))
         return (accepted, values.get("learned"), promised)
-
-    def _attribute(self, index: int, field: str) -> str:
-        """The student's own name for a contract field of node ``index`` (``observe = {...}``)."""
-        klass = self.classes[index]
-        name = renamed(klass, field)
-        return f"{klass.__name__}.{name}" + (f" (the {field!r} observation)" if name != field else "")
 
     def initial_history(self, observations: Sequence[Hashable]) -> Hashable:
         history: Hashable = (frozenset(), frozenset(), (None,) * self.nodes)
@@ -683,11 +683,8 @@ class RaftContract(Contract):
         return self.FIELDS
 
     def observe_frozen(self, index: int, values: dict[str, Any]) -> Hashable:
-        klass = self.classes[index]
-
-        def attribute(field: str) -> str:  # the student's own name for a contract field (observe = {...})
-            name = renamed(klass, field)
-            return f"{klass.__name__}.{name}" + (f" (the {field!r} observation)" if name != field else "")
+        def attribute(field: str) -> str:
+            return self._attribute(index, field)
 
         term = values["current_term"]
         if type(term) is not int or term < 0:

@@ -33,6 +33,7 @@ from quorumcheck.explorer import CheckResult, Progress, Verdict, explore
 from quorumcheck.explorer.diff import changes, flatten, show_value
 from quorumcheck.invariants import definitions
 from quorumcheck.models import BUILTIN_MODELS, TRACE_MODELS, Model, Parameter
+from quorumcheck.models.actor_model import MIN_MEMORY_MB
 from quorumcheck.models.api import HANDLER_SECONDS, MAX_ELEMENTS
 from quorumcheck.explorer.store import STORES
 from quorumcheck.runspec import Limits, RunSpec, build_model, load_spec
@@ -699,7 +700,7 @@ class _Main(click.Group):
         except OSError as e:
             if e.errno not in _OUTPUT_FULL:
                 raise
-            _tell(f"quorumcheck: error: cannot write the output: {e.strerror}; free some space or write elsewhere")
+            _tell(_output_lost(e))
             sys.exit(EXIT_USAGE)
         except Exception:  # noqa: BLE001 - anything else escaping is a bug of ours: say so, never exit 0 or 1
             import traceback
@@ -713,6 +714,10 @@ class _Main(click.Group):
 
 _OUTPUT_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
 """A write to stdout failed for want of room (``quorumcheck ... > /dev/full``): exit 2 with one line, no traceback."""
+
+
+def _output_lost(e: OSError) -> str:
+    return f"quorumcheck: error: cannot write the output: {e.strerror}; free some space or write elsewhere"
 
 
 def _tell(message: str) -> None:
@@ -780,8 +785,7 @@ def run() -> None:
             status = EXIT_BROKEN_PIPE
         except OSError as e:
             if stream is sys.stdout and e.errno in _OUTPUT_FULL:  # the answer was lost: never exit 0 or 1 then
-                _tell(f"quorumcheck: error: cannot write the output: {e.strerror}; free some space or write "
-                      "elsewhere")
+                _tell(_output_lost(e))
                 status = EXIT_USAGE
         except ValueError:
             pass
@@ -1262,7 +1266,7 @@ _PROTOCOL_DEFAULTS = {
               help="random mode: count the configuration's states exhaustively first, and report the fraction visited")
 @click.option("--handler-timeout", type=Seconds(*HANDLER_SECONDS), default=1.0, show_default=True,
               help="seconds one handler call may take")
-@click.option("--memory-mb", type=click.IntRange(min=64), default=2048, show_default=True,
+@click.option("--memory-mb", type=click.IntRange(min=MIN_MEMORY_MB), default=2048, show_default=True,
               help="memory (address space) each sandboxed worker running the student's code may use")
 @click.option("--no-isolate", is_flag=True,
               help="import the student's code into this process instead of sandboxed workers: for debugging "

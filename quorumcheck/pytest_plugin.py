@@ -185,14 +185,15 @@ def _undetermined_message(found: Any) -> str:
     parts = []
     if exhaustive is not None:
         cut = _CUT.get(exhaustive.stop_reason or "", f"stopped ({exhaustive.stop_reason})")
-        steps = max(exhaustive.depth - 1, 0)
+        steps = found.checked_steps if prefix is not None else max(exhaustive.depth - 1, 0)
         parts.append(f"the exhaustive search {cut} at {_count(exhaustive.distinct_states, 'state')}, with every "
                      f"schedule of up to {_count(steps, 'step')} checked")
-    for name, epochs in (("the epoch search", found.epochs),
-                         ("the epoch search with one-way epochs", found.one_way_epochs)):
+    for name, epochs, depth in (("the epoch search", found.epochs, found.checked_epochs),
+                                ("the epoch search with one-way epochs", found.one_way_epochs,
+                                 found.checked_one_way_epochs)):
         if epochs is None:
             continue
-        checked = _count(max(epochs.depth - 1, 0), "epoch")
+        checked = _count(depth, "epoch")
         if epochs.complete:
             parts.append(f"{name} tried every epoch schedule of up to {checked}")
         else:

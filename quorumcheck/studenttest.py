@@ -1014,9 +1014,8 @@ def check_student(
         raise InvalidParameter(f"unknown store {store!r}; choose one of: {', '.join(STORES)}")
     if strategy not in STRATEGIES:
         raise InvalidParameter(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
-    properties = _check_options(runs=runs, steps=steps, memory_mb=memory_mb, on_progress=on_progress,
-                                exhaustive_states=exhaustive_states, properties=properties, protocol=protocol,
-                                model_options=model_options)
+    properties = _check_options(runs=runs, steps=steps, on_progress=on_progress,
+                                exhaustive_states=exhaustive_states, properties=properties, model_options=model_options)
 
     if isolate and not isinstance(node, (str, Path)):
         source = model_options.pop("source", None) or _source_file(node)
@@ -1042,16 +1041,14 @@ def check_student(
     return found
 
 
-MIN_MEMORY_MB = 64
-"""The least ``memory_mb`` taken (``--memory-mb``'s minimum): below it a worker cannot even start Python."""
-
 _OWN_OPTIONS = ("protocol", "memory_mb", "isolate")
 """ActorModel's keywords that check_student passes itself (not through ``**model_options``)."""
 
 
-def _check_options(*, runs: Any, steps: Any, memory_mb: Any, on_progress: Any, exhaustive_states: Any,
-                   properties: Any, protocol: str, model_options: dict[str, Any]) -> list[str] | None:
-    """check_student's options, checked as ``quorumcheck test`` checks them, before any worker starts.
+def _check_options(*, runs: Any, steps: Any, on_progress: Any, exhaustive_states: Any, properties: Any,
+                   model_options: dict[str, Any]) -> list[str] | None:
+    """check_student's own options, checked as ``quorumcheck test`` checks them, before any worker starts (the
+    model's are checked by :class:`ActorModel`, before it starts one).
 
     Returns ``properties`` as a list of names (one string is one name, not its letters).
     """
@@ -1066,22 +1063,14 @@ def _check_options(*, runs: Any, steps: Any, memory_mb: Any, on_progress: Any, e
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise InvalidParameter(f"check_student() has no option {name!r}; {hint}the model options are: "
                                    f"{', '.join(accepted)}")
-    for name, value, least in (("runs", runs, 1), ("steps", steps, 1), ("exhaustive_states", exhaustive_states, 1),
-                               ("memory_mb", memory_mb, MIN_MEMORY_MB)):
+    for name, value in (("runs", runs), ("steps", steps), ("exhaustive_states", exhaustive_states)):
         if value is None and name != "steps":
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            if name == "memory_mb":
-                raise InvalidParameter(f"memory_mb must be a whole number of MiB >= {MIN_MEMORY_MB} (as --memory-mb "
-                                       f"takes), got {value!r}; the default is 2048, None for no limit")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidParameter(f"{name} must be a positive integer, got {value!r}")
     if on_progress is not None and not callable(on_progress):
         raise InvalidParameter(f"on_progress must be a function (called with the part's name and a Progress), "
                                f"got {on_progress!r}")
-    max_term = model_options.get("max_term")
-    if protocol == "raft" and isinstance(max_term, int) and not isinstance(max_term, bool) and max_term < 1:
-        raise InvalidParameter(f"max_term must be at least 1 for Raft (got {max_term}); terms start at 1 (as "
-                               "--max-term takes); pass e.g. max_term=2")
     return names_given(properties, "properties", "['election-safety']")
 
 
