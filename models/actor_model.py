@@ -302,6 +302,7 @@ class ActorModel(Model[ActorState]):
             self._labels: dict[tuple[Any, ...], Action] = {}
             self._envelopes: dict[Action, tuple[Any, ...]] = {}  # a delivery's label -> its envelope
             self._actors: dict[Action, int] = {}
+            self._copies: dict[Action, Action] = {}  # a duplication's label -> the label delivering its message
             self._groups = _partition_groups(self.count) if max_partitions else ()
             self._names = tuple(node_name(i) for i in range(self.count))
             self._index = {name: i for i, name in enumerate(self._names)}
@@ -809,6 +810,48 @@ class ActorModel(Model[ActorState]):
         """
         return action.name in ("Drop", "Duplicate", "Restart", "Partition", "Heal")
 
+    @property
+    def crashes_allowed(self) -> bool:
+        """Whether a run may crash and restart nodes (``max_crashes`` above 0)."""
+        return self.limits[CRASHES] > 0
+
+    def stale_event(self, action: Action) -> tuple[str, Any] | None:
+        """What a step means to a stale-message schedule (random mode, :class:`quorumcheck.studenttest.StaleMessages`).
+
+        ``("restart", "n1")`` for node n1's crash-restart, ``("timer", "n1")`` and ``("request", "n1")`` for its
+        timer firing and a client request to it, ``("copy", label)`` for a duplicated message (``label`` delivers it),
+        and ``None`` for every other step; ``None`` for every step when the run allows no crash.
+
+        >>> from quorumcheck.models.actors import Node
+        >>> m = ActorModel(Node, nodes=2, max_crashes=1, max_duplicates=1)
+        >>> m.stale_event(m._label("Restart", (1,)))
+        ('restart', 'n1')
+        >>> kind, label = m.stale_event(m._label("Duplicate", (1, 0, "'hi'", "hi")))
+        >>> kind, str(label)
+        ('copy', "Deliver(from=n1, to=n0, msg='hi')")
+        """
+        if not self.crashes_allowed:
+            return None
+        node = self._actors.get(action)
+        if node is not None:
+            return ({"Restart": "restart", "Timer": "timer"}.get(action.name, "request"), self._names[node])
+        copied = self._copies.get(action)
+        return None if copied is None else ("copy", copied)
+
+    def copies_to(self, state: ActorState, node: str) -> Counter[Action]:
+        """How many copies of each message to ``node`` (``"n0"``) are in flight, by the label that delivers it.
+
+        >>> from quorumcheck.models.actors import Node
+        >>> class Hi(Node):
+        ...     def on_start(self, out):
+        ...         out.send(0, "hi")
+        >>> m = ActorModel(Hi, nodes=2)
+        >>> sorted((str(label), copies) for label, copies in m.copies_to(next(iter(m.init_states())), "n0").items())
+        [("Deliver(from=n0, to=n0, msg='hi')", 1), ("Deliver(from=n1, to=n0, msg='hi')", 1)]
+        """
+        index = self._index[node]
+        return Counter(self._label("Deliver", e) for e in self.in_flight(state.network) if e[1] == index)
+
     def swarm_key(self, action: Action) -> tuple[int, int] | None:
         """The channel a delivery uses, ``None`` for other actions.
 
@@ -828,6 +871,8 @@ class ActorModel(Model[ActorState]):
                 label = Action(kind, **{"from": node_name(key[0]), "to": node_name(key[1]), "msg": key[2]})
                 if kind == "Deliver":
                     self._envelopes[label] = key
+                elif kind == "Duplicate":
+                    self._copies[label] = self._label("Deliver", key)
             elif kind == "Timer":
                 label = Action(kind, node=node_name(key[0]), timer=key[1])
             elif kind == "Request":

@@ -46,6 +46,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -147,6 +148,105 @@ in flight, which decides where a search can go next)."""
 EXPANSION_STATES = 100
 """Coverage strategy: the most new states one breadth-first expansion of a kept schedule visits (about
 three steps deep in a Raft cluster with a dozen messages in flight)."""
+
+
+STALE_SHARE = 4
+"""Swarm schedules of a run that allows crashes: one in this many is a stale-message schedule
+(:class:`StaleMessages`)."""
+
+
+class StaleMessages:
+    """One stale-message schedule's rules: messages from before a restart reach the node's new incarnation.
+
+    A classic bug of crash-restart code trusts a message meant for the node's previous life: a proposer
+    whose round counter is not durable reuses a ballot after a restart and counts promises made to its
+    earlier self. A uniform schedule almost never lines that up (the second request must come after the
+    restart, to the restarted node, and the old replies must wait for it), so in a stale-message schedule
+    (one swarm schedule in :data:`STALE_SHARE`, when crashes are allowed):
+
+    * after the first client request, the others wait until a node has restarted;
+    * a restarted node starts something first: its timer or a request, when one is enabled;
+    * the messages in flight to a node when it restarts wait until the new incarnation has started
+      something, and arrive then;
+    * the extra copy a duplication makes waits for its receiver's next restart (and then as above): a
+      copy from before the crash.
+
+    Whatever waits is still taken when nothing else is enabled, so the rules narrow a schedule's choices but
+    never end it. The model offers ``stale_event(action)`` and ``copies_to(state, node)``
+    (:class:`~quorumcheck.models.actor_model.ActorModel` does).
+
+    Examples
+    --------
+    >>> from quorumcheck.models.actors import Node
+    >>> from quorumcheck.models.actor_model import ActorModel
+    >>> class Hi(Node):
+    ...     def on_start(self, out):
+    ...         if self.id == 0:
+    ...             out.send(1, "hi")
+    >>> m = ActorModel(Hi, nodes=2, max_crashes=1, max_duplicates=1)
+    >>> s = next(iter(m.init_states()))
+    >>> rules = StaleMessages(m)
+    >>> dup = next((a, make) for a, make in m.enabled(s) if a.name == "Duplicate")
+    >>> s = rules.taken(dup[0], dup[1]())
+    >>> [str(a) for a, _ in rules.allowed(s, m.enabled(s)) if a.name == "Deliver"]  # one copy of two may go
+    ["Deliver(from=n0, to=n1, msg='hi')"]
+    >>> s = rules.taken(*next((a, make()) for a, make in m.enabled(s) if a.name == "Deliver"))
+    >>> [str(a) for a, _ in rules.allowed(s, m.enabled(s))]  # the copy waits for n1's restart
+    ['Restart(node=n0)', 'Restart(node=n1)']
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.requests = 0  # client requests taken
+        self.restarted = False  # has a node restarted?
+        self.fresh: set[str] = set()  # restarted nodes that have not started anything yet
+        self.copies: Counter[Any] = Counter()  # delivery label -> copies waiting for the receiver's restart
+        self.stale: dict[str, Counter[Any]] = {}  # node -> delivery label -> copies waiting for its next start
+
+    def allowed(self, state: Any, options: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+        """The options a schedule may take now, by the rules above (all of them when the rules leave none)."""
+        model = self.model
+        if self.fresh:
+            starts = [o for o in options if (model.stale_event(o[0]) or ("", ""))[1] in self.fresh
+                      and model.stale_event(o[0])[0] in ("timer", "request")]
+            if starts:
+                return starts
+        free, flight = [], {}
+        for option in options:
+            label = option[0]
+            if label.name == "Deliver":
+                to = model.step_actor(label)
+                held = self.copies[label] + self.stale.get(to, Counter())[label]
+                if held:
+                    if to not in flight:
+                        flight[to] = model.copies_to(state, to)
+                    if flight[to][label] <= held:
+                        continue
+            elif self.requests and not self.restarted and (model.stale_event(label) or ("",))[0] == "request":
+                continue
+            free.append(option)
+        return free or options
+
+    def taken(self, action: Any, after: Any) -> Any:
+        """Note a step the schedule took (its successor ``after``, returned)."""
+        event = self.model.stale_event(action)
+        if event is None:
+            return after
+        kind, what = event
+        if kind == "copy":
+            self.copies[what] += 1
+        elif kind == "restart":
+            self.restarted = True
+            self.fresh.add(what)
+            waiting = self.model.copies_to(after, what)
+            for label in waiting:
+                self.copies.pop(label, None)
+            self.stale[what] = waiting
+        else:
+            self.requests += kind == "request"
+            self.fresh.discard(what)
+            self.stale.pop(what, None)
+        return after
 
 
 @dataclass
@@ -426,6 +526,7 @@ def random_schedules(
     swarm_keys = list(getattr(model, "swarm_keys", list)()) if swarm else []
     swarm_key = getattr(model, "swarm_key", None)
     is_fault = getattr(model, "is_fault", None)
+    stale_ok = bool(getattr(model, "crashes_allowed", False)) and hasattr(model, "stale_event")
     cell_of = coverage_cell_function(model) if strategy == "coverage" else None
     # Coverage strategy: cell -> the schedules (traces) kept that reach it; ``cells`` in discovery order (a
     # schedule draws an index into it, so entries are only ever appended).
@@ -516,12 +617,15 @@ def random_schedules(
         slow: set[Any] = set()
         if swarm_keys and data.draw(st.integers(0, 3)) != 0:  # swarm testing: most schedules neglect some channels
             slow = {key for key in swarm_keys if data.draw(st.booleans())}
+        holds = StaleMessages(model) if stale_ok and data.draw(st.integers(0, STALE_SHARE - 1)) == 1 else None
         with recording(trace):
             check_state(trace)
             for _ in range(steps):
                 options = enabled(state)
                 if not options:
                     break
+                if holds is not None:
+                    options = holds.allowed(state, options)
                 if is_fault is not None:
                     faults = [o for o in options if is_fault(o[0])]
                     if faults and len(faults) < len(options):
@@ -534,6 +638,8 @@ def random_schedules(
                 state = take(trace, state, action, make)
                 if state is None:
                     break
+                if holds is not None:
+                    holds.taken(action, state)
 
     walker = EpochModel(model, safety + step_props) if strategy == "epochs" else None
     pick = st.integers(0, 2**16 - 1)
