@@ -124,7 +124,7 @@ THIRD_BATCH = [
 def test_the_third_batch_of_independent_bugs_is_found(file: str, cls: str, protocol: str, options: dict[str, Any],
                                                       prop: str) -> None:
     settings = {**(RAFT_DEFAULTS if protocol == "raft" else PAXOS_DEFAULTS), **options}
-    found = _check(file, cls, protocol, **settings, timeout=120, runs=None)  # random schedules until the time limit, as the CLI
+    found = _check(file, cls, protocol, **settings, timeout=120, runs=None)  # random part: until the time limit
     assert found.verdict is Verdict.VIOLATED and found.violation.property == prop
     assert_real_path(found.model, found.violation.trace)
 
