@@ -155,20 +155,25 @@ def _bound_ints(solver: z3.Solver, tr: Translator, sig: Signature, params: Mappi
                 timeout_ms: int, widest: int = 8) -> dict[str, tuple[int, int]]:
     """Confine each integer (ordered) sort to the shortest range lo..hi that keeps a counterexample.
 
-    ``lo`` is the sort's least literal (Paxos's ``-1``). The bound is kept on
-    ``solver`` for the sorts after it.
+    The range starts at the sort's least literal (Paxos's ``-1``) and grows upwards first; a counterexample
+    that needs a value below every literal (a term under the initial one, which no reachable state has) grows
+    it downwards too, so that its pre-state still reads as integers. The bound is kept on ``solver`` for the
+    sorts after it.
     """
     out: dict[str, tuple[int, int]] = {}
     for sort in sig.sorts.values():
         if not sort.ordered or tr.sort(sort) != z3.IntSort():
             continue
         lo, top = int_range(tr, sort)
-        for hi in range(max(lo, top), lo + widest):
+        top = max(lo, top)
+        ranges = [(lo, top)] + [r for extra in range(1, widest - (top - lo))
+                                for r in ((lo, top + extra), (lo - extra, top))]
+        for low, hi in ranges:
             solver.push()
-            solver.add(*int_bounds(tr, sig, sort, lo, hi, params))
+            solver.add(*int_bounds(tr, sig, sort, low, hi, params))
             solver.set("timeout", timeout_ms)
             if solve(solver) == z3.sat:
-                out[sort.name] = (lo, hi)
+                out[sort.name] = (low, hi)
                 break
             solver.pop()
         else:

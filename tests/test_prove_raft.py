@@ -371,3 +371,24 @@ def test_handle_request_vote_grants_only_one_candidate_per_term(checker: _StepCh
     twice_pre = dict(pre, voted_for=frozenset({(2, 1)}), voted=frozenset({(2, 2, 1)}))
     twice_post = dict(post, voted=frozenset({(2, 2, 1), (2, 2, 0)}))
     assert not grants(twice_pre, twice_post)
+
+
+def test_a_cti_with_a_term_below_every_literal_still_reads_as_integers() -> None:
+    """Candidates hold no typing facts (terms start at 1), so Z3's CTI can need a term below Term(1). It is read
+    as integers like any other, so that inference can evaluate its candidates there."""
+    from quorumcheck.invariants.system import Conjunct
+    from quorumcheck.models import raft_symbolic as r
+    from quorumcheck.invariants.evaluate import evaluate
+    from quorumcheck.prover.cti import pre_state
+    from quorumcheck.prover.induction import Checker
+
+    system = raft_system()
+    above = ForAll(r.s, (r.role(r.s) == r.CANDIDATE_ROLE) >> (r.current_term(r.s) > r.Term(1)))
+    claim = Conjunct("candidates-above-one", above, "a candidate's term is above the first")
+    (timeout,) = [a for a in system.actions if a.name == "Timeout"]
+    ob = Checker(system, 10.0).consecution([claim], timeout, claim, with_cti=True)
+    assert ob.status == "fails" and ob.cti is not None
+    universe, pre = pre_state(system, ob.cti)
+    assert all(isinstance(t, int) for t in universe["Term"]) and min(universe["Term"]) < 1
+    assert pre["current_term"] == (0,)  # the one server's term, below the initial one
+    assert evaluate(claim.formula, universe, pre)  # the claim holds before the step (no candidate yet)
