@@ -102,7 +102,7 @@ BUGS = {
     "NoLogCheck": "leader-completeness",
     "CommitOldTermByCounting": "leader-completeness",
     "AcceptStaleAppend": "leader-append-only",
-    "TruncateOnAppend": "leader-completeness",
+    "TruncateOnAppend": "committed-entries-stable",
     "CommitToLogEnd": "leader-completeness",
     "MatchIndexFromCurrentLog": "leader-completeness",
     "LengthOnlyLogCheck": "leader-completeness",

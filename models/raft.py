@@ -1080,7 +1080,7 @@ class RaftModel(Model[RaftState]):
         with_entries = not self.election_only and self.max_log > 0
         props = [
             formula_property(p.kind, name, p.formula, interp, p.description, evaluator=self.evaluator,
-                             default=name not in standard.RAFT_ON_REQUEST)
+                             default=name not in standard.RAFT_BUILT_IN_ON_REQUEST)
             for name, p in standard.RAFT_PROPERTIES.items()
             if name != "entry-committed" or with_entries
         ]
@@ -1540,6 +1540,17 @@ def explain_leader_logs(servers: Sequence[ServerLog]) -> str:
                      for s in servers if s.role == "Leader")
 
 
+def explain_committed_logs(servers: Sequence[ServerLog]) -> str:
+    """Every server's log with its committed prefix marked (what Committed Entries Stable is about), after the step.
+
+    >>> explain_committed_logs([ServerLog("s2", "Follower", 2, ((1, "v1"),), 1)])
+    'after the step: s2 (follower, term 2) commit index 1, log [#1 t1 v1 |]'
+    """
+    return "after the step: " + "; ".join(
+        f"{s.name} ({s.role.lower()}, term {s.term}) commit index {s.commit}, log "
+        f"{log_notation(s.log, commit=min(s.commit, len(s.log)))}" for s in servers)
+
+
 def explain_two_leaders(servers: Sequence[ServerLog]) -> str:
     """Election Safety in state form: two servers that are leader in one term at once.
 
@@ -1560,6 +1571,7 @@ LOG_EXPLAINERS: dict[str, Callable[[Sequence[ServerLog]], str]] = {
     "leader-completeness": explain_leader_completeness,
     "state-machine-safety": explain_state_machine_safety,
     "leader-append-only": explain_leader_logs,
+    "committed-entries-stable": explain_committed_logs,
 }
 """The explanation of each Raft property about the servers' roles and logs, over :class:`ServerLog` views (the
 built-in model and student code share them)."""

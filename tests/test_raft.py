@@ -248,9 +248,10 @@ def test_within_boundary_is_tlcs_constraint() -> None:
 def test_reachability_properties() -> None:
     names = [p.name for p in RaftModel(max_log=1).properties()]
     assert names == ["election-safety", "election-safety-state", "log-matching", "commit-within-log",
-                     "leader-completeness", "state-machine-safety", "leader-append-only", "leader-elected",
-                     "entry-committed"]
-    assert [p.name for p in RaftModel(max_log=1).properties() if not p.default] == ["commit-within-log"]
+                     "leader-completeness", "state-machine-safety", "leader-append-only", "committed-entries-stable",
+                     "leader-elected", "entry-committed"]
+    assert [p.name for p in RaftModel(max_log=1).properties() if not p.default] == ["commit-within-log",
+                                                                                   "committed-entries-stable"]
     assert "entry-committed" not in [p.name for p in RaftModel(max_log=0).properties()]
     assert "entry-committed" not in [p.name for p in RaftModel(max_log=1, election_only=True).properties()]
     r = explore(RaftModel(servers=2, max_term=3, max_log=1))

@@ -31,7 +31,7 @@ CASES = {
     "ForgetVoteOnRestart": ({"requests": 0, "max_timeouts": 2, "max_crashes": 1}, 7, 3560, 8),
     "CountStaleVotes": ({"requests": 0, "max_timeouts": 3, "max_term": 3}, 7, 4499, 9),
     "NoLogCheck": ({"requests": 1, "max_timeouts": 2}, 9, 12729, 11),
-    "TruncateOnAppend": ({"requests": 2, "max_timeouts": 1}, 8, 1156, 10),
+    "TruncateOnAppend": ({"requests": 2, "max_timeouts": 1}, 8, 1155, 10),
     "AcceptStaleAppend": ({"requests": 2, "max_timeouts": 2}, 9, 16840, 11),
     "CommitToLogEnd": ({"requests": 1, "max_timeouts": 2}, 8, 4831, 8),
     "MatchIndexFromCurrentLog": ({"requests": 2, "max_timeouts": 2}, 9, 17226, 10),
@@ -169,15 +169,17 @@ def test_directed_schedules_for_bugs_beyond_small_bounds(name: str, buggy: bool)
 
 
 def test_truncate_on_append_says_which_fact_broke_first() -> None:
-    # The follower's commit index runs past its cut log: commit-within-log (checked along the trace, though
-    # not by default) breaks at the same step as state-machine-safety and leader-completeness, and says why.
+    # A stale, empty AppendEntries cuts the follower's committed entry: committed-entries-stable (an action
+    # property) breaks at that step; commit-within-log (checked along the trace, though not by default) breaks
+    # there too, as do state-machine-safety and leader-completeness, and says why.
     found = _check(BUGS.TruncateOnAppend, **CASES["TruncateOnAppend"][0])
     v = found.violation
-    assert (v.property, len(v.trace)) == ("leader-completeness", 8)
-    assert v.explanation == ("n1's commit index 1 runs past the end of its log (0 entries): it committed index 1 "
-                             "and no longer holds it, while leader n0 (term 1) has #1 t1 'v1'")
+    assert (v.property, len(v.trace)) == ("committed-entries-stable", 8)
+    assert v.explanation == ("after the step: n0 (leader, term 1) commit index 1, log [#1 t1 'v1' |]; n1 (follower, "
+                             "term 1) commit index 1, log [|]; n2 (follower, term 0) commit index 0, log [|]")
     assert v.culprit == Culprit(8, "commit-within-log", "n1's commit index 1 runs past the end of its log (0 "
-                                "entries: []); also false after this step: state-machine-safety, leader-completeness")
+                                "entries: []); also false after this step: leader-completeness, state-machine-safety, "
+                                "committed-entries-stable")
 
 
 def test_json_result_of_a_random_run() -> None:
