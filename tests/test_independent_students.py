@@ -138,3 +138,42 @@ def test_the_third_batchs_correct_classes_give_no_violation(file: str, cls: str,
                                                             options: dict[str, Any]) -> None:
     found = _check(file, cls, protocol, **options, timeout=60)
     assert found.violation is None and found.verdict is Verdict.UNDETERMINED
+
+
+#: The fourth batch (raft4.py, paxos4.py; tests/data/independent/README.md): the property auto mode reports and the
+#: counterexample's length, with the configuration a grader would give each bug.
+FOURTH_BATCH = [
+    ("raft4.py", "StaleTermAppend", "raft", {"requests": 2}, "committed-entries-stable", 11),
+    ("raft4.py", "KeepLeadingOnHigherTerm", "raft", {}, "election-safety", 8),
+    ("raft4.py", "VolatileVote", "raft", {"max_crashes": 1}, "election-safety", 7),
+    ("raft4.py", "ReplaceSuffix", "raft", {"requests": 2}, "committed-entries-stable", 9),
+    ("raft4.py", "LengthOnlyUpToDate", "raft", {"requests": 2, "max_timeouts": 3, "max_term": 3},
+     "leader-completeness", 14),
+    ("raft4.py", "CommitOldTermByCount", "raft", FIGURE_8_BUDGET, "leader-completeness", 21),
+    ("paxos4.py", "FirstVoteWins", "paxos", {"requests": 3}, "agreement", 20),
+    ("paxos4.py", "RoundOnlyAccept", "paxos", {}, "agreement", 14),
+    ("paxos4.py", "BareRoundBallots", "paxos", {}, "agreement", 14),
+    ("paxos4.py", "CountMessagesNotAcceptors", "paxos", {"max_duplicates": 1}, "learned-is-chosen", 9),
+    ("paxos4.py", "VolatilePromise", "paxos", {"max_crashes": 1}, "agreement", 15),
+]
+
+
+@pytest.mark.slow  # 0.3-19 s each in auto mode
+@pytest.mark.parametrize("file, cls, protocol, options, prop, steps", FOURTH_BATCH, ids=[c[1] for c in FOURTH_BATCH])
+def test_the_fourth_batch_of_independent_bugs_is_found(file: str, cls: str, protocol: str, options: dict[str, Any],
+                                                       prop: str, steps: int) -> None:
+    settings = {**(RAFT_DEFAULTS if protocol == "raft" else PAXOS_DEFAULTS), **options}
+    found = _check(file, cls, protocol, **settings, timeout=120, runs=None)
+    assert found.verdict is Verdict.VIOLATED and (found.violation.property, len(found.violation.trace)) == (prop, steps)
+    assert_real_path(found.model, found.violation.trace)
+
+
+@pytest.mark.slow  # each runs to its time limit: auto mode cannot prove these bounds
+@pytest.mark.parametrize("file, cls, protocol, options", [
+    ("raft4.py", "Raft", "raft", {"requests": 2, "max_timeouts": 3, "max_term": 3, "max_crashes": 1}),
+    ("paxos4.py", "Paxos", "paxos", {**PAXOS_DEFAULTS, "max_crashes": 1, "max_duplicates": 1, "max_timeouts": 1}),
+])
+def test_the_fourth_batchs_correct_classes_give_no_violation(file: str, cls: str, protocol: str,
+                                                             options: dict[str, Any]) -> None:
+    found = _check(file, cls, protocol, **options, timeout=60)
+    assert found.violation is None and found.verdict is Verdict.UNDETERMINED
