@@ -207,8 +207,8 @@ class StaleMessages:
         """The options a schedule may take now, by the rules above (all of them when the rules leave none)."""
         model = self.model
         if self.fresh:
-            starts = [o for o in options if (model.stale_event(o[0]) or ("", ""))[1] in self.fresh
-                      and model.stale_event(o[0])[0] in ("timer", "request")]
+            starts = [o for o in options if self._event(o[0])[0] in ("timer", "request")
+                      and self._event(o[0])[1] in self.fresh]
             if starts:
                 return starts
         free, flight = [], {}
@@ -216,16 +216,19 @@ class StaleMessages:
             label = option[0]
             if label.name == "Deliver":
                 to = model.step_actor(label)
-                held = self.copies[label] + self.stale.get(to, Counter())[label]
+                held = self.copies[label] + (self.stale[to][label] if to in self.stale else 0)
                 if held:
                     if to not in flight:
                         flight[to] = model.copies_to(state, to)
                     if flight[to][label] <= held:
                         continue
-            elif self.requests and not self.restarted and (model.stale_event(label) or ("",))[0] == "request":
+            elif self.requests and not self.restarted and self._event(label)[0] == "request":
                 continue
             free.append(option)
         return free or options
+
+    def _event(self, action: Any) -> tuple[str, Any]:
+        return self.model.stale_event(action) or ("", None)
 
     def taken(self, action: Any, after: Any) -> Any:
         """Note a step the schedule took (its successor ``after``, returned)."""
