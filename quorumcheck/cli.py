@@ -559,6 +559,9 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
                      "(each epoch tries one order of delivery); run --search bfs for a verdict")
     elif result.verdict is Verdict.UNDETERMINED and result.stop_reason:
         headline += f": {_STOP_REASONS.get(result.stop_reason, result.stop_reason)}"
+    prefix = getattr(model, "prefix", ())
+    if prefix and result.violation is None:  # the search started where the prefix ends, not in the initial state
+        headline += f" (from where the prefix's {_steps(len(prefix))} end)"
     out.print(Text(headline, style=_VERDICT_STYLE[result.verdict]))
     if sampled and sampled_by == "epoch search":
         # Epoch-end states are stored up to this depth; a violation is met inside the epoch after them.
@@ -596,6 +599,8 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         )
     for w in result.witnesses:
         status = f"witnessed in {_steps(len(w.trace))}" if w.trace is not None else "not witnessed"
+        if prefix and w.trace is not None:
+            status += " after the prefix"
         out.print(f"reachability: {w.property} ({w.description}) {status}", markup=False)
     if spec is not None and any(value is not None for value in vars(spec.expect).values()):  # it has an [expect]
         wrong = spec.mismatches(result)

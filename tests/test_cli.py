@@ -319,6 +319,18 @@ def test_check_raft_prefix_takes_a_file_of_labels_or_a_saved_trace(tmp_path: Pat
     assert code == 2 and "prefix step 2 'BecomeLeader(i=s1)' is not enabled" in err
 
 
+def test_a_run_from_a_prefix_that_finds_nothing_says_where_it_started(tmp_path: Path) -> None:
+    """A HOLDS after --prefix covers the states after the prefix only, and its witnesses count from there."""
+    labels_file = tmp_path / "prefix.txt"
+    labels_file.write_text("Timeout(i=s1)\nRequestVote(i=s1, j=s2)\n")
+    code, out, _ = run("check", "raft", "--servers", "2", "--prefix", str(labels_file))
+    assert code == 0
+    assert "HOLDS (from where the prefix's 2 steps end)" in out.splitlines()
+    assert "reachability: leader-elected (a leader can be elected) witnessed in 7 steps after the prefix" in out
+    code, out, _ = run("check", "raft", "--servers", "2")  # 9 steps from the initial state: the prefix's 2 and 7
+    assert code == 0 and "HOLDS" in out.splitlines() and "witnessed in 9 steps" in out and "prefix" not in out
+
+
 @pytest.mark.parametrize("value", ["inf", "nan", "1e300", "-3"])
 def test_a_spec_timeout_beyond_the_timer_or_not_a_number_is_refused(tmp_path: Path, value: str) -> None:
     spec = tmp_path / "s.toml"
