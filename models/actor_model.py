@@ -386,11 +386,18 @@ class ActorModel(Model[ActorState]):
     # -- the model ----------------------------------------------------------------------------------
     def init_states(self) -> Iterable[ActorState]:
         if self._init is None:
-            self._init = self._after_prefix(self._initial_state())
+            start = self._initial_state()
+            self._init = start  # judging the prefix's steps asks for the properties, which start the nodes
+            try:
+                self._init = self._after_prefix(start)
+            except BaseException:
+                self._init = None
+                raise
         return [self._init]
 
     def _after_prefix(self, state: ActorState) -> ActorState:
         """The state the scripted prefix reaches from ``state`` (``state`` itself without one)."""
+        props: list[Property[ActorState]] | None = None
         for k, label in enumerate(self.prefix, start=1):
             following = next((t for a, t in self.successors(state) if str(a) == label), None)
             if following is None:
@@ -402,8 +409,29 @@ class ActorModel(Model[ActorState]):
             if not self.within_boundary(following):
                 raise InvalidParameter(f"prefix step {k} {label!r} leaves the bounds (max_term={self.max_term}); "
                                        "raise the bound or shorten the prefix")
+            if props is None:
+                props = [p for p in self.properties() if p.default]
+            broken = self._broken_in_prefix(props, state, following, last=k == len(self.prefix))
+            if broken is not None:
+                raise InvalidParameter(f"prefix step {k} {label!r} already breaks {broken}, and the search judges only "
+                                       f"what comes after the prefix; shorten the prefix to {k - 1} steps and the "
+                                       "search reports it with its schedule")
             state = following
         return state
+
+    @staticmethod
+    def _broken_in_prefix(props: Sequence[Property[ActorState]], before: ActorState, after: ActorState,
+                          last: bool) -> str | None:
+        """The property of ``props`` a prefix step breaks: an action property on the step, or an invariant of a
+        state inside the prefix (its last state is the search's first, judged there); ``None`` when none."""
+        from .api import Expectation
+
+        for p in props:
+            if p.expectation is Expectation.EVERY_STEP and not p.holds_on_step(before, after):
+                return p.name
+            if p.expectation is Expectation.ALWAYS and not last and not p.holds(after):
+                return p.name
+        return None
 
     def _initial_state(self) -> ActorState:
         outcomes = [self._outcome(i, (), ("s",)) for i in range(self.count)]

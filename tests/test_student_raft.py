@@ -233,3 +233,22 @@ def test_cli_prefix_file_search_save_and_replay(tmp_path: Path) -> None:
     replayed = subprocess.run([sys.executable, "-m", "quorumcheck", "replay", str(trace)], capture_output=True,
                               text=True, check=False)
     assert replayed.returncode == 0 and "REPLAYS: all 4 steps match" in replayed.stdout, replayed.stderr
+
+
+def test_a_prefix_that_runs_through_a_violation_is_refused_with_the_length_that_finds_it() -> None:
+    """The search judges what comes after a prefix; a prefix step that already breaks a property is a one-line
+    error naming the prefix to use instead, and that prefix gives the counterexample."""
+    from quorumcheck.errors import InvalidParameter
+
+    options = CASES["TruncateOnAppend"][0]
+    found = _check(BUGS.TruncateOnAppend, **options)
+    labels = [str(a) for a in found.violation.trace.actions]
+    assert len(labels) == 8  # the shortest schedule: the cut of the committed entry is its last step
+    with pytest.raises(InvalidParameter, match=r"^prefix step 8 .* already breaks committed-entries-stable, and the "
+                                               r"search judges only what comes after the prefix; shorten the prefix "
+                                               r"to 7 steps"):
+        _check(BUGS.TruncateOnAppend, prefix=labels, **options)
+    shorter = _check(BUGS.TruncateOnAppend, prefix=labels[:7], **options)
+    assert shorter.violation.property == "committed-entries-stable"
+    assert [str(a) for a in shorter.violation.trace.actions] == labels[7:]  # the step after the prefix
+    assert _check(RAFT.RaftNode, prefix=labels, **options).violation is None  # the correct node: no error
