@@ -390,5 +390,5 @@ def test_a_cti_with_a_term_below_every_literal_still_reads_as_integers() -> None
     assert ob.status == "fails" and ob.cti is not None
     universe, pre = pre_state(system, ob.cti)
     assert all(isinstance(t, int) for t in universe["Term"]) and min(universe["Term"]) < 1
-    assert pre["current_term"] == (0,)  # the one server's term, below the initial one
+    assert min(pre["current_term"]) < 1  # a server's term below the initial one (Z3 picks how many servers)
     assert evaluate(claim.formula, universe, pre)  # the claim holds before the step (no candidate yet)
