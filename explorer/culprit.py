@@ -36,7 +36,7 @@ from quorumcheck.models.api import Expectation, Model, Property
 
 from .result import Culprit, Violation
 
-__all__ = ["find_culprit", "with_culprits"]
+__all__ = ["breaks", "find_culprit", "with_culprits"]
 
 
 def find_culprit(model: Model[Any], violation: Violation[Any],
@@ -78,7 +78,7 @@ def find_culprit(model: Model[Any], violation: Violation[Any],
     checked.sort(key=lambda p: p.name == violation.property)
     states = trace.states
     for k, state in enumerate(states):
-        broken = [p for p in checked if _broken(p, states[k - 1] if k else None, state)]
+        broken = [p for p in checked if breaks(p, states[k - 1] if k else None, state)]
         if broken:
             text = broken[0].explain(state) or ""
             if len(broken) > 1:
@@ -88,9 +88,14 @@ def find_culprit(model: Model[Any], violation: Violation[Any],
     return None
 
 
-def _broken(p: Property[Any], before: Any, state: Any) -> bool:
-    """Whether ``p`` is false in ``state`` (an action property: on the step from ``before``); a property
-    that cannot be evaluated there counts as not broken."""
+def breaks(p: Property[Any], before: Any, state: Any) -> bool:
+    """Whether ``p`` is false in ``state`` (an action property: on the step from ``before``, never without one); a
+    property that cannot be evaluated there counts as not broken.
+
+    >>> from quorumcheck.models.api import always, every_step
+    >>> breaks(always("small", lambda s: s < 3), 2, 3), breaks(every_step("up", lambda s, t: t > s), 3, 2)
+    (True, True)
+    """
     try:
         if p.expectation is Expectation.EVERY_STEP:
             return before is not None and not p.holds_on_step(before, state)

@@ -71,7 +71,7 @@ from typing import Any, NamedTuple
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
 
 from .actors import Node, Snapshotter, network_named, node_name, show
-from .api import HANDLER_SECONDS, MAX_BOUND, MAX_ELEMENTS, Action, Model, Property, StepEvents, always
+from .api import HANDLER_SECONDS, MAX_BOUND, MAX_ELEMENTS, Action, Expectation, Model, Property, StepEvents, always
 from .observe import Contract, contract_named
 
 __all__ = ["CONTAINMENT_PROPERTIES", "ActorModel", "ActorState", "find_node_classes", "load_student_file"]
@@ -386,17 +386,17 @@ class ActorModel(Model[ActorState]):
     # -- the model ----------------------------------------------------------------------------------
     def init_states(self) -> Iterable[ActorState]:
         if self._init is None:
-            start = self._initial_state()
-            self._init = start  # judging the prefix's steps asks for the properties, which start the nodes
-            try:
-                self._init = self._after_prefix(start)
-            except BaseException:
-                self._init = None
-                raise
+            self._init = self._after_prefix(self._initial_state())
         return [self._init]
 
     def _after_prefix(self, state: ActorState) -> ActorState:
-        """The state the scripted prefix reaches from ``state`` (``state`` itself without one)."""
+        """The state the scripted prefix reaches from ``state`` (``state`` itself without one).
+
+        Each step is judged as the search judges its own (action properties on it, invariants on the states inside
+        the prefix): a prefix that runs through a violation would otherwise hide it behind a HOLDS.
+        """
+        from quorumcheck.explorer.culprit import breaks
+
         props: list[Property[ActorState]] | None = None
         for k, label in enumerate(self.prefix, start=1):
             following = next((t for a, t in self.successors(state) if str(a) == label), None)
@@ -411,27 +411,15 @@ class ActorModel(Model[ActorState]):
                                        "raise the bound or shorten the prefix")
             if props is None:
                 props = [p for p in self.properties() if p.default]
-            broken = self._broken_in_prefix(props, state, following, last=k == len(self.prefix))
+            last = k == len(self.prefix)  # its state is the search's first, judged there
+            broken = next((p.name for p in props if not (last and p.expectation is Expectation.ALWAYS)
+                           and breaks(p, state, following)), None)
             if broken is not None:
                 raise InvalidParameter(f"prefix step {k} {label!r} already breaks {broken}, and the search judges only "
                                        f"what comes after the prefix; shorten the prefix to {k - 1} steps and the "
                                        "search reports it with its schedule")
             state = following
         return state
-
-    @staticmethod
-    def _broken_in_prefix(props: Sequence[Property[ActorState]], before: ActorState, after: ActorState,
-                          last: bool) -> str | None:
-        """The property of ``props`` a prefix step breaks: an action property on the step, or an invariant of a
-        state inside the prefix (its last state is the search's first, judged there); ``None`` when none."""
-        from .api import Expectation
-
-        for p in props:
-            if p.expectation is Expectation.EVERY_STEP and not p.holds_on_step(before, after):
-                return p.name
-            if p.expectation is Expectation.ALWAYS and not last and not p.holds(after):
-                return p.name
-        return None
 
     def _initial_state(self) -> ActorState:
         outcomes = [self._outcome(i, (), ("s",)) for i in range(self.count)]
@@ -935,7 +923,7 @@ class ActorModel(Model[ActorState]):
         >>> [p.name for p in m.properties() if p.default][6:]
         ['agreement', 'learner-agreement', 'learned-is-chosen', 'value-can-be-chosen', 'value-can-be-learned']
         """
-        self.init_states()  # the contract learns the nodes' roles from the started nodes
+        self._initial_state()  # the contract learns the nodes' roles from the started nodes (not the prefix's end)
         props: list[Property[ActorState]] = [
             always(name, _not_failed(name), description, footprint=_failure, explain=_failure_text)
             for name, description in CONTAINMENT_PROPERTIES.items()
