@@ -618,8 +618,9 @@ def sample_states(system: TransitionSystem, sizes: Mapping[str, int], *, max_sta
             result = explore(model, keep_graph=True, max_states=max(max_states * 20, 50_000),
                              timeout=timeout)
             seen: dict[Any, State] = {}
-            for n in result.graph.nodes:
-                raw = structure(result.graph.nodes[n]["state"])
+            graph = result.graph  # None when the time limit ended the search before its first state
+            for n in () if graph is None else graph.nodes:
+                raw = structure(graph.nodes[n]["state"])
                 st: State = {}
                 for name in system.state:
                     if name not in raw:

@@ -180,3 +180,13 @@ def test_infer_stops_at_its_time_limit_inside_a_large_template() -> None:
     data = json.loads(r.stdout)
     assert data["stop_reason"] == "timeout" and data["seconds"] < 3 + 5  # the total; phase_seconds per phase
     assert elapsed < 3 + 15  # start-up and Z3 included; it ran past 60 s before
+
+
+def test_sampling_cut_before_its_first_state_gives_no_states() -> None:
+    """A time limit that ends the explicit search before its first state (a loaded machine, `--timeout 1`) leaves no
+    graph: the sample is empty, and the caller reports the timeout, instead of an internal error."""
+    from quorumcheck.prover.infer import sample_states
+
+    states, universe, _ = sample_states(paxos_system(), {"Acceptor": 3, "Ballot": 3, "Value": 2, "Quorum": 3},
+                                        timeout=1e-6)
+    assert states == [] and len(universe["Acceptor"]) == 3
