@@ -31,12 +31,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from quorumcheck.errors import QuorumcheckError
+from quorumcheck.errors import InvalidParameter, QuorumcheckError
 from quorumcheck.models.api import Expectation, Model, Property
 
 from .result import Culprit, Violation
 
-__all__ = ["breaks", "find_culprit", "with_culprits"]
+__all__ = ["breaks", "find_culprit", "refuse_broken_prefix_step", "with_culprits"]
 
 
 def find_culprit(model: Model[Any], violation: Violation[Any],
@@ -102,6 +102,31 @@ def breaks(p: Property[Any], before: Any, state: Any) -> bool:
         return p.expectation is Expectation.ALWAYS and not p.holds(state)
     except QuorumcheckError:
         return False
+
+
+def refuse_broken_prefix_step(props: Sequence[Property[Any]], k: int, label: str, before: Any, after: Any, *,
+                              last: bool) -> None:
+    """Raise :class:`InvalidParameter` when step ``k`` of a scripted prefix (``before`` to ``after`` by ``label``)
+    breaks one of ``props``.
+
+    A search that starts where a prefix ends judges only what comes after it, so a prefix that ran through a
+    violation would hide it behind a HOLDS. The prefix's ``last`` state is the search's first, judged there, so
+    state invariants are not judged on it here (action properties are: the search never sees that step).
+
+    >>> from quorumcheck.models.api import always
+    >>> refuse_broken_prefix_step([always("small", lambda s: s < 3)], 2, "up", 2, 3, last=False)
+    Traceback (most recent call last):
+    ...
+    quorumcheck.errors.InvalidParameter: prefix step 2 'up' already breaks small, and the search judges only what \
+comes after the prefix; shorten the prefix to 1 step and the search reports it with its schedule
+    """
+    broken = next((p.name for p in props if not (last and p.expectation is Expectation.ALWAYS)
+                   and breaks(p, before, after)), None)
+    if broken is not None:
+        shorter = f"{k - 1} step" + ("" if k - 1 == 1 else "s")
+        raise InvalidParameter(f"prefix step {k} {label!r} already breaks {broken}, and the search judges only what "
+                               f"comes after the prefix; shorten the prefix to {shorter} and the search reports it "
+                               "with its schedule")
 
 
 def with_culprits(model: Model[Any], violations: Sequence[Violation[Any]]) -> list[Violation[Any]]:

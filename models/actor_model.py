@@ -395,7 +395,7 @@ class ActorModel(Model[ActorState]):
         Each step is judged as the search judges its own (action properties on it, invariants on the states inside
         the prefix): a prefix that runs through a violation would otherwise hide it behind a HOLDS.
         """
-        from quorumcheck.explorer.culprit import breaks
+        from quorumcheck.explorer.culprit import refuse_broken_prefix_step
 
         props: list[Property[ActorState]] | None = None
         for k, label in enumerate(self.prefix, start=1):
@@ -411,13 +411,7 @@ class ActorModel(Model[ActorState]):
                                        "raise the bound or shorten the prefix")
             if props is None:
                 props = [p for p in self.properties() if p.default]
-            last = k == len(self.prefix)  # its state is the search's first, judged there
-            broken = next((p.name for p in props if not (last and p.expectation is Expectation.ALWAYS)
-                           and breaks(p, state, following)), None)
-            if broken is not None:
-                raise InvalidParameter(f"prefix step {k} {label!r} already breaks {broken}, and the search judges only "
-                                       f"what comes after the prefix; shorten the prefix to {k - 1} steps and the "
-                                       "search reports it with its schedule")
+            refuse_broken_prefix_step(props, k, label, state, following, last=k == len(self.prefix))
             state = following
         return state
 

@@ -500,12 +500,19 @@ class RaftModel(Model[RaftState]):
         return out
 
     def _check_prefix(self, prefix: Sequence[str]) -> tuple[str, ...]:
-        """Replay ``prefix`` from the initial state; the state it reaches becomes the start."""
+        """Replay ``prefix`` from the initial state; the state it reaches becomes the start.
+
+        Each step is judged as the search judges its own (action properties on it, invariants on the states inside
+        the prefix): a prefix that runs through a violation would otherwise hide it behind a HOLDS.
+        """
         if isinstance(prefix, str) or not isinstance(prefix, Sequence):
             raise InvalidParameter(
                 f"prefix must be a list of action labels, not {type(prefix).__name__} {prefix!r}; "
                 'pass e.g. prefix=["Timeout(i=s1)", "RequestVote(i=s1, j=s1)"]'
             )
+        from quorumcheck.explorer.culprit import refuse_broken_prefix_step
+
+        props: list[Property[RaftState]] | None = None
         state = self._initial_state()
         for k, label in enumerate(prefix):
             if not isinstance(label, str):
@@ -522,6 +529,9 @@ class RaftModel(Model[RaftState]):
                     f"max_log={self.max_log}, max_in_flight={self.max_in_flight}, max_copies={self.max_copies}); "
                     "raise them"
                 )
+            if props is None:
+                props = [p for p in self.properties() if p.default]
+            refuse_broken_prefix_step(props, k + 1, label, state, following, last=k + 1 == len(prefix))
             state = following
         self._start = state
         return tuple(prefix)

@@ -319,6 +319,28 @@ def test_check_raft_prefix_takes_a_file_of_labels_or_a_saved_trace(tmp_path: Pat
     assert code == 2 and "prefix step 2 'BecomeLeader(i=s1)' is not enabled" in err
 
 
+def test_check_judges_the_steps_of_its_prefix(tmp_path: Path) -> None:
+    """A built-in model's prefix that runs through a violation is refused at the step that breaks the property,
+    as `test` refuses a student's: the search starts after the prefix and would not see it."""
+    saved = tmp_path / "trace.json"
+    code, _, _ = run("check", "raft", "--bug", "vote-twice", "--save-trace", str(saved))
+    assert code == 1
+    labels = [step["action"] for step in json.loads(saved.read_text())["steps"] if step.get("action")]
+    assert len(labels) == 16 and labels[-1] == "BecomeLeader(i=s2)"  # the second leader of term 2
+    prefix = tmp_path / "prefix.txt"
+    prefix.write_text("\n".join(labels + ["Timeout(i=s3)"]) + "\n")
+    code, out, err = run("check", "raft", "--bug", "vote-twice", "--prefix", str(prefix))
+    assert code == 2 and "Traceback" not in err + out
+    assert err.strip().endswith("prefix step 16 'BecomeLeader(i=s2)' already breaks election-safety, and the search "
+                                "judges only what comes after the prefix; shorten the prefix to 15 steps and the "
+                                "search reports it with its schedule")
+    prefix.write_text("\n".join(labels[:15]) + "\n")  # 15 steps: the search takes the 16th and reports it
+    code, out, _ = run("check", "raft", "--bug", "vote-twice", "--prefix", str(prefix))
+    assert code == 1 and "VIOLATED: election-safety" in out
+    header = next(line for line in out.splitlines() if line.startswith("counterexample to election-safety"))
+    assert header == "counterexample to election-safety: 1 step after the 15 steps of the scripted prefix"
+
+
 def test_a_run_from_a_prefix_that_finds_nothing_says_where_it_started(tmp_path: Path) -> None:
     """A HOLDS after --prefix covers the states after the prefix only, and its witnesses count from there."""
     labels_file = tmp_path / "prefix.txt"
