@@ -384,7 +384,8 @@ class WorkerHost:
     settings : dict
         The contract's settings (as :class:`~quorumcheck.models.actor_model.ActorModel` passes them).
     handler_timeout : float
-        Seconds per call inside the worker; the deadline here is twice that plus two seconds.
+        Seconds per call inside the worker (a call that misses it is run once more before it counts); the deadline
+        here is three times that plus two seconds: both runs, and reading the node's state after the second.
     memory_mb : int, optional
         Each worker's address-space limit.
     determinism : bool, default True
@@ -493,7 +494,7 @@ class WorkerHost:
         self.start()
         self.calls += len(self.workers)
         request = {"op": "call", "node": i, "snapshot": snapshot, "event": event}
-        deadline = 2 * self.handler_timeout + 2.0
+        deadline = 3 * self.handler_timeout + 2.0
         answers: list[dict[str, Any]] = []
         sent: list[_Worker | WorkerLost] = []
         for k in range(len(self.workers)):

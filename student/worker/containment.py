@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HandlerFailure", "HandlerTimeout", "call_contained", "time_limit"]
+__all__ = ["HandlerFailure", "HandlerTimeout", "call_contained", "collector_paused", "time_limit"]
 
 _ROOT = Path(__file__).resolve().parent.parent.parent
 _OUR_DIRECTORIES = tuple(str(_ROOT / part) + os.sep for part in ("models", "explorer", "invariants", "quorumcheck",
@@ -118,6 +118,27 @@ def time_limit(seconds: float | None) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-6), interval)
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause CPython's cyclic collector inside the block (it runs again after it, outside any time limit).
+
+    A collection pass reads the whole heap of the process, and in-process (``isolate=False``) that heap is the
+    search's: a pass over a few million of our objects takes over a second, which a time limit around the block
+    would charge to the student's code.
+
+    >>> with collector_paused():
+    ...     gc.isenabled()
+    False
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 QUIET = True
 """Whether :func:`call_contained` discards what a call prints by default; a worker process sets it False
 (:mod:`quorumcheck.student.worker.serve`), since there the output goes to descriptors the trusted side
@@ -153,10 +174,9 @@ def call_contained(
     after the call, outside its time.
     """
     sink = io.StringIO()
-    collecting = gc.isenabled()
-    gc.disable()
     try:
         with contextlib.ExitStack() as stack:
+            stack.enter_context(collector_paused())
             if QUIET if quiet is None else quiet:
                 stack.enter_context(contextlib.redirect_stdout(sink))
                 stack.enter_context(contextlib.redirect_stderr(sink))
@@ -175,9 +195,6 @@ def call_contained(
         return HandlerFailure("exception", _exception_text(e))
     except BaseException as e:  # noqa: BLE001 - anything a student handler raises is a finding
         return HandlerFailure("exception", _exception_text(e))
-    finally:
-        if collecting:
-            gc.enable()
     return None
 
 
