@@ -11,6 +11,7 @@ quorumcheck (a bug: the traceback is printed), 5 a spec's ``[expect]`` not met
 from __future__ import annotations
 
 import atexit
+import codecs
 import errno
 import gc
 import json
@@ -689,6 +690,7 @@ class _Main(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["standalone_mode"] = False
+        _encodable_output()
         try:
             code = super().main(*args, **kwargs)
         except (click.exceptions.Abort, KeyboardInterrupt):
@@ -715,6 +717,33 @@ class _Main(click.Group):
                        "report it with the traceback above", err=True)
             sys.exit(EXIT_INTERNAL)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+_PLAIN = {"·": "-", "→": "->", "←": "<-", "×": "x", "…": "...", "≤": "<=", "≥": ">=", "≠": "!=", "—": "--",
+          "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "⁶": "^6", "✓": "ok", "✗": "x"}
+
+
+def _plain(error: UnicodeError) -> tuple[str, int]:
+    """An encoding error handler: what an output encoding cannot write, as plain ASCII (``·`` as ``-``)."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start:error.end]
+    return "".join(_PLAIN.get(c, "?") for c in text), error.end
+
+
+codecs.register_error("quorumcheck-plain", _plain)
+
+
+def _encodable_output() -> None:
+    """Let standard output and error write what their encoding cannot (``·``, ``→`` and ``×`` under ``LANG=C`` or
+    ``PYTHONIOENCODING=ascii``) in plain ASCII, instead of failing after the verdict was printed with exit 4."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # a TextIOWrapper; a test's capture may not be
+        if reconfigure is not None and getattr(stream, "errors", None) in ("strict", "surrogateescape"):
+            try:
+                reconfigure(errors="quorumcheck-plain")
+            except (OSError, ValueError):  # a closed stream: nothing is written to it anyway
+                pass
 
 
 _OUTPUT_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}

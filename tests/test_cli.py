@@ -181,6 +181,20 @@ def test_the_quick_exit_keeps_every_byte_and_the_exit_code(tmp_path: Path) -> No
     assert drawn and all(p.stat().st_size > 0 for p in drawn)
 
 
+@pytest.mark.parametrize("encoding", [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"}],
+                         ids=["ascii", "C-locale"])
+def test_an_output_that_cannot_encode_the_report_gets_plain_ascii(encoding: dict[str, str]) -> None:
+    """The report's `·` and `→` once raised UnicodeEncodeError after the verdict line: exit 4 instead of 1."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONIOENCODING", "LC_ALL", "LANG", "PYTHONUTF8")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "quorumcheck", "check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise"],
+        capture_output=True, check=False, env={**env, **encoding},
+    )
+    out = proc.stdout.decode("ascii")  # every byte is ASCII
+    assert proc.returncode == 1 and b"Traceback" not in proc.stderr, proc.stderr
+    assert "VIOLATED: agreement" in out and " - 31,350 transitions - depth 12 - " in out
+
+
 # -- exit codes beyond the verdict: Ctrl-C and quorumcheck's own bugs ---------------------------------------
 def test_ctrl_c_prints_the_result_so_far_and_exits_130() -> None:
     import signal
