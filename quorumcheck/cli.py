@@ -1415,7 +1415,9 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     display = _ProgressDisplay(err) if not as_json and err.is_terminal else None
     try:
         found = check_student(
-            target, nodes if len(node_classes) <= 1 else None, protocol=protocol, mode=mode, seed=seed,
+            # Without --nodes, a file's NODES list gives the count (else 3).
+            target, nodes if len(node_classes) <= 1 and given("nodes") else None, protocol=protocol, mode=mode,
+            seed=seed,
             runs=runs,  # None: auto mode until --timeout, --mode random RANDOM_RUNS
             steps=steps, strategy=strategy, max_depth=max_depth,
             max_states=max_states, timeout=timeout, properties=list(invariants) or None,

@@ -468,6 +468,17 @@ def test_options_that_do_not_apply_are_refused_not_ignored() -> None:
     assert code == 2 and "--max-term" in err  # as check raft --max-term 0 (no election fits in term 0)
 
 
+def test_a_file_that_lists_its_nodes_is_tested_without_nodes(tmp_path: Path) -> None:
+    """NODES = [...] gives the count: the default --nodes 3 once contradicted the file's own six classes."""
+    code, out, _ = run("test", "examples/paxos_roles.py", "--protocol", "paxos", "--requests", "1")
+    assert code == 0 and "nodes=6" in out and "635 distinct states" in out
+    for listing, why in (("NODES = []", "(it is empty)"), ("NODES = 3", "NODES must be a list of node classes")):
+        student = tmp_path / "listed.py"
+        student.write_text("from quorumcheck.models.actors import Node\nclass A(Node):\n    pass\n" + listing + "\n")
+        code, out, err = run("test", str(student), "--protocol", "none")
+        assert code == 2 and why in err and "delete NODES to test one class on every node" in err, err
+
+
 def test_nodes_given_with_one_class_per_node_must_agree() -> None:
     code, _, err = run("test", "examples/paxos_roles.py", "--protocol", "paxos", "--node-class", "Proposer",
                        "--node-class", "Acceptor", "--nodes", "3")

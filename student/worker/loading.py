@@ -111,10 +111,13 @@ def find_node_classes(namespace: Any, names: Sequence[str] | None = None) -> lis
                 raise InvalidStudentCode(f"{where} has no node class {n!r}; its node classes: {listed}")
             found.append(cls)
         return found
-    listed = members.get("NODES")
-    if isinstance(listed, (list, tuple)) and listed:
-        if not all(isinstance(c, type) and issubclass(c, Node) for c in listed):
-            raise InvalidStudentCode(f"{where}: NODES must be a list of node classes, one per node")
+    if "NODES" in members:
+        listed = members["NODES"]
+        if not isinstance(listed, (list, tuple)) or not listed or not all(
+                isinstance(c, type) and issubclass(c, Node) for c in listed):
+            empty = " (it is empty)" if isinstance(listed, (list, tuple)) and not listed else ""
+            raise InvalidStudentCode(f"{where}: NODES must be a list of node classes, one per node{empty}; "
+                                     "list them, or delete NODES to test one class on every node")
         return list(listed)
     own = [nodes[k] for k in own_names]
     if not own:
