@@ -468,6 +468,12 @@ def test_options_that_do_not_apply_are_refused_not_ignored() -> None:
     assert code == 2 and "--max-term" in err  # as check raft --max-term 0 (no election fits in term 0)
 
 
+def test_a_graph_view_too_big_for_graphviz_is_refused(tmp_path: Path) -> None:
+    """Graphviz took minutes on 5,000 states, past --timeout (a run that seemed to hang after its verdict)."""
+    code, _, err = run("check", "raft", "--bug", "vote-twice", "--render", str(tmp_path), "--graph-max-nodes", "5000")
+    assert code == 2 and "'--graph-max-nodes': 5000 is not in the range 1<=x<=1000" in err
+
+
 def test_a_file_that_lists_its_nodes_is_tested_without_nodes(tmp_path: Path) -> None:
     """NODES = [...] gives the count: the default --nodes 3 once contradicted the file's own six classes."""
     code, out, _ = run("test", "examples/paxos_roles.py", "--protocol", "paxos", "--requests", "1")
