@@ -533,6 +533,11 @@ def _steps(n: int) -> str:
     return f"{n} step" if n == 1 else f"{n} steps"
 
 
+def _prefix_ends(n: int) -> str:
+    """``"the prefix's 1 step ends"``, ``"the prefix's 2 steps end"``."""
+    return f"the prefix's {_steps(n)} {'ends' if n == 1 else 'end'}"
+
+
 def _as_given(path: str) -> str:
     """A student file's path relative to the current directory when it lies below it, else as it is."""
     try:
@@ -568,7 +573,7 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         headline += f": {_STOP_REASONS.get(result.stop_reason, result.stop_reason)}"
     prefix = getattr(model, "prefix", ())
     if prefix and result.violation is None:  # the search started where the prefix ends, not in the initial state
-        headline += f" (from where the prefix's {_steps(len(prefix))} end)"
+        headline += f" (from where {_prefix_ends(len(prefix))})"
     out.print(Text(headline, style=_VERDICT_STYLE[result.verdict]))
     if sampled and sampled_by == "epoch search":
         # Epoch-end states are stored up to this depth; a violation is met inside the epoch after them.
@@ -625,7 +630,7 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         out.print(Text(f"counterexample to {v.property}: {_steps(len(v.trace))}{after}{where}", style="bold"))
         previous = None
         culprit = _culprit_to_show(v)
-        start = f"where the prefix's {_steps(scripted)} end" if scripted else "initial state"
+        start = f"where {_prefix_ends(scripted)}" if scripted else "initial state"
         for i, step in enumerate(v.trace.steps):
             view = model.describe(step.state)
             mark = f"  <- went wrong here: {culprit.property} broke" if culprit is not None and culprit.step == i else ""
@@ -656,7 +661,7 @@ def _culprit_to_show(v: Any) -> Any:
 
 def _culprit_text(v: Any, c: Any, scripted: int = 0) -> str:
     """``went wrong at step 10 (Phase2b(a=a1, b=0, v=v1)): votes-safe broke: ...``."""
-    first = f"where the prefix's {_steps(scripted)} end" if scripted else "in the initial state"
+    first = f"where {_prefix_ends(scripted)}" if scripted else "in the initial state"
     where = first if c.step == 0 else f"at step {c.step} ({v.trace.steps[c.step].action})"
     return f"        went wrong {where}: {c.property} broke" + (f": {c.explanation}" if c.explanation else "")
 
@@ -1143,7 +1148,7 @@ def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float |
         Verdict.UNDETERMINED: "UNDETERMINED: Z3 answered unknown or the time ran out (see below)",
     }[verdict]
     out.print(headline)
-    out.print(f"{len(result.conjuncts)} conjuncts x {len(system.actions)} actions · {len(result.obligations)} "
+    out.print(f"{len(result.conjuncts)} conjunct{'' if len(result.conjuncts) == 1 else 's'} x {len(system.actions)} actions · {len(result.obligations)} "
               f"obligations · {result.seconds:.2f} s")
     for o in result.obligations:
         if o.status != "proved":
@@ -1449,7 +1454,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     if found.student_output_bytes and not as_json:
         lines = found.student_output.splitlines()
         click.echo(f"the student's code printed {found.student_output_bytes:,} bytes (kept apart from this report; "
-                   f"the first {min(len(lines), 10)} lines):", err=True)
+                   f"the first {min(len(lines), 10)} line{'' if min(len(lines), 10) == 1 else 's'}):", err=True)
         for line in lines[:10]:
             click.echo(f"  | {line[:200]}", err=True)
     if as_json:
@@ -1471,7 +1476,7 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
         text += "; the counterexample is a shortest schedule)" if result.violation else ")"
         if result.verdict is Verdict.UNDETERMINED:
             # Every state of the levels before the cut one was checked: so was every schedule that short.
-            text += (f"; no violation in any schedule of up to {max(result.depth - 1, 0)} steps. "
+            text += (f"; no violation in any schedule of up to {_steps(max(result.depth - 1, 0))}. "
                      "Try --mode random, or smaller --requests/--max-timeouts")
         return text
     parts = []
@@ -1479,7 +1484,7 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     if prefix is not None:
         why = "the state limit" if prefix.stop_reason == "max_states" else "the time limit"
         parts.append(f"the exhaustive search reached {why} at {prefix.distinct_states:,} states "
-                     f"({prefix.seconds:.2f} s): every schedule of up to {found.checked_steps} steps is checked")
+                     f"({prefix.seconds:.2f} s): every schedule of up to {_steps(found.checked_steps)} is checked")
     from quorumcheck.studenttest import ONE_WAY_EPOCHS
 
     for name, schedule, epochs, checked in (
@@ -1498,9 +1503,11 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
                      "interrupted": "Ctrl-C"}.get(epochs.stop_reason or "", "the limit")
             text += f", every {schedule} of up to {checked} epochs tried before {limit}"
         parts.append(text)
-    if found.mode == "random":
+    if found.mode == "random" and prefix is not None and found.epochs is None and not found.schedules:
+        parts.append("the time limit left nothing for the epoch search and random schedules (raise --timeout)")
+    elif found.mode == "random":
         walks = f", {found.walks:,} of them walks over epochs" if found.walks else ""
-        text = f"random · {found.schedules:,} schedules{walks} (seed {found.seed})"
+        text = f"random · {found.schedules:,} schedule{'' if found.schedules == 1 else 's'}{walks} (seed {found.seed})"
         if found.coverage is not None:
             text += (f" · coverage {found.coverage:.1%}: {result.distinct_states:,} of the configuration's "
                      f"{found.exhaustive_states:,} states visited")
@@ -1512,7 +1519,7 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
         parts.append(text)
     text = ("mode: auto · " if prefix is not None else "mode: ") + "; then ".join(parts)
     if result.violation is not None and result.violation.trace is not None:
-        text += f" · failing schedule shrunk to {len(result.violation.trace)} steps"
+        text += f" · failing schedule shrunk to {_steps(len(result.violation.trace))}"
     elif result.verdict is Verdict.HOLDS:
         text += " · no schedule failed (" + ("random testing" if found.mode == "random" else "an epoch search") + \
                 " is not a proof; --mode exhaustive is, on small bounds)"

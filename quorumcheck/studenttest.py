@@ -1240,8 +1240,8 @@ def _run(
     if runs is None:  # auto mode spends what its time limit leaves on random schedules
         runs = UNTIL_THE_TIME_LIMIT if mode == "auto" and deadline is not None else RANDOM_RUNS
 
-    def left() -> float | None:  # what the time limit leaves for the next part (at least a second)
-        return None if deadline is None else max(deadline - time.perf_counter(), 1.0)
+    def left() -> float | None:  # what the time limit leaves for the next part (0: no part starts after it)
+        return None if deadline is None else max(deadline - time.perf_counter(), 0.0)
 
     if mode in ("exhaustive", "auto"):
         bound = max_states if mode == "exhaustive" or max_states is not None else AUTO_STATES
@@ -1262,8 +1262,11 @@ def _run(
         # share of the time (RANDOM_RESERVE) for what lies between.
         budget = timeout if mode == "epochs" else left()
         if mode == "auto" and budget is not None:
-            budget = max(budget - min(RANDOM_RESERVE * budget, RANDOM_RESERVE_SECONDS), 1.0)
+            budget = budget - min(RANDOM_RESERVE * budget, RANDOM_RESERVE_SECONDS)
         bound = max_states if mode == "epochs" else EPOCH_STATES
+        if prefix is not None and budget is not None and budget <= 0:  # the exhaustive part used the whole limit
+            return StudentResult("random", replace(prefix, stop_reason="timeout"), model, seed=seed,
+                                 handler_calls=model.handler_calls, exhaustive_prefix=prefix)
         by_epochs = epoch_search(model, properties=properties, timeout=budget, max_states=bound,
                                  on_phase_progress=on_progress)
         epochs, one_way = by_epochs.two_way, by_epochs.one_way
@@ -1294,7 +1297,9 @@ def _run(
     for part, drawn, share, part_seed in slices:
         budget = timeout if mode == "random" else left()
         if budget is not None and share < 1.0:
-            budget = max(budget * share, 1.0)
+            budget = budget * share
+        if budget is not None and budget <= 0 and result is not None:
+            break  # the time limit is spent: no slice starts after it
         part_runs = runs if runs >= UNTIL_THE_TIME_LIMIT or share >= 1.0 else max(round(runs * share), 1)
         got, count = random_schedules(model, runs=part_runs, steps=steps, seed=part_seed, timeout=budget,
                                       properties=properties, strategy=drawn, progress=progress,
@@ -1317,9 +1322,11 @@ def _run(
         # Counted after the random run, so that a configuration too large to count costs only the coverage
         # figure: the count is bounded in states (COVERAGE_STATES unless max_states says otherwise), time and
         # memory, and an incomplete count reports no coverage.
+        # Within what the time limit leaves (nothing left: no coverage figure).
+        rest = timeout if mode == "random" and deadline is None else left()
         try:
-            counted = explore(model, max_states=max_states or COVERAGE_STATES, timeout=timeout, properties=[],
-                              keep_graph=False)
+            counted = None if rest is not None and rest <= 0 else explore(
+                model, max_states=max_states or COVERAGE_STATES, timeout=rest, properties=[], keep_graph=False)
         except MemoryError:
             counted = None
         if counted is not None and counted.complete:

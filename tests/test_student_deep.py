@@ -237,6 +237,22 @@ def test_auto_mode_spends_what_its_time_limit_leaves_on_random_schedules(monkeyp
     assert asked["runs"] == studenttest.RANDOM_RUNS == 1000
 
 
+def test_no_part_of_auto_mode_starts_after_its_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each later part once got at least a second past the limit: `--timeout 2` ran 6 s (a sweep of the CLI)."""
+    import quorumcheck.studenttest as studenttest
+
+    def never(*args: Any, **options: Any) -> Any:
+        raise AssertionError("no part may start after the time limit")
+
+    monkeypatch.setattr(studenttest, "epoch_search", never)
+    monkeypatch.setattr(studenttest, "random_schedules", never)
+    found = check_student(PAXOS.PaxosNode, 12, protocol="paxos", mode="auto", runs=None, timeout=0.5,
+                          requests=2, isolate=False, keep_graph=False)
+    assert found.verdict is Verdict.UNDETERMINED and found.violation is None
+    assert found.exhaustive_prefix is not None and found.exhaustive_prefix.stop_reason == "timeout"
+    assert found.epochs is None and found.schedules == 0
+
+
 def test_auto_mode_reports_the_exhaustive_parts_shortest_witnesses() -> None:
     # The exhaustive part (cut at 2,000 states) witnessed an election in 3 steps and a commit in 6; the random
     # schedules that come after it reach them by longer paths, which are not what is reported.
