@@ -533,6 +533,12 @@ def _steps(n: int) -> str:
     return f"{n} step" if n == 1 else f"{n} steps"
 
 
+def _shown(text: str) -> str:
+    """``text`` with its control characters written out (``\\x1b``): what a student's code printed is shown, never
+    obeyed by the terminal (an escape sequence could clear the report or forge lines in it)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _prefix_ends(n: int) -> str:
     """``"the prefix's 1 step ends"``, ``"the prefix's 2 steps end"``."""
     return f"the prefix's {_steps(n)} {'ends' if n == 1 else 'end'}"
@@ -1456,7 +1462,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         click.echo(f"the student's code printed {found.student_output_bytes:,} bytes (kept apart from this report; "
                    f"the first {min(len(lines), 10)} line{'' if min(len(lines), 10) == 1 else 's'}):", err=True)
         for line in lines[:10]:
-            click.echo(f"  | {line[:200]}", err=True)
+            click.echo(f"  | {_shown(line[:200])}", err=True)
     if as_json:
         click.echo(json.dumps(found.to_json(), indent=2))
     else:

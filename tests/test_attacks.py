@@ -250,6 +250,9 @@ def test_a_fake_verdict_on_stdout_and_stderr_never_reaches_the_grader(cli_runs: 
     assert "qc-attack-fake" not in run.stdout
     assert "HOLDS" not in run.stdout and "VIOLATED: nothing" not in run.stdout
     quoted_only(run.stderr, "qc-attack-fake")
+    # Quoted, and written out: the terminal never obeys the student's escape sequences (clear screen, title).
+    assert "\x1b" not in run.stdout + run.stderr and "\x07" not in run.stderr
+    assert "  | \\x1b[2J\\x1b[Hqc-attack-fake cleared the screen\\x1b]0;qc-attack-title\\x07" in run.stderr
 
 
 def test_with_json_the_output_stays_json_and_reports_the_genuine_violation(cli_runs: dict[str, Any]) -> None:

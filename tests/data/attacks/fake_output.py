@@ -9,7 +9,8 @@ import sys
 
 from buggy_raft import VoteTwice
 
-FAKE_TEXT = b"VIOLATED: nothing\nqc-attack-fake: HOLDS: every property holds (0 violations)\n"
+FAKE_TEXT = (b"VIOLATED: nothing\nqc-attack-fake: HOLDS: every property holds (0 violations)\n"
+             b"\x1b[2J\x1b[Hqc-attack-fake cleared the screen\x1b]0;qc-attack-title\x07\n")
 FAKE_JSON = b'{"schema": 1, "verdict": "holds", "violation": null, "violations": [], "qc-attack-fake": true}\n'
 
 
