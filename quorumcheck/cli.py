@@ -321,6 +321,20 @@ def _check(
     _writable_first(render_dir, save_trace)
     # A flag given on the command line wins over the spec's [limits]; without a spec, Limits()'s defaults.
     limits = spec.limits if spec is not None else Limits()
+    # A spec's [expect] holds for the run its own [limits] describe: a flag that changes what is counted or
+    # judged (a reduction, a cut, other properties) makes a different run, which it is not compared with.
+    recounted = [flag for flag, changed in (
+        ("--symmetry", symmetry and not limits.symmetry), ("--por", por and not limits.por),
+        ("--invariant", bool(invariants)), ("--max-states", max_states not in (None, limits.max_states)),
+        ("--max-depth", max_depth not in (None, limits.max_depth)), ("--timeout", timeout not in (None, limits.timeout)),
+        ("--continue", continue_ and not limits.continue_), ("--search", search not in (None, limits.search)),
+    ) if changed]
+    expecting = spec is not None and any(value is not None for value in vars(spec.expect).values())
+    if expecting and recounted:
+        err.print(f"quorumcheck: notice: {spec.path}'s [expect] is not compared: {recounted[0]} makes a different "  # type: ignore[union-attr]
+                  "run from the one its [limits] describe (run the spec without it to check its expectations)",
+                  markup=False)
+    compared = spec if expecting and not recounted else None
     max_states = max_states if max_states is not None else limits.max_states
     max_depth = max_depth if max_depth is not None else limits.max_depth
     timeout = timeout if timeout is not None else limits.timeout
@@ -377,19 +391,21 @@ def _check(
         if by_epochs:
             data["search"] = {"method": "epochs", "every_schedule_up_to_epochs": max(result.depth - 1, 0)}
         if spec is not None:
-            data["spec"] = {"path": str(spec.path), "mismatches": spec.mismatches(result)}
+            data["spec"] = {"path": str(spec.path), "mismatches": compared.mismatches(result) if compared else [],
+                            "compared": compared is not None}
         click.echo(json.dumps(data, indent=2))
     else:
         out = Console(highlight=False, soft_wrap=True)
-        _print_result(out, model, result, spec, sampled=by_epochs, sampled_by="epoch search")
+        _print_result(out, model, result, spec, sampled=by_epochs, sampled_by="epoch search", compared=compared)
         if stats:
             _print_stats(out, result)
     if render_dir is not None or save_trace is not None:
         _write_counterexamples(model, result, render_dir, render_name, graph_radius, graph_max_nodes,
                                list(invariants) or None, save_trace, to_stderr=as_json)
-    if spec is not None and result.stop_reason != "interrupted" and spec.mismatches(result):
+    if compared is not None and result.stop_reason != "interrupted" and compared.mismatches(result):
         # A spec is a regression test: its [expect] not met is a failure of its own, whatever the verdict.
-        click.echo(f"quorumcheck: {spec.path}: expectation not met: " + "; ".join(spec.mismatches(result)), err=True)
+        click.echo(f"quorumcheck: {compared.path}: expectation not met: " + "; ".join(compared.mismatches(result)),
+                   err=True)
         sys.exit(EXIT_EXPECTATION)
     sys.exit(result.exit_code)
 
@@ -553,9 +569,9 @@ def _as_given(path: str) -> str:
 
 
 def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spec: RunSpec | None,
-                  *, sampled: bool = False, sampled_by: str = "random testing") -> None:
+                  *, sampled: bool = False, sampled_by: str = "random testing", compared: RunSpec | None = None) -> None:
     """The human result; ``sampled``: the result of random schedules (or of ``sampled_by``), whose statistics
-    read differently."""
+    read differently; ``compared``: the spec whose ``[expect]`` the run is compared with."""
     settings = "  ".join(
         f"{k}={','.join(map(str, v)) if isinstance(v, list) else _as_given(v) if k == 'file' else v}"
         for k, v in result.settings.items()
@@ -620,8 +636,8 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         if prefix and w.trace is not None:
             status += " after the prefix"
         out.print(f"reachability: {w.property} ({w.description}) {status}", markup=False)
-    if spec is not None and any(value is not None for value in vars(spec.expect).values()):  # it has an [expect]
-        wrong = spec.mismatches(result)
+    if compared is not None:
+        wrong = compared.mismatches(result)
         if wrong:
             out.print(Text("spec expectation NOT met: " + "; ".join(wrong), style="bold red"))
         else:

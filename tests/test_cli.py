@@ -279,6 +279,19 @@ def test_a_spec_whose_expectation_is_not_met_exits_5_even_when_the_verdict_holds
     assert run("check", str(ROOT / "specs" / "paxos-b0.toml"))[0] == 0
 
 
+@pytest.mark.parametrize("flags, code, verdict", [
+    (["--symmetry"], 0, "HOLDS"), (["--max-states", "10"], 3, "UNDETERMINED"),
+    (["--invariant", "validity"], 0, "HOLDS"),
+])
+def test_a_flag_that_makes_a_different_run_is_not_compared_with_the_specs_expect(flags: list[str], code: int,
+                                                                                verdict: str) -> None:
+    """The spec's counts are those of its own [limits]: with --symmetry it once exited 5 on a run that held."""
+    spec = ROOT / "specs" / "paxos-b1.toml"
+    got, out, err = run("check", str(spec), *flags)
+    assert got == code and out.splitlines()[1].startswith(verdict)
+    assert "expectation" not in out and f"{spec}'s [expect] is not compared: {flags[0]} makes a different run" in err
+
+
 @pytest.mark.parametrize("out, why", [
     ("chart.jpg", "quorumcheck writes .svg, .png, .dot or .html, not .jpg"),
     ("chart", "not a file without a suffix"),
