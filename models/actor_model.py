@@ -361,9 +361,12 @@ class ActorModel(Model[ActorState]):
         unknown = set(options) - set(SAVED_SETTINGS)
         if unknown:
             raise InvalidParameter(f"unknown setting(s) {', '.join(sorted(unknown))} in the trace; a trace records "
-                                   f"only {', '.join(SAVED_SETTINGS)}")
+                                   f"only file (or module), classes, nodes, {', '.join(SAVED_SETTINGS)}")
         if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
             raise InvalidParameter(f"the settings' 'classes' must be a list of class names, got {names!r}")
+        if names and len(names) > 1 and nodes is not None and nodes != len(names):
+            raise InvalidParameter(f"the trace says nodes={nodes} but names {len(names)} node classes, one per node; "
+                                   "was the file edited?")
         if file is not None:
             if not isinstance(file, str):
                 raise InvalidParameter(f"the settings' 'file' must be a path, got {file!r}")

@@ -689,6 +689,18 @@ def test_a_trace_file_cannot_switch_off_the_sandbox_or_its_limits(tmp_path: Path
     assert not marker.exists()
 
 
+def test_a_trace_whose_node_count_contradicts_its_classes_is_refused(tmp_path: Path) -> None:
+    """It once built one node per class and replayed to "does not reproduce" (exit 1: read as fixed)."""
+    from quorumcheck.errors import InvalidParameter
+    from quorumcheck.models.actor_model import ActorModel
+
+    settings = {"file": str(ROOT / "examples" / "paxos_roles.py"),
+                "classes": ["Proposer", "Proposer", "Acceptor", "Acceptor", "Learner"], "protocol": "paxos", "nodes": 3}
+    with pytest.raises(InvalidParameter, match=r"the trace says nodes=3 but names 5 node classes, one per node; was "
+                                               r"the file edited\?"):
+        ActorModel.from_settings(settings)
+
+
 # -- values the contract reads: numbers, NaN, ballots; floods of messages ------------------------------
 RAFT_NODE = '''from quorumcheck.models.actors import Node
 class R(Node):
