@@ -1426,7 +1426,7 @@ def infer(system: TransitionSystem, *, instances: Sequence[Mapping[str, int]] | 
         result.stop_reason = "timeout"
     result.conjuncts = alive
     result.inductive = finished
-    say(f"Houdini: {len(alive)} conjuncts after {rounds} rounds ({queries} queries)")
+    say(f"Houdini: {len(alive)} conjuncts after {rounds} rounds ({queries} queries of its own)")
 
     t0 = time.perf_counter()
     checker = Checker(system, max(obligation_timeout, 10.0))

@@ -614,8 +614,9 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             counts = counts.replace("distinct states", f"distinct states ({'; '.join(reductions)})", 1)
         if result.partial_order is not None and result.partial_order.method == "movers":
             po = result.partial_order
-            counts = counts.replace("distinct states", f"distinct states (reduced by movers: {po.passed:,} states "
-                                    f"passed through inside {po.transactions:,} transactions)", 1)
+            # A search stopped at a violation may have passed through transactions that never ended.
+            counts = counts.replace("distinct states", f"distinct states (reduced by movers: {po.transactions:,} "
+                                    f"transactions ended; {po.passed:,} states passed through inside transactions)", 1)
         if result.partial_order is not None and result.partial_order.method == "sleep":
             counts = counts.replace(" transitions", f" transitions ({result.partial_order.slept:,} more asleep: "
                                     "sleep sets)", 1)
@@ -1051,12 +1052,13 @@ def _prove_infer(system: Any, goals: tuple[str, ...], timeout: float | None, obl
     else:
         why = "out of time" if strong.get("reason") == "timeout" else strong.get("reason")
         proof = f"strengthening stopped ({why}) · Houdini kept {len(result.conjuncts)} in {result.houdini_rounds} rounds"
-    out.print(f"sampled {result.states} states · {result.enumerated} candidates enumerated · {result.distinct} true "
-              f"on the samples · {result.surviving} minimal · {proof} ({result.queries} Z3 queries) · "
+    out.print(f"sampled {result.states:,} states · {result.enumerated:,} candidates enumerated · {result.distinct:,} "
+              f"true on the samples · {result.surviving:,} minimal · {proof} ({result.queries:,} Z3 queries in all) · "
               + ", ".join(f"{k} {v:.1f} s" for k, v in secs.items()))
     goals_text = ", ".join(result.goals)
-    out.print(f"inferred invariant{f' (with {goals_text})' if result.with_goals else ''}:")
-    for line in result.python():
+    inferred = result.python()
+    out.print(f"inferred invariant{f' (with {goals_text})' if result.with_goals else ''}:{'' if inferred else ' none'}")
+    for line in inferred:
         out.print(f"    {line},")
     if result.proved and result.with_goals:
         out.print(f"PROVED for every size: {goals_text} and the inferred conjuncts above form an inductive invariant")
