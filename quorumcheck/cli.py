@@ -1542,6 +1542,8 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
                      f"{COVERAGE_STATES:,} states, or out of time or memory)")
         parts.append(text)
     text = ("mode: auto · " if prefix is not None else "mode: ") + "; then ".join(parts)
+    if prefix is not None:  # the statistics above are the last part's: say what the whole run took
+        text += f" · {found.seconds:.1f} s in all"
     if result.violation is not None and result.violation.trace is not None:
         text += f" · failing schedule shrunk to {_steps(len(result.violation.trace))}"
     elif result.verdict is Verdict.HOLDS:

@@ -303,6 +303,8 @@ class StudentResult:
     """The start of what the student's code printed (in its workers; never mixed into quorumcheck's output)."""
     student_output_bytes: int = 0
     """How much the student's code printed in all."""
+    seconds: float = 0.0
+    """The whole run's wall-clock seconds, every part included (``result.seconds`` is the reported part's)."""
 
     @property
     def checked_steps(self) -> int | None:
@@ -364,6 +366,7 @@ class StudentResult:
             "exhaustive_states": self.exhaustive_states,
             "coverage": None if self.coverage is None else round(self.coverage, 4),
             "handler_calls": self.handler_calls,
+            "seconds": round(self.seconds, 3),
             "notices": list(self.notices),
             "output": {"bytes": self.student_output_bytes, "start": self.student_output[:4096]},
         }
@@ -1134,6 +1137,7 @@ def check_student(
             nodes = None
     model = ActorModel(node, nodes, protocol=protocol, memory_mb=memory_mb, isolate=isolate,
                        **model_options)  # parameter and class errors surface here
+    started = time.perf_counter()
     try:
         found = _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
                      max_states=max_states, timeout=timeout, properties=properties,
@@ -1144,6 +1148,7 @@ def check_student(
     finally:
         model.close()
     found.notices = model.notices() + terms
+    found.seconds = time.perf_counter() - started
     output = getattr(model.host, "output", None)
     if output is not None:
         found.student_output, found.student_output_bytes = output.text(), output.total
