@@ -864,7 +864,9 @@ def _result(
             node, step_action, after = failed_steps[p.name]
             trace = lift(Trace((*trace_to(node).steps, Step(step_action, after))))
             after = trace.final
-            violations.append(Violation(p.name, Expectation.EVERY_STEP, p.description, trace, False, p.explain(after)))
+            before = trace.steps[-2].state if len(trace.steps) > 1 else None
+            violations.append(Violation(p.name, Expectation.EVERY_STEP, p.description, trace, False,
+                                        p.explain_step(before, after)))
     # In the order they were found: with --continue the first (the headline, the JSON's "violation", what
     # --save-trace saves) is the one a run that stops at the first violation reports.
     violations.sort(key=lambda v: discovered[v.property])

@@ -487,7 +487,8 @@ def replay(saved: SavedTrace, model: Model[Any]) -> Replay:
     if not failed:
         where = "on the last step" if saved.kind == Expectation.EVERY_STEP.value else "in the last state"
         return Replay(total, total, None, False, trace, problem=f"{saved.property} holds {where}")
-    return Replay(total, total, None, True, trace, explanation=prop.explain(state))
+    before = trace.steps[-2].state if saved.kind == Expectation.EVERY_STEP.value else None
+    return Replay(total, total, None, True, trace, explanation=prop.explain_step(before, state))
 
 
 def replayed_violation(saved: SavedTrace, outcome: Replay) -> Violation[Any]:

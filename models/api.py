@@ -151,6 +151,9 @@ class Property(Generic[State]):
     explainer : callable, optional
         ``explainer(state) -> str``: a witness in the model's own terms, shown
         with a violation ("v1 chosen in ballot 0 by {a1, a2}; ...").
+    step_explainer : callable, optional
+        For an ``EVERY_STEP`` property, ``step_explainer(before, after) -> str``:
+        what the violating step changed; without it, ``explainer(after)``.
     footprint : callable, optional
         ``footprint(state) -> hashable``: the part of the state the condition
         reads. When given, the condition is evaluated once per distinct
@@ -165,6 +168,7 @@ class Property(Generic[State]):
     description: str = ""
     footprint: Callable[[State], Hashable] | None = None
     explainer: Callable[[State], str | None] | None = None
+    step_explainer: Callable[[State, State], str | None] | None = None
     formula: Any = None
     """The first-order formula the property was written as, if any (shown by ``quorumcheck list``)."""
     judge: Any = None
@@ -186,6 +190,18 @@ class Property(Generic[State]):
     def explain(self, state: State) -> str | None:
         """Why the property fails (or holds) in ``state``, in the model's terms; ``None`` if it cannot say."""
         return None if self.explainer is None else self.explainer(state)
+
+    def explain_step(self, before: State | None, after: State) -> str | None:
+        """Why an action property fails on the step from ``before`` to ``after``: what the step changed when the
+        property says (:attr:`step_explainer`), else :meth:`explain` of ``after``.
+
+        >>> p = every_step("up", lambda s, t: t > s, step_explainer=lambda s, t: f"{s} fell to {t}")
+        >>> p.explain_step(3, 2), every_step("up", lambda s, t: t > s).explain_step(3, 2)
+        ('3 fell to 2', None)
+        """
+        if self.step_explainer is not None and before is not None:
+            return self.step_explainer(before, after)
+        return self.explain(after)
 
     def holds(self, state: State) -> bool:
         """Evaluate the property on one state (cached by footprint when one is given).
@@ -294,6 +310,7 @@ def every_step(
     *,
     footprint: Callable[[State], Hashable] | None = None,
     explain: Callable[[State], str] | None = None,
+    step_explainer: Callable[[State, State], str] | None = None,
 ) -> Property[State]:
     """An action property: ``condition(before, after)`` must hold on every transition.
 
@@ -308,7 +325,8 @@ def every_step(
     >>> p.expectation.value
     'every-step'
     """
-    return Property(name, Expectation.EVERY_STEP, condition, description, footprint, explain)  # type: ignore[arg-type]
+    return Property(name, Expectation.EVERY_STEP, condition, description, footprint, explain,  # type: ignore[arg-type]
+                    step_explainer)
 
 
 @dataclass(frozen=True)

@@ -1098,6 +1098,10 @@ class RaftModel(Model[RaftState]):
             explain = LOG_EXPLAINERS.get(prop.name)
             if explain is not None:
                 prop.explainer = lambda state, explain=explain: explain(self.server_logs(state)) or None
+            changed = LOG_STEP_EXPLAINERS.get(prop.name)
+            if changed is not None:
+                prop.step_explainer = lambda before, after, changed=changed: changed(
+                    self.server_logs(before), self.server_logs(after)) or None
         return props
 
     # -- explanations --------------------------------------------------------------------
@@ -1561,6 +1565,29 @@ def explain_committed_logs(servers: Sequence[ServerLog]) -> str:
         f"{log_notation(s.log, commit=min(s.commit, len(s.log)))}" for s in servers)
 
 
+def explain_committed_change(before: Sequence[ServerLog], after: Sequence[ServerLog]) -> str:
+    """What the step did to a committed entry: the first server whose log lost or changed an entry at or below its
+    commit index before the step (Committed Entries Stable), with its log before and after.
+
+    >>> was = [ServerLog("n0", "Follower", 1, ((1, "v1"),), 1)]
+    >>> explain_committed_change(was, [ServerLog("n0", "Follower", 1, (), 0)])
+    'n0 lost committed entry #1 t1 v1 in this step: its log went from [#1 t1 v1 |] to [|]'
+    >>> explain_committed_change(was, [ServerLog("n0", "Follower", 2, ((2, "v2"),), 0)])
+    'n0 replaced committed entry #1 t1 v1 by #1 t2 v2 in this step: its log went from [#1 t1 v1 |] to [| #1 t2 v2]'
+    """
+    for old, new in zip(before, after):
+        for index in range(1, min(old.commit, len(old.log)) + 1):
+            entry, now = old.log[index - 1], _entry_at(new, index)
+            if now == entry:
+                continue
+            what = (f"lost committed entry {entry_text(index, entry)}" if now is None else
+                    f"replaced committed entry {entry_text(index, entry)} by {entry_text(index, now)}")
+            return (f"{new.name} {what} in this step: its log went from "
+                    f"{log_notation(old.log, commit=min(old.commit, len(old.log)))} to "
+                    f"{log_notation(new.log, commit=min(new.commit, len(new.log)))}")
+    return explain_committed_logs(after)
+
+
 def explain_two_leaders(servers: Sequence[ServerLog]) -> str:
     """Election Safety in state form: two servers that are leader in one term at once.
 
@@ -1585,3 +1612,8 @@ LOG_EXPLAINERS: dict[str, Callable[[Sequence[ServerLog]], str]] = {
 }
 """The explanation of each Raft property about the servers' roles and logs, over :class:`ServerLog` views (the
 built-in model and student code share them)."""
+
+LOG_STEP_EXPLAINERS: dict[str, Callable[[Sequence[ServerLog], Sequence[ServerLog]], str]] = {
+    "committed-entries-stable": explain_committed_change,
+}
+"""The action properties' explanations of the violating step, over the views before and after it."""

@@ -687,7 +687,7 @@ def random_schedules(
             if not p.holds_on_step(state, after):
                 trace.append(Step(action, after))
                 raise _Failed(Violation(p.name, Expectation.EVERY_STEP, p.description, Trace(tuple(trace)),
-                                        False, p.explain(after)))
+                                        False, p.explain_step(state, after)))
         trace.append(Step(action, after))
         visited.add(hash(after))
         check_state(trace)
@@ -720,7 +720,10 @@ def random_schedules(
             return list(root) + steps_back[::-1]
 
         def failed(p: Property[Any], state: Any, kind: Expectation) -> _Failed:
-            return _Failed(Violation(p.name, kind, p.description, Trace(tuple(path(state))), False, p.explain(state)))
+            steps = path(state)
+            before = steps[-2].state if kind is Expectation.EVERY_STEP and len(steps) > 1 else None
+            return _Failed(Violation(p.name, kind, p.description, Trace(tuple(steps)), False,
+                                     p.explain_step(before, state)))
 
         frontier, depth, new = [start_state], len(root) - 1, 0
         while frontier and new < EXPANSION_STATES and depth < steps:
@@ -949,7 +952,7 @@ def _replay(
             if not p.holds_on_step(state, after):
                 steps.append(Step(action, after))
                 return Violation(p.name, Expectation.EVERY_STEP, p.description, Trace(tuple(steps)), False,
-                                 p.explain(after))
+                                 p.explain_step(state, after))
         state = after
         steps.append(Step(action, state))
         found = failed(state)

@@ -175,8 +175,7 @@ def test_truncate_on_append_says_which_fact_broke_first() -> None:
     found = _check(BUGS.TruncateOnAppend, **CASES["TruncateOnAppend"][0])
     v = found.violation
     assert (v.property, len(v.trace)) == ("committed-entries-stable", 8)
-    assert v.explanation == ("after the step: n0 (leader, term 1) commit index 1, log [#1 t1 'v1' |]; n1 (follower, "
-                             "term 1) commit index 1, log [|]; n2 (follower, term 0) commit index 0, log [|]")
+    assert v.explanation == "n1 lost committed entry #1 t1 'v1' in this step: its log went from [#1 t1 'v1' |] to [|]"
     assert v.culprit == Culprit(8, "commit-within-log", "n1's commit index 1 runs past the end of its log (0 "
                                 "entries: []); also false after this step: leader-completeness, state-machine-safety, "
                                 "committed-entries-stable")
