@@ -81,6 +81,8 @@ class RaftNode(Node):
         self.votes = {self.id}
         out.broadcast(RequestVote(self.current_term, len(self.log), self.last_term()))
         out.set_timer("election")
+        if len(self.votes) >= self.majority():  # a cluster of one: its own vote is a majority
+            self.become_leader(out)
 
     def on_request(self, value: Any, out: Any) -> None:
         if self.role != "leader":
@@ -88,6 +90,8 @@ class RaftNode(Node):
         self.log.append((self.current_term, value))
         for peer in self.peers:
             self.send_append(peer, out)
+        if not self.peers:  # a cluster of one: no reply will come to count, the entry is on a majority now
+            self.advance_commit(out)
 
     # -- messages --------------------------------------------------------------------------
     def on_message(self, sender: int, m: Any, out: Any) -> None:

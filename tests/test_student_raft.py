@@ -52,6 +52,14 @@ def test_correct_raft_elections_exhaustively() -> None:
     assert found.verdict is Verdict.HOLDS and found.result.distinct_states == 46393
 
 
+def test_a_cluster_of_one_elects_itself_and_commits() -> None:
+    """The example's lone candidate once waited for votes that never come: leader-elected was never witnessed."""
+    found = check_student(RAFT.RaftNode, 1, protocol="raft", mode="exhaustive", requests=1, isolate=False)
+    assert found.verdict is Verdict.HOLDS and found.result.distinct_states == 3
+    assert [(w.property, len(w.trace)) for w in found.result.witnesses] == [("leader-elected", 1),
+                                                                            ("entry-committed", 2)]
+
+
 def test_correct_raft_replication_exhaustively() -> None:
     found = _check(RAFT.RaftNode, requests=1, max_timeouts=1)
     assert found.verdict is Verdict.HOLDS and found.result.distinct_states == 12595
