@@ -307,6 +307,9 @@ class ActorModel(Model[ActorState]):
             self._names = tuple(node_name(i) for i in range(self.count))
             self._index = {name: i for i, name in enumerate(self._names)}
             self._init: ActorState | None = None
+            self.first_failed_call: tuple[str, str] | None = None
+            """The first handler call that failed (its property and text), whether or not a search reached the
+            state it leads to: a search cut by its time limit while it expanded a state reports it."""
             self.prefix: tuple[str, ...] = tuple(prefix or ())
             if self.prefix:
                 self.init_states()  # a prefix that does not replay is an error now, not in the middle of a search
@@ -601,9 +604,11 @@ class ActorModel(Model[ActorState]):
             kind, text = failure
             if kind == "untestable":
                 text = f": {text}"
-            return _Outcome(snapshot, (), (), None, (_KIND_PROPERTY.get(kind, "handlers-do-not-crash"),
-                                                     f"{self._call_text(i, event)}"
-                                                     f"{'' if text.startswith(':') else ' '}{text}"))
+            found = (_KIND_PROPERTY.get(kind, "handlers-do-not-crash"),
+                     f"{self._call_text(i, event)}{'' if text.startswith(':') else ' '}{text}")
+            if self.first_failed_call is None:
+                self.first_failed_call = found
+            return _Outcome(snapshot, (), (), None, found)
         sends = tuple((i, dst, show(message), message) for dst, message in answer["sends"])
         return _Outcome(answer["snapshot"], sends, tuple(answer["timers"]), observation)
 

@@ -1500,8 +1500,8 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
         text += "; the counterexample is a shortest schedule)" if result.violation else ")"
         if result.verdict is Verdict.UNDETERMINED:
             # Every state of the levels before the cut one was checked: so was every schedule that short.
-            text += (f"; no violation in any schedule of up to {_steps(max(result.depth - 1, 0))}. "
-                     "Try --mode random, or smaller --requests/--max-timeouts")
+            text += f"; no violation in any schedule of up to {_steps(max(result.depth - 1, 0))}. "
+            text += _failed_call(found) or "Try --mode random, or smaller --requests/--max-timeouts"
         return text
     parts = []
     prefix = found.exhaustive_prefix
@@ -1549,7 +1549,19 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     elif result.verdict is Verdict.HOLDS:
         text += " · no schedule failed (" + ("random testing" if found.mode == "random" else "an epoch search") + \
                 " is not a proof; --mode exhaustive is, on small bounds)"
+    elif result.verdict is Verdict.UNDETERMINED and _failed_call(found):
+        text += ". " + _failed_call(found)
     return text
+
+
+def _failed_call(found: Any) -> str:
+    """A handler call that failed in a state the search was expanding when its limit cut it (so no schedule
+    reached the failure's state): the finding it would have been, and how to get its schedule; else ``""``."""
+    failed = getattr(found.model, "first_failed_call", None)
+    if failed is None or found.result.violation is not None:
+        return ""
+    return (f"But a handler call failed before the limit cut the search ({failed[0]}: {failed[1]}): raise "
+            "--timeout for its schedule, or try --mode random")
 
 
 def _write_student_counterexample(found: Any, render_dir: Path | None, save_trace: Path | None,

@@ -487,6 +487,21 @@ def test_a_graph_view_too_big_for_graphviz_is_refused(tmp_path: Path) -> None:
     assert code == 2 and "'--graph-max-nodes': 5000 is not in the range 1<=x<=1000" in err
 
 
+def test_a_handler_failure_met_before_the_time_limit_cut_the_search_is_reported(tmp_path: Path) -> None:
+    """Every delivery hangs; the limit cut the search while it expanded the initial state, so no schedule reached a
+    failure. It once said only "no violation in any schedule of up to 0 steps" and suggested smaller budgets."""
+    student = tmp_path / "hangs.py"
+    student.write_text("from quorumcheck.models.actors import Node\nclass A(Node):\n"
+                       "    def on_start(self, out):\n        out.broadcast('hi')\n"
+                       "    def on_message(self, sender, message, out):\n        while True: pass\n")
+    code, out, _ = run("test", str(student), "--protocol", "none", "--mode", "exhaustive", "--timeout", "1",
+                       "--handler-timeout", "0.2", "--no-isolate")
+    assert code == 3 and "UNDETERMINED" in out
+    assert ("But a handler call failed before the limit cut the search (handlers-terminate: n1 (A) on_message(0, "
+            "'hi') did not return within 0.2 s (an infinite loop?) at hangs.py:6 in on_message): raise --timeout for "
+            "its schedule") in out
+
+
 def test_a_file_that_lists_its_nodes_is_tested_without_nodes(tmp_path: Path) -> None:
     """NODES = [...] gives the count: the default --nodes 3 once contradicted the file's own six classes."""
     code, out, _ = run("test", "examples/paxos_roles.py", "--protocol", "paxos", "--requests", "1")
