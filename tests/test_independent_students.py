@@ -129,6 +129,51 @@ def test_the_third_batch_of_independent_bugs_is_found(file: str, cls: str, proto
     assert_real_path(found.model, found.violation.trace)
 
 
+#: The fifth batch (raft5.py, paxos5.py; tests/data/independent/README.md): Paxos with one class per role (three
+#: proposer-acceptors, then a learner), as a grader gives it with a repeated --node-class.
+PEERS5 = "{0},{0},{0},{1}"
+FIFTH_BATCH = [
+    ("raft5.py", "CommitPastNewEntries", "raft", {"requests": 2, "max_timeouts": 3}, "leader-completeness", 12),
+    ("raft5.py", "LastTermOnlyVote", "raft", {"requests": 2, "max_timeouts": 3, "max_term": 3},
+     "leader-completeness", 12),
+    ("raft5.py", "CountOldTermReplicas", "raft", FIGURE_8_BUDGET, "leader-completeness", 21),
+    ("raft5.py", "LogNotDurable", "raft", {"max_crashes": 1}, "committed-entries-stable", 7),
+    ("raft5.py", "SelfCountedTwice", "raft", {}, "leader-completeness", 9),
+    ("paxos5.py", PEERS5.format("HighestValueNotBallot", "Learner5"), "paxos", {"requests": 3}, "agreement", 20),
+    ("paxos5.py", PEERS5.format("PromiseNotDurable", "Learner5"), "paxos", {"max_crashes": 1}, "agreement", 15),
+    ("paxos5.py", PEERS5.format("Peer5", "CountsAcrossBallots"), "paxos", {}, "learned-is-chosen", 14),
+    ("paxos5.py", "EvenQuorum,EvenQuorum,EvenQuorum,EvenQuorum,EvenQuorumLearner", "paxos", {}, "learned-is-chosen", 9),
+    ("paxos5.py", PEERS5.format("NewRequestSameBallot", "Learner5"), "paxos", {}, "agreement", 10),
+    ("paxos5.py", PEERS5.format("StalePromises", "Learner5"), "paxos", {"max_timeouts": 1}, "agreement", 15),
+]
+
+
+@pytest.mark.slow  # 1-40 s each in auto mode
+@pytest.mark.parametrize("file, classes, protocol, options, prop, steps", FIFTH_BATCH,
+                         ids=[c[1].split(",")[0] if c[1].count(",") < 4 else "EvenQuorum-4" for c in FIFTH_BATCH])
+def test_the_fifth_batch_of_independent_bugs_is_found(file: str, classes: str, protocol: str, options: dict[str, Any],
+                                                      prop: str, steps: int) -> None:
+    settings = {**(RAFT_DEFAULTS if protocol == "raft" else PAXOS_DEFAULTS), **options}
+    nodes = 3 if "," not in classes else None  # one class per node: the list gives the count
+    found = check_student(f"{DATA / file}:{classes}", nodes, protocol=protocol, mode="auto", isolate=False,
+                          timeout=120, runs=None, **settings)
+    assert found.verdict is Verdict.VIOLATED and (found.violation.property, len(found.violation.trace)) == (prop, steps)
+    assert_real_path(found.model, found.violation.trace)
+
+
+@pytest.mark.slow  # each runs to its time limit
+@pytest.mark.parametrize("file, classes, protocol, options", [
+    ("raft5.py", "Raft5", "raft", {"requests": 2, "max_timeouts": 3, "max_term": 3, "max_crashes": 1}),
+    ("paxos5.py", PEERS5.format("Peer5", "Learner5"), "paxos",
+     {**PAXOS_DEFAULTS, "max_crashes": 1, "max_duplicates": 1, "max_timeouts": 1}),
+])
+def test_the_fifth_batchs_correct_classes_give_no_violation(file: str, classes: str, protocol: str,
+                                                            options: dict[str, Any]) -> None:
+    found = check_student(f"{DATA / file}:{classes}", 3 if "," not in classes else None, protocol=protocol,
+                          mode="auto", isolate=False, timeout=60, **options)
+    assert found.violation is None and found.verdict is Verdict.UNDETERMINED
+
+
 @pytest.mark.slow  # each runs to its time limit: auto mode cannot prove these bounds
 @pytest.mark.parametrize("file, cls, protocol, options", [
     ("raft3.py", "RaftServer", "raft", {**FIGURE_8_BUDGET, "max_crashes": 1}),
