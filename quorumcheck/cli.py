@@ -460,7 +460,8 @@ def _write_counterexamples(
             click.echo(f"quorumcheck: Graphviz's dot was not found, so only DOT files and the HTML report were "
                        f"written; {INSTALL_HINT}", err=True)
     except OSError as e:
-        _fail(f"cannot write {e.filename}: {e.strerror}")
+        _fail(f"cannot write {e.filename}: {_why_not(Path(e.filename or '.').parent, e)}; choose a folder you can "
+              "write to")
 
 
 class _ProgressDisplay:
@@ -689,6 +690,15 @@ def _culprit_text(v: Any, c: Any, scripted: int = 0) -> str:
     return f"        went wrong {where}: {c.property} broke" + (f": {c.explanation}" if c.explanation else "")
 
 
+def _why_not(folder: Path, e: OSError) -> str:
+    """Why ``folder`` could not be written: a path on the way that is a file (the system says only "File
+    exists" or "Not a directory"), else the system's reason."""
+    for place in (folder, *folder.parents):
+        if place.exists():
+            return f"{place} is a file, not a folder" if not place.is_dir() else e.strerror or str(e)
+    return e.strerror or str(e)
+
+
 def _writable_first(folder: Path | None, file: Path | None) -> None:
     """Fail at once, not after the search, when the --render folder or the --save-trace file cannot be written."""
     import tempfile
@@ -699,7 +709,7 @@ def _writable_first(folder: Path | None, file: Path | None) -> None:
             with tempfile.TemporaryFile(dir=folder):
                 pass
         except OSError as e:  # the user's folder, not the probe's temporary name
-            _fail(f"cannot write to {folder}: {e.strerror}; choose a folder you can write to")
+            _fail(f"cannot write to {folder}: {_why_not(folder, e)}; choose a folder you can write to")
     if file is not None:
         if str(file) in ("", ".") or file.is_dir():
             _fail(f"--save-trace {str(file)!r} is a folder; give a file name such as trace.json")
@@ -708,7 +718,7 @@ def _writable_first(folder: Path | None, file: Path | None) -> None:
             with tempfile.TemporaryFile(dir=file.parent):
                 pass
         except OSError as e:
-            _fail(f"cannot write {file}: {e.strerror}; choose a file in a folder you can write to")
+            _fail(f"cannot write {file}: {_why_not(file.parent, e)}; choose a file in a folder you can write to")
 
 
 # -- the command group ----------------------------------------------------------------------------
@@ -1268,7 +1278,8 @@ def render_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
     except GraphvizError as e:
         _fail(str(e))
     except OSError as e:
-        _fail(f"cannot write {e.filename or target}: {e.strerror}")
+        _fail(f"cannot write {e.filename or target}: {_why_not(target.parent, e)}; choose a file in a folder you can "
+              "write to")
     click.echo(f"wrote {target}")
 
 
@@ -1595,7 +1606,8 @@ def _write_student_counterexample(found: Any, render_dir: Path | None, save_trac
                 click.echo(f"quorumcheck: Graphviz's dot was not found, so only DOT files and the HTML report were "
                            f"written; {INSTALL_HINT}", err=True)
     except OSError as e:
-        _fail(f"cannot write {e.filename}: {e.strerror}")
+        _fail(f"cannot write {e.filename}: {_why_not(Path(e.filename or '.').parent, e)}; choose a folder you can "
+              "write to")
 
 
 def _replay_student_trace(trace_file: Path, expect: str = "reproduces", against: Path | None = None,

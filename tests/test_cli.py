@@ -502,6 +502,16 @@ def test_a_handler_failure_met_before_the_time_limit_cut_the_search_is_reported(
             "its schedule") in out
 
 
+def test_a_path_through_a_file_is_named_as_the_problem(tmp_path: Path) -> None:
+    """The system said only "File exists" (or "Not a directory") for --save-trace afile/x.json."""
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    code, _, err = run("check", "paxos", "--max-ballot", "0", "--save-trace", str(afile / "x.json"))
+    assert code == 2 and f"{afile} is a file, not a folder; choose a file in a folder you can write to" in err
+    code, _, err = run("check", "paxos", "--max-ballot", "0", "--render", str(afile / "charts"))
+    assert code == 2 and f"{afile} is a file, not a folder; choose a folder you can write to" in err
+
+
 def test_a_file_that_lists_its_nodes_is_tested_without_nodes(tmp_path: Path) -> None:
     """NODES = [...] gives the count: the default --nodes 3 once contradicted the file's own six classes."""
     code, out, _ = run("test", "examples/paxos_roles.py", "--protocol", "paxos", "--requests", "1")
