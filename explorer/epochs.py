@@ -156,9 +156,9 @@ class EpochModel(Model[EpochState]):
                  max_deliveries: int = MAX_DELIVERIES, one_way: int = 0) -> None:
         for hook in ("epoch_nodes", "deliveries", "actor_of"):
             if not hasattr(model, hook):
-                raise InvalidParameter(f"model {getattr(model, 'name', model)!r} has no {hook!r}, so it cannot be "
-                                       "searched by epochs; epochs need a message-passing model: student code, or the "
-                                       "built-in raft")
+                raise InvalidParameter(f"model {getattr(model, 'name', model)!r} is not message passing (no nodes that "
+                                       "deliver messages to each other), so it cannot be searched by epochs; epochs "
+                                       "take student code or the built-in raft: drop --search epochs")
         self.base = model
         self.name = getattr(model, "name", "epochs")
         props = list(safety)

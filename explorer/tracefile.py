@@ -527,16 +527,18 @@ def read_labels(path: str | Path, model: str | None = None) -> list[str]:
     >>> read_labels(f.name)
     ['Timer(node=n0, timer=election)']
     >>> os.unlink(f.name)
-    >>> read_labels("/nonexistent/prefix.txt")
+    >>> read_labels("/nonexistent/prefix.txt")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    quorumcheck.errors.InvalidParameter: cannot read the prefix file /nonexistent/prefix.txt: No such file or directory
+    quorumcheck.errors.InvalidParameter: cannot read the prefix file /nonexistent/prefix.txt: No such file ...
     """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise InvalidParameter(f"cannot read the prefix file {path}: {e.strerror}") from None
+        raise InvalidParameter(f"cannot read the prefix file {path}: {'a folder' if path.is_dir() else e.strerror}; "
+                               "give a file with one action label per line, or a trace saved with --save-trace"
+                               ) from None
     except UnicodeDecodeError:
         raise InvalidParameter(f"cannot read the prefix file {path}: it is not UTF-8 text; give one action label "
                                "per line, or a trace saved with --save-trace") from None

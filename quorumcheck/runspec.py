@@ -266,7 +266,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise InvalidSpec(f"{path}: no such spec file; the shipped specs are in specs/") from None
     except OSError as e:
-        raise InvalidSpec(f"{path}: cannot read it ({e.strerror})") from None
+        what = "a folder" if path.is_dir() else e.strerror
+        raise InvalidSpec(f"{path}: cannot read it ({what}); give a spec file (.toml), e.g. specs/paxos-b1.toml, "
+                          "or a model name: quorumcheck check paxos") from None
     except UnicodeDecodeError as e:
         raise InvalidSpec(f"{path}: not valid TOML ({e})") from None
     return parse_text(tomllib.loads, text, "TOML", path, InvalidSpec, tomllib.TOMLDecodeError)
