@@ -331,7 +331,8 @@ def _check(
     ) if changed]
     expecting = spec is not None and any(value is not None for value in vars(spec.expect).values())
     if expecting and recounted:
-        err.print(f"quorumcheck: notice: {spec.path}'s [expect] is not compared: {recounted[0]} makes a different "  # type: ignore[union-attr]
+        assert spec is not None
+        err.print(f"quorumcheck: notice: {spec.path}'s [expect] is not compared: {recounted[0]} makes a different "
                   "run from the one its [limits] describe (run the spec without it to check its expectations)",
                   markup=False)
     compared = spec if expecting and not recounted else None
@@ -1182,8 +1183,9 @@ def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float |
         Verdict.UNDETERMINED: "UNDETERMINED: Z3 answered unknown or the time ran out (see below)",
     }[verdict]
     out.print(headline)
-    out.print(f"{len(result.conjuncts)} conjunct{'' if len(result.conjuncts) == 1 else 's'} x {len(system.actions)} actions · {len(result.obligations)} "
-              f"obligations · {result.seconds:.2f} s")
+    conjuncts = f"{len(result.conjuncts)} conjunct{'' if len(result.conjuncts) == 1 else 's'}"
+    out.print(f"{conjuncts} x {len(system.actions)} actions · {len(result.obligations)} obligations · "
+              f"{result.seconds:.2f} s")
     for o in result.obligations:
         if o.status != "proved":
             out.print(o.line())

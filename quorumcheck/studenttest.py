@@ -1331,7 +1331,7 @@ def _run(
         # figure: the count is bounded in states (COVERAGE_STATES unless max_states says otherwise), time and
         # memory, and an incomplete count reports no coverage.
         # Within what the time limit leaves (nothing left: no coverage figure).
-        rest = timeout if mode == "random" and deadline is None else left()
+        rest = left()
         try:
             counted = None if rest is not None and rest <= 0 else explore(
                 model, max_states=max_states or COVERAGE_STATES, timeout=rest, properties=[], keep_graph=False)
