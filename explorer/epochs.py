@@ -35,7 +35,8 @@ student code, and so does :class:`quorumcheck.models.RaftModel`, for ``check raf
 ``epoch_nodes`` (how many nodes), ``deliveries(state)`` (each enabled delivery as ``(sender,
 receiver, label, successor)``), ``actor_of(action)`` (the node a non-delivery step belongs to, or
 ``None``), and optionally ``unobservable(before, after)`` (a step that changed nothing a property
-reads, so its state need not be judged).
+reads, so its state need not be judged) and ``keeps_delivered`` (true when a delivered message stays in
+flight, as on a network that may deliver it again: an epoch then delivers each message once).
 
 Examples
 --------
@@ -252,13 +253,17 @@ class EpochModel(Model[EpochState]):
                 return EpochState(s, broken)
             if self._violates(s):
                 return EpochState(s)
+        # A network that keeps what it delivered would offer the same message again and again: once per epoch.
+        taken: set[Action] | None = set() if getattr(base, "keeps_delivered", False) else None
         for _ in range(self.max_deliveries):
             if self._bounded and not base.within_boundary(s):
                 return EpochState(s)
-            step = self.next_delivery(s, route)
+            step = self.next_delivery(s, route, taken)
             if step is None:
                 break
             label, make = step
+            if taken is not None:
+                taken.add(label)
             after = make()
             if labels is not None:
                 labels.append(str(label))
@@ -270,11 +275,13 @@ class EpochModel(Model[EpochState]):
             s = after
         return EpochState(s)
 
-    def next_delivery(self, s: Any, route: Route) -> tuple[Action, Callable[[], Any]] | None:
-        """The delivery an epoch along ``route`` takes next in ``s`` (the network's order), or None."""
+    def next_delivery(self, s: Any, route: Route, taken: set[Action] | None = None
+                      ) -> tuple[Action, Callable[[], Any]] | None:
+        """The delivery an epoch along ``route`` takes next in ``s`` (the network's order), or None; ``taken``:
+        deliveries this epoch made already, on a network that keeps what it delivered."""
         senders, receivers = route
         return next(((label, make) for src, dst, label, make in self.base.deliveries(s)  # type: ignore[attr-defined]
-                     if senders >> src & 1 and receivers >> dst & 1), None)
+                     if senders >> src & 1 and receivers >> dst & 1 and (taken is None or label not in taken)), None)
 
     def epoch_choices(self, s: Any, one_way: bool = False
                       ) -> list[tuple[Action | None, Callable[[], Any] | None, list[Route]]]:

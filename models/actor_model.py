@@ -734,6 +734,12 @@ class ActorModel(Model[ActorState]):
             yield src, dst, self._label("Deliver", envelope), partial(
                 self._step, state, dst, ("m", src, envelope[3]), rest, state.budget)
 
+    @property
+    def keeps_delivered(self) -> bool:
+        """Whether a delivered message stays in flight (the ``unordered-duplicating`` network): an epoch
+        (:mod:`quorumcheck.explorer.epochs`) then delivers each message once."""
+        return self.network == "unordered-duplicating"
+
     def actor_of(self, action: Action) -> int | None:
         """The node whose handler a timer firing, a request or a restart runs; ``None`` for other actions."""
         return self._actors.get(action)

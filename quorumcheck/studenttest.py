@@ -667,10 +667,13 @@ def random_schedules(
                 route = routes[_mix(data.draw(pick)) * len(routes) >> 32]
                 if trigger is not None:
                     state = take(trace, state, trigger, make)
+                taken: set[Any] | None = set() if getattr(model, "keeps_delivered", False) else None
                 for _ in range(walker.max_deliveries):
-                    step = None if state is None else walker.next_delivery(state, route)
+                    step = None if state is None else walker.next_delivery(state, route, taken)
                     if step is None:
                         break
+                    if taken is not None:
+                        taken.add(step[0])
                     state = take(trace, state, *step)
                 if state is None:  # the walk left the bound
                     break

@@ -17,7 +17,7 @@ from conftest import assert_real_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from quorumcheck.errors import InvalidParameter
-from quorumcheck.explorer import Verdict, explore
+from quorumcheck.explorer import Step, Trace, Verdict, explore
 from quorumcheck.explorer.epochs import EpochModel, EpochState
 from quorumcheck.models import Action, Model, always
 from quorumcheck.models.actor_model import ActorModel, load_student_file
@@ -76,6 +76,18 @@ def test_an_epoch_is_a_trigger_and_every_delivery_within_its_group() -> None:
     after = {str(a): s.state for a, s in epochs.successors(EpochState(split))}
     assert [_seen(after["Settle(among={n1, n2})"], i) for i in range(3)] == [0, 1, 1]
     assert "Settle(among={n0, n1})" not in after  # nothing to deliver between n0 and n1
+
+
+def test_on_a_network_that_keeps_messages_an_epoch_delivers_each_once() -> None:
+    """The duplicating network keeps what it delivered: an epoch took the same token up to 200 times (epoch
+    searches there reached a few hundred states in a minute, and missed what they find elsewhere)."""
+    model = _relay(network="unordered-duplicating")
+    epochs = EpochModel(model, [])
+    (start,) = epochs.init_states()
+    ((action, end),) = [(a, t) for a, t in epochs.successors(start) if str(a).endswith("among={n0, n1, n2})")]
+    assert epochs.concrete_labels(Trace((Step(None, start), Step(action, end)))) == [
+        "Timer(node=n0, timer=go)", "Deliver(from=n0, to=n1, msg='token')", "Deliver(from=n1, to=n2, msg='token')"]
+    assert [_seen(end.state, i) for i in range(3)] == [0, 1, 1] and len(end.state.network) == 2  # both still there
 
 
 class StaleAck(Node):
