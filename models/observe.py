@@ -682,6 +682,19 @@ class RaftContract(Contract):
     def fields_of(self, index: int) -> tuple[str, ...]:
         return self.FIELDS
 
+    def roles(self, started: Sequence[Node]) -> dict[str, tuple[int, ...]]:
+        return {"server": tuple(i for i, n in enumerate(started) if any(_has(n, f) for f in self.FIELDS))}
+
+    def adopt(self, roles: dict[str, tuple[int, ...]]) -> None:
+        # A node that lacks one field is a finding about it (node-state-testable); a system in which no node has
+        # any is not Raft code, or not renamed: the wrong protocol, a usage error.
+        if not roles.get("server"):
+            names = ", ".join(sorted({c.__name__ for c in self.classes}))
+            raise InvalidStudentCode(
+                f"no Raft server: none of {names} has any of the attributes {', '.join(self.FIELDS)}; if it is not "
+                "Raft, choose --protocol paxos (or none), else set them in __init__ or rename them with observe = "
+                "{'current_term': 'your_name', ...} (see docs/student-testing.md)")
+
     def observe_frozen(self, index: int, values: dict[str, Any]) -> Hashable:
         def attribute(field: str) -> str:
             return self._attribute(index, field)

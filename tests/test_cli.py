@@ -512,6 +512,17 @@ def test_a_path_through_a_file_is_named_as_the_problem(tmp_path: Path) -> None:
     assert code == 2 and f"{afile} is a file, not a folder; choose a folder you can write to" in err
 
 
+def test_the_wrong_protocol_is_a_usage_error_both_ways() -> None:
+    """A Paxos tested as Raft was a node-state-testable finding (exit 1) at the initial state; the other way round
+    was already a usage error."""
+    code, out, err = run("test", "examples/paxos.py", "--protocol", "raft")
+    assert code == 2 and not out and err.startswith("quorumcheck: error: no Raft server: none of PaxosNode has any "
+                                                    "of the attributes current_term, role, voted_for, log, "
+                                                    "commit_index; if it is not Raft, choose --protocol paxos")
+    code, out, err = run("test", "examples/raft.py", "--protocol", "paxos")
+    assert code == 2 and not out and "no Paxos acceptor: none of RaftNode has an attribute 'accepted'" in err
+
+
 def test_a_file_that_lists_its_nodes_is_tested_without_nodes(tmp_path: Path) -> None:
     """NODES = [...] gives the count: the default --nodes 3 once contradicted the file's own six classes."""
     code, out, _ = run("test", "examples/paxos_roles.py", "--protocol", "paxos", "--requests", "1")
