@@ -937,7 +937,9 @@ class ActorModel(Model[ActorState]):
             for name, description in CONTAINMENT_PROPERTIES.items()
         ]
         for p in self.contract.properties(self.evaluator):
-            p.condition = _unless_failed(p.condition)
+            # A failed state has no observation: every safety property holds there (the failure is the finding),
+            # and no reachability property is witnessed there.
+            p.condition = (_observed_and if p.expectation is Expectation.SOMETIMES else _unless_failed)(p.condition)
             if p.footprint is not None:
                 p.footprint = _footprint_unless_failed(p.footprint)
             props.append(p)
@@ -1112,6 +1114,16 @@ def _unless_failed(condition: Callable[..., bool]) -> Callable[..., bool]:
 
     def holds(*states: ActorState) -> bool:
         return any(_unobserved(s) for s in states) or condition(*states)
+
+    return holds
+
+
+def _observed_and(condition: Callable[[ActorState], bool]) -> Callable[[ActorState], bool]:
+    """A reachability property is never witnessed by a state where a handler failed (it read as witnessed "in
+    0 steps" when the initial state failed)."""
+
+    def holds(state: ActorState) -> bool:
+        return not _unobserved(state) and condition(state)
 
     return holds
 

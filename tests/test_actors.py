@@ -288,6 +288,20 @@ def test_misbehaving_handlers_are_findings_with_a_schedule(how: str, prop: str, 
     assert_real_path(model, v.trace)
 
 
+class NoVotedFor(Node):
+    """A Raft server without voted_for: its initial state already fails the contract."""
+
+    def __init__(self) -> None:
+        self.current_term, self.role, self.log, self.commit_index = 0, "follower", [], 0
+
+
+def test_a_failed_state_witnesses_no_reachability_property() -> None:
+    """It read "leader-elected witnessed in 0 steps" beside the failure of the very state that 'witnessed' it."""
+    result = explore(ActorModel(NoVotedFor, 3, protocol="raft", requests=0, isolate=False))
+    assert result.verdict is Verdict.VIOLATED and result.violation.property == "node-state-testable"
+    assert [(w.property, w.witnessed) for w in result.witnesses] == [("leader-elected", False)]
+
+
 class SlowOnce(Node):
     """Sends a ping; the first handler call in the whole run sleeps past the time limit (a loaded machine)."""
 
