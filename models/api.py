@@ -759,6 +759,9 @@ def _power_of_two(n: int) -> str:
     return f"{2 ** n:.1e}" if n < 1000 else f"about 10^{int(n * 0.30103)}"
 
 
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
 def check_names(param: str, value: int | Sequence[str], prefix: str, example: str) -> tuple[str, ...]:
     """Validate a "count or list of distinct names" parameter and return the names.
 
@@ -792,6 +795,10 @@ def check_names(param: str, value: int | Sequence[str], prefix: str, example: st
     for n in names:
         if not isinstance(n, str) or not n:
             raise InvalidParameter(f"{param} must be non-empty strings, got {n!r}; pass e.g. {example}")
+    if len(names) == 1 and names[0].lower() in _NUMBER_WORDS:  # `--acceptors three`: one acceptor named "three"
+        count = _NUMBER_WORDS.index(names[0].lower()) + 1
+        raise InvalidParameter(f"{param} names one element, {names[0]!r}; for {count}, give the number: "
+                               f"{param}={count} (or name each: {prefix}1,{prefix}2,...)")
     seen: set[str] = set()
     for n in names:
         if n in seen:

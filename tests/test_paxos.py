@@ -158,6 +158,7 @@ def test_explicit_quorums_and_names() -> None:
         ({"acceptors": 0}, "acceptors must be at least 1 (got 0)"),
         ({"values": ["v1", "v1"]}, "values lists 'v1' twice"),
         ({"values": []}, "values must not be empty"),
+        ({"acceptors": ["three"]}, "acceptors names one element, 'three'; for 3, give the number: acceptors=3"),
         ({"max_ballot": -1}, "max_ballot must be at least 0"),
         ({"max_ballot": "2"}, "max_ballot must be an integer"),
         ({"bug": "off-by-one"}, "unknown Paxos bug 'off-by-one'; choose one of: accept-below-promise"),
