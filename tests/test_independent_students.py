@@ -108,7 +108,7 @@ THIRD_BATCH = [
     ("raft3.py", "CommitOldTerm", "raft", FIGURE_8_BUDGET, "leader-completeness"),
     ("raft3.py", "VoteNotDurable", "raft", {"max_crashes": 1}, "election-safety"),
     ("raft3.py", "LeaderIgnoresHigherTerm", "raft", {}, "election-safety"),
-    ("raft3.py", "AlwaysTruncate", "raft", {"requests": 2}, "leader-completeness"),
+    ("raft3.py", "AlwaysTruncate", "raft", {"requests": 2}, "committed-entries-stable"),
     ("raft3.py", "CommitLogEnd", "raft", {"requests": 2}, "leader-completeness"),
     ("paxos3.py", "AdoptLowestVote", "paxos", {"requests": 3}, "agreement"),
     ("paxos3.py", "PromiseNotDurable", "paxos", {"max_crashes": 1}, "agreement"),
