@@ -898,7 +898,8 @@ class RaftContract(Contract):
         by_term: dict[int, list[int]] = {}
         for t, s in state.history:
             by_term.setdefault(t, []).append(s)
-        return "; ".join(f"term {t}: " + " and ".join(node_name(s) for s in sorted(who)) + " elected"
+        # "acted as leader", not "elected": a leader that adopts a higher term and keeps leading is one too.
+        return "; ".join(f"term {t}: " + " and ".join(node_name(s) for s in sorted(who)) + " each acted as leader"
                          for t, who in sorted(by_term.items()) if len(who) > 1)
 
     def server_logs(self, state: Any) -> list[Any]:

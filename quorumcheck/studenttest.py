@@ -38,7 +38,7 @@ Examples
 >>> r.verdict.value, r.violation.property, len(r.violation.trace)
 ('violated', 'election-safety', 6)
 >>> r.violation.explanation
-'term 1: n0 and n1 elected'
+'term 1: n0 and n1 each acted as leader'
 """
 
 from __future__ import annotations

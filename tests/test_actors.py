@@ -501,7 +501,7 @@ def test_cli_finds_renders_saves_and_replays(tmp_path: Path) -> None:
     assert run.returncode == 1, run.stderr
     assert "VIOLATED: election-safety" in run.stdout
     assert "counterexample to election-safety: 6 steps" in run.stdout
-    assert re.search(r"election-safety violated: term 1: n\d and n\d elected", run.stdout)
+    assert re.search(r"election-safety violated: term 1: n\d and n\d each acted as leader", run.stdout)
     assert (tmp_path / "out" / "raft-election-safety-chart.svg").exists()
     assert (tmp_path / "out" / "raft-election-safety-report.html").exists()
     replayed = _cli("--replay", str(trace))
