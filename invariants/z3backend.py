@@ -60,7 +60,8 @@ def solve(solver: Any, *assumptions: Any) -> Any:
 
     Z3 takes SIGINT for itself while it searches: it stops and answers ``unknown`` ("interrupted from
     keyboard"), and Python never sees the signal, so a caller would take the answer for a hard query and go
-    on. Every Z3 query of quorumcheck goes through here, so Ctrl-C ends a run (exit 130) wherever it lands.
+    on. Every Z3 query of quorumcheck goes through here (or, for speed, does the same: :meth:`FiniteCheck.holds`),
+    so Ctrl-C ends a run (exit 130) wherever it lands.
 
     >>> import z3
     >>> x = z3.Int("x"); s = z3.Solver(); s.add(x > 1)
@@ -412,7 +413,10 @@ class FiniteCheck:
             return True
         if answer == z3.Z3_L_TRUE:
             return False
-        raise Undetermined(f"Z3 answered unknown ({self.solver.reason_unknown()}) for {self.formula}")
+        reason = self.solver.reason_unknown()
+        if reason == "interrupted from keyboard":  # Ctrl-C while Z3 judged: what solve() does, on this fast path
+            raise KeyboardInterrupt
+        raise Undetermined(f"Z3 answered unknown ({reason}) for {self.formula}")
 
     def witness(
         self, values: Mapping[str, Any], show: Callable[[Sort, Any], str], after: Mapping[str, Any] | None = None

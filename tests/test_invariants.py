@@ -189,6 +189,21 @@ def test_z3_unknown_makes_the_run_undetermined(monkeypatch: pytest.MonkeyPatch) 
         check.holds({"mark": frozenset()})
 
 
+def test_ctrl_c_inside_a_judges_query_interrupts_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Z3 takes SIGINT for itself and answers unknown ("interrupted from keyboard"). The judges' fast path called
+    Z3 directly, not through solve(), so a Ctrl-C landing there was an unknown, not an interrupt (CI once waited
+    a minute for a Ctrl-C that check paxos never saw)."""
+    from quorumcheck.invariants import z3backend
+
+    monkeypatch.setattr(z3backend.z3core, "Z3_solver_check_assumptions", lambda *args: z3.Z3_L_UNDEF)
+    monkeypatch.setattr(z3.Solver, "reason_unknown", lambda self: "interrupted from keyboard")
+    check = FiniteCheck(ForAll(x, mark(x)), {"Node": (0,)}, {})
+    with pytest.raises(KeyboardInterrupt):
+        check.holds({"mark": frozenset()})
+    r = explore(PaxosModel(max_ballot=0))
+    assert (r.verdict, r.stop_reason) == (Verdict.UNDETERMINED, "interrupted")
+
+
 class Climb(Model[int]):
     """A counter that may climb or (wrongly) fall back, with an action property in the language."""
 
