@@ -44,6 +44,13 @@ from .language import Apply, Const, Formula, Function, Relation, Sort, Term, Var
 
 __all__ = ["GROUNDING_LIMIT", "Translator", "FiniteCheck", "finite_check", "grounding_instances", "solve"]
 
+# Z3's own Ctrl-C handling is off. With it, Z3 installs a SIGINT handler around its calls that cancels the query,
+# and that handler can deadlock: a Ctrl-C that landed while a judge's query held Z3's lock left `check paxos`
+# asleep for good (a single thread on a futex with SIGINT blocked, found in a CI run). Off, the signal is
+# Python's: KeyboardInterrupt is raised as soon as the current query returns (judges' queries take
+# microseconds; a proof query runs to its end or its --obligation-timeout).
+z3.set_param("ctrl_c", False)
+
 _TRUE, _FALSE = z3.BoolVal(True), z3.BoolVal(False)
 
 GROUNDING_LIMIT = 50_000
@@ -56,12 +63,12 @@ grounding."""
 
 
 def solve(solver: Any, *assumptions: Any) -> Any:
-    """``solver.check(*assumptions)``, except that Ctrl-C during it raises :class:`KeyboardInterrupt`.
+    """``solver.check(*assumptions)``, except that an answer Ctrl-C cut short raises :class:`KeyboardInterrupt`.
 
-    Z3 takes SIGINT for itself while it searches: it stops and answers ``unknown`` ("interrupted from
-    keyboard"), and Python never sees the signal, so a caller would take the answer for a hard query and go
-    on. Every Z3 query of quorumcheck goes through here (or, for speed, does the same: :meth:`FiniteCheck.holds`),
-    so Ctrl-C ends a run (exit 130) wherever it lands.
+    Z3's own Ctrl-C handling is off (above), so a Ctrl-C reaches Python once the query returns. Should it be
+    on again (another library may set the parameter), Z3 takes SIGINT for itself, stops and answers
+    ``unknown`` ("interrupted from keyboard"), which is turned back into the interrupt here (and in
+    :meth:`FiniteCheck.holds`), so a caller never takes it for a hard query.
 
     >>> import z3
     >>> x = z3.Int("x"); s = z3.Solver(); s.add(x > 1)
