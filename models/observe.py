@@ -871,7 +871,7 @@ class RaftContract(Contract):
                    default: bool = True) -> Property[Any]:
             return self.judged(interp, kind, name, formula, description, evaluator, explain, default)
 
-        from .raft import LOG_EXPLAINERS, LOG_STEP_EXPLAINERS
+        from .raft import LOG_EXPLAINERS, log_step_explainer
 
         def about_logs(explain: Callable[[Any], str]) -> Callable[[Any], str]:
             return lambda state: explain(self.server_logs(state))
@@ -886,10 +886,7 @@ class RaftContract(Contract):
             prop = judged(p.kind, name, p.formula, p.description, explainers.get(name, self.explain_logs),
                           default=name != "election-safety-state" and name not in standard.RAFT_ON_REQUEST)
             prop.node_local = p.node_local  # each server is one node: its observation is its own
-            changed = LOG_STEP_EXPLAINERS.get(name)
-            if changed is not None:
-                prop.step_explainer = lambda before, after, changed=changed: changed(
-                    self.server_logs(before), self.server_logs(after))
+            prop.step_explainer = log_step_explainer(name, self.server_logs)
             found.append(prop)
         return found
 

@@ -1098,10 +1098,7 @@ class RaftModel(Model[RaftState]):
             explain = LOG_EXPLAINERS.get(prop.name)
             if explain is not None:
                 prop.explainer = lambda state, explain=explain: explain(self.server_logs(state)) or None
-            changed = LOG_STEP_EXPLAINERS.get(prop.name)
-            if changed is not None:
-                prop.step_explainer = lambda before, after, changed=changed: changed(
-                    self.server_logs(before), self.server_logs(after)) or None
+            prop.step_explainer = log_step_explainer(prop.name, self.server_logs)
         return props
 
     # -- explanations --------------------------------------------------------------------
@@ -1617,3 +1614,18 @@ LOG_STEP_EXPLAINERS: dict[str, Callable[[Sequence[ServerLog], Sequence[ServerLog
     "committed-entries-stable": explain_committed_change,
 }
 """The action properties' explanations of the violating step, over the views before and after it."""
+
+
+def log_step_explainer(name: str, server_logs: Callable[[Any], Sequence[ServerLog]]
+                       ) -> Callable[[Any, Any], str | None] | None:
+    """Property ``name``'s :attr:`~quorumcheck.models.api.Property.step_explainer` over states that ``server_logs``
+    views (the built-in model's and student code's alike), or ``None`` if it has none.
+
+    >>> view = {0: [ServerLog("n0", "Follower", 1, ((1, "v1"),), 1)], 1: [ServerLog("n0", "Follower", 1, (), 0)]}
+    >>> log_step_explainer("committed-entries-stable", view.__getitem__)(0, 1)[:32]
+    'n0 lost committed entry #1 t1 v1'
+    """
+    changed = LOG_STEP_EXPLAINERS.get(name)
+    if changed is None:
+        return None
+    return lambda before, after: changed(server_logs(before), server_logs(after)) or None

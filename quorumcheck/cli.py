@@ -1562,8 +1562,8 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     elif result.verdict is Verdict.HOLDS:
         text += " · no schedule failed (" + ("random testing" if found.mode == "random" else "an epoch search") + \
                 " is not a proof; --mode exhaustive is, on small bounds)"
-    elif result.verdict is Verdict.UNDETERMINED and _failed_call(found):
-        text += ". " + _failed_call(found)
+    elif result.verdict is Verdict.UNDETERMINED and (failed := _failed_call(found)):
+        text += ". " + failed
     return text
 
 
