@@ -77,7 +77,7 @@ property claims, wrongly, that the two are never both pinged; two epochs refute 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, NamedTuple
 
 from quorumcheck.errors import InvalidParameter
@@ -100,6 +100,22 @@ class EpochState(NamedTuple):
     """The action property that a step inside the epoch violated (the epoch ended there), or ``None``."""
     one_way: int = 0
     """How many one-way epochs the schedule to this state took."""
+    merged: Hashable = None
+    """With :class:`EpochModel`'s ``merge``: what the state is compared and hashed by (with ``broken`` and
+    ``one_way``) instead of ``state``, so that the search keeps the first state of each class; ``None``: the
+    state itself."""
+
+    def _identity(self) -> tuple[Any, ...]:
+        return tuple(self) if self.merged is None else (self.merged, self.broken, self.one_way)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EpochState) and self._identity() == other._identity()
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
 
 
 def _node_set(mask: int, n: int) -> str:
@@ -147,6 +163,13 @@ class EpochModel(Model[EpochState]):
         an asymmetric partition, and what a bug needs that counts on a reply arriving late: a stale
         acknowledgement that reaches a leader only after it appended more. Each one-way epoch a
         schedule may take multiplies the epoch-end states at a given depth by about three.
+    merge : callable, optional
+        A summary of an underlying state (for student code: what the protocol's observation contract reads
+        from every node as a multiset, the budgets spent and the partition). Epoch-end states with one
+        summary count as one: the search keeps the first it met and drops the others, so its levels stay
+        narrow enough to go deep (Raft's Figure 8 with five nodes is six epochs, beyond the plain search's
+        reach). It is a heuristic, not a reduction: the states dropped may differ in messages in flight or
+        in what a node keeps beyond what is observed, and what they would lead to is not tried.
 
     Examples
     --------
@@ -154,7 +177,8 @@ class EpochModel(Model[EpochState]):
     """
 
     def __init__(self, model: Model[Any], safety: Iterable[Property[Any]], *,
-                 max_deliveries: int = MAX_DELIVERIES, one_way: int = 0) -> None:
+                 max_deliveries: int = MAX_DELIVERIES, one_way: int = 0,
+                 merge: Callable[[Any], Hashable] | None = None) -> None:
         for hook in ("epoch_nodes", "deliveries", "actor_of"):
             if not hasattr(model, hook):
                 raise InvalidParameter(f"model {getattr(model, 'name', model)!r} is not message passing (no nodes that "
@@ -165,10 +189,14 @@ class EpochModel(Model[EpochState]):
         props = list(safety)
         self._invariants = [p for p in props if p.expectation is Expectation.ALWAYS]
         self._step_props = [p for p in props if p.expectation is Expectation.EVERY_STEP]
+        # A step that changed nothing a property reads keeps every node-local action property (each node's
+        # own before and after, true for a node that did not change): only the others are judged on it.
+        self._judged_when_unobservable = [p for p in self._step_props if not p.node_local]
         self.max_deliveries = max_deliveries
         n = int(model.epoch_nodes)  # type: ignore[attr-defined]
         self.n = n
         self.one_way = one_way
+        self.merge = merge
         groups: list[Route] = [(m, m) for m in range(1, 1 << n) if bin(m).count("1") >= min(2, n)]
         ways: list[Route] = [(1 << a, 1 << b) for a in range(n) for b in range(n) if a != b] if one_way else []
         self._with = {i: [g for g in groups if g[0] >> i & 1] for i in range(n)}
@@ -187,7 +215,12 @@ class EpochModel(Model[EpochState]):
         return self.base.settings()
 
     def init_states(self) -> Iterable[EpochState]:
-        return [EpochState(s) for s in self.base.init_states()]
+        return [self._merged(EpochState(s)) for s in self.base.init_states()]
+
+    def _merged(self, end: EpochState) -> EpochState:
+        if self.merge is None or self._violates(end.state):  # a violation is never dropped as a duplicate
+            return end
+        return end._replace(merged=self.merge(end.state))
 
     def within_boundary(self, state: EpochState) -> bool:
         return self.base.within_boundary(state.state)
@@ -217,6 +250,7 @@ class EpochModel(Model[EpochState]):
 
         def add(name: str, args: dict[str, Any], end: EpochState, route: Route) -> None:
             taken = used + (route[0] != route[1])
+            end = self._merged(end)
             kept = best.get(end)
             if kept is None or kept[1].one_way > taken:
                 best[end] = (Action(name, **args, among=self._names[route]),
@@ -267,10 +301,11 @@ class EpochModel(Model[EpochState]):
             after = make()
             if labels is not None:
                 labels.append(str(label))
-            broken = self._broken_step(s, after)
+            quiet = unobservable is not None and unobservable(s, after)
+            broken = self._broken_step(s, after, self._judged_when_unobservable if quiet else self._step_props)
             if broken is not None:
                 return EpochState(after, broken)
-            if (unobservable is None or not unobservable(s, after)) and self._violates(after):
+            if not quiet and self._violates(after):
                 return EpochState(after)
             s = after
         return EpochState(s)
@@ -301,8 +336,8 @@ class EpochModel(Model[EpochState]):
     def _violates(self, state: Any) -> bool:
         return any(not p.holds(state) for p in self._invariants)
 
-    def _broken_step(self, before: Any, after: Any) -> str | None:
-        for p in self._step_props:
+    def _broken_step(self, before: Any, after: Any, judged: list[Property[Any]] | None = None) -> str | None:
+        for p in self._step_props if judged is None else judged:
             if not p.holds_on_step(before, after):
                 return p.name
         return None

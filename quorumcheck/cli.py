@@ -490,6 +490,8 @@ class _ProgressDisplay:
             counts = f"{p.queue:,} schedules · {p.distinct_states:,} states visited · longest {p.depth - 1} steps · "
         elif part in ("epochs", "one-way epochs"):
             counts = f"{p.distinct_states:,} epoch-end states · epoch {max(p.depth - 1, 1)} · "
+        elif part == "merged epochs":
+            counts = f"{p.distinct_states:,} protocol states kept · epoch {max(p.depth - 1, 1)} · "
         else:
             counts = f"{p.distinct_states:,} states · depth {p.depth} · "
         self._show(Text.assemble((f"{part} ", "bold"), counts,
@@ -1524,6 +1526,18 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
                      f"({prefix.seconds:.2f} s): every schedule of up to {_steps(found.checked_steps)} is checked")
     from quorumcheck.studenttest import ONE_WAY_EPOCHS
 
+    merged = found.merged_epochs
+    if merged is not None:  # one epoch-end state kept per protocol state: it never tries every schedule
+        text = f"epochs merged by protocol state · {merged.distinct_states:,} kept ({merged.seconds:.2f} s)"
+        if merged.violation is not None:
+            text += f", the violation found in epoch {len(merged.violation.trace)}"
+        elif merged.complete:
+            text += f", every epoch from each tried ({found.checked_merged_epochs} epochs at most)"
+        else:
+            limit = {"max_states": "the state limit", "timeout": "the time limit",
+                     "interrupted": "Ctrl-C"}.get(merged.stop_reason or "", "the limit")
+            text += f", every epoch from each tried up to epoch {found.checked_merged_epochs} before {limit}"
+        parts.append(text)
     for name, schedule, epochs, checked in (
             ("epochs", "epoch schedule", found.epochs, found.checked_epochs),
             (f"with up to {ONE_WAY_EPOCHS} one-way epochs", "such schedule", found.one_way_epochs,
@@ -1540,7 +1554,8 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
                      "interrupted": "Ctrl-C"}.get(epochs.stop_reason or "", "the limit")
             text += f", every {schedule} of up to {checked} epochs tried before {limit}"
         parts.append(text)
-    if found.mode == "random" and prefix is not None and found.epochs is None and not found.schedules:
+    if found.mode == "random" and prefix is not None and merged is None and found.epochs is None \
+            and not found.schedules:
         parts.append("the time limit left nothing for the epoch search and random schedules (raise --timeout)")
     elif found.mode == "random":
         walks = f", {found.walks:,} of them walks over epochs" if found.walks else ""

@@ -47,7 +47,7 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -92,8 +92,12 @@ messages to one other delivered, the replies held back). One is not enough for a
 depth the bugs need."""
 
 TWO_WAY_SHARE = 0.6
-"""Under a time limit, the epoch search's first search (two-way epochs) takes at most this share of its
-time, leaving the rest to the second (one-way epochs too)."""
+"""Under a time limit, the epoch search's search over two-way epochs takes at most this share of the time
+left to it, leaving the rest to the one over one-way epochs too."""
+
+MERGED_SHARE = 0.5
+"""Under a time limit, the epoch search's first search, over epochs merged by protocol state
+(:func:`epoch_summary_function`), takes at most this share of its time when others are to run after it."""
 
 RANDOM_RESERVE, RANDOM_RESERVE_SECONDS = 0.2, 15.0
 """Auto mode under a time limit: the epoch search leaves this share of the time that is left, at most this
@@ -295,8 +299,12 @@ class StudentResult:
     ``depth - 1`` the number of epochs up to which every epoch schedule was checked); ``None`` if it did
     not run."""
     one_way_epochs: CheckResult[Any] | None = None
-    """Auto and epochs mode: the second epoch search's own result, whose schedules may also take
-    :data:`ONE_WAY_EPOCHS` one-way epochs; ``None`` if it did not run."""
+    """Auto and epochs mode: the epoch search whose schedules may also take :data:`ONE_WAY_EPOCHS` one-way
+    epochs; ``None`` if it did not run."""
+    merged_epochs: CheckResult[Any] | None = None
+    """Auto and epochs mode: the first epoch search, over epoch-end states merged by protocol state
+    (:func:`epoch_summary_function`): its states are the kept ones, its ``depth - 1`` the epochs up to which
+    every kept state's epochs were tried; ``None`` if it did not run."""
     notices: list[str] = field(default_factory=list)
     """One line each: sandbox measures not available here, a crash budget with nothing durable, ..."""
     student_output: str = ""
@@ -329,9 +337,17 @@ class StudentResult:
         return max(self.one_way_epochs.depth - 1, 0)
 
     @property
+    def checked_merged_epochs(self) -> int | None:
+        """The merged epoch search tried every epoch from every state it kept up to this many epochs
+        (``None``: it did not run)."""
+        if self.merged_epochs is None:
+            return None
+        return max(self.merged_epochs.depth - 1, 0)
+
+    @property
     def epochs_to_violation(self) -> int | None:
         """The epochs of the schedule in which an epoch search met the violation (``None``: none did)."""
-        for part in (self.one_way_epochs, self.epochs):
+        for part in (self.one_way_epochs, self.epochs, self.merged_epochs):
             if part is not None and part.violation is not None and part.violation.trace is not None:
                 return len(part.violation.trace)
         return None
@@ -376,7 +392,8 @@ class StudentResult:
                 "stop_reason": self.exhaustive_prefix.stop_reason,
                 "every_schedule_up_to_steps": self.checked_steps,
             }
-        for key, part, checked in (("epochs", self.epochs, self.checked_epochs),
+        for key, part, checked in (("merged_epochs", self.merged_epochs, self.checked_merged_epochs),
+                                   ("epochs", self.epochs, self.checked_epochs),
                                    ("one_way_epochs", self.one_way_epochs, self.checked_one_way_epochs)):
             if part is not None:
                 data["student"][key] = {
@@ -1007,6 +1024,36 @@ def coverage_cell_function(model: Model[Any]) -> Any:
     return paxos_cell
 
 
+def epoch_summary_function(model: Model[Any]) -> Callable[[Any], Hashable] | None:
+    """What the merged epoch search compares epoch-end states by, for ``model``: a function, or ``None``.
+
+    For student code (an :class:`ActorModel` with a protocol) it is the coverage cell
+    (:func:`coverage_cell_function`: what the observation contract reads from every node, as a
+    multiset), the budgets spent and the partition. Two states with one summary differ only in what no
+    property reads directly: messages in flight, timers, which node is which, what a node keeps beyond its
+    observation. The merged search keeps the first and drops the others, which keeps its levels narrow
+    enough to reach depth (:class:`~quorumcheck.explorer.epochs.EpochModel`'s ``merge``). A model that
+    defines ``coverage_cell`` gets that alone; a model without cells gets ``None`` (no merged search).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from quorumcheck.models.actor_model import load_student_file
+    >>> raft = load_student_file(Path(__file__).resolve().parent.parent / "examples" / "raft.py")
+    >>> m = ActorModel(raft.RaftNode, 3, protocol="raft", requests=1)
+    >>> epoch_summary_function(m)(next(iter(m.init_states())))
+    (((0, 0, (), 0), (0, 0, (), 0), (0, 0, (), 0)), (0, 0, 0, 0, 0, 0), 0)
+    """
+    cell = coverage_cell_function(model)
+    if cell is None or not isinstance(model, ActorModel):
+        return cell
+
+    def summary(state: Any) -> Hashable:
+        return cell(state), state.budget, state.partition
+
+    return summary
+
+
 def _select(model: Model[Any], names: Sequence[str] | None) -> tuple[list[Property[Any]], ...]:
     props = list(model.properties())
     if names is None:
@@ -1267,7 +1314,7 @@ def _run(
         # Too large to finish: every schedule up to the last full level is safe; sample the rest.
         prefix = result
         result.graph = None
-    epochs = one_way = None
+    epochs = one_way = merged = None
     if mode in ("epochs", "auto"):
         # Auto mode: the epoch search goes deeper than the exhaustive part could; random schedules keep a
         # share of the time (RANDOM_RESERVE) for what lies between.
@@ -1280,14 +1327,15 @@ def _run(
                                  handler_calls=model.handler_calls, exhaustive_prefix=prefix)
         by_epochs = epoch_search(model, properties=properties, timeout=budget, max_states=bound,
                                  on_phase_progress=on_progress)
-        epochs, one_way = by_epochs.two_way, by_epochs.one_way
+        epochs, one_way, merged = by_epochs.two_way, by_epochs.one_way, by_epochs.merged
         interrupted = by_epochs.found.stop_reason == "interrupted"
         if mode == "epochs" or by_epochs.found.violation is not None or interrupted:
             found = by_epochs.found
             if prefix is not None:  # what the exhaustive part witnessed, by a shortest trace
                 found = replace(found, witnesses=[w for w in prefix.witnesses if w.trace is not None])
             return StudentResult("epochs", found, model, handler_calls=model.handler_calls,
-                                 exhaustive_prefix=prefix, epochs=epochs, one_way_epochs=one_way)
+                                 exhaustive_prefix=prefix, epochs=epochs, one_way_epochs=one_way,
+                                 merged_epochs=merged)
     progress: dict[str, Any] = {}
     visited: set[int] = set()  # shared by the slices below: distinct states are counted once
     # (part name, strategy, share of what is left, seed): one slice unless auto mode walks.
@@ -1352,7 +1400,7 @@ def _run(
     return StudentResult("random", result, model, schedules=schedules, seed=seed,
                          exhaustive_states=exhaustive_states, handler_calls=model.handler_calls,
                          exhaustive_prefix=prefix, first_failure=progress.get("first_failure"), epochs=epochs,
-                         one_way_epochs=one_way, walks=walks)
+                         one_way_epochs=one_way, merged_epochs=merged, walks=walks)
 
 
 class EpochRuns(NamedTuple):
@@ -1363,12 +1411,17 @@ class EpochRuns(NamedTuple):
     epochs and shrunk by :func:`minimize`. With no violation it is the last search's own result: ``HOLDS``
     when every epoch schedule was tried (no proof: orders of delivery within an epoch other than the
     network's are not tried), ``UNDETERMINED`` when a limit cut the search."""
-    two_way: CheckResult[Any]
+    two_way: CheckResult[Any] | None
     """The search over two-way epochs (its states are epoch-end states, its ``depth - 1`` the epochs up to
-    which every schedule was tried)."""
+    which every schedule was tried); ``None`` if it did not run (the merged search found the violation, or
+    no time was left)."""
     one_way: CheckResult[Any] | None
-    """The search that may also take one-way epochs (``None``: it did not run, because the first found the
-    violation, ``one_way`` was 0, or no time was left)."""
+    """The search that may also take one-way epochs (``None``: it did not run, because an earlier one found
+    the violation, ``one_way`` was 0, or no time was left)."""
+    merged: CheckResult[Any] | None = None
+    """The first search, over epochs merged by protocol state (its states are the summaries it kept, its
+    ``depth - 1`` the epochs up to which every kept state's epochs were tried); ``None`` if it did not run
+    (the model has no summary, or ``merged`` was false)."""
 
 
 def _shortest_witnesses(exhaustive: Sequence[Witness[Any]], sampled: Sequence[Witness[Any]]) -> list[Witness[Any]]:
@@ -1381,17 +1434,25 @@ def epoch_search(
     model: Model[Any], *, properties: Sequence[str] | None = None, timeout: float | None = None,
     max_states: int | None = None, max_depth: int | None = None,
     on_progress: Callable[[Progress], None] | None = None, one_way: int = ONE_WAY_EPOCHS,
-    on_phase_progress: Callable[[str, Progress], None] | None = None,
+    on_phase_progress: Callable[[str, Progress], None] | None = None, merged: bool = True,
 ) -> EpochRuns:
     """Search ``model`` by epochs (:class:`~quorumcheck.explorer.epochs.EpochModel`) with the one explorer.
 
-    Two searches, each breadth-first: first over epochs among groups of nodes, which reach deepest (Figure
-    8 is five of them); then, if that found nothing, over schedules that may also take up to ``one_way``
-    one-way epochs (only one node's messages to one other delivered, while the replies wait), for bugs
-    that need a reply to arrive late. Each search is bounded by ``max_states`` and ``max_depth``; under
-    ``timeout`` the first takes at most :data:`TWO_WAY_SHARE` of the time when the second is to run.
-    ``on_progress`` gets each search's progress; ``on_phase_progress`` gets it with the search's name
-    (``"epochs"``, ``"one-way epochs"``).
+    Up to three searches, each breadth-first, each run only if the ones before found nothing:
+
+    1. with ``merged`` (the default) and a model that has a summary (:func:`epoch_summary_function`: student
+       code with a protocol), over epochs among groups of nodes with epoch-end states *merged*: of the
+       states with one summary only the first met is kept. It reaches deepest for its cost (Raft's Figure
+       8 with five nodes is six epochs), but skips what the dropped states would lead to;
+    2. over epochs among groups of nodes, every epoch-end state kept (Figure 8 with three nodes is five
+       epochs);
+    3. over schedules that may also take up to ``one_way`` one-way epochs (only one node's messages to one
+       other delivered, while the replies wait), for bugs that need a reply to arrive late.
+
+    Each search is bounded by ``max_states`` and ``max_depth``. Under ``timeout`` the merged search takes at
+    most :data:`MERGED_SHARE` of the time, and the second at most :data:`TWO_WAY_SHARE` of what is left when
+    the third is to run. ``on_progress`` gets each search's progress; ``on_phase_progress`` gets it with the
+    search's name (``"merged epochs"``, ``"epochs"``, ``"one-way epochs"``).
 
     Returns
     -------
@@ -1409,42 +1470,58 @@ def epoch_search(
     >>> bugs = load_student_file(Path(__file__).resolve().parent.parent / "examples" / "raft_bugs.py")
     >>> m = ActorModel(bugs.LengthOnlyLogCheck, 3, protocol="raft", requests=2, max_timeouts=3, max_term=3)
     >>> runs = epoch_search(m)
+    >>> runs.found.violation.property, len(runs.found.violation.trace), runs.merged.depth - 1, runs.two_way
+    ('leader-completeness', 14, 4, None)
+    >>> runs = epoch_search(m, merged=False)
     >>> runs.found.violation.property, len(runs.found.violation.trace), runs.two_way.depth - 1, runs.one_way
     ('leader-completeness', 14, 4, None)
     """
     safety, _, step_props = _select(model, properties)
     deadline = None if timeout is None else time.perf_counter() + timeout
-    runs: list[tuple[EpochModel, CheckResult[Any]]] = []
-    for ways in (0, one_way) if one_way > 0 else (0,):
+    summary = epoch_summary_function(model) if merged else None
+    # (name, one-way epochs allowed, summary, share of the time left): the merged search first (cheap and deep),
+    # then every epoch-end state, then one-way epochs too.
+    phases: list[tuple[str, int, Any, float]] = []
+    if summary is not None:
+        phases.append(("merged epochs", 0, summary, MERGED_SHARE))
+    phases.append(("epochs", 0, None, TWO_WAY_SHARE if one_way > 0 else 1.0))
+    if one_way > 0:
+        phases.append(("one-way epochs", one_way, None, 1.0))
+    if len(phases) == 1:
+        phases[0] = phases[0][:3] + (1.0,)
+    runs: dict[str, tuple[EpochModel, CheckResult[Any]]] = {}
+    last = ""
+    for name, ways, merge, share in phases:
         if deadline is None:
             budget = None
-        elif runs:
-            budget = deadline - time.perf_counter()
-            if budget < 1.0:
-                break
         else:
-            budget = timeout * TWO_WAY_SHARE if one_way > 0 else timeout  # type: ignore[operator]
-        epochs = EpochModel(model, safety + step_props, one_way=ways)
-        report = on_progress if on_phase_progress is None else partial(on_phase_progress,
-                                                                        "one-way epochs" if ways else "epochs")
+            left = deadline - time.perf_counter()
+            if runs and left < 1.0:
+                break
+            budget = left * share if runs else timeout * share  # type: ignore[operator]
+        epochs = EpochModel(model, safety + step_props, one_way=ways, merge=merge)
+        report = on_progress if on_phase_progress is None else partial(on_phase_progress, name)
         searched = explore(epochs, max_states=max_states, max_depth=max_depth, timeout=budget, keep_graph=False,
                            on_progress=report, progress_interval=0.25)
-        runs.append((epochs, searched))
+        runs[name], last = (epochs, searched), name
         if searched.violation is not None or searched.stop_reason == "interrupted":  # Ctrl-C ends every search
             break
-    two_way = runs[0][1]
-    one_way_run = runs[1][1] if len(runs) > 1 else None
-    epochs, searched = runs[-1]
+    parts = {name: run[1] for name, run in runs.items()}
+    found = EpochRuns(parts[last], parts.get("epochs"), parts.get("one-way epochs"), parts.get("merged epochs"))
+    epochs, searched = runs[last]
     violation = searched.violation
-    if violation is None or violation.trace is None:  # the second search's schedules include the first's
-        return EpochRuns(searched, two_way, one_way_run)
+    if violation is None or violation.trace is None:
+        if last == "merged epochs":  # a merged search that ran alone (the time limit) proves even less: not HOLDS
+            cut = replace(searched, verdict=Verdict.UNDETERMINED, complete=False,
+                          stop_reason=searched.stop_reason or "not-exhaustive")
+            return found._replace(found=cut)
+        return found
     concrete = _replay(model, epochs.concrete_labels(violation.trace), safety, step_props)
     if concrete is None or concrete.property != violation.property:  # epochs are deterministic: cannot happen
         raise AssertionError(f"the epoch schedule violating {violation.property} did not replay")
     concrete = minimize(model, concrete, safety, step_props)
-    found = replace(searched, violations=with_culprits(model, [concrete]), witnesses=[], model_name=model.name,
-                    bug=getattr(model, "bug", None))
-    return EpochRuns(found, two_way, one_way_run)
+    return found._replace(found=replace(searched, violations=with_culprits(model, [concrete]), witnesses=[],
+                                        model_name=model.name, bug=getattr(model, "bug", None)))
 
 
 def epoch_check(

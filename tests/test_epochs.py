@@ -281,8 +281,10 @@ def test_epochs_mode_from_python_finds_a_shrunk_concrete_schedule() -> None:
     assert found.violation.property == "leader-completeness"
     assert_real_path(found.model, found.violation.trace)
     # The epoch schedule ran more steps than the shrunk one keeps.
-    raw = epoch_search(found.model)[1]
-    assert len(found.violation.trace) <= len(EpochModel(found.model, []).concrete_labels(raw.violation.trace))
+    runs = epoch_search(found.model)
+    assert runs.two_way is None  # the merged search found it first
+    for raw in (runs.merged, epoch_search(found.model, merged=False).two_way):
+        assert len(found.violation.trace) <= len(EpochModel(found.model, []).concrete_labels(raw.violation.trace))
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -295,7 +297,7 @@ def test_cli_epochs_mode_exit_codes() -> None:
                  "--mode", "epochs")
     assert found.returncode == 1, found.stderr
     assert "VIOLATED: leader-completeness" in found.stdout
-    assert "mode: epochs · " in found.stdout and "the violation found in epoch" in found.stdout
+    assert "mode: epochs merged by protocol state · " in found.stdout and "the violation found in epoch" in found.stdout
     holds = _cli("examples/raft.py", "--protocol", "raft", "--requests", "0", "--mode", "epochs")
     assert holds.returncode == 0, holds.stderr
     assert "NO FAILING SCHEDULE (epoch search, not a proof)" in holds.stdout

@@ -416,10 +416,13 @@ def test_student_epochs_mode(test_epochs_bug: tuple[int, Any, str], test_epochs_
         ("epochs", "violated", "election-safety")
     # The concrete schedule, shrunk to the exhaustive mode's shortest: six steps.
     assert len(data["violation"]["trace"]) == 7 and data["violation"]["trace"][1]["action"].startswith("Timer(")
-    assert data["student"]["epochs"]["stop_reason"] is None and data["student"]["epochs"]["depth"] >= 2
+    # The merged search (one state per protocol state) found it, so the others did not run.
+    merged = data["student"]["merged_epochs"]
+    assert merged["stop_reason"] is None and merged["depth"] >= 2 and "epochs" not in data["student"]
     holds = test_epochs_holds[1]
     assert (holds["verdict"], holds["student"]["mode"], holds["student"]["epochs"]["complete"]) == \
         ("holds", "epochs", True)
+    assert holds["student"]["merged_epochs"]["complete"] is True
     # Nothing among groups, so the second search (one-way epochs too) ran; it is the run's count.
     assert holds["distinct_states"] == holds["student"]["one_way_epochs"]["distinct_states"] > \
         holds["student"]["epochs"]["distinct_states"] > 1
