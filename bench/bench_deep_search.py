@@ -17,6 +17,7 @@ Run by hand (not part of the test suite), one heavy job at a time::
 
     .venv/bin/python bench/bench_deep_search.py              # everything, 120 s cap per run
     .venv/bin/python bench/bench_deep_search.py --cap 30 --only raft --search epochs
+    .venv/bin/python bench/bench_deep_search.py --nodes 5 --cap 600 --only targets
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ TARGETS = {name: {"requests": 2, "max_timeouts": 4, "max_term": 4}
 
 
 def run(protocol: str, bug: str, options: dict[str, Any], search: str, *, mode: str, cap: float, seed: int,
-        runs: int) -> dict[str, Any]:
+        runs: int, nodes: int = 3) -> dict[str, Any]:
     bugs = load_student_file(EXAMPLES / f"{protocol}_bugs.py")
     settings: dict[str, Any] = {"requests": 2, "max_timeouts": 0} if protocol == "paxos" else {}
     settings.update(options)
@@ -74,17 +75,15 @@ def run(protocol: str, bug: str, options: dict[str, Any], search: str, *, mode: 
     if search in ("epochs", "auto", "auto-movers"):
         mode = "auto" if search.startswith("auto") else search
     started = time.perf_counter()
-    found = check_student(getattr(bugs, bug), 3, protocol=protocol, mode=mode, strategy=strategy, seed=seed,
+    found = check_student(getattr(bugs, bug), nodes, protocol=protocol, mode=mode, strategy=strategy, seed=seed,
                           runs=runs, timeout=cap, isolate=False, keep_graph=False, movers=movers, **settings)
     seconds = time.perf_counter() - started
     v = found.violation
     prefix = found.exhaustive_prefix
     before = prefix.seconds if prefix is not None else 0.0
-    if found.mode == "epochs" and v is not None:
-        if found.one_way_epochs is not None:  # the second search (one-way epochs too) found it
-            until = found.one_way_epochs.distinct_states, before + found.epochs.seconds + found.one_way_epochs.seconds
-        else:
-            until = found.epochs.distinct_states, before + found.epochs.seconds
+    searches = [part for part in (found.merged_epochs, found.epochs, found.one_way_epochs) if part is not None]
+    if found.mode == "epochs" and v is not None:  # the last search that ran found it: its count, every one's time
+        until = searches[-1].distinct_states, before + sum(part.seconds for part in searches)
     elif found.first_failure:
         until = found.first_failure[0], before + found.first_failure[1]
     else:
@@ -96,8 +95,10 @@ def run(protocol: str, bug: str, options: dict[str, Any], search: str, *, mode: 
         "until": until,
         "shrunk": len(v.trace) if v is not None and v.trace is not None else None,
         "total": seconds,
-        "ran": (found.epochs.distinct_states + (found.one_way_epochs.distinct_states if found.one_way_epochs else 0)
-                if search == "epochs" and found.epochs else found.schedules),
+        "by_search": ("merged" if searches and searches[-1] is found.merged_epochs
+                      else "one-way" if searches and searches[-1] is found.one_way_epochs else "full"),
+        "ran": (sum(part.distinct_states for part in searches) if search == "epochs" and searches
+                else found.schedules),
         "exhaustive": found.mode == "exhaustive",
     }
 
@@ -106,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cap", type=float, default=120.0, help="seconds per run (default 120)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--nodes", type=int, default=3, help="nodes in every run (default 3)")
+    parser.add_argument("--bug", action="append", help="only the bugs of this name (repeatable)")
     parser.add_argument("--runs", type=int, default=100_000, help="schedules per run (the cap usually ends it first)")
     parser.add_argument("--only", choices=["raft", "paxos", "targets"], action="append",
                         help="run only these groups (repeatable)")
@@ -121,12 +124,15 @@ def main(argv: list[str] | None = None) -> int:
         cases += [("paxos", name, name, options, "random") for name, options in PAXOS.items()]
     if "targets" in groups:
         cases += [("raft", f"{name} (target, auto)", name, options, "auto") for name, options in TARGETS.items()]
-    print(f"seed {args.seed}, at most {args.cap:g} s per run", file=sys.stderr)
+    if args.bug:
+        cases = [case for case in cases if case[2] in args.bug]
+    print(f"seed {args.seed}, {args.nodes} nodes, at most {args.cap:g} s per run", file=sys.stderr)
     for protocol, label, bug, options, mode in cases:
         config = ", ".join(f"{k}={v}" for k, v in options.items()) or "defaults"
         for search in (searches if mode == "random" else [s for s in searches if s.startswith("auto")] or ["auto"]):
-            r = run(protocol, bug, options, search, mode=mode, cap=args.cap, seed=args.seed, runs=args.runs)
-            unit = "epoch-end states" if r["by"] == "epochs" else "schedules"
+            r = run(protocol, bug, options, search, mode=mode, cap=args.cap, seed=args.seed, runs=args.runs,
+                    nodes=args.nodes)
+            unit = f"epoch-end states ({r['by_search']} search)" if r["by"] == "epochs" else "schedules"
             if r["exhaustive"]:
                 found = f"exhaustive ({r['shrunk']} steps)"
                 row = (label, config, search, r["property"], "exhaustive", "—", str(r["shrunk"]), f"{r['total']:.1f}")

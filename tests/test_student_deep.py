@@ -95,16 +95,27 @@ def test_auto_mode_walks_over_epochs_only_where_the_epoch_search_stayed_shallow(
     assert 0 < five.walks < five.schedules and five.verdict is Verdict.UNDETERMINED
 
 
-@pytest.mark.slow  # about 90 s: the exhaustive part and both epoch searches run to their limits first
-def test_auto_mode_with_five_nodes_finds_a_deep_bug_by_walking_over_epochs() -> None:
-    """LengthOnlyLogCheck with 5 nodes: the epoch search is cut at 2 epochs, and swarm schedules alone missed
-    it in 150 s; the walks find it (in process, seed 0: about a thousand walks)."""
+@pytest.mark.slow  # about a minute
+def test_auto_mode_with_five_nodes_finds_a_deep_bug_by_merged_epochs() -> None:
+    """LengthOnlyLogCheck with 5 nodes: the full epoch search is cut at 2 epochs, swarm schedules alone missed
+    it in 150 s, and walks over epochs needed about a thousand walks; the merged epoch search reaches it."""
     found = check_student(RAFT_BUGS.LengthOnlyLogCheck, 5, protocol="raft", mode="auto", timeout=240, runs=None,
                           isolate=False, keep_graph=False, **DEEP)
     v = found.violation
-    assert v is not None and v.property == "leader-completeness" and found.checked_epochs == 2
-    # Found while walking, after the short swarm slice: no schedule of the last swarm slice ran.
-    assert 0 < found.walks < found.schedules and found.first_failure[0] <= found.schedules
+    assert v is not None and v.property == "leader-completeness" and found.mode == "epochs"
+    assert found.merged_epochs is not None and found.merged_epochs.violation is not None and found.epochs is None
+    assert found.epochs_to_violation is not None and found.epochs_to_violation >= 5
+    assert_real_path(found.model, v.trace)
+
+
+@pytest.mark.slow  # about 90 s
+def test_walks_over_epochs_find_a_deep_bug_with_five_nodes() -> None:
+    """What auto mode did before the merged search: with five nodes, walks over epochs find the length-only
+    check (in process, seed 0: about a thousand walks), where swarm schedules alone missed it in 150 s."""
+    found = check_student(RAFT_BUGS.LengthOnlyLogCheck, 5, protocol="raft", mode="random", strategy="epochs",
+                          timeout=180, runs=5000, isolate=False, keep_graph=False, **DEEP)
+    v = found.violation
+    assert v is not None and v.property == "leader-completeness" and found.walks == found.schedules
     assert_real_path(found.model, v.trace)
 
 
