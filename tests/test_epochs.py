@@ -423,3 +423,58 @@ def test_spec_search_epochs_is_validated(tmp_path: Path) -> None:
                     '[expect]\nverdict = "violated"\ntrace_length = 22\n')
     spec = load_spec(path)
     assert spec.mismatches(spec.run()) == []
+
+
+def test_an_epoch_ending_in_a_step_that_breaks_two_properties_replays() -> None:
+    """TruncateOnAppend: the merged search's last epoch ends in a step that loses a committed entry
+    (committed-entries-stable, an action property) and leaves a leader without it (leader-completeness).
+    The explorer names the invariant, the replay the action property; it used to be taken for an epoch
+    that did not replay (an AssertionError)."""
+    found = check_student(RAFT_BUGS.TruncateOnAppend, 3, protocol="raft", mode="epochs", requests=2, max_timeouts=1,
+                          isolate=False)
+    assert found.merged_epochs is not None and found.merged_epochs.violation is not None
+    assert found.merged_epochs.violation.property == "leader-completeness"
+    assert found.violation.property == "committed-entries-stable" and len(found.violation.trace) == 8
+    assert_real_path(found.model, found.violation.trace)
+
+
+def test_merged_epoch_states_compare_by_their_summary() -> None:
+    a, b = EpochState("s1", merged="cell"), EpochState("s2", merged="cell")
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert EpochState("s1") != EpochState("s2") and a != EpochState("s2", merged="other")
+    assert a != EpochState("s2", broken="p", merged="cell") and a != EpochState("s2", one_way=1, merged="cell")
+
+
+def test_the_merged_search_never_drops_a_violating_state() -> None:
+    """Two pings make one cell with the merge below (it forgets who was pinged); the violating state must be
+    kept although its summary was met first in a state that holds."""
+
+    class Pings(Model[Any]):
+        name = "pings"
+        epoch_nodes = 2
+
+        def init_states(self) -> list[Any]:
+            return [(0, 0, ())]
+
+        def deliveries(self, s: Any) -> Any:
+            for k, dst in enumerate(s[2]):
+                got = list(s[:2])
+                got[dst] += 1
+                rest = s[2][:k] + s[2][k + 1:]
+                yield 1 - dst, dst, Action("Deliver", to=dst), lambda got=got, rest=rest: (*got, rest)
+
+        def actor_of(self, action: Action) -> Any:
+            return action.args.get("node")
+
+        def successors(self, s: Any) -> list[tuple[Action, Any]]:
+            out = [(a, make()) for _, _, a, make in self.deliveries(s)]
+            for i in (0, 1):
+                if s == (0, 0, ()):  # one timer fires, once: pinging n1 is fine, pinging n0 is not
+                    out.append((Action("Timer", node=i), (*s[:2], s[2] + (1 - i,))))
+            return out
+
+    never_n0 = always("n0-never-pinged", lambda s: s[0] == 0)
+    epochs = EpochModel(Pings(), [never_n0], merge=lambda s: s[0] + s[1])
+    result = explore(epochs)
+    assert result.violation is not None and result.violation.property == "n0-never-pinged"
+    assert epochs.concrete_labels(result.violation.trace)[-1] == "Deliver(to=0)"
