@@ -1307,7 +1307,8 @@ _PROTOCOL_DEFAULTS = {
               show_default=True,
               help="exhaustive: every interleaving, breadth-first; random: Hypothesis-drawn schedules, shrunk on "
                    "failure; epochs: breadth-first over epochs (a timer, request or fault, then every message "
-                   "within a group of nodes), for deep bugs; auto: exhaustive within 200,000 states (or "
+                   "within a group of nodes; first keeping one epoch-end state per protocol state, which goes deepest), "
+                   "for deep bugs; auto: exhaustive within 200,000 states (or "
                    "--max-states), then epochs, then random, if that did not finish")
 @click.option("--seed", type=int, default=0, show_default=True, help="random mode: the seed (same seed, same run)")
 @click.option("--runs", type=click.IntRange(min=1), default=None,
