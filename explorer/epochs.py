@@ -26,6 +26,10 @@ messages to one other are delivered (``among="n1→n0"``): an asymmetric partiti
 They widen the search (about threefold per one-way epoch allowed), so the student search runs them
 second, after the epochs among groups found nothing.
 
+With ``merge`` (a summary of a state, for student code what the observation contract reads from every
+node as a multiset), epoch-end states with one summary count as one, and the search keeps the first it
+meets: its levels stay narrow enough to reach depths the plain search cannot (Figure 8 with five nodes).
+
 It is an under-approximation, not a reduction: orders of delivery inside an epoch other than the
 network's one are not tried, so "no violation" here proves nothing. Its job is to reach depth; the
 exhaustive search (every interleaving, up to a smaller depth) and random schedules cover the rest.

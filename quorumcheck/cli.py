@@ -553,6 +553,11 @@ def _steps(n: int) -> str:
     return f"{n} step" if n == 1 else f"{n} steps"
 
 
+def _epochs(n: int) -> str:
+    """``"1 epoch"``, ``"6 epochs"``."""
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
 def _shown(text: str) -> str:
     """``text`` with its control characters written out (``\\x1b``): what a student's code printed is shown, never
     obeyed by the terminal (an escape sequence could clear the report or forge lines in it)."""
@@ -1533,7 +1538,7 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
         if merged.violation is not None:
             text += f", the violation found in epoch {len(merged.violation.trace)}"
         elif merged.complete:
-            text += f", every epoch from each tried ({found.checked_merged_epochs} epochs at most)"
+            text += f", every epoch from each tried ({_epochs(found.checked_merged_epochs)} at most)"
         else:
             limit = {"max_states": "the state limit", "timeout": "the time limit",
                      "interrupted": "Ctrl-C"}.get(merged.stop_reason or "", "the limit")
@@ -1549,11 +1554,11 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
         if epochs.violation is not None:
             text += f", the violation found in epoch {len(epochs.violation.trace)}"
         elif epochs.complete:
-            text += f", every {schedule} tried ({checked} epochs at most)"
+            text += f", every {schedule} tried ({_epochs(checked)} at most)"
         else:
             limit = {"max_states": "the state limit", "timeout": "the time limit",
                      "interrupted": "Ctrl-C"}.get(epochs.stop_reason or "", "the limit")
-            text += f", every {schedule} of up to {checked} epochs tried before {limit}"
+            text += f", every {schedule} of up to {_epochs(checked)} tried before {limit}"
         parts.append(text)
     if found.mode == "random" and prefix is not None and merged is None and found.epochs is None \
             and not found.schedules:

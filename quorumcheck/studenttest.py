@@ -15,7 +15,8 @@
   wait. Deep bugs such as Raft's Figure 8 are a handful of epochs. A violation
   is expanded to the concrete schedule and shrunk.
 * **auto** -- exhaustive within a state bound, then the epoch search (epochs
-  among groups, then one-way epochs too), then random schedules until the time
+  among groups keeping one epoch-end state per protocol state, then keeping
+  every one, then one-way epochs too), then random schedules until the time
   limit, each with what the time limit leaves.
 
 Each gives a :class:`~quorumcheck.explorer.CheckResult` whose violations carry
@@ -77,12 +78,12 @@ __all__ = ["MODES", "STRATEGIES", "EpochRuns", "StudentResult", "check_student",
 
 MODES = ("auto", "exhaustive", "random", "epochs")
 """``auto`` searches exhaustively within :data:`AUTO_STATES` states and, if that does not finish, goes on with
-the epoch search (within :data:`EPOCH_STATES` epoch-end states for each of its two searches) and then with
+the epoch search (within :data:`EPOCH_STATES` epoch-end states for each of its searches) and then with
 random schedules (walks over epochs first when the epoch search stayed shallow, :data:`WALKS_BELOW`);
 ``exhaustive``, ``random`` and ``epochs`` are the modes alone."""
 
 EPOCH_STATES = 100_000
-"""The epoch search of ``auto``: at most this many epoch-end states in each of its two searches (a minute or
+"""The epoch search of ``auto``: at most this many epoch-end states in each of its searches (a minute or
 two of student code)."""
 
 ONE_WAY_EPOCHS = 2
@@ -1108,7 +1109,7 @@ def check_student(
     mode : {"exhaustive", "random", "epochs", "auto"}
         ``auto``: exhaustive within ``max_states`` (default :data:`AUTO_STATES`) and the time limit; a
         search that does not finish goes on with the epoch search (:func:`epoch_search`; its results in
-        ``epochs`` and ``one_way_epochs``) and then random schedules: walks over epochs for half of them
+        ``merged_epochs``, ``epochs`` and ``one_way_epochs``) and then random schedules: walks over epochs for half of them
         when the epoch search was cut shallow (:data:`WALKS_BELOW`; counted in ``walks``), else swarm (the
         result is then the part that found the violation, else the random one, with the exhaustive part in
         ``exhaustive_prefix``).
