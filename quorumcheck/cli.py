@@ -1533,24 +1533,15 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     from quorumcheck.studenttest import ONE_WAY_EPOCHS
 
     merged = found.merged_epochs
-    if merged is not None:  # one epoch-end state kept per protocol state: it never tries every schedule
-        text = f"epochs merged by protocol state · {merged.distinct_states:,} kept ({merged.seconds:.2f} s)"
-        if merged.violation is not None:
-            text += f", the violation found in epoch {len(merged.violation.trace)}"
-        elif merged.complete:
-            text += f", every epoch from each tried ({_epochs(found.checked_merged_epochs)} at most)"
-        else:
-            limit = {"max_states": "the state limit", "timeout": "the time limit",
-                     "interrupted": "Ctrl-C"}.get(merged.stop_reason or "", "the limit")
-            text += f", every epoch from each tried up to epoch {found.checked_merged_epochs} before {limit}"
-        parts.append(text)
-    for name, schedule, epochs, checked in (
-            ("epochs", "epoch schedule", found.epochs, found.checked_epochs),
-            (f"with up to {ONE_WAY_EPOCHS} one-way epochs", "such schedule", found.one_way_epochs,
-             found.checked_one_way_epochs)):
+    for name, counted, schedule, epochs, checked in (
+            # The merged search keeps one epoch-end state per protocol state: it tries the schedules it kept.
+            ("epochs merged by protocol state", "kept", "kept schedule", merged, found.checked_merged_epochs),
+            ("epochs", "epoch-end states", "epoch schedule", found.epochs, found.checked_epochs),
+            (f"with up to {ONE_WAY_EPOCHS} one-way epochs", "epoch-end states", "such schedule",
+             found.one_way_epochs, found.checked_one_way_epochs)):
         if epochs is None:
             continue
-        text = f"{name} · {epochs.distinct_states:,} epoch-end states ({epochs.seconds:.2f} s)"
+        text = f"{name} · {epochs.distinct_states:,} {counted} ({epochs.seconds:.2f} s)"
         if epochs.violation is not None:
             text += f", the violation found in epoch {len(epochs.violation.trace)}"
         elif epochs.complete:

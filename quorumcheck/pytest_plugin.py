@@ -202,7 +202,7 @@ def _undetermined_message(found: Any) -> str:
                 parts.append(f"{name} tried every epoch from each of {kept}, up to {checked}")
             else:
                 cut = _CUT.get(epochs.stop_reason or "", f"stopped ({epochs.stop_reason})")
-                parts.append(f"{name} {cut} at {kept}, with every epoch from each tried up to {checked}")
+                parts.append(f"{name} {cut} at {kept}, with every epoch from each kept state tried up to {checked}")
         elif epochs.complete:
             parts.append(f"{name} tried every epoch schedule of up to {checked}")
         else:

@@ -611,7 +611,7 @@ def test_cli_auto_mode_says_how_far_the_exhaustive_part_got() -> None:
             "violation") in run.stdout
     assert re.search(r"mode: auto · the exhaustive search reached the state limit at 2,0\d\d states \(\d+\.\d\d s\): "
                      r"every schedule of up to \d+ steps is checked; then epochs merged by protocol state · [\d,]+ "
-                     r"kept \(\d+\.\d\d s\), every epoch from each tried \(\d epochs at most\); "
+                     r"kept \(\d+\.\d\d s\), every kept schedule tried \(\d epochs at most\); "
                      r"then epochs · [\d,]+ epoch-end states "
                      r"\(\d+\.\d\d s\), every epoch schedule tried \(\d epochs at most\); "
                      r"then with up to 2 one-way epochs · [\d,]+ epoch-end states \(\d+\.\d\d s\), every such "
