@@ -490,7 +490,7 @@ class _ProgressDisplay:
             counts = f"{p.queue:,} schedules · {p.distinct_states:,} states visited · longest {p.depth - 1} steps · "
         elif part in ("epochs", "one-way epochs"):
             counts = f"{p.distinct_states:,} epoch-end states · epoch {max(p.depth - 1, 1)} · "
-        elif part == "merged epochs":
+        elif part in ("merged epochs", "merged one-way epochs"):
             counts = f"{p.distinct_states:,} protocol states kept · epoch {max(p.depth - 1, 1)} · "
         else:
             counts = f"{p.distinct_states:,} states · depth {p.depth} · "
@@ -1536,6 +1536,8 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     for name, counted, schedule, epochs, checked in (
             # The merged search keeps one epoch-end state per protocol state: it tries the schedules it kept.
             ("epochs merged by protocol state", "kept", "kept schedule", merged, found.checked_merged_epochs),
+            (f"merged with up to {ONE_WAY_EPOCHS} one-way epochs", "kept", "kept schedule",
+             found.merged_one_way_epochs, found.checked_merged_one_way_epochs),
             ("epochs", "epoch-end states", "epoch schedule", found.epochs, found.checked_epochs),
             (f"with up to {ONE_WAY_EPOCHS} one-way epochs", "epoch-end states", "such schedule",
              found.one_way_epochs, found.checked_one_way_epochs)):

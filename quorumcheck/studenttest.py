@@ -15,9 +15,9 @@
   wait. Deep bugs such as Raft's Figure 8 are a handful of epochs. A violation
   is expanded to the concrete schedule and shrunk.
 * **auto** -- exhaustive within a state bound, then the epoch search (epochs
-  among groups keeping one epoch-end state per protocol state, then keeping
-  every one, then one-way epochs too), then random schedules until the time
-  limit, each with what the time limit leaves.
+  among groups keeping one epoch-end state per protocol state, that with
+  one-way epochs too, then both keeping every epoch-end state), then random
+  schedules until the time limit, each with what the time limit leaves.
 
 Each gives a :class:`~quorumcheck.explorer.CheckResult` whose violations carry
 a :class:`~quorumcheck.explorer.Trace`, so a counterexample is printed,
@@ -98,7 +98,8 @@ left to it, leaving the rest to the one over one-way epochs too."""
 
 MERGED_SHARE = 0.5
 """Under a time limit, the epoch search's first search, over epochs merged by protocol state
-(:func:`epoch_summary_function`), takes at most this share of its time when others are to run after it."""
+(:func:`epoch_summary_function`), takes at most this share of its time when others are to run after it; the
+second, merged with one-way epochs too, at most this share of what is left."""
 
 RANDOM_RESERVE, RANDOM_RESERVE_SECONDS = 0.2, 15.0
 """Auto mode under a time limit: the epoch search leaves this share of the time that is left, at most this
@@ -306,6 +307,9 @@ class StudentResult:
     """Auto and epochs mode: the first epoch search, over epoch-end states merged by protocol state
     (:func:`epoch_summary_function`): its states are the kept ones, its ``depth - 1`` the epochs up to which
     every kept state's epochs were tried; ``None`` if it did not run."""
+    merged_one_way_epochs: CheckResult[Any] | None = None
+    """Auto and epochs mode: the second epoch search, merged like the first, whose schedules may also take
+    :data:`ONE_WAY_EPOCHS` one-way epochs; ``None`` if it did not run."""
     notices: list[str] = field(default_factory=list)
     """One line each: sandbox measures not available here, a crash budget with nothing durable, ..."""
     student_output: str = ""
@@ -346,9 +350,16 @@ class StudentResult:
         return max(self.merged_epochs.depth - 1, 0)
 
     @property
+    def checked_merged_one_way_epochs(self) -> int | None:
+        """Like :attr:`checked_merged_epochs`, for the merged search with one-way epochs too."""
+        if self.merged_one_way_epochs is None:
+            return None
+        return max(self.merged_one_way_epochs.depth - 1, 0)
+
+    @property
     def epochs_to_violation(self) -> int | None:
         """The epochs of the schedule in which an epoch search met the violation (``None``: none did)."""
-        for part in (self.one_way_epochs, self.epochs, self.merged_epochs):
+        for part in (self.one_way_epochs, self.epochs, self.merged_one_way_epochs, self.merged_epochs):
             if part is not None and part.violation is not None and part.violation.trace is not None:
                 return len(part.violation.trace)
         return None
@@ -394,6 +405,8 @@ class StudentResult:
                 "every_schedule_up_to_steps": self.checked_steps,
             }
         for key, part, checked in (("merged_epochs", self.merged_epochs, self.checked_merged_epochs),
+                                   ("merged_one_way_epochs", self.merged_one_way_epochs,
+                                    self.checked_merged_one_way_epochs),
                                    ("epochs", self.epochs, self.checked_epochs),
                                    ("one_way_epochs", self.one_way_epochs, self.checked_one_way_epochs)):
             if part is not None:
@@ -1109,7 +1122,7 @@ def check_student(
     mode : {"exhaustive", "random", "epochs", "auto"}
         ``auto``: exhaustive within ``max_states`` (default :data:`AUTO_STATES`) and the time limit; a
         search that does not finish goes on with the epoch search (:func:`epoch_search`; its results in
-        ``merged_epochs``, ``epochs`` and ``one_way_epochs``) and then random schedules: walks over epochs for half of them
+        ``merged_epochs``, ``merged_one_way_epochs``, ``epochs`` and ``one_way_epochs``) and then random schedules: walks over epochs for half of them
         when the epoch search was cut shallow (:data:`WALKS_BELOW`; counted in ``walks``), else swarm (the
         result is then the part that found the violation, else the random one, with the exhaustive part in
         ``exhaustive_prefix``).
@@ -1315,7 +1328,7 @@ def _run(
         # Too large to finish: every schedule up to the last full level is safe; sample the rest.
         prefix = result
         result.graph = None
-    epochs = one_way = merged = None
+    epochs = one_way = merged = merged_one_way = None
     if mode in ("epochs", "auto"):
         # Auto mode: the epoch search goes deeper than the exhaustive part could; random schedules keep a
         # share of the time (RANDOM_RESERVE) for what lies between.
@@ -1329,6 +1342,7 @@ def _run(
         by_epochs = epoch_search(model, properties=properties, timeout=budget, max_states=bound,
                                  on_phase_progress=on_progress)
         epochs, one_way, merged = by_epochs.two_way, by_epochs.one_way, by_epochs.merged
+        merged_one_way = by_epochs.merged_one_way
         interrupted = by_epochs.found.stop_reason == "interrupted"
         if mode == "epochs" or by_epochs.found.violation is not None or interrupted:
             found = by_epochs.found
@@ -1336,7 +1350,7 @@ def _run(
                 found = replace(found, witnesses=[w for w in prefix.witnesses if w.trace is not None])
             return StudentResult("epochs", found, model, handler_calls=model.handler_calls,
                                  exhaustive_prefix=prefix, epochs=epochs, one_way_epochs=one_way,
-                                 merged_epochs=merged)
+                                 merged_epochs=merged, merged_one_way_epochs=merged_one_way)
     progress: dict[str, Any] = {}
     visited: set[int] = set()  # shared by the slices below: distinct states are counted once
     # (part name, strategy, share of what is left, seed): one slice unless auto mode walks.
@@ -1401,7 +1415,8 @@ def _run(
     return StudentResult("random", result, model, schedules=schedules, seed=seed,
                          exhaustive_states=exhaustive_states, handler_calls=model.handler_calls,
                          exhaustive_prefix=prefix, first_failure=progress.get("first_failure"), epochs=epochs,
-                         one_way_epochs=one_way, merged_epochs=merged, walks=walks)
+                         one_way_epochs=one_way, merged_epochs=merged, merged_one_way_epochs=merged_one_way,
+                         walks=walks)
 
 
 class EpochRuns(NamedTuple):
@@ -1423,6 +1438,9 @@ class EpochRuns(NamedTuple):
     """The first search, over epochs merged by protocol state (its states are the summaries it kept, its
     ``depth - 1`` the epochs up to which every kept state's epochs were tried); ``None`` if it did not run
     (the model has no summary, or ``merged`` was false)."""
+    merged_one_way: CheckResult[Any] | None = None
+    """The second search, merged like the first, whose schedules may also take up to ``one_way`` one-way
+    epochs; ``None`` if it did not run."""
 
 
 def _shortest_witnesses(exhaustive: Sequence[Witness[Any]], sampled: Sequence[Witness[Any]]) -> list[Witness[Any]]:
@@ -1439,21 +1457,24 @@ def epoch_search(
 ) -> EpochRuns:
     """Search ``model`` by epochs (:class:`~quorumcheck.explorer.epochs.EpochModel`) with the one explorer.
 
-    Up to three searches, each breadth-first, each run only if the ones before found nothing:
+    Up to four searches, each breadth-first, each run only if the ones before found nothing:
 
     1. with ``merged`` (the default) and a model that has a summary (:func:`epoch_summary_function`: student
        code with a protocol), over epochs among groups of nodes with epoch-end states *merged*: of the
        states with one summary only the first met is kept. It reaches deepest for its cost (Raft's Figure
        8 with five nodes is six epochs), but skips what the dropped states would lead to;
-    2. over epochs among groups of nodes, every epoch-end state kept (Figure 8 with three nodes is five
+    2. the same, merged, over schedules that may also take up to ``one_way`` one-way epochs (only one
+       node's messages to one other delivered, while the replies wait), for bugs that need a reply to
+       arrive late;
+    3. over epochs among groups of nodes, every epoch-end state kept (Figure 8 with three nodes is five
        epochs);
-    3. over schedules that may also take up to ``one_way`` one-way epochs (only one node's messages to one
-       other delivered, while the replies wait), for bugs that need a reply to arrive late.
+    4. the same with up to ``one_way`` one-way epochs, every epoch-end state kept.
 
-    Each search is bounded by ``max_states`` and ``max_depth``. Under ``timeout`` the merged search takes at
-    most :data:`MERGED_SHARE` of the time, and the second at most :data:`TWO_WAY_SHARE` of what is left when
-    the third is to run. ``on_progress`` gets each search's progress; ``on_phase_progress`` gets it with the
-    search's name (``"merged epochs"``, ``"epochs"``, ``"one-way epochs"``).
+    Each search is bounded by ``max_states`` and ``max_depth``. Under ``timeout`` each merged search takes
+    at most :data:`MERGED_SHARE` of what is left, and the third at most :data:`TWO_WAY_SHARE` of what is
+    left when the fourth is to run. ``on_progress`` gets each search's progress; ``on_phase_progress`` gets it
+    with the search's name (``"merged epochs"``, ``"merged one-way epochs"``, ``"epochs"``, ``"one-way
+    epochs"``).
 
     Returns
     -------
@@ -1485,6 +1506,8 @@ def epoch_search(
     phases: list[tuple[str, int, Any, float]] = []
     if summary is not None:
         phases.append(("merged epochs", 0, summary, MERGED_SHARE))
+        if one_way > 0:
+            phases.append(("merged one-way epochs", one_way, summary, MERGED_SHARE))
     phases.append(("epochs", 0, None, TWO_WAY_SHARE if one_way > 0 else 1.0))
     if one_way > 0:
         phases.append(("one-way epochs", one_way, None, 1.0))
@@ -1508,11 +1531,12 @@ def epoch_search(
         if searched.violation is not None or searched.stop_reason == "interrupted":  # Ctrl-C ends every search
             break
     parts = {name: run[1] for name, run in runs.items()}
-    found = EpochRuns(parts[last], parts.get("epochs"), parts.get("one-way epochs"), parts.get("merged epochs"))
+    found = EpochRuns(parts[last], parts.get("epochs"), parts.get("one-way epochs"), parts.get("merged epochs"),
+                      parts.get("merged one-way epochs"))
     epochs, searched = runs[last]
     violation = searched.violation
     if violation is None or violation.trace is None:
-        if last == "merged epochs":  # a merged search that ran alone (the time limit) proves even less: not HOLDS
+        if last.startswith("merged"):  # a merged search that ran alone (the time limit) proves even less: not HOLDS
             cut = replace(searched, verdict=Verdict.UNDETERMINED, complete=False,
                           stop_reason=searched.stop_reason or "not-exhaustive")
             return found._replace(found=cut)

@@ -612,6 +612,8 @@ def test_cli_auto_mode_says_how_far_the_exhaustive_part_got() -> None:
     assert re.search(r"mode: auto · the exhaustive search reached the state limit at 2,0\d\d states \(\d+\.\d\d s\): "
                      r"every schedule of up to \d+ steps is checked; then epochs merged by protocol state · [\d,]+ "
                      r"kept \(\d+\.\d\d s\), every kept schedule tried \(\d epochs at most\); "
+                     r"then merged with up to 2 one-way epochs · [\d,]+ kept \(\d+\.\d\d s\), every kept schedule "
+                     r"tried \(\d epochs at most\); "
                      r"then epochs · [\d,]+ epoch-end states "
                      r"\(\d+\.\d\d s\), every epoch schedule tried \(\d epochs at most\); "
                      r"then with up to 2 one-way epochs · [\d,]+ epoch-end states \(\d+\.\d\d s\), every such "
@@ -827,7 +829,9 @@ def test_plugin_auto_mode_undetermined_names_each_part_with_its_own_counts(tmp_p
     assert str(failed.value) == (
         "quorumcheck: UNDETERMINED: no violation found, but the exhaustive search reached its state limit "
         "(max_states) at 50 states, with every schedule of up to 2 steps checked; then the epoch search merged by "
-        "protocol state tried every epoch from each of 9 protocol states, up to 2 epochs; then the epoch search tried every "
+        "protocol state tried every epoch from each of 9 protocol states, up to 2 epochs; then the merged epoch search "
+        "with one-way epochs tried every epoch from each of 50 protocol states, up to 4 epochs; then the epoch search "
+        "tried every "
         "epoch schedule of up to 4 epochs; then the epoch search with one-way epochs tried every epoch schedule of "
         "up to 5 epochs; then 20 random schedules (seed 0) ran; that is no proof: lower the bounds (requests, "
         "max_timeouts) or raise max_states or timeout so that the exhaustive search finishes")

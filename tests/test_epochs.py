@@ -478,3 +478,18 @@ def test_the_merged_search_never_drops_a_violating_state() -> None:
     result = explore(epochs)
     assert result.violation is not None and result.violation.property == "n0-never-pinged"
     assert epochs.concrete_labels(result.violation.trace)[-1] == "Deliver(to=0)"
+
+
+def test_a_late_reply_is_found_by_the_merged_search_with_one_way_epochs() -> None:
+    """CountStaleVotes counts a vote granted in an earlier term: the reply must arrive late, which no epoch
+    among a group delivers. The merged search tries every kept state's epochs and finds nothing; the merged
+    search with one-way epochs, second, finds it; the full searches do not run."""
+    found = check_student(RAFT_BUGS.CountStaleVotes, 3, protocol="raft", mode="epochs", requests=0,
+                          max_timeouts=3, max_term=3, isolate=False)
+    assert found.merged_epochs is not None and found.merged_epochs.complete
+    assert found.merged_epochs.violation is None
+    assert found.merged_one_way_epochs is not None and found.merged_one_way_epochs.violation is not None
+    assert found.epochs is None and found.one_way_epochs is None
+    assert found.violation.property == "election-safety" and len(found.violation.trace) == 7
+    assert found.epochs_to_violation == len(found.merged_one_way_epochs.violation.trace)
+    assert_real_path(found.model, found.violation.trace)

@@ -108,6 +108,19 @@ def test_auto_mode_with_five_nodes_finds_a_deep_bug_by_merged_epochs() -> None:
     assert_real_path(found.model, v.trace)
 
 
+@pytest.mark.slow  # about a minute
+def test_a_late_reply_bug_with_five_nodes_is_found_by_the_merged_one_way_search() -> None:
+    """MatchIndexFromCurrentLog with 5 nodes: auto mode found nothing in 120 s before the merged search with
+    one-way epochs (the full one-way search stays at 2 epochs)."""
+    found = check_student(RAFT_BUGS.MatchIndexFromCurrentLog, 5, protocol="raft", mode="auto", timeout=240,
+                          runs=None, isolate=False, keep_graph=False, requests=2, max_timeouts=2)
+    v = found.violation
+    assert v is not None and v.property == "leader-completeness" and found.mode == "epochs"
+    assert found.merged_one_way_epochs is not None and found.merged_one_way_epochs.violation is not None
+    assert found.epochs is None
+    assert_real_path(found.model, v.trace)
+
+
 @pytest.mark.slow  # about 90 s
 def test_walks_over_epochs_find_a_deep_bug_with_five_nodes() -> None:
     """What auto mode did before the merged search: with five nodes, walks over epochs find the length-only
