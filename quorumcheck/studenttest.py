@@ -322,39 +322,29 @@ class StudentResult:
     @property
     def checked_steps(self) -> int | None:
         """Auto mode: every schedule of at most this many steps was checked exhaustively."""
-        if self.exhaustive_prefix is None:
-            return None
-        return max(self.exhaustive_prefix.depth - 1, 0)
+        return _levels_done(self.exhaustive_prefix)
 
     @property
     def checked_epochs(self) -> int | None:
         """Every epoch schedule of at most this many epochs was checked (``None``: no epoch search ran)."""
-        if self.epochs is None:
-            return None
-        return max(self.epochs.depth - 1, 0)
+        return _levels_done(self.epochs)
 
     @property
     def checked_one_way_epochs(self) -> int | None:
         """Every schedule of at most this many epochs (up to :data:`ONE_WAY_EPOCHS` of them one-way) was
         checked (``None``: that search did not run)."""
-        if self.one_way_epochs is None:
-            return None
-        return max(self.one_way_epochs.depth - 1, 0)
+        return _levels_done(self.one_way_epochs)
 
     @property
     def checked_merged_epochs(self) -> int | None:
         """The merged epoch search tried every epoch from every state it kept up to this many epochs
         (``None``: it did not run)."""
-        if self.merged_epochs is None:
-            return None
-        return max(self.merged_epochs.depth - 1, 0)
+        return _levels_done(self.merged_epochs)
 
     @property
     def checked_merged_one_way_epochs(self) -> int | None:
         """Like :attr:`checked_merged_epochs`, for the merged search with one-way epochs too."""
-        if self.merged_one_way_epochs is None:
-            return None
-        return max(self.merged_one_way_epochs.depth - 1, 0)
+        return _levels_done(self.merged_one_way_epochs)
 
     @property
     def epochs_to_violation(self) -> int | None:
@@ -417,6 +407,12 @@ class StudentResult:
                     "every_schedule_up_to_epochs": checked,
                 }
         return data
+
+
+def _levels_done(part: CheckResult[Any] | None) -> int | None:
+    """The steps (or epochs) up to which a search of auto mode tried everything: its depth less the level it
+    was cut in; ``None`` if it did not run."""
+    return None if part is None else max(part.depth - 1, 0)
 
 
 def _part(result: CheckResult[Any]) -> dict[str, Any]:
