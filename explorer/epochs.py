@@ -219,12 +219,12 @@ class EpochModel(Model[EpochState]):
         return self.base.settings()
 
     def init_states(self) -> Iterable[EpochState]:
-        return [self._merged(EpochState(s)) for s in self.base.init_states()]
+        return [EpochState(s) if self._violates(s) else self._kept(s) for s in self.base.init_states()]
 
-    def _merged(self, end: EpochState) -> EpochState:
-        if self.merge is None or self._violates(end.state):  # a violation is never dropped as a duplicate
-            return end
-        return end._replace(merged=self.merge(end.state))
+    def _kept(self, s: Any) -> EpochState:
+        """An epoch-end state that violates no invariant, with its summary when states are merged (a violating
+        state gets none: it is never dropped as a duplicate)."""
+        return EpochState(s) if self.merge is None else EpochState(s, merged=self.merge(s))
 
     def within_boundary(self, state: EpochState) -> bool:
         return self.base.within_boundary(state.state)
@@ -254,7 +254,6 @@ class EpochModel(Model[EpochState]):
 
         def add(name: str, args: dict[str, Any], end: EpochState, route: Route) -> None:
             taken = used + (route[0] != route[1])
-            end = self._merged(end)
             kept = best.get(end)
             if kept is None or kept[1].one_way > taken:
                 best[end] = (Action(name, **args, among=self._names[route]),
@@ -291,11 +290,12 @@ class EpochModel(Model[EpochState]):
                 return EpochState(s, broken)
             if self._violates(s):
                 return EpochState(s)
-        # A network that keeps what it delivered would offer the same message again and again: once per epoch.
+        # Every state the epoch passes through is judged (or changed nothing judged), so an end reached without a
+        # violation is kept (_kept). A network that keeps what it delivered would offer the same message again and again: once per epoch.
         taken: set[Action] | None = set() if getattr(base, "keeps_delivered", False) else None
         for _ in range(self.max_deliveries):
             if self._bounded and not base.within_boundary(s):
-                return EpochState(s)
+                return self._kept(s)
             step = self.next_delivery(s, route, taken)
             if step is None:
                 break
@@ -312,7 +312,7 @@ class EpochModel(Model[EpochState]):
             if not quiet and self._violates(after):
                 return EpochState(after)
             s = after
-        return EpochState(s)
+        return self._kept(s)
 
     def next_delivery(self, s: Any, route: Route, taken: set[Action] | None = None
                       ) -> tuple[Action, Callable[[], Any]] | None:

@@ -1497,8 +1497,8 @@ def epoch_search(
     safety, _, step_props = _select(model, properties)
     deadline = None if timeout is None else time.perf_counter() + timeout
     summary = epoch_summary_function(model) if merged else None
-    # (name, one-way epochs allowed, summary, share of the time left): the merged search first (cheap and deep),
-    # then every epoch-end state, then one-way epochs too.
+    # (name, one-way epochs allowed, summary, share of the time left): the merged searches first (cheap and
+    # deep), two-way then one-way too; then the same keeping every epoch-end state. The last takes what is left.
     phases: list[tuple[str, int, Any, float]] = []
     if summary is not None:
         phases.append(("merged epochs", 0, summary, MERGED_SHARE))
@@ -1507,8 +1507,6 @@ def epoch_search(
     phases.append(("epochs", 0, None, TWO_WAY_SHARE if one_way > 0 else 1.0))
     if one_way > 0:
         phases.append(("one-way epochs", one_way, None, 1.0))
-    if len(phases) == 1:
-        phases[0] = phases[0][:3] + (1.0,)
     runs: dict[str, tuple[EpochModel, CheckResult[Any]]] = {}
     last = ""
     for name, ways, merge, share in phases:
