@@ -81,9 +81,9 @@ def run(protocol: str, bug: str, options: dict[str, Any], search: str, *, mode: 
     v = found.violation
     prefix = found.exhaustive_prefix
     before = prefix.seconds if prefix is not None else 0.0
-    parts = {"merged": found.merged_epochs, "merged one-way": found.merged_one_way_epochs, "full": found.epochs,
-             "one-way": found.one_way_epochs}
-    searches = [part for part in parts.values() if part is not None]
+    names = {"merged_epochs": "merged", "merged_one_way_epochs": "merged one-way", "epochs": "full",
+             "one_way_epochs": "one-way"}
+    searches = [part for _, part, _ in found.epoch_searches]
     if found.mode == "epochs" and v is not None:  # the last search that ran found it: its count, every one's time
         until = searches[-1].distinct_states, before + sum(part.seconds for part in searches)
     elif found.first_failure:
@@ -97,7 +97,7 @@ def run(protocol: str, bug: str, options: dict[str, Any], search: str, *, mode: 
         "until": until,
         "shrunk": len(v.trace) if v is not None and v.trace is not None else None,
         "total": seconds,
-        "by_search": next((name for name, part in parts.items() if searches and part is searches[-1]), "none"),
+        "by_search": names[found.epoch_searches[-1][0]] if searches else "none",
         "ran": (sum(part.distinct_states for part in searches) if search == "epochs" and searches
                 else found.schedules),
         "exhaustive": found.mode == "exhaustive",

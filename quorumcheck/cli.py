@@ -1532,17 +1532,13 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
                      f"({prefix.seconds:.2f} s): every schedule of up to {_steps(found.checked_steps)} is checked")
     from quorumcheck.studenttest import ONE_WAY_EPOCHS
 
-    merged = found.merged_epochs
-    for name, counted, schedule, epochs, checked in (
-            # The merged search keeps one epoch-end state per protocol state: it tries the schedules it kept.
-            ("epochs merged by protocol state", "kept", "kept schedule", merged, found.checked_merged_epochs),
-            (f"merged with up to {ONE_WAY_EPOCHS} one-way epochs", "kept", "kept schedule",
-             found.merged_one_way_epochs, found.checked_merged_one_way_epochs),
-            ("epochs", "epoch-end states", "epoch schedule", found.epochs, found.checked_epochs),
-            (f"with up to {ONE_WAY_EPOCHS} one-way epochs", "epoch-end states", "such schedule",
-             found.one_way_epochs, found.checked_one_way_epochs)):
-        if epochs is None:
-            continue
+    # (name, what its states are, what it tries) per search; a merged one keeps one state per protocol state.
+    labels = {"merged_epochs": ("epochs merged by protocol state", "kept", "kept schedule"),
+              "merged_one_way_epochs": (f"merged with up to {ONE_WAY_EPOCHS} one-way epochs", "kept", "kept schedule"),
+              "epochs": ("epochs", "epoch-end states", "epoch schedule"),
+              "one_way_epochs": (f"with up to {ONE_WAY_EPOCHS} one-way epochs", "epoch-end states", "such schedule")}
+    for key, epochs, checked in found.epoch_searches:
+        name, counted, schedule = labels[key]
         text = f"{name} · {epochs.distinct_states:,} {counted} ({epochs.seconds:.2f} s)"
         if epochs.violation is not None:
             text += f", the violation found in epoch {len(epochs.violation.trace)}"
@@ -1553,8 +1549,7 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
                      "interrupted": "Ctrl-C"}.get(epochs.stop_reason or "", "the limit")
             text += f", every {schedule} of up to {_epochs(checked)} tried before {limit}"
         parts.append(text)
-    if found.mode == "random" and prefix is not None and merged is None and found.epochs is None \
-            and not found.schedules:
+    if found.mode == "random" and prefix is not None and not found.epoch_searches and not found.schedules:
         parts.append("the time limit left nothing for the epoch search and random schedules (raise --timeout)")
     elif found.mode == "random":
         walks = f", {found.walks:,} of them walks over epochs" if found.walks else ""

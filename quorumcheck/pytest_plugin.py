@@ -188,18 +188,13 @@ def _undetermined_message(found: Any) -> str:
         steps = found.checked_steps if prefix is not None else max(exhaustive.depth - 1, 0)
         parts.append(f"the exhaustive search {cut} at {_count(exhaustive.distinct_states, 'state')}, with every "
                      f"schedule of up to {_count(steps, 'step')} checked")
-    merged = (found.merged_epochs, found.merged_one_way_epochs)
-    for name, epochs, depth in (("the epoch search merged by protocol state", found.merged_epochs,
-                                 found.checked_merged_epochs),
-                                ("the merged epoch search with one-way epochs", found.merged_one_way_epochs,
-                                 found.checked_merged_one_way_epochs),
-                                ("the epoch search", found.epochs, found.checked_epochs),
-                                ("the epoch search with one-way epochs", found.one_way_epochs,
-                                 found.checked_one_way_epochs)):
-        if epochs is None:
-            continue
+    names = {"merged_epochs": "the epoch search merged by protocol state",
+             "merged_one_way_epochs": "the merged epoch search with one-way epochs",
+             "epochs": "the epoch search", "one_way_epochs": "the epoch search with one-way epochs"}
+    for key, epochs, depth in found.epoch_searches:
+        name = names[key]
         checked = _count(depth, "epoch")
-        if any(epochs is part for part in merged):  # one state per protocol state: it never tries every schedule
+        if key.startswith("merged"):  # one state per protocol state: it never tries every schedule
             kept = _count(epochs.distinct_states, "protocol state")
             if epochs.complete:
                 parts.append(f"{name} tried every epoch from each of {kept}, up to {checked}")

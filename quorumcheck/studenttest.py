@@ -342,15 +342,18 @@ class StudentResult:
         return _levels_done(self.merged_epochs)
 
     @property
-    def checked_merged_one_way_epochs(self) -> int | None:
-        """Like :attr:`checked_merged_epochs`, for the merged search with one-way epochs too."""
-        return _levels_done(self.merged_one_way_epochs)
+    def epoch_searches(self) -> list[tuple[str, CheckResult[Any], int]]:
+        """The epoch searches that ran, in their order, as ``(JSON key, result, epochs up to which everything
+        was tried)``; the keys ``merged_epochs`` and ``merged_one_way_epochs`` are the merged ones."""
+        parts = (("merged_epochs", self.merged_epochs), ("merged_one_way_epochs", self.merged_one_way_epochs),
+                 ("epochs", self.epochs), ("one_way_epochs", self.one_way_epochs))
+        return [(key, part, max(part.depth - 1, 0)) for key, part in parts if part is not None]
 
     @property
     def epochs_to_violation(self) -> int | None:
         """The epochs of the schedule in which an epoch search met the violation (``None``: none did)."""
-        for part in (self.one_way_epochs, self.epochs, self.merged_one_way_epochs, self.merged_epochs):
-            if part is not None and part.violation is not None and part.violation.trace is not None:
+        for _, part, _ in self.epoch_searches:
+            if part.violation is not None and part.violation.trace is not None:
                 return len(part.violation.trace)
         return None
 
@@ -394,18 +397,13 @@ class StudentResult:
                 "stop_reason": self.exhaustive_prefix.stop_reason,
                 "every_schedule_up_to_steps": self.checked_steps,
             }
-        for key, part, checked in (("merged_epochs", self.merged_epochs, self.checked_merged_epochs),
-                                   ("merged_one_way_epochs", self.merged_one_way_epochs,
-                                    self.checked_merged_one_way_epochs),
-                                   ("epochs", self.epochs, self.checked_epochs),
-                                   ("one_way_epochs", self.one_way_epochs, self.checked_one_way_epochs)):
-            if part is not None:
-                data["student"][key] = {
-                    **_part(part),
-                    "complete": part.complete,
-                    "stop_reason": part.stop_reason if part.verdict is Verdict.UNDETERMINED else None,
-                    "every_schedule_up_to_epochs": checked,
-                }
+        for key, part, checked in self.epoch_searches:
+            data["student"][key] = {
+                **_part(part),
+                "complete": part.complete,
+                "stop_reason": part.stop_reason if part.verdict is Verdict.UNDETERMINED else None,
+                "every_schedule_up_to_epochs": checked,
+            }
         return data
 
 
