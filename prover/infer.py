@@ -814,6 +814,8 @@ def sample_filter(system: TransitionSystem, samples: Sequence[tuple[list[State],
                     [full ^ masks[i] for i, a in enumerate(atoms) if a[0] in ("rel", "eq", "lt")]
         lit_vars = [_vars_of([lt]) for lt in lits]
         is_ex = [lt[0][0] in ("ex", "exall") for lt in lits]
+        # x != y | C(x, y) says what C(x, x) says, a clause of the template with one variable less.
+        redundant = [lt[0][0] == "eq" and not lt[1] and lt[0][1][0] == lt[0][2][0] == "var" for lt in lits]
         # A literal true everywhere is a clause by itself; one false everywhere can be left out of any clause.
         useful = [i for i in range(len(lits)) if lit_masks[i] != 0]
         enumerated += sum(math.comb(len(useful), k) for k in range(1, max_literals + 1))
@@ -827,6 +829,8 @@ def sample_filter(system: TransitionSystem, samples: Sequence[tuple[list[State],
                 continue
             if len({lits[i][0] for i in combo}) < k:
                 continue  # a and ~a
+            if any(redundant[i] for i in combo):
+                continue
             clause = [lits[i] for i in combo]
             key = _canonical(clause, template)
             if key in kept_keys:
@@ -1311,12 +1315,24 @@ def _check(checker: Checker, facts: list[Any], goal_negated: Any, timeout: float
 
 
 # -- the whole thing ---------------------------------------------------------------------------------------------
-def default_instances(system: TransitionSystem) -> list[dict[str, int]]:
-    """Small sizes: 3 elements of each state sort (2 for sorts only static relations read), ordered sorts 3 long."""
+def default_instances(system: TransitionSystem, vocabulary: Iterable[str] | None = None) -> list[dict[str, int]]:
+    """Small sizes: 3 elements of each state sort (2 for sorts only static relations read), ordered sorts 3 long.
+
+    With a ``vocabulary`` (the goal's cone of influence), a sort that none of its symbols reads gets no
+    elements: Raft's election safety never reads a log, so its instance has no indexes and no values, and
+    the explicit model it is sampled from runs elections only, whose states a search reaches far deeper.
+
+    >>> from quorumcheck.models.raft_symbolic import raft_system
+    >>> system = raft_system()
+    >>> sizes = default_instances(system, cone_of_influence(system, ["election-safety"]))[0]
+    >>> sizes["Server"], sizes["Term"], sizes["Index"], sizes["Value"]
+    (3, 3, 0, 0)
+    """
     grammar = Grammar(system)
+    read = Grammar(system, vocabulary).sorts if vocabulary is not None else system.signature.sorts
     sizes = {}
-    for name, sort in system.signature.sorts.items():
-        sizes[name] = 3 if name in grammar.state_sorts else 2
+    for name in system.signature.sorts:
+        sizes[name] = 0 if name not in read else 3 if name in grammar.state_sorts else 2
     return [sizes]
 
 
@@ -1375,7 +1391,7 @@ def infer(system: TransitionSystem, *, instances: Sequence[Mapping[str, int]] | 
 
     t0 = time.perf_counter()
     samples = []
-    for sizes in instances or default_instances(system):
+    for sizes in instances or default_instances(system, vocabulary):
         states, universe, statics = sample_states(system, sizes, max_states=max_states,
                                                   timeout=max(1.0, (deadline - time.perf_counter()) / 3))
         samples.append((states, universe, statics))

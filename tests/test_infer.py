@@ -190,3 +190,34 @@ def test_sampling_cut_before_its_first_state_gives_no_states() -> None:
     states, universe, _ = sample_states(paxos_system(), {"Acceptor": 3, "Ballot": 3, "Value": 2, "Quorum": 3},
                                         timeout=1e-6)
     assert states == [] and len(universe["Acceptor"]) == 3
+
+
+def test_sorts_outside_the_goals_cone_get_no_elements_and_raft_elections_are_sampled_deeper() -> None:
+    from quorumcheck.prover.infer import default_instances
+
+    raft = raft_system()
+    cone = cone_of_influence(raft, ["election-safety"])
+    (sizes,) = default_instances(raft, cone)
+    assert sizes == {**default_instances(raft)[0], "Index": 0, "Value": 0}
+    paxos = paxos_system()
+    assert default_instances(paxos, cone_of_influence(paxos, ["agreement"])) == default_instances(paxos)
+    # With no indexes the explicit instance runs elections only: no sampled state has a log or a created entry,
+    # where the instance with 3 indexes and 3 values gives both.
+    states, universe, _ = sample_states(raft, sizes, max_states=300, timeout=60)
+    assert universe["Index"] == () and universe["Value"] == () and len(states) == 300
+    assert all(not st["log"] and not st["created"] for st in states)
+    with_logs, _, _ = sample_states(raft, default_instances(raft)[0], max_states=300, timeout=60)
+    assert any(st["log"] for st in with_logs) and any(st["created"] for st in with_logs)
+
+
+def test_no_candidate_has_a_disequality_premise_between_variables(paxos_samples) -> None:
+    """forall x, y. x != y | C(x, y) is forall x. C(x, x), a clause of the smaller template: it is left out."""
+    system = paxos_system()
+    kept = sample_filter(system, [paxos_samples], max_vars=3, max_literals=2, max_exists=0,
+                         per_sort={"Acceptor": 2, "Ballot": 1, "Value": 1})
+    texts = {_Builder(Grammar(system)).python(c) for c in kept.minimal}
+    assert not [c for c in kept.minimal
+                if any(lt[0][0] == "eq" and not lt[1] and lt[0][1][0] == lt[0][2][0] == "var" for lt in c.literals)]
+    # What such a clause would say is kept with one acceptor: a1 == a2 & vote(a1, ..) >> vote(a2, ..) is a tautology,
+    # and vote(a1, b1, v1) >> proposed(b1, v1) stands for its two-acceptor variants.
+    assert "ForAll([a1, b1, v1], vote(a1, b1, v1) >> proposed(b1, v1))" in texts
