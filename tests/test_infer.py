@@ -206,6 +206,9 @@ def test_sorts_outside_the_goals_cone_get_no_elements_and_raft_elections_are_sam
     states, universe, _ = sample_states(raft, sizes, max_states=300, timeout=60)
     assert universe["Index"] == () and universe["Value"] == () and len(states) == 300
     assert all(not st["log"] and not st["created"] for st in states)
+    # The 300 are stratified by shape: 26 to 30 have a leader elected (the quorums Z3 picks for the instance vary
+    # between calls), where a uniform sample of the 50,000 states has about 1.
+    assert sum(1 for st in states if st["elected"]) >= 15
     with_logs, _, _ = sample_states(raft, default_instances(raft)[0], max_states=300, timeout=60)
     assert any(st["log"] for st in with_logs) and any(st["created"] for st in with_logs)
 
@@ -221,3 +224,31 @@ def test_no_candidate_has_a_disequality_premise_between_variables(paxos_samples)
     # What such a clause would say is kept with one acceptor: a1 == a2 & vote(a1, ..) >> vote(a2, ..) is a tautology,
     # and vote(a1, b1, v1) >> proposed(b1, v1) stands for its two-acceptor variants.
     assert "ForAll([a1, b1, v1], vote(a1, b1, v1) >> proposed(b1, v1))" in texts
+
+
+@settings(max_examples=100, deadline=None)
+@given(common=st.integers(0, 300), rare=st.integers(1, 20), count=st.integers(1, 200), seed=st.integers(0, 3))
+def test_a_stratified_sample_keeps_every_rare_shape(common: int, rare: int, count: int, seed: int) -> None:
+    """Shapes are taken in turn: while the sample has room, each of the few rare states is in it."""
+    import random
+
+    from quorumcheck.prover.infer import _stratified
+
+    states = [{"elected": frozenset(), "n": frozenset({(i,)})} for i in range(common)]
+    states += [{"elected": frozenset({(1, "s1")}), "n": frozenset({(-i,)})} for i in range(1, rare + 1)]
+    picked = _stratified(list(states), count, random.Random(seed))
+    assert len(picked) == min(count, len(states))
+    assert len({id(x) for x in picked}) == len(picked)  # no state twice
+
+    def in_turn(first: int, second: int) -> tuple[int, int]:
+        """How many of each group a sample of ``count`` takes, one of each in turn, ``first``'s group first."""
+        left, took = [first, second], [0, 0]
+        while sum(took) < min(count, first + second):
+            for g in (0, 1):
+                if left[g] and sum(took) < count:
+                    left[g] -= 1
+                    took[g] += 1
+        return took[0], took[1]
+
+    taken = sum(1 for x in picked if x["elected"])
+    assert taken in {in_turn(rare, common)[0], in_turn(common, rare)[1]}  # the groups' order is random
