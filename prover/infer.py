@@ -475,7 +475,38 @@ def _statics(system: TransitionSystem, grammar: Grammar, universe: Mapping[str, 
     for g in grammar.statics:
         out[g.name] = frozenset(args for (n, args, _), b in tr.atoms.items()
                                 if n == g.name and z3.is_true(model.eval(b, model_completion=True)))
-    return out
+    return _least_renaming(out, grammar, universe)
+
+
+def _least_renaming(statics: dict[str, Any], grammar: Grammar,
+                    universe: Mapping[str, tuple[Any, ...]], most: int = 50_000) -> dict[str, Any]:
+    """The static relations renamed to the least of their renamings, so that one instance is always the same.
+
+    Z3 picks one of several solutions with the fewest tuples, and which one depends on what the process asked
+    it before (in one run, quorums {s1, s3} and {s1}; in the next, {s1, s2} and {s2}). Renaming the elements no
+    formula names (the fresh ones of unordered sorts) keeps the axioms true, and the least renaming (the rows
+    compared as text) is one answer for all of them. Skipped beyond ``most`` renamings.
+    """
+    sorts = sorted({d.name for g in grammar.statics for d in g.domain
+                    if not d.ordered and d.name not in grammar.enumerations})
+    fresh = {n: [e for e in universe[n] if e not in grammar.literals.get(n, [])] for n in sorts}
+    if math.prod(math.factorial(len(v)) for v in fresh.values()) > most:
+        return statics
+    best: tuple[Any, ...] | None = None
+    answer = statics
+    for perms in itertools.product(*[itertools.permutations(fresh[n]) for n in sorts]):
+        rename: dict[tuple[str, Any], Any] = {}
+        for n, perm in zip(sorts, perms):
+            rename.update({(n, old): new for old, new in zip(fresh[n], perm)})
+        renamed = {}
+        for g in grammar.statics:
+            names = [d.name for d in g.domain]
+            renamed[g.name] = frozenset(tuple(rename.get((n, x), x) for n, x in zip(names, row))
+                                        for row in statics[g.name])
+        key = tuple((name, tuple(sorted(map(repr, rows)))) for name, rows in sorted(renamed.items()))
+        if best is None or key < best:
+            best, answer = key, renamed
+    return answer
 
 
 State = dict[str, Any]
