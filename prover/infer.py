@@ -1382,7 +1382,7 @@ def default_instances(system: TransitionSystem, vocabulary: Iterable[str] | None
 
     With a ``vocabulary`` (the goal's cone of influence), a sort that none of its symbols reads gets no
     elements: Raft's election safety never reads a log, so its instance has no indexes and no values, and
-    the explicit model it is sampled from runs elections only, whose states a search reaches far deeper.
+    the explicit model it is sampled from runs elections only.
 
     >>> from quorumcheck.models.raft_symbolic import raft_system
     >>> system = raft_system()
