@@ -291,7 +291,8 @@ class EpochModel(Model[EpochState]):
             if self._violates(s):
                 return EpochState(s)
         # Every state the epoch passes through is judged (or changed nothing judged), so an end reached without a
-        # violation is kept (_kept). A network that keeps what it delivered would offer the same message again and again: once per epoch.
+        # violation is kept (_kept).
+        # A network that keeps what it delivered would offer the same message again and again: once per epoch.
         taken: set[Action] | None = set() if getattr(base, "keeps_delivered", False) else None
         for _ in range(self.max_deliveries):
             if self._bounded and not base.within_boundary(s):

@@ -347,7 +347,7 @@ class StudentResult:
         was tried)``; the keys ``merged_epochs`` and ``merged_one_way_epochs`` are the merged ones."""
         parts = (("merged_epochs", self.merged_epochs), ("merged_one_way_epochs", self.merged_one_way_epochs),
                  ("epochs", self.epochs), ("one_way_epochs", self.one_way_epochs))
-        return [(key, part, max(part.depth - 1, 0)) for key, part in parts if part is not None]
+        return [(key, part, _levels_done(part) or 0) for key, part in parts if part is not None]
 
     @property
     def epochs_to_violation(self) -> int | None:
