@@ -3,8 +3,9 @@
 For every class in examples/raft_bugs.py and examples/paxos_bugs.py (with the configuration its test
 uses), this runs each search -- the random mode's strategies (``swarm``, the default, and
 ``coverage``) with one seed, the epoch search (``epochs``), and auto mode (``auto``: exhaustive within
-200,000 states, then epochs, then swarm schedules; ``auto-movers``: the same with the reduction by right
-movers in the exhaustive part) -- capped in seconds. For the two deep
+200,000 states under the reduction by right movers, then epochs, then swarm schedules, as ``quorumcheck
+test`` runs by default; ``auto-plain``: the same with every interleaving in the exhaustive part,
+``--no-reduction``) -- capped in seconds. For the two deep
 targets (``CommitOldTermByCounting`` and ``LengthOnlyLogCheck`` with 2 requests, 4 timeouts and terms
 up to 4) it runs auto mode as ``quorumcheck test`` does by default (exhaustive within 200,000 states,
 then epochs, then random). It prints a markdown table: the property found, the schedules (random) or
@@ -31,7 +32,7 @@ from typing import Any
 from quorumcheck.models.actor_model import load_student_file
 from quorumcheck.studenttest import STRATEGIES, check_student
 
-SEARCHES = (*STRATEGIES, "epochs", "auto", "auto-movers")
+SEARCHES = (*STRATEGIES, "epochs", "auto", "auto-plain")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -71,8 +72,8 @@ def run(protocol: str, bug: str, options: dict[str, Any], search: str, *, mode: 
     settings: dict[str, Any] = {"requests": 2, "max_timeouts": 0} if protocol == "paxos" else {}
     settings.update(options)
     strategy = search if search in STRATEGIES else "swarm"
-    movers = search == "auto-movers"  # auto mode with the reduction by right movers in its exhaustive part
-    if search in ("epochs", "auto", "auto-movers"):
+    movers = False if search == "auto-plain" else None  # auto-plain: every interleaving in the exhaustive part
+    if search in ("epochs", "auto", "auto-plain"):
         mode = "auto" if search.startswith("auto") else search
     started = time.perf_counter()
     found = check_student(getattr(bugs, bug), nodes, protocol=protocol, mode=mode, strategy=strategy, seed=seed,

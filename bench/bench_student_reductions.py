@@ -1,4 +1,5 @@
-"""Benchmark: `quorumcheck test`'s exhaustive search plain, with sleep sets (``--por``) and with right movers (``--movers``).
+"""Benchmark: `quorumcheck test`'s exhaustive search plain (``--no-reduction``), with sleep sets (``--por``) and
+with right movers (the default).
 
 Each run is a fresh interpreter running ``check_student`` on a shipped example as the CLI does (the
 student's handlers in sandboxed workers), in exhaustive mode, once per reduction. The table gives, per

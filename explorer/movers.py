@@ -146,6 +146,7 @@ class Movers:
             for action, after in firsts:
                 if (owner, after) not in met:
                     met.add((owner, after))
+                    self.stats.met += 1
                     held[(owner, after)] = (node, (action,))
         if silent:
             self.stats.reduced += 1
@@ -173,6 +174,7 @@ class Movers:
                     # Met before is met by a run as short: breadth-first, and on a network that keeps its
                     # messages a node's silent steps can go round in a circle.
                     met.add((owner, v))
+                    stats.met += 1
                     deeper[(owner, v)] = (node, (*path, b))
             if not taken:
                 stats.dropped += 1  # nothing follows: the silent steps can only come last
@@ -182,6 +184,12 @@ class Movers:
     def holding(self) -> bool:
         """Whether some transaction is still under way."""
         return bool(self._held)
+
+    @property
+    def kept(self) -> int:
+        """How many states inside transactions the search keeps (to meet each once): they count against
+        ``max_states`` beside the stored ones, so that a budget of states is one of memory and work either way."""
+        return self.stats.met
 
     def held_steps(self, depth: int) -> Iterator[Any]:
         """The successors of the transactions under way at ``depth`` (for a cut at ``--max-depth``)."""

@@ -286,7 +286,9 @@ def explore(
     ----------
     model : Model
     max_states : int, optional
-        Stop (verdict ``UNDETERMINED``) rather than store more distinct states.
+        Stop (verdict ``UNDETERMINED``) rather than store more distinct states. With
+        ``movers``, the states passed through inside transactions (kept to meet each
+        once) count as well.
     max_depth : int, optional
         Stop (``UNDETERMINED``) rather than go deeper; depth is counted as TLC
         reports it, so initial states have depth 1 and ``max_depth=25`` lets
@@ -571,7 +573,7 @@ def _search(
         """Admit a state not seen before (or check it, outside the bound); a reason to stop, or None."""
         if bounded and not within(t):
             return beyond(t, u, action)
-        if len(seen) == state_cap:
+        if len(seen) == state_cap or (lipton is not None and 0 <= state_cap <= len(seen) + lipton.kept):
             return "max_states"
         nonlocal admitted
         v = admitted = remember(t, u, action) * nshards + me

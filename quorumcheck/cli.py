@@ -621,7 +621,7 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             reductions.append("partial-order reduced")
         if reductions:
             counts = counts.replace("distinct states", f"distinct states ({'; '.join(reductions)})", 1)
-        if result.partial_order is not None and result.partial_order.method == "movers":
+        if _by_movers(result):
             po = result.partial_order
             # A search stopped at a violation may have passed through transactions that never ended.
             counts = counts.replace("distinct states", f"distinct states (reduced by movers: {po.transactions:,} "
@@ -1345,7 +1345,8 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--prefix", "prefix_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="a scripted start: action labels, one per line (or a saved trace); the search starts "
                    "where they end")
-@click.option("--max-states", type=click.IntRange(min=1), help="exhaustive: stop (undetermined) beyond N states")
+@click.option("--max-states", type=click.IntRange(min=1),
+              help="exhaustive: stop (undetermined) beyond N states (stored, or met inside the movers' transactions)")
 @click.option("--max-depth", type=click.IntRange(min=1),
               help="exhaustive: stop (undetermined) beyond depth N (TLC's count: the initial state is depth 1, so "
                    "every schedule of up to N-1 steps is checked)")
@@ -1361,13 +1362,16 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--no-isolate", is_flag=True,
               help="import the student's code into this process instead of sandboxed workers: for debugging "
                    "your own code, never for grading (no protection; keeps the state graph)")
-@click.option("--por", is_flag=True,
-              help="exhaustive search: partial-order reduction with sleep sets: the same states, verdict and "
-                   "shortest counterexample with fewer steps computed (docs/partial-order.md: not faster here)")
 @click.option("--movers", is_flag=True,
-              help="exhaustive search: reduction by right movers: a node's silent steps (it sends nothing, nothing "
-                   "observed changes) wait for its next step, so fewer states are stored; the same verdict and "
-                   "shortest counterexample (docs/partial-order.md: not faster here)")
+              help="exhaustive search: reduction by right movers, the default: a node's silent steps (it sends "
+                   "nothing, nothing observed changes) wait for its next step, so fewer states are stored; the same "
+                   "verdict and shortest counterexample (docs/partial-order.md)")
+@click.option("--por", is_flag=True,
+              help="exhaustive search: sleep sets instead of right movers: every state, fewer steps computed "
+                   "(docs/partial-order.md: not faster here)")
+@click.option("--no-reduction", is_flag=True,
+              help="exhaustive search: every interleaving, no reduction: the configuration's own state counts, to "
+                   "compare")
 @click.option("--store", type=click.Choice(list(STORES)), default="objects", show_default=True,
               help="exhaustive search: where seen states are kept: 'objects' (exact) or 'fingerprints' (64-bit "
                    "fingerprints, a few tens of bytes per state instead of about a kilobyte; the collision chance "
@@ -1387,7 +1391,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
                  max_drops: int, max_crashes: int, max_partitions: int, max_duplicates: int, max_term: int,
                  prefix_file: Path | None,
                  max_states: int | None, max_depth: int | None, timeout: float, invariants: tuple[str, ...], coverage: bool,
-                 handler_timeout: float, memory_mb: int, no_isolate: bool, por: bool, movers: bool, store: str,
+                 handler_timeout: float, memory_mb: int, no_isolate: bool, movers: bool, por: bool,
+                 no_reduction: bool, store: str,
                  render_dir: Path | None, save_trace: Path | None, replay_file: Path | None, expect: str, as_json: bool) -> None:
     """Test a student's Paxos or Raft written with the actor API (docs/student-testing.md).
 
@@ -1447,8 +1452,9 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         _fail(f"--nodes {nodes} but {len(node_classes)} node classes were given; give one class, or one per node")
     # Options that the chosen mode or protocol would ignore are refused, not dropped without a word.
     if mode == "random":
-        ignored = [flag for flag, name in (("--por", "por"), ("--movers", "movers"), ("--max-states", "max_states"),
-                                           ("--max-depth", "max_depth"), ("--store", "store")) if given(name)]
+        ignored = [flag for flag, name in (("--por", "por"), ("--movers", "movers"), ("--no-reduction", "no_reduction"),
+                                           ("--max-states", "max_states"), ("--max-depth", "max_depth"),
+                                           ("--store", "store")) if given(name)]
         if ignored:
             _fail(f"{ignored[0]} applies to the exhaustive search (--mode exhaustive or auto), not to random "
                   "schedules; drop it or choose another mode")
@@ -1460,6 +1466,13 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     if mode == "epochs" and given("store"):
         _fail("--store applies to the exhaustive search (--mode exhaustive or auto); the epoch search keeps its "
               "epoch-end states as objects: drop --store or choose another mode")
+    chosen = [f for f, on in (("--movers", movers), ("--por", por), ("--no-reduction", no_reduction)) if on]
+    if len(chosen) > 1:
+        _fail(f"{chosen[0]} and {chosen[1]} exclude each other: right movers (the default), sleep sets (--por) or "
+              "no reduction (--no-reduction); choose one")
+    if mode == "epochs" and chosen:
+        _fail(f"{chosen[0]} applies to the exhaustive search (--mode exhaustive or auto); the epoch search does not "
+              "reduce: drop it or choose another mode")
     if coverage and mode not in ("random", "auto"):
         _fail("--coverage measures what random schedules visit; use it with --mode random (or auto)")
     if protocol != "raft" and given("max_term"):
@@ -1483,7 +1496,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             max_drops=max_drops, max_crashes=max_crashes, max_partitions=max_partitions,
             max_duplicates=max_duplicates, max_term=max_term,
             prefix=read_labels(prefix_file) if prefix_file is not None else None,
-            handler_timeout=handler_timeout, keep_graph=no_isolate, por=por, movers=movers, store=store,
+            handler_timeout=handler_timeout, keep_graph=no_isolate, por=por,
+            movers=False if no_reduction else None, store=store,
             on_progress=display.update_part if display else None,
         )
         _keep_until_exit(found)
@@ -1514,10 +1528,17 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     sys.exit(result.exit_code)
 
 
+def _by_movers(result: Any) -> bool:
+    """Whether an exhaustive search ran under the reduction by right movers."""
+    return result.partial_order is not None and result.partial_order.method == "movers"
+
+
 def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     result = found.result
     if found.mode == "exhaustive":
         text = "mode: exhaustive (every interleaving, breadth-first"
+        if _by_movers(result):
+            text += ", reduced by right movers"
         text += "; the counterexample is a shortest schedule)" if result.violation else ")"
         if result.verdict is Verdict.UNDETERMINED:
             # Every state of the levels before the cut one was checked: so was every schedule that short.
@@ -1528,7 +1549,8 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     prefix = found.exhaustive_prefix
     if prefix is not None:
         why = "the state limit" if prefix.stop_reason == "max_states" else "the time limit"
-        parts.append(f"the exhaustive search reached {why} at {prefix.distinct_states:,} states "
+        passed = f" and {prefix.partial_order.met:,} more inside transactions" if _by_movers(prefix) else ""
+        parts.append(f"the exhaustive search reached {why} at {prefix.distinct_states:,} states{passed} "
                      f"({prefix.seconds:.2f} s): every schedule of up to {_steps(found.checked_steps)} is checked")
     from quorumcheck.studenttest import ONE_WAY_EPOCHS
 

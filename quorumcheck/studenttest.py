@@ -107,7 +107,8 @@ many seconds, to the random schedules that come after it."""
 
 AUTO_STATES = 200_000
 """The exhaustive part of ``auto``: at most this many states (about ten seconds of student code) unless
-``max_states`` says otherwise."""
+``max_states`` says otherwise; under the reduction by movers (the default), the states passed through inside
+transactions count too, so the budget stands for the same memory and work either way."""
 
 RANDOM_RUNS = 1000
 """``quorumcheck test --mode random``: the schedules drawn when ``--runs`` is not given."""
@@ -1100,7 +1101,7 @@ def check_student(
     memory_mb: int | None = 2048,
     keep_graph: bool | None = None,
     por: bool = False,
-    movers: bool = False,
+    movers: bool | None = None,
     store: str = "objects",
     on_progress: Callable[[str, Progress], None] | None = None,
     **model_options: Any,
@@ -1149,10 +1150,12 @@ def check_student(
         the exhaustive search: the same states, depths, verdicts and shortest counterexamples, with fewer
         steps computed. Off by default: handler calls are cached, so it saves little time, and a search
         cut by a limit meets a violation later within its level (docs/partial-order.md).
-    movers : bool, default False
-        The reduction by right movers (:mod:`quorumcheck.explorer.movers`; ``--movers``) in the exhaustive
-        search: a node's silent steps wait for its next step, so fewer states are stored, with the same
-        verdicts and shortest counterexamples; counts are those of the reduced graph.
+    movers : bool, optional
+        The reduction by right movers (:mod:`quorumcheck.explorer.movers`) in the exhaustive search: a node's
+        silent steps wait for its next step, so fewer states are stored, with the same verdicts and shortest
+        counterexamples; counts are those of the reduced graph, and ``max_states`` counts the states passed
+        through inside transactions as well. By default (``None``) it is on unless ``por`` chooses sleep sets;
+        ``False`` searches every interleaving (``--no-reduction``), with the configuration's own counts.
     store : {"objects", "fingerprints"}, default "objects"
         Where the exhaustive search keeps the states it has seen (``--store``): every state
         object (exact), or a 64-bit fingerprint per state (a few tens of bytes instead of about
@@ -1178,8 +1181,11 @@ def check_student(
     >>> from quorumcheck.models.actor_model import load_student_file
     >>> paxos = load_student_file(Path(__file__).resolve().parent.parent / "examples" / "paxos.py")
     >>> r = check_student(paxos.PaxosNode, 3, protocol="paxos", requests=1, max_timeouts=0, isolate=False)
-    >>> r.verdict.value, r.result.distinct_states
-    ('holds', 25576)
+    >>> r.verdict.value, r.result.distinct_states  # reduced by right movers, the default
+    ('holds', 10240)
+    >>> check_student(paxos.PaxosNode, 3, protocol="paxos", requests=1, max_timeouts=0, isolate=False,
+    ...               movers=False).result.distinct_states  # every interleaving
+    25576
     """
     if mode not in MODES:
         raise InvalidParameter(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
@@ -1190,6 +1196,8 @@ def check_student(
     properties = _check_options(runs=runs, steps=steps, on_progress=on_progress,
                                 exhaustive_states=exhaustive_states, properties=properties, model_options=model_options)
 
+    if movers is None:  # the default reduction, unless sleep sets are chosen instead
+        movers = not por
     if isolate and not isinstance(node, (str, Path)):
         source = model_options.pop("source", None) or _source_file(node)
         classes = ",".join(source["classes"])
@@ -1317,8 +1325,9 @@ def _run(
                          progress_interval=0.25)
         cut = result.verdict is Verdict.UNDETERMINED and result.stop_reason in ("max_states", "timeout")
         if mode == "exhaustive" or not cut:
+            reduced = result.partial_order is not None and result.partial_order.method == "movers"  # counts its own
             return StudentResult("exhaustive", result, model, handler_calls=model.handler_calls,
-                                 exhaustive_states=result.distinct_states if result.complete else None)
+                                 exhaustive_states=result.distinct_states if result.complete and not reduced else None)
         # Too large to finish: every schedule up to the last full level is safe; sample the rest.
         prefix = result
         result.graph = None

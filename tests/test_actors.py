@@ -528,7 +528,13 @@ def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
     ok = _cli("examples/raft.py", "--protocol", "raft", "--requests", "1", "--max-timeouts", "1", "--json")
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
-    assert data["verdict"] == "holds" and data["distinct_states"] == 12595 and data["student"]["mode"] == "exhaustive"
+    assert data["verdict"] == "holds" and data["distinct_states"] == 4813 and data["student"]["mode"] == "exhaustive"
+    assert data["partial_order"]["method"] == "movers" and data["student"]["exhaustive_states"] is None
+    plain = _cli("examples/raft.py", "--protocol", "raft", "--requests", "1", "--max-timeouts", "1", "--json",
+                 "--no-reduction")
+    data = json.loads(plain.stdout)
+    assert (plain.returncode, data["verdict"], data["distinct_states"], data["partial_order"]) == (0, "holds", 12595, None)
+    assert data["student"]["exhaustive_states"] == 12595
     cut = _cli("examples/raft.py", "--protocol", "raft", "--mode", "exhaustive", "--max-states", "100")
     assert cut.returncode == 3 and "UNDETERMINED" in cut.stdout
     assert re.search(r"no violation in any schedule of up to \d+ steps", cut.stdout)
@@ -593,10 +599,12 @@ def test_auto_mode_is_exhaustive_when_it_finishes_and_samples_when_it_does_not()
     assert large.mode == "random" and large.verdict is Verdict.UNDETERMINED and not large.result.complete
     assert large.result.stop_reason == "not-exhaustive" and large.exit_code == 3
     prefix = large.exhaustive_prefix
-    assert prefix is not None and prefix.stop_reason == "max_states" and prefix.distinct_states >= 3000
+    # Under movers (the default) the states met inside transactions count against the limit too.
+    assert prefix is not None and prefix.stop_reason == "max_states" and prefix.partial_order.method == "movers"
+    assert prefix.distinct_states + prefix.partial_order.met >= 3000
     # Every state within checked_steps steps was reached: the exhaustive count up to that depth is smaller.
     assert large.checked_steps == prefix.depth - 1
-    up_to = explore(large.model, max_depth=large.checked_steps + 1, properties=[], keep_graph=False)
+    up_to = explore(large.model, max_depth=large.checked_steps + 1, properties=[], keep_graph=False, movers=True)
     assert up_to.distinct_states <= prefix.distinct_states
     assert large.to_json()["student"]["exhaustive_prefix"]["every_schedule_up_to_steps"] == large.checked_steps
     # Between the two, the epoch search ran to the end of the budgets (two timeouts, one request).
@@ -609,7 +617,8 @@ def test_cli_auto_mode_says_how_far_the_exhaustive_part_got() -> None:
     assert run.returncode == 3, run.stderr
     assert ("UNDETERMINED: not exhaustive: the search was cut, and neither epochs nor random schedules found a "
             "violation") in run.stdout
-    assert re.search(r"mode: auto · the exhaustive search reached the state limit at 2,0\d\d states \(\d+\.\d\d s\): "
+    found = re.search(r"mode: auto · the exhaustive search reached the state limit at ([\d,]+) states and ([\d,]+) more "
+                     r"inside transactions \(\d+\.\d\d s\): "
                      r"every schedule of up to \d+ steps is checked; then epochs merged by protocol state · [\d,]+ "
                      r"kept \(\d+\.\d\d s\), every kept schedule tried \(\d epochs at most\); "
                      r"then merged with up to 2 one-way epochs · [\d,]+ kept \(\d+\.\d\d s\), every kept schedule "
@@ -618,6 +627,7 @@ def test_cli_auto_mode_says_how_far_the_exhaustive_part_got() -> None:
                      r"\(\d+\.\d\d s\), every epoch schedule tried \(\d epochs at most\); "
                      r"then with up to 2 one-way epochs · [\d,]+ epoch-end states \(\d+\.\d\d s\), every such "
                      r"schedule tried \(\d epochs at most\); then random · \d+ schedules \(seed 0\)", run.stdout)
+    assert found is not None and 2000 <= sum(int(n.replace(",", "")) for n in found.groups()) < 2100
 
 
 @pytest.mark.parametrize("network, orders", [

@@ -175,6 +175,21 @@ def test_paxos_example_exact() -> None:
            {"value-can-be-chosen": 6, "value-can-be-learned": 8}
 
 
+def test_max_states_counts_the_states_met_inside_transactions() -> None:
+    """A budget of states is one of memory and work: the states met inside transactions count beside the stored."""
+    model = ActorModel(example("paxos.py", "PaxosNode"), nodes=3, protocol="paxos", requests=1, max_timeouts=0)
+    full = explore(model, movers=True, keep_graph=False)
+    po = full.partial_order
+    assert (full.distinct_states, po.met, po.passed) == (10240, 23580, 23580)  # every state met was passed through
+    assert explore(model, movers=True, keep_graph=False, max_states=10240 + 23580).complete
+    cut = explore(model, movers=True, keep_graph=False, max_states=5000)
+    assert cut.verdict is Verdict.UNDETERMINED and cut.stop_reason == "max_states"
+    assert cut.distinct_states < 5000 <= cut.distinct_states + cut.partial_order.met
+    # The plain search stores every state it meets: the same budget stops it after as many, and no deeper.
+    plain = explore(model, keep_graph=False, max_states=5000)
+    assert plain.distinct_states == 5000 and plain.depth <= cut.depth
+
+
 @pytest.mark.parametrize("file, cls, options, prop", [
     ("raft_bugs.py", "CountStaleVotes", {"protocol": "raft", "requests": 2, "max_timeouts": 4, "max_term": 4},
      "election-safety"),
@@ -232,8 +247,17 @@ def test_cli_movers(tmp_path: Path) -> None:
     assert found.exit_code == 1 and "election-safety" in found.output
     replayed = runner.invoke(main, ["test", "--replay", str(tmp_path / "t.json")])
     assert replayed.exit_code == 0 and "Steps(" not in replayed.output, replayed.output
-    both = runner.invoke(main, [*args, "--movers", "--por"])
-    assert both.exit_code == 2 and both.output.count("\n") == 1 and "choose one reduction" in both.output
+    default = runner.invoke(main, [*args, "--json"])  # the default reduction of quorumcheck test
+    assert default.exit_code == 0 and json.loads(default.stdout)["distinct_states"] == 10240
+    plain = runner.invoke(main, [*args, "--no-reduction", "--json"])
+    assert plain.exit_code == 0 and json.loads(plain.stdout)["distinct_states"] == 25576
+    for pair in (["--movers", "--por"], ["--no-reduction", "--movers"], ["--por", "--no-reduction"]):
+        both = runner.invoke(main, [*args, *pair])
+        assert both.exit_code == 2 and both.output.count("\n") == 1 and "exclude each other" in both.output
+    epochs = runner.invoke(main, [*args[:-2], "--mode", "epochs", "--no-reduction"])
+    assert epochs.exit_code == 2 and "the epoch search does not reduce" in epochs.output
+    random = runner.invoke(main, [*args[:-2], "--mode", "random", "--no-reduction"])
+    assert random.exit_code == 2 and "--no-reduction applies to the exhaustive search" in random.output
 
 
 def test_max_depth_counts_steps() -> None:

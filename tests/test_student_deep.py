@@ -299,7 +299,9 @@ def test_auto_mode_reports_the_progress_of_each_part_in_turn() -> None:
     parts = [part for k, (part, _) in enumerate(seen) if k == 0 or seen[k - 1][0] != part]
     assert parts == sorted(set(parts), key=order.index) and {"exhaustive", "random"} <= set(parts)
     exhaustive = [p for part, p in seen if part == "exhaustive"]
-    assert exhaustive[-1].distinct_states <= found.exhaustive_prefix.distinct_states == 200_000
+    prefix = found.exhaustive_prefix  # reduced by movers: the states met inside transactions count too
+    assert exhaustive[-1].distinct_states <= prefix.distinct_states < 200_000 <= prefix.distinct_states + \
+        prefix.partial_order.met
     schedules = [p.queue for part, p in seen if part == "random"]  # the schedules run so far
     assert schedules == sorted(schedules) and 0 < schedules[-1] <= found.schedules == 400
 

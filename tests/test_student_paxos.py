@@ -49,9 +49,13 @@ def _check(node: Any, **options: Any) -> Any:
 def test_correct_paxos_one_proposal_exhaustively() -> None:
     found = _check(PAXOS.PaxosNode, requests=1)
     assert found.verdict is Verdict.HOLDS and found.result.complete
-    assert found.result.distinct_states == 25576
-    assert [w.property for w in found.result.witnesses if w.witnessed] == ["value-can-be-chosen",
-                                                                           "value-can-be-learned"]
+    assert (found.result.distinct_states, found.result.depth) == (10240, 18)  # reduced by right movers, the default
+    assert [(w.property, len(w.trace)) for w in found.result.witnesses] == [("value-can-be-chosen", 7),
+                                                                            ("value-can-be-learned", 9)]
+    plain = _check(PAXOS.PaxosNode, requests=1, movers=False)  # every interleaving: the same answers
+    assert plain.verdict is Verdict.HOLDS and (plain.result.distinct_states, plain.result.depth) == (25576, 20)
+    assert [(w.property, len(w.trace)) for w in plain.result.witnesses] == [("value-can-be-chosen", 7),
+                                                                            ("value-can-be-learned", 9)]
 
 
 @pytest.mark.slow  # ~12 s; test_student_deep.py's coverage run on the correct Paxos is in the default suite
@@ -92,12 +96,12 @@ def test_bug_is_caught_by_random_schedules(bug: str) -> None:
     assert " chosen in ballot " in v.explanation or " learned " in v.explanation
 
 
-@pytest.mark.slow  # ~25 s: 238,724 states; the shortest-schedule property is also tested on Raft by default
-def test_exhaustive_mode_finds_a_shortest_counterexample() -> None:
+@pytest.mark.slow  # ~16 s: 108,085 states (238,724 without movers); the shortest-schedule property is also tested
+def test_exhaustive_mode_finds_a_shortest_counterexample() -> None:  # on Raft by default
     found = _check(BUGS.SmallQuorum)
     assert found.verdict is Verdict.VIOLATED and found.violation.property == "agreement"
     assert len(found.violation.trace) == 10
-    assert found.result.distinct_states == 238724
+    assert found.result.distinct_states == 108085
 
 
 @pytest.mark.slow
@@ -111,11 +115,13 @@ def test_exhaustive_mode_on_two_proposals(bug: str, length: int) -> None:
 def test_fingerprint_store_counts_and_finds_what_the_object_store_does() -> None:
     """--store fingerprints: the same states, depth and verdict, a few tens of bytes per state, and a
     counterexample rebuilt by re-executing the student's handlers that is a real, shortest schedule."""
-    found = _check(PAXOS.PaxosNode, requests=1, store="fingerprints")
+    found = _check(PAXOS.PaxosNode, requests=1, store="fingerprints", movers=False)
     assert found.verdict is Verdict.HOLDS and found.result.complete
     assert (found.result.distinct_states, found.result.depth) == (25576, 20)  # the object store's figures
     stats = found.result.fingerprints
     assert stats is not None and 0 < stats.bytes_per_state(25576) < 100 and 0 < stats.collision_probability < 1e-6
+    reduced = _check(PAXOS.PaxosNode, requests=1, store="fingerprints")  # and under movers, the default
+    assert (reduced.result.distinct_states, reduced.result.depth) == (10240, 18)
     buggy = _check(BUGS.CountsDuplicateVotes, requests=2, max_duplicates=1, store="fingerprints", max_states=200_000)
     assert buggy.violation.property == "learned-is-chosen"
     assert len(buggy.violation.trace) == 9  # the object store's shortest schedule (docs/student-testing.md)
@@ -130,7 +136,8 @@ def test_cli_store_fingerprints() -> None:
     done = runner.invoke(main, [*args, "--mode", "exhaustive", "--json"])
     assert done.exit_code == 0, done.output
     r = json.loads(done.stdout)
-    assert (r["verdict"], r["distinct_states"], r["store"]) == ("holds", 25576, "fingerprints")
+    assert (r["verdict"], r["distinct_states"], r["store"]) == ("holds", 10240, "fingerprints")
+    assert r["partial_order"]["method"] == "movers"
     assert r["fingerprints"]["collision_probability"] < 1e-6
     text = runner.invoke(main, [*args, "--mode", "exhaustive"])
     assert text.exit_code == 0 and "bytes per state" in text.output and "chance of a fingerprint collision" in text.output
@@ -176,16 +183,15 @@ def test_one_class_per_role_via_nodes_list() -> None:
     assert [c.__name__ for c in find_node_classes(ROLES)] == ["Proposer", "Proposer", "Acceptor", "Acceptor",
                                                               "Acceptor", "Learner"]
     correct = check_student(ROLES.NODES, None, protocol="paxos", requests=1, isolate=False)
-    assert correct.verdict is Verdict.HOLDS and correct.result.distinct_states == 635
+    assert correct.verdict is Verdict.HOLDS and correct.result.distinct_states == 239  # 635 with movers=False
     assert correct.model.contract.acceptors == (2, 3, 4) and correct.model.contract.learners == (5,)
 
 
-@pytest.mark.slow
 def test_a_buggy_role_is_found_with_a_shortest_schedule() -> None:
-    """77,118 states (about 20 s): the bug needs both proposers' requests."""
+    """17,070 states under movers, about 4 s (77,118 and 20 s without): the bug needs both proposers' requests."""
     buggy = check_student(ROLES.BUGGY, None, protocol="paxos", requests=2, isolate=False, keep_graph=False)
     v = buggy.violation
-    assert v.property == "agreement" and len(v.trace) == 14 and buggy.result.distinct_states == 77118
+    assert v.property == "agreement" and len(v.trace) == 14 and buggy.result.distinct_states == 17070
     assert_real_path(buggy.model, v.trace)
     # Only proposers define on_request, so only they receive client requests.
     assert {a.args["node"] for a in v.trace.actions if a.name == "Request"} <= {"n0", "n1"}
@@ -193,10 +199,10 @@ def test_a_buggy_role_is_found_with_a_shortest_schedule() -> None:
 
 def test_counting_duplicate_votes_shows_only_when_the_network_duplicates() -> None:
     node = BUGS.CountsDuplicateVotes
-    assert _check(node, requests=1).verdict is Verdict.HOLDS  # 25,576 states, as for the correct node
+    assert _check(node, requests=1).verdict is Verdict.HOLDS  # 10,240 states, as for the correct node
     found = _check(node, requests=1, max_duplicates=1)
     v = found.violation
-    assert v.property == "learned-is-chosen" and len(v.trace) == 9 and found.result.distinct_states == 3861
+    assert v.property == "learned-is-chosen" and len(v.trace) == 9 and found.result.distinct_states == 4057  # 3,861 plain
     assert [a.name for a in v.trace.actions][-3:] == ["Duplicate", "Deliver", "Deliver"]
     assert v.explanation.startswith("n0 learned 'v1', which no majority of acceptors accepted in one ballot")
 
