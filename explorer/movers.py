@@ -47,7 +47,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from quorumcheck.errors import InvalidModel
@@ -57,6 +57,9 @@ from .por import PorStats
 from .result import Step, Trace
 
 __all__ = ["Movers", "resolve_movers"]
+
+_Held = tuple[int, Hashable, Any, int, tuple[Action, ...]]
+"""A transaction under way: (tag, its node, the state passed through, the stored state it began in, its steps)."""
 
 TRANSACTION = "Steps"
 """The name of a transaction's label; its ``of`` argument lists the steps, ``" ; "`` between them."""
@@ -71,17 +74,26 @@ class Movers:
         Must override :meth:`~quorumcheck.models.api.Model.right_mover` and
         :meth:`~quorumcheck.models.api.Model.step_actor` (and may override
         ``actor_steps`` to compute only one actor's steps).
+    fingerprint : callable, optional
+        With a fingerprint store: the states met inside transactions are remembered by
+        this 64-bit fingerprint of ``(node, state)`` instead of as objects, so that they
+        cost what the store's states cost.
     """
 
-    def __init__(self, model: Model[Any]) -> None:
+    def __init__(self, model: Model[Any], fingerprint: Callable[[Any], int] | None = None) -> None:
         self.model = model
         self.stats = PorStats(method="movers")
         self._steps: dict[Action, tuple[Action, ...]] = {}  # a transaction's label -> its steps
-        # depth -> {(node, state passed through): (the stored state the transaction began in, its steps so far)}
-        self._held: dict[int, dict[tuple[Hashable, Any], tuple[int, tuple[Action, ...]]]] = {}
-        self._met: set[tuple[Hashable, Any]] = set()  # every (node, state passed through) held so far
+        # depth -> the transactions under way there, in the order they were met (see take())
+        self._held: dict[int, list[_Held]] = {}
+        self._met: set[Hashable] = set()  # the mark of every (node, state passed through) held so far
+        self._fingerprint = fingerprint
         self._made_for: dict[tuple[Action, ...], Action] = {}
         self._successors = model.successors
+
+    def _mark(self, owner: Hashable, state: Any) -> Hashable:
+        """What the search remembers of a state met inside ``owner``'s transaction: the pair, or its fingerprint."""
+        return (owner, state) if self._fingerprint is None else self._fingerprint((owner, state))
 
     # -- the two halves of a transaction step, shared by the search and by re-execution ----------------
     def _split(self, state: Any) -> tuple[list[tuple[Action, Any]], dict[Hashable, list[tuple[Action, Any]]]]:
@@ -133,57 +145,72 @@ class Movers:
         return out
 
     # -- transactions built one step per level, as the loop goes -------------------------------------
-    def expand(self, node: int, state: Any, depth: int) -> list[tuple[Action, Any]]:
+    def expand(self, node: int, state: Any, depth: int, tag: int = 0) -> list[tuple[Action, Any]]:
         """The steps of ``state`` (stored as ``node``, at ``depth``) that are not silent, with their successors.
 
-        Each silent step begins a transaction: its state is held for the next level (:meth:`continued`),
-        neither stored nor checked.
+        Each silent step begins a transaction: its state is held for the next level (:meth:`take`,
+        :meth:`advance`), neither stored nor checked. ``tag`` (the number the next stored state will get) places
+        it among the next level's stored states: the loop takes it up where breadth-first search would have
+        met it, before the states stored after it.
         """
         out, silent = self._split(state)
-        held = self._held.setdefault(depth + 1, {})
-        met = self._met
+        met, mark = self._met, self._mark
+        held: list[_Held] | None = None
         for owner, firsts in silent.items():
             for action, after in firsts:
-                if (owner, after) not in met:
-                    met.add((owner, after))
+                m = mark(owner, after)
+                if m not in met:
+                    met.add(m)
                     self.stats.met += 1
-                    held[(owner, after)] = (node, (action,))
+                    if held is None:
+                        held = self._held.setdefault(depth + 1, [])
+                    held.append((tag, owner, after, node, (action,)))
         if silent:
             self.stats.reduced += 1
         else:
             self.stats.full += 1
         return out
 
-    def continued(self, depth: int) -> Iterator[tuple[int, Any, Action, Any]]:
-        """The transactions that end at ``depth + 1``: ``(node, before, label, state)``, where ``node`` began
-        it and ``before`` is the state before its last step; the silent steps are held for the next level."""
-        held = self._held.pop(depth, None)
-        if not held:
-            return
-        stats, met = self.stats, self._met
-        deeper = self._held.setdefault(depth + 1, {})
-        for (owner, u), (node, path) in held.items():
-            stats.passed += 1  # a state passed through, never stored
-            taken = False
-            for b, v, quiet in self._next(owner, u):
-                taken = True
-                if not quiet:
-                    stats.transactions += 1
-                    yield node, u, self._label((*path, b)), v
-                elif (owner, v) not in met:
+    def take(self, depth: int) -> list[_Held]:
+        """The transactions under way at ``depth``, in the order they were met: ``(tag, node, state, the stored
+        state the transaction began in, its steps so far)``, to be taken up with :meth:`advance`."""
+        return self._held.pop(depth, [])
+
+    def advance(self, held: _Held, depth: int, tag: int) -> list[tuple[int, Any, Action, Any]]:
+        """One transaction under way at ``depth`` takes its node's next steps: the transactions that end at
+        ``depth + 1``, as ``(node, before, label, state)`` (``node`` began it, ``before`` is the state before its
+        last step); the silent steps are held for the next level, with ``tag``."""
+        _, owner, u, node, path = held
+        stats, met, mark = self.stats, self._met, self._mark
+        stats.passed += 1  # a state passed through, never stored
+        ends = []
+        taken = False
+        for b, v, quiet in self._next(owner, u):
+            taken = True
+            if not quiet:
+                stats.transactions += 1
+                ends.append((node, u, self._label((*path, b)), v))
+            else:
+                m = mark(owner, v)
+                if m not in met:
                     # Met before is met by a run as short: breadth-first, and on a network that keeps its
                     # messages a node's silent steps can go round in a circle.
-                    met.add((owner, v))
+                    met.add(m)
                     stats.met += 1
-                    deeper[(owner, v)] = (node, (*path, b))
-            if not taken:
-                stats.dropped += 1  # nothing follows: the silent steps can only come last
-        if not deeper:
-            del self._held[depth + 1]
+                    self._held.setdefault(depth + 1, []).append((tag, owner, v, node, (*path, b)))
+        if not taken:
+            stats.dropped += 1  # nothing follows: the silent steps can only come last
+        return ends
 
     def holding(self) -> bool:
         """Whether some transaction is still under way."""
-        return bool(self._held)
+        return any(self._held.values())
+
+    def held_steps(self, depth: int) -> Iterator[Any]:
+        """The successors of the transactions under way at ``depth`` (for a cut at ``--max-depth``)."""
+        for _, owner, u, _, _ in self._held.get(depth, ()):
+            for _, v, _ in self._next(owner, u):
+                yield v
 
     @property
     def kept(self) -> int:
@@ -191,11 +218,6 @@ class Movers:
         ``max_states`` beside the stored ones, so that a budget of states is one of memory and work either way."""
         return self.stats.met
 
-    def held_steps(self, depth: int) -> Iterator[Any]:
-        """The successors of the transactions under way at ``depth`` (for a cut at ``--max-depth``)."""
-        for owner, u in self._held.get(depth, {}):
-            for _, v, _ in self._next(owner, u):
-                yield v
 
     def _label(self, path: tuple[Action, ...]) -> Action:
         made = self._made_for.get(path)
@@ -241,8 +263,11 @@ class Movers:
 
 
 
-def resolve_movers(model: Model[Any], steps: list[Property[Any]]) -> tuple[Movers | None, list[str]]:
+def resolve_movers(model: Model[Any], steps: list[Property[Any]],
+                   fingerprint: Callable[[Any], int] | None = None) -> tuple[Movers | None, list[str]]:
     """The reduction by movers for a run, or ``None`` with a one-line notice saying why it cannot apply.
+
+    ``fingerprint`` (with a fingerprint store) is how the states met inside transactions are remembered.
 
     >>> from quorumcheck.models import RaftModel
     >>> resolve_movers(RaftModel(), [])[1]  # doctest: +ELLIPSIS
@@ -259,4 +284,4 @@ def resolve_movers(model: Model[Any], steps: list[Property[Any]]) -> tuple[Mover
         return None, [f"reduction by movers is off: it preserves state invariants, reachability and action "
                       f"properties that judge one node at a time, not {', '.join(local)}; check those without "
                       "--movers"]
-    return Movers(model), []
+    return Movers(model, fingerprint), []

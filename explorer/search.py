@@ -471,7 +471,7 @@ def _search(
         if canon is not None:
             notices.append("reduction by movers is off: it does not combine with symmetry reduction yet")
         else:
-            lipton, mover_notices = resolve_movers(model, steps)
+            lipton, mover_notices = resolve_movers(model, steps, Fingerprinter() if store == "fingerprints" else None)
             notices += mover_notices
             if lipton is not None:
                 succ = lipton.whole  # whole transactions: what re-executing a trace steps through
@@ -499,8 +499,31 @@ def _search(
         if sleeper is not None:
             return sleeper.expand(u, s)
         if lipton is not None:
-            return lipton.expand(u, s, depth)
+            return lipton.expand(u, s, depth, len(seen))
         return succ(s)
+
+    def advance(held: list[Any], taken: int, upto: int | None, into: Any) -> tuple[int, str | None]:
+        """Movers: the transactions ``held[taken:]`` tagged up to ``upto`` (all: None) take their next step at
+        this level; how many are taken, and a reason to stop or None."""
+        nonlocal transitions
+        assert lipton is not None
+        while taken < len(held) and (upto is None or held[taken][0] <= upto):
+            if alarm.stop is not None:  # the time limit, or Ctrl-C
+                return taken, alarm.stop
+            ends = lipton.advance(held[taken], depth, len(seen))
+            taken += 1
+            for u, before, action, t in ends:
+                transitions += 1
+                if steps and check_step(u, before, action, t):
+                    return taken, "violation"
+                v = find(t)
+                if v is None:
+                    stop = discover(t, u, action, depth, into)
+                    if stop is not None:
+                        return taken, stop
+                elif recorder is not None:
+                    recorder.add_transition(u, v, action)
+        return taken, None
 
     recorder = GraphRecorder() if keep_graph else None
     failed: dict[str, tuple[int, Action | None, Any]] = {}  # property -> (node or parent, action, state)
@@ -704,7 +727,15 @@ def _search(
                 break
             next_frontier = new_level()
             in_level = 0
+            # Transactions under way take their next step at this level, each where breadth-first search would
+            # have met its state: before the stored states numbered from its tag on.
+            held = lipton.take(depth) if lipton is not None and shard is None else []
+            taken = 0
             for u, s in frontier:
+                if taken < len(held) and held[taken][0] <= u:
+                    taken, stop = advance(held, taken, u, next_frontier)
+                    if stop is not None:
+                        break
                 for action, t in expand(u, s):
                     if alarm.stop is not None:  # the time limit, or Ctrl-C
                         stop = alarm.stop
@@ -764,22 +795,10 @@ def _search(
                                              depth + 1, transitions, now - started, peak_memory_bytes()))
             else:
                 if shard is None:
-                    if lipton is not None:  # transactions under way take their next step, at this level
-                        for u, before, action, t in lipton.continued(depth):
-                            if alarm.stop is not None:  # the time limit, or Ctrl-C
-                                stop = alarm.stop
-                                break
-                            transitions += 1
-                            if steps and check_step(u, before, action, t):
-                                stop = "violation"
-                                break
-                            v = find(t)
-                            if v is None:
-                                stop = discover(t, u, action, depth, next_frontier)
-                                if stop is not None:
-                                    break
-                            elif recorder is not None:
-                                recorder.add_transition(u, v, action)
+                    if taken < len(held):
+                        taken, stop = advance(held, taken, None, next_frontier)
+                        if stop is not None:
+                            break
                     frontier = next_frontier
                     if sleeper is not None:
                         sleeper.next_level()
@@ -831,7 +850,8 @@ def _search(
         graph=recorder.graph if recorder is not None else None,
         judged=_judging([*safety, *reach, *steps]),
         symmetry=tuple(reduction.sorts) if reduction is not None else (), notices=notices,
-        fingerprints=(FingerprintStats(seen.memory_bytes(), seen.collision_probability(transitions))
+        fingerprints=(FingerprintStats(seen.memory_bytes(), seen.collision_probability(
+            transitions, 0 if lipton is None else lipton.stats.met, 0 if lipton is None else lipton.stats.passed))
                       if isinstance(seen, FingerprintStore) else None),
         partial_order=lipton.stats if lipton is not None else None if ample is None else ample.stats,
     )

@@ -367,14 +367,17 @@ class FingerprintStore:
         """Bytes held per the store's arrays: the table, the fingerprints and the parents."""
         return self.table.nbytes + self.fps.itemsize * len(self.fps) + self.parent.itemsize * len(self.parent)
 
-    def collision_probability(self, transitions: int) -> float:
+    def collision_probability(self, transitions: int, others: int = 0, other_lookups: int = 0) -> float:
         """An estimate of the chance that some state was wrongly taken as seen.
 
         Each of the ``transitions`` look-ups could meet any of the ``n`` stored
         fingerprints by chance, so the chance is at most about ``n × transitions / 2**64``
-        (the union bound TLC's "calculated" estimate also rests on).
+        (the union bound TLC's "calculated" estimate also rests on). ``others`` more
+        fingerprints kept beside the store (the reduction by movers keeps those of the
+        states met inside transactions), looked up ``other_lookups`` more times, count alike.
         """
-        return min(1.0, len(self) * max(transitions, 1) / 2.0 ** 64)
+        n = len(self) + others
+        return min(1.0, n * max(transitions + other_lookups, 1) / 2.0 ** 64)
 
 
 def reexecute(fingerprints: list[int], roots: list[Any], successors: Callable[[Any], Iterable[tuple[Action, Any]]],

@@ -190,6 +190,20 @@ def test_max_states_counts_the_states_met_inside_transactions() -> None:
     assert plain.distinct_states == 5000 and plain.depth <= cut.depth
 
 
+def test_transactions_under_way_are_taken_up_in_breadth_first_order() -> None:
+    """A transaction's end is met where the plain search meets its state, not after the whole level: a learner
+    that counts messages (a 9-step violation that ends a transaction) is found within 100,000 stored and met
+    states, as the plain search finds it in 61,056 (taking transactions last needed more than 200,000)."""
+    data = Path(__file__).resolve().parent / "data" / "independent" / "paxos4.py"
+    model = ActorModel(f"{data}:CountMessagesNotAcceptors", nodes=3, protocol="paxos", requests=2, max_timeouts=0,
+                       max_duplicates=1)
+    found = explore(model, movers=True, keep_graph=False, max_states=100_000)
+    assert found.verdict is Verdict.VIOLATED and found.violation.property == "learned-is-chosen"
+    assert len(found.violation.trace) == 9 and found.depth == 9
+    assert (found.distinct_states, found.partial_order.met) == (37116, 37945)
+    assert_real_path(model, found.violation.trace)
+
+
 @pytest.mark.parametrize("file, cls, options, prop", [
     ("raft_bugs.py", "CountStaleVotes", {"protocol": "raft", "requests": 2, "max_timeouts": 4, "max_term": 4},
      "election-safety"),
