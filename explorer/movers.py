@@ -218,7 +218,6 @@ class Movers:
         ``max_states`` beside the stored ones, so that a budget of states is one of memory and work either way."""
         return self.stats.met
 
-
     def _label(self, path: tuple[Action, ...]) -> Action:
         made = self._made_for.get(path)
         if made is None:
@@ -282,6 +281,6 @@ def resolve_movers(model: Model[Any], steps: list[Property[Any]],
     local = [p.name for p in steps if not p.node_local]
     if local:
         return None, [f"reduction by movers is off: it preserves state invariants, reachability and action "
-                      f"properties that judge one node at a time, not {', '.join(local)}; check those without "
-                      "--movers"]
+                      f"properties that judge one node at a time, not {', '.join(local)}, so every "
+                      "interleaving is searched"]
     return Movers(model, fingerprint), []

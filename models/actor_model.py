@@ -806,9 +806,11 @@ class ActorModel(Model[ActorState]):
     def movers_off(self) -> str | None:
         """Partitions can disable a delivery taken later; extra properties may read what silent steps change."""
         if self.limits[PARTITIONS]:
-            return "a partition can cut a message off from its receiver, so a delivery cannot wait (drop --max-partitions)"
+            return ("a partition can cut a message off from its receiver, so a delivery cannot wait; every "
+                    "interleaving is searched")
         if self.extra_properties:
-            return "extra properties may read node state that the observation contract does not"
+            return ("extra properties may read node state that the observation contract does not; every interleaving "
+                    "is searched")
         return None
 
     def halted(self, state: ActorState) -> bool:

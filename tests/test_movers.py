@@ -231,14 +231,14 @@ def test_movers_turn_off_with_a_notice() -> None:
                      movers=True, max_states=50)
     assert parted.partial_order is None
     assert parted.notices == ["reduction by movers is off: a partition can cut a message off from its receiver, so "
-                              "a delivery cannot wait (drop --max-partitions)"]
+                              "a delivery cannot wait; every interleaving is searched"]
     # An action property that reads more than one node: the notice names it and the flag that checks it.
     pair = Property("learned-together", Expectation.EVERY_STEP, lambda before, after: True)
     reduction, notices = resolve_movers(ActorModel(node, nodes=3, protocol="paxos", requests=1), [pair])
     assert reduction is None
     assert notices == [
         "reduction by movers is off: it preserves state invariants, reachability and action properties that judge "
-        "one node at a time, not learned-together; check those without --movers"]
+        "one node at a time, not learned-together, so every interleaving is searched"]
     with pytest.raises(InvalidParameter, match="choose one reduction"):
         explore(ActorModel(node, nodes=3, protocol="paxos", requests=1), movers=True, por=True)
     with pytest.raises(InvalidParameter, match="one process"):
