@@ -122,7 +122,7 @@ class Movers:
     def whole(self, state: Any) -> list[tuple[Action, Any]]:
         """The steps of ``state`` with each transaction taken whole: the reduced graph's edges at once.
 
-        The search builds transactions one step per level (:meth:`expand`, :meth:`continued`); this form
+        The search builds transactions one step per level (:meth:`expand`, :meth:`take`, :meth:`advance`); this form
         re-executes a trace from the fingerprint store, and counts nothing in :attr:`stats`. Each state
         inside a transaction is met once, breadth-first, so each end is reached by its shortest run.
         """
@@ -211,12 +211,6 @@ class Movers:
         for _, owner, u, _, _ in self._held.get(depth, ()):
             for _, v, _ in self._next(owner, u):
                 yield v
-
-    @property
-    def kept(self) -> int:
-        """How many states inside transactions the search keeps (to meet each once): they count against
-        ``max_states`` beside the stored ones, so that a budget of states is one of memory and work either way."""
-        return self.stats.met
 
     def _label(self, path: tuple[Action, ...]) -> Action:
         made = self._made_for.get(path)

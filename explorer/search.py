@@ -596,7 +596,8 @@ def _search(
         """Admit a state not seen before (or check it, outside the bound); a reason to stop, or None."""
         if bounded and not within(t):
             return beyond(t, u, action)
-        if len(seen) == state_cap or (lipton is not None and 0 <= state_cap <= len(seen) + lipton.kept):
+        # With movers the states kept inside transactions (stats.met) count against the cap as well.
+        if len(seen) == state_cap or (lipton is not None and 0 <= state_cap <= len(seen) + lipton.stats.met):
             return "max_states"
         nonlocal admitted
         v = admitted = remember(t, u, action) * nshards + me
