@@ -348,17 +348,22 @@ def test_epochs_find_builtin_raft_bugs_with_a_real_trace(bug: str, prop: str, le
     assert found.distinct_states < 1_000  # epoch-end states, against 490,622-803,762 states breadth-first
 
 
-def test_epoch_check_reports_progress() -> None:
+def test_epoch_search_reports_progress_phase_by_phase() -> None:
     from quorumcheck.explorer import Progress
     from quorumcheck.models import RaftModel
-    from quorumcheck.studenttest import epoch_check
+    from quorumcheck.studenttest import epoch_search
 
-    reports: list[Progress] = []
-    found = epoch_check(RaftModel(bug="count-stale-votes"), on_progress=reports.append)  # 1,150 epoch-end states
+    reports: list[tuple[str, Progress]] = []
+    runs = epoch_search(RaftModel(bug="count-stale-votes"), max_states=2500,
+                        on_phase_progress=lambda phase, p: reports.append((phase, p)))
     assert reports, "the clock is read every 512 expansions, and 512 epochs take longer than a quarter second"
-    counts = [p.distinct_states for p in reports]
-    assert counts == sorted(counts) and counts[-1] <= found.distinct_states
-    assert max(p.depth for p in reports) - 1 <= found.depth  # epochs searched, never beyond the last
+    phases = [phase for k, (phase, _) in enumerate(reports) if k == 0 or reports[k - 1][0] != phase]
+    assert phases == ["epochs", "one-way epochs"][:len(phases)]  # in turn, each once; no merged phases here
+    for phase, searched in (("epochs", runs.two_way), ("one-way epochs", runs.one_way)):
+        counts = [p.distinct_states for name, p in reports if name == phase]
+        if counts:  # each search counts its own states, from zero
+            assert searched is not None and counts == sorted(counts) and counts[-1] <= searched.distinct_states
+            assert max(p.depth for name, p in reports if name == phase) - 1 <= searched.depth  # never beyond
 
 
 def test_epochs_on_the_correct_raft_are_undetermined_never_holds() -> None:

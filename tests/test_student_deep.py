@@ -78,18 +78,21 @@ def test_epoch_walks_find_a_deep_bug_and_shrink_it_to_a_real_schedule() -> None:
     assert found.walks == found.schedules  # random mode with the epochs strategy: every schedule is a walk
 
 
-def test_auto_mode_walks_over_epochs_only_where_the_epoch_search_stayed_shallow() -> None:
-    from quorumcheck.studenttest import WALKS_BELOW
-
+def test_auto_mode_does_not_walk_where_the_epoch_search_tried_every_schedule() -> None:
     # Three nodes, the exhaustive part cut at 2,000 states: the epoch search tries every epoch schedule, which
     # leaves walks nothing new, so the random part is all swarm (200 schedules, the API's default).
     found = _check(RAFT.RaftNode, mode="auto", max_states=2000, timeout=120, requests=1, max_timeouts=2,
                    max_term=2)
     assert found.mode == "random" and found.epochs.complete and found.walks == 0 and found.schedules == 200
+
+
+def test_auto_mode_walks_over_epochs_where_the_epoch_search_stayed_shallow() -> None:
+    from quorumcheck.studenttest import WALKS_BELOW
+
     # Five nodes, cut to two epochs: half the random part goes to walks over epochs, half to swarm.
-    # Whatever the machine's load, the exhaustive part stops at its 20,000 states and the epoch search is cut
+    # Whatever the machine's load, the exhaustive part stops at its 5,000 states and the epoch search is cut
     # before WALKS_BELOW epochs, leaving the random part its reserve, in which each slice runs a schedule.
-    five = check_student(RAFT.RaftNode, 5, protocol="raft", mode="auto", timeout=30, max_states=20_000,
+    five = check_student(RAFT.RaftNode, 5, protocol="raft", mode="auto", timeout=12, max_states=5_000,
                          isolate=False, keep_graph=False, requests=1, max_timeouts=2, max_term=2)
     assert five.mode == "random" and not five.epochs.complete and five.checked_epochs < WALKS_BELOW
     assert 0 < five.walks < five.schedules and five.verdict is Verdict.UNDETERMINED
@@ -99,7 +102,9 @@ def test_auto_mode_walks_over_epochs_only_where_the_epoch_search_stayed_shallow(
 def test_auto_mode_with_five_nodes_finds_a_deep_bug_by_merged_epochs() -> None:
     """LengthOnlyLogCheck with 5 nodes: the full epoch search is cut at 2 epochs, swarm schedules alone missed
     it in 150 s, and walks over epochs needed about a thousand walks; the merged epoch search reaches it."""
-    found = check_student(RAFT_BUGS.LengthOnlyLogCheck, 5, protocol="raft", mode="auto", timeout=240, runs=None,
+    # The limit is generous: auto mode shares its time among its parts, so with the other core busy a tight limit
+    # left the merged search too little (it failed once at 240 s under load; it finds the bug in about 120 s).
+    found = check_student(RAFT_BUGS.LengthOnlyLogCheck, 5, protocol="raft", mode="auto", timeout=600, runs=None,
                           isolate=False, keep_graph=False, **DEEP)
     v = found.violation
     assert v is not None and v.property == "leader-completeness" and found.mode == "epochs"
@@ -112,7 +117,7 @@ def test_auto_mode_with_five_nodes_finds_a_deep_bug_by_merged_epochs() -> None:
 def test_a_late_reply_bug_with_five_nodes_is_found_by_the_merged_one_way_search() -> None:
     """MatchIndexFromCurrentLog with 5 nodes: auto mode found nothing in 120 s before the merged search with
     one-way epochs (the full one-way search stays at 2 epochs)."""
-    found = check_student(RAFT_BUGS.MatchIndexFromCurrentLog, 5, protocol="raft", mode="auto", timeout=240,
+    found = check_student(RAFT_BUGS.MatchIndexFromCurrentLog, 5, protocol="raft", mode="auto", timeout=600,
                           runs=None, isolate=False, keep_graph=False, requests=2, max_timeouts=2)
     v = found.violation
     assert v is not None and v.property == "leader-completeness" and found.mode == "epochs"
@@ -293,14 +298,14 @@ def test_auto_mode_reports_the_exhaustive_parts_shortest_witnesses() -> None:
 def test_auto_mode_reports_the_progress_of_each_part_in_turn() -> None:
     seen: list[tuple[str, Any]] = []
     found = check_student(RAFT.RaftNode, 3, protocol="raft", mode="auto", runs=400, isolate=False, requests=1,
-                          max_timeouts=2, on_progress=lambda part, p: seen.append((part, p)))
+                          max_timeouts=2, max_states=20_000, on_progress=lambda part, p: seen.append((part, p)))
     assert found.mode == "random" and found.exhaustive_prefix is not None
     order = ["exhaustive", "epochs", "one-way epochs", "random"]
     parts = [part for k, (part, _) in enumerate(seen) if k == 0 or seen[k - 1][0] != part]
     assert parts == sorted(set(parts), key=order.index) and {"exhaustive", "random"} <= set(parts)
     exhaustive = [p for part, p in seen if part == "exhaustive"]
     prefix = found.exhaustive_prefix  # reduced by movers: the states met inside transactions count too
-    assert exhaustive[-1].distinct_states <= prefix.distinct_states < 200_000 <= prefix.distinct_states + \
+    assert exhaustive[-1].distinct_states <= prefix.distinct_states < 20_000 <= prefix.distinct_states + \
         prefix.partial_order.met
     schedules = [p.queue for part, p in seen if part == "random"]  # the schedules run so far
     assert schedules == sorted(schedules) and 0 < schedules[-1] <= found.schedules == 400
