@@ -288,7 +288,7 @@ def test_auto_mode_reports_the_exhaustive_parts_shortest_witnesses() -> None:
     # The exhaustive part (cut at 2,000 states) witnessed an election in 3 steps and a commit in 6; the random
     # schedules that come after it reach them by longer paths, which are not what is reported.
     found = check_student(RAFT.RaftNode, 3, protocol="raft", mode="auto", runs=30, max_states=2000, isolate=False,
-                          requests=1, max_timeouts=2)
+                          requests=1, max_timeouts=1)
     assert found.mode == "random" and found.exhaustive_prefix is not None
     shortest = {w.property: len(w.trace) for w in found.exhaustive_prefix.witnesses if w.trace is not None}
     reported = {w.property: len(w.trace) for w in found.result.witnesses if w.trace is not None}
