@@ -255,6 +255,20 @@ class CheckResult(Generic[State]):
         }
 
     @property
+    def by_movers(self) -> bool:
+        """Whether the run was reduced by right movers (then ``distinct_states`` counts stored states only, and
+        ``partial_order.met`` the states passed through inside transactions).
+
+        Examples
+        --------
+        >>> from quorumcheck.models import PaxosModel
+        >>> from quorumcheck.explorer import explore
+        >>> explore(PaxosModel(max_ballot=0)).by_movers
+        False
+        """
+        return self.partial_order is not None and self.partial_order.method == "movers"
+
+    @property
     def states_per_second(self) -> float:
         return self.distinct_states / self.seconds if self.seconds > 0 else float(self.distinct_states)
 

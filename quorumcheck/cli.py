@@ -621,7 +621,7 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             reductions.append("partial-order reduced")
         if reductions:
             counts = counts.replace("distinct states", f"distinct states ({'; '.join(reductions)})", 1)
-        if _by_movers(result):
+        if result.by_movers:
             po = result.partial_order
             # A search stopped at a violation may have passed through transactions that never ended.
             counts = counts.replace("distinct states", f"distinct states (reduced by movers: {po.transactions:,} "
@@ -1528,16 +1528,11 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     sys.exit(result.exit_code)
 
 
-def _by_movers(result: Any) -> bool:
-    """Whether an exhaustive search ran under the reduction by right movers."""
-    return result.partial_order is not None and result.partial_order.method == "movers"
-
-
 def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     result = found.result
     if found.mode == "exhaustive":
         text = "mode: exhaustive (every interleaving, breadth-first"
-        if _by_movers(result):
+        if result.by_movers:
             text += ", reduced by right movers"
         text += "; the counterexample is a shortest schedule)" if result.violation else ")"
         if result.verdict is Verdict.UNDETERMINED:
@@ -1549,7 +1544,7 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     prefix = found.exhaustive_prefix
     if prefix is not None:
         why = "the state limit" if prefix.stop_reason == "max_states" else "the time limit"
-        passed = f" and {prefix.partial_order.met:,} more inside transactions" if _by_movers(prefix) else ""
+        passed = f" and {prefix.partial_order.met:,} more inside transactions" if prefix.by_movers else ""
         parts.append(f"the exhaustive search reached {why} at {prefix.distinct_states:,} states{passed} "
                      f"({prefix.seconds:.2f} s): every schedule of up to {_steps(found.checked_steps)} is checked")
     from quorumcheck.studenttest import ONE_WAY_EPOCHS

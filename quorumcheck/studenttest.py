@@ -1325,9 +1325,10 @@ def _run(
                          progress_interval=0.25)
         cut = result.verdict is Verdict.UNDETERMINED and result.stop_reason in ("max_states", "timeout")
         if mode == "exhaustive" or not cut:
-            reduced = result.partial_order is not None and result.partial_order.method == "movers"  # counts its own
+            # A count reduced by movers is the reduction's, not the configuration's.
+            whole = result.complete and not result.by_movers
             return StudentResult("exhaustive", result, model, handler_calls=model.handler_calls,
-                                 exhaustive_states=result.distinct_states if result.complete and not reduced else None)
+                                 exhaustive_states=result.distinct_states if whole else None)
         # Too large to finish: every schedule up to the last full level is safe; sample the rest.
         prefix = result
         result.graph = None
