@@ -173,7 +173,9 @@ class ActorModel(Model[ActorState]):
     max_term : int
         Raft only: states where a term exceeds it are checked but not expanded.
     handler_timeout : float
-        Seconds one handler call may take before it is a ``handlers-terminate`` finding.
+        CPU seconds one handler call may use before it is a ``handlers-terminate`` finding (a call
+        that blocks is stopped by the wall clock at twice that plus 1 s; a call that misses either
+        limit is run once more, and only a second miss counts).
     check_determinism : bool
         Run every new handler call twice and report a difference (with a file:
         in a second worker with another hash seed and clock).

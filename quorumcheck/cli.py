@@ -1356,7 +1356,8 @@ _PROTOCOL_DEFAULTS = {
 @click.option("--coverage", is_flag=True,
               help="random mode: count the configuration's states exhaustively first, and report the fraction visited")
 @click.option("--handler-timeout", type=Seconds(*HANDLER_SECONDS), default=1.0, show_default=True,
-              help="seconds one handler call may take")
+              help="CPU seconds one handler call may use (one that blocks is stopped at twice that plus 1 s "
+                   "of wall clock)")
 @click.option("--memory-mb", type=click.IntRange(min=MIN_MEMORY_MB), default=2048, show_default=True,
               help="memory (address space) each sandboxed worker running the student's code may use")
 @click.option("--no-isolate", is_flag=True,

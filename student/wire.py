@@ -30,8 +30,8 @@ import json
 import math
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "MAX_SENDS", "NAN", "WireError", "canonical", "decode", "encode", "frozen",
-           "is_frozen"]
+__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "MAX_SENDS", "NAN", "WireError", "call_deadline", "canonical", "decode",
+           "encode", "frozen", "is_frozen", "wall_clock_limit"]
 
 MAX_LINE = 8 * 2**20
 """The longest message line either side reads (bytes): a node snapshot larger than this is refused."""
@@ -54,6 +54,31 @@ NAN = float("nan")
 its items by identity first: two snapshots that hold NaN in the same places are then the same state, as they
 are the same to the code (which cannot tell two NaNs apart), and a handler that sets ``self.x = float("nan")``
 is not taken for one that does different things twice."""
+
+
+def wall_clock_limit(seconds: float) -> float:
+    """The worker's wall-clock backstop behind a handler call's CPU time limit of ``seconds``: ``2 * seconds + 1``.
+
+    The worker stops a call once it has used ``seconds`` of CPU time: what a loop spends, and what a loaded
+    machine does not stretch. A call that blocks (``time.sleep``, a read that never returns) uses no CPU time,
+    so the wall clock stops it too, later: on a loaded machine a loop gets a share of a core, and a quick
+    call waits its turn.
+
+    >>> wall_clock_limit(1.0)
+    3.0
+    """
+    return 2 * seconds + 1.0
+
+
+def call_deadline(seconds: float) -> float:
+    """The trusted side's wall-clock deadline for one call's answer: three backstops (two runs of the call and
+    reading the node's state after them, each under :func:`wall_clock_limit`) plus 2 s. It cannot be evaded:
+    a worker that misses it is killed. The worker's own limits end first, so it reports where the call was.
+
+    >>> call_deadline(1.0)
+    11.0
+    """
+    return 3 * wall_clock_limit(seconds) + 2.0
 
 
 class WireError(ValueError):

@@ -501,8 +501,8 @@ def test_a_handler_failure_met_before_the_time_limit_cut_the_search_is_reported(
                        "--handler-timeout", "0.2", "--no-isolate")
     assert code == 3 and "UNDETERMINED" in out
     assert ("But a handler call failed before the limit cut the search (handlers-terminate: n1 (A) on_message(0, "
-            "'hi') did not return within 0.2 s (an infinite loop?) at hangs.py:6 in on_message): raise --timeout for "
-            "its schedule") in out
+            "'hi') used 0.2 s of CPU time without returning (an infinite loop?) at hangs.py:6 in on_message): raise "
+            "--timeout for its schedule") in out
 
 
 def test_a_path_through_a_file_is_named_as_the_problem(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
-from quorumcheck.student.wire import MAX_LINE, MAX_SENDS, WireError, decode, encode, frozen
+from quorumcheck.student.wire import MAX_LINE, MAX_SENDS, WireError, call_deadline, decode, encode, frozen
 
 from .sandbox import UNIQUE_UID_BASE, Confinement, capabilities, confine, private_directory
 
@@ -384,8 +384,9 @@ class WorkerHost:
     settings : dict
         The contract's settings (as :class:`~quorumcheck.models.actor_model.ActorModel` passes them).
     handler_timeout : float
-        Seconds per call inside the worker (a call that misses it is run once more before it counts); the deadline
-        here is three times that plus two seconds: both runs, and reading the node's state after the second.
+        CPU seconds per call inside the worker, with a wall-clock backstop a second longer (a call that misses
+        either is run once more before it counts); the deadline here is :func:`~quorumcheck.student.wire.call_deadline`:
+        three backstops (both runs, and reading the node's state after the second) plus two seconds.
     memory_mb : int, optional
         Each worker's address-space limit.
     determinism : bool, default True
@@ -494,7 +495,7 @@ class WorkerHost:
         self.start()
         self.calls += len(self.workers)
         request = {"op": "call", "node": i, "snapshot": snapshot, "event": event}
-        deadline = 3 * self.handler_timeout + 2.0
+        deadline = call_deadline(self.handler_timeout)
         answers: list[dict[str, Any]] = []
         sent: list[_Worker | WorkerLost] = []
         for k in range(len(self.workers)):

@@ -148,9 +148,9 @@ class NodeRunner:
         failure = call_contained(call, (), time_limit=self.handler_timeout, interruptible=self.interruptible)
         changed = self.outside.changed() if self.outside is not None else None
         if failure is not None and failure.kind == "timeout" and changed is None:
-            # The limit is wall-clock time, so a quick handler on a loaded machine can miss it once; a call that
-            # cannot finish misses it twice. The call starts again from the same snapshot (handlers are
-            # deterministic), so only a second miss is a finding.
+            # The limit is CPU time, which load does not stretch, but its wall-clock backstop is not, and CPU time
+            # varies a little between runs; a call that cannot finish misses the limit twice. The call starts
+            # again from the same snapshot (handlers are deterministic), so only a second miss is a finding.
             box.clear()
             failure = call_contained(call, (), time_limit=self.handler_timeout, interruptible=self.interruptible)
             changed = self.outside.changed() if self.outside is not None else None

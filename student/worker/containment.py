@@ -1,9 +1,9 @@
 """One handler call under a time limit, whatever it does turned into a finding (beside the student's code).
 
-:func:`call_contained` runs one call with a ``SIGALRM`` interval timer that
-raises :class:`HandlerTimeout` inside it, and turns anything it raises into a
-:class:`HandlerFailure`: a finding about the student's code, reported with
-the schedule that triggered it. It is the worker's first line; the trusted
+:func:`call_contained` runs one call under interval timers (CPU time, and a
+wall-clock backstop) that raise :class:`HandlerTimeout` inside it, and turns
+anything it raises into a :class:`HandlerFailure`: a finding about the
+student's code, reported with the schedule that triggered it. It is the worker's first line; the trusted
 side's deadline (:mod:`quorumcheck.student.trusted.workers`) is the one that
 cannot be evaded: a call that outlives it gets its worker killed.
 
@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quorumcheck.student.wire import wall_clock_limit
+
 __all__ = ["HandlerFailure", "HandlerTimeout", "call_contained", "collector_paused", "time_limit"]
 
 _ROOT = Path(__file__).resolve().parent.parent.parent
@@ -47,7 +49,32 @@ class HandlerTimeout(BaseException):
     """Raised inside a handler that exceeds its time limit.
 
     A ``BaseException``, so that a handler's ``except Exception:`` does not swallow it.
+
+    Attributes
+    ----------
+    limit : float
+        The CPU time limit (seconds).
+    wall : float or None
+        ``None`` when the call used up its CPU time; else the wall-clock backstop
+        (:func:`~quorumcheck.student.wire.wall_clock_limit`) that ran out first:
+        the call slept, waited for something, or looped on a machine that gave it
+        less than half a core.
+    used : float
+        The CPU time the call used by then.
     """
+
+    def __init__(self, limit: float, wall: float | None = None, used: float | None = None) -> None:
+        self.limit, self.wall, self.used = limit, wall, limit if used is None else used
+        super().__init__(self.how())
+
+    def how(self) -> str:
+        """How the call ended, as the end of a sentence (``used 1 s of CPU time without returning (...)``)."""
+        if self.wall is None:
+            return f"used {self.limit:g} s of CPU time without returning (an infinite loop?)"
+        if self.used < self.limit / 2:
+            return (f"did not return within {self.wall:g} s, using almost no CPU time (sleeping, or waiting for "
+                    "something?)")
+        return f"did not return within {self.wall:g} s, using {self.used:.1f} s of CPU time (an infinite loop?)"
 
 
 @dataclass(frozen=True)
@@ -73,13 +100,16 @@ class HandlerFailure:
 
 @contextlib.contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`HandlerTimeout` inside the block if it runs longer than ``seconds``.
+    """Raise :class:`HandlerTimeout` inside the block once it has used ``seconds`` of CPU time, or
+    :func:`~quorumcheck.student.wire.wall_clock_limit` of wall-clock time.
 
-    Uses ``signal.setitimer(ITIMER_REAL)``; outside the main thread (where
-    signals cannot be used) the block runs without a limit here, and only the
-    trusted side's deadline stops it. A timer the caller had set (the time
-    limit of a search running the handlers in-process) is set again afterwards,
-    less the time the block took; one that ran out meanwhile fires at once.
+    CPU time (``signal.setitimer(ITIMER_PROF)``, this process's user and system time) is what a loop
+    spends and what a loaded machine does not stretch: a quick call that waits its turn for the CPU
+    is not charged for the wait. The wall-clock timer (``ITIMER_REAL``) stops a call that sleeps or
+    blocks. Outside the main thread (where signals cannot be used) the block runs without a limit
+    here, and only the trusted side's deadline stops it. Timers the caller had set (the time limit
+    of a search running the handlers in-process) are set again afterwards, less the time the block
+    took; one that ran out meanwhile fires at once.
 
     Examples
     --------
@@ -88,34 +118,50 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     ...     time.sleep(0.01)
     >>> try:
     ...     with time_limit(0.02):
+    ...         while True:
+    ...             pass
+    ... except HandlerTimeout as e:
+    ...     print(e)
+    used 0.02 s of CPU time without returning (an infinite loop?)
+    >>> try:
+    ...     with time_limit(0.01):  # the backstop: 2 * 0.01 + 1 s of sleep
     ...         time.sleep(5)
-    ... except HandlerTimeout:
-    ...     print("stopped")
-    stopped
+    ... except HandlerTimeout as e:
+    ...     print(e)
+    did not return within 1.02 s, using almost no CPU time (sleeping, or waiting for something?)
     """
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
-    fired = False
+    wall = wall_clock_limit(seconds)
+    fired: HandlerTimeout | None = None
+    cpu_at_start = time.process_time()
+
+    def timeout(cpu: bool) -> HandlerTimeout:
+        return HandlerTimeout(seconds) if cpu else HandlerTimeout(seconds, wall, time.process_time() - cpu_at_start)
 
     def alarm(signum: int, frame: Any) -> None:
         nonlocal fired
-        fired = True
+        fired = fired or timeout(signum == signal.SIGPROF)
         signal.setitimer(signal.ITIMER_REAL, 0.05)  # keep raising if the handler swallows it
-        raise HandlerTimeout(f"the call did not return within {seconds:g} s")
+        raise fired
 
-    previous = signal.signal(signal.SIGALRM, alarm)
-    outer, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    timers = ((signal.SIGPROF, signal.ITIMER_PROF, seconds), (signal.SIGALRM, signal.ITIMER_REAL, wall))
+    previous = [signal.signal(signum, alarm) for signum, _, _ in timers]
+    outer = [signal.setitimer(which, limit) for _, which, limit in timers]
     started = time.monotonic()
     try:
         yield
-        if fired:  # the handler caught HandlerTimeout with a bare except and returned
-            raise HandlerTimeout(f"the call did not return within {seconds:g} s")
+        if fired is not None:  # the handler caught HandlerTimeout with a bare except and returned
+            raise fired
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer > 0:  # the caller's own timer (an in-process search's time limit) runs on from where it was
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-6), interval)
+        elapsed = time.monotonic() - started
+        for (signum, which, _), handler, (left, interval) in zip(timers, previous, outer):
+            signal.setitimer(which, 0)
+            signal.signal(signum, handler)
+            if left > 0:  # the caller's own timer (an in-process search's time limit) runs on from where it was
+                # (the CPU time the block used is at most its wall-clock time: the timer fires no later than due)
+                signal.setitimer(which, max(left - elapsed, 1e-6), interval)
 
 
 @contextlib.contextmanager
@@ -183,8 +229,7 @@ def call_contained(
             stack.enter_context(_limit(time_limit))
             function(*args)
     except HandlerTimeout as e:
-        return HandlerFailure("timeout", f"did not return within {time_limit:g} s (an infinite loop?)"
-                              + _where(e.__traceback__))
+        return HandlerFailure("timeout", e.how() + _where(e.__traceback__))
     except KeyboardInterrupt:
         if interruptible:
             raise

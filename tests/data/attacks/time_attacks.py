@@ -18,11 +18,13 @@ class Loops(Probe):
 
 
 class DisarmsTheAlarm(Probe):
-    """Ignores SIGALRM and cancels the interval timer (the worker's own time limit), then loops."""
+    """Ignores the timer signals and cancels the interval timers (the worker's own time limits), then loops."""
 
     def attack(self):
-        signal.signal(signal.SIGALRM, signal.SIG_IGN)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        for signum in (signal.SIGALRM, signal.SIGPROF, signal.SIGVTALRM):
+            signal.signal(signum, signal.SIG_IGN)
+        for timer in (signal.ITIMER_REAL, signal.ITIMER_PROF, signal.ITIMER_VIRTUAL):
+            signal.setitimer(timer, 0)
         signal.alarm(0)
         while True:
             pass
