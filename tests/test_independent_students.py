@@ -122,12 +122,15 @@ THIRD_BATCH = [
 ]
 
 
-@pytest.mark.slow  # 1-30 s each in auto mode
+@pytest.mark.slow  # 25-120 s each in auto mode
 @pytest.mark.parametrize("file, cls, protocol, options, prop", THIRD_BATCH, ids=[c[1] for c in THIRD_BATCH])
 def test_the_third_batch_of_independent_bugs_is_found(file: str, cls: str, protocol: str, options: dict[str, Any],
                                                       prop: str) -> None:
     settings = {**(RAFT_DEFAULTS if protocol == "raft" else PAXOS_DEFAULTS), **options}
-    found = _check(file, cls, protocol, **settings, timeout=120, runs=None)  # random part: until the time limit
+    # The random part runs until the time limit. paxos3.py's ReuseBallotAfterRestart is found by it only after the
+    # epoch searches: 112 s into a 120 s run on an idle machine (2,596 schedules), not at all in 120 s with the
+    # other core busy. The limit leaves room for a loaded machine; a bug found stops the run early.
+    found = _check(file, cls, protocol, **settings, timeout=300, runs=None)
     assert found.verdict is Verdict.VIOLATED and found.violation.property == prop
     assert_real_path(found.model, found.violation.trace)
 
