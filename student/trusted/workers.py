@@ -384,9 +384,10 @@ class WorkerHost:
     settings : dict
         The contract's settings (as :class:`~quorumcheck.models.actor_model.ActorModel` passes them).
     handler_timeout : float
-        CPU seconds per call inside the worker, with a wall-clock backstop a second longer (a call that misses
-        either is run once more before it counts); the deadline here is :func:`~quorumcheck.student.wire.call_deadline`:
-        three backstops (both runs, and reading the node's state after the second) plus two seconds.
+        CPU seconds per call inside the worker, with a wall-clock backstop at twice that plus one second (a call
+        that misses either is run once more before it counts); the deadline here is
+        :func:`~quorumcheck.student.wire.call_deadline`: three backstops (both runs, and reading the node's state
+        after the second) plus two seconds.
     memory_mb : int, optional
         Each worker's address-space limit.
     determinism : bool, default True

@@ -3,9 +3,10 @@
 :func:`call_contained` runs one call under interval timers (CPU time, and a
 wall-clock backstop) that raise :class:`HandlerTimeout` inside it, and turns
 anything it raises into a :class:`HandlerFailure`: a finding about the
-student's code, reported with the schedule that triggered it. It is the worker's first line; the trusted
-side's deadline (:mod:`quorumcheck.student.trusted.workers`) is the one that
-cannot be evaded: a call that outlives it gets its worker killed.
+student's code, reported with the schedule that triggered it. It is the
+worker's first line; the trusted side's deadline
+(:mod:`quorumcheck.student.trusted.workers`) is the one that cannot be
+evaded: a call that outlives it gets its worker killed.
 
 Examples
 --------
@@ -155,12 +156,13 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         if fired is not None:  # the handler caught HandlerTimeout with a bare except and returned
             raise fired
     finally:
+        for _, which, _ in timers:  # both off before either handler goes: neither can fire in between
+            signal.setitimer(which, 0)
         elapsed = time.monotonic() - started
         for (signum, which, _), handler, (left, interval) in zip(timers, previous, outer):
-            signal.setitimer(which, 0)
             signal.signal(signum, handler)
             if left > 0:  # the caller's own timer (an in-process search's time limit) runs on from where it was
-                # (the CPU time the block used is at most its wall-clock time: the timer fires no later than due)
+                # (a single thread uses at most the wall-clock time as CPU time: a CPU timer fires no later than due)
                 signal.setitimer(which, max(left - elapsed, 1e-6), interval)
 
 
