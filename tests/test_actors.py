@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 
 import pytest
 from conftest import assert_real_path, labels
+from hypothesis import given
+from hypothesis import strategies as st
 from quorumcheck.explorer import Verdict, explore
 from quorumcheck.models.actor_model import (
     ActorModel,
@@ -34,6 +36,7 @@ from quorumcheck.models.actors import (
 )
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
+from quorumcheck.models.api import HANDLER_SECONDS
 from quorumcheck.studenttest import check_student, random_schedules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -740,6 +743,16 @@ def test_the_time_limit_charges_cpu_time_not_waiting() -> None:
     assert slept is not None and slept.text.startswith(
         "did not return within 1.2 s, using almost no CPU time (sleeping, or waiting for something?)")
     assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0) and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+@given(st.floats(min_value=HANDLER_SECONDS[0], max_value=HANDLER_SECONDS[1]))
+def test_the_worker_s_limits_end_before_the_grader_s_deadline(limit: float) -> None:
+    """Two runs of a call and the reading of the node's state, each stopped at the latest by the wall-clock
+    backstop, fit inside the trusted side's deadline, so a worker reports where the call was before it is killed;
+    and the backstop is above the CPU limit, so a call is never stopped by the wall clock before it could use it."""
+    from quorumcheck.student.wire import call_deadline, wall_clock_limit
+
+    assert limit < wall_clock_limit(limit) and 3 * wall_clock_limit(limit) + 1.0 < call_deadline(limit)
 
 
 def test_a_durable_attribute_that_init_does_not_set_gets_a_notice(tmp_path: Path) -> None:
