@@ -79,24 +79,25 @@ def test_epoch_walks_find_a_deep_bug_and_shrink_it_to_a_real_schedule() -> None:
 
 
 def test_auto_mode_does_not_walk_where_the_epoch_search_tried_every_schedule() -> None:
-    # Three nodes, the exhaustive part cut at 2,000 states: the epoch search tries every epoch schedule, which
+    # Three nodes, the exhaustive part cut at 500 states: the epoch search tries every epoch schedule, which
     # leaves walks nothing new, so the random part is all swarm (200 schedules, the API's default).
-    found = _check(RAFT.RaftNode, mode="auto", max_states=2000, timeout=120, requests=1, max_timeouts=2,
+    found = _check(RAFT.RaftNode, mode="auto", max_states=500, timeout=120, requests=1, max_timeouts=1,
                    max_term=2)
     assert found.mode == "random" and found.epochs.complete and found.walks == 0 and found.schedules == 200
 
 
-def test_auto_mode_walks_over_epochs_where_the_epoch_search_stayed_shallow() -> None:
+def test_auto_mode_walks_over_epochs_where_the_epoch_search_stayed_shallow(monkeypatch: pytest.MonkeyPatch) -> None:
+    import quorumcheck.studenttest as studenttest
     from quorumcheck.studenttest import WALKS_BELOW
 
-    # Five nodes, cut to two epochs: half the random part goes to walks over epochs, half to swarm.
-    # Whatever the machine's load, the exhaustive part stops at its 20,000 states and the epoch search is cut
-    # before WALKS_BELOW epochs, leaving the random part its reserve, in which each slice runs a schedule.
-    # (A 12 s limit was too tight under load: the run ended in the epoch search.)
-    five = check_student(RAFT.RaftNode, 5, protocol="raft", mode="auto", timeout=30, max_states=20_000,
+    # Five nodes: the epoch search is cut before WALKS_BELOW epochs (here by a state budget, which does not
+    # depend on the machine's load as a time limit did), so the random part walks over epochs: a swarm slice
+    # (a tenth of the 4 schedules, at least one), half of the rest as walks, then swarm again.
+    monkeypatch.setattr(studenttest, "EPOCH_STATES", 300)
+    five = check_student(RAFT.RaftNode, 5, protocol="raft", mode="auto", timeout=300, runs=4, max_states=1000,
                          isolate=False, keep_graph=False, requests=1, max_timeouts=2, max_term=2)
     assert five.mode == "random" and not five.epochs.complete and five.checked_epochs < WALKS_BELOW
-    assert 0 < five.walks < five.schedules and five.verdict is Verdict.UNDETERMINED
+    assert (five.walks, five.schedules, five.verdict) == (2, 4, Verdict.UNDETERMINED)
 
 
 @pytest.mark.slow  # about a minute
@@ -298,8 +299,10 @@ def test_auto_mode_reports_the_exhaustive_parts_shortest_witnesses() -> None:
 
 def test_auto_mode_reports_the_progress_of_each_part_in_turn() -> None:
     seen: list[tuple[str, Any]] = []
-    found = check_student(RAFT.RaftNode, 3, protocol="raft", mode="auto", runs=400, isolate=False, requests=1,
-                          max_timeouts=2, max_states=20_000, on_progress=lambda part, p: seen.append((part, p)))
+    # Two requests and one timeout: an exhaustive part cut at 20,000 states (a few progress reports, 0.25 s
+    # apart), a short epoch search, and 200 schedules that take long enough to be reported on.
+    found = check_student(RAFT.RaftNode, 3, protocol="raft", mode="auto", runs=200, isolate=False, requests=2,
+                          max_timeouts=1, max_states=20_000, on_progress=lambda part, p: seen.append((part, p)))
     assert found.mode == "random" and found.exhaustive_prefix is not None
     order = ["exhaustive", "epochs", "one-way epochs", "random"]
     parts = [part for k, (part, _) in enumerate(seen) if k == 0 or seen[k - 1][0] != part]
@@ -309,7 +312,7 @@ def test_auto_mode_reports_the_progress_of_each_part_in_turn() -> None:
     assert exhaustive[-1].distinct_states <= prefix.distinct_states < 20_000 <= prefix.distinct_states + \
         prefix.partial_order.met
     schedules = [p.queue for part, p in seen if part == "random"]  # the schedules run so far
-    assert schedules == sorted(schedules) and 0 < schedules[-1] <= found.schedules == 400
+    assert schedules == sorted(schedules) and 0 < schedules[-1] <= found.schedules == 200
 
 
 def test_check_student_refuses_what_the_cli_refuses_before_any_worker_starts() -> None:
