@@ -250,6 +250,7 @@ def test_cli_movers(tmp_path: Path) -> None:
     args = ["test", str(EXAMPLES / "paxos.py"), "--protocol", "paxos", "--requests", "1", "--mode", "exhaustive"]
     text = runner.invoke(main, args)  # the default reduction of quorumcheck test is by movers
     assert text.exit_code == 0 and "10,240 distinct states (reduced by movers: " in text.output, text.output
+    assert " · depth 18 · " in text.output
     plain = runner.invoke(main, [*args, "--no-reduction", "--json"])
     assert plain.exit_code == 0 and json.loads(plain.stdout)["distinct_states"] == 25576
     assert json.loads(plain.stdout)["partial_order"] is None

@@ -134,7 +134,7 @@ def test_cli_store_fingerprints() -> None:
     done = runner.invoke(main, [*args, "--mode", "exhaustive", "--json"])
     assert done.exit_code == 0, done.output
     r = json.loads(done.stdout)
-    assert (r["verdict"], r["distinct_states"], r["store"]) == ("holds", 10240, "fingerprints")
+    assert (r["verdict"], r["distinct_states"], r["depth"], r["store"]) == ("holds", 10240, 18, "fingerprints")
     assert r["partial_order"]["method"] == "movers"
     assert r["fingerprints"]["collision_probability"] < 1e-6
     text = runner.invoke(main, [*args, "--mode", "exhaustive"])
