@@ -36,7 +36,7 @@ from .shards import Coordinator, Shard, ShardReport, WorkerDied, abort, report_e
 from .movers import Movers, resolve_movers
 from .por import PartialOrderReduction, PorStats, SleepSets, resolve_por
 from .store import STORES, FingerprintStore, Fingerprinter, KeySet, ObjectStore, make_store, reexecute
-from .symmetry import SymmetryReduction, concrete, resolve_symmetry
+from .symmetry import SymmetryReduction, SymmetryWatch, concrete, resolve_symmetry
 
 __all__ = ["Progress", "checkpoint", "explore"]
 
@@ -493,6 +493,11 @@ def _search(
                 return canon is None or find(canon(t)) is None
 
             succ = ample.successors(model.successors, is_new)
+
+    if reduction is not None and workers <= 1 and ray is None and remote is None:
+        # The check before the run saw its first states only: the watch goes on testing the declaration on the
+        # states the run expands, so a renaming that fails deep in the state space stops the run.
+        succ = SymmetryWatch(reduction, [*safety, *reach, *steps]).successors(succ)
 
     def expand(u: int, s: Any) -> Iterable[tuple[Action, Any]]:
         """The steps the loop takes from ``s``, stored as ``u``, at this level (through a reduction's plug-in)."""

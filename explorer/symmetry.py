@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import random
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,10 +51,18 @@ from quorumcheck.models.symmetry import Permutation, group
 
 from .result import Step, Trace
 
-__all__ = ["SymmetryCheck", "SymmetryReduction", "check_symmetry", "resolve_symmetry"]
+__all__ = ["SymmetryCheck", "SymmetryReduction", "SymmetryWatch", "check_symmetry", "resolve_symmetry"]
 
 PREFLIGHT_STATES = 200
 """How many states of an unreduced search every run with symmetry checks the declaration on."""
+
+WATCH_ALL = 500
+"""A reduced run tests the declaration on each of the first this many states it expands, by
+:data:`WATCH_PERMS` renamings of each sort ..."""
+WATCH_PERMS = 5
+"""... drawn at random (every renaming, where a sort has no more) ..."""
+WATCH_EVERY = 32
+"""... and on every this-many-th state after them, by one renaming (:class:`SymmetryWatch`)."""
 
 
 class SymmetryReduction:
@@ -234,6 +243,116 @@ class SymmetryReduction:
             f"model {self.model.name!r}: {step.action} does not lead to the recorded state; successors() is not "
             "deterministic"
         )
+
+
+class SymmetryWatch:
+    """Keeps testing a declaration during a reduced run, on the states the run expands.
+
+    The check before a run (:func:`resolve_symmetry`) sees the first states of
+    an unreduced search only, so a renaming that fails deep in the state space
+    (one element alone may take some step after many others) would pass it and
+    make the reduced run wrong. The watch tests every state the run expands
+    among the first :data:`WATCH_ALL`, and every :data:`WATCH_EVERY`-th after
+    them. It renames the state by up to :data:`WATCH_PERMS` permutations of
+    each symmetric sort (all of them for a sort of three elements; later, one
+    permutation of one sort, the sorts in turn) and asks
+    that the renamed state's successors be the renamed successors, and that
+    the bound and each property answer alike. The run stores one member of
+    each orbit, so this tests members of the orbits that the run never sees
+    (were every renaming tried on every state the run expands, it would be a
+    complete check of the reachable orbits). A failure stops the run with
+    :class:`~quorumcheck.errors.InvalidModel` naming the sort. Beyond that it
+    is a test, not a proof: a renaming that fails only in states or by
+    permutations it does not sample still passes.
+
+    Parameters
+    ----------
+    reduction : SymmetryReduction
+    properties : sequence of Property
+        The properties the run checks.
+    seed : int, default 0
+        Seeds the choice of permutations, so a run is repeatable.
+
+    Examples
+    --------
+    >>> from quorumcheck.models import PaxosModel
+    >>> m = PaxosModel(max_ballot=0)
+    >>> watch = SymmetryWatch(SymmetryReduction(m, {"Acceptor": 3}), m.properties())
+    >>> s0 = next(iter(m.init_states()))
+    >>> len(watch.successors(m.successors)(s0)), watch.checked
+    (1, 1)
+    """
+
+    def __init__(self, reduction: SymmetryReduction, properties: Sequence[Property[Any]], seed: int = 0) -> None:
+        self.model = reduction.model
+        self._sorts = [(sort, [g for g in group({sort: n}) if not g.is_identity])
+                       for sort, n in reduction.sorts.items() if n > 1]
+        self._states = [p for p in properties if p.expectation is not Expectation.EVERY_STEP]
+        self._steps = [p for p in properties if p.expectation is Expectation.EVERY_STEP]
+        self._rng = random.Random(seed)
+        self.expanded = 0
+        """States the run expanded through :meth:`successors`."""
+        self.checked = 0
+        """States the declaration was tested on."""
+
+    def successors(self, succ: Callable[[Any], Iterable[tuple[Any, Any]]]) -> Callable[[Any], Iterable[tuple[Any, Any]]]:
+        """``succ``, testing the declaration on the states the schedule picks."""
+        if not self._sorts:
+            return succ
+        raw = self.model.successors
+
+        def watched(s: Any) -> Iterable[tuple[Any, Any]]:
+            out = succ(s)
+            self.expanded += 1
+            n = self.expanded
+            if n <= WATCH_ALL or not n % WATCH_EVERY:
+                out = list(out)
+                self._test(s, out if succ is raw else list(raw(s)))
+            return out
+
+        return watched
+
+    def _test(self, s: Any, steps: list[tuple[Any, Any]]) -> None:
+        answers = [p.holds(s) for p in self._states]
+        if self.expanded <= WATCH_ALL:
+            tests = [(sort, g) for sort, perms in self._sorts
+                     for g in (perms if len(perms) <= WATCH_PERMS else self._rng.sample(perms, WATCH_PERMS))]
+        else:  # one renaming of one sort (the sorts in turn): a tenth of a state's work, spread over the run
+            sort, perms = self._sorts[self.checked % len(self._sorts)]
+            tests = [(sort, self._rng.choice(perms))]
+        self.checked += 1
+        for sort, g in tests:
+            self._test_one(s, steps, answers, sort, g)
+
+    def _test_one(self, s: Any, steps: list[tuple[Any, Any]], answers: list[bool], sort: str,
+                  g: Permutation) -> None:
+        model = self.model
+        gs = model.permute(s, g)
+
+        def wrong(why: str) -> InvalidModel:
+            return InvalidModel(
+                f"model {model.name!r} declares {sort} symmetric, but it is not: in a state the run reached "
+                f"({_short(model, s)}), {why}; remove {sort} from symmetric_sorts() or fix permute() "
+                "(quorumcheck.explorer.check_symmetry(model, max_states=N) tests more states)"
+            )
+
+        mine = {model.permute(t, g) for _, t in steps}
+        theirs = {t for _, t in model.successors(gs)}
+        if mine != theirs:
+            extra = theirs - mine
+            raise wrong(f"renaming it by [{g}] gives {len(theirs)} successor(s) instead of {len(mine)}; "
+                        + ("an extra one: " + _short(model, next(iter(extra))) if extra else
+                           "a renamed successor is missing: " + _short(model, next(iter(mine - theirs)))))
+        if model.has_boundary and any(model.within_boundary(t) != model.within_boundary(model.permute(t, g))
+                                      for _, t in steps):
+            raise wrong(f"renaming a successor by [{g}] moves it across the bound")
+        for p, answer in zip(self._states, answers):
+            if p.holds(gs) != answer:
+                raise wrong(f"property {p.name} answers {answer} there and {not answer} after renaming by "
+                            f"[{g}], so it names a particular element of {sort}; run --symmetry with the other sorts")
+        for p in self._steps:
+            if any(p.holds_on_step(s, t) != p.holds_on_step(gs, model.permute(t, g)) for _, t in steps):
+                raise wrong(f"property {p.name} answers differently on a step and on its renaming by [{g}]")
 
 
 def overridden(model: Model[Any], method: str) -> bool:

@@ -345,6 +345,34 @@ def test_orbit_counts_equal_brute_force(procs: int, colours: int, levels: int, c
         assert len({red.canonical(s) for s in orbit}) == 1
 
 
+class _DeepGlitch(RuleModel):
+    """Process 0 may glitch at the top while processes 1 and 2 are one and two levels below it, and no process in
+    another order: an asymmetry deep in the state space, which the check before a run cannot see, and which
+    the orbit's representative hides (without the watch, the reduced run HOLDS)."""
+
+    def successors(self, s: tuple[Proc, ...]) -> list[tuple[Action, tuple[Proc, ...]]]:
+        out = super().successors(s)
+        if [p.level for p in s[:3]] == [self.levels - 1, self.levels - 2, self.levels - 3]:
+            out.append((Action("Glitch"), (Proc(self.levels, s[0].colour),) + s[1:]))
+        return out
+
+    def properties(self) -> list[Any]:
+        return [always("no-glitch", lambda s: all(p.level < self.levels for p in s))]
+
+
+def test_a_declaration_wrong_only_deep_in_the_state_space_stops_the_run() -> None:
+    model = _DeepGlitch(3, 1, 8, frozenset(range(8)), frozenset(), frozenset())
+    plain = explore(model)
+    assert plain.verdict is Verdict.VIOLATED and len(plain.violation.trace) == 19  # 18 climbs, the glitch
+    assert check_symmetry(model, max_states=200).ok  # what every run checks before it starts
+    assert not check_symmetry(model, max_states=1000).ok
+    with pytest.raises(InvalidModel, match=r"declares Proc symmetric, but it is not: in a state the run reached"):
+        explore(model, symmetry=True)
+    # The symmetric model it extends runs through the same watch untouched.
+    fine = RuleModel(3, 1, 8, frozenset(range(8)), frozenset(), frozenset())
+    assert explore(fine, symmetry=True).distinct_states == 120  # multisets of 3 levels out of 8
+
+
 def test_permutation_helpers() -> None:
     p = Permutation({"S": (2, 0, 1)})
     seq = ("a", "b", "c")
