@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 import weakref
 from collections.abc import Hashable
 from typing import Any, ClassVar, NoReturn
@@ -455,14 +456,17 @@ def _kind(value: Any) -> str:
     return f"an instance of {where}{type(value).__qualname__} (make it a dataclass or NamedTuple)"
 
 
-_LEAF = (int, str, float, bytes, type(None))
+_LEAF = (int, str, bytes, type(None))
 
 
 class Snapshotter:
     """Freezes Python values into a canonical hashable form, renders and restores them.
 
-    The frozen form of a scalar (int, float, str, bytes, ``None``) is itself;
+    The frozen form of a scalar (int, str, bytes, ``None``) is itself;
     every other value is a tuple whose first item is a tag: ``("b", True)``,
+    ``("fl", 1.0)`` (a bool or a float equals an int, ``True == 1 == 1.0``, and
+    untagged would be taken for it, so a path that only the float takes would
+    never run; ``-0.0`` is ``("fl", -0.0, "-0")``, as it equals ``0.0``),
     ``("t", ...)`` a tuple, ``("l", ...)`` a list, ``("d", (k, v), ...)`` a dict,
     ``("s", ...)`` a set, ``("f", ...)`` a frozenset, ``("e", "mod.Cls", name)``
     an enum member, ``("nt", "mod.Cls", field names, values...)`` a NamedTuple,
@@ -545,6 +549,8 @@ class Snapshotter:
                 return ("f", *_canonical([freeze(v) for v in value]))
             if t is bool:
                 return ("b", value)
+            if t is float:  # 1.0 == 1 and hashes alike: untagged, a float would merge with an int and its path go unrun
+                return ("fl", value) if value or math.copysign(1.0, value) > 0 else ("fl", value, "-0")
             if t in _LEAF:
                 return value
         except Unsnapshottable as e:
@@ -645,7 +651,7 @@ class Snapshotter:
             return {thaw(v) for v in frozen[1:]}
         if tag == "f":
             return frozenset(thaw(v) for v in frozen[1:])
-        if tag == "b":
+        if tag == "b" or tag == "fl":
             return frozen[1]
         cls: Any = self._classes.get(frozen[1])
         if cls is None:
@@ -705,7 +711,7 @@ def show(frozen: Any) -> str:
         return "{" + ", ".join(show(v) for v in items) + "}" if items else "set()"
     if tag == "f":
         return "frozenset({" + ", ".join(show(v) for v in items) + "})" if items else "frozenset()"
-    if tag == "b":
+    if tag == "b" or tag == "fl":
         return repr(frozen[1])
     short = frozen[1].rsplit(".", 1)[-1]
     if tag == "e":

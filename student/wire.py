@@ -154,9 +154,9 @@ def frozen(value: Any, what: str) -> Any:
     """``value`` if it is a frozen value (:class:`~quorumcheck.models.actors.Snapshotter`'s form), else
     :class:`WireError` naming ``what``.
 
-    A frozen value is an int, string, float, bytes or ``None``, or a tuple
+    A frozen value is an int, string, bytes or ``None``, or a tuple
     tagged as the snapshotter tags them: ``("t" | "l" | "s" | "f", items...)``,
-    ``("d", (key, value), ...)``, ``("b", bool)``, ``("e", class, member)``,
+    ``("d", (key, value), ...)``, ``("b", bool)``, ``("fl", float)``, ``("e", class, member)``,
     ``("nt" | "dc", class, (field, ...), values...)``.
 
     >>> frozen(("l", 1, ("b", True), ("d", ("k", None))), "the message")
@@ -171,7 +171,7 @@ def frozen(value: Any, what: str) -> Any:
     while stack:
         v = pop()
         t = type(v)
-        if t is int or t is str or t is float or t is bytes or v is None:
+        if t is int or t is str or t is bytes or v is None:
             continue
         if t is not tuple or not v or type(v[0]) is not str:
             raise WireError(f"{what} is not a frozen value (a {t.__name__})")
@@ -187,6 +187,10 @@ def frozen(value: Any, what: str) -> Any:
         elif tag == "b":
             if len(v) != 2 or type(v[1]) is not bool:
                 raise WireError(f"{what} is not a frozen value (a malformed boolean)")
+        elif tag == "fl":
+            if not (len(v) == 2 and type(v[1]) is float or len(v) == 3 and type(v[1]) is float and v[1] == 0
+                    and v[2] == "-0"):
+                raise WireError(f"{what} is not a frozen value (a malformed float)")
         elif tag == "e":
             if len(v) != 3 or type(v[1]) is not str or type(v[2]) is not str:
                 raise WireError(f"{what} is not a frozen value (a malformed enum member)")
