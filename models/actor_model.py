@@ -663,9 +663,9 @@ class ActorModel(Model[ActorState]):
         if not envelopes:
             return network
         if self.network == "unordered":
-            return tuple(sorted(network + tuple(envelopes)))
+            return _sorted_envelopes(network + tuple(envelopes))
         if self.network == "unordered-duplicating":
-            return tuple(sorted(set(network).union(envelopes)))
+            return _sorted_envelopes(set(network).union(envelopes))
         channels = {(src, dst): list(queue) for src, dst, queue in network}
         for src, dst, text, message in envelopes:
             channels.setdefault((src, dst), []).append((text, message))
@@ -1069,6 +1069,21 @@ def _checkpoint() -> None:
 
     _checkpoint = checkpoint
     checkpoint()
+
+
+def _sorted_envelopes(envelopes: Iterable[tuple[int, int, str, Hashable]]) -> tuple[Any, ...]:
+    """Envelopes ``(source, destination, text, frozen message)`` in order: a bag of messages as one tuple.
+
+    Two messages that print alike can be frozen values that do not compare (an enum named ``1`` with a member
+    ``5`` prints as ``1.5``, as the float does): those are ordered by their frozen form's text instead.
+
+    >>> _sorted_envelopes([(0, 1, "1.5", ("e", "m.1", "5")), (0, 1, "1.5", 1.5), (0, 1, "0", 0)])[0]
+    (0, 1, '0', 0)
+    """
+    try:
+        return tuple(sorted(envelopes))
+    except TypeError:
+        return tuple(sorted(envelopes, key=lambda e: (e[0], e[1], e[2], repr(e[3]))))
 
 
 def _records(contract: Contract, observed: Sequence[Hashable]) -> bool:

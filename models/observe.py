@@ -387,6 +387,8 @@ class PaxosContract(Contract):
         self.acceptors = tuple(roles.get("accepted", ()))
         self.learners = tuple(roles.get("learned", ()))
         self.promisers = tuple(roles.get("promised", ()))
+        if not self.acceptors and roles.get("unbuilt"):  # __init__ failed: the first call reports it
+            self.acceptors = tuple(roles["unbuilt"])  # as acceptors, so that the properties have some
         if not self.acceptors:
             names = ", ".join(sorted({c.__name__ for c in self.classes}))
             raise InvalidStudentCode(
@@ -688,7 +690,7 @@ class RaftContract(Contract):
     def adopt(self, roles: dict[str, tuple[int, ...]]) -> None:
         # A node that lacks one field is a finding about it (node-state-testable); a system in which no node has
         # any is not Raft code, or not renamed: the wrong protocol, a usage error.
-        if not roles.get("server"):
+        if not roles.get("server") and not roles.get("unbuilt"):  # a node __init__ failed for: its call reports it
             names = ", ".join(sorted({c.__name__ for c in self.classes}))
             raise InvalidStudentCode(
                 f"no Raft server: none of {names} has any of the attributes {', '.join(self.FIELDS)}; if it is not "

@@ -441,6 +441,11 @@ _HEADER = ("from quorumcheck.models.actors import Node\n"
      "message holds an instance of object"),
     (_HEADER.replace("'follower'", "'boss'"), 1,
      "node-state-testable violated: n0 (S) __init__/on_start: S.role must be 'follower', 'candidate' or 'leader'"),
+    # An __init__ that raises before it sets the contract's fields is a finding about the code, not "no Raft
+    # server" (exit 2): no node could be built, so no node shows the fields.
+    (_HEADER.replace("    def __init__(self):\n", "    def __init__(self):\n        self.x = self.typo\n"), 1,
+     "handlers-do-not-crash violated: n0 (S) __init__/on_start raised AttributeError: 'S' object has no attribute "
+     "'typo' at student.py:4 in __init__"),
     # A renamed contract field is named as the student wrote it.
     (_HEADER.replace("self.role,", "self.status,").replace("'follower'", "'folower'")
      .replace("class S(Node):\n", "class S(Node):\n    observe = {'role': 'status'}\n"), 1,
