@@ -71,7 +71,7 @@ from quorumcheck.explorer.epochs import EpochModel
 from quorumcheck.explorer.result import PropertyStats
 from quorumcheck.explorer.search import TimeLimitReached, evaluation_deadline, names_given, peak_memory_bytes
 from quorumcheck.explorer.store import STORES
-from quorumcheck.models.actor_model import ActorModel
+from quorumcheck.models.actor_model import CONTAINMENT_PROPERTIES, ActorModel
 from quorumcheck.models.api import Expectation, Model, Property
 
 __all__ = ["MODES", "STRATEGIES", "EpochRuns", "StudentResult", "check_student", "epoch_check", "epoch_search", "minimize", "random_schedules"]
@@ -1216,12 +1216,67 @@ def check_student(
         terms = term_notices(model)
     finally:
         model.close()
+    if isinstance(node, (str, Path)) and isolate is not False:  # fresh workers start from the file alone
+        _confirm_by_replay(found, lambda: ActorModel(node, nodes, protocol=protocol, memory_mb=memory_mb,
+                                                     isolate=isolate, **model_options))
     found.notices = model.notices() + terms
     found.seconds = time.perf_counter() - started
     output = getattr(model.host, "output", None)
     if output is not None:
         found.student_output, found.student_output_bytes = output.text(), output.total
     return found
+
+
+NOT_REPLAYED = ("handlers-terminate",)
+"""Findings a confirming replay does not re-run: a handler that did not return would take its time limit again."""
+
+
+def _confirm_by_replay(found: StudentResult, fresh: Callable[[], ActorModel]) -> None:
+    """Replay ``found``'s counterexample on new workers, and say so when it does not reproduce there.
+
+    Between handler calls a node is only its snapshot, so a schedule should do the same from a fresh start
+    as in the search. Code that keeps state where no snapshot and no watch looks (an attribute hung on
+    ``sys`` or ``builtins``, another module, a file) counts calls the search made on other paths, and a
+    schedule can then fail in the search and not when run: it is no counterexample. Such a violation is
+    replaced by a ``state-outside-node`` finding on the same schedule, which says what happened.
+    """
+    violation = found.result.violation
+    if violation is None or violation.trace is None or violation.property in NOT_REPLAYED:
+        return
+    model = fresh()
+    try:
+        reproduced = _reproduces(model, violation)
+    finally:
+        model.close()
+    if reproduced is not False:
+        return
+    replaced = Violation(
+        "state-outside-node", Expectation.ALWAYS, CONTAINMENT_PROPERTIES["state-outside-node"],
+        violation.trace, False,
+        f"this schedule violated {violation.property} in the search, but not when run again from a fresh start "
+        "in new worker processes: the code keeps state between calls where quorumcheck cannot see it (an "
+        "attribute on sys, builtins or another module, a file, the environment), so it is no counterexample; "
+        "keep all of a node's state in self")
+    found.result.violations = [replaced]
+
+
+def _reproduces(model: Model[Any], violation: Violation[Any]) -> bool | None:
+    """Whether ``violation``'s schedule, run step by step on ``model``, violates its property at its end
+    (``None`` when ``model`` has no property of that name to judge it by)."""
+    prop = next((p for p in model.properties() if p.name == violation.property), None)
+    if prop is None or violation.trace is None:
+        return None
+    state = next(iter(model.init_states()))
+    before = state
+    for action in violation.trace.actions:
+        label = str(action)
+        after = next((t for a, t in model.successors(state) if str(a) == label), None)
+        if after is None:
+            return False
+        before, state = state, after
+    if prop.expectation is Expectation.EVERY_STEP:
+        return len(violation.trace.actions) > 0 and not prop.holds_on_step(before, state)
+    return not prop.holds(state)
 
 
 _OWN_OPTIONS = ("protocol", "memory_mb", "isolate")

@@ -551,6 +551,17 @@ def test_state_outside_the_node_is_named(cls: str, change: str) -> None:
         "(state outside the node: keep it in self)")
 
 
+def test_state_where_no_watch_looks_turns_a_false_counterexample_into_a_finding() -> None:
+    # The search's workers count every path's calls, so the check is skipped on some path and election safety
+    # fails there; the same schedule run from a fresh start elects one leader. The confirming replay says so.
+    found = check("hidden_state.py:SysCounter", 3, protocol="raft", requests=0, max_timeouts=2, max_term=1)
+    explanation = finding(found, "state-outside-node", steps=6)
+    assert explanation.startswith("this schedule violated election-safety in the search, but not when run again "
+                                  "from a fresh start in new worker processes")
+    # A real bug replays: the genuine VoteTwice violation is kept (and took one replay to confirm).
+    genuine(check("buggy_raft.py:VoteTwice", 3, protocol="raft", requests=0, max_timeouts=2, max_term=1))
+
+
 def test_the_watch_reads_the_students_state_not_pythons_machinery(tmp_path: Path) -> None:
     """Re-read at every call: the student's mutable globals, class attributes and closures, and Enum members; not
     an Enum's tables, a named tuple's field accessors and defaults, or the closures of imported functions."""

@@ -6,6 +6,8 @@ default argument, a closure. A model checker that restores nodes from snapshots 
 states that cannot happen and miss ones that can; quorumcheck reports ``state-outside-node``.
 """
 
+import sys
+
 from buggy_raft import Vote, VoteTwice
 
 REQUESTS_SEEN = 0
@@ -74,3 +76,13 @@ class MutableDefault(Base):
 class ClosureCounter(Base):
     def on_request_vote(self, sender, m, out):
         self.grant(sender, m, out, bump() > 0 and self.voted_for in (None, sender))
+
+
+class SysCounter(Base):
+    """ModuleCounter with its counter hung on ``sys``, outside the student's folder, where no watch looks: checks
+    votedFor for the first four vote requests the process has seen. A run with 2 timeouts delivers at most 4, so
+    within those bounds the code is correct; the search, whose workers count the calls of every path, is not."""
+
+    def on_request_vote(self, sender, m, out):
+        sys.qc_attack_requests_seen = getattr(sys, "qc_attack_requests_seen", 0) + 1
+        self.grant(sender, m, out, self.voted_for in (None, sender) or sys.qc_attack_requests_seen > 4)
