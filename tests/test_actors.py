@@ -441,6 +441,9 @@ _HEADER = ("from quorumcheck.models.actors import Node\n"
      "message holds an instance of object"),
     (_HEADER.replace("'follower'", "'boss'"), 1,
      "node-state-testable violated: n0 (S) __init__/on_start: S.role must be 'follower', 'candidate' or 'leader'"),
+    # A durable that is not a tuple of names is refused in one line (None made the worker's own check raise).
+    (_HEADER.replace("class S(Node):\n", "class S(Node):\n    durable = None\n"), 2,
+     "S.durable must be a tuple of attribute names, e.g. durable = ('current_term', 'voted_for', 'log'), got None"),
     # An __init__ that raises before it sets the contract's fields is a finding about the code, not "no Raft
     # server" (exit 2): no node could be built, so no node shows the fields.
     (_HEADER.replace("    def __init__(self):\n", "    def __init__(self):\n        self.x = self.typo\n"), 1,
@@ -464,6 +467,17 @@ def test_student_files_that_go_wrong_give_one_line_or_a_finding(tmp_path: Path, 
         assert run.stdout == "" and len(run.stderr.strip().splitlines()) == 1 and text in run.stderr
     else:
         assert text in run.stdout
+
+
+def test_a_file_that_only_imports_a_node_class_names_it(tmp_path: Path) -> None:
+    (tmp_path / "mine.py").write_text(_HEADER)
+    (tmp_path / "submission.py").write_text("from mine import S\n")
+    run = _cli("submission.py", "--protocol", "raft", "--max-timeouts", "1", cwd=tmp_path)
+    assert run.returncode == 2 and run.stdout == "", run.stdout + run.stderr
+    assert "submission.py defines no node class of its own, and imports S; name the one to test: --node-class S" \
+        in run.stderr
+    named = _cli("submission.py", "--protocol", "raft", "--max-timeouts", "1", "--node-class", "S", cwd=tmp_path)
+    assert named.returncode in (0, 1) and "classes=S " in named.stdout, named.stdout + named.stderr
 
 
 # -- random mode ---------------------------------------------------------------------------------------------

@@ -121,6 +121,12 @@ def find_node_classes(namespace: Any, names: Sequence[str] | None = None) -> lis
         return list(listed)
     own = [nodes[k] for k in own_names]
     if not own:
+        imported = sorted(nodes)
+        if imported:  # e.g. `from my_raft import RaftNode` in a file that is only that line
+            raise InvalidStudentCode(
+                f"{where} defines no node class of its own, and imports {', '.join(imported)}; name the one to "
+                f"test: --node-class {imported[0]} (or path.py:{imported[0]}), or test the file that defines it"
+            )
         raise InvalidStudentCode(
             f"{where} defines no node class: write `class MyNode(Node):` with "
             "`from quorumcheck.models.actors import Node` (see docs/student-testing.md)"
@@ -175,6 +181,6 @@ def check_class(cls: type) -> None:
                 "(quorumcheck sets self.id and self.peers before calling it)"
             )
     durable = getattr(cls, "durable", ())
-    if isinstance(durable, str) or not all(isinstance(d, str) for d in durable):
+    if not isinstance(durable, (tuple, list, set, frozenset)) or not all(isinstance(d, str) for d in durable):
         raise InvalidStudentCode(f"{name}.durable must be a tuple of attribute names, e.g. durable = "
                                  f"('current_term', 'voted_for', 'log'), got {durable!r}")
