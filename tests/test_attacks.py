@@ -218,6 +218,13 @@ def test_keyboard_interrupt_in_a_handler_is_a_finding_not_ctrl_c(cli_runs: dict[
     assert "n1 (RaisesKeyboardInterrupt) on_message(0, 'go') raised KeyboardInterrupt" in run.stdout
 
 
+def test_an_exception_with_a_huge_message_is_a_finding_about_the_handler() -> None:
+    # Not "the node's state is too large to send": the message is cut, with its length.
+    explanation = finding(check("raises.py:RaisesHugeMessage"), "handlers-do-not-crash")
+    assert explanation.startswith("n1 (RaisesHugeMessage) on_message(0, 'go') raised ValueError: qc-attack-huge ")
+    assert explanation.endswith("... (15,000,000 characters) at raises.py:31 in attack")
+
+
 def test_system_exit_in_a_handler_is_a_finding() -> None:
     found = check("raises.py:RaisesSystemExit")
     assert finding(found, "handlers-do-not-crash") == (

@@ -247,12 +247,17 @@ def call_contained(
 
 _limit = time_limit  # call_contained's parameter shadows the name
 
+MESSAGE_LIMIT = 300
+"""The most characters of an exception's message a finding keeps (a finding's line holds 600)."""
+
 
 def _exception_text(e: BaseException) -> str:
     try:
         message = str(e)
     except Exception:  # noqa: BLE001 - an exception whose __str__ raises
         message = ""
+    if len(message) > MESSAGE_LIMIT:  # a finding about the code, not an answer too large to send
+        message = f"{message[:MESSAGE_LIMIT]}... ({len(message):,} characters)"
     text = f"{type(e).__name__}: {message}" if message else type(e).__name__
     return text + _where(e.__traceback__)
 

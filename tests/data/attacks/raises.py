@@ -22,3 +22,10 @@ class RaisesKeyboardInterrupt(Probe):
 class RaisesSystemExit(Probe):
     def attack(self):
         raise SystemExit(0)
+
+
+class RaisesHugeMessage(Probe):
+    """An exception whose message (15 MB) is larger than any answer a worker may send."""
+
+    def attack(self):
+        raise ValueError("qc-attack-huge " * 1_000_000)
