@@ -862,7 +862,10 @@ def random_schedules(
         with evaluation_deadline(None if deadline is None else deadline - time.perf_counter(), lambda: not found):
             test()
     except _Failed as failure:
-        violations = [minimize(model, failure.violation, safety, step_props)]
+        try:
+            violations = [minimize(model, failure.violation, safety, step_props)]
+        except TimeLimitReached:  # a worker to replace past the time limit: the schedule as it failed
+            violations = [failure.violation]
     except KeyboardInterrupt:  # Ctrl-C: the schedules so far, undetermined
         interrupted = True
     except TimeLimitReached:  # the schedule under way was not checked to its end: it does not count
@@ -1207,6 +1210,8 @@ def check_student(
     model = ActorModel(node, nodes, protocol=protocol, memory_mb=memory_mb, isolate=isolate,
                        **model_options)  # parameter and class errors surface here
     started = time.perf_counter()
+    if timeout is not None and hasattr(model.host, "deadline"):  # workers replaced later load within it too
+        model.host.deadline = time.monotonic() + timeout
     try:
         found = _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
                      max_states=max_states, timeout=timeout, properties=properties,
@@ -1227,8 +1232,10 @@ def check_student(
     return found
 
 
-NOT_REPLAYED = ("handlers-terminate",)
-"""Findings a confirming replay does not re-run: a handler that did not return would take its time limit again."""
+CONFIRM_SECONDS = 30.0
+"""How long replacing workers may take during a confirming replay (:func:`_confirm_by_replay`), past their first
+load: a schedule that kills its workers, in a file slow to import, is left as found rather than replayed for
+minutes."""
 
 
 def _confirm_by_replay(found: StudentResult, fresh: Callable[[], ActorModel]) -> None:
@@ -1238,14 +1245,19 @@ def _confirm_by_replay(found: StudentResult, fresh: Callable[[], ActorModel]) ->
     as in the search. Code that keeps state where no snapshot and no watch looks (an attribute hung on
     ``sys`` or ``builtins``, another module, a file) counts calls the search made on other paths, and a
     schedule can then fail in the search and not when run: it is no counterexample. Such a violation is
-    replaced by a ``state-outside-node`` finding on the same schedule, which says what happened.
+    replaced by a ``state-outside-node`` finding on the same schedule, which says what happened. The code's
+    own findings (:data:`CONTAINMENT_PROPERTIES`: it raised, ran out of time or memory) are not replayed.
     """
     violation = found.result.violation
-    if violation is None or violation.trace is None or violation.property in NOT_REPLAYED:
-        return
+    if violation is None or violation.trace is None or violation.property in CONTAINMENT_PROPERTIES:
+        return  # a finding about the code itself (it raised, ran out of time or memory) stands as found
     model = fresh()
     try:
+        if hasattr(model.host, "deadline"):
+            model.host.deadline = time.monotonic() + CONFIRM_SECONDS
         reproduced = _reproduces(model, violation)
+    except TimeLimitReached:  # its workers died and were slow to load again: not confirmed either way
+        reproduced = None
     finally:
         model.close()
     if reproduced is not False:

@@ -218,6 +218,29 @@ def test_keyboard_interrupt_in_a_handler_is_a_finding_not_ctrl_c(cli_runs: dict[
     assert "n1 (RaisesKeyboardInterrupt) on_message(0, 'go') raised KeyboardInterrupt" in run.stdout
 
 
+def test_a_worker_is_not_loaded_again_after_the_runs_time_limit(tmp_path: Path) -> None:
+    # A file slow to import whose handler ends its worker made every replacement load it again, each within
+    # the 60 s load limit and none within --timeout (77 s for a 10 s limit). Past the run's deadline a worker
+    # is not replaced: the search ends there, undetermined or with what it found.
+    from quorumcheck.explorer.search import TimeLimitReached
+    from quorumcheck.models.actor_model import ActorModel
+
+    (tmp_path / "exits.py").write_text("import os\nfrom quorumcheck.models.actors import Node\n"
+                                       "class P(Node):\n    def on_timer(self, name, out):\n        os._exit(3)\n")
+    model = ActorModel(str(tmp_path / "exits.py"), 2, protocol="none", max_timeouts=1)
+    try:
+        host = model.host
+        start = host.call(0, (), ("s",))["snapshot"]
+        assert host.call(0, start, ("t", "x"))["failure"][0] == "died"
+        host.deadline = time.monotonic() - 1
+        with pytest.raises(TimeLimitReached):
+            host.call(0, start, ("t", "x"))
+        host.deadline = None
+        assert host.call(0, start, ("t", "x"))["failure"][0] == "died"  # replaced again without a deadline
+    finally:
+        model.close()
+
+
 def test_an_exception_with_a_huge_message_is_a_finding_about_the_handler() -> None:
     # Not "the node's state is too large to send": the message is cut, with its length.
     explanation = finding(check("raises.py:RaisesHugeMessage"), "handlers-do-not-crash")

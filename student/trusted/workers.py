@@ -415,6 +415,10 @@ class WorkerHost:
         self.workers: list[_Worker | None] = [None, None] if determinism else [None]
         self.restarts = 0
         self.calls = 0
+        self.deadline: float | None = None
+        """The run's time limit (``time.monotonic()``), set by :func:`~quorumcheck.studenttest.check_student`: a
+        worker replaced after that is not loaded again (its file may take long to import, each time), and a
+        replacement's load may not outlast it; :class:`~quorumcheck.explorer.search.TimeLimitReached` instead."""
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -436,10 +440,16 @@ class WorkerHost:
         self.workers[k] = worker
         return worker
 
-    def _loaded(self, worker: _Worker) -> dict[str, Any]:
+    def _loaded(self, worker: _Worker, respawned: bool = False) -> dict[str, Any]:
+        limit = LOAD_SECONDS
+        if respawned and self.deadline is not None:
+            limit = min(limit, max(self.deadline - time.monotonic(), 0.0))
         try:
-            reply = worker.receive(LOAD_SECONDS)
+            reply = worker.receive(limit)
         except WorkerLost as e:
+            if limit < LOAD_SECONDS and e.kind == "timeout":
+                worker.kill()
+                raise _time_limit() from None
             raise InvalidStudentCode(f"{self.source.file}: loading it {e.text}") from None
         if "error" in reply:
             worker.kill()
@@ -503,9 +513,11 @@ class WorkerHost:
             try:
                 worker = self.workers[k]
                 if worker is None or worker.dead:
+                    if self.deadline is not None and time.monotonic() >= self.deadline:
+                        raise _time_limit()
                     self.restarts += 1
                     worker = self._spawn(k)
-                    self._loaded(worker)
+                    self._loaded(worker, respawned=True)
                 worker.send(request)
                 sent.append(worker)
             except WorkerLost as e:
@@ -589,6 +601,12 @@ class WorkerHost:
         for k in range(len(self.workers)):
             self._retire(k)
         self.info = None
+
+
+def _time_limit() -> BaseException:
+    from quorumcheck.explorer.search import TimeLimitReached  # the explorer imports the models, which import this
+
+    return TimeLimitReached()
 
 
 def _failure_answer(snapshot: tuple[Any, ...], lost: WorkerLost) -> dict[str, Any]:
