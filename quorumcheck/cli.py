@@ -36,6 +36,7 @@ from quorumcheck.invariants import definitions
 from quorumcheck.models import BUILTIN_MODELS, TRACE_MODELS, Model, Parameter
 from quorumcheck.models.actor_model import MIN_MEMORY_MB
 from quorumcheck.models.api import HANDLER_SECONDS, MAX_ELEMENTS
+from quorumcheck.printable import printable
 from quorumcheck.explorer.store import STORES
 from quorumcheck.runspec import Limits, RunSpec, build_model, load_spec
 
@@ -70,7 +71,7 @@ class Console(_RichConsole):
 
 
 def _fail(message: str) -> None:
-    click.echo(f"quorumcheck: error: {message}", err=True)
+    click.echo(f"quorumcheck: error: {printable(message)}", err=True)  # it may quote a student's names or errors
     sys.exit(EXIT_USAGE)
 
 
@@ -558,12 +559,6 @@ def _epochs(n: int) -> str:
     return f"{n} epoch" if n == 1 else f"{n} epochs"
 
 
-def _shown(text: str) -> str:
-    """``text`` with its control characters written out (``\\x1b``): what a student's code printed is shown, never
-    obeyed by the terminal (an escape sequence could clear the report or forge lines in it)."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-
-
 def _prefix_ends(n: int) -> str:
     """``"the prefix's 1 step ends"``, ``"the prefix's 2 steps end"``."""
     return f"the prefix's {_steps(n)} {'ends' if n == 1 else 'end'}"
@@ -588,7 +583,10 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
     title = f"{model.name}  {settings}" + (f"  bug={result.bug}" if result.bug else "")
     if spec is not None:
         title = f"{spec.path}: {title}"
-    out.print(title, markup=False)
+    # What a model shows may hold a student's names (classes, attributes, timers, enum members, record fields):
+    # every line is printed with what is not printable written out (quorumcheck.printable), so that none can
+    # clear the terminal or start a line of its own.
+    out.print(printable(title), markup=False)
     headline = result.verdict.value.upper()
     if sampled and result.verdict is Verdict.HOLDS:
         headline = f"NO FAILING SCHEDULE ({sampled_by}, not a proof)"
@@ -666,7 +664,8 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         for i, step in enumerate(v.trace.steps):
             view = model.describe(step.state)
             mark = f"  <- went wrong here: {culprit.property} broke" if culprit is not None and culprit.step == i else ""
-            out.print(Text(f"{i:>4}  {start if step.action is None else step.action}{mark}", style="cyan"))
+            action = start if step.action is None else step.action
+            out.print(Text(printable(f"{i:>4}  {action}{mark}"), style="cyan"))
             lines = (
                 [f"{key}: {_inline(value)}" for key, value in view.items()]
                 if previous is None and isinstance(view, dict)
@@ -675,12 +674,12 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
                 else [str(c) for c in changes(previous, view)] or ["(no change: a stuttering step)"]
             )
             for line in lines:
-                out.print(f"        {line}", markup=False)
+                out.print(f"        {printable(line)}", markup=False)
             previous = view
         if v.explanation:
-            out.print(Text(f"        {v.property} violated: {v.explanation}", style="bold red"))
+            out.print(Text(printable(f"        {v.property} violated: {v.explanation}"), style="bold red"))
         if culprit is not None:
-            out.print(Text(_culprit_text(v, culprit, scripted), style="bold yellow"))
+            out.print(Text(printable(_culprit_text(v, culprit, scripted)), style="bold yellow"))
 
 
 def _culprit_to_show(v: Any) -> Any:
@@ -1004,6 +1003,12 @@ def replay_command(trace_file: Path, expect: str) -> None:
     _print_replay(header, saved, outcome, ("trace", "model", "model"), f" {where}", expect=expect)
 
 
+def _say(line: str) -> None:
+    """One line of a replay's outcome on stdout: the trace file, and the code replayed, may hold a student's names
+    (with control characters, newlines), which are written out (:func:`quorumcheck.printable.printable`)."""
+    click.echo(printable(line))
+
+
 def _print_replay(header: str, saved: Any, outcome: Any, words: tuple[str, str, str], where: str = "",
                   expect: str = "reproduces") -> None:
     """Print a replay's outcome and exit with what ``expect`` makes of it. ``words``: what the file holds
@@ -1011,11 +1016,11 @@ def _print_replay(header: str, saved: Any, outcome: Any, words: tuple[str, str, 
     _print_replay_outcome(header, saved, outcome, words, where)
     if expect == "fixed":
         if outcome.ok:
-            click.echo(f"STILL REPRODUCES: --expect fixed, but {saved.property} is still violated at the end of the "
-                       f"saved {words[0]}")
+            _say(f"STILL REPRODUCES: --expect fixed, but {saved.property} is still violated at the end of the "
+                 f"saved {words[0]}")
             sys.exit(1)
-        click.echo(f"FIXED (as --expect fixed asks): the saved {words[0]} no longer ends in a violation of "
-                   f"{saved.property}")
+        _say(f"FIXED (as --expect fixed asks): the saved {words[0]} no longer ends in a violation of "
+             f"{saved.property}")
         return
     if not outcome.ok:
         sys.exit(1)
@@ -1024,22 +1029,22 @@ def _print_replay(header: str, saved: Any, outcome: Any, words: tuple[str, str, 
 def _print_replay_outcome(header: str, saved: Any, outcome: Any, words: tuple[str, str, str], where: str) -> None:
     noun, subject, actual = words
     total = len(saved.steps) - 1
-    click.echo(f"{header} · {saved.property} · {total} steps")
+    _say(f"{header} · {saved.property} · {total} steps")
     if outcome.mismatch is not None:
         m = outcome.mismatch
         at = "at the initial state" if m.step == 0 else f"at step {m.step} of {total}, {m.action}"
-        click.echo(f"DOES NOT REPLAY: the {noun} stops matching the {subject} {at}")
-        click.echo(f"  {m.problem}")
+        _say(f"DOES NOT REPLAY: the {noun} stops matching the {subject} {at}")
+        _say(f"  {m.problem}")
         if m.differences:
-            click.echo(f"  saved (expected) -> {actual} (actual):")
+            _say(f"  saved (expected) -> {actual} (actual):")
             for line in m.differences:
-                click.echo(f"    {line}")
+                _say(f"    {line}")
         return
     if not outcome.reproduced:
-        click.echo(f"DOES NOT REPRODUCE: all {total} steps match the {subject}, but {outcome.problem}")
+        _say(f"DOES NOT REPRODUCE: all {total} steps match the {subject}, but {outcome.problem}")
         return
-    click.echo(f"REPLAYS: all {total} steps match the {subject}, and {saved.property} is violated{where}"
-               + (f": {outcome.explanation}" if outcome.explanation else ""))
+    _say(f"REPLAYS: all {total} steps match the {subject}, and {saved.property} is violated{where}"
+         + (f": {outcome.explanation}" if outcome.explanation else ""))
 
 
 def _settings_text(parameters: dict[str, Any]) -> str:
@@ -1264,7 +1269,8 @@ def render_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
     saved, model, outcome = _load_and_replay(trace_file)
     if not outcome.ok:
         what = f"no longer matches the model at {outcome.mismatch}" if outcome.mismatch else outcome.problem
-        click.echo(f"quorumcheck: {trace_file} is not drawn: {what}; see `quorumcheck replay {trace_file}`", err=True)
+        click.echo(printable(f"quorumcheck: {trace_file} is not drawn: {what}; see `quorumcheck replay {trace_file}`"),
+                   err=True)
         sys.exit(1)
     violation = with_culprits(model, [replayed_violation(saved, outcome)])[0]  # where it went wrong, as a fresh run
     chart = sequence_chart(model, outcome.trace, violation=violation)
@@ -1510,20 +1516,20 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     model: ActorModel = found.model
     result = found.result
     for notice in found.notices:
-        click.echo(f"quorumcheck: notice: {notice}", err=True)
+        click.echo(f"quorumcheck: notice: {printable(notice)}", err=True)
     if found.student_output_bytes and not as_json:
         lines = found.student_output.splitlines()
         click.echo(f"the student's code printed {found.student_output_bytes:,} bytes (kept apart from this report; "
                    f"the first {min(len(lines), 10)} line{'' if min(len(lines), 10) == 1 else 's'}):", err=True)
         for line in lines[:10]:
-            click.echo(f"  | {_shown(line[:200])}", err=True)
+            click.echo(f"  | {printable(line[:200])}", err=True)
     if as_json:
         click.echo(json.dumps(found.to_json(), indent=2))
     else:
         out = Console(highlight=False, soft_wrap=True)
         _print_result(out, model, result, None, sampled=found.mode in ("random", "epochs"),
                       sampled_by="epoch search" if found.mode == "epochs" else "random testing")
-        out.print(_student_summary(found, coverage), markup=False)
+        out.print(printable(_student_summary(found, coverage)), markup=False)
     if render_dir is not None or save_trace is not None:
         _write_student_counterexample(found, render_dir, save_trace, to_stderr=as_json)
     sys.exit(result.exit_code)

@@ -89,6 +89,7 @@ class StudentChecker:
         """
         from quorumcheck.errors import QuorumcheckError
         from quorumcheck.explorer import Verdict
+        from quorumcheck.printable import printable
         from quorumcheck.studenttest import check_student
 
         options.setdefault("mode", self.mode)
@@ -98,7 +99,7 @@ class StudentChecker:
         try:
             found = check_student(node, nodes, protocol=protocol, **options)
         except QuorumcheckError as e:
-            error = f"quorumcheck: {e}"
+            error = printable(f"quorumcheck: {e}")
         else:
             error = None
         if error is not None:  # failed outside the except block, so the error is not shown twice, chained
@@ -122,15 +123,23 @@ class StudentChecker:
         return self.check(node, nodes, protocol="raft", **options)
 
     def _failure_message(self, found: Any) -> str:
+        """The report of a violation: each line with what is not printable written out (a student's names may hold
+        terminal escapes or newlines), its schedule, and where its drawing and saved schedule are."""
+        from quorumcheck.printable import printable
+
+        lines = self._failure_lines(found)
+        return "\n".join(printable(line) for line in lines)
+
+    def _failure_lines(self, found: Any) -> list[str]:
         from quorumcheck.explorer.tracefile import save_trace, saved_trace
-        from quorumcheck.render import render_counterexample
+        from quorumcheck.render import GraphvizError, render_counterexample
         from quorumcheck.studenttest import describe_schedule
 
         v = found.violation
         lines = [f"quorumcheck: {v.property} violated ({v.description})"]
         if v.trace is None:
             lines.append(f"  it was never witnessed in {_count(found.result.distinct_states, 'state')}")
-            return "\n".join(lines)
+            return lines
         steps = len(v.trace)
         if found.mode == "random":
             how = f"random mode (seed {found.seed}, {_count(found.schedules, 'schedule')})"
@@ -153,9 +162,9 @@ class StudentChecker:
             save_trace(saved_trace(found.model, v), trace_path)
             written = render_counterexample(found.model, v, self.render_dir, name=f"{found.model.protocol}-"
                                             f"{v.property}", result=found.result, formats=("dot", "svg", "html"))
-        except OSError as e:
+        except (OSError, GraphvizError) as e:  # the violation is the report, with or without its drawing
             lines.append(f"  (could not draw the counterexample: {e})")
-            return "\n".join(lines)
+            return lines
         chart = next((p for p in written.paths if p.name.endswith("-chart.svg")),
                      next((p for p in written.paths if p.name.endswith("-chart.dot")), None))
         report = next((p for p in written.paths if p.suffix == ".html"), None)
@@ -164,7 +173,7 @@ class StudentChecker:
         if report is not None:
             lines.append(f"  report: {report}")
         lines.append(f"  schedule: {trace_path} (replay: quorumcheck test --replay {trace_path})")
-        return "\n".join(lines)
+        return lines
 
 
 def _count(n: int, noun: str) -> str:

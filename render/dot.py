@@ -4,9 +4,12 @@ The drawings in :mod:`quorumcheck.render` are :class:`graphviz.Digraph` objects;
 the package writes their DOT text (quoting included) and runs Graphviz's
 programs. What is left here is what the package leaves to its callers: escaping
 text for an HTML-like label (:func:`html_text`) or for a plain attribute such as
-a tooltip (:func:`plain`), and :func:`pipe`, which runs an engine and turns the
-package's errors into ours, so that a missing Graphviz is one line saying how to
-install it.
+a tooltip (:func:`plain`), each with what is not printable written out
+(:func:`quorumcheck.printable.printable`: a student's timer named ``"election\\x0b"``
+is drawn as ``election\\x0b``, since XML 1.0, and so Graphviz's SVG, has no place for
+most control characters, even escaped), and :func:`pipe`, which runs an engine and
+turns the package's errors into ours, so that a missing Graphviz is one line saying
+how to install it.
 
 Examples
 --------
@@ -26,6 +29,8 @@ import shutil
 from typing import Any
 
 import graphviz
+
+from quorumcheck.printable import printable
 
 __all__ = [
     "FONT",
@@ -57,7 +62,8 @@ class GraphvizError(RuntimeError):
 
 
 def html_text(text: Any) -> str:
-    """``text`` escaped for a Graphviz HTML-like label (``<``, ``>``, ``&``, quotes).
+    """``text`` escaped for a Graphviz HTML-like label (``<``, ``>``, ``&``, quotes), on one line, with what is
+    not printable written out.
 
     Examples
     --------
@@ -65,8 +71,10 @@ def html_text(text: Any) -> str:
     '&quot;x&quot; -&gt; y'
     >>> html_text("p\\\\")  # Graphviz folds two backslashes into one, even in an HTML label
     'p\\\\\\\\'
+    >>> print(html_text("t\\x1b[2J\\x0b"))  # each written out (its backslash doubled, as any other)
+    t\\\\x1b[2J\\\\x0b
     """
-    return html.escape(str(text), quote=True).replace("\\", "\\\\")
+    return html.escape(printable(text), quote=True).replace("\\", "\\\\")
 
 
 def plain(text: Any) -> str:
@@ -81,8 +89,11 @@ def plain(text: Any) -> str:
     C:\\\\x\\ntwo
     >>> print(plain("&lt;v&gt;"))  # SVG keeps what looks like an entity: the ampersand is escaped first
     &amp;lt;v&amp;gt;
+    >>> print(plain("t\\x0b\\x1b"))  # what is not printable is written out (newlines stay line breaks)
+    t\\\\x0b\\\\x1b
     """
-    return graphviz.nohtml(str(text).replace("&", "&amp;").replace("\\", "\\\\").replace("\n", "\\n"))
+    return graphviz.nohtml("\\n".join(printable(line).replace("&", "&amp;").replace("\\", "\\\\")
+                                       for line in str(text).split("\n")))
 
 
 def find_dot() -> str | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import html
 import json
 import os
 import re
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +112,7 @@ CLI_RUNS = {
     "fake-json-exit": ["fake_output.py", "--node-class", "ForgesJsonThenExits", "--json", *RAFT_CLI],
     "kill-grader": ["kills.py", "--node-class", "KillsTheGrader", *RAFT_CLI],
     "flood": ["resources.py", "--node-class", "FloodsOutput", "--json", *RAFT_CLI],
+    "names-json": ["names.py", "--json", *RAFT_CLI],
 }
 """The command-line runs: ``quorumcheck test tests/data/attacks/<file> ...``."""
 
@@ -314,6 +317,78 @@ def test_garbage_on_every_descriptor_is_a_malformed_answer_finding() -> None:
     found = check("answer_channel.py:GarbageOnEveryFd")
     explanation = finding(found, "handlers-do-not-crash")
     assert explanation.startswith("n1 (GarbageOnEveryFd) on_message(0, 'go') answered something malformed (")
+
+
+def controls(text: str) -> list[str]:
+    """The characters of ``text`` that a terminal obeys or XML refuses: any not printable but a newline."""
+    return [c for c in text if not c.isprintable() and c != "\n"]
+
+
+NAMES = ("RaftNode\\x0b\\x1b[2J\\x1b[3J\\x1b[H\\nHOLDS: every property holds (qc-attack-names) (exhaustive)\\x1b[8m",
+         "election\\x0b\\x1b[2J\\x1b[3J\\x1b[H\\x1b[8m", "x\\x1b[2J\\x1b[3J\\x1b[Hqc-attack-attr\\x1b[8m",
+         "Mark\\x1b]0;qc-attack-title\\x07.M\\x1b[2J\\x1b[3J\\x1b[H\\nHOLDS: every property holds (qc-attack-names)\\x1b[8m",
+         "Record\\x0b\\x1b[2J\\x1b[3J\\x1b[H\\nHOLDS: every property holds (qc-attack-names)(n=1, "
+         "field\\x1b]0;qc-attack-title\\x07\\x0b=2)")
+"""names.py's class, timer, attribute, enum member and dataclass (with an attribute), as quorumcheck writes them."""
+
+
+def test_names_with_terminal_escapes_are_written_out_in_the_report_and_drawn(tmp_path: Path) -> None:
+    # The class name cleared the screen and showed a fake HOLDS in the report's header (classes=), and so did
+    # the names of an attribute, a timer, an enum member and a dataclass; a vertical tab in the timer's name
+    # made Graphviz's SVG ill-formed, so that --render failed with exit 4. Each is written out, as repr() would.
+    run = subprocess.run([*CLI, "tests/data/attacks/names.py", *RAFT_CLI, "--render", str(tmp_path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, check=False, start_new_session=True)
+    assert run.returncode == 1, run.stderr
+    assert not controls(run.stdout + run.stderr), run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(f"actors  file=tests/data/attacks/names.py  classes={NAMES[0]}  protocol=raft  ")
+    assert lines[1] == "VIOLATED: election-safety (at most one leader is elected per term)"
+    assert "counterexample to election-safety: 6 steps" in lines
+    assert not any("HOLDS" in line and "\\nHOLDS" not in line for line in lines)  # only ever written out
+    initial = lines[lines.index("   0  initial state") + 1]
+    assert initial.startswith(f"        n0: commit_index=0, current_term=0, log=[], mark={NAMES[3]}, ")
+    assert f", record={NAMES[4]}, " in initial and initial.endswith(f", {NAMES[2]}=1")
+    assert f"        timers: n0={{{NAMES[1]}}}, n1={{{NAMES[1]}}}, n2={{{NAMES[1]}}}" in lines
+    assert f"        timers.n0: - {NAMES[1]}" in lines
+    timers = [line for line in lines if re.fullmatch(rf"   \d  Timer\(node=n\d, timer={re.escape(NAMES[1])}\)", line)]
+    assert len(timers) == 2, lines
+    assert "        election-safety violated: term 1: n0 and n2 each acted as leader" in lines
+    chart = tmp_path / "raft-election-safety-chart.svg"
+    assert f"rendered election-safety: {tmp_path / 'raft-election-safety-chart.dot'}, {chart}, " in run.stdout
+    svg = chart.read_text(encoding="utf-8")
+    ET.fromstring(svg)  # well-formed XML
+    assert not controls(svg)
+    drawn = html.unescape(svg)  # Graphviz writes "-" as "&#45;"
+    assert f"Timer(node=n0, timer={NAMES[1]})" in drawn and "classes=RaftNode\\x0b\\x1b[2J\\x1b[3J" in drawn
+
+
+def test_names_with_terminal_escapes_stay_escaped_in_json(cli_runs: dict[str, Any]) -> None:
+    run = cli_runs["names-json"]
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.isascii() and not controls(run.stdout + run.stderr)  # json.dumps writes \u001b
+    result = json.loads(run.stdout)
+    assert result["verdict"] == "violated" and result["violation"]["property"] == "election-safety"
+    steps = result["violation"]["trace"]
+    assert len(steps) == 7
+    assert steps[1]["action"] in ("Timer(node=n0, timer=election\x0b\x1b[2J\x1b[3J\x1b[H\x1b[8m)",
+                                  "Timer(node=n2, timer=election\x0b\x1b[2J\x1b[3J\x1b[H\x1b[8m)")
+
+
+def test_names_with_terminal_escapes_in_the_pytest_plugins_report(tmp_path: Path) -> None:
+    # The plugin draws every failure: a GraphvizError took the place of the election-safety report.
+    from quorumcheck.pytest_plugin import StudentChecker
+
+    checker = StudentChecker("exhaustive", None, tmp_path)
+    with pytest.raises(pytest.fail.Exception) as failed:
+        checker.check_raft(str(ATTACKS / "names.py"), requests=0, max_timeouts=2, max_term=1)
+    message = str(failed.value)
+    assert not controls(message), message
+    lines = message.splitlines()
+    assert lines[0] == "quorumcheck: election-safety violated (at most one leader is elected per term)"
+    assert f"  1. Timer(node=n0, timer={NAMES[1]})" in lines or f"  1. Timer(node=n2, timer={NAMES[1]})" in lines
+    assert "  election-safety violated: term 1: n0 and n2 each acted as leader" in lines
+    assert f"  sequence chart: {tmp_path / 'raft-election-safety-chart.svg'}" in lines
+    ET.parse(tmp_path / "raft-election-safety-chart.svg")
 
 
 # -- escaping the worker ------------------------------------------------------------------------------

@@ -556,3 +556,41 @@ def test_names_with_backslashes_and_entity_like_text_are_drawn_as_written(tmp_pa
     lanes = re.findall(r'font-size="10.50">(p\\[^<]*)</text>', svg)
     assert sorted(lanes) == ["p\\", "p\\\\"]
     assert "&lt;v&gt;" not in svg.replace("&amp;lt;v&amp;gt;", "")  # every mention reads &lt;v&gt;, never <v>
+
+
+@needs_dot
+def test_control_characters_in_a_students_names_are_drawn_written_out(tmp_path: Path) -> None:
+    """A timer named "election\\x0b", or a class or attribute name holding a terminal escape, went into the DOT
+    text as it was: Graphviz's SVG was ill-formed XML ("not well-formed (invalid token)"), so the drawing failed
+    (quorumcheck test --render exited 4, and the pytest plugin showed that error instead of the violation).
+    Each name is drawn written out, as repr() would write it; printable Unicode stays as it is."""
+    from quorumcheck.models.actors import Node
+    from quorumcheck.studenttest import check_student
+
+    class Crashes(Node):
+        def __init__(self) -> None:
+            setattr(self, "x\x1b[2Jé", 1)
+
+        def on_start(self, out: Any) -> None:
+            out.set_timer("election\x0b")
+
+        def on_timer(self, name: str, out: Any) -> None:
+            raise ValueError("boom")
+
+    node = type("Node\x0b\x1b[8m", (Crashes,), {})
+    found = check_student(node, 2, protocol="none", mode="exhaustive", isolate=False, keep_graph=True)
+    v = found.violation
+    assert v is not None and v.property == "handlers-do-not-crash" and len(v.trace) == 1
+    written = render_counterexample(found.model, v, tmp_path, name="names", result=found.result,
+                                    formats=("dot", "svg", "html"))
+    assert sorted(p.name for p in written.paths) == ["names-chart.dot", "names-chart.svg", "names-graph.dot",
+                                                     "names-graph.svg", "names-report.html"]
+    for picture in ("names-chart.svg", "names-graph.svg"):
+        svg = (tmp_path / picture).read_text(encoding="utf-8")
+        ET.fromstring(svg)  # well-formed XML
+        assert not [c for c in svg if not c.isprintable() and c not in "\n\t"], picture
+        assert "classes=Node\\x0b\\x1b[8m · protocol=none" in svg, picture  # the title
+    assert "n0: x\\x1b[2Jé=1" in (tmp_path / "names-graph.svg").read_text(encoding="utf-8")  # a state's tooltip
+    chart = (tmp_path / "names-chart.svg").read_text(encoding="utf-8")
+    assert "Timer(node=n0, timer=election\\x0b)" in chart
+    assert "n0 (Node\\x0b\\x1b[8m) on_timer(&#39;election\\x0b&#39;) raised ValueError: boom" in chart
