@@ -457,7 +457,7 @@ def check_symmetry(
         for sort, g in gens:
             if sort in found.successors and sort in found.properties:
                 continue
-            gs = model.permute(s, g)
+            gs = _permuted(model, s, g, sort, sorts[sort])
             if sort not in found.successors:
                 image = {model.permute(t, g) for t in targets}
                 theirs = {t for _, t in model.successors(gs)}
@@ -499,6 +499,25 @@ def check_symmetry(
                 seen.add(t)
                 queue.append(t)
     return found
+
+
+def _permuted(model: Model[Any], state: Any, g: Permutation, sort: str, n: int) -> Any:
+    """``model.permute(state, g)``, or :class:`InvalidModel` saying what is wrong with the declaration when it
+    raises or gives something that is not a state like ``state``."""
+    try:
+        out = model.permute(state, g)
+    except (IndexError, KeyError, ValueError, TypeError) as e:
+        raise InvalidModel(
+            f"model {model.name!r}: permute() raised {type(e).__name__}: {e} when renaming {sort} by [{g}]; "
+            f"symmetric_sorts() says {sort} has {n} elements (0..{n - 1}): give its number of elements there, and "
+            "rename every part of the state that holds one"
+        ) from None
+    if type(out) is not type(state):
+        raise InvalidModel(
+            f"model {model.name!r}: permute() returned a {type(out).__name__} for a state that is a "
+            f"{type(state).__name__}; return a state of the same kind (hashable), e.g. tuple(...)"
+        )
+    return out
 
 
 def _short(model: Model[Any], state: Any) -> str:

@@ -373,6 +373,25 @@ def test_a_declaration_wrong_only_deep_in_the_state_space_stops_the_run() -> Non
     assert explore(fine, symmetry=True).distinct_states == 120  # multisets of 3 levels out of 8
 
 
+class _CountsOneShort(RuleModel):
+    def symmetric_sorts(self) -> dict[str, int]:
+        return {"Proc": self.procs - 1}
+
+
+class _PermutesToAList(RuleModel):
+    def permute(self, s: tuple[Proc, ...], perm: Permutation) -> Any:
+        return list(super().permute(s, perm))
+
+
+def test_a_wrong_element_count_or_a_permute_that_returns_no_state_is_named() -> None:
+    with pytest.raises(InvalidModel, match=r"model 'rules': permute\(\) raised IndexError: tuple index out of "
+                                           r"range when renaming Proc by \[Proc: 0->1 1->0\]; symmetric_sorts\(\) "
+                                           r"says Proc has 2 elements \(0\.\.1\)"):
+        explore(_CountsOneShort(3, 1, 2, frozenset({0}), frozenset(), frozenset()), symmetry=True)
+    with pytest.raises(InvalidModel, match=r"permute\(\) returned a list for a state that is a tuple"):
+        explore(_PermutesToAList(3, 1, 2, frozenset({0}), frozenset(), frozenset()), symmetry=True)
+
+
 def test_permutation_helpers() -> None:
     p = Permutation({"S": (2, 0, 1)})
     seq = ("a", "b", "c")
