@@ -189,7 +189,9 @@ class CheckResult(Generic[State]):
     depth : int
         The number of states on the longest shortest path from an initial
         state, as TLC reports "depth" (a model with only its initial states
-        has depth 1).
+        has depth 1). A run stopped at a violation reports the level it was
+        expanding: the counterexample's length in steps, its violating state
+        one level deeper.
     seconds : float
     peak_memory_bytes : int
         The process's peak resident set size at the end of the run.

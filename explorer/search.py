@@ -26,7 +26,7 @@ from typing import Any
 
 from quorumcheck.models.api import Action, Expectation, Model, Property, State
 
-from quorumcheck.errors import InvalidModel, InvalidParameter, Undetermined
+from quorumcheck.errors import InvalidModel, InvalidParameter, QuorumcheckError, Undetermined
 
 from .culprit import with_culprits
 from .graph import GraphPart, GraphRecorder, shortest_trace
@@ -828,7 +828,14 @@ def _search(
         stop = "timeout"
     except KeyboardInterrupt:  # Ctrl-C: the result so far, undetermined (the CLI exits 130)
         stop = "interrupted"
-    except BaseException:
+    except BaseException as e:
+        if isinstance(e, Exception) and not isinstance(e, QuorumcheckError):  # the model's own code raised it
+            try:
+                where = f": {reprlib.repr(model.describe(s))}"  # the state being expanded
+            except Exception:  # noqa: BLE001 - no state yet, or one describe() cannot show
+                where = ""
+            e.add_note(f"quorumcheck: raised while the search expanded a state at depth {depth} of model "
+                       f"{model.name!r}{where}")
         if shard is not None:  # a forked worker never returns into its caller's stack
             report_error(shard)
         raise
@@ -1159,6 +1166,10 @@ def _check_successors(model: Model[Any], state: Any) -> None:
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise InvalidModel(f"model {model.name!r}: successors() must return (Action, state) pairs, got "
                                f"{reprlib.repr(pair)}; return e.g. [(Action('Step'), next_state)]")
+        if not isinstance(pair[0], Action):  # traces, charts and replays read its name and parameters
+            raise InvalidModel(f"model {model.name!r}: successors() must label each step with an Action, got "
+                               f"{reprlib.repr(pair[0])}; return e.g. (Action('Step'), next_state)"
+                               + (f", here Action({pair[0]!r})" if isinstance(pair[0], str) else ""))
         _check_hashable(model, pair[1], "successors()")
 
 

@@ -441,8 +441,14 @@ def test_a_model_that_breaks_the_api_is_rejected_where_the_search_first_calls_it
         def successors(self, state):  # type: ignore[no-untyped-def]
             return [(Action("Inc"), [state + 1])]
 
+    class StrLabel(Counter):
+        def successors(self, state):  # type: ignore[no-untyped-def]
+            return [("Inc", state + 1)]
+
     cases = [
         (InitNone(), r"^model 'counter': init_states\(\) must return a list of states, got None$"),
+        (StrLabel(), r"^model 'counter': successors\(\) must label each step with an Action, got 'Inc'; return e\.g\. "
+                     r"\(Action\('Step'\), next_state\), here Action\('Inc'\)$"),
         (InitList(), r"^model 'counter': states must be hashable, but init_states\(\) gave \[0\] \(unhashable type: "
                      r"'list'\); use tuples, frozensets or NamedTuples instead of lists, sets and dicts$"),
         (OnePropery(), r"^model 'counter': properties\(\) must return a list of properties, got the single property "
@@ -456,6 +462,19 @@ def test_a_model_that_breaks_the_api_is_rejected_where_the_search_first_calls_it
         for workers in (1, 2):
             with pytest.raises(InvalidModel, match=message):
                 explore(model, workers=workers)
+
+
+def test_an_exception_from_the_models_code_says_where_the_search_was() -> None:
+    class Boom(Counter):
+        def successors(self, state):  # type: ignore[no-untyped-def]
+            if state == 3:
+                raise ValueError("bad step")
+            return super().successors(state)
+
+    with pytest.raises(ValueError, match="bad step") as info:
+        explore(Boom(bound=None, invariant_max=10))
+    assert info.value.__notes__ == ["quorumcheck: raised while the search expanded a state at depth 4 of model "
+                                    "'counter': 3"]
 
 
 def test_one_name_is_one_name_not_its_letters() -> None:
