@@ -261,6 +261,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
     """
     from quorumcheck.explorer.tracefile import parse_text
 
+    if path.suffix == ".py":
+        raise InvalidSpec(f"{path}: check runs the built-in models (paxos, raft) and spec files (.toml); run a "
+                          "model of your own from Python with explore(MyModel()) (README: Writing your own model), "
+                          f"or test student node classes with: quorumcheck test {path} --protocol raft|paxos|none")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

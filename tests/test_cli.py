@@ -110,6 +110,9 @@ def test_continue_flag_and_invariant_selection() -> None:
          "cannot write to /proc/quorumcheck-x: No such file or directory; choose a folder you can write to"),
         (["check", "paxos", "--max-ballot", "0", "--save-trace", "/proc/x.json"],
          "cannot write /proc/x.json: No such file or directory"),
+        # A user's own model in a Python file (found by a new user, 2026-12-02): not "not valid TOML".
+        (["check", "examples/raft.py"], "examples/raft.py: check runs the built-in models (paxos, raft) and spec "
+                                        "files (.toml); run a model of your own from Python with explore(MyModel())"),
     ],
 )
 def test_user_errors_are_one_line_with_exit_2(args: list[str], message: str) -> None:
