@@ -469,6 +469,18 @@ def test_student_files_that_go_wrong_give_one_line_or_a_finding(tmp_path: Path, 
         assert text in run.stdout
 
 
+def test_a_global_set_between_calls_in_process_is_not_the_handlers_doing(tmp_path: Path) -> None:
+    # A script that defines its node class in __main__ and binds the model to a global before exploring: the
+    # global appears between the model's set-up and its first call. Only what a call changes is a finding.
+    (tmp_path / "script.py").write_text("from quorumcheck.models.actors import Node\n"
+                                        "class Quiet(Node):\n    pass\n")
+    module = load_student_file(tmp_path / "script.py")
+    model = ActorModel(module.Quiet, 2, protocol="none", isolate=False)
+    module.m = model  # what `m = ActorModel(...)` does in the script
+    result = explore(model)
+    assert result.verdict is Verdict.HOLDS and result.distinct_states == 1
+
+
 def test_a_file_that_only_imports_a_node_class_names_it(tmp_path: Path) -> None:
     (tmp_path / "mine.py").write_text(_HEADER)
     (tmp_path / "submission.py").write_text("from mine import S\n")

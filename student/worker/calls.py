@@ -148,6 +148,8 @@ class NodeRunner:
                 else:
                     node.on_request(snap.thaw(event[1]), out)  # type: ignore[attr-defined]
 
+        if self.outside is not None:  # what changed between calls is not this call's doing (in-process: the
+            self.outside.rebase()      # caller's own script may set a global of the module that holds the classes)
         generator = random.getstate()
         failure = call_contained(call, (), time_limit=self.handler_timeout, interruptible=self.interruptible)
         changed = self.outside.changed() if self.outside is not None else None
