@@ -64,6 +64,16 @@ class Progress:
 class TimeLimitReached(BaseException):
     """Raised by :class:`_Alarm` inside set-up code when the time limit runs out (never escapes :func:`explore`)."""
 
+    reason = "timeout"
+    """The run's ``stop_reason`` when this ends it."""
+
+
+class MemoryLimitReached(TimeLimitReached):
+    """Raised by a model whose memory limit the process has outgrown (student code: ``--max-memory``); the search
+    ends as at its time limit, with ``stop_reason`` ``"memory"``."""
+
+    reason = "memory"
+
 
 class _Alarm:
     """The time limit (a ``SIGALRM`` timer) and Ctrl-C (``SIGINT``), so that both bind from the first instruction.
@@ -824,8 +834,8 @@ def _search(
             depth = deepest  # the last levels may have held only transactions that stored nothing
     except Undetermined:
         stop = "unknown"
-    except TimeLimitReached:  # raised inside a long Python evaluation of a property (_Alarm._ring)
-        stop = "timeout"
+    except TimeLimitReached as e:  # raised inside a long Python evaluation of a property (_Alarm._ring), or a
+        stop = e.reason             # model's memory limit (MemoryLimitReached)
     except KeyboardInterrupt:  # Ctrl-C: the result so far, undetermined (the CLI exits 130)
         stop = "interrupted"
     except BaseException as e:

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import os
 import re
 import types
 from collections import Counter
@@ -137,6 +138,10 @@ class _Outcome:
 
 MIN_MEMORY_MB = 64
 """The least ``memory_mb`` taken (``--memory-mb``'s minimum): below it a worker cannot even start Python."""
+
+GRADER_MEMORY_MB = 8192
+"""``quorumcheck test``'s default ``--max-memory``: how large the grading process may grow while it searches
+(states of 4 MiB each, which a submission can make, filled 40 MiB a second without it)."""
 
 SAVED_SETTINGS = ("protocol", "network", "requests", "max_timeouts", "max_drops", "max_crashes", "max_partitions",
                   "max_duplicates", "max_term", "handler_timeout", "prefix")
@@ -235,8 +240,18 @@ class ActorModel(Model[ActorState]):
         memory_mb: int | None = 2048,
         isolate: bool | None = None,
         requests_if_able: bool = False,
+        max_memory_mb: int | None = None,
     ) -> None:
         self.protocol = protocol
+        if max_memory_mb is not None and (isinstance(max_memory_mb, bool) or not isinstance(max_memory_mb, int)
+                                          or max_memory_mb < 1):
+            raise InvalidParameter(f"max_memory_mb must be a whole number of MiB >= 1, got {max_memory_mb!r}")
+        self.max_memory_mb = max_memory_mb
+        """This process's memory limit for a search of the model (MiB of resident memory; ``None``: none): past
+        it, a step raises :class:`~quorumcheck.explorer.search.MemoryLimitReached` and the search ends
+        undetermined (``stop_reason`` ``"memory"``). Student code chooses how large its states are; the workers'
+        limit (``memory_mb``) does not bound the states the search keeps here."""
+        self._steps_taken = 0
         self.network = network_named(network)
         for name, value in (("requests", requests), ("max_timeouts", max_timeouts), ("max_drops", max_drops),
                             ("max_crashes", max_crashes), ("max_partitions", max_partitions),
@@ -548,6 +563,10 @@ class ActorModel(Model[ActorState]):
         snapshot: tuple[Any, ...] | None = None, restart: bool = False,
     ) -> ActorState:
         _checkpoint()
+        if self.max_memory_mb is not None:
+            self._steps_taken += 1
+            if not self._steps_taken % MEMORY_CHECK_EVERY and resident_bytes() > self.max_memory_mb * 2**20:
+                _memory_limit()
         outcome = self._outcome(i, state.nodes[i] if snapshot is None else snapshot, event)
         if outcome.failure is not None:
             return state._replace(budget=budget, failure=outcome.failure)
@@ -1059,6 +1078,34 @@ def _view(frozen: Any) -> Any:
 _CODE_PLACE = re.compile(r" at [^\s:]+:\d+ in [\w<>.]+")
 """Where a failure happened in the student's code, as :func:`~quorumcheck.student.worker.containment.call_contained`
 writes it."""
+
+
+MEMORY_CHECK_EVERY = 64
+"""Steps between two readings of the process's memory, when the model has a limit (``max_memory_mb``)."""
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (Linux: ``/proc/self/statm``; elsewhere its peak so far).
+
+    >>> resident_bytes() > 0
+    True
+    """
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _memory_limit() -> None:
+    from quorumcheck.explorer.search import MemoryLimitReached
+
+    raise MemoryLimitReached
 
 
 def _checkpoint() -> None:

@@ -34,7 +34,7 @@ from quorumcheck.explorer import CheckResult, Progress, Verdict, explore
 from quorumcheck.explorer.diff import changes, flatten, show_value
 from quorumcheck.invariants import definitions
 from quorumcheck.models import BUILTIN_MODELS, TRACE_MODELS, Model, Parameter
-from quorumcheck.models.actor_model import MIN_MEMORY_MB
+from quorumcheck.models.actor_model import GRADER_MEMORY_MB, MIN_MEMORY_MB
 from quorumcheck.models.api import HANDLER_SECONDS, MAX_ELEMENTS
 from quorumcheck.printable import printable
 from quorumcheck.explorer.store import STORES
@@ -512,6 +512,7 @@ class _ProgressDisplay:
 _VERDICT_STYLE = {Verdict.HOLDS: "bold green", Verdict.VIOLATED: "bold red", Verdict.UNDETERMINED: "bold yellow"}
 _STOP_REASONS = {
     "max_states": "the state limit (--max-states) was reached",
+    "memory": "the memory limit (--max-memory) was reached",
     "max_depth": "the depth limit (--max-depth) was reached",
     "timeout": "the time limit (--timeout) ran out",
     "unknown": "a property could not be decided",
@@ -1366,6 +1367,10 @@ _PROTOCOL_DEFAULTS = {
                    "of wall clock)")
 @click.option("--memory-mb", type=click.IntRange(min=MIN_MEMORY_MB), default=2048, show_default=True,
               help="memory (address space) each sandboxed worker running the student's code may use")
+@click.option("--max-memory", "max_memory", type=click.IntRange(min=64), default=GRADER_MEMORY_MB, show_default=True,
+              metavar="MIB",
+              help="memory this process may grow to while it searches (the states the student's code makes are "
+                   "kept here): past it the run ends undetermined (exit 3)")
 @click.option("--no-isolate", is_flag=True,
               help="import the student's code into this process instead of sandboxed workers: for debugging "
                    "your own code, never for grading (no protection; keeps the state graph)")
@@ -1398,7 +1403,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
                  max_drops: int, max_crashes: int, max_partitions: int, max_duplicates: int, max_term: int,
                  prefix_file: Path | None,
                  max_states: int | None, max_depth: int | None, timeout: float, invariants: tuple[str, ...], coverage: bool,
-                 handler_timeout: float, memory_mb: int, no_isolate: bool, movers: bool, por: bool,
+                 handler_timeout: float, memory_mb: int, max_memory: int, no_isolate: bool, movers: bool, por: bool,
                  no_reduction: bool, store: str,
                  render_dir: Path | None, save_trace: Path | None, replay_file: Path | None, expect: str, as_json: bool) -> None:
     """Test a student's Paxos or Raft written with the actor API (docs/student-testing.md).
@@ -1497,7 +1502,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             runs=runs,  # None: auto mode until --timeout, --mode random RANDOM_RUNS
             steps=steps, strategy=strategy, max_depth=max_depth,
             max_states=max_states, timeout=timeout, properties=list(invariants) or None,
-            measure_coverage=coverage, isolate=not no_isolate, memory_mb=memory_mb, network=network,
+            measure_coverage=coverage, isolate=not no_isolate, memory_mb=memory_mb, max_memory_mb=max_memory,
+            network=network,
             requests=defaults["requests"] if requests is None else requests, requests_if_able=requests is None,
             max_timeouts=defaults["max_timeouts"] if max_timeouts is None else max_timeouts,
             max_drops=max_drops, max_crashes=max_crashes, max_partitions=max_partitions,

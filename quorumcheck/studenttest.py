@@ -868,17 +868,18 @@ def random_schedules(
             violations = [failure.violation]
     except KeyboardInterrupt:  # Ctrl-C: the schedules so far, undetermined
         interrupted = True
-    except TimeLimitReached:  # the schedule under way was not checked to its end: it does not count
+    except TimeLimitReached as e:  # the schedule under way was not checked to its end: it does not count
         stats["out_of_time"] = 1
         stats["schedules"] = max(stats["schedules"] - 1, 0)
+        stats["memory"] = int(e.reason == "memory")
     except (_OutOfTime, Exception):
         if not (stats["out_of_time"] or stats["enough"]) or found:
             raise
         # no schedule failed within the time limit or the runs
     if violations:
         verdict = Verdict.VIOLATED
-    elif interrupted or not stats["schedules"]:  # no schedule ran at all (the time limit came first): no pass
-        verdict = Verdict.UNDETERMINED
+    elif interrupted or not stats["schedules"] or stats.get("memory"):  # no schedule ran at all (the time limit
+        verdict = Verdict.UNDETERMINED                                    # came first), or memory ran out: no pass
     else:
         verdict = Verdict.HOLDS
     judged = {
@@ -898,7 +899,8 @@ def random_schedules(
         peak_memory_bytes=peak_memory_bytes(),
         violations=with_culprits(model, violations),
         witnesses=[Witness(p.name, p.description, witnessed.get(p.name)) for p in reach],
-        stop_reason="interrupted" if interrupted else None if stats["schedules"] else "timeout",
+        stop_reason=("interrupted" if interrupted else "memory" if stats.get("memory")
+                     else None if stats["schedules"] else "timeout"),
         complete=False,
         judging=judged,
     )

@@ -221,6 +221,17 @@ def test_keyboard_interrupt_in_a_handler_is_a_finding_not_ctrl_c(cli_runs: dict[
     assert "n1 (RaisesKeyboardInterrupt) on_message(0, 'go') raised KeyboardInterrupt" in run.stdout
 
 
+def test_states_that_outgrow_the_graders_memory_limit_end_the_run_undetermined() -> None:
+    # 4 MiB states, each under the limit of one answer: the workers stay small, the grading process grows (40 MiB
+    # a second, without a limit). Past max_memory_mb the search ends undetermined, stop_reason "memory".
+    from quorumcheck.models.actor_model import resident_bytes
+
+    limit = resident_bytes() // 2**20 + 120
+    found = check("resources.py:FatStates", 3, max_memory_mb=limit, timeout=120)
+    assert (found.verdict, found.result.stop_reason, found.exit_code) == (Verdict.UNDETERMINED, "memory", 3)
+    assert found.result.peak_memory_bytes < (limit + 200) * 2**20
+
+
 def test_a_worker_is_not_loaded_again_after_the_runs_time_limit(tmp_path: Path) -> None:
     # A file slow to import whose handler ends its worker made every replacement load it again, each within
     # the 60 s load limit and none within --timeout (77 s for a 10 s limit). Past the run's deadline a worker

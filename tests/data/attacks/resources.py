@@ -5,6 +5,7 @@ import sys
 
 from buggy_raft import VoteTwice
 from probe import Probe
+from quorumcheck.models.actors import Node
 
 MB = 2**20
 
@@ -65,3 +66,21 @@ class DeeplyNestedState(Probe):
         for _ in range(100_000):
             nested = [nested]
         self.nested = nested
+
+
+class FatStates(Node):
+    """Every delivery makes a distinct 4 MiB node state (its history of deliveries, padded), under the limit of
+    one answer: the workers stay small, and the grading process keeps every state the search meets."""
+
+    def __init__(self):
+        self.hist = ""
+        self.blob = ""
+
+    def on_start(self, out):
+        out.broadcast(self.id)
+
+    def on_message(self, sender, m, out):
+        self.hist += f"{sender}:{m};"
+        self.blob = self.hist + "x" * (4 * 2**20)
+        if len(self.hist) < 200:
+            out.broadcast(len(self.hist))
