@@ -29,6 +29,7 @@ from typing import Any
 from quorumcheck.explorer.diff import changes
 from quorumcheck.explorer.result import CheckResult, Violation
 from quorumcheck.models.api import Model
+from quorumcheck.printable import printable
 
 from .chart import culprit_text, run_title, violation_text
 
@@ -268,7 +269,12 @@ def compact_lines(view: Any) -> list[str]:
 
 
 def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+    """HTML-escaped ``text``, with what is not printable (a student's ``\\x1b`` or ``\\x0b``) written out as
+    :func:`~quorumcheck.printable.printable` writes it; line breaks and tabs stay."""
+    text = str(text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() or c in "\n\t" else printable(c) for c in text)
+    return html.escape(text, quote=True)
 
 
 def _setting(value: Any) -> str:

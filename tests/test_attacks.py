@@ -371,6 +371,9 @@ def test_names_with_terminal_escapes_are_written_out_in_the_report_and_drawn(tmp
     assert not controls(svg)
     drawn = html.unescape(svg)  # Graphviz writes "-" as "&#45;"
     assert f"Timer(node=n0, timer={NAMES[1]})" in drawn and "classes=RaftNode\\x0b\\x1b[2J\\x1b[3J" in drawn
+    report = (tmp_path / "raft-election-safety-report.html").read_text(encoding="utf-8")
+    assert not [c for c in report if not c.isprintable() and c not in "\n\t"]
+    assert NAMES[1] in html.unescape(report)
 
 
 def test_names_with_terminal_escapes_stay_escaped_in_json(cli_runs: dict[str, Any]) -> None:
