@@ -44,6 +44,10 @@ def _shift_clocks(offset: float) -> None:
     time.perf_counter_ns = lambda: real_perf_ns() + shift_ns  # type: ignore[assignment]
 
 
+NO_BYTECODE = "/nonexistent/quorumcheck-no-bytecode"
+"""The worker's ``sys.pycache_prefix``: a folder that does not exist, so that no cached bytecode is read."""
+
+
 def main() -> None:
     """Serve the trusted side until its requests end."""
     requests = os.fdopen(os.dup(0), "rb", buffering=0)
@@ -56,6 +60,10 @@ def main() -> None:
     _shift_clocks(float(os.environ.pop("QUORUMCHECK_CLOCK_OFFSET", "0") or 0))
     from . import containment
 
+    # Bytecode is read only from where none is: the student's code is compiled from the source quorumcheck was
+    # given. A __pycache__/raft.cpython-311.pyc with an unchecked hash, left beside raft.py, ran instead of it
+    # (someone else's correct Raft graded for a buggy source). Nothing is written there either (python -B).
+    sys.pycache_prefix = NO_BYTECODE
     containment.QUIET = False  # what the student prints is theirs: captured by the trusted side, shown apart
     for stream in (sys.stdout, sys.stderr):  # a worker may be ended at any time: nothing waits in a buffer
         stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
