@@ -70,6 +70,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
+from quorumcheck.printable import printable
 
 from .actors import Node, Snapshotter, network_named, node_name, show
 from .api import HANDLER_SECONDS, MAX_BOUND, MAX_ELEMENTS, Action, Expectation, Model, Property, StepEvents, always
@@ -358,8 +359,12 @@ class ActorModel(Model[ActorState]):
         return out
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> ActorModel:
+    def from_settings(cls, settings: dict[str, Any], *, allow_module: bool = False) -> ActorModel:
         """Rebuild a model from :meth:`settings` (as saved in a trace file).
+
+        A trace file is input: its ``file`` is loaded in sandboxed workers, as any student file. Classes named
+        by ``module`` (a trace saved from Python, of classes given as objects) would be imported into this
+        process, so they are refused unless ``allow_module`` says the settings are the caller's own.
 
         Examples
         --------
@@ -388,13 +393,18 @@ class ActorModel(Model[ActorState]):
             raise InvalidParameter(f"the trace says nodes={nodes} but names {len(names)} node classes, one per node; "
                                    "was the file edited?")
         if file is not None:
-            if not isinstance(file, str):
+            if not isinstance(file, str) or "\x00" in file or not _encodable(file):
                 raise InvalidParameter(f"the settings' 'file' must be a path, got {file!r}")
             target: Any = f"{file}:{','.join(names)}" if names else file
             if names and len(names) > 1:
                 nodes = None
             return cls(target, nodes, **options)
         if module is not None:
+            if not allow_module:
+                raise InvalidParameter(
+                    f"the trace names its node classes by module ({str(module)[:80]!r}), which would import it into "
+                    "this process, outside the sandbox; replay it against the student's file: quorumcheck test "
+                    "PATH.py --replay TRACE")
             from quorumcheck.student.worker.loading import find_node_classes
 
             try:
@@ -647,6 +657,9 @@ class ActorModel(Model[ActorState]):
         "crashes are enabled but no node class declares durable attributes: a restarted node ... durable = (...)"
         """
         out = [f"sandbox: {m}" for m in getattr(self.host, "missing", ())]
+        given = getattr(getattr(self.host, "source", None), "file", None)
+        if given is not None and Path(given).is_symlink():  # a submission that is another student's file, say
+            out.append(f"{printable(given)} is a symbolic link: the file tested is {printable(Path(given).resolve())}")
         start = self._init  # read only once a search has built it: building it here could fail or call handlers
         if start is not None and start.failure is None:
             for i, names in enumerate(self.durable):
@@ -1078,6 +1091,15 @@ def _view(frozen: Any) -> Any:
 _CODE_PLACE = re.compile(r" at [^\s:]+:\d+ in [\w<>.]+")
 """Where a failure happened in the student's code, as :func:`~quorumcheck.student.worker.containment.call_contained`
 writes it."""
+
+
+def _encodable(path: str) -> bool:
+    """Whether ``path`` can name a file here (a lone surrogate cannot)."""
+    try:
+        os.fsencode(path)
+    except UnicodeError:
+        return False
+    return True
 
 
 MEMORY_CHECK_EVERY = 64

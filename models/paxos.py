@@ -223,7 +223,7 @@ class PaxosModel(Model[PaxosState]):
                 raise InvalidParameter(f"each quorum must be a non-empty list of acceptor names, got {q!r}")
             mask = 0
             for a in q:
-                if a not in index:
+                if not isinstance(a, str) or a not in index:
                     raise InvalidParameter(
                         f"quorum {list(q)} names unknown acceptor {a!r}; acceptors are {', '.join(self.acceptors)}"
                     )
@@ -231,6 +231,7 @@ class PaxosModel(Model[PaxosState]):
                     raise InvalidParameter(f"quorum {list(q)} names {a!r} twice; list each acceptor once")
                 mask |= 1 << index[a]
             masks.append(mask)
+        masks = list(dict.fromkeys(masks))  # a quorum listed twice is one quorum (and 100,000 copies are not 10^10 pairs)
         for x, y in itertools.combinations(masks, 2):
             if x & y == 0:
                 raise InvalidParameter(

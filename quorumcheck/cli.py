@@ -1514,6 +1514,8 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             on_progress=display.update_part if display else None,
         )
         _keep_until_exit(found)
+        if path.is_symlink():  # the target is resolved above, so the model cannot see the link itself
+            found.notices.insert(0, f"{path} is a symbolic link: the file tested is {path.resolve()}")
     except QuorumcheckError as e:
         _fail(str(e))
     finally:

@@ -55,7 +55,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from quorumcheck.errors import InvalidParameter
+from quorumcheck.errors import InvalidParameter, QuorumcheckError
 from quorumcheck.explorer import (
     CheckResult,
     Progress,
@@ -1253,7 +1253,10 @@ def _confirm_by_replay(found: StudentResult, fresh: Callable[[], ActorModel]) ->
     violation = found.result.violation
     if violation is None or violation.trace is None or violation.property in CONTAINMENT_PROPERTIES:
         return  # a finding about the code itself (it raised, ran out of time or memory) stands as found
-    model = fresh()
+    try:
+        model = fresh()
+    except QuorumcheckError:  # the file would not load again (it may tell its loads apart): the violation stands
+        return
     try:
         if hasattr(model.host, "deadline"):
             model.host.deadline = time.monotonic() + CONFIRM_SECONDS

@@ -481,6 +481,13 @@ def test_a_global_set_between_calls_in_process_is_not_the_handlers_doing(tmp_pat
     assert result.verdict is Verdict.HOLDS and result.distinct_states == 1
 
 
+def test_a_submission_that_is_a_symbolic_link_says_which_file_is_tested(tmp_path: Path) -> None:
+    (tmp_path / "alice.py").write_text(_HEADER)
+    (tmp_path / "bob.py").symlink_to(tmp_path / "alice.py")
+    run = _cli("bob.py", "--protocol", "raft", "--max-timeouts", "1", cwd=tmp_path)
+    assert f"bob.py is a symbolic link: the file tested is {(tmp_path / 'alice.py').resolve()}" in run.stderr
+
+
 def test_a_file_that_only_imports_a_node_class_names_it(tmp_path: Path) -> None:
     (tmp_path / "mine.py").write_text(_HEADER)
     (tmp_path / "submission.py").write_text("from mine import S\n")

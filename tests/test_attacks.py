@@ -221,6 +221,44 @@ def test_keyboard_interrupt_in_a_handler_is_a_finding_not_ctrl_c(cli_runs: dict[
     assert "n1 (RaisesKeyboardInterrupt) on_message(0, 'go') raised KeyboardInterrupt" in run.stdout
 
 
+def test_a_tampered_trace_file_cannot_import_a_module_or_break_the_replay(tmp_path: Path) -> None:
+    # A trace's "module" was imported into the grading process (outside the sandbox); a NUL byte in its "file"
+    # was an internal error (exit 4). Both are one-line errors now, and nothing of the module runs.
+    from quorumcheck.explorer.tracefile import save_trace, saved_trace
+
+    found = check("buggy_raft.py:VoteTwice", 3, protocol="raft", requests=0, max_timeouts=2, max_term=1)
+    trace = tmp_path / "t.json"
+    save_trace(saved_trace(found.model, found.violation), trace)
+    data = json.loads(trace.read_text())
+    for change, says in (({"module": "this"}, "the trace names its node classes by module ('this'), which would "
+                                              "import it into this process"),
+                         ({"file": "/tmp/x\x00y.py"}, "the settings' 'file' must be a path")):
+        tampered = tmp_path / "tampered.json"
+        parameters = {k: v for k, v in data["parameters"].items() if k != "file"}
+        tampered.write_text(json.dumps({**data, "parameters": {**parameters, **change}}))
+        for command in ([*CLI, "--replay", str(tampered)], [sys.executable, "-m", "quorumcheck", "replay",
+                                                              str(tampered)]):
+            run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+            assert run.returncode == 2 and run.stdout == "", run.stdout + run.stderr
+            assert says in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_the_source_runs_not_a_bytecode_file_left_beside_it(tmp_path: Path) -> None:
+    # An unchecked-hash .pyc in __pycache__ is never compared with its source: Python ran it instead of raft.py, so
+    # a correct class compiled there was graded for a buggy source. The workers read no cached bytecode.
+    import importlib.util
+    import py_compile
+
+    header = "from quorumcheck.models.actors import Node\nclass A(Node):\n    def on_start(self, out):\n"
+    (tmp_path / "other.py").write_text(header + "        pass\n")
+    source = tmp_path / "raft.py"
+    source.write_text(header + "        raise ValueError('qc-attack-the-source-ran')\n")
+    py_compile.compile(str(tmp_path / "other.py"), cfile=importlib.util.cache_from_source(str(source)),
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    found = check_student(str(source), 2, mode="exhaustive")
+    assert "qc-attack-the-source-ran" in finding(found, "handlers-do-not-crash", steps=0)
+
+
 def test_states_that_outgrow_the_graders_memory_limit_end_the_run_undetermined() -> None:
     # 4 MiB states, each under the limit of one answer: the workers stay small, the grading process grows (40 MiB
     # a second, without a limit). Past max_memory_mb the search ends undetermined, stop_reason "memory".
@@ -679,6 +717,21 @@ def test_state_where_no_watch_looks_turns_a_false_counterexample_into_a_finding(
                                   "from a fresh start in new worker processes")
     # A real bug replays: the genuine VoteTwice violation is kept (and took one replay to confirm).
     genuine(check("buggy_raft.py:VoteTwice", 3, protocol="raft", requests=0, max_timeouts=2, max_term=1))
+
+
+def test_a_file_that_will_not_load_again_for_the_confirming_replay_keeps_its_violation() -> None:
+    # A submission can tell its loads apart (each worker's uid differs) and refuse the replay's: that was exit 2,
+    # "importing it raised", with the violation the search found thrown away.
+    from quorumcheck.errors import InvalidStudentCode
+    from quorumcheck.studenttest import _confirm_by_replay
+
+    found = check("buggy_raft.py:VoteTwice", 3, protocol="raft", requests=0, max_timeouts=2, max_term=1)
+
+    def refuses() -> Any:
+        raise InvalidStudentCode("buggy_raft.py: importing it raised ImportError: second load")
+
+    _confirm_by_replay(found, refuses)
+    genuine(found)
 
 
 def test_the_watch_reads_the_students_state_not_pythons_machinery(tmp_path: Path) -> None:

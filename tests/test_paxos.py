@@ -166,6 +166,8 @@ def test_explicit_quorums_and_names() -> None:
         ({"acceptors": 4, "quorums": [["a1", "a2"], ["a3", "a4"]]}, "do not intersect"),
         ({"quorums": [["a1", "a9"]]}, "unknown acceptor 'a9'"),
         ({"quorums": []}, "quorums must be a non-empty list"),
+        # From a tampered trace file: a list where a name belongs was a TypeError (exit 4).
+        ({"quorums": [[["a1"]]]}, "names unknown acceptor"),
     ],
 )
 def test_bad_parameters_are_rejected_when_built(kwargs: dict, message: str) -> None:
