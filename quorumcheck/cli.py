@@ -1006,8 +1006,16 @@ def replay_command(trace_file: Path, expect: str) -> None:
 
 def _say(line: str) -> None:
     """One line of a replay's outcome on stdout: the trace file, and the code replayed, may hold a student's names
-    (with control characters, newlines), which are written out (:func:`quorumcheck.printable.printable`)."""
-    click.echo(printable(line))
+    (with control characters, newlines), which are written out (:func:`quorumcheck.printable.printable`), and
+    an action label or state of megabytes, which is cut."""
+    line = printable(line)
+    if len(line) > REPLAY_LINE:
+        line = f"{line[:REPLAY_LINE]}... ({len(line):,} characters)"
+    click.echo(line)
+
+
+REPLAY_LINE = 2000
+"""The longest line a replay's outcome prints (a tampered trace can hold a label of 10 MB)."""
 
 
 def _print_replay(header: str, saved: Any, outcome: Any, words: tuple[str, str, str], where: str = "",
