@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from quorumcheck.errors import QuorumcheckError
@@ -94,6 +95,7 @@ def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     from quorumcheck.student.worker.loading import find_node_classes, load_student_file, node_classes
 
     try:
+        _sources_only(str(Path(request["file"]).resolve().parent))
         module = load_student_file(request["file"])
         found = find_node_classes(module, request.get("classes") or None)
         node: Any = found[0] if len(found) == 1 else found
@@ -106,6 +108,22 @@ def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         return runner, {"ok": info}
     except QuorumcheckError as e:
         return None, {"error": str(e)}
+
+
+def _sources_only(folder: str) -> None:
+    """Imports from the submission's folder find ``.py`` files (and packages of them) only: no sourceless ``.pyc``
+    and no compiled extension, which the grader cannot read (a ``helper.pyc`` compiled from another student's
+    Raft ran as the submission's own helper)."""
+    import importlib.machinery
+
+    def hook(path: str) -> Any:
+        if os.path.realpath(path) != folder and not os.path.realpath(path).startswith(folder + os.sep):
+            raise ImportError  # not the submission's: the next hook finds it as usual
+        loader = (importlib.machinery.SourceFileLoader, importlib.machinery.SOURCE_SUFFIXES)
+        return importlib.machinery.FileFinder(path, loader)
+
+    sys.path_hooks.insert(0, hook)
+    sys.path_importer_cache.clear()
 
 
 def _send(fd: int, reply: dict[str, Any]) -> None:
