@@ -417,6 +417,25 @@ _SUPPORTED = (
 )
 
 
+class _NaNs:
+    """What :func:`_one_nan` refuses: NaNs that a set or a dict's keys hold apart."""
+
+
+def _has_nan(frozen: Any) -> bool:
+    t = type(frozen)
+    if t is tuple:
+        return any(_has_nan(x) for x in frozen)
+    return t is float and frozen != frozen
+
+
+def _one_nan(frozen: list[Any]) -> None:
+    """:class:`Unsnapshottable` when two of a set's elements (or a dict's keys) hold a NaN: NaN is not equal to
+    itself, so Python keeps two NaNs apart by identity, which a snapshot does not keep (it restores one NaN
+    object), and the node would come back with fewer elements than it had."""
+    if len(frozen) > 1 and sum(1 for x in frozen if type(x) is tuple and _has_nan(x)) > 1:
+        raise Unsnapshottable(_NaNs())
+
+
 class Unsnapshottable(Exception):
     """A value (or a part of it) that :meth:`Snapshotter.freeze` cannot represent."""
 
@@ -435,6 +454,9 @@ def _kind(value: Any) -> str:
     import io
     import threading
 
+    if isinstance(value, _NaNs):
+        return ("two NaNs in one set or among one dict's keys (NaN is not equal to itself, so Python keeps them "
+                "apart by identity, which a snapshot cannot keep; use None or a flag instead of NaN)")
     if inspect.isfunction(value) or inspect.ismethod(value) or inspect.isbuiltin(value):
         return "a function"
     if isinstance(value, io.IOBase):
@@ -464,7 +486,8 @@ class Snapshotter:
 
     The frozen form of a scalar (int, str, bytes, ``None``) is itself;
     every other value is a tuple whose first item is a tag: ``("b", True)``,
-    ``("fl", 1.0)`` (a bool or a float equals an int, ``True == 1 == 1.0``, and
+    ``("ef", "mod.Flags", 3)`` a combination of
+    ``enum.Flag`` members (by value), ``("fl", 1.0)`` (a bool or a float equals an int, ``True == 1 == 1.0``, and
     untagged would be taken for it, so a path that only the float takes would
     never run; ``-0.0`` is ``("fl", -0.0, "-0")``, as it equals ``0.0``),
     ``("t", ...)`` a tuple, ``("l", ...)`` a list, ``("d", (k, v), ...)`` a dict,
@@ -542,11 +565,13 @@ class Snapshotter:
             if t is list:
                 return ("l", *[freeze(v) for v in value])
             if t is dict:
-                return ("d", *_canonical([(freeze(k), freeze(v)) for k, v in value.items()], _key_text))
-            if t is set:
-                return ("s", *_canonical([freeze(v) for v in value]))
-            if t is frozenset:
-                return ("f", *_canonical([freeze(v) for v in value]))
+                items = [(freeze(k), freeze(v)) for k, v in value.items()]
+                _one_nan([k for k, _ in items])
+                return ("d", *_canonical(items, _key_text))
+            if t is set or t is frozenset:
+                elements = [freeze(v) for v in value]
+                _one_nan(elements)
+                return ("s" if t is set else "f", *_canonical(elements))
             if t is bool:
                 return ("b", value)
             if t is float:  # 1.0 == 1 and hashes alike: untagged, a float would merge with an int and its path go unrun
@@ -561,7 +586,12 @@ class Snapshotter:
             kind = self._register(t, value)
         tag, name, fields = kind
         if tag == "e":
-            return ("e", name, value.name)
+            member = value.name
+            if member is None or member not in t.__members__:  # a combination of enum.Flag members, or none
+                if type(value.value) is not int:
+                    raise Unsnapshottable(value)
+                return ("ef", name, value.value)
+            return ("e", name, member)
         if tag == "dc":
             return self._freeze_dataclass(value, name, fields)
         values = []
@@ -658,6 +688,8 @@ class Snapshotter:
             raise InvalidStudentCode(f"cannot restore a {frozen[1]}: the class was never seen in this process")
         if tag == "e":
             return cls[frozen[2]]
+        if tag == "ef":
+            return cls(frozen[2])
         if tag == "nt":
             return cls._make([thaw(v) for v in frozen[3:]])  # type: ignore[attr-defined]
         # A dataclass, as pickle restores it: no __init__ or __post_init__; slots set with
@@ -716,6 +748,8 @@ def show(frozen: Any) -> str:
     short = frozen[1].rsplit(".", 1)[-1]
     if tag == "e":
         return f"{short}.{frozen[2]}"
+    if tag == "ef":
+        return f"{short}({frozen[2]})"
     fields = frozen[2]
     return f"{short}(" + ", ".join(f"{f}={show(v)}" for f, v in zip(fields, frozen[3:])) + ")"
 

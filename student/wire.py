@@ -194,6 +194,9 @@ def frozen(value: Any, what: str) -> Any:
         elif tag == "e":
             if len(v) != 3 or type(v[1]) is not str or type(v[2]) is not str:
                 raise WireError(f"{what} is not a frozen value (a malformed enum member)")
+        elif tag == "ef":
+            if len(v) != 3 or type(v[1]) is not str or type(v[2]) is not int:
+                raise WireError(f"{what} is not a frozen value (a malformed enum flag)")
         elif tag in ("nt", "dc"):
             if (len(v) < 3 or type(v[1]) is not str or type(v[2]) is not tuple
                     or not all(type(f) is str for f in v[2]) or len(v) != 3 + len(v[2])):

@@ -259,6 +259,20 @@ def test_the_source_runs_not_a_bytecode_file_left_beside_it(tmp_path: Path) -> N
     assert "qc-attack-the-source-ran" in finding(found, "handlers-do-not-crash", steps=0)
 
 
+def test_a_sourceless_bytecode_file_beside_the_submission_is_not_imported(tmp_path: Path) -> None:
+    # helper.pyc with no helper.py: Python imported it, so code the grader cannot read ran as the submission's.
+    import py_compile
+
+    from quorumcheck.errors import InvalidStudentCode
+
+    (tmp_path / "helper.py").write_text("from quorumcheck.models.actors import Node\nclass A(Node):\n    pass\n")
+    py_compile.compile(str(tmp_path / "helper.py"), cfile=str(tmp_path / "helper.pyc"))
+    (tmp_path / "helper.py").unlink()
+    (tmp_path / "raft.py").write_text("from helper import A as RaftNode\n")
+    with pytest.raises(InvalidStudentCode, match=r"importing it raised ModuleNotFoundError: No module named 'helper'"):
+        check_student(str(tmp_path / "raft.py"), 2, mode="exhaustive")
+
+
 def test_states_that_outgrow_the_graders_memory_limit_end_the_run_undetermined() -> None:
     # 4 MiB states, each under the limit of one answer: the workers stay small, the grading process grows (40 MiB
     # a second, without a limit). Past max_memory_mb the search ends undetermined, stop_reason "memory".
@@ -700,7 +714,10 @@ def test_state_nested_too_deeply_to_snapshot_is_untestable() -> None:
     ("SharedClassList", "the class attribute SharedClassList.granted_terms from [] to [1]"),
     ("MutableDefault", "the default arguments of MutableDefault.remember from ([],) to ([1],)"),
     ("ClosureCounter", "the closure variable count of hidden_state.bump from 0 to 1"),
-], ids=["module-counter", "module-dict", "class-attribute", "mutable-default", "closure"])
+    ("EnumValue", "the class attribute Box.GRANTED.value from [] to [1]"),
+    ("NamedTupleDefault", "the class attribute Seen._field_defaults from {'terms': []} to {'terms': [1]}"),
+], ids=["module-counter", "module-dict", "class-attribute", "mutable-default", "closure", "enum-value",
+        "named-tuple-default"])
 def test_state_outside_the_node_is_named(cls: str, change: str) -> None:
     found = check(f"hidden_state.py:{cls}", 2, protocol="raft", requests=0, max_timeouts=1, max_term=1)
     assert finding(found, "state-outside-node", steps=2) == (

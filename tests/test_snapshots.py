@@ -610,3 +610,30 @@ def test_a_float_state_is_not_merged_with_the_int_it_equals() -> None:
     assert [str(step.action) for step in v.trace.steps[1:]][:2] == ["Deliver(from=n0, to=n1, msg='b-halve')",
                                                                     "Deliver(from=n0, to=n1, msg='a-reset')"]
     assert "slice indices must be integers" in v.explanation
+
+
+class Caps(enum.Flag):
+    VOTE = 1
+    LEAD = 2
+
+
+def test_a_combination_of_flag_members_is_kept_by_value() -> None:
+    # It froze as the name 'VOTE|LEAD', which no member has: restoring it raised KeyError inside quorumcheck,
+    # reported as the correct node's crash.
+    snap = Snapshotter()
+    for value in (Caps.VOTE | Caps.LEAD, Caps(0), Caps.VOTE):
+        back = snap.thaw(snap.freeze(value))
+        assert back is value or back == value
+    assert show(snap.freeze(Caps.VOTE | Caps.LEAD)) == "Caps(3)" and show(snap.freeze(Caps.LEAD)) == "Caps.LEAD"
+
+
+def test_two_nans_in_a_set_or_among_dict_keys_cannot_be_kept() -> None:
+    # Restored through the wire, every NaN is one object: {nan, nan} (two elements in Python) came back with one.
+    from quorumcheck.models.actors import Unsnapshottable
+
+    snap = Snapshotter()
+    assert snap.freeze({float("nan"), 1}) is not None and snap.freeze({"x": float("nan")}) is not None
+    for value in ({float("nan"), float("nan")}, {(1, float("nan")): 0, (2, float("nan")): 1}):
+        with pytest.raises(Unsnapshottable) as info:
+            snap.freeze(value)
+        assert "two NaNs in one set or among one dict's keys" in info.value.describe("self.marks")

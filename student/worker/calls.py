@@ -331,6 +331,15 @@ class OutsideState:
                 elif not _is_code(value):
                     self._watch(out, ("class", where, key), value,
                                 lambda ns=namespace, k=key: self._print(ns.get(k)))
+                    if isinstance(value, enum.Enum) and not _immutable(value.value):
+                        # A member freezes as its name; its value can be a list that a handler appends to.
+                        self._watch(out, ("class", where, f"{key}.value"), value.value,
+                                    lambda m=value: self._print(m.value))
+            defaults = getattr(cls, "_field_defaults", None) if "_field_defaults" in made else None
+            if defaults and not all(_immutable(v) for v in defaults.values()):
+                # a named tuple's mutable default: one list shared by every instance that omits the field
+                self._watch(out, ("class", where, "_field_defaults"), dict(defaults),
+                            lambda c=cls: self._print(dict(c._field_defaults)))
         return out
 
     def _function(self, out: dict[tuple[str, ...], Hashable], where: str, function: types.FunctionType) -> None:

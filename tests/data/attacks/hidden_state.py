@@ -6,7 +6,9 @@ default argument, a closure. A model checker that restores nodes from snapshots 
 states that cannot happen and miss ones that can; quorumcheck reports ``state-outside-node``.
 """
 
+import enum
 import sys
+from typing import NamedTuple
 
 from buggy_raft import Vote, VoteTwice
 
@@ -86,3 +88,27 @@ class SysCounter(Base):
     def on_request_vote(self, sender, m, out):
         sys.qc_attack_requests_seen = getattr(sys, "qc_attack_requests_seen", 0) + 1
         self.grant(sender, m, out, self.voted_for in (None, sender) or sys.qc_attack_requests_seen > 4)
+
+
+class Box(enum.Enum):
+    GRANTED = []  # a member freezes as its name; its value is one list
+
+
+class EnumValue(Base):
+    """Keeps the terms it voted in inside an enum member's value."""
+
+    def on_request_vote(self, sender, m, out):
+        Box.GRANTED.value.append(m.term)
+        self.grant(sender, m, out, self.voted_for in (None, sender))
+
+
+class Seen(NamedTuple):
+    terms: list = []  # the default: one list shared by every Seen() that omits it
+
+
+class NamedTupleDefault(Base):
+    """Keeps the terms it voted in inside a named tuple's mutable default."""
+
+    def on_request_vote(self, sender, m, out):
+        Seen().terms.append(m.term)
+        self.grant(sender, m, out, self.voted_for in (None, sender))
