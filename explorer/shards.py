@@ -315,7 +315,10 @@ class Coordinator:
             stop = "interrupted"
         if stop is None and self.deadline is not None and time.perf_counter() >= self.deadline:
             stop = "timeout"
-        if stop is None and self.max_states is not None and states >= self.max_states and more:
+        # One process stops when it would store state max_states + 1. Here the level's new states are known only
+        # at its end: more than the limit is a cut run (even with nothing queued), exactly the limit with states
+        # queued is not yet (the next level may find nothing new, and the run then ends as one process's does).
+        if stop is None and self.max_states is not None and states > self.max_states:
             stop = "max_states"
         if stop is None and more:
             self.depth += 1

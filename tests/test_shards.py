@@ -75,6 +75,16 @@ def test_limits_end_undetermined() -> None:
     assert 500 <= r.distinct_states < 3921  # the limit is checked at the end of a level
 
 
+@pytest.mark.parametrize("limit", [72, 73, 74])
+def test_a_state_limit_at_the_state_count_gives_one_processs_verdict(limit: int) -> None:
+    # Paxos 0..0 has 73 states. With the limit at exactly 73 one process holds (it never needs a 74th), and two
+    # workers said undetermined: states were still queued, although the next level found nothing new.
+    one = explore(PaxosModel(max_ballot=0), max_states=limit, keep_graph=False)
+    two = explore(PaxosModel(max_ballot=0), max_states=limit, workers=2)
+    assert (two.verdict, two.stop_reason) == (one.verdict, one.stop_reason)
+    assert one.verdict is (Verdict.UNDETERMINED if limit < 73 else Verdict.HOLDS)
+
+
 class Exploding(Model[int]):
     """Counts up; expanding ``fatal`` kills the process that does it (a worker), or raises Undetermined."""
 
