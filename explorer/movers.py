@@ -206,11 +206,23 @@ class Movers:
         """Whether some transaction is still under way."""
         return any(self._held.values())
 
-    def held_steps(self, depth: int) -> Iterator[Any]:
-        """The successors of the transactions under way at ``depth`` (for a cut at ``--max-depth``)."""
+    def held_ends(self, depth: int) -> Iterator[Any]:
+        """The states in which the transactions under way at ``depth`` end, however many silent steps on (for a
+        cut at ``--max-depth``: the run was cut only if one of them is new; the states passed through on the way
+        are never stored, so they say nothing)."""
         for _, owner, u, _, _ in self._held.get(depth, ()):
-            for _, v, _ in self._next(owner, u):
-                yield v
+            seen = {u}
+            level = [u]
+            while level:
+                deeper = []
+                for x in level:
+                    for _, v, quiet in self._next(owner, x):
+                        if not quiet:
+                            yield v
+                        elif v not in seen:
+                            seen.add(v)
+                            deeper.append(v)
+                level = deeper
 
     def _label(self, path: tuple[Action, ...]) -> Action:
         made = self._made_for.get(path)

@@ -733,7 +733,7 @@ def _search(
                     if stop is not None:
                         break
                 if shard is None:
-                    if lipton is not None and any(find(t) is None for t in lipton.held_steps(depth)):
+                    if lipton is not None and any(find(t) is None for t in lipton.held_ends(depth)):
                         cut = True
                     if stop is None and cut:
                         stop = "max_depth"

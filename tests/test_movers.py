@@ -75,6 +75,10 @@ def assert_same_answers(model: ActorModel, max_states: int | None = None) -> tup
     reduced = explore(model, stop_at_first=False, keep_graph=True, movers=True)
     assert reduced.complete
     assert reduced.partial_order is not None and reduced.partial_order.method == "movers"
+    # A limit at the reported depth cuts nothing: transactions that pass deeper end in states stored already.
+    limited = explore(model, stop_at_first=False, keep_graph=False, movers=True, max_depth=max(reduced.depth, 1))
+    assert (limited.complete, limited.verdict, limited.distinct_states) == (True, reduced.verdict,
+                                                                            reduced.distinct_states)
     assert reduced.verdict is plain.verdict
     # The same properties violated and witnessed, each by a shortest schedule (depth is counted in steps).
     assert {v.property: v.trace and len(v.trace) for v in reduced.violations} == \
@@ -286,3 +290,5 @@ def test_max_depth_counts_steps() -> None:
                {w.property: w.trace and len(w.trace) for w in plain.witnesses}
     full = explore(model, keep_graph=False, max_depth=25, movers=True)
     assert full.complete and full.depth == 18
+    # Transactions pass through states deeper than 18 and end in stored ones: a limit of 18 cuts nothing.
+    assert explore(model, keep_graph=False, max_depth=18, movers=True).complete
