@@ -486,8 +486,8 @@ class Snapshotter:
 
     The frozen form of a scalar (int, str, bytes, ``None``) is itself;
     every other value is a tuple whose first item is a tag: ``("b", True)``,
-    ``("ef", "mod.Flags", 3)`` a combination of
-    ``enum.Flag`` members (by value), ``("fl", 1.0)`` (a bool or a float equals an int, ``True == 1 == 1.0``, and
+    ``("ef", "mod.Flags", 3, "A|B")`` a combination of
+    ``enum.Flag`` members (kept by value, shown by name), ``("fl", 1.0)`` (a bool or a float equals an int, ``True == 1 == 1.0``, and
     untagged would be taken for it, so a path that only the float takes would
     never run; ``-0.0`` is ``("fl", -0.0, "-0")``, as it equals ``0.0``),
     ``("t", ...)`` a tuple, ``("l", ...)`` a list, ``("d", (k, v), ...)`` a dict,
@@ -590,7 +590,7 @@ class Snapshotter:
             if member is None or member not in t.__members__:  # a combination of enum.Flag members, or none
                 if type(value.value) is not int:
                     raise Unsnapshottable(value)
-                return ("ef", name, value.value)
+                return ("ef", name, value.value, member or "")
             return ("e", name, member)
         if tag == "dc":
             return self._freeze_dataclass(value, name, fields)
@@ -749,7 +749,7 @@ def show(frozen: Any) -> str:
     if tag == "e":
         return f"{short}.{frozen[2]}"
     if tag == "ef":
-        return f"{short}({frozen[2]})"
+        return f"{short}.{frozen[3]}" if frozen[3] else f"{short}({frozen[2]})"
     fields = frozen[2]
     return f"{short}(" + ", ".join(f"{f}={show(v)}" for f, v in zip(fields, frozen[3:])) + ")"
 

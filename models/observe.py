@@ -139,11 +139,13 @@ def _missing(cls: str, name: str, field: str) -> InvalidStudentCode:
 
 
 def computed_fields(cls: Any, fields: Sequence[str]) -> tuple[str, ...]:
-    """The contract fields that ``cls`` computes (a method or property) rather than keeps as an attribute."""
+    """The contract fields that ``cls`` computes (a method or property, or whatever its own ``__getattr__``
+    answers for a name the class does not define) rather than keeps as an attribute."""
+    forwards = callable(getattr(cls, "__getattr__", None))  # e.g. to the dataclasses the node keeps its state in
     out = []
     for field in fields:
         held = getattr(cls, renamed(cls, field), None)
-        if isinstance(held, property) or callable(held):
+        if isinstance(held, property) or callable(held) or (held is None and forwards):
             out.append(field)
     return tuple(out)
 

@@ -195,7 +195,7 @@ def frozen(value: Any, what: str) -> Any:
             if len(v) != 3 or type(v[1]) is not str or type(v[2]) is not str:
                 raise WireError(f"{what} is not a frozen value (a malformed enum member)")
         elif tag == "ef":
-            if len(v) != 3 or type(v[1]) is not str or type(v[2]) is not int:
+            if len(v) != 4 or type(v[1]) is not str or type(v[2]) is not int or type(v[3]) is not str:
                 raise WireError(f"{what} is not a frozen value (a malformed enum flag)")
         elif tag in ("nt", "dc"):
             if (len(v) < 3 or type(v[1]) is not str or type(v[2]) is not tuple

@@ -469,6 +469,35 @@ def test_student_files_that_go_wrong_give_one_line_or_a_finding(tmp_path: Path, 
         assert text in run.stdout
 
 
+@dataclasses.dataclass
+class _ServerState:
+    current_term: int = 0
+    role: str = "follower"
+    voted_for: int | None = None
+    log: list[Any] = dataclasses.field(default_factory=list)
+    commit_index: int = 0
+
+
+class Forwarding(Node):
+    """Keeps its Raft fields in a dataclass and shows them through ``__getattr__``."""
+
+    def __init__(self) -> None:
+        self.state = _ServerState()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "state":
+            raise AttributeError(name)
+        return getattr(self.state, name)
+
+
+def test_contract_fields_shown_through_getattr_are_read() -> None:
+    # They were "RaftNode has no attribute 'current_term'" (node-state-testable), though hasattr() says it has.
+    model = ActorModel(Forwarding, 3, protocol="raft", isolate=False)
+    start = next(iter(model.init_states()))
+    assert start.failure is None, start.failure
+    assert [o[0] for o in start.observed] == [0, 0, 0]
+
+
 def test_a_global_set_between_calls_in_process_is_not_the_handlers_doing(tmp_path: Path) -> None:
     # A script that defines its node class in __main__ and binds the model to a global before exploring: the
     # global appears between the model's set-up and its first call. Only what a call changes is a finding.
