@@ -329,6 +329,8 @@ class ActorModel(Model[ActorState]):
             """The first handler call that failed (its property and text), whether or not a search reached the
             state it leads to: a search cut by its time limit while it expanded a state reports it."""
             self.prefix: tuple[str, ...] = tuple(prefix or ())
+            self.prefix_witnessed: dict[str, int] = {}
+            """Reachability properties the scripted prefix witnessed, with the step: not looked for after it."""
             if self.prefix:
                 self.init_states()  # a prefix that does not replay is an error now, not in the middle of a search
         except BaseException:
@@ -437,14 +439,17 @@ class ActorModel(Model[ActorState]):
                 enabled = ", ".join(str(a) for a, _ in self.successors(state)) or "nothing"
                 raise InvalidParameter(f"prefix step {k} {label!r} is not enabled after the steps before it; "
                                        f"enabled there: {enabled}")
-            if following.failure is not None:
-                raise InvalidStudentCode(f"prefix step {k} {label!r}: {following.failure[1]}")
+            if following.failure is not None:  # the code's own finding, as anywhere else: the search starts there
+                return following
             if not self.within_boundary(following):
                 raise InvalidParameter(f"prefix step {k} {label!r} leaves the bounds (max_term={self.max_term}); "
                                        "raise the bound or shorten the prefix")
             if props is None:
                 props = [p for p in self.properties() if p.default]
             refuse_broken_prefix_step(props, k, label, state, following, last=k == len(self.prefix))
+            for p in props:  # a leader elected inside the prefix: the run is not vacuous, whatever follows
+                if p.expectation is Expectation.SOMETIMES and p.name not in self.prefix_witnessed and p.holds(following):
+                    self.prefix_witnessed[p.name] = k
             state = following
         return state
 
@@ -668,6 +673,8 @@ class ActorModel(Model[ActorState]):
                 if unknown and self.class_names[i] not in self.class_names[:i]:  # once per class
                     out.append(f"{self.class_names[i]} declares durable {', '.join(map(repr, unknown))}, which its "
                                f"__init__ does not set: a crash keeps nothing under that name (a typo?)")
+        for name, k in getattr(self, "prefix_witnessed", {}).items():
+            out.append(f"{name} was witnessed inside the scripted prefix (step {k}), so it is not looked for after it")
         if self.limits[CRASHES] and not any(self.durable):
             out.append("crashes are enabled but no node class declares durable attributes: a restarted node "
                        "forgets everything and starts from __init__ (declare what survives a crash, e.g. "
@@ -980,6 +987,9 @@ class ActorModel(Model[ActorState]):
                 p.footprint = _footprint_unless_failed(p.footprint)
             props.append(p)
         props += list(self.extra_properties)
+        witnessed = getattr(self, "prefix_witnessed", None)
+        if witnessed:
+            props = [p for p in props if not (p.expectation is Expectation.SOMETIMES and p.name in witnessed)]
         return props
 
     # -- presentation ------------------------------------------------------------------------------------

@@ -231,6 +231,27 @@ def test_a_scripted_prefix_brings_the_length_only_bug_within_reach_of_the_search
     assert not correct.result.violations
 
 
+class _CrashOnVote(RAFT.RaftNode):  # type: ignore[misc, name-defined]
+    def on_vote(self, sender: int, m: Any, out: Any) -> None:
+        raise KeyError("oops")
+
+
+def test_a_prefix_is_judged_as_the_schedule_it_is() -> None:
+    # A leader elected inside the prefix: the run is not vacuous (leader-elected was "never witnessed", exit 1,
+    # for a correct Raft). A handler that raises inside the prefix is its finding (it was a usage error, exit 2).
+    elect_then_stall = [*LENGTH_ONLY[:3], "Timer(node=n1, timer=election)",
+                        "Deliver(from=n1, to=n0, msg=RequestVote(term=2, last_log_index=0, last_log_term=0))",
+                        "Drop(from=n0, to=n1, msg=Vote(term=2, granted=True))",
+                        "Drop(from=n1, to=n2, msg=RequestVote(term=2, last_log_index=0, last_log_term=0))"]
+    found = _check(RAFT.RaftNode, requests=0, max_timeouts=2, max_drops=2, prefix=elect_then_stall)
+    assert found.verdict is Verdict.HOLDS and "leader-elected" not in {w.property for w in found.result.witnesses}
+    assert "leader-elected was witnessed inside the scripted prefix (step 3), so it is not looked for after it" \
+        in found.notices
+    crashed = _check(_CrashOnVote, requests=0, max_timeouts=2, prefix=LENGTH_ONLY[:3])
+    v = crashed.violation
+    assert (v.property, len(v.trace)) == ("handlers-do-not-crash", 0) and "raised KeyError: 'oops'" in v.explanation
+
+
 def test_a_prefix_that_does_not_replay_is_one_clear_error() -> None:
     from quorumcheck.errors import InvalidParameter
 
