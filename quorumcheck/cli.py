@@ -1423,9 +1423,10 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
       quorumcheck test --replay out/trace.json
 
     Exit codes: 0 no violation (exhaustive: every state explored; --mode
-    random: no schedule failed), 1 a violation or a finding about the code
-    (with its schedule), 3 undetermined (a limit cut an exhaustive run, or auto
-    mode had to sample), 2 a usage error or a file that cannot be loaded (one
+    random: none of the --runs schedules failed), 1 a violation or a finding
+    about the code (with its schedule), 3 undetermined (a limit cut an
+    exhaustive run, --timeout cut random mode short, or auto mode had to
+    sample), 2 a usage error or a file that cannot be loaded (one
     line), 4 an internal error, 130 Ctrl-C, 141 the output's reader went away. With --replay FILE: 0 the saved
     schedule still ends in its violation (with --expect fixed: it no longer
     does), 1 the opposite, 2 the file cannot be used.

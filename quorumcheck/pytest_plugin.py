@@ -147,12 +147,17 @@ class StudentChecker:
             how = f"the epoch search ({_count(found.epochs_to_violation or 0, 'epoch')})"
         else:
             how = "exhaustive mode"
+        prefix = tuple(getattr(found.model, "prefix", ()) or ())
+        after = f" after the {_count(len(prefix), 'step')} of the scripted prefix" if prefix else ""
         if steps == 0:
-            lines.append(f"found by {how} in the initial state, before any step:")
+            lines.append(f"found by {how} {'where the prefix ends' if prefix else 'in the initial state'}, before "
+                         "any step:")
         elif found.mode in ("random", "epochs"):
-            lines.append(f"found by {how}, shrunk to {_count(steps, 'step')}:")
+            lines.append(f"found by {how}, shrunk to {_count(steps, 'step')}{after}:")
         else:
-            lines.append(f"found by {how}, a shortest schedule of {_count(steps, 'step')}:")
+            lines.append(f"found by {how}, a shortest schedule of {_count(steps, 'step')}{after}:")
+        if prefix:
+            lines += [f"  prefix {k}. {label}" for k, label in enumerate(prefix, start=1)][:60]
         lines += describe_schedule(found, limit=60)
         if v.explanation:
             lines.append(f"  {v.property} violated: {v.explanation}")

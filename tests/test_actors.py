@@ -981,3 +981,16 @@ def test_plugin_messages_count_in_the_singular(tmp_path: Path) -> None:
         StudentChecker("exhaustive", None, tmp_path / "none").check_raft(raft.RaftNode, requests=0, max_timeouts=0)
     assert str(failed.value).splitlines() == ["quorumcheck: leader-elected violated (a leader can be elected)",
                                               "  it was never witnessed in 1 state"]
+
+
+def test_plugin_names_the_scripted_prefix_before_the_schedule(tmp_path: Path) -> None:
+    # The schedule's steps need the prefix's: the message listed them without it (the CLI says "after the N steps").
+    from quorumcheck.pytest_plugin import StudentChecker
+
+    bugs = load_student_file(EXAMPLES / "raft_bugs.py")
+    prefix = ["Timer(node=n0, timer=election)"]
+    with pytest.raises(pytest.fail.Exception) as failed:
+        StudentChecker("exhaustive", None, tmp_path / "p").check_raft(bugs.VoteTwice, requests=0, max_timeouts=2,
+                                                                      prefix=prefix)
+    lines = str(failed.value).splitlines()
+    assert lines[1].endswith("after the 1 step of the scripted prefix:") and lines[2] == f"  prefix 1. {prefix[0]}"

@@ -192,12 +192,13 @@ def test_a_worker_that_changed_module_state_is_replaced(tmp_path: Path) -> None:
 
 # -- random mode cut by its time limit (a Hypothesis FlakyStrategyDefinition crash once) -------------------------
 @pytest.mark.parametrize("file, protocol", [("raft.py", "raft"), ("paxos.py", "paxos")])
-def test_random_mode_cut_by_the_time_limit_holds_on_the_correct_examples(file: str, protocol: str) -> None:
-    # 6 s, not 4: with Z3 proofs on the other core, starting the sandboxed workers and one Paxos schedule
-    # took longer than 4 s (0 schedules, so UNDETERMINED, as it must be).
+def test_random_mode_cut_by_the_time_limit_is_undetermined_on_the_correct_examples(file: str, protocol: str) -> None:
+    # No crash, no violation; and not a pass: the time limit came before the schedules asked for (one slow
+    # schedule out of 200 was exit 0 before, red team 2026-12-02).
     found = check_student(str(EXAMPLES / file), 3, protocol=protocol, mode="random", runs=10**6, timeout=6.0,
                           requests=1, max_timeouts=2)
-    assert found.verdict is Verdict.HOLDS and found.exit_code == 0 and found.schedules >= 1
+    assert (found.verdict, found.result.stop_reason, found.exit_code) == (Verdict.UNDETERMINED, "timeout", 3)
+    assert not found.result.violations and found.schedules >= 0
 
 
 def test_random_mode_that_ran_no_schedule_is_undetermined_never_a_pass() -> None:
