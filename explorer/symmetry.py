@@ -336,22 +336,23 @@ class SymmetryWatch:
                 "(quorumcheck.explorer.check_symmetry(model, max_states=N) tests more states)"
             )
 
-        mine = {model.permute(t, g) for _, t in steps}
+        renamed = [model.permute(t, g) for _, t in steps]
+        mine = set(renamed)
         theirs = {t for _, t in model.successors(gs)}
         if mine != theirs:
             extra = theirs - mine
             raise wrong(f"renaming it by [{g}] gives {len(theirs)} successor(s) instead of {len(mine)}; "
                         + ("an extra one: " + _short(model, next(iter(extra))) if extra else
                            "a renamed successor is missing: " + _short(model, next(iter(mine - theirs)))))
-        if model.has_boundary and any(model.within_boundary(t) != model.within_boundary(model.permute(t, g))
-                                      for _, t in steps):
+        if model.has_boundary and any(model.within_boundary(t) != model.within_boundary(gt)
+                                      for (_, t), gt in zip(steps, renamed)):
             raise wrong(f"renaming a successor by [{g}] moves it across the bound")
         for p, answer in zip(self._states, answers):
             if p.holds(gs) != answer:
                 raise wrong(f"property {p.name} answers {answer} there and {not answer} after renaming by "
                             f"[{g}], so it names a particular element of {sort}; run --symmetry with the other sorts")
         for p in self._steps:
-            if any(p.holds_on_step(s, t) != p.holds_on_step(gs, model.permute(t, g)) for _, t in steps):
+            if any(p.holds_on_step(s, t) != p.holds_on_step(gs, gt) for (_, t), gt in zip(steps, renamed)):
                 raise wrong(f"property {p.name} answers differently on a step and on its renaming by [{g}]")
 
 

@@ -663,8 +663,9 @@ class ActorModel(Model[ActorState]):
         """
         out = [f"sandbox: {m}" for m in getattr(self.host, "missing", ())]
         given = getattr(getattr(self.host, "source", None), "file", None)
-        if given is not None and Path(given).is_symlink():  # a submission that is another student's file, say
-            out.append(f"{printable(given)} is a symbolic link: the file tested is {printable(Path(given).resolve())}")
+        link = None if given is None else symlink_notice(given)
+        if link is not None:
+            out.append(link)
         start = self._init  # read only once a search has built it: building it here could fail or call handlers
         if start is not None and start.failure is None:
             for i, names in enumerate(self.durable):
@@ -1101,6 +1102,17 @@ def _view(frozen: Any) -> Any:
 _CODE_PLACE = re.compile(r" at [^\s:]+:\d+ in [\w<>.]+")
 """Where a failure happened in the student's code, as :func:`~quorumcheck.student.worker.containment.call_contained`
 writes it."""
+
+
+def symlink_notice(path: str | Path) -> str | None:
+    """The notice for a submission given as a symbolic link (another student's file, say), else ``None``.
+
+    >>> symlink_notice(__file__) is None
+    True
+    """
+    if not Path(path).is_symlink():
+        return None
+    return f"{printable(path)} is a symbolic link: the file tested is {printable(Path(path).resolve())}"
 
 
 def _encodable(path: str) -> bool:

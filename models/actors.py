@@ -486,10 +486,11 @@ class Snapshotter:
 
     The frozen form of a scalar (int, str, bytes, ``None``) is itself;
     every other value is a tuple whose first item is a tag: ``("b", True)``,
-    ``("ef", "mod.Flags", 3, "A|B")`` a combination of
-    ``enum.Flag`` members (kept by value, shown by name), ``("fl", 1.0)`` (a bool or a float equals an int, ``True == 1 == 1.0``, and
-    untagged would be taken for it, so a path that only the float takes would
-    never run; ``-0.0`` is ``("fl", -0.0, "-0")``, as it equals ``0.0``),
+    ``("fl", 1.0)`` (a bool or a float equals an int, ``True == 1 == 1.0``,
+    and untagged would be taken for it, so a path that only the float takes
+    would never run; ``-0.0`` is ``("fl", -0.0, "-0")``, as it equals
+    ``0.0``), ``("ef", "mod.Flags", 3, "A|B")`` a combination of
+    ``enum.Flag`` members (kept by value, shown by name),
     ``("t", ...)`` a tuple, ``("l", ...)`` a list, ``("d", (k, v), ...)`` a dict,
     ``("s", ...)`` a set, ``("f", ...)`` a frozenset, ``("e", "mod.Cls", name)``
     an enum member, ``("nt", "mod.Cls", field names, values...)`` a NamedTuple,
@@ -551,6 +552,8 @@ class Snapshotter:
         self._kinds: dict[type, tuple[str, str, tuple[str, ...]]] = {}
         """Per class: its tag, its name, and its field names (NamedTuple) or slot attribute names (dataclass)."""
         self._classes: dict[str, type] = {}
+        self._nans = 0
+        """NaNs frozen so far: a set or dict is searched for two only when it made two (:func:`_one_nan`)."""
 
     # -- freezing ---------------------------------------------------------------------------------
     def freeze(self, value: Any) -> Hashable:
@@ -565,16 +568,22 @@ class Snapshotter:
             if t is list:
                 return ("l", *[freeze(v) for v in value])
             if t is dict:
+                nans = self._nans
                 items = [(freeze(k), freeze(v)) for k, v in value.items()]
-                _one_nan([k for k, _ in items])
+                if self._nans - nans > 1:  # only then can two keys hold a NaN
+                    _one_nan([k for k, _ in items])
                 return ("d", *_canonical(items, _key_text))
             if t is set or t is frozenset:
+                nans = self._nans
                 elements = [freeze(v) for v in value]
-                _one_nan(elements)
+                if self._nans - nans > 1:
+                    _one_nan(elements)
                 return ("s" if t is set else "f", *_canonical(elements))
             if t is bool:
                 return ("b", value)
             if t is float:  # 1.0 == 1 and hashes alike: untagged, a float would merge with an int and its path go unrun
+                if value != value:
+                    self._nans += 1
                 return ("fl", value) if value or math.copysign(1.0, value) > 0 else ("fl", value, "-0")
             if t in _LEAF:
                 return value

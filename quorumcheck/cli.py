@@ -34,7 +34,7 @@ from quorumcheck.explorer import CheckResult, Progress, Verdict, explore
 from quorumcheck.explorer.diff import changes, flatten, show_value
 from quorumcheck.invariants import definitions
 from quorumcheck.models import BUILTIN_MODELS, TRACE_MODELS, Model, Parameter
-from quorumcheck.models.actor_model import GRADER_MEMORY_MB, MIN_MEMORY_MB
+from quorumcheck.models.actor_model import GRADER_MEMORY_MB, MIN_MEMORY_MB, symlink_notice
 from quorumcheck.models.api import HANDLER_SECONDS, MAX_ELEMENTS
 from quorumcheck.printable import printable
 from quorumcheck.explorer.store import STORES
@@ -1523,8 +1523,9 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             on_progress=display.update_part if display else None,
         )
         _keep_until_exit(found)
-        if path.is_symlink():  # the target is resolved above, so the model cannot see the link itself
-            found.notices.insert(0, f"{path} is a symbolic link: the file tested is {path.resolve()}")
+        link = symlink_notice(path)  # the target is resolved above, so the model cannot see the link itself
+        if link is not None:
+            found.notices.insert(0, link)
     except QuorumcheckError as e:
         _fail(str(e))
     finally:

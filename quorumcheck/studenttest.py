@@ -1297,22 +1297,14 @@ def _confirm_by_replay(found: StudentResult, fresh: Callable[[], ActorModel]) ->
 
 
 def _reproduces(model: Model[Any], violation: Violation[Any]) -> bool | None:
-    """Whether ``violation``'s schedule, run step by step on ``model``, violates its property at its end
-    (``None`` when ``model`` has no property of that name to judge it by)."""
-    prop = next((p for p in model.properties() if p.name == violation.property), None)
-    if prop is None or violation.trace is None:
+    """Whether ``violation``'s schedule, replayed on ``model`` as ``quorumcheck test --replay`` replays a saved one,
+    matches step by step and violates its property at its end (``None``: ``model`` cannot judge it)."""
+    from quorumcheck.explorer.tracefile import replay, saved_trace
+
+    try:
+        return replay(saved_trace(model, violation), model).ok
+    except QuorumcheckError:  # a property the fresh model does not list (one asked for by name)
         return None
-    state = next(iter(model.init_states()))
-    before = state
-    for action in violation.trace.actions:
-        label = str(action)
-        after = next((t for a, t in model.successors(state) if str(a) == label), None)
-        if after is None:
-            return False
-        before, state = state, after
-    if prop.expectation is Expectation.EVERY_STEP:
-        return len(violation.trace.actions) > 0 and not prop.holds_on_step(before, state)
-    return not prop.holds(state)
 
 
 _OWN_OPTIONS = ("protocol", "memory_mb", "isolate")
