@@ -500,10 +500,11 @@ class Snapshotter:
     text where they do not compare), so equal ones freeze equally whatever
     their insertion order: the state space does not multiply by the orders
     messages arrive in. A dict thaws in that sorted key order, or, with
-    ``reverse_dicts=True``, in the reverse order: the determinism check runs
-    every call once each way, so a handler whose effect depends on a dict's
-    insertion order (``next(iter(d))``) is reported rather than judged on an
-    order plain Python would not have had. A dataclass keeps *every*
+    ``rotate_dicts=True``, rotated by one (the first key last), an order in
+    which every position holds another key: the determinism check runs every
+    call once each way, so a handler whose effect depends on a dict's
+    insertion order (``next(iter(d))``, ``list(d)[1]``) is reported rather
+    than judged on an order plain Python would not have had. A dataclass keeps *every*
     attribute of the instance, its slots and its ``__dict__`` in insertion
     order, not only its fields: an attribute set in ``__post_init__`` or added
     later survives. It is restored as pickle and :func:`copy.deepcopy` restore
@@ -527,8 +528,8 @@ class Snapshotter:
     (True, False)
     >>> snap.freeze({"a": 1, "b": 2}) == snap.freeze({"b": 2, "a": 1})
     True
-    >>> list(Snapshotter(reverse_dicts=True).thaw(snap.freeze({"a": 1, "b": 2})))
-    ['b', 'a']
+    >>> list(Snapshotter(rotate_dicts=True).thaw(snap.freeze({"a": 1, "b": 2, "c": 3})))
+    ['b', 'c', 'a']
 
     A dataclass keeps the attributes that are not fields:
 
@@ -546,9 +547,9 @@ class Snapshotter:
     {1}
     """
 
-    def __init__(self, *, reverse_dicts: bool = False) -> None:
-        self.reverse_dicts = reverse_dicts
-        """Thaw dicts in reverse key order (the determinism check's second run)."""
+    def __init__(self, *, rotate_dicts: bool = False) -> None:
+        self.rotate_dicts = rotate_dicts
+        """Thaw dicts in sorted key order rotated by one (the determinism check's second run)."""
         self._kinds: dict[type, tuple[str, str, tuple[str, ...]]] = {}
         """Per class: its tag, its name, and its field names (NamedTuple) or slot attribute names (dataclass)."""
         self._classes: dict[str, type] = {}
@@ -684,7 +685,7 @@ class Snapshotter:
         if tag == "l":
             return [thaw(v) for v in frozen[1:]]
         if tag == "d":
-            items = reversed(frozen[1:]) if self.reverse_dicts else frozen[1:]
+            items = frozen[2:] + frozen[1:2] if self.rotate_dicts else frozen[1:]
             return {thaw(k): thaw(v) for k, v in items}
         if tag == "s":
             return {thaw(v) for v in frozen[1:]}

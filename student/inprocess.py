@@ -66,11 +66,11 @@ class InProcessHost:
         if not self.determinism or first["failure"] is not None:
             return first
         self.calls += 1
-        self.runner.snapshotter.reverse_dicts = True  # dicts come back in the other order
+        self.runner.snapshotter.rotate_dicts = True  # dicts come back in the other order
         try:
             second = _canonical(self.runner.call(i, snapshot, event))
         finally:
-            self.runner.snapshotter.reverse_dicts = False
+            self.runner.snapshotter.rotate_dicts = False
         return agreed(first, second, "when run twice",
                       "randomness, the clock, module-level state, or a dict's key order?")
 

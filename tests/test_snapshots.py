@@ -241,7 +241,7 @@ def test_dicts_are_kept_by_content_in_a_canonical_order() -> None:
     snap = Snapshotter()
     assert snap.freeze({"b": 1, "a": 2}) == snap.freeze({"a": 2, "b": 1}) == ("d", ("a", 2), ("b", 1))
     assert list(snap.thaw(snap.freeze({2: "b", 0: "a", 1: "c"}))) == [0, 1, 2]
-    assert list(Snapshotter(reverse_dicts=True).thaw(snap.freeze({2: "b", 0: "a", 1: "c"}))) == [2, 1, 0]
+    assert list(Snapshotter(rotate_dicts=True).thaw(snap.freeze({2: "b", 0: "a", 1: "c"}))) == [1, 2, 0]
     assert snap.freeze({1: "x", "1": "y"}) == snap.freeze({"1": "y", 1: "x"})  # mixed key types: by their text
 
 
@@ -299,6 +299,32 @@ def test_a_handler_that_depends_on_a_dicts_order_is_reported_by_the_workers(tmp_
     assert v.property == "handlers-are-deterministic" and len(v.trace) == 3
     assert v.explanation.endswith("self.leader became 1 in one and 2 in the other (hash(), set order, the clock, "
                                   "random, id(), or a dict's key order?)")
+
+
+MIDDLE_VOTER = """\
+from quorumcheck.models.actors import Node
+class MiddleVoter(Node):
+    def __init__(self):
+        self.votes = {}
+        self.leader = None
+    def on_start(self, out):
+        if self.id != 0:
+            out.send(0, 'vote')
+    def on_message(self, sender, message, out):
+        if len(self.votes) == 3:
+            self.leader = list(self.votes)[1]  # the middle of three keys: the same key in sorted and reversed order
+        self.votes[sender] = True
+"""
+
+
+@pytest.mark.parametrize("isolate", [False, True])
+def test_a_handler_that_reads_the_middle_of_three_keys_is_reported(tmp_path: Path, isolate: bool) -> None:
+    student = tmp_path / "middle_voter.py"
+    student.write_text(MIDDLE_VOTER)
+    found = check_student(str(student), 5, mode="exhaustive", isolate=isolate)
+    v = found.violation
+    assert v is not None and v.property == "handlers-are-deterministic" and len(v.trace) == 4
+    assert "self.leader became 2 in one and 3 in the other" in v.explanation
 
 
 class DictBroadcaster(Node):
@@ -518,9 +544,11 @@ def test_dicts_in_other_orders_freeze_equally_and_thaw_in_both_orders(value: dic
     frozen = snap.freeze(value)
     assert snap.freeze(dict(reversed(list(value.items())))) == frozen
     forward = snap.thaw(frozen)
-    snap.reverse_dicts = True
-    backward = snap.thaw(frozen)
-    assert forward == backward == value and list(backward) == list(reversed(list(forward)))
+    snap.rotate_dicts = True
+    other = snap.thaw(frozen)
+    assert forward == other == value and list(other) == list(forward)[1:] + list(forward)[:1]
+    # every position holds another key, so code that reads any one position sees the difference
+    assert all(a != b for a, b in zip(list(forward), list(other)))
 
 
 _printable = st.recursive(

@@ -436,7 +436,7 @@ class WorkerHost:
         # the order dicts come back in.
         worker = _Worker(self.confinement, memory_mb=self.memory_mb, hash_seed=1 + k, clock_offset=1e6 * k + 0.5 * k,
                          capture=self.output if k == 0 else None, cpu_seconds=self.cpu_seconds)
-        worker.send({**self._load_request(), "reverse_dicts": k == 1})
+        worker.send({**self._load_request(), "rotate_dicts": k == 1})
         self.workers[k] = worker
         return worker
 

@@ -72,17 +72,18 @@ class NodeRunner:
         Seconds one call may take before it is interrupted here.
     watch_outside : bool, default True
         Report calls that change state outside the nodes (module, class, closure state).
-    reverse_dicts : bool, default False
-        Restore dicts in reverse key order (the determinism check's second worker: a handler whose
-        effect depends on a dict's insertion order then differs between the two).
+    rotate_dicts : bool, default False
+        Restore dicts in sorted key order rotated by one, so that every position holds another key (the
+        determinism check's second worker: a handler whose effect depends on a dict's insertion order then
+        differs between the two).
     """
 
     def __init__(self, classes: Sequence[type[Node]], protocol: str, settings: dict[str, Any], *,
                  handler_timeout: float = 1.0, watch_outside: bool = True, interruptible: bool = False,
-                 reverse_dicts: bool = False) -> None:
+                 rotate_dicts: bool = False) -> None:
         self.classes = tuple(classes)
         self.count = len(self.classes)
-        self.snapshotter = Snapshotter(reverse_dicts=reverse_dicts)
+        self.snapshotter = Snapshotter(rotate_dicts=rotate_dicts)
         self.contract = contract_named(protocol)(self.classes, self.snapshotter, **settings)
         self.handler_timeout = handler_timeout
         self.interruptible = interruptible

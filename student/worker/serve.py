@@ -102,7 +102,7 @@ def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         classes = node_classes(node, request.get("nodes") if len(found) == 1 else None)
         runner = NodeRunner(classes, request["protocol"], dict(request.get("settings") or {}),
                             handler_timeout=float(request.get("handler_timeout", 1.0)),
-                            reverse_dicts=bool(request.get("reverse_dicts")))
+                            rotate_dicts=bool(request.get("rotate_dicts")))
         info = runner.start()
         info["classes"] = tuple(c.__name__ for c in found)
         return runner, {"ok": info}
