@@ -936,7 +936,8 @@ class ActorModel(Model[ActorState]):
         label = self._labels.get(full)
         if label is None:
             if kind in ("Deliver", "Drop", "Duplicate"):
-                label = Action(kind, **{"from": node_name(key[0]), "to": node_name(key[1]), "msg": key[2]})
+                # The message's frozen form keeps apart two messages that print alike (two classes named Ping).
+                label = Action.keyed(key[3], kind, **{"from": node_name(key[0]), "to": node_name(key[1]), "msg": key[2]})
                 if kind == "Deliver":
                     self._envelopes[label] = key
                 elif kind == "Duplicate":

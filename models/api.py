@@ -86,16 +86,36 @@ class Action:
     ('Phase2a(b=1, v=v2)', 'Phase2a', 'v2')
     >>> a == Action("Phase2a", b=1, v="v2")
     True
+
+    Two steps that print alike but differ (two messages whose classes share a name) are told apart by an
+    identity that is compared but not printed (:meth:`keyed`):
+
+    >>> x, y = Action.keyed(("nt", "a.Ping"), "Deliver", msg="Ping()"), Action.keyed(("dc", "b.Ping"), "Deliver", msg="Ping()")
+    >>> str(x) == str(y), x == y
+    (True, False)
     """
 
-    __slots__ = ("_hash", "_items", "_text", "name")
+    __slots__ = ("_hash", "_identity", "_items", "_text", "name")
 
     def __init__(self, name: str, **args: Any) -> None:
         self.name = name
         self._items = tuple(args.items())
+        self._identity: Hashable = None
         self._hash = hash((name, self._items))
         inner = ", ".join(f"{k}={v}" for k, v in self._items)
         self._text = f"{name}({inner})"
+
+    @classmethod
+    def keyed(cls, identity: Hashable, name: str, **args: Any) -> Action:
+        """An action that equals only actions of the same ``identity`` (compared, never printed).
+
+        A model whose printed arguments may not tell two steps apart (the text of a student's message) gives each
+        step what does, so that the search, its reductions and its caches keep them apart.
+        """
+        action = cls(name, **args)
+        action._identity = identity
+        action._hash = hash((name, action._items, identity))
+        return action
 
     @property
     def args(self) -> dict[str, Any]:
@@ -111,7 +131,7 @@ class Action:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Action):
             return NotImplemented
-        return self.name == other.name and self._items == other._items
+        return self.name == other.name and self._items == other._items and self._identity == other._identity
 
     def __hash__(self) -> int:
         return self._hash

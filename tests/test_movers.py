@@ -292,3 +292,54 @@ def test_max_depth_counts_steps() -> None:
     assert full.complete and full.depth == 18
     # Transactions pass through states deeper than 18 and end in stored ones: a limit of 18 cuts nothing.
     assert explore(model, keep_graph=False, max_depth=18, movers=True).complete
+
+
+TWIN_MESSAGES = '''\
+from dataclasses import dataclass
+from typing import NamedTuple
+from quorumcheck.models.actors import Node
+
+class Ping(NamedTuple):
+    pass
+
+def _other():
+    @dataclass(frozen=True)
+    class Ping:  # prints as Ping(), like the NamedTuple
+        pass
+    return Ping
+
+OtherPing = _other()
+
+class Server(Node):
+    def __init__(self):
+        self.current_term = 1
+        self.role = "leader" if self.id == 1 else "follower"
+        self.voted_for = 1
+        self.log = []
+        self.commit_index = 0
+    def on_start(self, out):
+        if self.id == 0:
+            out.send(1, Ping())
+            out.send(1, OtherPing())
+    def on_message(self, sender, message, out):
+        if isinstance(message, OtherPing):
+            out.send(0, "z")
+        elif message == "z":
+            self.role = "leader"  # a second leader of term 1
+'''
+
+
+@pytest.mark.parametrize("isolate", [False, True], ids=["in-process", "workers"])
+def test_two_messages_that_print_alike_are_two_steps(tmp_path: Path, isolate: bool) -> None:
+    """Labels are by text; two messages that print alike once shared one label, and the reduction judged the
+    silent one's handler for both and dropped the delivery that leads to the violation (HOLDS)."""
+    from quorumcheck.studenttest import check_student
+    student = tmp_path / "twins.py"
+    student.write_text(TWIN_MESSAGES)
+    runs = [check_student(str(student), 2, protocol="raft", requests=0, max_timeouts=0, max_term=1,
+                          mode="exhaustive", isolate=isolate, movers=movers) for movers in (None, False)]
+    for found in runs:
+        v = found.violation
+        assert v is not None and v.property == "election-safety"
+        assert [str(step.action) for step in v.trace.steps[1:]] == [
+            "Deliver(from=n0, to=n1, msg=Ping())", "Deliver(from=n1, to=n0, msg='z')"]
