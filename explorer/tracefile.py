@@ -318,8 +318,13 @@ def save_trace(saved: SavedTrace, path: str | Path) -> Path:
     'quorumcheck-trace'
     """
     path = Path(path)
+    doc = saved.to_json()
     try:
-        path.write_text(json.dumps(saved.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (in a student's name) has no UTF-8; JSON's \udc00 escape keeps it
+        data = (json.dumps(doc, indent=2) + "\n").encode("ascii")
+    try:
+        path.write_bytes(data)
     except OSError as e:  # a failed write or close (a full disk) names no file: name it, for "cannot write PATH"
         if e.filename is None:
             raise OSError(e.errno, e.strerror or str(e), str(path)) from None

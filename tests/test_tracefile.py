@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -73,6 +74,17 @@ def test_file_has_the_documented_keys(trace_file: Path) -> None:
 
 def test_save_and_load_round_trip(saved: SavedTrace, trace_file: Path) -> None:
     assert load_trace(trace_file) == saved
+
+
+def test_a_lone_surrogate_in_a_name_is_saved_escaped_and_loads_back(saved: SavedTrace, tmp_path: Path) -> None:
+    # A student's timer or attribute name may hold a lone surrogate, which has no UTF-8: saving raised
+    # UnicodeEncodeError (exit 4) and left an empty file. It is written as JSON's escape instead.
+    odd = dataclasses.replace(saved, explanation=saved.explanation + " timer t\udc00",
+                              steps=(*saved.steps[:-1], dataclasses.replace(saved.steps[-1], state={"t\ud800": 1})))
+    path = save_trace(odd, tmp_path / "odd.json")
+    assert "\\udc00" in path.read_text(encoding="ascii") and load_trace(path) == odd
+    assert save_trace(saved, tmp_path / "plain.json").read_text(encoding="utf-8") == (
+        json.dumps(saved.to_json(), indent=2, ensure_ascii=False) + "\n")  # readable UTF-8 otherwise
 
 
 @pytest.mark.parametrize(
