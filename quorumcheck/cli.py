@@ -427,7 +427,7 @@ def _write_counterexamples(
     """``check --render DIR`` and ``check --save-trace FILE``: write files, say (one line each) what was written."""
     from quorumcheck.explorer.tracefile import save_trace as write_trace
     from quorumcheck.explorer.tracefile import saved_trace
-    from quorumcheck.render import render_counterexample
+    from quorumcheck.render import GraphvizError, render_counterexample
 
     def say(line: str) -> None:
         click.echo(line, err=to_stderr)
@@ -461,6 +461,8 @@ def _write_counterexamples(
 
             click.echo(f"quorumcheck: Graphviz's dot was not found, so only DOT files and the HTML report were "
                        f"written; {INSTALL_HINT}", err=True)
+    except GraphvizError as e:  # the verdict is the answer, with or without its drawing
+        click.echo(f"quorumcheck: notice: could not draw the counterexample ({e}); the verdict stands", err=True)
     except OSError as e:
         _fail(f"cannot write {e.filename}: {_why_not(Path(e.filename or '.').parent, e)}; choose a folder you can "
               "write to")
@@ -1632,7 +1634,7 @@ def _write_student_counterexample(found: Any, render_dir: Path | None, save_trac
                                   *, to_stderr: bool) -> None:
     from quorumcheck.explorer.tracefile import save_trace as write_trace
     from quorumcheck.explorer.tracefile import saved_trace
-    from quorumcheck.render import INSTALL_HINT, render_counterexample
+    from quorumcheck.render import INSTALL_HINT, GraphvizError, render_counterexample
 
     def say(line: str) -> None:
         click.echo(line, err=to_stderr)
@@ -1658,6 +1660,8 @@ def _write_student_counterexample(found: Any, render_dir: Path | None, save_trac
             if written.graphviz_missing:
                 click.echo(f"quorumcheck: Graphviz's dot was not found, so only DOT files and the HTML report were "
                            f"written; {INSTALL_HINT}", err=True)
+    except GraphvizError as e:  # the verdict is the answer, with or without its drawing
+        click.echo(f"quorumcheck: notice: could not draw the counterexample ({e}); the verdict stands", err=True)
     except OSError as e:
         _fail(f"cannot write {e.filename}: {_why_not(Path(e.filename or '.').parent, e)}; choose a folder you can "
               "write to")

@@ -47,7 +47,7 @@ from quorumcheck.explorer.diff import Change, changes
 from quorumcheck.explorer.result import Culprit, Trace, Violation
 from quorumcheck.models.api import Model
 
-from .dot import FONT, MONO, html_text, plain
+from .dot import FONT, HTML_TEXT_LIMIT, MONO, fit_rows, html_text, plain
 
 __all__ = [
     "Arrow",
@@ -524,8 +524,9 @@ def _chart_dot(chart: SequenceChart, violation: Violation[Any] | None) -> graphv
     def text_lines(s: ChartStep) -> list[str]:
         return [culprit_line] * (s.number == culprit_step) + list(s.changes)
 
-    text_w = {s.number: _mono(3, _ACTION_PT) + 9 + max([_mono(len(s.action), _ACTION_PT)]
-                                                  + [_mono(len(c), _CHANGE_PT) for c in text_lines(s)]) + 2 * _PAD_X
+    text_w = {s.number: _mono(3, _ACTION_PT) + 9 + max([_mono(min(len(s.action), HTML_TEXT_LIMIT + 28), _ACTION_PT)]
+                                                  + [_mono(min(len(c), HTML_TEXT_LIMIT + 28), _CHANGE_PT)
+                                                     for c in text_lines(s)]) + 2 * _PAD_X
               for s in steps}
     text_h = {s.number: (_ACTION_PT + len(text_lines(s)) * _CHANGE_PT) * _LINE + 2 * _PAD_Y for s in steps}
     text_col = max(text_w.values(), default=100.0)
@@ -751,6 +752,8 @@ def _step_label(step: ChartStep, bad: bool, width: float, culprit: str = "") -> 
     for line in step.changes:
         rows.append(f'<tr><td></td><td></td><td align="left"><font face="{MONO}" point-size="{_CHANGE_PT:g}" '
                     f'color="#4b5563">{html_text(line)}</font></td></tr>')
+    rows = fit_rows(rows, f'<tr><td></td><td></td><td align="left"><font point-size="{_CHANGE_PT:g}" '
+                          f'color="{_MUTED}">… {{n}} more changes (in the tooltip and the report)</font></td></tr>')
     # A table as wide as the box, cells aligned left: every step's text starts at the same x.
     return (f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="0" '
             f'width="{int(width)}">' + "".join(rows) + "</table>>")

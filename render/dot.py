@@ -24,7 +24,9 @@ a [tooltip="say \\"hi\\"\\nand <go>"]
 
 from __future__ import annotations
 
+import bisect
 import html
+import itertools
 import shutil
 from typing import Any
 
@@ -39,6 +41,7 @@ __all__ = [
     "GraphvizError",
     "GraphvizMissing",
     "find_dot",
+    "fit_rows",
     "html_text",
     "pipe",
     "plain",
@@ -61,9 +64,24 @@ class GraphvizError(RuntimeError):
     """``dot`` ran but failed (a bug in the DOT text we generated)."""
 
 
-def html_text(text: Any) -> str:
+HTML_TEXT_LIMIT = 300
+"""The most characters of one text a label shows: Graphviz refuses an HTML-like label longer than 16,384
+characters, and a node's state can print longer than that (a list of 2,000 numbers). The tooltips, the trace
+file and the report's tables keep the whole text."""
+
+PLAIN_LINE_LIMIT = 1_000
+"""The most characters of one line of a tooltip (:func:`plain`)."""
+
+PLAIN_TEXT_LIMIT = 12_000
+"""The most characters of a whole tooltip, escaped: Graphviz reads no quoted string longer than 16,384."""
+
+HTML_LABEL_LIMIT = 14_000
+"""The most characters of markup one label's rows may take (:func:`fit_rows`), under Graphviz's 16,384."""
+
+
+def html_text(text: Any, limit: int = HTML_TEXT_LIMIT) -> str:
     """``text`` escaped for a Graphviz HTML-like label (``<``, ``>``, ``&``, quotes), on one line, with what is
-    not printable written out.
+    not printable written out, and cut after ``limit`` characters.
 
     Examples
     --------
@@ -73,8 +91,36 @@ def html_text(text: Any) -> str:
     'p\\\\\\\\'
     >>> print(html_text("t\\x1b[2J\\x0b"))  # each written out (its backslash doubled, as any other)
     t\\\\x1b[2J\\\\x0b
+    >>> html_text("n0.big: [" + "1, " * 400 + "]", limit=20)
+    'n0.big: [1, 1, 1, 1,… (1,190 characters more)'
     """
-    return html.escape(printable(text), quote=True).replace("\\", "\\\\")
+    shown = printable(text)
+    if len(shown) > limit:
+        shown = f"{shown[:limit]}… ({len(shown) - limit:,} characters more)"
+    return html.escape(shown, quote=True).replace("\\", "\\\\")
+
+
+def fit_rows(rows: list[str], more: str, budget: int = HTML_LABEL_LIMIT) -> list[str]:
+    """The first of ``rows`` (each a label's markup) that fit in ``budget`` characters, then ``more`` (markup
+    with ``{n}``, the number of rows left out), so that a label stays within what Graphviz reads.
+
+    Examples
+    --------
+    >>> fit_rows(["<tr>a</tr>"] * 5, "<tr>{n} more</tr>", budget=40)
+    ['<tr>a</tr>', '<tr>a</tr>', '<tr>3 more</tr>']
+    >>> fit_rows(["<tr>a</tr>"] * 2, "<tr>{n} more</tr>", budget=40)
+    ['<tr>a</tr>', '<tr>a</tr>']
+    """
+    if sum(map(len, rows)) <= budget:
+        return rows
+    kept: list[str] = []
+    used = len(more)
+    for row in rows:
+        if used + len(row) > budget:
+            break
+        kept.append(row)
+        used += len(row)
+    return kept + [more.format(n=f"{len(rows) - len(kept):,}")]
 
 
 def plain(text: Any) -> str:
@@ -91,9 +137,22 @@ def plain(text: Any) -> str:
     &amp;lt;v&amp;gt;
     >>> print(plain("t\\x0b\\x1b"))  # what is not printable is written out (newlines stay line breaks)
     t\\\\x0b\\\\x1b
+    >>> len(plain("x" * 5_000)), plain("x" * 5_000)[-30:]  # Graphviz reads no quoted string over 16,384 characters
+    (1025, 'xxxxx… (4,000 characters more)')
+    >>> plain("\\n".join(["y" * 900] * 20))[-14:]
+    '… 7 more lines'
     """
-    return graphviz.nohtml("\\n".join(printable(line).replace("&", "&amp;").replace("\\", "\\\\")
-                                       for line in str(text).split("\n")))
+    lines = []
+    for line in map(printable, str(text).split("\n")):
+        if len(line) > PLAIN_LINE_LIMIT:
+            line = f"{line[:PLAIN_LINE_LIMIT]}… ({len(line) - PLAIN_LINE_LIMIT:,} characters more)"
+        lines.append(line.replace("&", "&amp;").replace("\\", "\\\\"))
+    # Graphviz refuses a quoted string longer than 16,384 characters (its quotes escaped, so counted twice).
+    used = list(itertools.accumulate(len(line) + line.count('"') + 2 for line in lines))
+    if used[-1] > PLAIN_TEXT_LIMIT:
+        kept = bisect.bisect_right(used, PLAIN_TEXT_LIMIT - 40)
+        lines = lines[:kept] + [f"… {len(lines) - kept:,} more lines"]
+    return graphviz.nohtml("\\n".join(lines))
 
 
 def find_dot() -> str | None:
@@ -132,6 +191,8 @@ def pipe(drawing: graphviz.Digraph, fmt: str, *, engine: str = "dot", neato_no_o
         return drawing.pipe(format=fmt, engine=engine, neato_no_op=neato_no_op, quiet=True)
     except graphviz.ExecutableNotFound:
         raise GraphvizMissing(f"Graphviz's dot was not found on PATH; {INSTALL_HINT}") from None
+    except BrokenPipeError:  # it stopped reading what it was given: it refused the drawing part way
+        raise GraphvizError(f"{engine} -T{fmt} failed: it stopped reading the drawing") from None
     except graphviz.CalledProcessError as e:
         stderr = e.stderr.decode("utf-8", "replace") if isinstance(e.stderr, bytes) else str(e.stderr or "")
         lines = stderr.strip().splitlines()

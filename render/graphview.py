@@ -37,7 +37,7 @@ from quorumcheck.explorer.result import Trace
 from quorumcheck.models.api import Expectation, Model
 
 from .chart import run_title
-from .dot import FONT, MONO, html_text, plain
+from .dot import FONT, MONO, fit_rows, html_text, plain
 
 __all__ = ["WHOLE_GRAPH_MAX", "GraphView", "state_graph_view", "state_lines", "summary"]
 
@@ -312,8 +312,10 @@ def _graph_dot(
         if detailed:
             more = f' <font point-size="7" color="{font}">(+{hidden} not shown)</font>' if hidden else ""
             lines = summary(view) + ([f"✗ {', '.join(broken[n])}"] if bad else [])
-            rows = "".join(f'<tr><td align="left"><font face="{MONO}" point-size="8" color="{font}">'
-                           f"{html_text(line)}</font></td></tr>" for line in lines)
+            rows = "".join(fit_rows([f'<tr><td align="left"><font face="{MONO}" point-size="8" color="{font}">'
+                                     f"{html_text(line)}</font></td></tr>" for line in lines],
+                                    f'<tr><td align="left"><font point-size="7" color="{font}">… {{n}} more lines '
+                                    '(in the tooltip)</font></td></tr>'))
             label = (f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="0">'
                      f'<tr><td align="left"><font color="{font}"><b>#{n}</b></font>{more}</td></tr>{rows}</table>>')
             shape, size = "box", {}

@@ -594,3 +594,59 @@ def test_control_characters_in_a_students_names_are_drawn_written_out(tmp_path: 
     chart = (tmp_path / "names-chart.svg").read_text(encoding="utf-8")
     assert "Timer(node=n0, timer=election\\x0b)" in chart
     assert "n0 (Node\\x0b\\x1b[8m) on_timer(&#39;election\\x0b&#39;) raised ValueError: boom" in chart
+
+
+HUGE_STATE = '''\
+from quorumcheck.models.actors import Node
+class Grows(Node):
+    def __init__(self):
+        self.big = list(range(3_000))  # prints as some 17,000 characters: more than Graphviz reads in one label
+        self.hits = 0
+    def on_start(self, out):
+        if self.id == 0:
+            out.send(1, 'go')
+            out.send(1, 'stop')
+    def on_message(self, sender, message, out):
+        if message == 'stop' and self.hits:
+            raise RuntimeError('done')
+        self.big[0] -= 1
+        self.hits += 1
+'''
+
+
+@needs_dot
+def test_a_state_longer_than_graphviz_reads_is_drawn_cut_short(tmp_path: Path) -> None:
+    # Graphviz refuses an HTML label or a quoted string longer than 16,384 characters; it stopped reading and the
+    # broken pipe was reported as "cannot write None" with exit 2, in place of the violation's exit 1.
+    student = tmp_path / "grows.py"
+    student.write_text(HUGE_STATE)
+    out = tmp_path / "drawn"
+    result = CliRunner().invoke(main, ["test", str(student), "--protocol", "none", "--mode", "exhaustive", "--render",
+                                       str(out)])
+    assert result.exit_code == 1, result.output
+    assert "VIOLATED: handlers-do-not-crash" in result.stdout and "could not draw" not in result.output
+    svg = (out / "none-handlers-do-not-crash-chart.svg").read_text()
+    ET.fromstring(svg)
+    assert "characters more)" in svg and "n1.big: [0, 1, 2, 3" in svg
+    assert max(map(len, (out / "none-handlers-do-not-crash-chart.dot").read_text().splitlines())) < 16_384
+
+
+def test_a_drawing_graphviz_refuses_is_a_notice_and_the_verdict_stands(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from quorumcheck.render import GraphvizError
+    import quorumcheck.render as render
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise GraphvizError("neato -Tsvg failed: it stopped reading the drawing")
+
+    monkeypatch.setattr(render, "render_counterexample", refuse)
+    student = tmp_path / "grows.py"
+    student.write_text(HUGE_STATE)
+    result = CliRunner().invoke(main, ["test", str(student), "--protocol", "none", "--mode", "exhaustive", "--render",
+                                       str(tmp_path / "d")])
+    assert result.exit_code == 1 and "VIOLATED: handlers-do-not-crash" in result.stdout
+    assert ("quorumcheck: notice: could not draw the counterexample (neato -Tsvg failed: it stopped reading the "
+            "drawing); the verdict stands") in result.stderr
+    result = CliRunner().invoke(main, ["check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise",
+                                       "--render", str(tmp_path / "e")])
+    assert result.exit_code == 1 and "could not draw the counterexample" in result.stderr
