@@ -449,6 +449,15 @@ class Unsnapshottable(Exception):
         return f"{root}{''.join(reversed(self.path))} holds {_kind(self.value)}"
 
 
+def _builtin_base(cls: type) -> type | None:
+    """The built-in class other than ``object`` that ``cls`` derives from (``set`` for ``class Votes(set)``), if any.
+
+    Such an instance holds contents (a set's elements, a list's items) that are no attribute, which a dataclass's
+    snapshot would lose; and it cannot be rebuilt without running its class's ``__new__``.
+    """
+    return next((base for base in cls.__mro__[1:] if base is not object and base.__module__ == "builtins"), None)
+
+
 def _kind(value: Any) -> str:
     import inspect
     import io
@@ -472,6 +481,11 @@ def _kind(value: Any) -> str:
     if inspect.ismodule(value):
         return f"the module {value.__name__}"
     if dataclasses.is_dataclass(value):
+        builtin = _builtin_base(type(value))
+        if builtin is not None:
+            return (f"a {type(value).__name__} dataclass that is also a {builtin.__name__} (a snapshot keeps a "
+                    f"dataclass's attributes, not a {builtin.__name__}'s contents; hold the {builtin.__name__} "
+                    "in a field instead)")
         return f"a {type(value).__name__} dataclass with a field of an unsupported type"
     module = type(value).__module__
     where = "" if module.startswith("quorumcheck_student_") or module in ("__main__", "builtins") else f"{module}."
@@ -665,7 +679,7 @@ class Snapshotter:
             kind: tuple[str, str, tuple[str, ...]] = ("e", name, ())
         elif isinstance(value, tuple) and hasattr(t, "_fields") and hasattr(t, "_make"):
             kind = ("nt", name, tuple(t._fields))
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type) and _builtin_base(t) is None:
             kind = ("dc", name, _slot_attributes(t))
         else:
             raise Unsnapshottable(value)

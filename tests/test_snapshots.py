@@ -666,3 +666,30 @@ def test_two_nans_in_a_set_or_among_dict_keys_cannot_be_kept() -> None:
         with pytest.raises(Unsnapshottable) as info:
             snap.freeze(value)
         assert "two NaNs in one set or among one dict's keys" in info.value.describe("self.marks")
+
+
+@dataclasses.dataclass(eq=False)
+class VotesSet(set):  # type: ignore[type-arg]
+    """A set that also carries a term: a dataclass whose contents are no attribute."""
+
+    term: int = 0
+
+
+@dataclasses.dataclass
+class Entries(list):  # type: ignore[type-arg]
+    term: int = 0
+
+
+def test_a_dataclass_that_is_also_a_set_list_or_dict_cannot_be_kept() -> None:
+    # Kept as a dataclass, its elements were lost (VotesSet(term=0)), and restoring it called object.__new__ on
+    # a set subclass: TypeError inside a correct node's handler, reported as the student's crash.
+    from quorumcheck.models.actors import Unsnapshottable
+
+    snap = Snapshotter()
+    for value, builtin in ((VotesSet(), "set"), (Entries(), "list")):
+        value.extend([1]) if isinstance(value, list) else value.add(1)
+        with pytest.raises(Unsnapshottable) as info:
+            snap.freeze(value)
+        assert info.value.describe("self.votes") == (
+            f"self.votes holds a {type(value).__name__} dataclass that is also a {builtin} (a snapshot keeps a "
+            f"dataclass's attributes, not a {builtin}'s contents; hold the {builtin} in a field instead)")
