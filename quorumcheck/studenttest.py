@@ -1231,8 +1231,9 @@ def check_student(
     model = ActorModel(node, nodes, protocol=protocol, memory_mb=memory_mb, isolate=isolate,
                        **model_options)  # parameter and class errors surface here
     started = time.perf_counter()
-    if timeout is not None and hasattr(model.host, "deadline"):  # workers replaced later load within it too
-        model.host.deadline = time.monotonic() + timeout
+    ends = None if timeout is None else time.monotonic() + timeout
+    if ends is not None and hasattr(model.host, "deadline"):  # workers replaced later load within it too
+        model.host.deadline = ends
     try:
         found = _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
                      max_states=max_states, timeout=timeout, properties=properties,
@@ -1243,8 +1244,11 @@ def check_student(
     finally:
         model.close()
     if isinstance(node, (str, Path)) and isolate is not False:  # fresh workers start from the file alone
-        _confirm_by_replay(found, lambda: ActorModel(node, nodes, protocol=protocol, memory_mb=memory_mb,
-                                                     isolate=isolate, **model_options))
+        unconfirmed = _confirm_by_replay(found, lambda: ActorModel(node, nodes, protocol=protocol,
+                                                                   memory_mb=memory_mb, isolate=isolate,
+                                                                   **model_options), ends)
+        if unconfirmed:
+            terms.append(unconfirmed)
     found.notices = model.notices() + terms
     found.seconds = time.perf_counter() - started
     output = getattr(model.host, "output", None)
@@ -1259,7 +1263,7 @@ load: a schedule that kills its workers, in a file slow to import, is left as fo
 minutes."""
 
 
-def _confirm_by_replay(found: StudentResult, fresh: Callable[[], ActorModel]) -> None:
+def _confirm_by_replay(found: StudentResult, fresh: Callable[[], ActorModel], ends: float | None = None) -> str | None:
     """Replay ``found``'s counterexample on new workers, and say so when it does not reproduce there.
 
     Between handler calls a node is only its snapshot, so a schedule should do the same from a fresh start
@@ -1268,24 +1272,38 @@ def _confirm_by_replay(found: StudentResult, fresh: Callable[[], ActorModel]) ->
     schedule can then fail in the search and not when run: it is no counterexample. Such a violation is
     replaced by a ``state-outside-node`` finding on the same schedule, which says what happened. The code's
     own findings (:data:`CONTAINMENT_PROPERTIES`: it raised, ran out of time or memory) are not replayed.
+
+    The replay runs within the run's time limit, ``ends`` (``time.monotonic()``); cut by it, the violation stands
+    as found, and the notice returned says so.
     """
+    from quorumcheck.student.trusted.workers import loads_by
+
     violation = found.result.violation
     if violation is None or violation.trace is None or violation.property in CONTAINMENT_PROPERTIES:
-        return  # a finding about the code itself (it raised, ran out of time or memory) stands as found
+        return None  # a finding about the code itself (it raised, ran out of time or memory) stands as found
+    cut = (f"the {violation.property} violation is reported as the search found it: the time limit left no time "
+           "to confirm it by a replay on new workers")
+    if ends is not None and time.monotonic() >= ends:
+        return cut
     try:
-        model = fresh()
+        with loads_by(ends):
+            model = fresh()
     except QuorumcheckError:  # the file would not load again (it may tell its loads apart): the violation stands
-        return
+        return None
+    except TimeLimitReached:
+        return cut
     try:
         if hasattr(model.host, "deadline"):
             model.host.deadline = time.monotonic() + CONFIRM_SECONDS
         reproduced = _reproduces(model, violation)
-    except TimeLimitReached:  # its workers died and were slow to load again: not confirmed either way
+    except TimeLimitReached:  # its workers died and were slow to load again, or the run's time ran out
+        if ends is not None and time.monotonic() >= ends:
+            return cut
         reproduced = None
     finally:
         model.close()
     if reproduced is not False:
-        return
+        return None
     replaced = Violation(
         "state-outside-node", Expectation.ALWAYS, CONTAINMENT_PROPERTIES["state-outside-node"],
         violation.trace, False,
@@ -1294,6 +1312,7 @@ def _confirm_by_replay(found: StudentResult, fresh: Callable[[], ActorModel]) ->
         "attribute on sys, builtins or another module, a file, the environment), so it is no counterexample; "
         "keep all of a node's state in self")
     found.result.violations = [replaced]
+    return None
 
 
 def _reproduces(model: Model[Any], violation: Violation[Any]) -> bool | None:

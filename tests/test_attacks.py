@@ -36,6 +36,7 @@ from typing import Any
 
 import pytest
 
+from quorumcheck.errors import InvalidStudentCode
 from quorumcheck.explorer import Verdict
 from quorumcheck.student.trusted.sandbox import capabilities, landlock_abi
 from quorumcheck.studenttest import check_student
@@ -191,6 +192,25 @@ def test_patching_the_judge_the_search_and_exit_in_the_worker_changes_nothing() 
     # in the worker, at import and again in every handler: none of them runs there, so the genuine
     # violation stands.
     genuine(check("tamper.py:PatchesEverywhere", 3, **RAFT))
+
+
+def test_the_confirming_replay_stays_within_the_time_limit() -> None:
+    # The replay's workers load the file again (5 s); it had 60 s for that, and each call its own deadline, so a
+    # run given --timeout 10 took 75 s. Now the replay gets what the limit leaves, and when that is too little
+    # the violation stands as found, with a notice.
+    found = check("slow_import.py:SlowToLoad", 3, timeout=2.5, **RAFT)
+    genuine(found)
+    assert found.notices[-1] == ("the election-safety violation is reported as the search found it: the time limit "
+                                 "left no time to confirm it by a replay on new workers")
+    assert found.seconds < 4.5, found.seconds  # the limit and a little, not another 5 s load
+
+
+def test_a_worker_patched_to_report_fewer_nodes_is_refused() -> None:
+    # The node count is the grader's: a load answer describing one node where three were asked for (the file
+    # patched the worker's NodeRunner) would have had a one-node cluster checked, and the buggy Raft hold.
+    with pytest.raises(InvalidStudentCode, match=r"shrink_nodes.py: the worker reported 1 node where 3 were asked "
+                                                 r"for \(does the file tamper with quorumcheck\?\)"):
+        check("shrink_nodes.py:LeadsAlone", 3, **RAFT)
 
 
 # The properties judge the observation the trusted side reads from the answered snapshot, not what the

@@ -33,6 +33,8 @@ Examples
 from __future__ import annotations
 
 import atexit
+import contextlib
+import contextvars
 import ctypes
 import os
 import select
@@ -46,6 +48,7 @@ import time
 import weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
@@ -419,6 +422,10 @@ class WorkerHost:
         """The run's time limit (``time.monotonic()``), set by :func:`~quorumcheck.studenttest.check_student`: a
         worker replaced after that is not loaded again (its file may take long to import, each time), and a
         replacement's load may not outlast it; :class:`~quorumcheck.explorer.search.TimeLimitReached` instead."""
+        self.stop_at: float | None = _LOADS_BY.get()
+        """A hard end (``time.monotonic()``): no load outlasts it and no call starts after it
+        (:class:`~quorumcheck.explorer.search.TimeLimitReached` instead). The confirming replay's share of the
+        run's time limit: it is set, by :func:`loads_by`, before the workers' first load."""
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -444,6 +451,8 @@ class WorkerHost:
         limit = LOAD_SECONDS
         if respawned and self.deadline is not None:
             limit = min(limit, max(self.deadline - time.monotonic(), 0.0))
+        if self.stop_at is not None:
+            limit = min(limit, max(self.stop_at - time.monotonic(), 0.0))
         try:
             reply = worker.receive(limit)
         except WorkerLost as e:
@@ -496,6 +505,13 @@ class WorkerHost:
         if not ok:
             raise InvalidStudentCode(f"{self.source.file}: the worker described the node classes malformedly "
                                      "(does the file tamper with quorumcheck?)")
+        # The node count is the grader's, not the worker's: one class runs on the nodes asked for (3 by default),
+        # several run one per node. A worker that reports another count was changed by the code it runs.
+        asked = self.source.classes
+        expected = (len(classes) if len(classes) > 1 else 3 if self.nodes is None else self.nodes)
+        if count != expected or (asked and len(asked) > 1 and len(classes) != len(asked)):
+            raise InvalidStudentCode(f"{self.source.file}: the worker reported {count} node{'s' * (count != 1)} where "
+                                     f"{expected} were asked for (does the file tamper with quorumcheck?)")
         return {"names": tuple(names), "durable": tuple(durable), "requestable": tuple(requestable),
                 "roles": dict(roles), "classes": tuple(classes), "renames": tuple(renames),
                 "computed": tuple(computed)}
@@ -504,6 +520,8 @@ class WorkerHost:
     def call(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> dict[str, Any]:
         """What node ``i`` in ``snapshot`` does on ``event``: validated plain data, or a failure."""
         self.start()
+        if self.stop_at is not None and time.monotonic() >= self.stop_at:
+            raise _time_limit()
         self.calls += len(self.workers)
         request = {"op": "call", "node": i, "snapshot": snapshot, "event": event}
         deadline = call_deadline(self.handler_timeout)
@@ -601,6 +619,20 @@ class WorkerHost:
         for k in range(len(self.workers)):
             self._retire(k)
         self.info = None
+
+
+_LOADS_BY: contextvars.ContextVar[float | None] = contextvars.ContextVar("quorumcheck_loads_by", default=None)
+
+
+@contextlib.contextmanager
+def loads_by(stop_at: float | None) -> Iterator[None]:
+    """Within it, a new :class:`WorkerHost` gets ``stop_at`` as its hard end (:attr:`WorkerHost.stop_at`), so that
+    even its workers' first load is bounded by it."""
+    token = _LOADS_BY.set(stop_at)
+    try:
+        yield
+    finally:
+        _LOADS_BY.reset(token)
 
 
 def _time_limit() -> BaseException:
