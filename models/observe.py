@@ -258,6 +258,13 @@ class Contract:
             if name not in attributes:
                 raise _missing(cls.__name__, name, field)
             values[field] = attributes[name]
+        for field in self.FIELDS:  # a role is read from the freshly started node: one taken up later goes unjudged
+            name = renamed(cls, field)
+            if name in attributes and field not in values:
+                raise InvalidStudentCode(
+                    f"{cls.__name__}.{name} was set after the node started, so it was not read as the {field!r} "
+                    f"observation (a node's roles are read when it starts) and would go unjudged; set "
+                    f"self.{name} = None in __init__, or, if it is something else, name the attribute otherwise")
         return self.observe_frozen(index, values)
 
     def observe_frozen(self, index: int, values: dict[str, Any]) -> Hashable:

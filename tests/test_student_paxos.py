@@ -207,3 +207,30 @@ def test_counting_duplicate_votes_shows_only_when_the_network_duplicates() -> No
 
 def test_every_shipped_bug_is_tested() -> None:
     assert set(BUGS.BUGS) == set(RANDOM) and len(BUGS.BUGS) >= 6
+
+
+class LateLearner(PAXOS.PaxosNode):  # type: ignore[name-defined]
+    """Sets ``learned`` only when it learns, and learns from one vote: the role was read at start, when the node
+    had no ``learned``, so the wrong value went unjudged (HOLDS, exhaustively, with one request)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        del self.learned
+
+    def on_timer(self, name: str, out: Any) -> None:
+        pass
+
+    def on_accepted(self, sender: int, m: Any, out: Any) -> None:
+        if getattr(self, "learned", None) is None:
+            self.learned = m.value
+
+
+def test_a_role_attribute_first_set_after_start_is_reported() -> None:
+    found = _check(LateLearner, requests=1, mode="exhaustive")
+    v = found.violation
+    assert found.verdict is Verdict.VIOLATED and v.property == "node-state-testable"
+    assert v.explanation.endswith(
+        ": LateLearner.learned was set after the node started, so it was not read as the 'learned' observation "
+        "(a node's roles are read when it starts) and would go unjudged; set self.learned = None in __init__, or, "
+        "if it is something else, name the attribute otherwise")
+    assert "msg=Accepted(" in str(v.trace.steps[-1].action)  # its first Accepted message: the earliest it can be
