@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Callable
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -498,14 +499,31 @@ def test_a_handler_failure_met_before_the_time_limit_cut_the_search_is_reported(
     failure. It once said only "no violation in any schedule of up to 0 steps" and suggested smaller budgets."""
     student = tmp_path / "hangs.py"
     student.write_text("from quorumcheck.models.actors import Node\nclass A(Node):\n"
-                       "    def on_start(self, out):\n        out.broadcast('hi')\n"
+                       "    def on_start(self, out):\n        for k in range(10):\n            out.broadcast(k)\n"
                        "    def on_message(self, sender, message, out):\n        while True: pass\n")
-    code, out, _ = run("test", str(student), "--protocol", "none", "--mode", "exhaustive", "--timeout", "1",
+    # 30 deliveries, each 0.4 s of CPU (a call that misses its limit runs once more): the limit cuts the first level
+    code, out, _ = run("test", str(student), "--protocol", "none", "--mode", "exhaustive", "--timeout", "2",
                        "--handler-timeout", "0.2", "--no-isolate")
     assert code == 3 and "UNDETERMINED" in out
     assert ("But a handler call failed before the limit cut the search (handlers-terminate: n1 (A) on_message(0, "
-            "'hi') used 0.2 s of CPU time without returning (an infinite loop?) at hangs.py:6 in on_message): raise "
+            "0) used 0.2 s of CPU time without returning (an infinite loop?) at hangs.py:7 in on_message): raise "
             "--timeout for its schedule") in out
+
+
+def test_the_time_limit_raised_inside_a_handler_in_process_ends_the_run(tmp_path: Path) -> None:
+    """In-process (--no-isolate), the run's time limit can fire inside a handler: it was taken for the student's
+    exception ("raised TimeLimitReached", handlers-do-not-crash), and the search went on calling handlers, each
+    cut the same way: --timeout 1 took 33 s."""
+    student = tmp_path / "sleeps.py"
+    student.write_text("import time\nfrom quorumcheck.models.actors import Node\nclass A(Node):\n"
+                       "    def on_start(self, out):\n        out.broadcast('hi')\n"
+                       "    def on_message(self, sender, message, out):\n        time.sleep(3)\n")
+    started = time.monotonic()
+    code, out, _ = run("test", str(student), "--protocol", "none", "--mode", "exhaustive", "--timeout", "1",
+                       "--handler-timeout", "5", "--no-isolate")
+    assert code == 3 and "UNDETERMINED: the time limit (--timeout) ran out" in out
+    assert "TimeLimitReached" not in out and "handler call failed" not in out
+    assert time.monotonic() - started < 15  # one call's sleep at most, not one per call
 
 
 def test_a_path_through_a_file_is_named_as_the_problem(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ from quorumcheck.models.observe import computed_fields, contract_named, renamed
 
 from quorumcheck.student.wire import MAX_SENDS
 
-from .containment import call_contained, collector_paused, time_limit
+from .containment import call_contained, collector_paused, is_search_limit, time_limit
 
 __all__ = ["NodeRunner", "OutsideState", "failed"]
 
@@ -180,7 +180,7 @@ class NodeRunner:
         except InvalidStudentCode as e:
             return failed(snapshot, ("untestable", str(e)))
         except BaseException as e:  # noqa: BLE001 - a property or method the contract read raised
-            if self.interruptible and isinstance(e, KeyboardInterrupt):
+            if self.interruptible and (isinstance(e, KeyboardInterrupt) or is_search_limit(e)):
                 raise
             return failed(snapshot, ("untestable", f"reading the node's state raised {type(e).__name__}: {e}"))
         changed = self.outside.changed() if self.outside is not None else None

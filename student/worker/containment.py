@@ -241,8 +241,18 @@ def call_contained(
     except RecursionError as e:
         return HandlerFailure("exception", _exception_text(e))
     except BaseException as e:  # noqa: BLE001 - anything a student handler raises is a finding
+        if interruptible and is_search_limit(e):
+            raise
         return HandlerFailure("exception", _exception_text(e))
     return None
+
+
+def is_search_limit(e: BaseException) -> bool:
+    """Whether ``e`` is the search's own time or memory limit, raised into a call that runs in its process
+    (``--no-isolate``): the run's limit, to pass on, not an exception of the student's code."""
+    from quorumcheck.explorer.search import TimeLimitReached  # the explorer imports the models, which import this
+
+    return isinstance(e, TimeLimitReached)
 
 
 _limit = time_limit  # call_contained's parameter shadows the name
