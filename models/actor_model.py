@@ -315,6 +315,7 @@ class ActorModel(Model[ActorState]):
             self.contract: Contract = contract_named(protocol)(  # type: ignore[arg-type]
                 stand_ins, Snapshotter(), **_contract_settings(requests, max_timeouts, max_term))
             self.contract.adopt(info["roles"])
+            self.contract.orders_itself = tuple(info.get("orders_itself", ()))
             self.evaluator = evaluator or self.contract.evaluator
             self._cache: dict[tuple[Any, ...], _Outcome] = {}
             self._labels: dict[tuple[Any, ...], Action] = {}
@@ -662,6 +663,7 @@ class ActorModel(Model[ActorState]):
         "crashes are enabled but no node class declares durable attributes: a restarted node ... durable = (...)"
         """
         out = [f"sandbox: {m}" for m in getattr(self.host, "missing", ())]
+        out += self.contract.notices()
         given = getattr(getattr(self.host, "source", None), "file", None)
         link = None if given is None else symlink_notice(given)
         if link is not None:

@@ -205,6 +205,9 @@ class Contract:
         self.settings = settings
         self.wide: dict[str, tuple[Any, ...]] | None = None
         """The larger universe a state beyond the small one is being judged in (see :meth:`judged`)."""
+        self.orders_itself: tuple[str, ...] = ()
+        """The student's classes that order themselves otherwise than their snapshots do (``"module.Qualname"``,
+        :func:`~quorumcheck.models.actors.orders_itself`): properties that rank their values by order are off."""
 
     def setup(self, started: Sequence[Node]) -> None:
         """Learn each node's roles from the freshly started nodes (before the first observation)."""
@@ -220,6 +223,10 @@ class Contract:
     def fields_of(self, index: int) -> tuple[str, ...]:
         """The contract fields node ``index`` exposes (after :meth:`adopt`)."""
         return ()
+
+    def notices(self) -> list[str]:
+        """What the user should know about the properties this run can judge (one line each)."""
+        return []
 
     def _attribute(self, index: int, field: str) -> str:
         """The student's own name for a contract field of node ``index`` (``observe = {...}``), for messages."""
@@ -405,6 +412,16 @@ class PaxosContract(Contract):
                 "last accepted); set self.accepted = None in the acceptor's __init__ (see docs/student-testing.md)"
             )
 
+    def notices(self) -> list[str]:
+        """What the user should know about the properties this run can judge (one line each)."""
+        if not (self.promisers and set(self.promisers) >= set(self.acceptors) and self.orders_itself):
+            return []
+        names = ", ".join(name.rsplit(".", 1)[-1] for name in self.orders_itself[:3])
+        return [f"votes-safe is off: {names} order{'s' if len(self.orders_itself) == 1 else ''} itself (its own "
+                "__lt__, or an ordered enum), and quorumcheck ranks ballots by their fields in declared order without "
+                "running your code; to check it, make ballots tuples, or a @dataclass(order=True) or NamedTuple "
+                "whose fields are declared in the order they compare"]
+
     def fields_of(self, index: int) -> tuple[str, ...]:
         return tuple(field for field, holders in (("accepted", self.acceptors), ("learned", self.learners),
                                                    ("promised", self.promisers)) if index in holders)
@@ -575,7 +592,7 @@ class PaxosContract(Contract):
         props.append(judged("always", "one-value-per-ballot", standard.ONE_VALUE_PER_BALLOT,
                             "no two acceptors accept different values in one ballot", self.explain_one_value_per_ballot,
                             default=False))
-        if self.promisers and set(self.promisers) >= set(self.acceptors):
+        if self.promisers and set(self.promisers) >= set(self.acceptors) and not self.orders_itself:
             props.append(judged("always", "votes-safe", standard.VOTES_SAFE,
                                 "every accepted value is safe at its ballot (Voting.tla)", self.explain_votes_safe,
                                 default=False))

@@ -234,3 +234,47 @@ def test_a_role_attribute_first_set_after_start_is_reported() -> None:
         "(a node's roles are read when it starts) and would go unjudged; set self.learned = None in __init__, or, "
         "if it is something else, name the attribute otherwise")
     assert "msg=Accepted(" in str(v.trace.steps[-1].action)  # its first Accepted message: the earliest it can be
+
+
+OWN_ORDER_BALLOTS = '''\
+import dataclasses, functools
+from paxos import PaxosNode  # examples/paxos.py, beside it
+
+@functools.total_ordering
+@dataclasses.dataclass(frozen=True)
+class Ballot:
+    owner: int
+    number: int  # compared first, though declared second
+    def __lt__(self, other):
+        return (self.number, self.owner) < (other.number, other.owner)
+
+class OwnOrder(PaxosNode):
+    def new_ballot(self):
+        return Ballot(self.id, self.round)
+'''
+
+
+@pytest.mark.parametrize("order, on", [("own", False), ("fields", True)])
+def test_votes_safe_is_off_with_a_notice_when_ballots_order_themselves(tmp_path: Path, order: str, on: bool) -> None:
+    # votes-safe ranks ballots; the trusted side ranked Ballot(owner=1, number=2) below Ballot(owner=2, number=1)
+    # by its fields, where the class's own order says above, and reported a correct Paxos (--invariant all).
+    source = OWN_ORDER_BALLOTS
+    (tmp_path / "paxos.py").write_text((EXAMPLES / "paxos.py").read_text())
+    if order == "fields":  # the same fields, compared in declared order: what the snapshot does too
+        source = source.replace("@functools.total_ordering\n@dataclasses.dataclass(frozen=True)",
+                                "@dataclasses.dataclass(frozen=True, order=True)")
+        source = source.replace("    def __lt__(self, other):\n        return (self.number, self.owner) < "
+                                "(other.number, other.owner)\n", "")
+    (tmp_path / "own.py").write_text(source)
+    model = ActorModel(str(tmp_path / "own.py:OwnOrder"), 3, protocol="paxos", requests=1)
+    try:
+        names = [p.name for p in model.properties()]
+        notices = model.notices()
+    finally:
+        model.close()
+    assert ("votes-safe" in names) is on
+    off = [n for n in notices if n.startswith("votes-safe is off")]
+    assert off == ([] if on else [
+        "votes-safe is off: Ballot orders itself (its own __lt__, or an ordered enum), and quorumcheck ranks ballots "
+        "by their fields in declared order without running your code; to check it, make ballots tuples, or a "
+        "@dataclass(order=True) or NamedTuple whose fields are declared in the order they compare"])

@@ -487,7 +487,7 @@ class WorkerHost:
         try:
             names, durable, requestable, roles, classes = (info["names"], info["durable"], info["requestable"],
                                                            info["roles"], info["classes"])
-            renames, computed = info["renames"], info["computed"]
+            renames, computed, orders_itself = info["renames"], info["computed"], info["orders_itself"]
             count = len(names)
             ok_fields = (type(renames) is tuple and len(renames) == count and type(computed) is tuple
                          and len(computed) == count
@@ -499,7 +499,8 @@ class WorkerHost:
                   and len(requestable) == count and all(type(r) is bool for r in requestable)
                   and type(roles) is dict and all(type(v) is tuple and all(type(x) is int and 0 <= x < count
                                                                           for x in v) for v in roles.values())
-                  and all(type(c) is str for c in classes) and ok_fields)
+                  and all(type(c) is str for c in classes) and ok_fields
+                  and type(orders_itself) is tuple and all(type(c) is str for c in orders_itself))
         except (KeyError, TypeError, AttributeError):
             ok = False
         if not ok:
@@ -514,7 +515,7 @@ class WorkerHost:
                                      f"{expected} were asked for (does the file tamper with quorumcheck?)")
         return {"names": tuple(names), "durable": tuple(durable), "requestable": tuple(requestable),
                 "roles": dict(roles), "classes": tuple(classes), "renames": tuple(renames),
-                "computed": tuple(computed)}
+                "computed": tuple(computed), "orders_itself": tuple(orders_itself)}
 
     # -- calls -----------------------------------------------------------------------------------------------
     def call(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> dict[str, Any]:

@@ -47,7 +47,7 @@ from typing import Any
 
 from quorumcheck.errors import InvalidStudentCode
 from quorumcheck.models.actors import FRAMEWORK_ATTRIBUTES, Node, Out, Snapshotter, new_node, restore_node, \
-    snapshot_node
+    orders_itself, snapshot_node
 from quorumcheck.models.observe import computed_fields, contract_named, renamed
 
 from quorumcheck.student.wire import MAX_SENDS
@@ -116,6 +116,9 @@ class NodeRunner:
             "renames": tuple({f: renamed(c, f) for f in self.contract.fields_of(i) if renamed(c, f) != f}
                              for i, c in enumerate(self.classes)),
             "computed": self.computed,
+            # In a worker every module from the submission's folder is the student's; in this process (tests,
+            # a student's own script) only the node classes' modules are.
+            "orders_itself": _self_ordering_classes(self.classes, folders=not self.interruptible),
         }
 
     def call(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> dict[str, Any]:
@@ -192,6 +195,26 @@ class NodeRunner:
                                                    "explore from every state that holds it)"))
         return {"snapshot": frozen, "sends": tuple(out.sends), "timers": tuple(out.timers), "computed": computed,
                 "failure": None}
+
+
+def _self_ordering_classes(classes: Sequence[type[Node]], *, folders: bool) -> tuple[str, ...]:
+    """The classes of the student's modules (the node classes' modules, and with ``folders`` every module from
+    their files' folders) that order themselves otherwise than their snapshots do
+    (:func:`~quorumcheck.models.actors.orders_itself`), by their snapshot names (``"module.Qualname"``): the trusted
+    side cannot rank such ballots."""
+    own = [m for m in dict.fromkeys(sys.modules.get(c.__module__) for c in classes) if m is not None]
+    modules = own
+    if folders:
+        places = [Path(m.__file__).resolve().parent for m in own if isinstance(getattr(m, "__file__", None), str)]
+        modules = [m for m in list(sys.modules.values())
+                   if isinstance(getattr(m, "__file__", None), str)
+                   and any(Path(m.__file__).resolve().is_relative_to(p) for p in places)]
+    found = set()
+    for module in modules:
+        for value in list(vars(module).values()):
+            if isinstance(value, type) and value.__module__ == module.__name__ and orders_itself(value):
+                found.add(f"{value.__module__}.{value.__qualname__}")
+    return tuple(sorted(found))
 
 
 def failed(snapshot: tuple[Any, ...], failure: tuple[str, str]) -> dict[str, Any]:
