@@ -1535,7 +1535,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
             display.close()
     model: ActorModel = found.model
     result = found.result
-    for notice in found.notices:
+    for notice in dict.fromkeys([*found.notices, *result.notices]):  # the run's, then the search's (movers off)
         click.echo(f"quorumcheck: notice: {printable(notice)}", err=True)
     if found.student_output_bytes and not as_json:
         lines = found.student_output.splitlines()

@@ -274,6 +274,10 @@ def test_cli_movers(tmp_path: Path) -> None:
     assert epochs.exit_code == 2 and "the epoch search does not reduce" in epochs.output
     random = runner.invoke(main, [*args[:-2], "--mode", "random", "--no-reduction"])
     assert random.exit_code == 2 and "--no-reduction applies to the exhaustive search" in random.output
+    # The search's own notice (movers off) is printed too, not only listed in --json's top-level notices.
+    parted = runner.invoke(main, [*args, "--max-partitions", "1", "--max-states", "50"])
+    assert parted.exit_code == 3 and ("quorumcheck: notice: reduction by movers is off: a partition can cut a message "
+                                      "off from its receiver") in parted.stderr
 
 
 def test_max_depth_counts_steps() -> None:
