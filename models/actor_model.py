@@ -287,6 +287,7 @@ class ActorModel(Model[ActorState]):
         self.host, self.source, nodes_given = _host(node, nodes, protocol, _contract_settings(requests, max_timeouts,
                                                                                               max_term),
                                                     self.handler_timeout, check_determinism, memory_mb, isolate, source)
+        self.host.ordered_network = self.network == "ordered"  # the determinism check compares send order then
         try:
             info = self.host.start()
             if "file" in self.source and "classes" not in self.source:

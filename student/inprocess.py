@@ -49,6 +49,7 @@ class InProcessHost:
         modules = [m for m in dict.fromkeys(sys.modules.get(c.__module__) for c in self.classes) if m is not None]
         self.runner.outside = OutsideState(self.classes, self.runner.snapshotter, modules=modules)
         self.determinism = determinism
+        self.ordered_network = True  # see WorkerHost.ordered_network
         self.info: dict[str, Any] | None = None
         self.calls = 0
         self.output = None
@@ -72,7 +73,7 @@ class InProcessHost:
         finally:
             self.runner.snapshotter.rotate_dicts = False
         return agreed(first, second, "when run twice",
-                      "randomness, the clock, module-level state, or a dict's key order?")
+                      "randomness, the clock, module-level state, or a dict's key order?", ordered=self.ordered_network)
 
     def close(self) -> None:
         """Nothing to stop."""

@@ -352,6 +352,40 @@ def test_a_broadcast_in_a_dicts_order_is_not_reported(network: str) -> None:
     assert found.violation is None and found.verdict.value == "holds"
 
 
+RESENDER = """\
+from quorumcheck.models.actors import Node
+class Resender(Node):
+    def __init__(self):
+        self.pending = {}
+        self.acked = set()
+    def on_start(self, out):
+        if self.id == 0:
+            self.pending = {"r2": "b", "r1": "a", "r3": "c"}
+            out.send(0, "resend")
+    def on_message(self, sender, message, out):
+        if message == "resend":
+            for rid, value in self.pending.items():  # several messages to one node, in the dict's order
+                out.send(1, ("req", rid, value))
+        elif message[0] == "req":
+            self.acked.add(message[1])
+"""
+
+
+@pytest.mark.parametrize("isolate", [False, True], ids=["in-process", "workers"])
+@pytest.mark.parametrize("network, nondeterministic", [("unordered", False), ("unordered-duplicating", False),
+                                                       ("ordered", True)])
+def test_the_order_of_messages_to_one_node_matters_only_on_fifo_channels(tmp_path: Path, isolate: bool, network: str,
+                                                                        nondeterministic: bool) -> None:
+    # A bag keeps no order: the same messages to one node in another order were reported as nondeterminism.
+    (tmp_path / "resender.py").write_text(RESENDER)
+    found = check_student(str(tmp_path / "resender.py"), 2, mode="exhaustive", isolate=isolate, network=network)
+    if nondeterministic:
+        assert found.violation is not None and found.violation.property == "handlers-are-deterministic"
+        assert """ in the other (""" in found.violation.explanation and "to n1" in found.violation.explanation
+    else:
+        assert found.violation is None and found.verdict.value == "holds"
+
+
 # -- 3. id and peers are reserved ---------------------------------------------------------------------------
 PEERS_MESSAGE = ("{cls} sets self.peers, which quorumcheck reserves (it holds the other nodes' numbers); "
                  "keep your own list under another name, e.g. self.members")

@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import contextvars
 import ctypes
@@ -422,6 +423,9 @@ class WorkerHost:
         """The run's time limit (``time.monotonic()``), set by :func:`~quorumcheck.studenttest.check_student`: a
         worker replaced after that is not loaded again (its file may take long to import, each time), and a
         replacement's load may not outlast it; :class:`~quorumcheck.explorer.search.TimeLimitReached` instead."""
+        self.ordered_network = True
+        """Whether the order of the messages to one node matters (FIFO channels), for the determinism check; the
+        model sets it from its network."""
         self.stop_at: float | None = _LOADS_BY.get()
         """A hard end (``time.monotonic()``): no load outlasts it and no call starts after it
         (:class:`~quorumcheck.explorer.search.TimeLimitReached` instead). The confirming replay's share of the
@@ -559,7 +563,8 @@ class WorkerHost:
         if len(answers) == 1:
             return answers[0]
         return agreed(answers[0], answers[1], "in two processes (other hash seed and clock)",
-                      "hash(), set order, the clock, random, id(), or a dict's key order?")
+                      "hash(), set order, the clock, random, id(), or a dict's key order?",
+                      ordered=self.ordered_network)
 
     def _retire(self, k: int) -> None:
         worker = self.workers[k]
@@ -652,8 +657,12 @@ def _line(text: str, limit: int = 600) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[:limit - 1] + "…"
 
 
-def agreed(first: dict[str, Any], second: dict[str, Any], how: str, causes: str) -> dict[str, Any]:
+def agreed(first: dict[str, Any], second: dict[str, Any], how: str, causes: str, *,
+           ordered: bool = True) -> dict[str, Any]:
     """``first``, or a ``nondeterministic`` failure when ``second`` (the same call, run ``how``) did otherwise.
+
+    The messages to one node are compared in their order only on an ``ordered`` network (FIFO channels); a bag
+    keeps no order, so there they are compared as a multiset.
 
     >>> same = {"snapshot": (("x", 1),), "sends": (), "timers": (), "computed": {}, "failure": None}
     >>> agreed(same, dict(same), "twice", "random?") is same
@@ -663,7 +672,7 @@ def agreed(first: dict[str, Any], second: dict[str, Any], how: str, causes: str)
     """
     if first["failure"] is not None:
         return first
-    difference = _difference(first, second)
+    difference = _difference(first, second, ordered)
     if difference is None:
         return first
     return {**first, "sends": (), "timers": (), "failure": (
@@ -679,7 +688,7 @@ def _per_key(pairs: tuple[tuple[Any, Any], ...]) -> dict[Any, list[Any]]:
     return grouped
 
 
-def _difference(first: dict[str, Any], second: dict[str, Any]) -> str | None:
+def _difference(first: dict[str, Any], second: dict[str, Any], ordered: bool = True) -> str | None:
     from quorumcheck.models.actors import node_name, show
 
     if second["failure"] is not None:
@@ -690,9 +699,10 @@ def _difference(first: dict[str, Any], second: dict[str, Any]) -> str | None:
             if a.get(name) != b.get(name):
                 return (f"self.{name} became {show(a[name]) if name in a else '(unset)'} in one and "
                         f"{show(b[name]) if name in b else '(unset)'} in the other")
-    # Only the order of the messages to one node can matter (a FIFO channel's order; a bag has none): a
+    # Only the order of the messages to one node can matter, and only on FIFO channels (a bag has none): a
     # broadcast over a dict's keys sends in another order when the dict is restored in another.
-    if _per_key(first["sends"]) != _per_key(second["sends"]):
+    if (_per_key(first["sends"]) != _per_key(second["sends"]) if ordered
+            else collections.Counter(first["sends"]) != collections.Counter(second["sends"])):
         return (f"it sent {[f'{show(m)} to {node_name(d)}' for d, m in first['sends']]} in one and "
                 f"{[f'{show(m)} to {node_name(d)}' for d, m in second['sends']]} in the other")
     if _per_key(tuple((name, op) for op, name in first["timers"])) != _per_key(
