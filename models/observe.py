@@ -205,6 +205,8 @@ class Contract:
         self.settings = settings
         self.wide: dict[str, tuple[Any, ...]] | None = None
         """The larger universe a state beyond the small one is being judged in (see :meth:`judged`)."""
+        self.started_with: dict[str, tuple[int, ...]] = {}
+        """Per contract field, the nodes that had it when they started (:meth:`adopt`), read or not."""
         self.orders_itself: tuple[str, ...] = ()
         """The student's classes that order themselves otherwise than their snapshots do (``"module.Qualname"``,
         :func:`~quorumcheck.models.actors.orders_itself`): properties that rank their values by order are off."""
@@ -267,7 +269,7 @@ class Contract:
             values[field] = attributes[name]
         for field in self.FIELDS:  # a role is read from the freshly started node: one taken up later goes unjudged
             name = renamed(cls, field)
-            if name in attributes and field not in values:
+            if name in attributes and field not in values and index not in self.started_with.get(field, ()):
                 raise InvalidStudentCode(
                     f"{cls.__name__}.{name} was set after the node started, so it was not read as the {field!r} "
                     f"observation (a node's roles are read when it starts) and would go unjudged; set "
@@ -400,9 +402,11 @@ class PaxosContract(Contract):
                 for field in ("accepted", "learned", "promised")}
 
     def adopt(self, roles: dict[str, tuple[int, ...]]) -> None:
+        self.started_with = {field: tuple(roles.get(field, ())) for field in self.FIELDS}
         self.acceptors = tuple(roles.get("accepted", ()))
         self.learners = tuple(roles.get("learned", ()))
-        self.promisers = tuple(roles.get("promised", ()))
+        # A promise is an acceptor's: a proposer may count its own promises under that name.
+        self.promisers = tuple(i for i in roles.get("promised", ()) if i in self.acceptors)
         if not self.acceptors and roles.get("unbuilt"):  # __init__ failed: the first call reports it
             self.acceptors = tuple(roles["unbuilt"])  # as acceptors, so that the properties have some
         if not self.acceptors:
