@@ -213,6 +213,13 @@ def test_a_worker_patched_to_report_fewer_nodes_is_refused() -> None:
         check("shrink_nodes.py:LeadsAlone", 3, **RAFT)
 
 
+def test_a_worker_patched_to_report_two_classes_for_one_named_class_is_refused() -> None:
+    # The grader named one class (--node-class Server): the count is the grader's (3 by default), however many
+    # classes the worker claims it found; the count came from the worker's list, so a bug needing 3 nodes held.
+    with pytest.raises(InvalidStudentCode, match=r"fewer_classes.py: the worker reported 2 nodes where 3 were asked"):
+        check("fewer_classes.py:Server", None, **RAFT)
+
+
 # The properties judge the observation the trusted side reads from the answered snapshot, not what the
 # worker's (patched) contract says.
 def test_patching_the_observation_contract_in_the_worker() -> None:

@@ -512,9 +512,12 @@ class WorkerHost:
                                      "(does the file tamper with quorumcheck?)")
         # The node count is the grader's, not the worker's: one class runs on the nodes asked for (3 by default),
         # several run one per node. A worker that reports another count was changed by the code it runs.
+        # Classes named by the grader (--node-class) fix the count; only a file whose classes the grader left to it
+        # (a NODES list) sets its own.
         asked = self.source.classes
-        expected = (len(classes) if len(classes) > 1 else 3 if self.nodes is None else self.nodes)
-        if count != expected or (asked and len(asked) > 1 and len(classes) != len(asked)):
+        one = 3 if self.nodes is None else self.nodes
+        expected = (len(asked) if len(asked) > 1 else one) if asked else (len(classes) if len(classes) > 1 else one)
+        if count != expected or (asked and len(classes) != len(asked)):
             raise InvalidStudentCode(f"{self.source.file}: the worker reported {count} node{'s' * (count != 1)} where "
                                      f"{expected} were asked for (does the file tamper with quorumcheck?)")
         return {"names": tuple(names), "durable": tuple(durable), "requestable": tuple(requestable),
