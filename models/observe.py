@@ -151,7 +151,15 @@ def computed_fields(cls: Any, fields: Sequence[str]) -> tuple[str, ...]:
 
 
 def _has(node: Node, field: str) -> bool:
-    return hasattr(node, renamed(type(node), field))
+    """Whether a started node has the contract field: an attribute, or one its class defines (a property that
+    cannot answer yet still says which observation the class means to expose)."""
+    name = renamed(type(node), field)
+    try:
+        if hasattr(node, name):
+            return True
+    except BaseException:  # noqa: BLE001 - a property that raises something else than AttributeError
+        return True
+    return any(name in vars(k) for k in type(node).__mro__ if k is not object)
 
 
 def _pair(frozen: Any) -> tuple[Any, Any] | None:
@@ -270,11 +278,30 @@ class Contract:
         for field in self.FIELDS:  # a role is read from the freshly started node: one taken up later goes unjudged
             name = renamed(cls, field)
             if name in attributes and field not in values and index not in self.started_with.get(field, ()):
-                raise InvalidStudentCode(
-                    f"{cls.__name__}.{name} was set after the node started, so it was not read as the {field!r} "
-                    f"observation (a node's roles are read when it starts) and would go unjudged; set "
-                    f"self.{name} = None in __init__, or, if it is something else, name the attribute otherwise")
+                raise InvalidStudentCode(self._late_text(cls, name, field))
         return self.observe_frozen(index, values)
+
+    def taken_up_late(self, index: int, node: Node) -> str | None:
+        """Beside the student's code, after a call: a contract field that the node did not have when it started and
+        has now (a property or ``__getattr__`` that answers only now), which would go unjudged; else ``None``."""
+        cls = self.classes[index]
+        for field in self.FIELDS:
+            if field in self.fields_of(index) or index in self.started_with.get(field, ()):
+                continue
+            name = renamed(cls, field)
+            try:
+                there = hasattr(node, name)
+            except BaseException:  # noqa: BLE001 - a __getattr__ that raises something else: not there either
+                there = False
+            if there:
+                return self._late_text(cls, name, field)
+        return None
+
+    @staticmethod
+    def _late_text(cls: Any, name: str, field: str) -> str:
+        return (f"{cls.__name__}.{name} was set after the node started, so it was not read as the {field!r} "
+                f"observation (a node's roles are read when it starts) and would go unjudged; set "
+                f"self.{name} = None in __init__, or, if it is something else, name the attribute otherwise")
 
     def observe_frozen(self, index: int, values: dict[str, Any]) -> Hashable:
         """The observation from the frozen values of node ``index``'s contract fields (one implementation for
@@ -418,10 +445,14 @@ class PaxosContract(Contract):
 
     def notices(self) -> list[str]:
         """What the user should know about the properties this run can judge (one line each)."""
+        out = []
+        if not self.learners:
+            out.append("no node has the attribute 'learned', so no learner is judged (learner-agreement and "
+                       "learned-is-chosen are not checked); a learner sets self.learned = None in __init__")
         if not (self.promisers and set(self.promisers) >= set(self.acceptors) and self.orders_itself):
-            return []
+            return out
         names = ", ".join(name.rsplit(".", 1)[-1] for name in self.orders_itself[:3])
-        return [f"votes-safe is off: {names} order{'s' if len(self.orders_itself) == 1 else ''} itself (its own "
+        return out + [f"votes-safe is off: {names} order{'s' if len(self.orders_itself) == 1 else ''} itself (its own "
                 "__lt__, or an ordered enum), and quorumcheck ranks ballots by their fields in declared order without "
                 "running your code; to check it, make ballots tuples, or a @dataclass(order=True) or NamedTuple "
                 "whose fields are declared in the order they compare"]

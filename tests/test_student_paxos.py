@@ -295,3 +295,62 @@ def test_a_proposer_may_count_its_promises_under_the_name_promised(tmp_path: Pat
     found = check_student(str(tmp_path / "roles.py"), None, protocol="paxos", requests=1, mode="exhaustive")
     assert found.verdict is Verdict.HOLDS, found.violation and found.violation.explanation
     assert found.result.distinct_states == 239
+
+
+class PropertyLearner(PAXOS.PaxosNode):  # type: ignore[name-defined]
+    """Exposes ``learned`` as a property over state made in on_start (AttributeError right after __init__), and
+    learns from one vote: roles were read after __init__ only, so it was no learner and the bug held."""
+
+    def on_start(self, out: Any) -> None:
+        self.mine: dict[str, Any] = {"value": None}
+
+    @property
+    def learned(self) -> Any:  # type: ignore[override]
+        return self.mine["value"]
+
+    @learned.setter
+    def learned(self, value: Any) -> None:  # the base class's self.learned = None: ignored
+        pass
+
+    def on_timer(self, name: str, out: Any) -> None:
+        pass
+
+    def on_accepted(self, sender: int, m: Any, out: Any) -> None:
+        if self.mine["value"] is None:
+            self.mine["value"] = m.value
+
+
+class LateForwarding(PAXOS.PaxosNode):  # type: ignore[name-defined]
+    """Answers ``learned`` through ``__getattr__`` from an object made at its first Accepted message: the
+    observation appears only then, after the roles were read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        del self.learned
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "learned" and "box" in self.__dict__:
+            return self.__dict__["box"]["value"]
+        raise AttributeError(name)
+
+    def on_timer(self, name: str, out: Any) -> None:
+        pass
+
+    def on_accepted(self, sender: int, m: Any, out: Any) -> None:
+        self.__dict__.setdefault("box", {"value": m.value})
+
+
+def test_a_computed_learned_is_read_once_the_node_has_started() -> None:
+    found = _check(PropertyLearner, requests=1, mode="exhaustive")
+    assert found.verdict is Verdict.VIOLATED and found.violation.property == "learned-is-chosen"
+    late = _check(LateForwarding, requests=1, mode="exhaustive")
+    assert late.verdict is Verdict.VIOLATED and late.violation.property == "node-state-testable"
+    assert "LateForwarding.learned was set after the node started" in late.violation.explanation
+
+
+def test_a_paxos_without_learners_says_that_no_learner_is_judged() -> None:
+    model = ActorModel(ROLES.NODES[:-1], None, protocol="paxos", requests=1)  # the proposers and acceptors only
+    assert [p.name for p in model.properties() if p.default][-2:] == ["agreement", "value-can-be-chosen"]
+    assert ("no node has the attribute 'learned', so no learner is judged (learner-agreement and learned-is-chosen "
+            "are not checked); a learner sets self.learned = None in __init__") in model.notices()
+    assert not any("no learner" in n for n in ActorModel(ROLES.NODES, None, protocol="paxos").notices())

@@ -101,6 +101,12 @@ class NodeRunner:
             if len(started) <= i:
                 started.append(Node())
                 unbuilt.append(i)
+                continue
+            # Its roles are what it has once started: on_start too (what it sends here goes nowhere). A failing
+            # on_start is reported by the first call, too.
+            node = started[i]
+            call_contained(lambda: node.on_start(Out(node, self.count, self.snapshotter)), (),  # noqa: B023
+                           time_limit=self.handler_timeout, interruptible=self.interruptible)
         roles = self.contract.roles(started)
         if unbuilt:  # its roles are unknown: a protocol missing a role is then the failure's finding, not an error
             roles["unbuilt"] = tuple(unbuilt)
@@ -180,6 +186,7 @@ class NodeRunner:
             with collector_paused(), time_limit(self.handler_timeout):
                 frozen = snapshot_node(node, snap)
                 computed = tuple((f, self.contract.read(i, node, f)) for f in self.computed[i])
+                late = self.contract.taken_up_late(i, node)  # a computed field (a property) that works only now
         except InvalidStudentCode as e:
             return failed(snapshot, ("untestable", str(e)))
         except BaseException as e:  # noqa: BLE001 - a property or method the contract read raised
@@ -189,6 +196,8 @@ class NodeRunner:
         changed = self.outside.changed() if self.outside is not None else None
         if changed is not None:
             return failed(snapshot, ("outside", changed))
+        if late is not None:
+            return failed(snapshot, ("untestable", late))
         if len(out.sends) > MAX_SENDS:
             return failed(snapshot, ("untestable", f"sent {len(out.sends):,} messages in one call; quorumcheck takes "
                                                    f"at most {MAX_SENDS:,} (each message in flight is a step to "
