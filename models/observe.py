@@ -508,7 +508,7 @@ class PaxosContract(Contract):
         held += [(p, f"that {node_name(a)} promised") for a, p in enumerate(promised) if p is not None]
         for other, how in held:
             try:
-                other < ballot  # noqa: B015 - only whether they compare
+                ballot_order(other) < ballot_order(ballot)  # noqa: B015 - only whether they compare
             except TypeError:
                 raise InvalidStudentCode(
                     f"{self._attribute(index, field)} holds the ballot {show(ballot)}, which cannot be compared with "
@@ -547,7 +547,7 @@ class PaxosContract(Contract):
         votes, _, promised = history
         ballots = {b for _, b, _ in votes} | {p for p in promised if p is not None}
         try:
-            ordered = sorted(ballots)
+            ordered = sorted(ballots, key=ballot_order)
         except TypeError:
             shown = ", ".join(sorted(show(b) for b in ballots))
             raise InvalidStudentCode(f"Paxos ballots must be comparable with each other (all ints, or all tuples "
@@ -977,6 +977,27 @@ class RaftContract(Contract):
 
     def describe(self, observed: Sequence[Hashable], history: Any) -> dict[str, Any]:
         return {"elected": [f"term {t}: {node_name(s)}" for t, s in sorted(history)]}
+
+
+def ballot_order(frozen: Any) -> Any:
+    """A frozen ballot as a value that orders as the ballot does in Python: a float by its value (so an int ballot
+    and a ``float('-inf')`` start compare), a tuple, list, named tuple or dataclass by its items in order.
+
+    >>> sorted([3, ("fl", float("-inf")), ("fl", 2.5)], key=ballot_order)
+    [('fl', -inf), ('fl', 2.5), 3]
+    >>> ballot_order(("t", 1, ("fl", 0.5))) < ballot_order(("t", 1, 2))
+    True
+    """
+    if type(frozen) is not tuple or not frozen:
+        return frozen
+    tag = frozen[0]
+    if tag == "fl":
+        return frozen[1]
+    if tag in ("t", "l"):
+        return tuple(ballot_order(v) for v in frozen[1:])
+    if tag in ("nt", "dc"):
+        return tuple(ballot_order(v) for v in frozen[3:])
+    return frozen
 
 
 def _ordered_ballot(ballot: Any, what: str) -> None:

@@ -354,3 +354,32 @@ def test_a_paxos_without_learners_says_that_no_learner_is_judged() -> None:
     assert ("no node has the attribute 'learned', so no learner is judged (learner-agreement and learned-is-chosen "
             "are not checked); a learner sets self.learned = None in __init__") in model.notices()
     assert not any("no learner" in n for n in ActorModel(ROLES.NODES, None, protocol="paxos").notices())
+
+
+class IntBallotsFromMinusInfinity(PAXOS.PaxosNode):  # type: ignore[name-defined]
+    """Int ballots (round * 10 + id), and an acceptor that promised nothing holds -inf: Python compares them,
+    but the frozen -inf ("fl", -inf) did not compare with an int ("cannot be compared", a finding)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.promised = float("-inf")
+
+    def new_ballot(self) -> Any:
+        return self.round * 10 + self.id
+
+    def on_prepare(self, sender: int, m: Any, out: Any) -> None:
+        if m.ballot >= self.promised:
+            self.promised = m.ballot
+            out.send(sender, PAXOS.Promise(m.ballot, self.accepted))
+
+    def on_accept(self, sender: int, m: Any, out: Any) -> None:
+        if m.ballot >= self.promised:
+            self.promised = m.ballot
+            self.accepted = (m.ballot, m.value)
+            out.broadcast(PAXOS.Accepted(m.ballot, m.value), include_self=True)
+
+
+def test_int_ballots_compare_with_a_float_start() -> None:
+    found = _check(IntBallotsFromMinusInfinity, requests=1, mode="exhaustive", properties=["all"])
+    assert found.verdict is Verdict.HOLDS, found.violation and found.violation.explanation
+    assert found.result.distinct_states == 10240
