@@ -383,3 +383,27 @@ def test_int_ballots_compare_with_a_float_start() -> None:
     found = _check(IntBallotsFromMinusInfinity, requests=1, mode="exhaustive", properties=["all"])
     assert found.verdict is Verdict.HOLDS, found.violation and found.violation.explanation
     assert found.result.distinct_states == 10240
+
+
+def test_a_ballot_class_nested_in_the_node_class_turns_votes_safe_off_too(tmp_path: Path) -> None:
+    # Only module-level classes were looked at: the same Ballot declared inside the node class left votes-safe on.
+    (tmp_path / "paxos.py").write_text((EXAMPLES / "paxos.py").read_text())
+    nested = OWN_ORDER_BALLOTS.replace("@functools.total_ordering\n@dataclasses.dataclass(frozen=True)\nclass Ballot:",
+                                       "def _make():\n    @functools.total_ordering\n"
+                                       "    @dataclasses.dataclass(frozen=True)\n    class Ballot:")
+    nested = nested.replace("\n    owner: int\n    number: int  # compared first, though declared second\n"
+                            "    def __lt__(self, other):\n        return (self.number, self.owner) < "
+                            "(other.number, other.owner)\n",
+                            "\n        owner: int\n        number: int\n        def __lt__(self, other):\n"
+                            "            return (self.number, self.owner) < (other.number, other.owner)\n"
+                            "    return Ballot\n")
+    nested = nested.replace("class OwnOrder(PaxosNode):\n", "class OwnOrder(PaxosNode):\n    Ballot = _make()\n")
+    nested = nested.replace("return Ballot(self.id, self.round)", "return self.Ballot(self.id, self.round)")
+    assert "    class Ballot:" in nested and "Ballot = _make()" in nested
+    (tmp_path / "own.py").write_text(nested)
+    model = ActorModel(str(tmp_path / "own.py:OwnOrder"), 3, protocol="paxos", requests=1)
+    try:
+        assert "votes-safe" not in [p.name for p in model.properties()]
+        assert any(n.startswith("votes-safe is off: Ballot orders itself") for n in model.notices())
+    finally:
+        model.close()

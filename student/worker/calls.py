@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import gc
 import operator
 import pickle
 import random
@@ -218,11 +219,17 @@ def _self_ordering_classes(classes: Sequence[type[Node]], *, folders: bool) -> t
         modules = [m for m in list(sys.modules.values())
                    if isinstance(getattr(m, "__file__", None), str)
                    and any(Path(m.__file__).resolve().is_relative_to(p) for p in places)]
-    found = set()
-    for module in modules:
-        for value in list(vars(module).values()):
-            if isinstance(value, type) and value.__module__ == module.__name__ and orders_itself(value):
-                found.add(f"{value.__module__}.{value.__qualname__}")
+    names = {m.__name__ for m in modules}
+    if folders:  # a worker's heap is the student's: every class of theirs that exists, wherever it is kept
+        classes = [v for v in gc.get_objects() if isinstance(v, type)]
+    else:  # this process's heap is the search's: the modules' classes, and the classes nested in them
+        classes, todo = [], [v for m in modules for v in list(vars(m).values()) if isinstance(v, type)]
+        while todo:
+            cls = todo.pop()
+            if cls.__module__ in names and cls not in classes:
+                classes.append(cls)
+                todo.extend(v for v in list(vars(cls).values()) if isinstance(v, type))
+    found = {f"{c.__module__}.{c.__qualname__}" for c in classes if c.__module__ in names and orders_itself(c)}
     return tuple(sorted(found))
 
 
