@@ -288,6 +288,7 @@ class ActorModel(Model[ActorState]):
                                                                                               max_term),
                                                     self.handler_timeout, check_determinism, memory_mb, isolate, source)
         self.host.ordered_network = self.network == "ordered"  # the determinism check compares send order then
+        self._qualify: frozenset[str] = frozenset()
         try:
             info = self.host.start()
             if "file" in self.source and "classes" not in self.source:
@@ -317,6 +318,7 @@ class ActorModel(Model[ActorState]):
                 stand_ins, Snapshotter(), **_contract_settings(requests, max_timeouts, max_term))
             self.contract.adopt(info["roles"])
             self.contract.orders_itself = tuple(info.get("orders_itself", ()))
+            self._qualify = frozenset(info.get("ambiguous_names", ()))  # messages of these print qualified
             self.evaluator = evaluator or self.contract.evaluator
             self._cache: dict[tuple[Any, ...], _Outcome] = {}
             self._labels: dict[tuple[Any, ...], Action] = {}
@@ -647,7 +649,7 @@ class ActorModel(Model[ActorState]):
             if self.first_failed_call is None:
                 self.first_failed_call = found
             return _Outcome(snapshot, (), (), None, found)
-        sends = tuple((i, dst, show(message), message) for dst, message in answer["sends"])
+        sends = tuple((i, dst, show(message, self._qualify), message) for dst, message in answer["sends"])
         return _Outcome(answer["snapshot"], sends, tuple(answer["timers"]), observation)
 
     def close(self) -> None:
@@ -693,7 +695,7 @@ class ActorModel(Model[ActorState]):
         if kind == "c":
             return f"{who} __init__/on_start after a restart"
         if kind == "m":
-            return f"{who} on_message({event[1]}, {show(event[2])})"
+            return f"{who} on_message({event[1]}, {show(event[2], self._qualify)})"
         if kind == "t":
             return f"{who} on_timer({event[1]!r})"
         return f"{who} on_request({show(event[1])})"

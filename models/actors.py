@@ -741,8 +741,11 @@ class Snapshotter:
         return show(frozen)
 
 
-def show(frozen: Any) -> str:
+def show(frozen: Any, qualify: frozenset[str] = frozenset()) -> str:
     """Render a frozen value as Python would print the value (needs no class registry).
+
+    ``qualify`` names the classes (by their short names) to print with their module and qualified name: two
+    classes that share a name would otherwise print alike.
 
     Examples
     --------
@@ -752,31 +755,48 @@ def show(frozen: Any) -> str:
     'Role.LEADER'
     >>> show(("dc", "mod.State", ("term", "cache"), 2, ("d",)))
     'State(term=2, cache={})'
+    >>> show(("t", ("nt", "a.Ping", ()), ("dc", "b.f.<locals>.Ping", ())), qualify=frozenset({"Ping"}))
+    '(a.Ping(), b.f.<locals>.Ping())'
     """
     if type(frozen) is not tuple:
         return repr(frozen)
     tag = frozen[0]
     items = frozen[1:]
     if tag == "t":
-        inner = ", ".join(show(v) for v in items)
+        inner = ", ".join(show(v, qualify) for v in items)
         return f"({inner},)" if len(items) == 1 else f"({inner})"
     if tag == "l":
-        return "[" + ", ".join(show(v) for v in items) + "]"
+        return "[" + ", ".join(show(v, qualify) for v in items) + "]"
     if tag == "d":
-        return "{" + ", ".join(f"{show(k)}: {show(v)}" for k, v in items) + "}"
+        return "{" + ", ".join(f"{show(k, qualify)}: {show(v, qualify)}" for k, v in items) + "}"
     if tag == "s":
-        return "{" + ", ".join(show(v) for v in items) + "}" if items else "set()"
+        return "{" + ", ".join(show(v, qualify) for v in items) + "}" if items else "set()"
     if tag == "f":
-        return "frozenset({" + ", ".join(show(v) for v in items) + "})" if items else "frozenset()"
+        return "frozenset({" + ", ".join(show(v, qualify) for v in items) + "})" if items else "frozenset()"
     if tag == "b" or tag == "fl":
         return repr(frozen[1])
     short = frozen[1].rsplit(".", 1)[-1]
+    if short in qualify:
+        short = _as_written(frozen[1])
     if tag == "e":
         return f"{short}.{frozen[2]}"
     if tag == "ef":
         return f"{short}.{frozen[3]}" if frozen[3] else f"{short}({frozen[2]})"
     fields = frozen[2]
-    return f"{short}(" + ", ".join(f"{f}={show(v)}" for f, v in zip(fields, frozen[3:])) + ")"
+    return f"{short}(" + ", ".join(f"{f}={show(v, qualify)}" for f, v in zip(fields, frozen[3:])) + ")"
+
+
+def _as_written(path: str) -> str:
+    """A class's ``module.qualname`` as the student wrote it: the module a submission is loaded as
+    (``quorumcheck_student_raft_1a2b3c4d5e``, named after its path) shown as its file's name (``raft``).
+
+    >>> _as_written("quorumcheck_student_my_raft_1a2b3c4d5e.f.<locals>.Ping"), _as_written("helpers.Ping")
+    ('my_raft.f.<locals>.Ping', 'helpers.Ping')
+    """
+    module, _, rest = path.partition(".")
+    if module.startswith("quorumcheck_student_"):
+        module = module[len("quorumcheck_student_"):].rsplit("_", 1)[0]
+    return f"{module}.{rest}" if rest else module
 
 
 def _canonical(items: list[Any], text: Any = show) -> list[Any]:

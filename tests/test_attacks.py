@@ -220,6 +220,24 @@ def test_a_worker_patched_to_report_two_classes_for_one_named_class_is_refused()
         check("fewer_classes.py:Server", None, **RAFT)
 
 
+def test_messages_that_print_alike_are_told_apart_by_the_replay(tmp_path: Path) -> None:
+    # The replay matched steps by their printed label and took the first: the wrong Ping. The search's violation
+    # then "did not reproduce" (state-outside-node), its saved trace passed --expect fixed (exit 0), and the epoch
+    # search found nothing (exit 0).
+    for mode in ("exhaustive", "epochs"):
+        found = check_student(str(ATTACKS / "twin_messages.py"), 2, mode=mode, **{**RAFT, "max_timeouts": 0})
+        assert found.violation is not None and found.violation.property == "election-safety", mode
+    trace = tmp_path / "twins.json"
+    options = ["--protocol", "raft", "--nodes", "2", "--requests", "0", "--max-timeouts", "0", "--max-term", "1"]
+    saved = subprocess.run([*CLI, str(ATTACKS / "twin_messages.py"), *options, "--mode", "exhaustive",
+                            "--save-trace", str(trace)], capture_output=True, text=True, timeout=300)
+    assert saved.returncode == 1 and "VIOLATED: election-safety" in saved.stdout, saved.stdout + saved.stderr
+    assert "msg=twin_messages.Ping()" in trace.read_text()
+    fixed = subprocess.run([*CLI, str(ATTACKS / "twin_messages.py"), "--replay", str(trace), "--expect", "fixed"],
+                           capture_output=True, text=True, timeout=300)
+    assert fixed.returncode == 1 and "STILL REPRODUCES" in fixed.stdout, fixed.stdout + fixed.stderr
+
+
 # The properties judge the observation the trusted side reads from the answered snapshot, not what the
 # worker's (patched) contract says.
 def test_patching_the_observation_contract_in_the_worker() -> None:

@@ -492,6 +492,7 @@ class WorkerHost:
             names, durable, requestable, roles, classes = (info["names"], info["durable"], info["requestable"],
                                                            info["roles"], info["classes"])
             renames, computed, orders_itself = info["renames"], info["computed"], info["orders_itself"]
+            ambiguous = info["ambiguous_names"]
             count = len(names)
             ok_fields = (type(renames) is tuple and len(renames) == count and type(computed) is tuple
                          and len(computed) == count
@@ -504,7 +505,8 @@ class WorkerHost:
                   and type(roles) is dict and all(type(v) is tuple and all(type(x) is int and 0 <= x < count
                                                                           for x in v) for v in roles.values())
                   and all(type(c) is str for c in classes) and ok_fields
-                  and type(orders_itself) is tuple and all(type(c) is str for c in orders_itself))
+                  and type(orders_itself) is tuple and all(type(c) is str for c in orders_itself)
+                  and type(ambiguous) is tuple and all(type(c) is str for c in ambiguous))
         except (KeyError, TypeError, AttributeError):
             ok = False
         if not ok:
@@ -522,7 +524,8 @@ class WorkerHost:
                                      f"{expected} were asked for (does the file tamper with quorumcheck?)")
         return {"names": tuple(names), "durable": tuple(durable), "requestable": tuple(requestable),
                 "roles": dict(roles), "classes": tuple(classes), "renames": tuple(renames),
-                "computed": tuple(computed), "orders_itself": tuple(orders_itself)}
+                "computed": tuple(computed), "orders_itself": tuple(orders_itself),
+                "ambiguous_names": tuple(ambiguous)}
 
     # -- calls -----------------------------------------------------------------------------------------------
     def call(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> dict[str, Any]:

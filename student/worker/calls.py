@@ -125,7 +125,7 @@ class NodeRunner:
             "computed": self.computed,
             # In a worker every module from the submission's folder is the student's; in this process (tests,
             # a student's own script) only the node classes' modules are.
-            "orders_itself": _self_ordering_classes(self.classes, folders=not self.interruptible),
+            **_class_facts(self.classes, folders=not self.interruptible),
         }
 
     def call(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> dict[str, Any]:
@@ -207,11 +207,18 @@ class NodeRunner:
                 "failure": None}
 
 
-def _self_ordering_classes(classes: Sequence[type[Node]], *, folders: bool) -> tuple[str, ...]:
-    """The classes of the student's modules (the node classes' modules, and with ``folders`` every module from
-    their files' folders) that order themselves otherwise than their snapshots do
-    (:func:`~quorumcheck.models.actors.orders_itself`), by their snapshot names (``"module.Qualname"``): the trusted
-    side cannot rank such ballots."""
+def _class_facts(classes: Sequence[type[Node]], *, folders: bool) -> dict[str, tuple[str, ...]]:
+    """What the trusted side needs to know of the student's classes (those of the node classes' modules, and with
+    ``folders`` of every module from their files' folders), which it never sees:
+
+    ``orders_itself``
+        those that order themselves otherwise than their snapshots do
+        (:func:`~quorumcheck.models.actors.orders_itself`), by their snapshot names (``"module.Qualname"``): the
+        trusted side cannot rank such ballots;
+    ``ambiguous_names``
+        the short names two or more of them share (a ``Ping`` named tuple and a ``Ping`` dataclass): messages of
+        those classes are shown with their qualified names, or two steps would print alike.
+    """
     own = [m for m in dict.fromkeys(sys.modules.get(c.__module__) for c in classes) if m is not None]
     modules = own
     if folders:
@@ -221,16 +228,20 @@ def _self_ordering_classes(classes: Sequence[type[Node]], *, folders: bool) -> t
                    and any(Path(m.__file__).resolve().is_relative_to(p) for p in places)]
     names = {m.__name__ for m in modules}
     if folders:  # a worker's heap is the student's: every class of theirs that exists, wherever it is kept
-        classes = [v for v in gc.get_objects() if isinstance(v, type)]
+        found = [v for v in gc.get_objects() if isinstance(v, type)]
     else:  # this process's heap is the search's: the modules' classes, and the classes nested in them
-        classes, todo = [], [v for m in modules for v in list(vars(m).values()) if isinstance(v, type)]
+        found, todo = [], [v for m in modules for v in list(vars(m).values()) if isinstance(v, type)]
         while todo:
             cls = todo.pop()
-            if cls.__module__ in names and cls not in classes:
-                classes.append(cls)
+            if cls.__module__ in names and cls not in found:
+                found.append(cls)
                 todo.extend(v for v in list(vars(cls).values()) if isinstance(v, type))
-    found = {f"{c.__module__}.{c.__qualname__}" for c in classes if c.__module__ in names and orders_itself(c)}
-    return tuple(sorted(found))
+    theirs = [c for c in found if c.__module__ in names]
+    by_name: dict[str, set[str]] = {}
+    for c in theirs:
+        by_name.setdefault(c.__name__, set()).add(f"{c.__module__}.{c.__qualname__}")
+    return {"orders_itself": tuple(sorted({f"{c.__module__}.{c.__qualname__}" for c in theirs if orders_itself(c)})),
+            "ambiguous_names": tuple(sorted(name for name, paths in by_name.items() if len(paths) > 1))}
 
 
 def failed(snapshot: tuple[Any, ...], failure: tuple[str, str]) -> dict[str, Any]:
