@@ -225,12 +225,12 @@ def test_messages_that_print_alike_are_told_apart_by_the_replay(tmp_path: Path) 
     # then "did not reproduce" (state-outside-node), its saved trace passed --expect fixed (exit 0), and the epoch
     # search found nothing (exit 0).
     for mode in ("exhaustive", "epochs"):
-        found = check_student(str(ATTACKS / "twin_messages.py"), 2, mode=mode, **{**RAFT, "max_timeouts": 0})
+        found = check_student(str(ATTACKS / "twin_messages.py:Server"), 2, mode=mode, **{**RAFT, "max_timeouts": 0})
         assert found.violation is not None and found.violation.property == "election-safety", mode
     trace = tmp_path / "twins.json"
     options = ["--protocol", "raft", "--nodes", "2", "--requests", "0", "--max-timeouts", "0", "--max-term", "1"]
-    saved = subprocess.run([*CLI, str(ATTACKS / "twin_messages.py"), *options, "--mode", "exhaustive",
-                            "--save-trace", str(trace)], capture_output=True, text=True, timeout=300)
+    saved = subprocess.run([*CLI, str(ATTACKS / "twin_messages.py"), "--node-class", "Server", *options, "--mode",
+                            "exhaustive", "--save-trace", str(trace)], capture_output=True, text=True, timeout=300)
     assert saved.returncode == 1 and "VIOLATED: election-safety" in saved.stdout, saved.stdout + saved.stderr
     assert "msg=twin_messages.Ping()" in trace.read_text()
     fixed = subprocess.run([*CLI, str(ATTACKS / "twin_messages.py"), "--replay", str(trace), "--expect", "fixed"],

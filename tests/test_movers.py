@@ -298,48 +298,13 @@ def test_max_depth_counts_steps() -> None:
     assert explore(model, keep_graph=False, max_depth=18, movers=True).complete
 
 
-TWIN_MESSAGES = '''\
-from dataclasses import dataclass
-from typing import NamedTuple
-from quorumcheck.models.actors import Node
-
-class Ping(NamedTuple):
-    pass
-
-def _other():
-    @dataclass(frozen=True)
-    class Ping:  # prints as Ping(), like the NamedTuple
-        pass
-    return Ping
-
-OtherPing = _other()
-
-class Server(Node):
-    def __init__(self):
-        self.current_term = 1
-        self.role = "leader" if self.id == 1 else "follower"
-        self.voted_for = 1
-        self.log = []
-        self.commit_index = 0
-    def on_start(self, out):
-        if self.id == 0:
-            out.send(1, Ping())
-            out.send(1, OtherPing())
-    def on_message(self, sender, message, out):
-        if isinstance(message, OtherPing):
-            out.send(0, "z")
-        elif message == "z":
-            self.role = "leader"  # a second leader of term 1
-'''
-
 
 @pytest.mark.parametrize("isolate", [False, True], ids=["in-process", "workers"])
-def test_two_messages_that_print_alike_are_two_steps(tmp_path: Path, isolate: bool) -> None:
+def test_two_messages_that_print_alike_are_two_steps(isolate: bool) -> None:
     """Labels are by text; two messages that print alike once shared one label, and the reduction judged the
     silent one's handler for both and dropped the delivery that leads to the violation (HOLDS)."""
     from quorumcheck.studenttest import check_student
-    student = tmp_path / "twins.py"
-    student.write_text(TWIN_MESSAGES)
+    student = Path(__file__).resolve().parent / "data" / "attacks" / "twin_messages.py:SilentTwin"
     runs = [check_student(str(student), 2, protocol="raft", requests=0, max_timeouts=0, max_term=1,
                           mode=mode, isolate=isolate, movers=movers)
             for mode, movers in (("exhaustive", None), ("exhaustive", False), ("epochs", None))]
@@ -349,4 +314,4 @@ def test_two_messages_that_print_alike_are_two_steps(tmp_path: Path, isolate: bo
         # Classes that share a name print with their qualified names: the two deliveries read apart, so a saved
         # schedule, a prefix and the epoch search (which go by the printed label) follow the right one.
         assert [str(step.action) for step in v.trace.steps[1:]] == [
-            "Deliver(from=n0, to=n1, msg=twins._other.<locals>.Ping())", "Deliver(from=n1, to=n0, msg='z')"]
+            "Deliver(from=n0, to=n1, msg=twin_messages._other.<locals>.Ping())", "Deliver(from=n1, to=n0, msg='z')"]
