@@ -547,12 +547,14 @@ class PaxosContract(Contract):
         votes, _, promised = history
         ballots = {b for _, b, _ in votes} | {p for p in promised if p is not None}
         try:
-            ordered = sorted(ballots, key=ballot_order)
+            # Ballots Python holds equal (1 and 1.0) are one ballot: one rank.
+            order = sorted({ballot_order(b) for b in ballots})
         except TypeError:
             shown = ", ".join(sorted(show(b) for b in ballots))
             raise InvalidStudentCode(f"Paxos ballots must be comparable with each other (all ints, or all tuples "
                                      f"of ints, ...), got {shown}") from None
-        ranks = {b: k for k, b in enumerate(ordered)}
+        rank = {key: k for k, key in enumerate(order)}
+        ranks = {b: rank[ballot_order(b)] for b in ballots}
         self._memo = (history, ranks)
         return ranks
 
@@ -657,7 +659,7 @@ class PaxosContract(Contract):
         """Every vote in the history, with the acceptor's name, the ballot and its text, the value's text."""
         from .paxos import Vote
 
-        return [Vote(node_name(a), b, show(b), show(v)) for a, b, v in history[0]]
+        return [Vote(node_name(a), ballot_order(b), show(b), show(v)) for a, b, v in history[0]]
 
     def explain_one_value_per_ballot(self, state: Any) -> str:
         """Two votes for different values in one ballot, in the student's own ballots and values."""
@@ -674,9 +676,10 @@ class PaxosContract(Contract):
         names = [node_name(a) for a in self.acceptors]
         promises = {node_name(a): promised[a] for a in self.acceptors}
         texts = {n: ("nothing" if p is None else f"ballot {show(p)}") for n, p in promises.items()}
+        keys = {n: None if p is None else ballot_order(p) for n, p in promises.items()}  # ordered as Python does
         quorums = [frozenset(q) for q in itertools.combinations(names, len(names) // 2 + 1)]
-        ballots = [(b, show(b)) for b in sorted(ranks, key=ranks.__getitem__)]
-        return explain_votes_safe(self.votes(state.history), ballots, promises, texts, quorums)
+        ballots = list({ballot_order(b): show(b) for b in sorted(ranks, key=ranks.__getitem__)}.items())
+        return explain_votes_safe(self.votes(state.history), ballots, keys, texts, quorums)
 
     def explain_learned(self, state: Any) -> str:
         learned = sorted(state.history[1], key=lambda p: (p[0], show(p[1])))

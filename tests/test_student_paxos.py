@@ -379,8 +379,26 @@ class IntBallotsFromMinusInfinity(PAXOS.PaxosNode):  # type: ignore[name-defined
             out.broadcast(PAXOS.Accepted(m.ballot, m.value), include_self=True)
 
 
-def test_int_ballots_compare_with_a_float_start() -> None:
-    found = _check(IntBallotsFromMinusInfinity, requests=1, mode="exhaustive", properties=["all"])
+class FloatPromises(IntBallotsFromMinusInfinity):
+    """Keeps its promise as a float (``float(m.ballot)``) and its vote with the int: 1.0 == 1 in Python, so they
+    are one ballot. Ranked apart, votes-safe was violated on this correct code, and its explanation compared a
+    frozen float with an int (TypeError, exit 4)."""
+
+    def on_prepare(self, sender: int, m: Any, out: Any) -> None:
+        if m.ballot >= self.promised:
+            self.promised = float(m.ballot)
+            out.send(sender, PAXOS.Promise(m.ballot, self.accepted))
+
+    def on_accept(self, sender: int, m: Any, out: Any) -> None:
+        if m.ballot >= self.promised:
+            self.promised = float(m.ballot)
+            self.accepted = (m.ballot, m.value)
+            out.broadcast(PAXOS.Accepted(m.ballot, m.value), include_self=True)
+
+
+@pytest.mark.parametrize("node", [IntBallotsFromMinusInfinity, FloatPromises])
+def test_int_ballots_compare_with_floats(node: Any) -> None:
+    found = _check(node, requests=1, mode="exhaustive", properties=["all"])
     assert found.verdict is Verdict.HOLDS, found.violation and found.violation.explanation
     assert found.result.distinct_states == 10240
 
