@@ -277,7 +277,8 @@ class Contract:
             values[field] = attributes[name]
         for field in self.FIELDS:  # a role is read from the freshly started node: one taken up later goes unjudged
             name = renamed(cls, field)
-            if name in attributes and field not in values and index not in self.started_with.get(field, ()):
+            if (name in attributes and field not in values and index not in self.started_with.get(field, ())
+                    and self.would_read(index, field)):
                 raise InvalidStudentCode(self._late_text(cls, name, field))
         return self.observe_frozen(index, values)
 
@@ -286,7 +287,8 @@ class Contract:
         has now (a property or ``__getattr__`` that answers only now), which would go unjudged; else ``None``."""
         cls = self.classes[index]
         for field in self.FIELDS:
-            if field in self.fields_of(index) or index in self.started_with.get(field, ()):
+            if (field in self.fields_of(index) or index in self.started_with.get(field, ())
+                    or not self.would_read(index, field)):
                 continue
             name = renamed(cls, field)
             try:
@@ -296,6 +298,10 @@ class Contract:
             if there:
                 return self._late_text(cls, name, field)
         return None
+
+    def would_read(self, index: int, field: str) -> bool:
+        """Whether node ``index``'s ``field`` would be an observation had the node started with it."""
+        return True
 
     @staticmethod
     def _late_text(cls: Any, name: str, field: str) -> str:
@@ -456,6 +462,9 @@ class PaxosContract(Contract):
                 "__lt__, or an ordered enum), and quorumcheck ranks ballots by their fields in declared order without "
                 "running your code; to check it, make ballots tuples, or a @dataclass(order=True) or NamedTuple "
                 "whose fields are declared in the order they compare"]
+
+    def would_read(self, index: int, field: str) -> bool:
+        return field != "promised" or index in self.acceptors  # a promise is an acceptor's
 
     def fields_of(self, index: int) -> tuple[str, ...]:
         return tuple(field for field, holders in (("accepted", self.acceptors), ("learned", self.learners),

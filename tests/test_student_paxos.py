@@ -280,17 +280,22 @@ def test_votes_safe_is_off_with_a_notice_when_ballots_order_themselves(tmp_path:
         "@dataclass(order=True) or NamedTuple whose fields are declared in the order they compare"])
 
 
-def test_a_proposer_may_count_its_promises_under_the_name_promised(tmp_path: Path) -> None:
+@pytest.mark.parametrize("when", ["__init__", "on_request"])
+def test_a_proposer_may_count_its_promises_under_the_name_promised(tmp_path: Path, when: str) -> None:
     # Only an acceptor's promised is its promise: a proposer's own count (self.promised = 0 in __init__) was
     # recorded as a ballot and compared with the acceptors' ((1, 0) "cannot be compared with 0"), a finding
     # against correct code.
     source = (EXAMPLES / "paxos_roles.py").read_text()
-    source = source.replace("        self.proposed = False\n\n    def ballot(self)",
-                            "        self.proposed = False\n        self.promised = 0  # promises for my ballot\n\n"
-                            "    def ballot(self)", 1)
+    if when == "__init__":
+        source = source.replace("        self.proposed = False\n\n    def ballot(self)",
+                                "        self.proposed = False\n        self.promised = 0  # promises for my ballot\n\n"
+                                "    def ballot(self)", 1)
+    else:  # made only when it first proposes: not an acceptor's promise taken up late either
+        source = source.replace("        self.value = value\n", "        self.value = value\n        self.promised = 0\n", 1)
     source = source.replace("        self.promises[sender] = message[2]\n",
                             "        self.promises[sender] = message[2]\n        self.promised = len(self.promises)\n", 1)
     assert source.count("self.promised = ") == 2 + (EXAMPLES / "paxos_roles.py").read_text().count("self.promised = ")
+    assert source.count("        self.promised = 0") == 1
     (tmp_path / "roles.py").write_text(source)
     found = check_student(str(tmp_path / "roles.py"), None, protocol="paxos", requests=1, mode="exhaustive")
     assert found.verdict is Verdict.HOLDS, found.violation and found.violation.explanation
