@@ -422,6 +422,13 @@ class _NaNs:
     """What :func:`_one_nan` refuses: NaNs that a set or a dict's keys hold apart."""
 
 
+class _SameName:
+    """What :meth:`Snapshotter._register` refuses: a second class that a snapshot could not tell from the first."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
 def _has_nan(frozen: Any) -> bool:
     t = type(frozen)
     if t is tuple:
@@ -464,6 +471,10 @@ def _kind(value: Any) -> str:
     import io
     import threading
 
+    if isinstance(value, _SameName):
+        return (f"an instance of a second class named {_as_written(value.name)} (with the same fields): a snapshot "
+                "keeps an object by its class's name, so it could come back as the other class; give each class "
+                "a name of its own")
     if isinstance(value, _NaNs):
         return ("two NaNs in one set or among one dict's keys (NaN is not equal to itself, so Python keeps them "
                 "apart by identity, which a snapshot cannot keep; use None or a flag instead of NaN)")
@@ -567,7 +578,8 @@ class Snapshotter:
         """Thaw dicts in sorted key order rotated by one (the determinism check's second run)."""
         self._kinds: dict[type, tuple[str, str, tuple[str, ...]]] = {}
         """Per class: its tag, its name, and its field names (NamedTuple) or slot attribute names (dataclass)."""
-        self._classes: dict[str, type] = {}
+        self._classes: dict[Any, type] = {}
+        """Classes by their snapshot name (a named tuple's with its fields)."""
         self._nans = 0
         """NaNs frozen so far: a set or dict is searched for two only when it made two (:func:`_one_nan`)."""
 
@@ -684,8 +696,12 @@ class Snapshotter:
             kind = ("dc", name, _slot_attributes(t))
         else:
             raise Unsnapshottable(value)
+        # Named tuples made by one factory share a name (namedtuple("Msg", fields)): their fields tell them apart.
+        key = (name, kind[2]) if kind[0] == "nt" else name
+        if self._classes.get(key, t) is not t:
+            raise Unsnapshottable(_SameName(name))
         self._kinds[t] = kind
-        self._classes[name] = t
+        self._classes[key] = t
         return kind
 
     # -- restoring ---------------------------------------------------------------------------------
@@ -708,7 +724,7 @@ class Snapshotter:
             return frozenset(thaw(v) for v in frozen[1:])
         if tag == "b" or tag == "fl":
             return frozen[1]
-        cls: Any = self._classes.get(frozen[1])
+        cls: Any = self._classes.get((frozen[1], frozen[2]) if tag == "nt" else frozen[1])
         if cls is None:
             raise InvalidStudentCode(f"cannot restore a {frozen[1]}: the class was never seen in this process")
         if tag == "e":

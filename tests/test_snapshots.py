@@ -727,3 +727,27 @@ def test_a_dataclass_that_is_also_a_set_list_or_dict_cannot_be_kept() -> None:
         assert info.value.describe("self.votes") == (
             f"self.votes holds a {type(value).__name__} dataclass that is also a {builtin} (a snapshot keeps a "
             f"dataclass's attributes, not a {builtin}'s contents; hold the {builtin} in a field instead)")
+
+
+def test_named_tuples_of_one_factory_are_told_apart_by_their_fields() -> None:
+    # namedtuple("Msg", fields) for every message type: the snapshot kept a class by its name only, so a Prepare
+    # came back as a Promise (TypeError: Expected 2 arguments, got 1, reported as the student's crash).
+    import collections
+
+    from quorumcheck.models.actors import Unsnapshottable
+
+    prepare = collections.namedtuple("Msg", "ballot")  # type: ignore[name-match]
+    promise = collections.namedtuple("Msg", "ballot accepted")  # type: ignore[name-match]
+    snap = Snapshotter()
+    frozen = [snap.freeze(prepare(1)), snap.freeze(promise(1, None))]
+    back = [snap.thaw(f) for f in frozen]
+    assert [type(b) for b in back] == [prepare, promise] and back == [(1,), (1, None)]
+    accept = collections.namedtuple("Msg", "ballot value")  # type: ignore[name-match]
+    accepted = collections.namedtuple("Msg", "ballot value")  # type: ignore[name-match]
+    snap.freeze(accept(1, "v"))
+    with pytest.raises(Unsnapshottable) as info:  # the same name and fields: nothing tells them apart
+        snap.freeze(accepted(1, "v"))
+    assert info.value.describe("message") == (
+        "message holds an instance of a second class named test_snapshots.Msg (with the same fields): a snapshot "
+        "keeps an object by its class's name, so it could come back as the other class; give each class a name of "
+        "its own")
