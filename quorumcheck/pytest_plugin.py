@@ -66,7 +66,7 @@ class StudentChecker:
         self.seed = 0 if seed is None else seed
         self.render_dir = render_dir
 
-    def check(self, node: Any, nodes: int | None = 3, *, protocol: str, **options: Any) -> Any:
+    def check(self, node: Any, nodes: int | None = None, *, protocol: str, **options: Any) -> Any:
         """Check node classes against ``protocol``'s properties; fail the test on a violation.
 
         Parameters
@@ -75,7 +75,9 @@ class StudentChecker:
             The student's file, ``"path/raft.py"`` or ``"path/raft.py:RaftNode"``
             (``"roles.py:A,B,B"``: one class per node), run in sandboxed
             workers; or, for one's own tests, a node class and how many nodes,
-            or a list of classes (one per node), run in this process.
+            or a list of classes (one per node), run in this process. ``nodes``
+            defaults to 3 for one class, and to the file's own count for a file
+            with a ``NODES`` list.
         protocol : {"paxos", "raft", "none"}
         **options
             As for :func:`quorumcheck.studenttest.check_student` (``mode``,
@@ -110,13 +112,13 @@ class StudentChecker:
             pytest.fail(_undetermined_message(found), pytrace=False)
         return found
 
-    def check_paxos(self, node: Any, nodes: int | None = 3, **options: Any) -> Any:
+    def check_paxos(self, node: Any, nodes: int | None = None, **options: Any) -> Any:
         """:meth:`check` with ``protocol="paxos"`` (2 client requests unless told otherwise)."""
         _default_requests(node, options, 2)
         options.setdefault("max_timeouts", 0)
         return self.check(node, nodes, protocol="paxos", **options)
 
-    def check_raft(self, node: Any, nodes: int | None = 3, **options: Any) -> Any:
+    def check_raft(self, node: Any, nodes: int | None = None, **options: Any) -> Any:
         """:meth:`check` with ``protocol="raft"`` (1 client request and 2 timer firings unless told otherwise)."""
         _default_requests(node, options, 1)
         options.setdefault("max_timeouts", 2)

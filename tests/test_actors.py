@@ -914,6 +914,17 @@ def test_a_renamed_paxos_observation_is_named_as_the_student_wrote_it(acc: str, 
 
 
 # -- the pytest plugin's messages ------------------------------------------------------------------------------
+def test_plugin_takes_a_nodes_files_own_count(tmp_path: Path) -> None:
+    # The fixture passed nodes=3 whatever the file said: a file with a NODES list of 6 was refused ("nodes=3 but 6
+    # node classes were given"), where the CLI, given no --nodes, runs it.
+    from quorumcheck.pytest_plugin import StudentChecker
+
+    found = StudentChecker("exhaustive", None, tmp_path).check_paxos(str(EXAMPLES / "paxos_roles.py"), requests=1)
+    assert found.model.count == 6 and found.result.distinct_states == 239
+    raft = load_student_file(EXAMPLES / "raft.py")  # one class: 3 nodes, as before
+    assert StudentChecker("exhaustive", None, tmp_path).check_raft(raft.RaftNode, requests=0).model.count == 3
+
+
 def test_plugin_usage_errors_fail_once_without_a_chained_exception(tmp_path: Path) -> None:
     from quorumcheck.pytest_plugin import StudentChecker
 
