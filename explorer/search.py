@@ -1110,6 +1110,10 @@ def _select_properties(
         props = [p for p in props if p.default]
     elif list(names) != ["all"]:
         unknown = [n for n in names if n not in seen]
+        off = getattr(model, "property_off", None)
+        why = off(unknown[0]) if unknown and callable(off) else None
+        if why:
+            raise InvalidParameter(why)
         if unknown:
             raise InvalidParameter(
                 f"model {model.name!r} has no property {unknown[0]!r}; its properties are: "

@@ -656,6 +656,13 @@ class ActorModel(Model[ActorState]):
         """Stop the workers running the student's code (they start again if the model is used again)."""
         self.host.close()
 
+    def property_off(self, name: str) -> str | None:
+        """Why the protocol's property ``name`` is off in this run (asked for by name, it is an error saying so)."""
+        off = getattr(self.contract, "votes_safe_off", None)
+        if name == "votes-safe" and off is not None and self.contract.orders_itself:
+            return str(off())
+        return None
+
     def notices(self) -> list[str]:
         """What the user should know about this run, one line each (printed on stderr by the CLI).
 

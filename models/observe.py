@@ -248,9 +248,14 @@ class Contract:
         """One contract field of a live node, frozen (beside the student's code: a method may run)."""
         cls = self.classes[index]
         name = renamed(cls, field)
-        value = getattr(node, name, _ABSENT)
-        if value is _ABSENT:
-            raise _missing(cls.__name__, name, field)
+        try:
+            value = getattr(node, name)
+        except AttributeError as e:
+            if any(name in vars(k) for k in type(node).__mro__ if k is not object):  # a property that raised
+                raise InvalidStudentCode(f"reading {cls.__name__}.{name}, which the {field!r} observation reads, "
+                                         f"raised AttributeError: {e}; it must answer once the node has started "
+                                         f"(None until it has a value)") from None
+            raise _missing(cls.__name__, name, field) from None
         return self.snapshotter.freeze(value() if callable(value) else value)
 
     def observe(self, index: int, node: Node) -> Hashable:
@@ -457,11 +462,18 @@ class PaxosContract(Contract):
                        "learned-is-chosen are not checked); a learner sets self.learned = None in __init__")
         if not (self.promisers and set(self.promisers) >= set(self.acceptors) and self.orders_itself):
             return out
+        return out + [self.votes_safe_off()]
+
+    def votes_safe_off(self) -> str:
+        """Why ``votes-safe`` is off when the student's classes order themselves (:attr:`orders_itself`)."""
         names = ", ".join(name.rsplit(".", 1)[-1] for name in self.orders_itself[:3])
-        return out + [f"votes-safe is off: {names} order{'s' if len(self.orders_itself) == 1 else ''} itself (its own "
-                "__lt__, or an ordered enum), and quorumcheck ranks ballots by their fields in declared order without "
-                "running your code; to check it, make ballots tuples, or a @dataclass(order=True) or NamedTuple "
-                "whose fields are declared in the order they compare"]
+        more = f" and {len(self.orders_itself) - 3} more" if len(self.orders_itself) > 3 else ""
+        one = len(self.orders_itself) == 1
+        return (f"votes-safe is off: your class{'' if one else 'es'} {names}{more} order{'s' if one else ''} "
+                f"{'itself' if one else 'themselves'} (an own __lt__, or an ordered enum), and quorumcheck compares "
+                "ballots without running your code, by their fields in declared order, so it could misjudge a "
+                "ballot that holds one; to have votes-safe checked, give such classes no order of their own "
+                "(@dataclass(order=True) or a NamedTuple with the fields in the order they compare, a plain Enum)")
 
     def would_read(self, index: int, field: str) -> bool:
         return field != "promised" or index in self.acceptors  # a promise is an acceptor's

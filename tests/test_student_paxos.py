@@ -275,9 +275,14 @@ def test_votes_safe_is_off_with_a_notice_when_ballots_order_themselves(tmp_path:
     assert ("votes-safe" in names) is on
     off = [n for n in notices if n.startswith("votes-safe is off")]
     assert off == ([] if on else [
-        "votes-safe is off: Ballot orders itself (its own __lt__, or an ordered enum), and quorumcheck ranks ballots "
-        "by their fields in declared order without running your code; to check it, make ballots tuples, or a "
-        "@dataclass(order=True) or NamedTuple whose fields are declared in the order they compare"])
+        "votes-safe is off: your class Ballot orders itself (an own __lt__, or an ordered enum), and quorumcheck "
+        "compares ballots without running your code, by their fields in declared order, so it could misjudge a "
+        "ballot that holds one; to have votes-safe checked, give such classes no order of their own "
+        "(@dataclass(order=True) or a NamedTuple with the fields in the order they compare, a plain Enum)"])
+    if not on:  # asked for by name, it is a one-line error saying why, not "no property 'votes-safe'"
+        with pytest.raises(InvalidParameter, match=r"^votes-safe is off: your class Ballot orders itself"):
+            check_student(str(tmp_path / "own.py:OwnOrder"), 3, protocol="paxos", requests=1,
+                          properties=["votes-safe"])
 
 
 @pytest.mark.parametrize("when", ["__init__", "on_request"])
@@ -427,6 +432,26 @@ def test_a_ballot_class_nested_in_the_node_class_turns_votes_safe_off_too(tmp_pa
     model = ActorModel(str(tmp_path / "own.py:OwnOrder"), 3, protocol="paxos", requests=1)
     try:
         assert "votes-safe" not in [p.name for p in model.properties()]
-        assert any(n.startswith("votes-safe is off: Ballot orders itself") for n in model.notices())
+        assert any(n.startswith("votes-safe is off: your class Ballot orders itself") for n in model.notices())
     finally:
         model.close()
+
+
+class PropertyRaises(PropertyLearner):
+    """Its ``learned`` property reads state made only by the first Accepted message: it raises until then."""
+
+    def on_start(self, out: Any) -> None:
+        pass
+
+    def on_accepted(self, sender: int, m: Any, out: Any) -> None:
+        self.mine = {"value": m.value}
+
+
+def test_a_contract_property_that_raises_is_named_as_such() -> None:
+    # It was "PropertyRaises has no attribute 'learned' ... set self.learned in __init__", for a class that defines it.
+    found = _check(PropertyRaises, requests=1, mode="exhaustive")
+    assert found.violation is not None and found.violation.property == "node-state-testable"
+    assert found.violation.explanation.endswith(
+        "reading PropertyRaises.learned, which the 'learned' observation reads, raised AttributeError: "
+        "'PropertyRaises' object has no attribute 'mine'; it must answer once the node has started (None until it "
+        "has a value)")
