@@ -233,14 +233,23 @@ def _class_facts(classes: Sequence[type[Node]], *, folders: bool) -> dict[str, t
         found, todo = [], [v for m in modules for v in list(vars(m).values()) if isinstance(v, type)]
         while todo:
             cls = todo.pop()
-            if cls.__module__ in names and cls not in found:
+            if isinstance(cls.__module__, str) and cls.__module__ in names and cls not in found:
                 found.append(cls)
                 todo.extend(v for v in list(vars(cls).values()) if isinstance(v, type))
-    theirs = [c for c in found if c.__module__ in names]
     by_name: dict[str, set[str]] = {}
-    for c in theirs:
-        by_name.setdefault(c.__name__, set()).add(f"{c.__module__}.{c.__qualname__}")
-    return {"orders_itself": tuple(sorted({f"{c.__module__}.{c.__qualname__}" for c in theirs if orders_itself(c)})),
+    ordering = set()
+    for c in found:
+        module, name, qualname = (getattr(c, "__dict__", {}).get(k, getattr(c, k, None))
+                                  for k in ("__module__", "__name__", "__qualname__"))
+        if not (type(module) is str and type(name) is str and type(qualname) is str and module in names):
+            continue  # not a class of theirs, or one whose names are not text (a class's own business)
+        by_name.setdefault(name, set()).add(f"{module}.{qualname}")
+        try:
+            if orders_itself(c):
+                ordering.add(f"{module}.{qualname}")
+        except Exception:  # noqa: BLE001 - a metaclass that raises on attribute access: it may order itself
+            ordering.add(f"{module}.{qualname}")
+    return {"orders_itself": tuple(sorted(ordering)),
             "ambiguous_names": tuple(sorted(name for name, paths in by_name.items() if len(paths) > 1))}
 
 
