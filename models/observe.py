@@ -150,6 +150,12 @@ def computed_fields(cls: Any, fields: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _defines(cls: type, name: str) -> bool:
+    """Whether ``cls`` (or a base other than ``object``) defines ``name`` itself: a property, a method, a class
+    attribute."""
+    return any(name in vars(k) for k in cls.__mro__ if k is not object)
+
+
 def _has(node: Node, field: str) -> bool:
     """Whether a started node has the contract field: an attribute, or one its class defines (a property that
     cannot answer yet still says which observation the class means to expose)."""
@@ -159,7 +165,7 @@ def _has(node: Node, field: str) -> bool:
             return True
     except BaseException:  # noqa: BLE001 - a property that raises something else than AttributeError
         return True
-    return any(name in vars(k) for k in type(node).__mro__ if k is not object)
+    return _defines(type(node), name)
 
 
 def _pair(frozen: Any) -> tuple[Any, Any] | None:
@@ -251,7 +257,7 @@ class Contract:
         try:
             value = getattr(node, name)
         except AttributeError as e:
-            if any(name in vars(k) for k in type(node).__mro__ if k is not object):  # a property that raised
+            if _defines(type(node), name):  # a property that raised
                 raise InvalidStudentCode(f"reading {cls.__name__}.{name}, which the {field!r} observation reads, "
                                          f"raised AttributeError: {e}; it must answer once the node has started "
                                          f"(None until it has a value)") from None
@@ -460,9 +466,7 @@ class PaxosContract(Contract):
         if not self.learners:
             out.append("no node has the attribute 'learned', so no learner is judged (learner-agreement and "
                        "learned-is-chosen are not checked); a learner sets self.learned = None in __init__")
-        if not (self.promisers and set(self.promisers) >= set(self.acceptors) and self.orders_itself):
-            return out
-        return out + [self.votes_safe_off()]
+        return out + [self.votes_safe_off()] if self._promises_known() and self.orders_itself else out
 
     def votes_safe_off(self) -> str:
         """Why ``votes-safe`` is off when the student's classes order themselves (:attr:`orders_itself`)."""
@@ -477,6 +481,10 @@ class PaxosContract(Contract):
 
     def would_read(self, index: int, field: str) -> bool:
         return field != "promised" or index in self.acceptors  # a promise is an acceptor's
+
+    def _promises_known(self) -> bool:
+        """Whether every acceptor exposes its promise, which ``votes-safe`` needs."""
+        return bool(self.promisers) and set(self.promisers) >= set(self.acceptors)
 
     def fields_of(self, index: int) -> tuple[str, ...]:
         return tuple(field for field, holders in (("accepted", self.acceptors), ("learned", self.learners),
@@ -567,15 +575,16 @@ class PaxosContract(Contract):
             return self._memo[1]
         votes, _, promised = history
         ballots = {b for _, b, _ in votes} | {p for p in promised if p is not None}
+        keys = {b: ballot_order(b) for b in ballots}
         try:
             # Ballots Python holds equal (1 and 1.0) are one ballot: one rank.
-            order = sorted({ballot_order(b) for b in ballots})
+            order = sorted(set(keys.values()))
         except TypeError:
             shown = ", ".join(sorted(show(b) for b in ballots))
             raise InvalidStudentCode(f"Paxos ballots must be comparable with each other (all ints, or all tuples "
                                      f"of ints, ...), got {shown}") from None
         rank = {key: k for k, key in enumerate(order)}
-        ranks = {b: rank[ballot_order(b)] for b in ballots}
+        ranks = {b: rank[key] for b, key in keys.items()}
         self._memo = (history, ranks)
         return ranks
 
@@ -650,7 +659,7 @@ class PaxosContract(Contract):
         props.append(judged("always", "one-value-per-ballot", standard.ONE_VALUE_PER_BALLOT,
                             "no two acceptors accept different values in one ballot", self.explain_one_value_per_ballot,
                             default=False))
-        if self.promisers and set(self.promisers) >= set(self.acceptors) and not self.orders_itself:
+        if self._promises_known() and not self.orders_itself:
             props.append(judged("always", "votes-safe", standard.VOTES_SAFE,
                                 "every accepted value is safe at its ballot (Voting.tla)", self.explain_votes_safe,
                                 default=False))

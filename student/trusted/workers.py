@@ -512,13 +512,16 @@ class WorkerHost:
         if not ok:
             raise InvalidStudentCode(f"{self.source.file}: the worker described the node classes malformedly "
                                      "(does the file tamper with quorumcheck?)")
-        # The node count is the grader's, not the worker's: one class runs on the nodes asked for (3 by default),
-        # several run one per node. A worker that reports another count was changed by the code it runs.
-        # Classes named by the grader (--node-class) fix the count; only a file whose classes the grader left to it
-        # (a NODES list) sets its own.
+        # The node count is the grader's, not the worker's (a worker that reports another was changed by the code
+        # it runs): classes named by the grader (--node-class) run one per node, or one on the nodes asked for (3 by
+        # default); only a file whose classes the grader left to it sets its own count (a NODES list).
         asked = self.source.classes
-        one = 3 if self.nodes is None else self.nodes
-        expected = (len(asked) if len(asked) > 1 else one) if asked else (len(classes) if len(classes) > 1 else one)
+        if asked and len(asked) > 1:
+            expected = len(asked)
+        elif not asked and len(classes) > 1:
+            expected = len(classes)
+        else:
+            expected = 3 if self.nodes is None else self.nodes
         if count != expected or (asked and len(classes) != len(asked)):
             raise InvalidStudentCode(f"{self.source.file}: the worker reported {count} node{'s' * (count != 1)} where "
                                      f"{expected} were asked for (does the file tamper with quorumcheck?)")
