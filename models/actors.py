@@ -54,7 +54,7 @@ import dataclasses
 import enum
 import math
 import weakref
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import Any, ClassVar, NoReturn
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
@@ -242,13 +242,25 @@ class Out:
         """
         if not isinstance(name, str):
             raise ValueError(f"out.set_timer({name!r}): timer names are strings, e.g. out.set_timer('election')")
+        _short_timer_name("set_timer", name)
         self.timers.append(("set", name))
 
     def cancel_timer(self, name: str) -> None:
         """Disarm the timer ``name`` (nothing happens if it is not armed)."""
         if not isinstance(name, str):
             raise ValueError(f"out.cancel_timer({name!r}): timer names are strings, e.g. out.cancel_timer('election')")
+        _short_timer_name("cancel_timer", name)
         self.timers.append(("cancel", name))
+
+
+TIMER_NAME_LIMIT = 200
+"""The longest timer name (characters): a timer is a name, not a place for data."""
+
+
+def _short_timer_name(method: str, name: str) -> None:
+    if len(name) > TIMER_NAME_LIMIT:
+        raise ValueError(f"out.{method}() with a name of {len(name):,} characters: timer names are at most "
+                         f"{TIMER_NAME_LIMIT} characters (a timer is a name, e.g. 'election'; keep data in self)")
 
 
 def new_node(cls: type[Node], index: int, nodes: int) -> Node:
@@ -466,6 +478,25 @@ def _builtin_base(cls: type) -> type | None:
     return next((base for base in cls.__mro__[1:] if base is not object and base.__module__ == "builtins"), None)
 
 
+def _class_kind(t: type) -> tuple[str, str, tuple[str, ...]] | None:
+    """How a snapshot holds instances of ``t``: ``(tag, name, fields)``; ``None`` if it cannot."""
+    name = f"{t.__module__}.{t.__qualname__}"
+    if issubclass(t, enum.Enum):
+        return ("e", name, ())
+    if issubclass(t, tuple) and hasattr(t, "_fields") and hasattr(t, "_make"):
+        return ("nt", name, tuple(t._fields))
+    if dataclasses.is_dataclass(t) and _builtin_base(t) is None:
+        return ("dc", name, _slot_attributes(t))
+    return None
+
+
+class _NamedTupleAttributes:
+    """What a snapshot cannot hold: a named tuple with attributes besides its fields (a subclass without slots)."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+
+
 def _kind(value: Any) -> str:
     import inspect
     import io
@@ -475,6 +506,9 @@ def _kind(value: Any) -> str:
         return (f"an instance of a second class named {_as_written(value.name)} (with the same fields): a snapshot "
                 "keeps an object by its class's name, so it could come back as the other class; give each class "
                 "a name of its own")
+    if isinstance(value, _NamedTupleAttributes):
+        return (f"an instance of {value.cls.__name__}, a named tuple with attributes besides its fields (a snapshot "
+                "keeps a named tuple's fields only; add them as fields, or give the subclass __slots__ = ())")
     if isinstance(value, _NaNs):
         return ("two NaNs in one set or among one dict's keys (NaN is not equal to itself, so Python keeps them "
                 "apart by identity, which a snapshot cannot keep; use None or a flag instead of NaN)")
@@ -631,6 +665,8 @@ class Snapshotter:
             return ("e", name, member)
         if tag == "dc":
             return self._freeze_dataclass(value, name, fields)
+        if t.__dictoffset__ and vars(value):  # a named tuple's subclass without slots, given an attribute
+            raise Unsnapshottable(_NamedTupleAttributes(t))
         values = []
         for field in fields:
             try:
@@ -687,22 +723,35 @@ class Snapshotter:
         return " (an element)"
 
     def _register(self, t: type, value: Any) -> tuple[str, str, tuple[str, ...]]:
-        name = f"{t.__module__}.{t.__qualname__}"
-        if isinstance(value, enum.Enum):
-            kind: tuple[str, str, tuple[str, ...]] = ("e", name, ())
-        elif isinstance(value, tuple) and hasattr(t, "_fields") and hasattr(t, "_make"):
-            kind = ("nt", name, tuple(t._fields))
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type) and _builtin_base(t) is None:
-            kind = ("dc", name, _slot_attributes(t))
-        else:
+        kind = _class_kind(t)
+        if kind is None:
             raise Unsnapshottable(value)
         # Named tuples made by one factory share a name (namedtuple("Msg", fields)): their fields tell them apart.
+        name = kind[1]
         key = (name, kind[2]) if kind[0] == "nt" else name
         if self._classes.get(key, t) is not t:
             raise Unsnapshottable(_SameName(name))
         self._kinds[t] = kind
         self._classes[key] = t
         return kind
+
+    def learn(self, classes: Iterable[Any]) -> None:
+        """Know these classes before any of their instances is frozen, so that snapshots taken elsewhere (a fresh
+        process forked from this one for each handler call) thaw here. Classes a snapshot cannot hold are passed
+        over; two a snapshot could not tell apart are both left out, so the first instance frozen says so."""
+        found: dict[Any, list[tuple[type, tuple[str, str, tuple[str, ...]]]]] = {}
+        for t in classes:
+            try:
+                kind = _class_kind(t) if isinstance(t, type) and t not in self._kinds else None
+            except Exception:  # noqa: BLE001 - a class whose attributes raise: learned when first frozen, if ever
+                kind = None
+            if kind is not None:
+                found.setdefault((kind[1], kind[2]) if kind[0] == "nt" else kind[1], []).append((t, kind))
+        for key, same in found.items():
+            if len(same) == 1 and key not in self._classes:
+                t, kind = same[0]
+                self._kinds[t] = kind
+                self._classes[key] = t
 
     # -- restoring ---------------------------------------------------------------------------------
     def thaw(self, frozen: Any) -> Any:

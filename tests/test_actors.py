@@ -120,6 +120,11 @@ def test_out_validates_its_arguments() -> None:
         out.send(2, "x")
     with pytest.raises(ValueError, match="timer names are strings"):
         out.set_timer(5)  # type: ignore[arg-type]
+    out.set_timer("e" * 200)
+    with pytest.raises(ValueError, match=r"out.cancel_timer\(\) with a name of 201 characters: timer names are at "
+                                         r"most 200 characters"):
+        out.cancel_timer("e" * 201)
+    assert out.timers == [("set", "e" * 200)]
     with pytest.raises(InvalidStudentCode, match="sent a message quorumcheck cannot snapshot"):
         out.send(1, {"f": print})
 

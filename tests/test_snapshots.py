@@ -729,6 +729,55 @@ def test_a_dataclass_that_is_also_a_set_list_or_dict_cannot_be_kept() -> None:
             f"dataclass's attributes, not a {builtin}'s contents; hold the {builtin} in a field instead)")
 
 
+class _Info(NamedTuple):
+    term: int
+
+
+class Info(_Info):  # no __slots__ = (): its instances take attributes besides the fields
+    pass
+
+
+class SlottedInfo(_Info):
+    __slots__ = ()
+
+
+def test_a_named_tuple_holding_attributes_besides_its_fields_cannot_be_kept() -> None:
+    # Kept by its fields alone, info.lenient came back unset: a node that voted twice once it was set held (red
+    # team, round 8).
+    from quorumcheck.models.actors import Unsnapshottable
+
+    snap = Snapshotter()
+    info = Info(1)
+    assert snap.thaw(snap.freeze(info)) == info  # without attributes it is a named tuple like any other
+    info.lenient = True  # type: ignore[attr-defined]
+    with pytest.raises(Unsnapshottable) as caught:
+        snap.freeze(info)
+    assert caught.value.describe("self.info") == (
+        "self.info holds an instance of Info, a named tuple with attributes besides its fields (a snapshot keeps a "
+        "named tuple's fields only; add them as fields, or give the subclass __slots__ = ())")
+    assert snap.thaw(snap.freeze(SlottedInfo(2))) == SlottedInfo(2)
+
+
+def test_classes_learned_ahead_thaw_where_none_was_frozen() -> None:
+    # A worker started during the run (or a fresh copy of the loaded code for each call) thaws what other
+    # processes froze: it learns every class at load. Two that a snapshot cannot tell apart are left to be named
+    # when one is frozen.
+    import collections
+
+    frozen = Snapshotter().freeze(SlottedInfo(3))
+    fresh = Snapshotter()
+    fresh.learn([SlottedInfo, Info, int, Entries])
+    assert fresh.thaw(frozen) == SlottedInfo(3) and type(fresh.thaw(frozen)) is SlottedInfo
+    first, second = collections.namedtuple("Twin", "a"), collections.namedtuple("Twin", "a")
+    both = Snapshotter()
+    both.learn([first, second])
+    both.freeze(first(1))
+    from quorumcheck.models.actors import Unsnapshottable
+
+    with pytest.raises(Unsnapshottable):
+        both.freeze(second(1))
+
+
 def test_named_tuples_of_one_factory_are_told_apart_by_their_fields() -> None:
     # namedtuple("Msg", fields) for every message type: the snapshot kept a class by its name only, so a Prepare
     # came back as a Promise (TypeError: Expected 2 arguments, got 1, reported as the student's crash).
