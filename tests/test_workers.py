@@ -5,6 +5,7 @@ The adversarial submissions are in tests/test_attacks.py; this file tests the me
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -186,6 +187,46 @@ def test_a_worker_that_changed_module_state_is_replaced(tmp_path: Path) -> None:
         assert host.call(0, (), ("t", "b"))["failure"][1].endswith("from [] to ['b'] (state outside the node: "
                                                                    "keep it in self)")
         assert host.restarts == 1
+    finally:
+        host.close()
+
+
+def _sibling_files(folder: Path) -> Path:
+    """``node.py`` whose helper ``kinds.py`` imports it by its own name, and imports another sibling lazily."""
+    (folder / "kinds.py").write_text("import node\n"
+                                      "def is_ping(m):\n"
+                                      "    return isinstance(m, node.Ping)\n")
+    (folder / "lazy.py").write_text("def bump(n):\n    return n + 1\n")
+    student = folder / "node.py"
+    student.write_text("from typing import NamedTuple\n"
+                       "from quorumcheck.models.actors import Node\n"
+                       "import kinds\n"
+                       "class Ping(NamedTuple):\n"
+                       "    n: int\n"
+                       "class Pinged(Node):\n"
+                       "    def __init__(self):\n"
+                       "        self.pings = 0\n"
+                       "    def on_message(self, sender, m, out):\n"
+                       "        from lazy import bump  # imported when it runs, not when the file loads\n"
+                       "        if kinds.is_ping(m):\n"
+                       "            self.pings = bump(self.pings)\n")
+    return student
+
+
+@pytest.mark.parametrize("determinism", [True, False])
+def test_siblings_import_the_submission_by_its_name_and_functions_import_siblings_when_run(
+        tmp_path: Path, determinism: bool) -> None:
+    # A helper's `import node` made a second copy of node.py with a Ping of its own, so isinstance() said no and a
+    # correct Raft never elected a leader; an import inside a method failed once the file had loaded.
+    student = _sibling_files(tmp_path)
+    host = WorkerHost(StudentSource(str(student)), 2, "none", {}, determinism=determinism)
+    try:
+        host.start()
+        digest = hashlib.sha1(str(student.resolve()).encode()).hexdigest()[:10]  # the name it is loaded under
+        ping = ("nt", f"quorumcheck_student_node_{digest}.Ping", ("n",), 1)
+        answer = host.call(1, (("pings", 0),), ("m", 0, ping))
+        assert answer["failure"] is None, answer["failure"]
+        assert dict(answer["snapshot"])["pings"] == 1
     finally:
         host.close()
 

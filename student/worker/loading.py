@@ -25,12 +25,16 @@ from .containment import call_contained
 __all__ = ["check_class", "find_node_classes", "load_student_file", "node_classes"]
 
 
-def load_student_file(path: str | Path, *, time_limit_seconds: float = 10.0) -> Any:
+def load_student_file(path: str | Path, *, time_limit_seconds: float = 10.0, own_process: bool = False) -> Any:
     """Import a student's Python file as a module; every failure is a one-line InvalidStudentCode.
 
     The file's directory is put on ``sys.path`` while it is imported, so that it
     may import its sibling files. Importing runs the file's top level under a
-    time limit.
+    time limit. With ``own_process`` (a worker, whose process is the
+    submission's alone) the directory stays there, so that a function may import
+    a sibling when it runs, and a sibling that imports the file by its own name
+    (``import raft`` in a helper of ``raft.py``) gets this module, not a second
+    copy with classes of its own, unless that name is another module's.
 
     Examples
     --------
@@ -55,6 +59,13 @@ def load_student_file(path: str | Path, *, time_limit_seconds: float = 10.0) -> 
     module.__dict__["__quorumcheck_student__"] = True
     module.__dict__["__quorumcheck_mtime__"] = resolved.stat().st_mtime_ns
     sys.modules[name] = module
+    if own_process and resolved.stem.isidentifier() and resolved.stem not in sys.modules:
+        try:
+            elsewhere = importlib.util.find_spec(resolved.stem) is not None  # the standard library's, an installed one
+        except (ImportError, ValueError):
+            elsewhere = True
+        if not elsewhere:
+            sys.modules[resolved.stem] = module
     folder = str(resolved.parent)
     added = folder not in sys.path
     if added:
@@ -67,11 +78,13 @@ def load_student_file(path: str | Path, *, time_limit_seconds: float = 10.0) -> 
     except InvalidStudentCode as e:
         problem = str(e)
     finally:
-        if added:
+        if added and not own_process:
             with contextlib.suppress(ValueError):
                 sys.path.remove(folder)
     if problem is not None:
         del sys.modules[name]
+        if sys.modules.get(resolved.stem) is module:
+            del sys.modules[resolved.stem]
         raise InvalidStudentCode(f"{path}: {problem}")
     return module
 
