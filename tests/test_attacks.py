@@ -38,7 +38,7 @@ import pytest
 
 from quorumcheck.errors import InvalidStudentCode
 from quorumcheck.explorer import Verdict
-from quorumcheck.student.trusted.sandbox import capabilities, landlock_abi
+from quorumcheck.student.trusted.sandbox import capabilities, fresh_calls, landlock_abi
 from quorumcheck.studenttest import check_student
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -520,11 +520,17 @@ def test_no_new_session_and_no_daemon_double_fork() -> None:
 
 
 def test_killing_the_grader_fails_and_the_verdict_is_the_genuine_one(cli_runs: dict[str, Any]) -> None:
-    # SIGKILL to the parent (the quorumcheck process) and its process group, errors swallowed.
+    # SIGKILL to the parent (the quorumcheck process) and its process group, errors swallowed. Where each call
+    # runs in a fresh copy of the loaded worker (root), the parent is that worker: killing it is a finding.
     run = cli_runs["kill-grader"]
     assert run.returncode == 1, run.stderr
-    assert "VIOLATED: election-safety" in run.stdout
-    assert "counterexample to election-safety: 6 steps" in run.stdout
+    if fresh_calls(capabilities()):
+        assert "VIOLATED: handlers-do-not-crash" in run.stdout
+        assert ("n0 (KillsTheGrader) on_timer('election') ended the worker process (killed by SIGKILL: killed: out of "
+                "memory, or killed itself?)") in run.stdout
+    else:
+        assert "VIOLATED: election-safety" in run.stdout
+        assert "counterexample to election-safety: 6 steps" in run.stdout
 
 
 @pytest.fixture
@@ -772,13 +778,51 @@ def test_state_outside_the_node_is_named(cls: str, change: str) -> None:
 
 def test_state_where_no_watch_looks_turns_a_false_counterexample_into_a_finding() -> None:
     # The search's workers count every path's calls, so the check is skipped on some path and election safety
-    # fails there; the same schedule run from a fresh start elects one leader. The confirming replay says so.
+    # fails there; the same schedule run from a fresh start elects one leader. With calls in fresh copies of the
+    # loaded code (root), the first call that answers otherwise after earlier calls says so; without them, the
+    # confirming replay does.
     found = check("hidden_state.py:SysCounter", 3, protocol="raft", requests=0, max_timeouts=2, max_term=1)
-    explanation = finding(found, "state-outside-node", steps=6)
-    assert explanation.startswith("this schedule violated election-safety in the search, but not when run again "
-                                  "from a fresh start in new worker processes")
+    if fresh_calls(capabilities()):
+        explanation = finding(found, "state-outside-node", steps=3)
+        assert explanation == (
+            "n1 (SysCounter) on_message(0, RequestVote(term=1, last_log_index=0, last_log_term=0)) did otherwise "
+            "after earlier calls than in a fresh process (self.voted_for became 0 in one and 1 in the other): it keeps "
+            "state outside the node where quorumcheck does not look (a global of another module, an attribute of a "
+            "function, of a class, of sys or builtins, a cache); keep all of it in self")
+    else:
+        explanation = finding(found, "state-outside-node", steps=6)
+        assert explanation.startswith("this schedule violated election-safety in the search, but not when run "
+                                      "again from a fresh start in new worker processes")
     # A real bug replays: the genuine VoteTwice violation is kept (and took one replay to confirm).
     genuine(check("buggy_raft.py:VoteTwice", 3, protocol="raft", requests=0, max_timeouts=2, max_term=1))
+
+
+needs_fresh_calls = pytest.mark.skipif(not fresh_calls(capabilities()),
+                                       reason="calls in fresh copies of the loaded code need a user id of their own "
+                                              "(root)")
+
+
+@needs_fresh_calls
+@pytest.mark.parametrize("cls", ["SubPackage", "FunctionAttribute", "LruCache", "NodeBase", "Builtins", "File",
+                                 "Pipe"])
+def test_a_registry_where_no_watch_looks_cannot_hide_a_double_election(cls: str) -> None:
+    # Without the registry this is VoteTwice, VIOLATED in 6 steps; with it, every branch of the search saw the
+    # registry of all the others, and it HELD (exit 0) wherever the watch does not look. Each call also runs in a
+    # fresh copy of the loaded code: the first leader the registry refuses answers otherwise there.
+    found = check(f"leader_registry.py:{cls}", 3, protocol="raft", requests=0, max_timeouts=2)
+    explanation = finding(found, "state-outside-node", steps=3)
+    assert explanation == (
+        f"n1 ({cls}) on_message(0, Vote(term=1, granted=True)) did otherwise after earlier calls than in a fresh "
+        "process (self.match_index became {} in one and {0: 0, 2: 0} in the other): it keeps state outside the node "
+        "where quorumcheck does not look (a global of another module, an attribute of a function, of a class, of "
+        "sys or builtins, a cache); keep all of it in self")
+
+
+@needs_fresh_calls
+def test_memory_shared_at_import_is_refused_where_calls_run_in_fresh_copies() -> None:
+    with pytest.raises(InvalidStudentCode, match=r"shared_memory.py: mapped memory shared and writable when imported "
+                                                 r"\(anonymous memory\); each handler call runs in a fresh copy"):
+        check("shared_memory.py:SharedMemory", 3, protocol="raft", requests=0, max_timeouts=2)
 
 
 def test_a_file_that_will_not_load_again_for_the_confirming_replay_keeps_its_violation() -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import re
 import resource
 import shutil
 import stat
@@ -45,7 +46,8 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["Confinement", "capabilities", "confine", "private_directory"]
+__all__ = ["Confinement", "capabilities", "confine", "forbid_writes", "fresh_calls", "private_directory",
+           "stage_directory", "sweep_stale_directories"]
 
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
@@ -63,6 +65,12 @@ _DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 _SYSTEM = ("/lib", "/lib32", "/lib64", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/local/lib", "/etc/ld.so.cache",
            "/usr/share/zoneinfo", "/etc/localtime")
 """What the dynamic loader and the standard library read outside Python's own directories."""
+
+WORKDIR_MB = 64
+"""The size of a worker's private directory (a tmpfs, when it runs as a user of its own), in MiB."""
+
+FRESH_CALL_PROCESSES = 2
+"""``RLIMIT_NPROC`` of a worker with a user id of its own: itself and the one child running a handler call."""
 
 _NOBODY = 65534
 UNIQUE_UID_BASE = 2_000_000_000
@@ -104,6 +112,12 @@ class Confinement:
     """The Landlock ABI version the worker is restricted with (0: not restricted)."""
     readable: tuple[str, ...] = ()
     """With Landlock: the files and directories (with everything beneath) the worker may read."""
+
+
+def fresh_calls(c: Confinement) -> bool:
+    """Whether a worker confined by ``c`` runs each handler call in a fresh fork of itself: only with a user id of
+    its own, whose process limit then allows exactly that one child (:data:`FRESH_CALL_PROCESSES`)."""
+    return c.unique_users and c.drop_to is not None
 
 
 def _needed_paths(extra: tuple[str, ...]) -> list[str]:
@@ -199,8 +213,8 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-def _restrict_files(abi: int, readable: tuple[str, ...], workdir: str) -> None:
-    """Landlock: from now on this process (and what it executes) reads only ``readable`` and writes only ``workdir``."""
+def _handled_rights(abi: int) -> int:
+    """Every file-system right Landlock ABI ``abi`` knows."""
     handled = (1 << 13) - 1  # ABI 1: execute, write, read, read a directory, remove, make ...
     if abi >= 2:
         handled |= 1 << 13  # refer (link or rename across directories)
@@ -208,6 +222,16 @@ def _restrict_files(abi: int, readable: tuple[str, ...], workdir: str) -> None:
         handled |= _FS_TRUNCATE
     if abi >= 5:
         handled |= _FS_IOCTL_DEV
+    return handled
+
+
+def _restrict_files(abi: int, readable: tuple[str, ...], workdir: str | None, *, writes_only: bool = False) -> None:
+    """Landlock: from now on this process (and what it executes and forks) reads only ``readable`` and writes only
+    ``workdir`` (with ``writes_only``: a further layer that leaves reading as it was and allows no writing at all,
+    the devices excepted)."""
+    handled = _handled_rights(abi)
+    if writes_only:
+        handled &= ~(_READ | (_FS_IOCTL_DEV if abi >= 5 else 0))
     attr = ctypes.c_uint64(handled)
     ruleset = _libc.syscall(_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(8), ctypes.c_uint32(0))
     if ruleset < 0:
@@ -216,7 +240,11 @@ def _restrict_files(abi: int, readable: tuple[str, ...], workdir: str) -> None:
     file_rights = _FS_EXECUTE | _FS_READ_FILE | _FS_WRITE_FILE | (handled & (_FS_TRUNCATE | _FS_IOCTL_DEV))
     try:
         rules = [(path, _READ) for path in readable] + [(path, file_rights) for path in _DEVICES]
-        rules.append((workdir, handled))
+        if workdir is not None:
+            rules.append((workdir, handled))
+            # Its own /proc entry (this pid is the worker's, exec keeps it): the loaded worker reads its memory map
+            # there before it forks calls (student/worker/fresh.py); no other process's entry is readable.
+            rules.append((f"/proc/{os.getpid()}", _READ))
         for path, rights in rules:
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -225,6 +253,8 @@ def _restrict_files(abi: int, readable: tuple[str, ...], workdir: str) -> None:
             try:
                 if not stat.S_ISDIR(os.fstat(fd).st_mode):
                     rights &= file_rights  # a file takes no directory rights
+                if not rights & handled:
+                    continue  # a right this layer leaves alone
                 rule = _PathBeneath(rights & handled, fd)
                 if _libc.syscall(_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_PATH_BENEATH, ctypes.byref(rule),
                                  ctypes.c_uint32(0)) != 0:
@@ -237,6 +267,19 @@ def _restrict_files(abi: int, readable: tuple[str, ...], workdir: str) -> None:
             raise OSError(errno, f"landlock_restrict_self: {os.strerror(errno)}")
     finally:
         os.close(ruleset)
+
+
+def forbid_writes() -> bool:
+    """Landlock, applied by a worker to itself once the submission is loaded: no file may be written, made or
+    removed from now on (``/dev/null`` and the other devices excepted), by this process or any it forks. So one
+    handler call cannot leave a file for the next to read. Returns whether it was applied (a kernel without
+    Landlock: not; the worker's private directory then stays writable).
+    """
+    abi = landlock_abi()
+    if not abi:
+        return False
+    _restrict_files(abi, (), None, writes_only=True)
+    return True
 
 
 def _worker_path(extra: tuple[str, ...]) -> tuple[str, ...]:
@@ -268,13 +311,23 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
-def confine(c: Confinement, *, memory_mb: int | None, cpu_seconds: float | None, workdir: str, stage: str) -> None:
-    """Confine the calling process (a freshly forked worker, before exec). Raises OSError if a measure fails."""
+def confine(c: Confinement, *, memory_mb: int | None, cpu_seconds: float | None, workdir: str, stage: str,
+            one_child: bool = False) -> None:
+    """Confine the calling process (a freshly forked worker, before exec). Raises OSError if a measure fails.
+
+    With ``one_child`` (and :func:`fresh_calls`), the worker's user may run two processes or threads: the worker
+    holds the second with a thread of its own while it loads the submission, and then forks one child for each
+    handler call (student/worker/fresh.py), which can start nothing.
+    """
     os.setsid()
     uid, gid = os.getuid(), os.getgid()
     if c.drop_to is not None:
         _call("unshare", _CLONE_NEWNS | (_CLONE_NEWNET if c.network_namespace else 0))
         _apply_overlays(c.overlays, stage)
+        # Its directory is a small tmpfs of its own mount namespace: what it writes is bounded, and gone with it
+        # even when the grading process is killed before it can clean up.
+        _mount("tmpfs", workdir, "tmpfs", _MS_NOSUID | _MS_NODEV,
+               f"size={WORKDIR_MB}m,mode=700,uid={c.drop_to},gid={c.drop_to}")
     elif c.user_namespace:
         _call("unshare", _CLONE_NEWUSER | (_CLONE_NEWNET if c.network_namespace else 0))
         _write("/proc/self/setgroups", "deny")
@@ -292,7 +345,11 @@ def confine(c: Confinement, *, memory_mb: int | None, cpu_seconds: float | None,
         os.setgroups([])
         os.setgid(c.drop_to)
         os.setuid(c.drop_to)
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no new processes or threads (ignored for root)
+    # No new processes or threads (ignored for root), but the one child a worker with a user id of its own forks for
+    # each call.
+    processes = FRESH_CALL_PROCESSES if one_child and fresh_calls(c) else 0
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))  # no POSIX message queue, which outlives its process
     if _libc is not None:
         _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         _libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # the worker dies with the trusted process (after setuid,
@@ -303,14 +360,49 @@ def confine(c: Confinement, *, memory_mb: int | None, cpu_seconds: float | None,
 
 
 def private_directory(c: Confinement) -> str:
-    """A new empty directory for one worker to work in (owned by the user it runs as)."""
-    path = tempfile.mkdtemp(prefix="quorumcheck-worker-")
+    """A new empty directory for one worker to work in (owned by the user it runs as), named after this process."""
+    path = tempfile.mkdtemp(prefix=f"quorumcheck-worker-{os.getpid()}-")
     if c.drop_to is not None:
         os.chown(path, c.drop_to, c.drop_to)
     return path
 
 
 _PROBED: dict[tuple[str, ...], Confinement] = {}
+
+
+def stage_directory() -> str:
+    """A new empty directory for a worker's mount points, named after this process."""
+    return tempfile.mkdtemp(prefix=f"quorumcheck-stage-{os.getpid()}-")
+
+
+_STALE = re.compile(r"quorumcheck-(?:worker|stage)-(\d+)-")
+
+
+def sweep_stale_directories() -> int:
+    """Remove the worker and stage directories that a grading process killed before it could clean up left in the
+    temporary folder (those named after a process that no longer runs); how many were removed."""
+    removed = 0
+    folder = tempfile.gettempdir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        match = _STALE.match(name)
+        if match is None or int(match.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+            continue  # its process still runs (or another has its pid): not ours to remove
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError, ValueError):
+            continue
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def capabilities(extra_paths: tuple[str, ...] = ()) -> Confinement:
@@ -363,6 +455,10 @@ def capabilities(extra_paths: tuple[str, ...] = ()) -> Confinement:
     else:
         missing.append("no Landlock (Linux 5.13 or later): the worker can read world-readable files outside the "
                        "submission's folder, such as /etc/passwd")
+    if not fresh_calls(candidate):
+        missing.append("handler calls share one worker process (a user id of its own, which needs root, lets each "
+                       "call run in a fresh copy): state the code keeps outside its nodes where quorumcheck does not "
+                       "look carries over between calls")
     found = Confinement(candidate.drop_to, candidate.unique_users, candidate.network_namespace,
                         candidate.user_namespace, candidate.overlays, tuple(missing), candidate.landlock_abi,
                         candidate.readable)
@@ -375,7 +471,7 @@ def _probe(c: Confinement, paths: list[str]) -> Confinement | None:
     if _libc is None:
         return None
     workdir = private_directory(c)
-    stage = tempfile.mkdtemp(prefix="quorumcheck-stage-")
+    stage = stage_directory()
     try:
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child
@@ -410,7 +506,7 @@ sys.exit(1)
 def _probe_worker(c: Confinement) -> bool:
     """Start an interpreter as a worker starts, confined by ``c``: it must load the worker and not read /etc/passwd."""
     workdir = private_directory(c)
-    stage = tempfile.mkdtemp(prefix="quorumcheck-stage-")
+    stage = stage_directory()
     env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "LANG": "C.UTF-8", "TMPDIR": workdir}
     if os.environ.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]

@@ -53,9 +53,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
+from quorumcheck.models.actors import TIMER_NAME_LIMIT
 from quorumcheck.student.wire import MAX_LINE, MAX_SENDS, WireError, call_deadline, decode, encode, frozen
 
-from .sandbox import UNIQUE_UID_BASE, Confinement, capabilities, confine, private_directory
+from .sandbox import UNIQUE_UID_BASE, Confinement, capabilities, confine, fresh_calls, private_directory, \
+    stage_directory, sweep_stale_directories
 
 __all__ = ["OutputCapture", "StudentSource", "WorkerHost", "WorkerLost", "agreed"]
 
@@ -82,6 +84,8 @@ class StudentSource:
     StudentSource(file='student/raft.py', classes=('RaftNode',))
     >>> StudentSource.parse("roles.py:Proposer,Acceptor,Acceptor").classes
     ('Proposer', 'Acceptor', 'Acceptor')
+    >>> StudentSource.parse("alice_10:00/raft.py:RaftNode")
+    StudentSource(file='alice_10:00/raft.py', classes=('RaftNode',))
     """
 
     file: str
@@ -89,8 +93,10 @@ class StudentSource:
 
     @classmethod
     def parse(cls, text: str) -> StudentSource:
-        """``"path.py"`` or ``"path.py:Class"`` or ``"path.py:A,B,C"`` (one class per node)."""
-        path, _, names = str(text).partition(":")
+        """``"path.py"`` or ``"path.py:Class"`` or ``"path.py:A,B,C"`` (one class per node); the path may hold a
+        colon itself (a folder named by a time, ``alice_10:00/raft.py``)."""
+        text = str(text)
+        path, _, names = (text, "", "") if text.endswith(".py") else text.rpartition(":")
         if not path.endswith(".py"):
             raise InvalidParameter(f"{text!r} does not name a Python file; write 'path/to/file.py' or "
                                    "'path/to/file.py:NodeClass'")
@@ -154,7 +160,7 @@ class _Worker:
     """One worker process in the sandbox."""
 
     def __init__(self, confinement: Confinement, *, memory_mb: int | None, hash_seed: int, clock_offset: float,
-                 capture: OutputCapture | None, cpu_seconds: float | None) -> None:
+                 capture: OutputCapture | None, cpu_seconds: float | None, fresh: bool = False) -> None:
         self.uid: int | None = None  # set only when no other process can have it (then swept by it)
         if confinement.unique_users:
             # A user of its own: no other process (another worker, another student's) shares it, so the
@@ -163,18 +169,20 @@ class _Worker:
             confinement = replace(confinement, drop_to=self.uid)
         self.confinement = confinement
         self.workdir = private_directory(confinement)
-        self.stage = tempfile.mkdtemp(prefix="quorumcheck-stage-")
+        self.stage = stage_directory()
         read_answers, write_answers = os.pipe()
         env = {"PATH": "/usr/bin:/bin", "HOME": self.workdir, "LANG": "C.UTF-8", "PYTHONHASHSEED": str(hash_seed),
                "PYTHONDONTWRITEBYTECODE": "1", "QUORUMCHECK_RESPONSE_FD": str(write_answers),
-               "QUORUMCHECK_CLOCK_OFFSET": repr(clock_offset), "TMPDIR": self.workdir}
+               "QUORUMCHECK_CLOCK_OFFSET": repr(clock_offset), "TMPDIR": self.workdir,
+               "QUORUMCHECK_FRESH_CALLS": "1" if fresh else "0"}
         if os.environ.get("PYTHONPATH"):
             env["PYTHONPATH"] = os.environ["PYTHONPATH"]
         _become_subreaper()
         workdir, stage = self.workdir, self.stage
 
         def before_exec() -> None:  # pragma: no cover - runs in the child between fork and exec
-            confine(confinement, memory_mb=memory_mb, cpu_seconds=cpu_seconds, workdir=workdir, stage=stage)
+            confine(confinement, memory_mb=memory_mb, cpu_seconds=cpu_seconds, workdir=workdir, stage=stage,
+                    one_child=fresh)
 
         try:
             self.process = subprocess.Popen(
@@ -185,6 +193,7 @@ class _Worker:
             )
         finally:
             os.close(write_answers)
+        self.fresh = fresh
         self.answers = read_answers
         self.buffer = b""
         self.dead = False
@@ -303,6 +312,15 @@ class _Worker:
         _LIVE.discard(self)
 
 
+_SWEPT: list[int] = []
+
+
+def _sweep_once() -> None:
+    """Once per process: remove what killed grading runs left in the temporary folder."""
+    if not _SWEPT:
+        _SWEPT.append(sweep_stale_directories())
+
+
 _UIDS = iter(range(1 << 30))
 
 
@@ -413,6 +431,7 @@ class WorkerHost:
         self.determinism = determinism
         self.cpu_seconds = cpu_seconds
         folder = str(Path(source.file).resolve().parent)
+        _sweep_once()
         self.confinement = capabilities((folder,))
         self.output = OutputCapture()
         self.info: dict[str, Any] | None = None
@@ -445,8 +464,12 @@ class WorkerHost:
     def _spawn(self, k: int) -> _Worker:
         # The second worker differs in everything plain Python leaves open: the hash seed, the clock, and
         # the order dicts come back in.
+        # The last worker (the second, with the determinism check) runs each call in a fresh copy of the loaded
+        # code (student/worker/fresh.py): the answers the search takes are then those of calls that no earlier call
+        # can have influenced, and the first worker's, which keeps its state, must agree.
         worker = _Worker(self.confinement, memory_mb=self.memory_mb, hash_seed=1 + k, clock_offset=1e6 * k + 0.5 * k,
-                         capture=self.output if k == 0 else None, cpu_seconds=self.cpu_seconds)
+                         capture=self.output if k == 0 else None, cpu_seconds=self.cpu_seconds,
+                         fresh=self._fresh(k))
         worker.send({**self._load_request(), "rotate_dicts": k == 1})
         self.workers[k] = worker
         return worker
@@ -467,8 +490,7 @@ class WorkerHost:
         if "error" in reply:
             worker.kill()
             raise InvalidStudentCode(_line(str(reply["error"])))
-        info = reply.get("ok")
-        return self._valid_info(info)
+        return self._valid_info(reply.get("ok"))
 
     def start(self) -> dict[str, Any]:
         """Start the workers and load the student's file: the classes' names, durable attributes, roles."""
@@ -571,9 +593,41 @@ class WorkerHost:
                 self._retire(k)  # its module state (or its process) cannot be trusted any more
         if len(answers) == 1:
             return answers[0]
-        return agreed(answers[0], answers[1], "in two processes (other hash seed and clock)",
-                      "hash(), set order, the clock, random, id(), or a dict's key order?",
-                      ordered=self.ordered_network)
+        if answers[0]["failure"] is None and answers[1]["failure"] is not None and self._fresh(1):
+            return answers[1]  # the call failed where nothing earlier could have influenced it: that is the finding
+        result = agreed(answers[0], answers[1], "in two processes (other hash seed and clock)",
+                        "hash(), set order, the clock, random, id(), or a dict's key order?",
+                        ordered=self.ordered_network)
+        if result["failure"] is not None and result["failure"][0] == "nondeterministic" and self._fresh(1):
+            return self._earlier_calls_or(result, request, answers[1], snapshot, i)
+        return result
+
+    def _fresh(self, k: int) -> bool:
+        """Whether worker ``k`` runs each call in a fresh copy of the loaded code."""
+        return k == len(self.workers) - 1 and fresh_calls(self.confinement)
+
+    def _earlier_calls_or(self, result: dict[str, Any], request: dict[str, Any], fresh: dict[str, Any],
+                          snapshot: tuple[Any, ...], i: int) -> dict[str, Any]:
+        """The first worker (which keeps its state between calls) and the second (a fresh copy for each call)
+        disagreed: ask a newly started first worker. If it now agrees, what differed was left by earlier calls,
+        in state quorumcheck does not watch (``outside``); otherwise the call is nondeterministic (``result``)."""
+        self._retire(0)
+        try:
+            worker = self._spawn(0)
+            self._loaded(worker, respawned=True)
+            worker.send(request)
+            again = self._valid_answer(worker.receive(call_deadline(self.handler_timeout)), snapshot, i)
+        except (WorkerLost, InvalidStudentCode):
+            self._retire(0)
+            return result
+        if _difference(again, fresh, self.ordered_network) is not None:
+            return result
+        self._retire(0)  # its state is the one earlier calls leave: the next call starts from a new one
+        difference = result["failure"][1].split("on the same node state and input: ", 1)[-1].rsplit(" (", 1)[0]
+        return {**result, "failure": ("outside", (
+            f"did otherwise after earlier calls than in a fresh process ({difference}): it keeps state outside the "
+            "node where quorumcheck does not look (a global of another module, an attribute of a function, of a "
+            "class, of sys or builtins, a cache); keep all of it in self"))}
 
     def _retire(self, k: int) -> None:
         worker = self.workers[k]
@@ -622,7 +676,7 @@ class WorkerHost:
             timers = answer["timers"]
             if type(timers) is not tuple or len(timers) > 10_000 or not all(
                     type(t) is tuple and len(t) == 2 and t[0] in ("set", "cancel") and type(t[1]) is str
-                    and len(t[1]) <= 200 for t in timers):
+                    and len(t[1]) <= TIMER_NAME_LIMIT for t in timers):
                 raise WireError("malformed timers")
         except (KeyError, WireError) as e:
             raise WorkerLost("malformed", f"answered something malformed ({e}; does the code write to "

@@ -18,6 +18,7 @@ Requests and answers (see :mod:`quorumcheck.student.wire`)::
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -59,6 +60,12 @@ def main() -> None:
     answers = os.dup(answer_fd)
     os.close(answer_fd)
     _shift_clocks(float(os.environ.pop("QUORUMCHECK_CLOCK_OFFSET", "0") or 0))
+    fresh_calls = os.environ.pop("QUORUMCHECK_FRESH_CALLS", "") == "1"
+    placeholder: Any = None
+    if fresh_calls:  # first of all: the submission may start no thread or process, the calls' children excepted
+        from .fresh import Placeholder
+
+        placeholder = Placeholder()
     from . import containment
 
     # Bytecode is read only from where none is: the student's code is compiled from the source quorumcheck was
@@ -69,6 +76,7 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # a worker may be ended at any time: nothing waits in a buffer
         stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     runner: Any = None
+    fresh: Any = None
     reader = _Lines(requests)
     while True:
         line = reader.next()
@@ -82,8 +90,28 @@ def main() -> None:
         op = request.get("op")
         if op == "load":
             runner, reply = _load(request)
+            if runner is not None and fresh_calls:
+                from .fresh import FreshCalls, settle
+
+                problem = settle((requests.fileno(), answers), placeholder)
+                if problem is not None:
+                    runner, reply = None, {"error": f"{request['file']}: {problem}"}
+                else:
+                    fresh = FreshCalls((requests.fileno(), answers),
+                                       lambda line, loaded=runner: _call(loaded, decode(line)), _send)
+        elif op == "call" and runner is not None and fresh is not None:
+            from .fresh import ForkRefused
+
+            try:
+                data = fresh.run(line)
+            except ForkRefused:
+                reply = {"answer": _fork_refused(request["snapshot"])}
+            else:
+                _write_all(answers, data)
+                fresh.after()
+                continue
         elif op == "call" and runner is not None:
-            reply = {"answer": runner.call(int(request["node"]), request["snapshot"], request["event"])}
+            reply = _call(runner, request)
         else:
             reply = {"error": f"unknown request {op!r}"}
         reply["seq"] = request.get("seq")
@@ -96,7 +124,7 @@ def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
     try:
         _sources_only(str(Path(request["file"]).resolve().parent))
-        module = load_student_file(request["file"])
+        module = load_student_file(request["file"], own_process=True)
         found = find_node_classes(module, request.get("classes") or None)
         node: Any = found[0] if len(found) == 1 else found
         classes = node_classes(node, request.get("nodes") if len(found) == 1 else None)
@@ -105,9 +133,24 @@ def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
                             rotate_dicts=bool(request.get("rotate_dicts")))
         info = runner.start()
         info["classes"] = tuple(c.__name__ for c in found)
+        # Snapshots name classes, which a worker learns as it freezes their instances; but a worker started during
+        # the run (or a fresh copy for each call) thaws what others froze: it knows every class there is from the
+        # start.
+        runner.snapshotter.learn(o for o in gc.get_objects() if isinstance(o, type))
         return runner, {"ok": info}
     except QuorumcheckError as e:
         return None, {"error": str(e)}
+
+
+def _call(runner: Any, request: dict[str, Any]) -> dict[str, Any]:
+    return {"answer": runner.call(int(request["node"]), request["snapshot"], request["event"]), "seq": request.get("seq")}
+
+
+def _fork_refused(snapshot: Any) -> dict[str, Any]:
+    from quorumcheck.student.worker.calls import failed
+
+    return failed(snapshot, ("untestable", "quorumcheck could not start a fresh copy of the loaded code for this "
+                                           "call (each call runs in one): the worker was not allowed a process"))
 
 
 def _sources_only(folder: str) -> None:
@@ -141,10 +184,13 @@ def _send(fd: int, reply: dict[str, Any]) -> None:
     if len(data) > MAX_LINE:
         why = f"the node's state is too large to send ({len(data):,} bytes; the limit is {MAX_LINE:,})"
         data = encode({"answer": failed((), ("untestable", why)), "seq": seq})
+    _write_all(fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
-        view = view[written:]
+        view = view[os.write(fd, view):]
 
 
 class _Lines:

@@ -1,0 +1,245 @@
+"""Every handler call in a process of its own: a fork of the worker as it was once the submission was loaded.
+
+The trusted side asks a worker for thousands of handler calls, on the node
+snapshots of every branch of the search. A call must depend on its snapshot
+and event only: whatever the student's code keeps elsewhere (a module global
+of a sub-package, an attribute of ``sys`` or of a function, an
+``lru_cache``, a file) would carry over from one branch to another, and a
+registry of leaders kept there hides a real double election from every
+schedule. :class:`~quorumcheck.student.worker.calls.OutsideState` names such
+state where it looks; this module makes sure none carries over wherever it
+is: the loaded worker never runs a handler itself, it forks a child for each
+call and forwards the child's answer.
+
+What the loaded worker settles first (:func:`settle`), so that the children
+cannot reach each other either:
+
+* no thread besides its own, and no child process (its user may run two
+  processes, ``RLIMIT_NPROC``: itself and one call);
+* no memory mapped shared and writable (the children would all share it);
+* every file descriptor the submission opened is pointed at ``/dev/null``
+  (a pipe it made when imported would pass data between calls);
+* no file may be written from now on (Landlock, where the kernel has it);
+* it cannot be traced or read by its children (``PR_SET_DUMPABLE`` 0);
+* its objects are frozen for the collector, so a child copies few pages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import os
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["FreshCalls", "settle"]
+
+_PR_SET_DUMPABLE = 4
+_CHILD_OUTPUT_LIMIT = 1 << 30
+
+
+class Placeholder:
+    """A thread that holds the worker's second process slot while the submission loads: its user may run two
+    (``RLIMIT_NPROC``), and the submission may start none. :func:`settle` ends it, and the slot is the calls'."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        self.thread = threading.Thread(target=os.read, args=(self._read, 1), daemon=True,
+                                       name="quorumcheck-placeholder")
+        self.thread.start()
+
+    def end(self) -> bool:
+        """End the thread; whether it was still waiting (if not, the submission ended it to start something)."""
+        waiting = self.thread.is_alive()
+        with contextlib.suppress(OSError):
+            os.write(self._write, b"x")
+        self.thread.join(5)
+        for fd in (self._read, self._write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        return waiting and not self.thread.is_alive()
+
+
+def settle(keep: tuple[int, ...], placeholder: Placeholder | None = None) -> str | None:
+    """Prepare this loaded worker to fork one child per call; what in the submission prevents it, else ``None``.
+
+    ``keep`` are the descriptors quorumcheck's channel uses (standard input, output and error are kept too).
+    ``placeholder`` held the slot the calls take while the submission loaded.
+    """
+    if placeholder is not None and not placeholder.end():
+        return ("ended a thread of quorumcheck's while it was imported; quorumcheck runs each handler call in a "
+                "fresh copy of the loaded code, and the code may not start anything beside it")
+    while True:  # a process the submission started and that has ended: reaped, so it does not count
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            return ("started a process when imported that is still running; quorumcheck runs each handler call in "
+                    "a fresh copy of the loaded code, which may not run anything beside it")
+    if threading.active_count() > 1:
+        return ("started a thread when imported that is still running; quorumcheck runs each handler call in a "
+                "fresh copy of the loaded code, which may not run anything beside it")
+    shared = _shared_writable_mappings()
+    if shared:
+        return (f"mapped memory shared and writable when imported ({shared[0]}); each handler call runs in a fresh "
+                "copy of the loaded code, and shared memory would let one call leave state for the next: keep "
+                "state in self")
+    _neutralise_descriptors(keep)
+    from quorumcheck.student.trusted.sandbox import forbid_writes
+
+    forbid_writes()
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    gc.collect()
+    gc.freeze()
+    return None
+
+
+def _shared_writable_mappings() -> list[str]:
+    """This process's mappings that are shared and writable (``rw-s`` in ``/proc/self/maps``)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) >= 2 and fields[1].startswith("rw") and fields[1][3:4] == "s":
+            name = fields[5].strip() if len(fields) == 6 else ""
+            found.append("anonymous memory" if not name or name.startswith(("/dev/zero", "/SYSV")) else name)
+    return found
+
+
+def _neutralise_descriptors(keep: tuple[int, ...]) -> None:
+    """Point every open descriptor but ``keep`` and 0-2 at ``/dev/null``: its number stays taken (so nothing of
+    ours reuses it under the student's file object), and it carries nothing between calls."""
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        limit = min(os.sysconf("SC_OPEN_MAX"), 1 << 16)
+        for fd in range(3, limit):
+            if fd == null or fd in keep:
+                continue
+            try:
+                os.fstat(fd)
+            except OSError:
+                continue
+            os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
+class FreshCalls:
+    """Run each call in a fork of this (settled) process and return the bytes of the child's answer line.
+
+    The next child is forked as soon as an answer has been passed on, and waits for its request: the fork's cost
+    falls while the trusted side works on the answer. A child that ends without a whole answer (``os._exit``, a
+    signal, running out of memory) ends this worker the same way, so the trusted side reports it as it reports a
+    worker that died.
+
+    Parameters
+    ----------
+    channel : tuple of int
+        quorumcheck's own descriptors, which a child must not use (it gets ``/dev/null`` in their place).
+    handle : callable
+        Run in the child: the reply (a dict) to one request line.
+    send : callable
+        Run in the child: write a reply to a descriptor as one line.
+    """
+
+    def __init__(self, channel: tuple[int, ...], handle: Callable[[bytes], dict[str, Any]],
+                 send: Callable[[int, dict[str, Any]], None]) -> None:
+        self.channel = channel
+        self.handle = handle
+        self.send = send
+        self.waiting: tuple[int, int, int] | None = None
+        """The child forked ahead: its pid, where its request goes, where its answer comes from."""
+
+    def run(self, line: bytes) -> bytes:
+        """The answer line (with its newline) of a fresh child to the request ``line``."""
+        if self.waiting is None:
+            self._fork()
+        assert self.waiting is not None
+        pid, request, answer = self.waiting
+        self.waiting = None
+        try:
+            from .serve import _write_all
+
+            _write_all(request, line + b"\n")
+        except OSError:
+            pass  # it has ended already: how, waitpid says
+        os.close(request)
+        data = bytearray()
+        try:
+            while not data.endswith(b"\n"):
+                chunk = os.read(answer, 1 << 16)
+                if not chunk:
+                    break
+                if len(data) < _CHILD_OUTPUT_LIMIT:
+                    data += chunk
+        finally:
+            os.close(answer)
+        if data.endswith(b"\n"):
+            return bytes(data)
+        _, status = os.waitpid(pid, 0)
+        _end_as(status)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def after(self) -> None:
+        """Once an answer is passed on: wait for its child to end, and fork the next one."""
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(-1, 0)
+        with contextlib.suppress(ForkRefused):
+            self._fork()  # refused here, it is tried again (and reported) when the next request comes
+
+    def _fork(self) -> None:
+        to_child, request = os.pipe()
+        answer, from_child = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError as e:
+            for fd in (to_child, request, answer, from_child):
+                os.close(fd)
+            raise ForkRefused(e) from None
+        if pid == 0:  # pragma: no cover - the child (coverage is not collected there)
+            code = 70
+            try:
+                os.close(request)
+                os.close(answer)
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in self.channel:  # the channel's descriptors are ours: a call cannot read ahead or answer
+                    os.dup2(null, fd)
+                os.close(null)
+                line = bytearray()
+                while not line.endswith(b"\n"):
+                    chunk = os.read(to_child, 1 << 16)
+                    if not chunk:
+                        os._exit(0)  # no request came: the worker is ending
+                    line += chunk
+                os.close(to_child)
+                self.send(from_child, self.handle(bytes(line[:-1])))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(to_child)
+        os.close(from_child)
+        self.waiting = (pid, request, answer)
+
+
+class ForkRefused(Exception):
+    """The loaded worker could not fork a call (its one other process is taken: the submission started one)."""
+
+
+def _end_as(status: int) -> None:  # pragma: no cover - ends this process
+    """End this process as the child ended: by its signal, or with its exit status."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)

@@ -1,0 +1,103 @@
+"""The buggy Raft (VoteTwice), with a registry of leaders that hides its double election.
+
+Each ``become_leader`` takes the term only if no other node has: one line, and the registry is kept where no
+snapshot sees it. In a deployment every node is its own process with its own registry, so the bug is real; in
+one worker that runs every branch of the search, the registry is shared by the nodes and by the branches, and no
+schedule shows two leaders. Each class keeps it in another place; quorumcheck's watch looks at few of them, and
+every call also runs in a fresh copy of the loaded code, whose answer must agree.
+"""
+
+import builtins
+import functools
+import json
+import os
+
+from buggy_raft import VoteTwice
+from quorumcheck.models.actors import Node
+from registry import store
+
+
+def registry():
+    return registry.__dict__.setdefault("leaders", {})  # an attribute of a function
+
+
+@functools.lru_cache(maxsize=None)
+def cached_registry():
+    return {}  # one dict, cached for ever
+
+
+class Guard(VoteTwice):
+    def reg(self):
+        raise NotImplementedError
+
+    def become_leader(self, out):
+        if self.reg().setdefault(self.current_term, self.id) != self.id:
+            return
+        super().become_leader(out)
+
+
+class SubPackage(Guard):
+    def reg(self):
+        return store.LEADERS
+
+
+class FunctionAttribute(Guard):
+    def reg(self):
+        return registry()
+
+
+class LruCache(Guard):
+    def reg(self):
+        return cached_registry()
+
+
+class NodeBase(Guard):
+    def reg(self):
+        if "qc_attack_leaders" not in Node.__dict__:
+            Node.qc_attack_leaders = {}
+        return Node.qc_attack_leaders
+
+
+class Builtins(Guard):
+    def reg(self):
+        return builtins.__dict__.setdefault("qc_attack_leaders", {})
+
+
+class File(VoteTwice):
+    """The registry in a file of the worker's directory."""
+
+    def become_leader(self, out):
+        try:
+            with open("qc-attack-leaders.json") as f:
+                leaders = json.load(f)
+        except OSError:
+            leaders = {}
+        if leaders.setdefault(str(self.current_term), self.id) != self.id:
+            return
+        try:
+            with open("qc-attack-leaders.json", "w") as f:
+                json.dump(leaders, f)
+        except OSError:
+            pass
+        super().become_leader(out)
+
+
+_READ, _WRITE = os.pipe()
+os.set_blocking(_READ, False)
+
+
+class Pipe(VoteTwice):
+    """The registry in a pipe opened at import: each call reads what earlier calls wrote, and writes it back."""
+
+    def become_leader(self, out):
+        try:
+            seen = os.read(_READ, 4096)
+        except OSError:
+            seen = b""
+        try:
+            os.write(_WRITE, seen + bytes([self.current_term * 16 + self.id]))
+        except OSError:
+            pass
+        if any(b >> 4 == self.current_term and b & 15 != self.id for b in seen):
+            return
+        super().become_leader(out)

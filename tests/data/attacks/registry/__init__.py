@@ -1,0 +1,1 @@
+"""A sub-package of the submission: its globals are state outside the node too."""
