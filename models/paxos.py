@@ -236,8 +236,8 @@ class PaxosModel(Model[PaxosState]):
             if x & y == 0:
                 raise InvalidParameter(
                     f"quorums {self._names(x)} and {self._names(y)} do not intersect, so two values could be "
-                    "chosen; give quorums that pairwise share an acceptor (or use --bug small-phase2-quorum "
-                    "to study that failure)"
+                    "chosen; give quorums that pairwise share an acceptor (or, without --quorum, use --bug "
+                    "small-phase2-quorum to study that failure)"
                 )
         return tuple(dict.fromkeys(masks))
 

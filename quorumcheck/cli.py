@@ -16,6 +16,7 @@ import errno
 import gc
 import json
 import os
+import signal
 import sys
 import threading
 import warnings
@@ -360,9 +361,9 @@ def _check(
             warnings.simplefilter("always", ModelWarning)
             model = make_model()
             model.evaluator = evaluator
-        for w in caught:
-            if issubclass(w.category, ModelWarning):
-                err.print(f"quorumcheck: warning: {w.message}", markup=False)
+        warned = [str(w.message) for w in caught if issubclass(w.category, ModelWarning)]
+        for text in warned:
+            err.print(f"quorumcheck: warning: {text}", markup=False)
         display = _ProgressDisplay(err, epochs=by_epochs) if not as_json and err.is_terminal else None
         try:
             if by_epochs:
@@ -390,6 +391,7 @@ def _check(
         err.print(f"quorumcheck: notice: {notice}", markup=False)
     if as_json:
         data = result.to_json(model)
+        data["notices"] = [f"warning: {text}" for text in warned] + data["notices"]  # the reader of --json sees them
         if by_epochs:
             data["search"] = {"method": "epochs", "every_schedule_up_to_epochs": max(result.depth - 1, 0)}
         if spec is not None:
@@ -745,6 +747,7 @@ class _Main(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["standalone_mode"] = False
         _encodable_output()
+        _terminate_as_interrupt()
         try:
             code = super().main(*args, **kwargs)
         except (click.exceptions.Abort, KeyboardInterrupt):
@@ -771,6 +774,23 @@ class _Main(click.Group):
                        "report it with the traceback above", err=True)
             sys.exit(EXIT_INTERNAL)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (what ``timeout`` and a grading script's kill send) ends a run as Ctrl-C does: the result so far is
+    printed, exit 130, and the workers and their folders are removed (they were left behind)."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:  # Ctrl-C is ignored here (a background job): SIGTERM still ends the run
+            raise KeyboardInterrupt
+
+    terminate.interrupts = True  # type: ignore[attr-defined]  # a search takes it as its Ctrl-C (explorer/search.py)
+    signal.signal(signal.SIGTERM, terminate)
 
 
 _PLAIN = {"·": "-", "→": "->", "←": "<-", "×": "x", "…": "...", "≤": "<=", "≥": ">=", "≠": "!=", "—": "--",

@@ -64,6 +64,15 @@ def test_json_result_is_stable_and_complete() -> None:
     assert data["bug"] == "ignore-prior-votes"
 
 
+def test_json_notices_carry_the_models_warnings_first() -> None:
+    # The warning went to stderr only: a grading script that reads --json never saw why the bug did not show.
+    code, out, err = run("check", "paxos", "--max-ballot", "1", "--bug", "learner-mixes-ballots", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["verdict"] == "holds"
+    assert data["notices"][0].startswith("warning: bug learner-mixes-ballots needs ballots 0..3")
+    assert "quorumcheck: warning: bug learner-mixes-ballots needs ballots 0..3" in err
+
+
 def test_undetermined_exit_code() -> None:
     code, out, _ = run("check", "paxos", "--max-ballot", "2", "--max-states", "1000")
     assert code == 3
@@ -83,7 +92,9 @@ def test_continue_flag_and_invariant_selection() -> None:
     [
         (["check", "paxos", "--acceptors", "0"], "acceptors must be at least 1 (got 0)"),
         (["check", "paxos", "--values", "v1,v1"], "values lists 'v1' twice"),
-        (["check", "paxos", "--acceptors", "4", "--quorum", "a1,a2", "--quorum", "a3,a4"], "do not intersect"),
+        (["check", "paxos", "--acceptors", "4", "--quorum", "a1,a2", "--quorum", "a3,a4"],
+         "do not intersect, so two values could be chosen; give quorums that pairwise share an acceptor (or, without "
+         "--quorum, use --bug small-phase2-quorum"),
         (["check", "paxos", "--quorum", "a1,a1,a2", "--quorum", "a2,a3"], "names 'a1' twice; list each acceptor once"),
         (["check", "raxos"], "unknown model or spec 'raxos'"),
         (["check", "paxos", "--bug", "nope"], "'nope' is not one of"),
@@ -239,6 +250,46 @@ def test_ctrl_c_with_workers_stops_every_worker_and_prints_the_sums_so_far() -> 
     for pid in workers:  # no worker outlives the run
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_sigterm_ends_a_student_run_as_ctrl_c_does_and_leaves_no_worker_folders() -> None:
+    import glob
+    import signal
+    import tempfile
+
+    # `timeout 600 quorumcheck test ...` in a grading script: SIGTERM once killed the run outright, with no result
+    # and the workers' folders left in /tmp.
+    process = subprocess.Popen([sys.executable, "-m", "quorumcheck", "test", "examples/raft.py", "--protocol", "raft",
+                                "--mode", "exhaustive", "--requests", "2", "--max-timeouts", "4"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    folders = f"{tempfile.gettempdir()}/quorumcheck-*-{process.pid}-*"
+    deadline = time.monotonic() + 60
+    while not glob.glob(folders) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert glob.glob(folders), "the workers never started"
+    time.sleep(3)  # some levels of a search that takes minutes
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "UNDETERMINED: interrupted (Ctrl-C); this is the result so far" in out and "Traceback" not in err
+    assert "distinct states" in out and not glob.glob(folders)
+
+
+def test_folders_of_a_killed_run_are_swept_and_a_running_ones_are_kept() -> None:
+    import tempfile
+
+    from quorumcheck.student.trusted.sandbox import sweep_stale_directories
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # a pid that no process has now
+    dead = tempfile.mkdtemp(prefix=f"quorumcheck-worker-{ended.pid}-")
+    Path(dead, "left.txt").write_text("x")
+    alive = tempfile.mkdtemp(prefix="quorumcheck-stage-1-")  # pid 1 always runs
+    try:
+        assert sweep_stale_directories() >= 1
+        assert not os.path.exists(dead) and os.path.isdir(alive)
+    finally:
+        os.rmdir(alive)
 
 
 def test_ctrl_c_in_the_epoch_search_ends_the_run_and_no_later_search_starts() -> None:
