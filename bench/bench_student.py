@@ -27,7 +27,12 @@ and, for each, these runs:
     ``full`` across the trust boundary, as ``quorumcheck test FILE`` runs it: the model is given
     the file, every handler call runs in two sandboxed worker processes (the determinism check
     across processes) and crosses the JSON wire. Its time includes starting the workers (the
-    model's construction); its peak RSS is the trusted process's (each worker adds ~65 MiB).
+    model's construction); its peak RSS is the trusted process's (each worker adds ~65 MiB). Where
+    workers run as users of their own (root), the second worker runs every call in a fresh fork of
+    itself (student/worker/fresh.py).
+``isolated-shared``
+    ``isolated`` with every call run in the worker process itself, as before fresh calls: the
+    baseline that gives fresh calls' cost (``vs shared`` in the table's notes).
 
 Every run is a fresh child process (``python bench_student.py --worker CONFIG RUN``), so its peak
 RSS (``ru_maxrss``, interpreter and imports included) is its own. The time is that of the search
@@ -67,7 +72,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "paxos": {"file": "paxos.py", "class": "PaxosNode", "protocol": "paxos", "requests": 1, "max_timeouts": 0,
               "states": 25_576},
 }
-RUNS = ("bare", "full", "no-determinism", "random", "isolated")
+RUNS = ("bare", "full", "no-determinism", "random", "isolated", "isolated-shared")
 
 
 def worker(config: str, run: str) -> dict[str, Any]:
@@ -78,13 +83,17 @@ def worker(config: str, run: str) -> dict[str, Any]:
 
     c = CONFIGS[config]
     started = time.perf_counter()
-    if run == "isolated":
+    if run.startswith("isolated"):
         node: Any = f"{EXAMPLES / c['file']}:{c['class']}"
+        if run == "isolated-shared":
+            from quorumcheck.student.trusted.workers import WorkerHost
+
+            WorkerHost._fresh = lambda self, k: False  # type: ignore[method-assign]
     else:
         node = getattr(load_student_file(EXAMPLES / c["file"]), c["class"])
     model = ActorModel(node, 3, protocol=c["protocol"], requests=c["requests"], max_timeouts=c["max_timeouts"],
-                       check_determinism=run in ("full", "isolated"))
-    if run != "isolated":
+                       check_determinism=run in ("full", "isolated", "isolated-shared"))
+    if not run.startswith("isolated"):
         started = time.perf_counter()
     if run == "random":
         result, schedules = random_schedules(model, runs=1000, steps=60, seed=0)
@@ -152,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             if run == "random":
                 note = (f"{rows[run][0]['schedules']:,} schedules, {rows[run][0]['schedules'] / t:,.0f}/s; "
                         f"{states / CONFIGS[config]['states']:.1%} of the states visited")
+            if run == "isolated" and rows["isolated-shared"]:
+                shared = statistics.median(r["seconds"] for r in rows["isolated-shared"])
+                note = f"{t / shared:.2f}× isolated-shared"
             print(f"| {config} | {run} | {t:.2f} s | {states / t:,.0f} | {ratio} | "
                   f"{rows[run][0]['handler_calls']:,} | {max(r['peak_rss_mib'] for r in rows[run]):,.0f} MiB | {note} |")
     if args.json:
