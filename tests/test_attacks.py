@@ -819,6 +819,17 @@ def test_a_registry_where_no_watch_looks_cannot_hide_a_double_election(cls: str)
 
 
 @needs_fresh_calls
+def test_a_handler_that_writes_a_file_is_told_why_it_may_not() -> None:
+    found = check("debug_log.py:DebugLog", 3, protocol="raft", requests=0, max_timeouts=2)
+    explanation = finding(found, "handlers-do-not-crash", steps=2)
+    assert explanation.startswith("n1 (DebugLog) on_message(0, RequestVote(")
+    assert explanation.endswith(
+        "raised PermissionError: [Errno 13] Permission denied: 'debug.log' at debug_log.py:12 in on_message; handlers "
+        "may not write files (each call runs in a fresh copy of the loaded code, and a file would carry state from "
+        "one call to the next): keep state in self, print() what you want to see")
+
+
+@needs_fresh_calls
 def test_memory_shared_at_import_is_refused_where_calls_run_in_fresh_copies() -> None:
     with pytest.raises(InvalidStudentCode, match=r"shared_memory.py: mapped memory shared and writable when imported "
                                                  r"\(anonymous memory\); each handler call runs in a fresh copy"):

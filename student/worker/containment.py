@@ -261,6 +261,10 @@ MESSAGE_LIMIT = 300
 """The most characters of an exception's message a finding keeps (a finding's line holds 600)."""
 
 
+WRITES_FORBIDDEN = False
+"""Set by a worker that forbade itself to write files once the submission loaded (student/worker/fresh.py)."""
+
+
 def _exception_text(e: BaseException) -> str:
     try:
         message = str(e)
@@ -269,6 +273,10 @@ def _exception_text(e: BaseException) -> str:
     if len(message) > MESSAGE_LIMIT:  # a finding about the code, not an answer too large to send
         message = f"{message[:MESSAGE_LIMIT]}... ({len(message):,} characters)"
     text = f"{type(e).__name__}: {message}" if message else type(e).__name__
+    if WRITES_FORBIDDEN and isinstance(e, PermissionError) and e.filename is not None:
+        return text + _where(e.__traceback__) + (
+            "; handlers may not write files (each call runs in a fresh copy of the loaded code, and a file would "
+            "carry state from one call to the next): keep state in self, print() what you want to see")
     return text + _where(e.__traceback__)
 
 

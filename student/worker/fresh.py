@@ -91,7 +91,10 @@ def settle(keep: tuple[int, ...], placeholder: Placeholder | None = None) -> str
     _neutralise_descriptors(keep)
     from quorumcheck.student.trusted.sandbox import forbid_writes
 
-    forbid_writes()
+    if forbid_writes():
+        from . import containment
+
+        containment.WRITES_FORBIDDEN = True  # a handler's PermissionError on a file then says why
     try:
         ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     except (OSError, AttributeError):  # pragma: no cover - not Linux
