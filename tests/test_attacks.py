@@ -427,6 +427,17 @@ def test_garbage_on_every_descriptor_is_a_malformed_answer_finding() -> None:
     assert explanation.startswith("n1 (GarbageOnEveryFd) on_message(0, 'go') answered something malformed (")
 
 
+def test_garbage_on_the_answer_channel_then_a_call_that_never_ends() -> None:
+    started = time.monotonic()
+    found = check("answer_channel.py:GarbageThenHang")
+    explanation = finding(found, "handlers-do-not-crash")
+    if fresh_calls(capabilities()):  # the fresh copy answered (garbage) and was ended at once
+        assert explanation.startswith("n1 (GarbageThenHang) on_message(0, 'go') answered something malformed (")
+        assert time.monotonic() - started < 20
+    else:
+        assert "GarbageThenHang" in explanation
+
+
 def controls(text: str) -> list[str]:
     """The characters of ``text`` that a terminal obeys or XML refuses: any not printable but a newline."""
     return [c for c in text if not c.isprintable() and c != "\n"]
