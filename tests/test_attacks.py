@@ -815,7 +815,7 @@ needs_fresh_calls = pytest.mark.skipif(not fresh_calls(capabilities()),
 
 @needs_fresh_calls
 @pytest.mark.parametrize("cls", ["SubPackage", "FunctionAttribute", "LruCache", "NodeBase", "Builtins", "File",
-                                 "Pipe"])
+                                 "Pipe", "SystemV"])
 def test_a_registry_where_no_watch_looks_cannot_hide_a_double_election(cls: str) -> None:
     # Without the registry this is VoteTwice, VIOLATED in 6 steps; with it, every branch of the search saw the
     # registry of all the others, and it HELD (exit 0) wherever the watch does not look. Each call also runs in a
@@ -845,6 +845,23 @@ def test_memory_shared_at_import_is_refused_where_calls_run_in_fresh_copies() ->
     with pytest.raises(InvalidStudentCode, match=r"shared_memory.py: mapped memory shared and writable when imported "
                                                  r"\(anonymous memory\); each handler call runs in a fresh copy"):
         check("shared_memory.py:SharedMemory", 3, protocol="raft", requests=0, max_timeouts=2)
+    with pytest.raises(InvalidStudentCode, match=r"system_v.py: made System V message queues \(msgget\) when "
+                                                 r"imported; each handler call runs in a fresh copy"):
+        check("system_v.py:SystemVQueue", 3, protocol="raft", requests=0, max_timeouts=2)
+
+
+def system_v_objects() -> set[str]:
+    """The System V objects of the machine's (this process's) IPC namespace, one line each."""
+    return {line for kind in ("shm", "sem", "msg") for line in Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]}
+
+
+def test_no_system_v_object_outlives_the_run() -> None:
+    # Made in the host's namespace, a segment stayed after the run (and let each worker keep a registry of its own
+    # across fresh copies: a buggy Raft HELD). Each worker now has an IPC namespace of its own.
+    before = system_v_objects()
+    found = check("leader_registry.py:SystemV", 3, protocol="raft", requests=0, max_timeouts=2)
+    assert found.verdict is Verdict.VIOLATED
+    assert system_v_objects() == before
 
 
 def test_a_file_that_will_not_load_again_for_the_confirming_replay_keeps_its_violation() -> None:

@@ -50,6 +50,7 @@ __all__ = ["Confinement", "capabilities", "confine", "forbid_writes", "fresh_cal
            "stage_directory", "sweep_stale_directories"]
 
 _CLONE_NEWNS = 0x00020000
+_CLONE_NEWIPC = 0x08000000
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
@@ -245,6 +246,8 @@ def _restrict_files(abi: int, readable: tuple[str, ...], workdir: str | None, *,
             # Its own /proc entry (this pid is the worker's, exec keeps it): the loaded worker reads its memory map
             # there before it forks calls (student/worker/fresh.py); no other process's entry is readable.
             rules.append((f"/proc/{os.getpid()}", _READ))
+            # The System V objects of its own IPC namespace, which it removes after each call (fresh.py).
+            rules.append(("/proc/sysvipc", _READ))
         for path, rights in rules:
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -322,14 +325,16 @@ def confine(c: Confinement, *, memory_mb: int | None, cpu_seconds: float | None,
     os.setsid()
     uid, gid = os.getuid(), os.getgid()
     if c.drop_to is not None:
-        _call("unshare", _CLONE_NEWNS | (_CLONE_NEWNET if c.network_namespace else 0))
+        # An IPC namespace of its own: a System V segment, semaphore or queue the code makes is gone with the
+        # worker, and no other worker sees it.
+        _call("unshare", _CLONE_NEWNS | _CLONE_NEWIPC | (_CLONE_NEWNET if c.network_namespace else 0))
         _apply_overlays(c.overlays, stage)
         # Its directory is a small tmpfs of its own mount namespace: what it writes is bounded, and gone with it
         # even when the grading process is killed before it can clean up.
         _mount("tmpfs", workdir, "tmpfs", _MS_NOSUID | _MS_NODEV,
                f"size={WORKDIR_MB}m,mode=700,uid={c.drop_to},gid={c.drop_to}")
     elif c.user_namespace:
-        _call("unshare", _CLONE_NEWUSER | (_CLONE_NEWNET if c.network_namespace else 0))
+        _call("unshare", _CLONE_NEWUSER | _CLONE_NEWIPC | (_CLONE_NEWNET if c.network_namespace else 0))
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"{uid} {uid} 1")
         _write("/proc/self/gid_map", f"{gid} {gid} 1")

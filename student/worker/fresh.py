@@ -16,7 +16,8 @@ cannot reach each other either:
 
 * no thread besides its own, and no child process (its user may run two
   processes, ``RLIMIT_NPROC``: itself and one call);
-* no memory mapped shared and writable (the children would all share it);
+* no memory mapped shared and writable (the children would all share it), and no System V object (after
+  each call, those the call made are removed; the worker has an IPC namespace of its own);
 * every file descriptor the submission opened is pointed at ``/dev/null``
   (a pipe it made when imported would pass data between calls);
 * no file may be written from now on (Landlock, where the kernel has it);
@@ -86,6 +87,10 @@ def settle(keep: tuple[int, ...], placeholder: Placeholder | None = None) -> str
     if threading.active_count() > 1:
         return ("started a thread when imported that is still running; quorumcheck runs each handler call in a "
                 "fresh copy of the loaded code, which may not run anything beside it")
+    made = system_v_objects()
+    if made:
+        return (f"made System V {made[0][0]} when imported; each handler call runs in a fresh copy of the loaded "
+                "code, and such an object would let one call leave state for the next: keep state in self")
     shared = _shared_writable_mappings()
     if shared:
         return (f"mapped memory shared and writable when imported ({shared[0]}); each handler call runs in a fresh "
@@ -121,6 +126,43 @@ def _shared_writable_mappings() -> list[str]:
             name = fields[5].strip() if len(fields) == 6 else ""
             found.append("anonymous memory" if not name or name.startswith(("/dev/zero", "/SYSV")) else name)
     return found
+
+
+_SYSTEM_V = {"shm": "shared memory (shmget)", "sem": "semaphores (semget)", "msg": "message queues (msgget)"}
+
+
+def system_v_objects() -> list[tuple[str, int]]:
+    """The System V IPC objects of this process's IPC namespace (a worker's own): what, and its id."""
+    found = []
+    for kind, what in _SYSTEM_V.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}", encoding="ascii", errors="replace") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 1 and fields[1].isdigit():
+                found.append((what, int(fields[1])))
+    return found
+
+
+def remove_system_v_objects() -> None:
+    """Remove every System V object of this worker's IPC namespace: what one call made, the next cannot find."""
+    objects = system_v_objects()
+    if not objects:
+        return
+    libc = ctypes.CDLL(None)
+    for what, ident in objects:
+        if what.startswith("shared"):
+            libc.shmctl(ident, _IPC_RMID, None)  # gone once nothing has it attached (its child has ended)
+        elif what.startswith("sema"):
+            libc.semctl(ident, 0, _IPC_RMID)
+        else:
+            libc.msgctl(ident, _IPC_RMID, None)
+
+
+_IPC_RMID = 0
 
 
 def _neutralise_descriptors(keep: tuple[int, ...]) -> None:
@@ -197,6 +239,7 @@ class FreshCalls:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+            remove_system_v_objects()
             end = data.find(b"\n")
             return bytes(data[:end + 1]) if end >= 0 else bytes(data[:_CHILD_OUTPUT_LIMIT]) + b"\n"
         _, status = os.waitpid(pid, 0)
