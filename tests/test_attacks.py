@@ -850,6 +850,13 @@ def test_memory_shared_at_import_is_refused_where_calls_run_in_fresh_copies() ->
         check("system_v.py:SystemVQueue", 3, protocol="raft", requests=0, max_timeouts=2)
 
 
+def test_the_kernels_keyrings_are_closed_to_workers() -> None:
+    # A registry of leaders in the worker user's keyring (add_key, keyctl): it lives as long as that user has a
+    # process, so each fresh copy read what the ones before had added, and a buggy Raft HELD. A seccomp filter
+    # answers EPERM to every keyring call.
+    genuine(check("leader_registry.py:Keyring", 3, protocol="raft", requests=0, max_timeouts=2))
+
+
 def system_v_objects() -> set[str]:
     """The System V objects of the machine's (this process's) IPC namespace, one line each."""
     return {line for kind in ("shm", "sem", "msg") for line in Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]}

@@ -359,9 +359,50 @@ def confine(c: Confinement, *, memory_mb: int | None, cpu_seconds: float | None,
         _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         _libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # the worker dies with the trusted process (after setuid,
         # which clears it)
+        forbid_keyrings()
     if c.landlock_abi:
         _restrict_files(c.landlock_abi, c.readable, workdir)
     os.chdir(workdir)
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+_KEYRING_CALLS = {"x86_64": (0xC000003E, (248, 249, 250)), "aarch64": (0xC00000B7, (217, 218, 219))}
+"""Per machine: its audit architecture, and the numbers of ``add_key``, ``request_key`` and ``keyctl``."""
+
+
+def forbid_keyrings() -> bool:
+    """A seccomp filter: from now on this process and its children get ``EPERM`` from the kernel's keyring calls
+    (``add_key``, ``request_key``, ``keyctl``) and from any call of another architecture's table.
+
+    A user's keyring lives as long as the user has a process: a key one handler call adds, the next could read,
+    whatever runs each in a fresh copy. Needs ``PR_SET_NO_NEW_PRIVS`` (set first). Returns whether it applied
+    (not on machines other than x86-64 and AArch64).
+    """
+    known = _KEYRING_CALLS.get(os.uname().machine)
+    if known is None or _libc is None:
+        return False
+    arch, calls = known
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    deny = 4 + len(calls) + 1  # the index of the last instruction
+    program = [(ld, 0, 0, 4),  # the call's architecture
+               (jeq, 0, deny - 2, arch),  # another table (i386's int 0x80): denied
+               (ld, 0, 0, 0),  # the call's number
+               (jge, deny - 4, 0, 0x40000000)]  # x32's numbers: denied
+    program += [(jeq, deny - (5 + i), 0, number) for i, number in enumerate(calls)]
+    program += [(ret, 0, 0, 0x7FFF0000), (ret, 0, 0, 0x00050000 | 1)]  # allowed; EPERM
+    filters = (_SockFilter * len(program))(*[_SockFilter(*row) for row in program])
+    fprog = _SockFprog(len(program), filters)
+    return _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
+
+
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 
 
 def private_directory(c: Confinement) -> str:

@@ -122,3 +122,23 @@ class SystemV(VoteTwice):
                     return
                 leaders[term] = self.id + 1
         super().become_leader(out)
+
+
+class Keyring(VoteTwice):
+    """The registry in the kernel's keyring of the worker's user (``add_key``), which lives as long as the user has a
+    process: the worker that forks the fresh copies."""
+
+    def become_leader(self, out):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        add_key, keyctl = (248, 250) if os.uname().machine == "x86_64" else (217, 219)
+        name = f"qc-attack-leader-{self.current_term}".encode()
+        key = libc.syscall(keyctl, 10, ctypes.c_long(-4), b"user", name, 0)  # KEYCTL_SEARCH the user keyring
+        if key >= 0:
+            payload = ctypes.create_string_buffer(8)
+            if libc.syscall(keyctl, 11, key, payload, 8) > 0 and payload.value != str(self.id).encode():  # READ
+                return
+        else:
+            libc.syscall(add_key, b"user", name, str(self.id).encode(), len(str(self.id)), ctypes.c_long(-4))
+        super().become_leader(out)
