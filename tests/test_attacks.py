@@ -532,16 +532,12 @@ def test_no_new_session_and_no_daemon_double_fork() -> None:
 
 def test_killing_the_grader_fails_and_the_verdict_is_the_genuine_one(cli_runs: dict[str, Any]) -> None:
     # SIGKILL to the parent (the quorumcheck process) and its process group, errors swallowed. Where each call
-    # runs in a fresh copy of the loaded worker (root), the parent is that worker: killing it is a finding.
+    # runs in a fresh copy of the loaded worker (root), the parent is that worker, of the same user: the copy may
+    # signal itself only.
     run = cli_runs["kill-grader"]
     assert run.returncode == 1, run.stderr
-    if fresh_calls(capabilities()):
-        assert "VIOLATED: handlers-do-not-crash" in run.stdout
-        assert ("n0 (KillsTheGrader) on_timer('election') ended the worker process (killed by SIGKILL: killed: out of "
-                "memory, or killed itself?)") in run.stdout
-    else:
-        assert "VIOLATED: election-safety" in run.stdout
-        assert "counterexample to election-safety: 6 steps" in run.stdout
+    assert "VIOLATED: election-safety" in run.stdout
+    assert "counterexample to election-safety: 6 steps" in run.stdout
 
 
 @pytest.fixture
@@ -815,7 +811,7 @@ needs_fresh_calls = pytest.mark.skipif(not fresh_calls(capabilities()),
 
 @needs_fresh_calls
 @pytest.mark.parametrize("cls", ["SubPackage", "FunctionAttribute", "LruCache", "NodeBase", "Builtins", "File",
-                                 "Pipe", "SystemV"])
+                                 "Pipe", "SystemV", "ParentsLimits"])
 def test_a_registry_where_no_watch_looks_cannot_hide_a_double_election(cls: str) -> None:
     # Without the registry this is VoteTwice, VIOLATED in 6 steps; with it, every branch of the search saw the
     # registry of all the others, and it HELD (exit 0) wherever the watch does not look. Each call also runs in a

@@ -45,6 +45,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Confinement", "capabilities", "confine", "forbid_writes", "fresh_calls", "private_directory",
            "stage_directory", "sweep_stale_directories"]
@@ -373,8 +374,55 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-_KEYRING_CALLS = {"x86_64": (0xC000003E, (248, 249, 250)), "aarch64": (0xC00000B7, (217, 218, 219))}
-"""Per machine: its audit architecture, and the numbers of ``add_key``, ``request_key`` and ``keyctl``."""
+_SYSCALLS = {
+    # machine: (its audit architecture, {name: number})
+    "x86_64": (0xC000003E, {
+        "add_key": 248, "request_key": 249, "keyctl": 250, "kill": 62, "tkill": 200, "tgkill": 234,
+        "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "pidfd_open": 434, "pidfd_send_signal": 424,
+        "pidfd_getfd": 438, "sched_setaffinity": 203, "sched_setscheduler": 144, "sched_setparam": 142,
+        "sched_setattr": 314, "prlimit64": 302, "move_pages": 279, "migrate_pages": 256, "setpriority": 141,
+        "ioprio_set": 251, "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "kcmp": 312,
+        "setpgid": 109}),
+    "aarch64": (0xC00000B7, {
+        "add_key": 217, "request_key": 218, "keyctl": 219, "kill": 129, "tkill": 130, "tgkill": 131,
+        "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "pidfd_open": 434, "pidfd_send_signal": 424,
+        "pidfd_getfd": 438, "sched_setaffinity": 122, "sched_setscheduler": 119, "sched_setparam": 118,
+        "sched_setattr": 274, "prlimit64": 261, "move_pages": 239, "migrate_pages": 238, "setpriority": 140,
+        "ioprio_set": 30, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "kcmp": 272,
+        "setpgid": 154}),
+}
+"""The system calls the seccomp filters name, per machine (``asm/unistd``)."""
+
+_LD, _JEQ, _JGE, _RET = 0x20, 0x15, 0x35, 0x06  # BPF: load a word of seccomp_data, jump if equal / greater, return
+_ALLOW, _EPERM = 0x7FFF0000, 0x00050000 | 1
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+
+
+def _install_filter(checks: list[Any], blocks: tuple[Any, ...] | list[Any] = ()) -> bool:
+    """Install a seccomp filter. With the call's number loaded, ``checks`` run (BPF rows ``(code, jt, jf, k)``; a
+    jump may name a label instead of an offset); a call no check jumps for is allowed. ``blocks`` are rows reached
+    only by jumps, with ``("label", name)`` rows; ``"allow"`` and ``"deny"`` (``EPERM``) are defined. Calls of
+    another architecture's table (i386's ``int 0x80``, x32) are denied. Needs ``PR_SET_NO_NEW_PRIVS``. Returns
+    whether it applied (not on machines other than x86-64 and AArch64)."""
+    known = _SYSCALLS.get(os.uname().machine)
+    if known is None or _libc is None:
+        return False
+    rows: list[Any] = [(_LD, 0, 0, 4), (_JEQ, 0, "deny", known[0]), (_LD, 0, 0, 0), (_JGE, "deny", 0, 0x40000000),
+                       *checks, (_RET, 0, 0, _ALLOW), *blocks,
+                       ("label", "allow"), (_RET, 0, 0, _ALLOW), ("label", "deny"), (_RET, 0, 0, _EPERM)]
+    where: dict[str, int] = {}
+    for row in rows:
+        if row[0] == "label":
+            where[row[1]] = sum(1 for r in rows[:rows.index(row)] if r[0] != "label")
+    program = []
+    for row in (r for r in rows if r[0] != "label"):
+        code, jt, jf, k = row
+        here = len(program)
+        program.append(_SockFilter(code, where[jt] - here - 1 if isinstance(jt, str) else jt,
+                                   where[jf] - here - 1 if isinstance(jf, str) else jf, k))
+    filters = (_SockFilter * len(program))(*program)
+    return _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(_SockFprog(len(program), filters)),
+                       0, 0) == 0
 
 
 def forbid_keyrings() -> bool:
@@ -382,27 +430,43 @@ def forbid_keyrings() -> bool:
     (``add_key``, ``request_key``, ``keyctl``) and from any call of another architecture's table.
 
     A user's keyring lives as long as the user has a process: a key one handler call adds, the next could read,
-    whatever runs each in a fresh copy. Needs ``PR_SET_NO_NEW_PRIVS`` (set first). Returns whether it applied
-    (not on machines other than x86-64 and AArch64).
+    whatever runs each in a fresh copy. Needs ``PR_SET_NO_NEW_PRIVS`` (set first). Returns whether it applied.
     """
-    known = _KEYRING_CALLS.get(os.uname().machine)
-    if known is None or _libc is None:
+    calls = _SYSCALLS.get(os.uname().machine, (0, {}))[1]
+    return _install_filter([(_JEQ, "deny", 0, calls[name]) for name in ("add_key", "request_key", "keyctl")
+                            if name in calls])
+
+
+def forbid_other_processes() -> bool:
+    """A seccomp filter: from now on this process may act on itself only. Signals, scheduling, priorities and
+    resource limits of another process (its parent's, above all) get ``EPERM``, as do tracing, reading or writing
+    another's memory, comparing with it, and changing a process group.
+
+    A fresh copy that runs one handler call (student/worker/fresh.py) applies it: the worker that forks the copies
+    is its user's too, and its limits, affinity or priority would carry a few bits from one call to the next.
+    Returns whether it applied.
+    """
+    calls = _SYSCALLS.get(os.uname().machine, (0, {}))[1]
+    if not calls:
         return False
-    arch, calls = known
-    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    deny = 4 + len(calls) + 1  # the index of the last instruction
-    program = [(ld, 0, 0, 4),  # the call's architecture
-               (jeq, 0, deny - 2, arch),  # another table (i386's int 0x80): denied
-               (ld, 0, 0, 0),  # the call's number
-               (jge, deny - 4, 0, 0x40000000)]  # x32's numbers: denied
-    program += [(jeq, deny - (5 + i), 0, number) for i, number in enumerate(calls)]
-    program += [(ret, 0, 0, 0x7FFF0000), (ret, 0, 0, 0x00050000 | 1)]  # allowed; EPERM
-    filters = (_SockFilter * len(program))(*[_SockFilter(*row) for row in program])
-    fprog = _SockFprog(len(program), filters)
-    return _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
-
-
-_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+    me = os.getpid()
+    low0, low1 = 16, 24  # the low words of the first two arguments (little-endian; pid_t is an int)
+    checks: list[Any] = []
+    for name in ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open"):
+        checks.append((_JEQ, "itself", 0, calls[name]))  # 0 is the process group for kill: not itself
+    for name in ("sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr", "prlimit64",
+                 "move_pages", "migrate_pages"):
+        checks.append((_JEQ, "itself or 0", 0, calls[name]))
+    checks += [(_JEQ, "setpriority", 0, calls["setpriority"]), (_JEQ, "ioprio_set", 0, calls["ioprio_set"])]
+    for name in ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_send_signal", "pidfd_getfd",
+                 "setpgid"):
+        checks.append((_JEQ, "deny", 0, calls[name]))
+    blocks = [("label", "itself"), (_LD, 0, 0, low0), (_JEQ, "allow", "deny", me),
+              ("label", "itself or 0"), (_LD, 0, 0, low0), (_JEQ, "allow", 0, 0), (_JEQ, "allow", "deny", me),
+              ("label", "setpriority"), (_LD, 0, 0, low0), (_JEQ, "who", "deny", 0),  # PRIO_PROCESS only
+              ("label", "ioprio_set"), (_LD, 0, 0, low0), (_JEQ, "who", "deny", 1),  # IOPRIO_WHO_PROCESS only
+              ("label", "who"), (_LD, 0, 0, low1), (_JEQ, "allow", 0, 0), (_JEQ, "allow", "deny", me)]
+    return _install_filter(checks, blocks)
 
 
 def private_directory(c: Confinement) -> str:

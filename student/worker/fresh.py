@@ -21,7 +21,9 @@ cannot reach each other either:
 * every file descriptor the submission opened is pointed at ``/dev/null``
   (a pipe it made when imported would pass data between calls);
 * no file may be written from now on (Landlock, where the kernel has it);
-* it cannot be traced or read by its children (``PR_SET_DUMPABLE`` 0);
+* it cannot be traced or read by its children (``PR_SET_DUMPABLE`` 0), and each child may act on itself only
+  (a seccomp filter: no limit, affinity, priority or signal of its parent to set, where a call could leave a
+  few bits for the next);
 * its objects are frozen for the collector, so a child copies few pages.
 """
 
@@ -263,6 +265,9 @@ class FreshCalls:
         if pid == 0:  # pragma: no cover - the child (coverage is not collected there)
             code = 70
             try:
+                from quorumcheck.student.trusted.sandbox import forbid_other_processes
+
+                forbid_other_processes()  # its parent is its user's too: no limit, priority or signal of it to set
                 os.close(request)
                 os.close(answer)
                 null = os.open(os.devnull, os.O_RDWR)

@@ -142,3 +142,28 @@ class Keyring(VoteTwice):
         else:
             libc.syscall(add_key, b"user", name, str(self.id).encode(), len(str(self.id)), ctypes.c_long(-4))
         super().become_leader(out)
+
+
+class ParentsLimits(VoteTwice):
+    """The registry in a soft resource limit of the worker that forks the fresh copies (``prlimit`` of the parent,
+    allowed to a process of the same user): a few bits a call can set and the next can read. Where the parent is
+    not the same user's (the worker that keeps its process), on ``sys``, where no watch looks."""
+
+    def become_leader(self, out):
+        import resource
+        import sys
+
+        term, mine = self.current_term % 4, self.id + 1
+        try:
+            soft, hard = resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE)
+            table = soft - 4096 if 4096 <= soft < 4096 + 256 else 0
+            taken = (table >> (2 * term)) & 3
+            if taken and taken != mine:
+                return
+            table = (table & ~(3 << (2 * term))) | (mine << (2 * term))
+            resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE, (4096 + table, hard))
+        except OSError:
+            leaders = sys.__dict__.setdefault("qc_attack_leaders", {})
+            if leaders.setdefault(term, mine) != mine:
+                return
+        super().become_leader(out)
