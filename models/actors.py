@@ -54,7 +54,7 @@ import dataclasses
 import enum
 import math
 import weakref
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, ClassVar, NoReturn
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
@@ -616,6 +616,9 @@ class Snapshotter:
         """Classes by their snapshot name (a named tuple's with its fields)."""
         self._nans = 0
         """NaNs frozen so far: a set or dict is searched for two only when it made two (:func:`_one_nan`)."""
+        self.find_class: Callable[[str], None] | None = None
+        """Called with the snapshot name of a class this process has not seen (a worker forked before the class's
+        module was first imported, in a handler): it may import that module and :meth:`learn` its classes."""
 
     # -- freezing ---------------------------------------------------------------------------------
     def freeze(self, value: Any) -> Hashable:
@@ -773,7 +776,11 @@ class Snapshotter:
             return frozenset(thaw(v) for v in frozen[1:])
         if tag == "b" or tag == "fl":
             return frozen[1]
-        cls: Any = self._classes.get((frozen[1], frozen[2]) if tag == "nt" else frozen[1])
+        key = (frozen[1], frozen[2]) if tag == "nt" else frozen[1]
+        cls: Any = self._classes.get(key)
+        if cls is None and self.find_class is not None:
+            self.find_class(frozen[1])
+            cls = self._classes.get(key)
         if cls is None:
             raise InvalidStudentCode(f"cannot restore a {frozen[1]}: the class was never seen in this process")
         if tag == "e":

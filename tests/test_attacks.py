@@ -302,6 +302,14 @@ def test_the_source_runs_not_a_bytecode_file_left_beside_it(tmp_path: Path) -> N
                        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
     found = check_student(str(source), 2, mode="exhaustive")
     assert "qc-attack-the-source-ran" in finding(found, "handlers-do-not-crash", steps=0)
+    # The same for a helper beside it, imported by it: its source runs, not its cached bytecode.
+    helper = tmp_path / "helper.py"
+    helper.write_text(header + "        raise ValueError('qc-attack-the-helper-source-ran')\n")
+    py_compile.compile(str(tmp_path / "other.py"), cfile=importlib.util.cache_from_source(str(helper)),
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    source.write_text("from helper import A\n")
+    found = check_student(f"{source}:A", 2, mode="exhaustive")
+    assert "qc-attack-the-helper-source-ran" in finding(found, "handlers-do-not-crash", steps=0)
 
 
 def test_a_sourceless_bytecode_file_beside_the_submission_is_not_imported(tmp_path: Path) -> None:

@@ -231,6 +231,34 @@ def test_siblings_import_the_submission_by_its_name_and_functions_import_sibling
         host.close()
 
 
+@pytest.mark.parametrize("determinism", [True, False])
+def test_a_message_class_a_handler_imports_lazily_is_known_to_a_worker_that_never_imported_it(
+        tmp_path: Path, determinism: bool) -> None:
+    # Another process (a worker that ran the handler, or a fresh copy per call) froze the message; this worker
+    # never imported msgs.py: "cannot restore a msgs.Ping: the class was never seen" blamed correct code.
+    (tmp_path / "msgs.py").write_text("from typing import NamedTuple\nclass Ping(NamedTuple):\n    n: int\n")
+    student = tmp_path / "node.py"
+    student.write_text("from quorumcheck.models.actors import Node\n"
+                       "class Lazy(Node):\n"
+                       "    def __init__(self):\n"
+                       "        self.pings = 0\n"
+                       "    def on_message(self, sender, m, out):\n"
+                       "        from msgs import Ping\n"
+                       "        if isinstance(m, Ping):\n"
+                       "            self.pings += m.n\n")
+    host = WorkerHost(StudentSource(str(student)), 2, "none", {}, determinism=determinism)
+    try:
+        host.start()
+        answer = host.call(1, (("pings", 0),), ("m", 0, ("nt", "msgs.Ping", ("n",), 2)))
+        assert answer["failure"] is None, answer["failure"]
+        assert dict(answer["snapshot"])["pings"] == 2
+        # A name that is not the submission's module is never imported for it.
+        answer = host.call(1, (("pings", 0),), ("m", 0, ("nt", "antigravity.Ping", ("n",), 2)))
+        assert answer["failure"] is not None and "antigravity.Ping: the class was never seen" in answer["failure"][1]
+    finally:
+        host.close()
+
+
 # -- random mode cut by its time limit (a Hypothesis FlakyStrategyDefinition crash once) -------------------------
 @pytest.mark.parametrize("file, protocol", [("raft.py", "raft"), ("paxos.py", "paxos")])
 def test_random_mode_cut_by_the_time_limit_is_undetermined_on_the_correct_examples(file: str, protocol: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.machinery
 import importlib.util
 import inspect
 import sys
@@ -22,7 +23,17 @@ from quorumcheck.models.actors import Node
 
 from .containment import call_contained
 
-__all__ = ["check_class", "find_node_classes", "load_student_file", "node_classes"]
+__all__ = ["SourcesOnlyLoader", "check_class", "find_node_classes", "load_student_file", "node_classes"]
+
+
+class SourcesOnlyLoader(importlib.machinery.SourceFileLoader):
+    """Loads a ``.py`` file compiled from its source, never from cached bytecode: a ``__pycache__/raft.cpython-311.pyc``
+    with an unchecked hash, left beside ``raft.py``, would run instead of it (someone else's correct Raft graded
+    for a buggy source). The standard library and installed packages keep their cached bytecode."""
+
+    def get_code(self, fullname: str) -> Any:
+        path = self.get_filename(fullname)
+        return self.source_to_code(self.get_data(path), path)
 
 
 def load_student_file(path: str | Path, *, time_limit_seconds: float = 10.0, own_process: bool = False) -> Any:
@@ -52,7 +63,7 @@ def load_student_file(path: str | Path, *, time_limit_seconds: float = 10.0, own
     existing = sys.modules.get(name)
     if existing is not None and getattr(existing, "__quorumcheck_mtime__", None) == resolved.stat().st_mtime_ns:
         return existing
-    spec = importlib.util.spec_from_file_location(name, resolved)
+    spec = importlib.util.spec_from_file_location(name, resolved, loader=SourcesOnlyLoader(name, str(resolved)))
     if spec is None or spec.loader is None:
         raise InvalidStudentCode(f"{path}: not a Python file quorumcheck can import")
     module = importlib.util.module_from_spec(spec)

@@ -46,10 +46,6 @@ def _shift_clocks(offset: float) -> None:
     time.perf_counter_ns = lambda: real_perf_ns() + shift_ns  # type: ignore[assignment]
 
 
-NO_BYTECODE = "/nonexistent/quorumcheck-no-bytecode"
-"""The worker's ``sys.pycache_prefix``: a folder that does not exist, so that no cached bytecode is read."""
-
-
 def main() -> None:
     """Serve the trusted side until its requests end."""
     requests = os.fdopen(os.dup(0), "rb", buffering=0)
@@ -68,10 +64,6 @@ def main() -> None:
         placeholder = Placeholder()
     from . import containment
 
-    # Bytecode is read only from where none is: the student's code is compiled from the source quorumcheck was
-    # given. A __pycache__/raft.cpython-311.pyc with an unchecked hash, left beside raft.py, ran instead of it
-    # (someone else's correct Raft graded for a buggy source). Nothing is written there either (python -B).
-    sys.pycache_prefix = NO_BYTECODE
     containment.QUIET = False  # what the student prints is theirs: captured by the trusted side, shown apart
     for stream in (sys.stdout, sys.stderr):  # a worker may be ended at any time: nothing waits in a buffer
         stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
@@ -137,9 +129,36 @@ def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         # the run (or a fresh copy for each call) thaws what others froze: it knows every class there is from the
         # start.
         runner.snapshotter.learn(o for o in gc.get_objects() if isinstance(o, type))
+        runner.snapshotter.find_class = _class_finder(runner.snapshotter, str(Path(request["file"]).resolve().parent))
         return runner, {"ok": info}
     except QuorumcheckError as e:
         return None, {"error": str(e)}
+
+
+def _class_finder(snapshotter: Any, folder: str) -> Any:
+    """For a class a snapshot names that this process has not seen: import its module, if it is one of the
+    submission's (a message class a handler imports from a sibling file when it first runs, in another process),
+    and learn its classes. Runs inside a handler call, under its limits."""
+    import importlib
+    import importlib.util
+
+    def find(name: str) -> None:
+        parts = name.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module_name = ".".join(parts[:cut])
+            if module_name not in sys.modules:
+                try:
+                    spec = importlib.util.find_spec(module_name)
+                except (ImportError, ValueError):
+                    continue
+                origin = os.path.realpath(spec.origin) if spec is not None and spec.origin else ""
+                if not origin.startswith(folder + os.sep):
+                    continue  # not the submission's: never imported for a name a snapshot holds
+                importlib.import_module(module_name)  # what it raises is the call's finding
+            snapshotter.learn(o for o in gc.get_objects() if isinstance(o, type))
+            return
+
+    return find
 
 
 def _call(runner: Any, request: dict[str, Any]) -> dict[str, Any]:
@@ -154,15 +173,19 @@ def _fork_refused(snapshot: Any) -> dict[str, Any]:
 
 
 def _sources_only(folder: str) -> None:
-    """Imports from the submission's folder find ``.py`` files (and packages of them) only: no sourceless ``.pyc``
-    and no compiled extension, which the grader cannot read (a ``helper.pyc`` compiled from another student's
-    Raft ran as the submission's own helper)."""
+    """Imports from the submission's folder find ``.py`` files (and packages of them) only, compiled from their
+    source: no sourceless ``.pyc``, no cached bytecode, and no compiled extension, which the grader cannot read (a
+    ``helper.pyc`` compiled from another student's Raft ran as the submission's own helper)."""
     import importlib.machinery
+
+    from .loading import SourcesOnlyLoader
 
     def hook(path: str) -> Any:
         if os.path.realpath(path) != folder and not os.path.realpath(path).startswith(folder + os.sep):
             raise ImportError  # not the submission's: the next hook finds it as usual
-        loader = (importlib.machinery.SourceFileLoader, importlib.machinery.SOURCE_SUFFIXES)
+        # Compiled from the source, never from a __pycache__ beside it (SourcesOnlyLoader); the standard library
+        # keeps its bytecode, so a module a handler imports is not compiled again in every fresh copy.
+        loader = (SourcesOnlyLoader, importlib.machinery.SOURCE_SUFFIXES)
         return importlib.machinery.FileFinder(path, loader)
 
     sys.path_hooks.insert(0, hook)
