@@ -83,6 +83,11 @@ def genuine(found: Any) -> None:
     assert re.fullmatch(r"term 1: n\d and n\d each acted as leader", explanation), explanation
 
 
+needs_fresh_calls = pytest.mark.skipif(not fresh_calls(capabilities()),
+                                       reason="calls in fresh copies of the loaded code need a user id of their own "
+                                              "(root)")
+
+
 def must(condition: bool, message: str) -> None:
     """A precondition: fails the test even where an AssertionError is the expected failure (xfail)."""
     if not condition:
@@ -433,6 +438,27 @@ def test_garbage_on_every_descriptor_is_a_malformed_answer_finding() -> None:
     found = check("answer_channel.py:GarbageOnEveryFd")
     explanation = finding(found, "handlers-do-not-crash")
     assert explanation.startswith("n1 (GarbageOnEveryFd) on_message(0, 'go') answered something malformed (")
+
+
+@needs_fresh_calls
+def test_a_call_in_a_fresh_copy_ends_with_a_grader_killed_outright() -> None:
+    # The fresh copy running a call that sleeps: the grading process is killed with SIGKILL (no cleanup runs). Its
+    # workers die with it (PR_SET_PDEATHSIG); the copy, a child of a worker, lived on as an orphan. The fixture
+    # (this process is a subreaper, so the orphan comes back here) asserts that nothing outlives the run.
+    grader = subprocess.Popen([*CLI, "tests/data/attacks/time_attacks.py", "--node-class", "Sleeps", *NONE_CLI,
+                               "--handler-timeout", "20"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    copy = None
+    while copy is None and time.monotonic() < deadline:
+        table = _processes()
+        copy = next((pid for pid, (ppid, cmd) in table.items()
+                     if WORKER in cmd and WORKER in table.get(ppid, (0, b""))[1]), None)
+        time.sleep(0.2)
+    assert copy is not None, "no fresh copy started"
+    time.sleep(1)  # it is in the handler's sleep
+    grader.kill()
+    grader.wait()
 
 
 def test_garbage_on_the_answer_channel_then_a_call_that_never_ends() -> None:
@@ -812,19 +838,19 @@ def test_state_where_no_watch_looks_turns_a_false_counterexample_into_a_finding(
     genuine(check("buggy_raft.py:VoteTwice", 3, protocol="raft", requests=0, max_timeouts=2, max_term=1))
 
 
-needs_fresh_calls = pytest.mark.skipif(not fresh_calls(capabilities()),
-                                       reason="calls in fresh copies of the loaded code need a user id of their own "
-                                              "(root)")
-
-
 @needs_fresh_calls
-@pytest.mark.parametrize("cls", ["SubPackage", "FunctionAttribute", "LruCache", "NodeBase", "Builtins", "File",
-                                 "Pipe", "SystemV", "ParentsLimits"])
-def test_a_registry_where_no_watch_looks_cannot_hide_a_double_election(cls: str) -> None:
+@pytest.mark.parametrize("target", [
+    *(f"leader_registry.py:{cls}" for cls in ("SubPackage", "FunctionAttribute", "LruCache", "NodeBase", "Builtins",
+                                              "File", "Pipe", "SystemV", "ParentsLimits")),
+    "parent_signals.py:SignalsTheParent", "high_descriptors.py:HighDescriptors", "file_times.py:FileTimes"])
+def test_a_registry_where_no_watch_looks_cannot_hide_a_double_election(target: str) -> None:
     # Without the registry this is VoteTwice, VIOLATED in 6 steps; with it, every branch of the search saw the
     # registry of all the others, and it HELD (exit 0) wherever the watch does not look. Each call also runs in a
-    # fresh copy of the loaded code: the first leader the registry refuses answers otherwise there.
-    found = check(f"leader_registry.py:{cls}", 3, protocol="raft", requests=0, max_timeouts=2)
+    # fresh copy of the loaded code: the first leader the registry refuses answers otherwise there. The copies
+    # share nothing with one another through the worker that forks them (its signals, limits, descriptors, the
+    # times of its files): each of those HELD once.
+    cls = target.split(":")[1]
+    found = check(target, 3, protocol="raft", requests=0, max_timeouts=2)
     explanation = finding(found, "state-outside-node", steps=3)
     assert explanation == (
         f"n1 ({cls}) on_message(0, Vote(term=1, granted=True)) did otherwise after earlier calls than in a fresh "
@@ -846,9 +872,12 @@ def test_a_handler_that_writes_a_file_is_told_why_it_may_not() -> None:
 
 @needs_fresh_calls
 def test_memory_shared_at_import_is_refused_where_calls_run_in_fresh_copies() -> None:
-    with pytest.raises(InvalidStudentCode, match=r"shared_memory.py: mapped memory shared and writable when imported "
+    with pytest.raises(InvalidStudentCode, match=r"shared_memory.py: mapped memory shared when imported "
                                                  r"\(anonymous memory\); each handler call runs in a fresh copy"):
         check("shared_memory.py:SharedMemory", 3, protocol="raft", requests=0, max_timeouts=2)
+    with pytest.raises(InvalidStudentCode, match=r"shared_readonly.py: mapped memory shared when imported "
+                                                 r"\(anonymous memory\)"):  # read-only, but mprotect could change it
+        check("shared_readonly.py:ReadOnlyShared", 3, protocol="raft", requests=0, max_timeouts=2)
     with pytest.raises(InvalidStudentCode, match=r"system_v.py: made System V message queues \(msgget\) when "
                                                  r"imported; each handler call runs in a fresh copy"):
         check("system_v.py:SystemVQueue", 3, protocol="raft", requests=0, max_timeouts=2)
@@ -859,6 +888,13 @@ def test_the_kernels_keyrings_are_closed_to_workers() -> None:
     # process, so each fresh copy read what the ones before had added, and a buggy Raft HELD. A seccomp filter
     # answers EPERM to every keyring call.
     genuine(check("leader_registry.py:Keyring", 3, protocol="raft", requests=0, max_timeouts=2))
+
+
+def test_a_file_opened_at_import_and_read_again_in_each_call_is_fine() -> None:
+    # Honest code: each fresh copy has its own opening of the file, at the offset it had; it was /dev/null (a false
+    # JSONDecodeError finding on a correct Raft).
+    found = check("config_file.py:ReadsItsSettings", 3, protocol="raft", requests=0, max_timeouts=2)
+    assert found.verdict is Verdict.HOLDS and found.exit_code == 0, found.violation
 
 
 def system_v_objects() -> set[str]:

@@ -382,14 +382,21 @@ _SYSCALLS = {
         "pidfd_getfd": 438, "sched_setaffinity": 203, "sched_setscheduler": 144, "sched_setparam": 142,
         "sched_setattr": 314, "prlimit64": 302, "move_pages": 279, "migrate_pages": 256, "setpriority": 141,
         "ioprio_set": 251, "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "kcmp": 312,
-        "setpgid": 109}),
+        "setpgid": 109, "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93,
+        "lchown": 94, "fchownat": 260, "utime": 132, "utimes": 235, "utimensat": 280, "futimesat": 261,
+        "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197, "lremovexattr": 198,
+        "fremovexattr": 199, "setxattrat": 463, "removexattrat": 466, "flock": 73, "truncate": 76,
+        "ftruncate": 77, "fcntl": 72, "ioctl": 16, "dup": 32, "dup2": 33, "dup3": 292}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "kill": 129, "tkill": 130, "tgkill": 131,
         "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "pidfd_open": 434, "pidfd_send_signal": 424,
         "pidfd_getfd": 438, "sched_setaffinity": 122, "sched_setscheduler": 119, "sched_setparam": 118,
         "sched_setattr": 274, "prlimit64": 261, "move_pages": 239, "migrate_pages": 238, "setpriority": 140,
         "ioprio_set": 30, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "kcmp": 272,
-        "setpgid": 154}),
+        "setpgid": 154, "fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchown": 55, "fchownat": 54,
+        "utimensat": 88, "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15,
+        "fremovexattr": 16, "setxattrat": 463, "removexattrat": 466, "flock": 32, "truncate": 45,
+        "ftruncate": 46, "fcntl": 25, "ioctl": 29, "dup": 23, "dup3": 24}),
 }
 """The system calls the seccomp filters name, per machine (``asm/unistd``)."""
 
@@ -437,14 +444,30 @@ def forbid_keyrings() -> bool:
                             if name in calls])
 
 
-def forbid_other_processes() -> bool:
-    """A seccomp filter: from now on this process may act on itself only. Signals, scheduling, priorities and
-    resource limits of another process (its parent's, above all) get ``EPERM``, as do tracing, reading or writing
-    another's memory, comparing with it, and changing a process group.
+_FCNTL_SHARED = (8, 10, 15, 1024, 1026, 1031, 1036, 1038)
+"""``fcntl`` commands that reach beyond the call's own open file descriptions (it has its own of everything it
+inherits: student/worker/fresh.py): F_SETOWN, F_SETSIG and F_SETOWN_EX (signals to another process), F_SETLEASE,
+F_NOTIFY, F_SETPIPE_SZ (a pipe's size is the pipe's, shared with the worker), the inode's write hints."""
+_CHANGES_METADATA = ("chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "utime",
+                     "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr", "removexattr",
+                     "lremovexattr", "fremovexattr", "setxattrat", "removexattrat", "flock", "truncate", "ftruncate")
+"""Calls that change a file's metadata or size, or lock it for as long as its description is open."""
 
-    A fresh copy that runs one handler call (student/worker/fresh.py) applies it: the worker that forks the copies
-    is its user's too, and its limits, affinity or priority would carry a few bits from one call to the next.
-    Returns whether it applied.
+
+def confine_call() -> bool:
+    """A seccomp filter for a fresh copy that runs one handler call (student/worker/fresh.py): from now on it may
+    act on itself only, and change nothing it shares with the worker that forked it. So no call leaves a few bits
+    for the next where the worker, which is the same user's, keeps them:
+
+    * another process's signals, scheduling, priorities and resource limits (its parent's, above all), tracing,
+      reading or writing its memory, comparing with it, process groups: ``EPERM``;
+    * a file's mode, owner, times, extended attributes or size, and ``flock`` (Landlock does not cover these);
+    * a descriptor's owner for signals, leases, directory notices and a pipe's size (``fcntl``): the copy has
+      open file descriptions of its own for everything it inherits, but a pipe's size is the pipe's;
+    * standard output and error (pipes the trusted side made, which the copy shares with the worker): it may
+      write there and read their flags, and not change them, ``ioctl`` them or duplicate them.
+
+    Returns whether it applied (not on machines other than x86-64 and AArch64).
     """
     calls = _SYSCALLS.get(os.uname().machine, (0, {}))[1]
     if not calls:
@@ -457,15 +480,23 @@ def forbid_other_processes() -> bool:
     for name in ("sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr", "prlimit64",
                  "move_pages", "migrate_pages"):
         checks.append((_JEQ, "itself or 0", 0, calls[name]))
-    checks += [(_JEQ, "setpriority", 0, calls["setpriority"]), (_JEQ, "ioprio_set", 0, calls["ioprio_set"])]
+    checks += [(_JEQ, "setpriority", 0, calls["setpriority"]), (_JEQ, "ioprio_set", 0, calls["ioprio_set"]),
+               (_JEQ, "fcntl", 0, calls["fcntl"])]
+    checks += [(_JEQ, "not output", 0, calls[name]) for name in ("ioctl", "dup", "dup2", "dup3") if name in calls]
     for name in ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_send_signal", "pidfd_getfd",
-                 "setpgid"):
-        checks.append((_JEQ, "deny", 0, calls[name]))
+                 "setpgid", *_CHANGES_METADATA):
+        if name in calls:
+            checks.append((_JEQ, "deny", 0, calls[name]))
     blocks = [("label", "itself"), (_LD, 0, 0, low0), (_JEQ, "allow", "deny", me),
               ("label", "itself or 0"), (_LD, 0, 0, low0), (_JEQ, "allow", 0, 0), (_JEQ, "allow", "deny", me),
               ("label", "setpriority"), (_LD, 0, 0, low0), (_JEQ, "who", "deny", 0),  # PRIO_PROCESS only
               ("label", "ioprio_set"), (_LD, 0, 0, low0), (_JEQ, "who", "deny", 1),  # IOPRIO_WHO_PROCESS only
-              ("label", "who"), (_LD, 0, 0, low1), (_JEQ, "allow", 0, 0), (_JEQ, "allow", "deny", me)]
+              ("label", "who"), (_LD, 0, 0, low1), (_JEQ, "allow", 0, 0), (_JEQ, "allow", "deny", me),
+              ("label", "fcntl"), (_LD, 0, 0, low0), (_JEQ, "output fcntl", 0, 1), (_JEQ, "output fcntl", 0, 2),
+              (_LD, 0, 0, low1), *[(_JEQ, "deny", 0, command) for command in _FCNTL_SHARED], (_RET, 0, 0, _ALLOW),
+              ("label", "output fcntl"), (_LD, 0, 0, low1),  # F_GETFD, F_SETFD (the descriptor's own), F_GETFL
+              (_JEQ, "allow", 0, 1), (_JEQ, "allow", 0, 2), (_JEQ, "allow", "deny", 3),
+              ("label", "not output"), (_LD, 0, 0, low0), (_JEQ, "deny", 0, 1), (_JEQ, "deny", "allow", 2)]
     return _install_filter(checks, blocks)
 
 

@@ -19,7 +19,11 @@ cannot reach each other either:
 * no memory mapped shared and writable (the children would all share it), and no System V object (after
   each call, those the call made are removed; the worker has an IPC namespace of its own);
 * every file descriptor the submission opened is pointed at ``/dev/null``
-  (a pipe it made when imported would pass data between calls);
+  (a pipe it made when imported would pass data between calls), but a file it opened only to read; each
+  child replaces every descriptor it inherits with an open file description of its own (standard output and
+  error excepted: it may only write there), so that no offset, flag or lock it sets reaches the next;
+* nothing of the submission's runs in it any more: its signal handlers, interval timers, collector callbacks,
+  trace and profile functions are removed;
 * no file may be written from now on (Landlock, where the kernel has it);
 * it cannot be traced or read by its children (``PR_SET_DUMPABLE`` 0), and each child may act on itself only
   (a seccomp filter: no limit, affinity, priority or signal of its parent to set, where a call could leave a
@@ -31,16 +35,20 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import gc
 import os
+import resource
 import signal
+import stat
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from quorumcheck.student.wire import MAX_LINE
 
-__all__ = ["FreshCalls", "settle"]
+__all__ = ["FreshCalls", "Inherited", "settle"]
 
 _PR_SET_DUMPABLE = 4
 _CHILD_OUTPUT_LIMIT = MAX_LINE + (1 << 20)
@@ -69,8 +77,9 @@ class Placeholder:
         return waiting and not self.thread.is_alive()
 
 
-def settle(keep: tuple[int, ...], placeholder: Placeholder | None = None) -> str | None:
-    """Prepare this loaded worker to fork one child per call; what in the submission prevents it, else ``None``.
+def settle(keep: tuple[int, ...], placeholder: Placeholder | None = None) -> str | Inherited:
+    """Prepare this loaded worker to fork one child per call: what in the submission prevents it (text), else the
+    descriptors a child inherits, which it replaces with its own (:class:`Inherited`).
 
     ``keep`` are the descriptors quorumcheck's channel uses (standard input, output and error are kept too).
     ``placeholder`` held the slot the calls take while the submission loaded.
@@ -93,12 +102,12 @@ def settle(keep: tuple[int, ...], placeholder: Placeholder | None = None) -> str
     if made:
         return (f"made System V {made[0][0]} when imported; each handler call runs in a fresh copy of the loaded "
                 "code, and such an object would let one call leave state for the next: keep state in self")
-    shared = _shared_writable_mappings()
+    shared = _shared_mappings()
     if shared:
-        return (f"mapped memory shared and writable when imported ({shared[0]}); each handler call runs in a fresh "
-                "copy of the loaded code, and shared memory would let one call leave state for the next: keep "
-                "state in self")
-    _neutralise_descriptors(keep)
+        return (f"mapped memory shared when imported ({shared[0]}); each handler call runs in a fresh copy of the "
+                "loaded code, and shared memory would let one call leave state for the next: keep state in self")
+    _quiet_parent()
+    inherited = _neutralise_descriptors(keep)
     from quorumcheck.student.trusted.sandbox import forbid_writes
 
     if forbid_writes():
@@ -111,23 +120,46 @@ def settle(keep: tuple[int, ...], placeholder: Placeholder | None = None) -> str
         pass
     gc.collect()
     gc.freeze()
-    return None
+    return inherited
 
 
-def _shared_writable_mappings() -> list[str]:
-    """This process's mappings that are shared and writable (``rw-s`` in ``/proc/self/maps``)."""
+def _shared_mappings() -> list[str]:
+    """This process's shared mappings that are writable or may be made so (``mprotect``): ``ms`` and ``mw`` among
+    the ``VmFlags`` of ``/proc/self/smaps``. A file mapped shared from a descriptor opened to read only (the C
+    library's ``gconv-modules.cache``) may not be written, and is left."""
     try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+        with open("/proc/self/smaps", encoding="utf-8", errors="replace") as f:
             lines = f.read().splitlines()
     except OSError:
         return []
     found = []
+    name = ""
     for line in lines:
         fields = line.split(maxsplit=5)
-        if len(fields) >= 2 and fields[1].startswith("rw") and fields[1][3:4] == "s":
+        if fields and "-" in fields[0] and not fields[0].endswith(":"):  # a mapping's first line
             name = fields[5].strip() if len(fields) == 6 else ""
+        elif fields and fields[0] == "VmFlags:" and {"ms", "mw"} <= set(line.split()[1:]):
             found.append("anonymous memory" if not name or name.startswith(("/dev/zero", "/SYSV")) else name)
     return found
+
+
+def _quiet_parent() -> None:
+    """Nothing of the submission's runs in this worker once it forks the calls: its signal handlers and interval
+    timers, collector callbacks, trace and profile functions are removed (a handler run here, between calls, could
+    note what the calls answered and leave it for the next copy)."""
+    for number in signal.valid_signals():
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
+            if callable(signal.getsignal(number)) and number != signal.SIGINT:
+                signal.signal(number, signal.SIG_DFL)
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+        signal.setitimer(timer, 0)
+    gc.callbacks.clear()
+    sys.settrace(None)
+    sys.setprofile(None)
+    threading.settrace(None)  # type: ignore[arg-type]
+    threading.setprofile(None)  # type: ignore[arg-type]
 
 
 _SYSTEM_V = {"shm": "shared memory (shmget)", "sem": "semaphores (semget)", "msg": "message queues (msgget)"}
@@ -167,22 +199,85 @@ def remove_system_v_objects() -> None:
 _IPC_RMID = 0
 
 
-def _neutralise_descriptors(keep: tuple[int, ...]) -> None:
-    """Point every open descriptor but ``keep`` and 0-2 at ``/dev/null``: its number stays taken (so nothing of
-    ours reuses it under the student's file object), and it carries nothing between calls."""
+class Inherited:
+    """The submission's descriptors that a child inherits: each child replaces them with descriptions of its own,
+    so that nothing one call does to them (an offset, flags, a lock) reaches the next through the worker, which
+    keeps them open.
+
+    Attributes
+    ----------
+    null : tuple of int
+        Pointed at ``/dev/null`` (the child opens its own).
+    files : dict
+        Files opened only to read when the submission was imported: descriptor to (path, offset). The child opens
+        the file again and reads from that offset (``/dev/null`` if it cannot).
+    """
+
+    def __init__(self, null: tuple[int, ...], files: dict[int, tuple[str, int]]) -> None:
+        self.null = null
+        self.files = files
+
+    def replace_in_child(self, channel: tuple[int, ...]) -> None:
+        """In a child: its own ``/dev/null`` for standard input, the channel and :attr:`null`; its own opening of
+        each file. Standard output and error stay the worker's (pipes the trusted side made, which a child cannot
+        open anew): :func:`~quorumcheck.student.trusted.sandbox.confine_call` lets a child write there, and
+        change nothing else of them."""
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, *channel, *self.null):
+            os.dup2(null, fd)
+        for fd, (path, offset) in self.files.items():
+            try:
+                mine = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                os.lseek(mine, offset, os.SEEK_SET)
+            except OSError:
+                os.dup2(null, fd)
+                continue
+            os.dup2(mine, fd)
+            os.close(mine)
+        os.close(null)
+
+
+def _neutralise_descriptors(keep: tuple[int, ...]) -> Inherited:
+    """Point every open descriptor but ``keep``, 0-2 and files opened only to read at ``/dev/null``: its number
+    stays taken (so nothing of ours reuses it under the student's file object), and it carries nothing between
+    calls. A file opened only to read (a configuration read again in each call) stays, and each child opens it
+    anew (:class:`Inherited`)."""
+    try:
+        numbers = sorted(int(name) for name in os.listdir("/proc/self/fd") if name.isdigit())
+    except OSError:  # every number up to the hard limit: the soft one is the submission's to lower
+        numbers = list(range(3, min(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 1 << 20)))
+    files: dict[int, tuple[str, int]] = {}
+    nulled = []
     null = os.open(os.devnull, os.O_RDWR)
     try:
-        limit = min(os.sysconf("SC_OPEN_MAX"), 1 << 16)
-        for fd in range(3, limit):
-            if fd == null or fd in keep:
+        for fd in numbers:
+            if fd < 3 or fd == null or fd in keep:
                 continue
             try:
-                os.fstat(fd)
+                status = os.fstat(fd)
+                flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+                path = os.readlink(f"/proc/self/fd/{fd}") if stat.S_ISREG(status.st_mode) else ""
             except OSError:
+                continue  # closed meanwhile (the listing's own descriptor)
+            if path.startswith("/") and flags & os.O_ACCMODE == os.O_RDONLY:
+                files[fd] = (path, os.lseek(fd, 0, os.SEEK_CUR))
                 continue
-            os.dup2(null, fd)
+            try:
+                os.dup2(null, fd)
+                nulled.append(fd)
+            except OSError:  # past the limit the submission lowered: closed, no descriptor of ours can get it
+                os.close(fd)
     finally:
         os.close(null)
+    return Inherited(tuple(nulled), files)
+
+
+def _libc_prctl(option: int, value: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 class FreshCalls:
@@ -204,8 +299,9 @@ class FreshCalls:
     """
 
     def __init__(self, channel: tuple[int, ...], handle: Callable[[bytes], dict[str, Any]],
-                 send: Callable[[int, dict[str, Any]], None]) -> None:
+                 send: Callable[[int, dict[str, Any]], None], inherited: Inherited | None = None) -> None:
         self.channel = channel
+        self.inherited = inherited or Inherited((), {})
         self.handle = handle
         self.send = send
         self.waiting: tuple[int, int, int] | None = None
@@ -256,6 +352,7 @@ class FreshCalls:
     def _fork(self) -> None:
         to_child, request = os.pipe()
         answer, from_child = os.pipe()
+        parent = os.getpid()
         try:
             pid = os.fork()
         except OSError as e:
@@ -265,15 +362,17 @@ class FreshCalls:
         if pid == 0:  # pragma: no cover - the child (coverage is not collected there)
             code = 70
             try:
-                from quorumcheck.student.trusted.sandbox import forbid_other_processes
+                from quorumcheck.student.trusted.sandbox import confine_call
 
-                forbid_other_processes()  # its parent is its user's too: no limit, priority or signal of it to set
+                _libc_prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # it ends with the worker, even one killed outright
+                if os.getppid() != parent:
+                    os._exit(0)  # the worker ended before that took hold
+                confine_call()  # its parent is its user's too: nothing of it, or of what it shares, to change
                 os.close(request)
                 os.close(answer)
-                null = os.open(os.devnull, os.O_RDWR)
-                for fd in self.channel:  # the channel's descriptors are ours: a call cannot read ahead or answer
-                    os.dup2(null, fd)
-                os.close(null)
+                # Descriptions of its own for every descriptor it inherits (the channel's are ours: /dev/null, so a
+                # call cannot read ahead or answer for another).
+                self.inherited.replace_in_child(self.channel)
                 line = bytearray()
                 while not line.endswith(b"\n"):
                     chunk = os.read(to_child, 1 << 16)

@@ -85,12 +85,12 @@ def main() -> None:
             if runner is not None and fresh_calls:
                 from .fresh import FreshCalls, settle
 
-                problem = settle((requests.fileno(), answers), placeholder)
-                if problem is not None:
-                    runner, reply = None, {"error": f"{request['file']}: {problem}"}
+                settled = settle((requests.fileno(), answers), placeholder)
+                if isinstance(settled, str):
+                    runner, reply = None, {"error": f"{request['file']}: {settled}"}
                 else:
                     fresh = FreshCalls((requests.fileno(), answers),
-                                       lambda line, loaded=runner: _call(loaded, decode(line)), _send)
+                                       lambda line, loaded=runner: _call(loaded, decode(line)), _send, settled)
         elif op == "call" and runner is not None and fresh is not None:
             from .fresh import ForkRefused
 
