@@ -53,6 +53,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import sys
 import weakref
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, ClassVar, NoReturn
@@ -535,6 +536,10 @@ def _kind(value: Any) -> str:
         return f"a {type(value).__name__} dataclass with a field of an unsupported type"
     module = type(value).__module__
     where = "" if module.startswith("quorumcheck_student_") or module in ("__main__", "builtins") else f"{module}."
+    if module.split(".")[0] in sys.stdlib_module_names and module != "builtins":
+        # Not the student's class, so not theirs to turn into a dataclass: a Random, a Logger, a deque's cousins.
+        return (f"an instance of {where}{type(value).__qualname__} (keep it out of self: make it at module level, "
+                "like a logger, or keep in self the plain data it is made from, like a Random's seed or getstate())")
     return f"an instance of {where}{type(value).__qualname__} (make it a dataclass or NamedTuple)"
 
 

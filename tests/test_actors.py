@@ -444,6 +444,10 @@ _HEADER = ("from quorumcheck.models.actors import Node\n"
     (_HEADER + "    def on_timer(self, name, out):\n        out.broadcast(object())\n", 1,
      "node-state-testable violated: n0 (S) on_timer('t'): S (node 0) sent a message quorumcheck cannot snapshot: "
      "message holds an instance of object"),
+    # Not the student's class: no dataclass to make of it (the hint said to).
+    (_HEADER.replace("    def __init__(self):\n", "    def __init__(self):\n        import random; self.rng = random.Random(1)\n"),
+     1, "S.rng holds an instance of random.Random (keep it out of self: make it at module level, like a logger, or "
+        "keep in self the plain data it is made from, like a Random's seed or getstate())"),
     (_HEADER.replace("'follower'", "'boss'"), 1,
      "node-state-testable violated: n0 (S) __init__/on_start: S.role must be 'follower', 'candidate' or 'leader'"),
     # A durable that is not a tuple of names is refused in one line (None made the worker's own check raise).

@@ -842,7 +842,8 @@ def test_state_where_no_watch_looks_turns_a_false_counterexample_into_a_finding(
 @pytest.mark.parametrize("target", [
     *(f"leader_registry.py:{cls}" for cls in ("SubPackage", "FunctionAttribute", "LruCache", "NodeBase", "Builtins",
                                               "File", "Pipe", "SystemV", "ParentsLimits")),
-    "parent_signals.py:SignalsTheParent", "high_descriptors.py:HighDescriptors", "file_times.py:FileTimes"])
+    "parent_signals.py:SignalsTheParent", "high_descriptors.py:HighDescriptors", "file_times.py:FileTimes",
+    "fork_hook.py:ForkHook"])
 def test_a_registry_where_no_watch_looks_cannot_hide_a_double_election(target: str) -> None:
     # Without the registry this is VoteTwice, VIOLATED in 6 steps; with it, every branch of the search saw the
     # registry of all the others, and it HELD (exit 0) wherever the watch does not look. Each call also runs in a
@@ -954,6 +955,22 @@ def test_the_watch_reads_the_students_state_not_pythons_machinery(tmp_path: Path
     assert watch.changed() == "changed the closure variable count of styled.bump from 0 to 1" + keep
     module.SEEN[1] = 2
     assert watch.changed() == "changed the module global styled.SEEN from {} to {1: 2}" + keep
+
+
+
+def test_a_changed_value_that_only_pickles_is_shown_by_its_repr(tmp_path: Path) -> None:
+    # A debug line counter (itertools.count): "changed the module global from another value to another value".
+    from quorumcheck.models.actors import Snapshotter
+    from quorumcheck.student.worker.calls import OutsideState
+    from quorumcheck.student.worker.loading import load_student_file
+
+    (tmp_path / "numbered.py").write_text("import itertools\nfrom quorumcheck.models.actors import Node\n"
+                                         "LINES = itertools.count(1)\nclass Server(Node):\n    pass\n")
+    module = load_student_file(tmp_path / "numbered.py")
+    watch = OutsideState((module.Server,), Snapshotter(), modules=[module])
+    next(module.LINES)
+    assert watch.changed() == ("changed the module global numbered.LINES from count(1) to count(2) (state outside "
+                               "the node: keep it in self)")
 
 
 # -- nondeterminism ----------------------------------------------------------------------------------

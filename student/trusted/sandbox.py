@@ -45,6 +45,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["Confinement", "capabilities", "confine", "forbid_writes", "fresh_calls", "private_directory",
@@ -231,6 +232,22 @@ def _restrict_files(abi: int, readable: tuple[str, ...], workdir: str | None, *,
     """Landlock: from now on this process (and what it executes and forks) reads only ``readable`` and writes only
     ``workdir`` (with ``writes_only``: a further layer that leaves reading as it was and allows no writing at all,
     the devices excepted)."""
+    ruleset = _ruleset(abi, readable, workdir, writes_only=writes_only)
+    try:
+        _restrict_self(ruleset)
+    finally:
+        os.close(ruleset)
+
+
+def _restrict_self(ruleset: int) -> None:
+    """Landlock: restrict this process by ``ruleset`` (a descriptor of :func:`_ruleset`)."""
+    if _libc.syscall(_LANDLOCK_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"landlock_restrict_self: {os.strerror(errno)}")
+
+
+def _ruleset(abi: int, readable: tuple[str, ...], workdir: str | None, *, writes_only: bool = False) -> int:
+    """A Landlock ruleset for :func:`_restrict_files`, as a descriptor."""
     handled = _handled_rights(abi)
     if writes_only:
         handled &= ~(_READ | (_FS_IOCTL_DEV if abi >= 5 else 0))
@@ -266,24 +283,37 @@ def _restrict_files(abi: int, readable: tuple[str, ...], workdir: str | None, *,
                     raise OSError(errno, f"landlock_add_rule {path}: {os.strerror(errno)}")
             finally:
                 os.close(fd)
-        if _libc.syscall(_LANDLOCK_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)) != 0:
-            errno = ctypes.get_errno()
-            raise OSError(errno, f"landlock_restrict_self: {os.strerror(errno)}")
-    finally:
+    except BaseException:
         os.close(ruleset)
+        raise
+    return ruleset
 
 
 def forbid_writes() -> bool:
-    """Landlock, applied by a worker to itself once the submission is loaded: no file may be written, made or
-    removed from now on (``/dev/null`` and the other devices excepted), by this process or any it forks. So one
-    handler call cannot leave a file for the next to read. Returns whether it was applied (a kernel without
-    Landlock: not; the worker's private directory then stays writable).
+    """:func:`prepare_forbid_writes`, applied at once."""
+    return prepare_forbid_writes()()
+
+
+def prepare_forbid_writes() -> Callable[[], bool]:
+    """Prepared now, applied by calling the result: Landlock, applied by a worker to itself once the submission is
+    loaded: no file may be written, made or removed from now on (``/dev/null`` and the other devices excepted), by
+    this process or any it forks. So one handler call cannot leave a file for the next to read.
+
+    The worker prepares it before the submission is imported (the ruleset stays open as the result's ``fd``), so
+    that applying it calls nothing the submission could have replaced. The result returns whether it applied (a
+    kernel without Landlock: not; the worker's private directory then stays writable).
     """
     abi = landlock_abi()
     if not abi:
-        return False
-    _restrict_files(abi, (), None, writes_only=True)
-    return True
+        return lambda: False
+    ruleset, syscall, prctl = _ruleset(abi, (), None, writes_only=True), _libc.syscall, _libc.prctl
+
+    def apply() -> bool:
+        prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # set already in a worker; needed by Landlock
+        return syscall(_LANDLOCK_RESTRICT_SELF, ruleset, 0) == 0
+
+    apply.fd = ruleset  # type: ignore[attr-defined]
+    return apply
 
 
 def _worker_path(extra: tuple[str, ...]) -> tuple[str, ...]:
@@ -405,15 +435,15 @@ _ALLOW, _EPERM = 0x7FFF0000, 0x00050000 | 1
 _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 
 
-def _install_filter(checks: list[Any], blocks: tuple[Any, ...] | list[Any] = ()) -> bool:
-    """Install a seccomp filter. With the call's number loaded, ``checks`` run (BPF rows ``(code, jt, jf, k)``; a
-    jump may name a label instead of an offset); a call no check jumps for is allowed. ``blocks`` are rows reached
-    only by jumps, with ``("label", name)`` rows; ``"allow"`` and ``"deny"`` (``EPERM``) are defined. Calls of
-    another architecture's table (i386's ``int 0x80``, x32) are denied. Needs ``PR_SET_NO_NEW_PRIVS``. Returns
-    whether it applied (not on machines other than x86-64 and AArch64)."""
+def _assemble(checks: list[Any], blocks: tuple[Any, ...] | list[Any] = ()) -> list[tuple[int, int, int, Any]] | None:
+    """A seccomp program: with the call's number loaded, ``checks`` run (BPF rows ``(code, jt, jf, k)``; a jump
+    may name a label instead of an offset); a call no check jumps for is allowed. ``blocks`` are rows reached only
+    by jumps, with ``("label", name)`` rows; ``"allow"`` and ``"deny"`` (``EPERM``) are defined. Calls of another
+    architecture's table (i386's ``int 0x80``, x32) are denied. ``None`` on machines other than x86-64 and
+    AArch64."""
     known = _SYSCALLS.get(os.uname().machine)
     if known is None or _libc is None:
-        return False
+        return None
     rows: list[Any] = [(_LD, 0, 0, 4), (_JEQ, 0, "deny", known[0]), (_LD, 0, 0, 0), (_JGE, "deny", 0, 0x40000000),
                        *checks, (_RET, 0, 0, _ALLOW), *blocks,
                        ("label", "allow"), (_RET, 0, 0, _ALLOW), ("label", "deny"), (_RET, 0, 0, _EPERM)]
@@ -425,11 +455,36 @@ def _install_filter(checks: list[Any], blocks: tuple[Any, ...] | list[Any] = ())
     for row in (r for r in rows if r[0] != "label"):
         code, jt, jf, k = row
         here = len(program)
-        program.append(_SockFilter(code, where[jt] - here - 1 if isinstance(jt, str) else jt,
-                                   where[jf] - here - 1 if isinstance(jf, str) else jf, k))
-    filters = (_SockFilter * len(program))(*program)
-    return _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(_SockFprog(len(program), filters)),
-                       0, 0) == 0
+        program.append((code, where[jt] - here - 1 if isinstance(jt, str) else jt,
+                        where[jf] - here - 1 if isinstance(jf, str) else jf, k))
+    return program
+
+
+def _prepared(program: list[tuple[int, int, int, Any]]) -> Callable[[], bool]:
+    """Everything to install ``program`` made now, so that installing it later calls nothing a module defines (a
+    submission imported meanwhile may have replaced ``ctypes.byref``). A row whose ``k`` is ``"pid"`` gets the
+    installing process's id then."""
+    slots = tuple(i for i, row in enumerate(program) if row[3] == "pid")
+    filters = (_SockFilter * len(program))(*[_SockFilter(c, jt, jf, 0 if k == "pid" else k)
+                                             for c, jt, jf, k in program])
+    fprog = _SockFprog(len(program), filters)
+    pointer = ctypes.byref(fprog)
+    prctl, getpid = _libc.prctl, os.getpid
+
+    def install() -> bool:
+        me = getpid()
+        for i in slots:
+            filters[i].k = me
+        return prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, pointer, 0, 0) == 0
+
+    install.keep = (filters, fprog)  # type: ignore[attr-defined]
+    return install
+
+
+def _install_filter(checks: list[Any], blocks: tuple[Any, ...] | list[Any] = ()) -> bool:
+    """Install the seccomp program of :func:`_assemble`; whether it applied. Needs ``PR_SET_NO_NEW_PRIVS``."""
+    program = _assemble(checks, blocks)
+    return program is not None and _prepared(program)()
 
 
 def forbid_keyrings() -> bool:
@@ -455,7 +510,12 @@ _CHANGES_METADATA = ("chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchow
 
 
 def confine_call() -> bool:
-    """A seccomp filter for a fresh copy that runs one handler call (student/worker/fresh.py): from now on it may
+    """:func:`prepare_call_confinement`, installed at once."""
+    return prepare_call_confinement()()
+
+
+def prepare_call_confinement() -> Callable[[], bool]:
+    """Prepared now, installed by calling the result: a seccomp filter for a fresh copy that runs one handler call (student/worker/fresh.py): from now on it may
     act on itself only, and change nothing it shares with the worker that forked it. So no call leaves a few bits
     for the next where the worker, which is the same user's, keeps them:
 
@@ -467,12 +527,13 @@ def confine_call() -> bool:
     * standard output and error (pipes the trusted side made, which the copy shares with the worker): it may
       write there and read their flags, and not change them, ``ioctl`` them or duplicate them.
 
-    Returns whether it applied (not on machines other than x86-64 and AArch64).
+    The worker prepares it before the submission is imported; installing it calls nothing the submission could
+    have replaced. The installer returns whether it applied (not on machines other than x86-64 and AArch64).
     """
     calls = _SYSCALLS.get(os.uname().machine, (0, {}))[1]
     if not calls:
-        return False
-    me = os.getpid()
+        return lambda: False
+    me = "pid"  # the copy's own, filled in when it installs the filter
     low0, low1 = 16, 24  # the low words of the first two arguments (little-endian; pid_t is an int)
     checks: list[Any] = []
     for name in ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open"):
@@ -497,7 +558,8 @@ def confine_call() -> bool:
               ("label", "output fcntl"), (_LD, 0, 0, low1),  # F_GETFD, F_SETFD (the descriptor's own), F_GETFL
               (_JEQ, "allow", 0, 1), (_JEQ, "allow", 0, 2), (_JEQ, "allow", "deny", 3),
               ("label", "not output"), (_LD, 0, 0, low0), (_JEQ, "deny", 0, 1), (_JEQ, "deny", "allow", 2)]
-    return _install_filter(checks, blocks)
+    program = _assemble(checks, blocks)
+    return (lambda: False) if program is None else _prepared(program)
 
 
 def private_directory(c: Confinement) -> str:

@@ -429,21 +429,23 @@ class OutsideState:
 
     def _print(self, value: Any) -> Hashable:
         """A comparable fingerprint of a value, tagged by how it was taken: ``("frozen", ...)``, else
-        ``("pickle", ...)``, else ``("repr", ...)``; ``None`` when none can be taken.
+        ``("pickle", ..., its repr or None)``, else ``("repr", ...)``; ``None`` when none can be taken.
         """
         try:
             return ("frozen", self.snapshotter.freeze(value))
         except Exception:  # noqa: BLE001 - not snapshottable: try the next fingerprint
             pass
         try:
-            return ("pickle", pickle.dumps(value, protocol=4))
+            text: str | None = repr(value)
+        except Exception:  # noqa: BLE001
+            text = None
+        if text is not None and (" at 0x" in text or len(text) > 200):
+            text = None  # an identity, or too long to show
+        try:
+            return ("pickle", pickle.dumps(value, protocol=4), text)  # the text only shows it (count(1) to count(2))
         except Exception:  # noqa: BLE001
             pass
-        try:
-            text = repr(value)
-        except Exception:  # noqa: BLE001
-            return None
-        return None if " at 0x" in text else ("repr", text)
+        return None if text is None else ("repr", text)
 
 
 _MISSING = object()
@@ -495,6 +497,8 @@ def _sentence(key: tuple[str, ...], before: Any, after: Any) -> str:
             return "(unset)"
         if v is not None and v[0] == "frozen":
             return show(v[1])
+        if v is not None and v[0] == "pickle" and v[2] is not None:
+            return v[2]
         return v[1] if v is not None and v[0] == "repr" else "another value"
 
     kind = key[0]

@@ -23,7 +23,8 @@ cannot reach each other either:
   child replaces every descriptor it inherits with an open file description of its own (standard output and
   error excepted: it may only write there), so that no offset, flag or lock it sets reaches the next;
 * nothing of the submission's runs in it any more: its signal handlers, interval timers, collector callbacks,
-  trace and profile functions are removed;
+  trace, profile and monitoring functions are removed, no audit hook can be added (a hook is vetoed from the
+  start), and a submission that replaced a function of ``os`` the worker calls, or a builtin, is refused;
 * no file may be written from now on (Landlock, where the kernel has it);
 * it cannot be traced or read by its children (``PR_SET_DUMPABLE`` 0), and each child may act on itself only
   (a seccomp filter: no limit, affinity, priority or signal of its parent to set, where a call could leave a
@@ -43,9 +44,11 @@ import signal
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+from quorumcheck.student.trusted.sandbox import prepare_call_confinement, prepare_forbid_writes
 from quorumcheck.student.wire import MAX_LINE
 
 __all__ = ["FreshCalls", "Inherited", "settle"]
@@ -55,26 +58,83 @@ _CHILD_OUTPUT_LIMIT = MAX_LINE + (1 << 20)
 """The longest answer line a child may write: the wire's and some (a longer one is passed on cut)."""
 
 
+# What the worker runs between the calls, and a copy before it is confined, is bound here, before the submission
+# is imported (this module is imported first): a function of os, ctypes or builtins that the submission replaces
+# at import runs in the copies only, never in the worker that forks them. (Code that patches quorumcheck's own
+# modules is another matter: docs/grading.md, "Not contained".)
+_read, _write, _waitpid, _pipe, _close, _kill, _exit, _open, _dup2, _lseek, _getpid, _getppid = (
+    os.read, os.write, os.waitpid, os.pipe, os.close, os.kill, os._exit, os.open, os.dup2, os.lseek, os.getpid,
+    os.getppid)
+_bytearray, _bytes, _len, _memoryview, _int = bytearray, bytes, len, memoryview, int
+_WIFSIGNALED, _WTERMSIG, _WIFEXITED, _WEXITSTATUS = os.WIFSIGNALED, os.WTERMSIG, os.WIFEXITED, os.WEXITSTATUS
+_signal, _SIG_DFL, _SIGKILL = signal.signal, signal.SIG_DFL, signal.SIGKILL
+_O_RDONLY, _O_RDWR, _O_CLOEXEC, _SEEK_SET, _DEVNULL = os.O_RDONLY, os.O_RDWR, os.O_CLOEXEC, os.SEEK_SET, os.devnull
+_libc = ctypes.CDLL(None, use_errno=True)
+_prctl, _shmctl, _semctl, _msgctl = _libc.prctl, _libc.shmctl, _libc.semctl, _libc.msgctl
+# The C library's fork, not os.fork: os.fork runs the callbacks of os.register_at_fork, which the submission may
+# have registered at import (one run in the worker after every fork could keep what the calls answered). The
+# worker forks with one thread and no lock of Python's held, so the child needs none of os.fork's resetting.
+_c_fork = _libc.fork
+_c_fork.restype = ctypes.c_int
+_get_errno = ctypes.get_errno
+_gc_callbacks, _gc_collect, _gc_freeze = gc.callbacks, gc.collect, gc.freeze
+_settrace, _setprofile, _getsignal, _setitimer, _set_wakeup_fd = (
+    sys.settrace, sys.setprofile, signal.getsignal, signal.setitimer, signal.set_wakeup_fd)
+_valid_signals, _SIGINT, _ITIMERS = signal.valid_signals(), signal.SIGINT, (
+    signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF)
+_excepthook, _unraisablehook = sys.__excepthook__, sys.__unraisablehook__
+_monitoring = getattr(sys, "monitoring", None)  # Python 3.12 and later
+_SIG_IGN = signal.SIG_IGN
+_listdir, _fstat, _readlink, _fcntl, _F_GETFL, _S_ISREG, _O_ACCMODE, _sleep, _WNOHANG = (
+    os.listdir, os.fstat, os.readlink, fcntl.fcntl, fcntl.F_GETFL, stat.S_ISREG, os.O_ACCMODE, time.sleep,
+    os.WNOHANG)
+_confine_call = prepare_call_confinement()
+_forbid_writes = prepare_forbid_writes()
+
+
+def _veto_audit_hooks(event: str, args: tuple[Any, ...]) -> None:
+    """An audit hook (installed first of all): no other may be added, since a hook runs in the worker that forks
+    the calls, between them."""
+    if event == "sys.addaudithook":
+        raise RuntimeError("quorumcheck: no audit hook in a worker")
+
+
+sys.addaudithook(_veto_audit_hooks)
+
+
 class Placeholder:
     """A thread that holds the worker's second process slot while the submission loads: its user may run two
     (``RLIMIT_NPROC``), and the submission may start none. :func:`settle` ends it, and the slot is the calls'."""
 
     def __init__(self) -> None:
         self._read, self._write = os.pipe()
-        self.thread = threading.Thread(target=os.read, args=(self._read, 1), daemon=True,
-                                       name="quorumcheck-placeholder")
-        self.thread.start()
+        threading.Thread(target=os.read, args=(self._read, 1), daemon=True, name="quorumcheck-placeholder").start()
 
     def end(self) -> bool:
-        """End the thread; whether it was still waiting (if not, the submission ended it to start something)."""
-        waiting = self.thread.is_alive()
-        with contextlib.suppress(OSError):
-            os.write(self._write, b"x")
-        self.thread.join(5)
+        """End the thread; whether this process then runs no thread but its own (if not, the submission ended
+        the placeholder to start one of its own)."""
+        try:
+            _write(self._write, b"x")
+        except OSError:
+            pass
+        for _ in range(500):
+            if _tasks() == 1:
+                break
+            _sleep(0.01)
         for fd in (self._read, self._write):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        return waiting and not self.thread.is_alive()
+            try:
+                _close(fd)
+            except OSError:
+                pass
+        return _tasks() == 1
+
+
+def _tasks() -> int:
+    """How many threads this process runs (``/proc/self/task``: threads of the threading module or not)."""
+    try:
+        return _len(_listdir("/proc/self/task"))
+    except OSError:  # pragma: no cover - no /proc
+        return 1
 
 
 def settle(keep: tuple[int, ...], placeholder: Placeholder | None = None) -> str | Inherited:
@@ -82,20 +142,41 @@ def settle(keep: tuple[int, ...], placeholder: Placeholder | None = None) -> str
     descriptors a child inherits, which it replaces with its own (:class:`Inherited`).
 
     ``keep`` are the descriptors quorumcheck's channel uses (standard input, output and error are kept too).
-    ``placeholder`` held the slot the calls take while the submission loaded.
+    ``placeholder`` held the slot the calls take while the submission loaded. Runs with what was bound before the
+    submission was imported; :meth:`FreshCalls.serve` checks again (:func:`_alone`) once the load is answered.
     """
     if placeholder is not None and not placeholder.end():
-        return ("ended a thread of quorumcheck's while it was imported; quorumcheck runs each handler call in a "
-                "fresh copy of the loaded code, and the code may not start anything beside it")
+        return ("started a thread when imported that is still running (or ended one of quorumcheck's); quorumcheck "
+                "runs each handler call in a fresh copy of the loaded code, which may not run anything beside it")
+    problem = _alone()
+    if problem is not None:
+        return problem
+    inherited = _neutralise_descriptors((*keep, *_forbid_writes_fds()))
+    if _forbid_writes():
+        from . import containment
+
+        containment.WRITES_FORBIDDEN = True  # a handler's PermissionError on a file then says why
+    _lock_down()
+    return inherited
+
+
+def _forbid_writes_fds() -> tuple[int, ...]:
+    fd = getattr(_forbid_writes, "fd", None)
+    return () if fd is None else (fd,)
+
+
+def _alone() -> str | None:
+    """What the submission left running or shared in this process that a fresh copy per call cannot have: a
+    process, a thread, System V objects, memory mapped shared; ``None`` if nothing."""
     while True:  # a process the submission started and that has ended: reaped, so it does not count
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, _ = _waitpid(-1, _WNOHANG)
         except ChildProcessError:
             break
         if pid == 0:
             return ("started a process when imported that is still running; quorumcheck runs each handler call in "
                     "a fresh copy of the loaded code, which may not run anything beside it")
-    if threading.active_count() > 1:
+    if _tasks() > 1:
         return ("started a thread when imported that is still running; quorumcheck runs each handler call in a "
                 "fresh copy of the loaded code, which may not run anything beside it")
     made = system_v_objects()
@@ -106,94 +187,107 @@ def settle(keep: tuple[int, ...], placeholder: Placeholder | None = None) -> str
     if shared:
         return (f"mapped memory shared when imported ({shared[0]}); each handler call runs in a fresh copy of the "
                 "loaded code, and shared memory would let one call leave state for the next: keep state in self")
+    return None
+
+
+def _lock_down() -> None:
+    """The last steps before the first fork: this worker cannot be traced or read by its children, its objects
+    are frozen for the collector, and nothing of the submission's runs in it (:func:`_quiet_parent`)."""
+    _prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    _gc_collect()
+    _gc_freeze()
     _quiet_parent()
-    inherited = _neutralise_descriptors(keep)
-    from quorumcheck.student.trusted.sandbox import forbid_writes
 
-    if forbid_writes():
-        from . import containment
 
-        containment.WRITES_FORBIDDEN = True  # a handler's PermissionError on a file then says why
+def _read_file(path: str) -> bytes:
+    """A file's bytes, read with what was bound before the submission was imported (``b""`` if unreadable)."""
     try:
-        ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        fd = _open(path, _O_RDONLY | _O_CLOEXEC)
+    except OSError:
+        return b""
+    data = _bytearray()
+    try:
+        while True:
+            chunk = _read(fd, 1 << 16)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
         pass
-    gc.collect()
-    gc.freeze()
-    return inherited
+    finally:
+        _close(fd)
+    return _bytes(data)
 
 
 def _shared_mappings() -> list[str]:
     """This process's shared mappings that are writable or may be made so (``mprotect``): ``ms`` and ``mw`` among
     the ``VmFlags`` of ``/proc/self/smaps``. A file mapped shared from a descriptor opened to read only (the C
     library's ``gconv-modules.cache``) may not be written, and is left."""
-    try:
-        with open("/proc/self/smaps", encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return []
     found = []
-    name = ""
-    for line in lines:
-        fields = line.split(maxsplit=5)
-        if fields and "-" in fields[0] and not fields[0].endswith(":"):  # a mapping's first line
-            name = fields[5].strip() if len(fields) == 6 else ""
-        elif fields and fields[0] == "VmFlags:" and {"ms", "mw"} <= set(line.split()[1:]):
-            found.append("anonymous memory" if not name or name.startswith(("/dev/zero", "/SYSV")) else name)
+    name = b""
+    for line in _read_file("/proc/self/smaps").split(b"\n"):
+        fields = line.split(None, 5)
+        if fields and b"-" in fields[0] and not fields[0].endswith(b":"):  # a mapping's first line
+            name = fields[5].strip() if _len(fields) == 6 else b""
+        elif fields and fields[0] == b"VmFlags:" and b"ms" in line.split() and b"mw" in line.split():
+            anonymous = not name or name.startswith((b"/dev/zero", b"/SYSV"))
+            found.append("anonymous memory" if anonymous else name.decode("utf-8", "replace"))
     return found
 
 
 def _quiet_parent() -> None:
     """Nothing of the submission's runs in this worker once it forks the calls: its signal handlers and interval
-    timers, collector callbacks, trace and profile functions are removed (a handler run here, between calls, could
-    note what the calls answered and leave it for the next copy)."""
-    for number in signal.valid_signals():
-        with contextlib.suppress(OSError, ValueError, RuntimeError):
-            if callable(signal.getsignal(number)) and number != signal.SIGINT:
-                signal.signal(number, signal.SIG_DFL)
-    with contextlib.suppress(ValueError):
-        signal.set_wakeup_fd(-1)
-    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
-        signal.setitimer(timer, 0)
-    gc.callbacks.clear()
-    sys.settrace(None)
-    sys.setprofile(None)
-    threading.settrace(None)  # type: ignore[arg-type]
-    threading.setprofile(None)  # type: ignore[arg-type]
+    timers, collector callbacks, trace, profile and monitoring functions, exception hooks are removed (a handler
+    run here, between calls, could note what the calls answered and leave it for the next copy). Runs last, with
+    what was bound before the submission was imported."""
+    for number in _valid_signals:
+        try:
+            if number != _SIGINT and _getsignal(number) not in (_SIG_DFL, _SIG_IGN, None):
+                _signal(number, _SIG_DFL)
+        except (OSError, ValueError, RuntimeError):
+            pass
+    try:
+        _set_wakeup_fd(-1)
+    except ValueError:
+        pass
+    for timer in _ITIMERS:
+        _setitimer(timer, 0)
+    del _gc_callbacks[:]
+    if _monitoring is not None:
+        for tool in range(6):
+            try:
+                _monitoring.set_events(tool, 0)
+            except ValueError:
+                pass
+    _settrace(None)
+    _setprofile(None)
+    sys.excepthook, sys.unraisablehook = _excepthook, _unraisablehook
 
 
 _SYSTEM_V = {"shm": "shared memory (shmget)", "sem": "semaphores (semget)", "msg": "message queues (msgget)"}
 
 
 def system_v_objects() -> list[tuple[str, int]]:
-    """The System V IPC objects of this process's IPC namespace (a worker's own): what, and its id."""
+    """The System V IPC objects of this process's IPC namespace (a worker's own): what, and its id. Runs in the
+    worker between calls: it calls only what was bound before the submission was imported."""
     found = []
     for kind, what in _SYSTEM_V.items():
-        try:
-            with open(f"/proc/sysvipc/{kind}", encoding="ascii", errors="replace") as f:
-                rows = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
+        for row in _read_file(f"/proc/sysvipc/{kind}").split(b"\n")[1:]:
             fields = row.split()
-            if len(fields) > 1 and fields[1].isdigit():
-                found.append((what, int(fields[1])))
+            if _len(fields) > 1 and fields[1].isdigit():
+                found.append((what, _int(fields[1])))
     return found
 
 
 def remove_system_v_objects() -> None:
     """Remove every System V object of this worker's IPC namespace: what one call made, the next cannot find."""
-    objects = system_v_objects()
-    if not objects:
-        return
-    libc = ctypes.CDLL(None)
-    for what, ident in objects:
+    for what, ident in system_v_objects():
         if what.startswith("shared"):
-            libc.shmctl(ident, _IPC_RMID, None)  # gone once nothing has it attached (its child has ended)
+            _shmctl(ident, _IPC_RMID, None)  # gone once nothing has it attached (its child has ended)
         elif what.startswith("sema"):
-            libc.semctl(ident, 0, _IPC_RMID)
+            _semctl(ident, 0, _IPC_RMID)
         else:
-            libc.msgctl(ident, _IPC_RMID, None)
+            _msgctl(ident, _IPC_RMID, None)
 
 
 _IPC_RMID = 0
@@ -222,19 +316,19 @@ class Inherited:
         each file. Standard output and error stay the worker's (pipes the trusted side made, which a child cannot
         open anew): :func:`~quorumcheck.student.trusted.sandbox.confine_call` lets a child write there, and
         change nothing else of them."""
-        null = os.open(os.devnull, os.O_RDWR)
+        null = _open(_DEVNULL, _O_RDWR)
         for fd in (0, *channel, *self.null):
-            os.dup2(null, fd)
+            _dup2(null, fd)
         for fd, (path, offset) in self.files.items():
             try:
-                mine = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-                os.lseek(mine, offset, os.SEEK_SET)
+                mine = _open(path, _O_RDONLY | _O_CLOEXEC)
+                _lseek(mine, offset, _SEEK_SET)
             except OSError:
-                os.dup2(null, fd)
+                _dup2(null, fd)
                 continue
-            os.dup2(mine, fd)
-            os.close(mine)
-        os.close(null)
+            _dup2(mine, fd)
+            _close(mine)
+        _close(null)
 
 
 def _neutralise_descriptors(keep: tuple[int, ...]) -> Inherited:
@@ -242,42 +336,40 @@ def _neutralise_descriptors(keep: tuple[int, ...]) -> Inherited:
     stays taken (so nothing of ours reuses it under the student's file object), and it carries nothing between
     calls. A file opened only to read (a configuration read again in each call) stays, and each child opens it
     anew (:class:`Inherited`)."""
-    try:
-        numbers = sorted(int(name) for name in os.listdir("/proc/self/fd") if name.isdigit())
-    except OSError:  # every number up to the hard limit: the soft one is the submission's to lower
-        numbers = list(range(3, min(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 1 << 20)))
+    numbers = sorted(_int(name) for name in _listdir("/proc/self/fd") if name.isdigit())
     files: dict[int, tuple[str, int]] = {}
     nulled = []
-    null = os.open(os.devnull, os.O_RDWR)
+    null = _open(_DEVNULL, _O_RDWR)
     try:
         for fd in numbers:
             if fd < 3 or fd == null or fd in keep:
                 continue
             try:
-                status = os.fstat(fd)
-                flags = fcntl.fcntl(fd, fcntl.F_GETFL)
-                path = os.readlink(f"/proc/self/fd/{fd}") if stat.S_ISREG(status.st_mode) else ""
+                status = _fstat(fd)
+                flags = _fcntl(fd, _F_GETFL)
+                path = _readlink(f"/proc/self/fd/{fd}") if _S_ISREG(status.st_mode) else ""
             except OSError:
                 continue  # closed meanwhile (the listing's own descriptor)
-            if path.startswith("/") and flags & os.O_ACCMODE == os.O_RDONLY:
-                files[fd] = (path, os.lseek(fd, 0, os.SEEK_CUR))
+            if path.startswith("/") and flags & _O_ACCMODE == _O_RDONLY:
+                files[fd] = (path, _lseek(fd, 0, 1))
                 continue
             try:
-                os.dup2(null, fd)
+                _dup2(null, fd)
                 nulled.append(fd)
             except OSError:  # past the limit the submission lowered: closed, no descriptor of ours can get it
-                os.close(fd)
+                _close(fd)
     finally:
-        os.close(null)
+        _close(null)
     return Inherited(tuple(nulled), files)
 
 
-def _libc_prctl(option: int, value: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
-
-
 _PR_SET_PDEATHSIG = 1
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = _memoryview(data)
+    while view:
+        view = view[_write(fd, view):]
 
 
 class FreshCalls:
@@ -307,85 +399,110 @@ class FreshCalls:
         self.waiting: tuple[int, int, int] | None = None
         """The child forked ahead: its pid, where its request goes, where its answer comes from."""
 
+    def serve(self, requests: int, answers: int, pending: bytes, refused: Callable[[bytes], dict[str, Any]]) -> None:
+        """Pass every request line from ``requests`` (after ``pending``, already read) to a fresh child, and its
+        answer to ``answers``, until the requests end. ``refused`` makes the reply to a line no child could be
+        forked for. Only what was bound before the submission was imported runs here."""
+        problem = _alone()  # what ran of the submission's since settle() (answering the load) left nothing
+        if problem is not None:
+            _write_all(2, f"quorumcheck worker: the submission {problem}\n".encode())
+            _exit(71)
+        _lock_down()
+        buffer = _bytearray(pending)
+        while True:
+            while b"\n" not in buffer:
+                chunk = _read(requests, 1 << 16)
+                if not chunk or _len(buffer) > MAX_LINE:
+                    return
+                buffer += chunk
+            end = buffer.find(b"\n")
+            line = _bytes(buffer[:end])
+            del buffer[:end + 1]
+            try:
+                data = self.run(line)
+            except ForkRefused:
+                self.send(answers, refused(line))
+                continue
+            _write_all(answers, data)
+            self.after()
+
     def run(self, line: bytes) -> bytes:
         """The answer line (with its newline) of a fresh child to the request ``line``."""
         if self.waiting is None:
             self._fork()
-        assert self.waiting is not None
-        pid, request, answer = self.waiting
+        pid, request, answer = self.waiting  # type: ignore[misc]
         self.waiting = None
         try:
-            from .serve import _write_all
-
             _write_all(request, line + b"\n")
         except OSError:
             pass  # it has ended already: how, waitpid says
-        os.close(request)
-        data = bytearray()
+        _close(request)
+        data = _bytearray()
         try:
-            while b"\n" not in data and len(data) <= _CHILD_OUTPUT_LIMIT:
-                chunk = os.read(answer, 1 << 16)
+            while b"\n" not in data and _len(data) <= _CHILD_OUTPUT_LIMIT:
+                chunk = _read(answer, 1 << 16)
                 if not chunk:
                     break
                 data += chunk
         finally:
-            os.close(answer)
-        if b"\n" in data or len(data) > _CHILD_OUTPUT_LIMIT:
+            _close(answer)
+        if b"\n" in data or _len(data) > _CHILD_OUTPUT_LIMIT:
             # Its answer, up to the first line's end (what the code wrote there itself, past it, is not passed on;
             # too long, it is passed on cut, and the trusted side finds it malformed). The child has nothing left
             # to do: it is ended, so one that answered and went on (ignoring its time limit) holds nothing up.
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            try:
+                _kill(pid, _SIGKILL)
+            except ProcessLookupError:
+                pass
+            _waitpid(pid, 0)
             remove_system_v_objects()
             end = data.find(b"\n")
-            return bytes(data[:end + 1]) if end >= 0 else bytes(data[:_CHILD_OUTPUT_LIMIT]) + b"\n"
-        _, status = os.waitpid(pid, 0)
+            return _bytes(data[:end + 1]) if end >= 0 else _bytes(data[:_CHILD_OUTPUT_LIMIT]) + b"\n"
+        _, status = _waitpid(pid, 0)
         _end_as(status)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def after(self) -> None:
         """Once an answer is passed on: fork the next child, which waits for the next request."""
-        with contextlib.suppress(ForkRefused):
-            self._fork()  # refused here, it is tried again (and reported) when the next request comes
+        try:
+            self._fork()
+        except ForkRefused:
+            pass  # tried again (and reported) when the next request comes
 
     def _fork(self) -> None:
-        to_child, request = os.pipe()
-        answer, from_child = os.pipe()
-        parent = os.getpid()
-        try:
-            pid = os.fork()
-        except OSError as e:
+        to_child, request = _pipe()
+        answer, from_child = _pipe()
+        parent = _getpid()
+        pid = _c_fork()
+        if pid < 0:
             for fd in (to_child, request, answer, from_child):
-                os.close(fd)
-            raise ForkRefused(e) from None
+                _close(fd)
+            raise ForkRefused(OSError(_get_errno(), "fork"))
         if pid == 0:  # pragma: no cover - the child (coverage is not collected there)
             code = 70
             try:
-                from quorumcheck.student.trusted.sandbox import confine_call
-
-                _libc_prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # it ends with the worker, even one killed outright
-                if os.getppid() != parent:
-                    os._exit(0)  # the worker ended before that took hold
-                confine_call()  # its parent is its user's too: nothing of it, or of what it shares, to change
-                os.close(request)
-                os.close(answer)
+                _prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)  # it ends with the worker, even one killed outright
+                if _getppid() != parent:
+                    _exit(0)  # the worker ended before that took hold
+                _confine_call()  # its parent is its user's too: nothing of it, or of what it shares, to change
+                _close(request)
+                _close(answer)
                 # Descriptions of its own for every descriptor it inherits (the channel's are ours: /dev/null, so a
                 # call cannot read ahead or answer for another).
                 self.inherited.replace_in_child(self.channel)
-                line = bytearray()
+                line = _bytearray()
                 while not line.endswith(b"\n"):
-                    chunk = os.read(to_child, 1 << 16)
+                    chunk = _read(to_child, 1 << 16)
                     if not chunk:
-                        os._exit(0)  # no request came: the worker is ending
+                        _exit(0)  # no request came: the worker is ending
                     line += chunk
-                os.close(to_child)
-                self.send(from_child, self.handle(bytes(line[:-1])))
+                _close(to_child)
+                self.send(from_child, self.handle(_bytes(line[:-1])))
                 code = 0
             finally:
-                os._exit(code)
-        os.close(to_child)
-        os.close(from_child)
+                _exit(code)
+        _close(to_child)
+        _close(from_child)
         self.waiting = (pid, request, answer)
 
 
@@ -395,8 +512,8 @@ class ForkRefused(Exception):
 
 def _end_as(status: int) -> None:  # pragma: no cover - ends this process
     """End this process as the child ended: by its signal, or with its exit status."""
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        signal.signal(number, signal.SIG_DFL)
-        os.kill(os.getpid(), number)
-    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
+    if _WIFSIGNALED(status):
+        number = _WTERMSIG(status)
+        _signal(number, _SIG_DFL)
+        _kill(_getpid(), number)
+    _exit(_WEXITSTATUS(status) if _WIFEXITED(status) else 70)

@@ -68,7 +68,6 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # a worker may be ended at any time: nothing waits in a buffer
         stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     runner: Any = None
-    fresh: Any = None
     reader = _Lines(requests)
     while True:
         line = reader.next()
@@ -89,19 +88,13 @@ def main() -> None:
                 if isinstance(settled, str):
                     runner, reply = None, {"error": f"{request['file']}: {settled}"}
                 else:
-                    fresh = FreshCalls((requests.fileno(), answers),
-                                       lambda line, loaded=runner: _call(loaded, decode(line)), _send, settled)
-        elif op == "call" and runner is not None and fresh is not None:
-            from .fresh import ForkRefused
-
-            try:
-                data = fresh.run(line)
-            except ForkRefused:
-                reply = {"answer": _fork_refused(request["snapshot"])}
-            else:
-                _write_all(answers, data)
-                fresh.after()
-                continue
+                    reply["seq"] = request.get("seq")
+                    _send(answers, reply)
+                    # From here on this process only forks copies and passes lines on, with what it held before
+                    # the submission was imported: nothing the submission replaced runs here (student/worker/fresh.py).
+                    FreshCalls((requests.fileno(), answers), lambda line, loaded=runner: _in_copy(loaded, line),
+                               _send, settled).serve(requests.fileno(), answers, reader.buffer, _refused)
+                    return
         elif op == "call" and runner is not None:
             reply = _call(runner, request)
         else:
@@ -165,11 +158,25 @@ def _call(runner: Any, request: dict[str, Any]) -> dict[str, Any]:
     return {"answer": runner.call(int(request["node"]), request["snapshot"], request["event"]), "seq": request.get("seq")}
 
 
-def _fork_refused(snapshot: Any) -> dict[str, Any]:
+def _in_copy(runner: Any, line: bytes) -> dict[str, Any]:
+    """In a fresh copy: the reply to one request line."""
+    try:
+        request = decode(line)
+    except WireError as e:
+        return {"error": f"quorumcheck sent a malformed request: {e}"}
+    if request.get("op") != "call":
+        return {"error": f"unknown request {request.get('op')!r}", "seq": request.get("seq")}
+    return _call(runner, request)
+
+
+def _refused(line: bytes) -> dict[str, Any]:
+    """The reply to a call no fresh copy could be forked for."""
     from quorumcheck.student.worker.calls import failed
 
-    return failed(snapshot, ("untestable", "quorumcheck could not start a fresh copy of the loaded code for this "
-                                           "call (each call runs in one): the worker was not allowed a process"))
+    request = decode(line)
+    return {"answer": failed(request["snapshot"], (
+        "untestable", "quorumcheck could not start a fresh copy of the loaded code for this call (each call runs in "
+                      "one): the worker was not allowed a process")), "seq": request.get("seq")}
 
 
 def _sources_only(folder: str) -> None:
