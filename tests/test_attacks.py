@@ -872,6 +872,16 @@ def test_a_handler_that_writes_a_file_is_told_why_it_may_not() -> None:
 
 
 @needs_fresh_calls
+def test_a_registry_in_the_page_cache_cannot_hide_a_double_election() -> None:
+    # Which pages of a (standard library) file the kernel holds: set by reading one, read back with RWF_NOWAIT.
+    # Nothing is written, each worker keeps a bank of its own, and a buggy Raft HELD. A fresh copy may not ask.
+    found = check("page_cache.py:PageCache", 3, protocol="raft", requests=0, max_timeouts=2)
+    explanation = finding(found, "state-outside-node", steps=3)
+    assert "(PageCache) on_message(" in explanation and "did otherwise after earlier calls than in a fresh process" \
+        in explanation
+
+
+@needs_fresh_calls
 def test_memory_shared_at_import_is_refused_where_calls_run_in_fresh_copies() -> None:
     with pytest.raises(InvalidStudentCode, match=r"shared_memory.py: mapped memory shared when imported "
                                                  r"\(anonymous memory\); each handler call runs in a fresh copy"):

@@ -416,7 +416,9 @@ _SYSCALLS = {
         "lchown": 94, "fchownat": 260, "utime": 132, "utimes": 235, "utimensat": 280, "futimesat": 261,
         "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197, "lremovexattr": 198,
         "fremovexattr": 199, "setxattrat": 463, "removexattrat": 466, "flock": 73, "truncate": 76,
-        "ftruncate": 77, "fcntl": 72, "ioctl": 16, "dup": 32, "dup2": 33, "dup3": 292}),
+        "ftruncate": 77, "fcntl": 72, "ioctl": 16, "dup": 32, "dup2": 33, "dup3": 292, "preadv2": 327,
+        "pwritev2": 328, "mincore": 27, "fadvise64": 221, "readahead": 187, "cachestat": 451, "io_uring_setup": 425,
+        "io_uring_enter": 426, "io_uring_register": 427}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "kill": 129, "tkill": 130, "tgkill": 131,
         "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "pidfd_open": 434, "pidfd_send_signal": 424,
@@ -426,11 +428,14 @@ _SYSCALLS = {
         "setpgid": 154, "fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchown": 55, "fchownat": 54,
         "utimensat": 88, "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15,
         "fremovexattr": 16, "setxattrat": 463, "removexattrat": 466, "flock": 32, "truncate": 45,
-        "ftruncate": 46, "fcntl": 25, "ioctl": 29, "dup": 23, "dup3": 24}),
+        "ftruncate": 46, "fcntl": 25, "ioctl": 29, "dup": 23, "dup3": 24, "preadv2": 286, "pwritev2": 287,
+        "mincore": 232, "fadvise64": 223, "readahead": 213, "cachestat": 451, "io_uring_setup": 425,
+        "io_uring_enter": 426, "io_uring_register": 427}),
 }
 """The system calls the seccomp filters name, per machine (``asm/unistd``)."""
 
-_LD, _JEQ, _JGE, _RET = 0x20, 0x15, 0x35, 0x06  # BPF: load a word of seccomp_data, jump if equal / greater, return
+_LD, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
+"""BPF: load a word of seccomp_data, jump if equal / greater or equal / any of the bits is set, return."""
 _ALLOW, _EPERM = 0x7FFF0000, 0x00050000 | 1
 _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 
@@ -503,6 +508,12 @@ _FCNTL_SHARED = (8, 10, 15, 1024, 1026, 1031, 1036, 1038)
 """``fcntl`` commands that reach beyond the call's own open file descriptions (it has its own of everything it
 inherits: student/worker/fresh.py): F_SETOWN, F_SETSIG and F_SETOWN_EX (signals to another process), F_SETLEASE,
 F_NOTIFY, F_SETPIPE_SZ (a pipe's size is the pipe's, shared with the worker), the inode's write hints."""
+_SEES_THE_PAGE_CACHE = ("mincore", "cachestat", "fadvise64", "readahead", "io_uring_setup", "io_uring_enter",
+                        "io_uring_register")
+"""Calls that tell (or change) which pages of a file the kernel holds in memory: the page cache is the machine's,
+so which pages it holds would carry a few bits from one fresh copy to the next. (``preadv2`` with
+``RWF_NOWAIT`` tells it too, and is refused.) Timing a read still does, slowly: docs/grading.md."""
+_RWF_NOWAIT = 0x8
 _CHANGES_METADATA = ("chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "utime",
                      "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr", "removexattr",
                      "lremovexattr", "fremovexattr", "setxattrat", "removexattrat", "flock", "truncate", "ftruncate")
@@ -525,7 +536,9 @@ def prepare_call_confinement() -> Callable[[], bool]:
     * a descriptor's owner for signals, leases, directory notices and a pipe's size (``fcntl``): the copy has
       open file descriptions of its own for everything it inherits, but a pipe's size is the pipe's;
     * standard output and error (pipes the trusted side made, which the copy shares with the worker): it may
-      write there and read their flags, and not change them, ``ioctl`` them or duplicate them.
+      write there and read their flags, and not change them, ``ioctl`` them or duplicate them;
+    * which pages of a file the kernel holds in memory (``mincore``, ``cachestat``, ``preadv2`` with
+      ``RWF_NOWAIT``, ``fadvise``, ``readahead``, ``io_uring``): the page cache is the machine's.
 
     The worker prepares it before the submission is imported; installing it calls nothing the submission could
     have replaced. The installer returns whether it applied (not on machines other than x86-64 and AArch64).
@@ -544,8 +557,9 @@ def prepare_call_confinement() -> Callable[[], bool]:
     checks += [(_JEQ, "setpriority", 0, calls["setpriority"]), (_JEQ, "ioprio_set", 0, calls["ioprio_set"]),
                (_JEQ, "fcntl", 0, calls["fcntl"])]
     checks += [(_JEQ, "not output", 0, calls[name]) for name in ("ioctl", "dup", "dup2", "dup3") if name in calls]
+    checks += [(_JEQ, "no nowait", 0, calls[name]) for name in ("preadv2", "pwritev2")]
     for name in ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_send_signal", "pidfd_getfd",
-                 "setpgid", *_CHANGES_METADATA):
+                 "setpgid", *_CHANGES_METADATA, *_SEES_THE_PAGE_CACHE):
         if name in calls:
             checks.append((_JEQ, "deny", 0, calls[name]))
     blocks = [("label", "itself"), (_LD, 0, 0, low0), (_JEQ, "allow", "deny", me),
@@ -557,7 +571,8 @@ def prepare_call_confinement() -> Callable[[], bool]:
               (_LD, 0, 0, low1), *[(_JEQ, "deny", 0, command) for command in _FCNTL_SHARED], (_RET, 0, 0, _ALLOW),
               ("label", "output fcntl"), (_LD, 0, 0, low1),  # F_GETFD, F_SETFD (the descriptor's own), F_GETFL
               (_JEQ, "allow", 0, 1), (_JEQ, "allow", 0, 2), (_JEQ, "allow", "deny", 3),
-              ("label", "not output"), (_LD, 0, 0, low0), (_JEQ, "deny", 0, 1), (_JEQ, "deny", "allow", 2)]
+              ("label", "not output"), (_LD, 0, 0, low0), (_JEQ, "deny", 0, 1), (_JEQ, "deny", "allow", 2),
+              ("label", "no nowait"), (_LD, 0, 0, 16 + 8 * 5), (_JSET, "deny", "allow", _RWF_NOWAIT)]
     program = _assemble(checks, blocks)
     return (lambda: False) if program is None else _prepared(program)
 
