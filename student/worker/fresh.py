@@ -16,30 +16,31 @@ cannot reach each other either:
 
 * no thread besides its own, and no child process (its user may run two
   processes, ``RLIMIT_NPROC``: itself and one call);
-* no memory mapped shared and writable (the children would all share it), and no System V object (after
-  each call, those the call made are removed; the worker has an IPC namespace of its own);
-* every file descriptor the submission opened is pointed at ``/dev/null``
-  (a pipe it made when imported would pass data between calls), but a file it opened only to read; each
-  child replaces every descriptor it inherits with an open file description of its own (standard output and
-  error excepted: it may only write there), so that no offset, flag or lock it sets reaches the next;
+* no memory mapped shared that is or may become writable (the children would all share it), and no System V
+  object (after each call, those the call made are removed; the worker has an IPC namespace of its own);
+* every file descriptor the submission opened is pointed at ``/dev/null`` (a pipe it made when imported would
+  pass data between calls), but a file it opened only to read; each child replaces every descriptor it
+  inherits with an open file description of its own (standard output and error excepted: it may only write
+  there), so that no offset, flag or lock it sets reaches the next;
 * nothing of the submission's runs in it any more: its signal handlers, interval timers, collector callbacks,
-  trace, profile and monitoring functions are removed, no audit hook can be added (a hook is vetoed from the
-  start), and a submission that replaced a function of ``os`` the worker calls, or a builtin, is refused;
+  trace, profile and monitoring functions are removed, no audit hook can be added (vetoed from the start), it
+  forks with the C library's ``fork`` (no ``os.register_at_fork`` callback runs), and what it runs between
+  calls was bound before the submission was imported (a function of ``os`` replaced at import is the copies'
+  only);
 * no file may be written from now on (Landlock, where the kernel has it);
-* it cannot be traced or read by its children (``PR_SET_DUMPABLE`` 0), and each child may act on itself only
-  (a seccomp filter: no limit, affinity, priority or signal of its parent to set, where a call could leave a
-  few bits for the next);
+* it cannot be traced or read by its children (``PR_SET_DUMPABLE`` 0), and each child dies with it and may
+  act on itself only (a seccomp filter, :func:`~quorumcheck.student.trusted.sandbox.prepare_call_confinement`:
+  no limit, affinity, priority or signal of another process, no file's times or mode, no question about the
+  page cache: where a call could leave a few bits for the next);
 * its objects are frozen for the collector, so a child copies few pages.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import fcntl
 import gc
 import os
-import resource
 import signal
 import stat
 import sys
