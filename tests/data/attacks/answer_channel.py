@@ -14,18 +14,14 @@ class GarbageOnEveryFd(Probe):
                 pass
 
 
-class GarbageThenHang(Probe):
+class GarbageThenHang(GarbageOnEveryFd):
     """The garbage, then a call that never ends and ignores every signal it can: where each call runs in a fresh
     copy, the copy has answered (garbage) and is ended; the next call is not held up."""
 
     def attack(self):
         import signal
 
-        for fd in range(3, 21):
-            try:
-                os.write(fd, b"qc-attack-garbage {not json\n")
-            except OSError:
-                pass
+        super().attack()
         for number in (signal.SIGALRM, signal.SIGPROF, signal.SIGTERM, signal.SIGINT):
             signal.signal(number, signal.SIG_IGN)
         while True:
