@@ -872,6 +872,26 @@ def test_a_handler_that_writes_a_file_is_told_why_it_may_not() -> None:
 
 
 @needs_fresh_calls
+def test_reading_a_file_leaves_its_access_time_alone(tmp_path: Path) -> None:
+    # A file whose access time is not after its change time gets a new one when first read (relatime): a fresh copy
+    # could set that bit for the next to see with os.stat. The workers' mounts record no access times.
+    (tmp_path / "reads.py").write_text(
+        "import os\nfrom probe import Probe\n"
+        "class Reads(Probe):\n"
+        "    def attack(self):\n"
+        "        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'untouched.txt')) as f:\n"
+        "            f.read()\n"
+        "        raise ValueError('qc-attack-read')\n")
+    (tmp_path / "probe.py").write_text((ATTACKS / "probe.py").read_text())
+    untouched = tmp_path / "untouched.txt"
+    untouched.write_text("data\n")
+    os.utime(untouched, (1_000_000, 2_000_000))
+    found = check_student(str(tmp_path / "reads.py:Reads"), 2, mode="exhaustive")
+    assert "qc-attack-read" in finding(found, "handlers-do-not-crash")
+    assert untouched.stat().st_atime == 1_000_000
+
+
+@needs_fresh_calls
 def test_a_registry_in_the_page_cache_cannot_hide_a_double_election() -> None:
     # Which pages of a (standard library) file the kernel holds: set by reading one, read back with RWF_NOWAIT.
     # Nothing is written, each worker keeps a bank of its own, and a buggy Raft HELD. A fresh copy may not ask.
