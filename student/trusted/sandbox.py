@@ -439,7 +439,7 @@ _SYSCALLS = {
         "fremovexattr": 199, "setxattrat": 463, "removexattrat": 466, "flock": 73, "truncate": 76,
         "ftruncate": 77, "fcntl": 72, "ioctl": 16, "dup": 32, "dup2": 33, "dup3": 292, "preadv2": 327,
         "pwritev2": 328, "mincore": 27, "fadvise64": 221, "readahead": 187, "cachestat": 451, "io_uring_setup": 425,
-        "io_uring_enter": 426, "io_uring_register": 427}),
+        "io_uring_enter": 426, "io_uring_register": 427, "shmget": 29, "semget": 64, "msgget": 68}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "kill": 129, "tkill": 130, "tgkill": 131,
         "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "pidfd_open": 434, "pidfd_send_signal": 424,
@@ -451,7 +451,7 @@ _SYSCALLS = {
         "fremovexattr": 16, "setxattrat": 463, "removexattrat": 466, "flock": 32, "truncate": 45,
         "ftruncate": 46, "fcntl": 25, "ioctl": 29, "dup": 23, "dup3": 24, "preadv2": 286, "pwritev2": 287,
         "mincore": 232, "fadvise64": 223, "readahead": 213, "cachestat": 451, "io_uring_setup": 425,
-        "io_uring_enter": 426, "io_uring_register": 427}),
+        "io_uring_enter": 426, "io_uring_register": 427, "shmget": 194, "semget": 190, "msgget": 186}),
 }
 """The system calls the seccomp filters name, per machine (``asm/unistd``)."""
 
@@ -559,7 +559,8 @@ def prepare_call_confinement() -> Callable[[], bool]:
     * standard output and error (pipes the trusted side made, which the copy shares with the worker): it may
       write there and read their flags, and not change them, ``ioctl`` them or duplicate them;
     * which pages of a file the kernel holds in memory (``mincore``, ``cachestat``, ``preadv2`` with
-      ``RWF_NOWAIT``, ``fadvise``, ``readahead``, ``io_uring``): the page cache is the machine's.
+      ``RWF_NOWAIT``, ``fadvise``, ``readahead``, ``io_uring``): the page cache is the machine's;
+    * System V objects (``shmget``, ``semget``, ``msgget``), which would outlive it in the worker's namespace.
 
     The worker prepares it before the submission is imported; installing it calls nothing the submission could
     have replaced. The installer returns whether it applied (not on machines other than x86-64 and AArch64).
@@ -580,7 +581,7 @@ def prepare_call_confinement() -> Callable[[], bool]:
     checks += [(_JEQ, "not output", 0, calls[name]) for name in ("ioctl", "dup", "dup2", "dup3") if name in calls]
     checks += [(_JEQ, "no nowait", 0, calls[name]) for name in ("preadv2", "pwritev2")]
     for name in ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_send_signal", "pidfd_getfd",
-                 "setpgid", *_CHANGES_METADATA, *_SEES_THE_PAGE_CACHE):
+                 "setpgid", "shmget", "semget", "msgget", *_CHANGES_METADATA, *_SEES_THE_PAGE_CACHE):
         if name in calls:
             checks.append((_JEQ, "deny", 0, calls[name]))
     blocks = [("label", "itself"), (_LD, 0, 0, low0), (_JEQ, "allow", "deny", me),

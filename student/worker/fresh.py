@@ -17,16 +17,17 @@ cannot reach each other either:
 * no thread besides its own, and no child process (its user may run two
   processes, ``RLIMIT_NPROC``: itself and one call);
 * no memory mapped shared that is or may become writable (the children would all share it), and no System V
-  object (after each call, those the call made are removed; the worker has an IPC namespace of its own);
+  object (a child may make none; the worker has an IPC namespace of its own);
 * every file descriptor the submission opened is pointed at ``/dev/null`` (a pipe it made when imported would
   pass data between calls), but a file it opened only to read; each child replaces every descriptor it
   inherits with an open file description of its own (standard output and error excepted: it may only write
   there), so that no offset, flag or lock it sets reaches the next;
 * nothing of the submission's runs in it any more: its signal handlers, interval timers, collector callbacks,
   trace, profile and monitoring functions are removed, no audit hook can be added (vetoed from the start), it
-  forks with the C library's ``fork`` (no ``os.register_at_fork`` callback runs), and what it runs between
-  calls was bound before the submission was imported (a function of ``os`` replaced at import is the copies'
-  only);
+  forks with the C library's ``fork`` (no ``os.register_at_fork`` callback runs), what it runs between calls
+  was bound before the submission was imported (a function of ``os`` replaced at import is the copies' only),
+  and the lines it passes on go through buffers made then (its allocator's state, which a copy can read, does
+  not depend on what a copy answered);
 * no file may be written from now on (Landlock, where the kernel has it);
 * it cannot be traced or read by its children (``PR_SET_DUMPABLE`` 0), and each child dies with it and may
   act on itself only (a seccomp filter, :func:`~quorumcheck.student.trusted.sandbox.prepare_call_confinement`:
@@ -40,6 +41,7 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import gc
+import mmap
 import os
 import signal
 import stat
@@ -56,7 +58,7 @@ __all__ = ["FreshCalls", "Inherited", "settle"]
 
 _PR_SET_DUMPABLE = 4
 _CHILD_OUTPUT_LIMIT = MAX_LINE + (1 << 20)
-"""The longest answer line a child may write: the wire's and some (a longer one is passed on cut)."""
+"""The longest answer line a child may write, newline included: the wire's and some (a longer one is cut)."""
 
 
 # What the worker runs between the calls, and a copy before it is confined, is bound here, before the submission
@@ -71,7 +73,7 @@ _WIFSIGNALED, _WTERMSIG, _WIFEXITED, _WEXITSTATUS = os.WIFSIGNALED, os.WTERMSIG,
 _signal, _SIG_DFL, _SIGKILL = signal.signal, signal.SIG_DFL, signal.SIGKILL
 _O_RDONLY, _O_RDWR, _O_CLOEXEC, _SEEK_SET, _DEVNULL = os.O_RDONLY, os.O_RDWR, os.O_CLOEXEC, os.SEEK_SET, os.devnull
 _libc = ctypes.CDLL(None, use_errno=True)
-_prctl, _shmctl, _semctl, _msgctl = _libc.prctl, _libc.shmctl, _libc.semctl, _libc.msgctl
+_prctl = _libc.prctl
 # The C library's fork, not os.fork: os.fork runs the callbacks of os.register_at_fork, which the submission may
 # have registered at import (one run in the worker after every fork could keep what the calls answered). The
 # worker forks with one thread and no lock of Python's held, so the child needs none of os.fork's resetting.
@@ -91,6 +93,15 @@ _listdir, _fstat, _readlink, _fcntl, _F_GETFL, _S_ISREG, _O_ACCMODE, _sleep, _WN
     os.WNOHANG)
 _confine_call = prepare_call_confinement()
 _forbid_writes = prepare_forbid_writes()
+_readv = os.readv
+# The lines the worker passes on go through these two buffers, made before the submission is imported (private
+# memory, touched only as far as lines reach): nothing the worker allocates depends on what a copy answers or on
+# how large a request is, so its memory allocator's state (which a copy inherits and can read, such as glibc's
+# mmap threshold, raised by freeing a large block) carries nothing from one call to the next.
+_REQUESTS = mmap.mmap(-1, MAX_LINE + (1 << 20), flags=mmap.MAP_PRIVATE)
+_ANSWER = mmap.mmap(-1, _CHILD_OUTPUT_LIMIT, flags=mmap.MAP_PRIVATE)
+_REQUESTS_VIEW, _ANSWER_VIEW = memoryview(_REQUESTS), memoryview(_ANSWER)
+_NEWLINE = b"\n"
 
 
 def _veto_audit_hooks(event: str, args: tuple[Any, ...]) -> None:
@@ -280,20 +291,6 @@ def system_v_objects() -> list[tuple[str, int]]:
     return found
 
 
-def remove_system_v_objects() -> None:
-    """Remove every System V object of this worker's IPC namespace: what one call made, the next cannot find."""
-    for what, ident in system_v_objects():
-        if what.startswith("shared"):
-            _shmctl(ident, _IPC_RMID, None)  # gone once nothing has it attached (its child has ended)
-        elif what.startswith("sema"):
-            _semctl(ident, 0, _IPC_RMID)
-        else:
-            _msgctl(ident, _IPC_RMID, None)
-
-
-_IPC_RMID = 0
-
-
 class Inherited:
     """The submission's descriptors that a child inherits: each child replaces them with descriptions of its own,
     so that nothing one call does to them (an offset, flags, a lock) reaches the next through the worker, which
@@ -403,51 +400,61 @@ class FreshCalls:
     def serve(self, requests: int, answers: int, pending: bytes, refused: Callable[[bytes], dict[str, Any]]) -> None:
         """Pass every request line from ``requests`` (after ``pending``, already read) to a fresh child, and its
         answer to ``answers``, until the requests end. ``refused`` makes the reply to a line no child could be
-        forked for. Only what was bound before the submission was imported runs here."""
+        forked for. Only what was bound before the submission was imported runs here, and the lines go through
+        buffers made then."""
         problem = _alone()  # what ran of the submission's since settle() (answering the load) left nothing
         if problem is not None:
             _write_all(2, f"quorumcheck worker: the submission {problem}\n".encode())
             _exit(71)
         _lock_down()
-        buffer = _bytearray(pending)
+        filled = _len(pending)
+        _REQUESTS_VIEW[:filled] = pending
+        size = _len(_REQUESTS)
         while True:
-            while b"\n" not in buffer:
-                chunk = _read(requests, 1 << 16)
-                if not chunk or _len(buffer) > MAX_LINE:
+            end = _REQUESTS.find(_NEWLINE, 0, filled)
+            while end < 0:
+                if filled >= size:
+                    return  # longer than any request: not quorumcheck's
+                got = _readv(requests, [_REQUESTS_VIEW[filled:]])
+                if got == 0:
                     return
-                buffer += chunk
-            end = buffer.find(b"\n")
-            line = _bytes(buffer[:end])
-            del buffer[:end + 1]
+                end = _REQUESTS.find(_NEWLINE, filled, filled + got)
+                filled += got
             try:
-                data = self.run(line)
+                data = self.run(_REQUESTS_VIEW[:end + 1])
             except ForkRefused:
-                self.send(answers, refused(line))
-                continue
-            _write_all(answers, data)
-            self.after()
+                self.send(answers, refused(_bytes(_REQUESTS_VIEW[:end])))
+            else:
+                _write_all(answers, data)
+                self.after()
+            rest = filled - (end + 1)
+            if rest:
+                _REQUESTS.move(0, end + 1, rest)
+            filled = rest
 
-    def run(self, line: bytes) -> bytes:
-        """The answer line (with its newline) of a fresh child to the request ``line``."""
+    def run(self, line: Any) -> Any:
+        """The answer line (with its newline) of a fresh child to the request ``line`` (with its newline), as a
+        view of the answer buffer, valid until the next call."""
         if self.waiting is None:
             self._fork()
         pid, request, answer = self.waiting  # type: ignore[misc]
         self.waiting = None
         try:
-            _write_all(request, line + b"\n")
+            _write_all(request, line)
         except OSError:
             pass  # it has ended already: how, waitpid says
         _close(request)
-        data = _bytearray()
+        filled, end, size = 0, -1, _len(_ANSWER)
         try:
-            while b"\n" not in data and _len(data) <= _CHILD_OUTPUT_LIMIT:
-                chunk = _read(answer, 1 << 16)
-                if not chunk:
+            while end < 0 and filled < size:
+                got = _readv(answer, [_ANSWER_VIEW[filled:]])
+                if got == 0:
                     break
-                data += chunk
+                end = _ANSWER.find(_NEWLINE, filled, filled + got)
+                filled += got
         finally:
             _close(answer)
-        if b"\n" in data or _len(data) > _CHILD_OUTPUT_LIMIT:
+        if end >= 0 or filled >= size:
             # Its answer, up to the first line's end (what the code wrote there itself, past it, is not passed on;
             # too long, it is passed on cut, and the trusted side finds it malformed). The child has nothing left
             # to do: it is ended, so one that answered and went on (ignoring its time limit) holds nothing up.
@@ -456,9 +463,10 @@ class FreshCalls:
             except ProcessLookupError:
                 pass
             _waitpid(pid, 0)
-            remove_system_v_objects()
-            end = data.find(b"\n")
-            return _bytes(data[:end + 1]) if end >= 0 else _bytes(data[:_CHILD_OUTPUT_LIMIT]) + b"\n"
+            if end < 0:
+                _ANSWER_VIEW[size - 1:size] = _NEWLINE
+                end = size - 1
+            return _ANSWER_VIEW[:end + 1]
         _, status = _waitpid(pid, 0)
         _end_as(status)
         raise AssertionError("unreachable")  # pragma: no cover
