@@ -872,6 +872,33 @@ def test_a_handler_that_writes_a_file_is_told_why_it_may_not() -> None:
 
 
 @needs_fresh_calls
+def test_a_fresh_copy_cannot_read_its_workers_proc_entries(tmp_path: Path) -> None:
+    # The worker that forks the copies is the same user's: its memory use and page faults (/proc/PID/status,
+    # /proc/PID/stat) grow with what earlier copies answered, a channel from one copy to the next.
+    (tmp_path / "reads_proc.py").write_text(
+        "import os\nfrom probe import Probe, Report\n"
+        "class ReadsProc(Probe):\n"
+        "    def attack(self):\n"
+        "        try:\n"
+        "            open(f'/proc/{os.getppid()}/status').read()\n"
+        "            seen = 'read'\n"
+        "        except OSError as e:\n"
+        "            seen = type(e).__name__\n"
+        "        raise Report(f'parent-status={seen}')\n")
+    (tmp_path / "probe.py").write_text((ATTACKS / "probe.py").read_text())
+    from quorumcheck.student.trusted.workers import StudentSource, WorkerHost
+
+    host = WorkerHost(StudentSource(str(tmp_path / "reads_proc.py"), ("ReadsProc",)), 2, "none", {},
+                      determinism=False)  # one worker: the fresh copies' (the last one)
+    try:
+        host.start()
+        answer = host.call(1, (), ("m", 0, "go"))
+    finally:
+        host.close()
+    assert answer["failure"] is not None and "raised Report: parent-status=PermissionError" in answer["failure"][1]
+
+
+@needs_fresh_calls
 def test_reading_a_file_leaves_its_access_time_alone(tmp_path: Path) -> None:
     # A file whose access time is not after its change time gets a new one when first read (relatime): a fresh copy
     # could set that bit for the next to see with os.stat. The workers' mounts record no access times.

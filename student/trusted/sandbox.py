@@ -45,7 +45,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = ["Confinement", "capabilities", "confine", "forbid_writes", "fresh_calls", "private_directory",
@@ -330,6 +330,41 @@ def prepare_forbid_writes() -> Callable[[], bool]:
 
     def apply() -> bool:
         prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # set already in a worker; needed by Landlock
+        return syscall(_LANDLOCK_RESTRICT_SELF, ruleset, 0) == 0
+
+    apply.fd = ruleset  # type: ignore[attr-defined]
+    return apply
+
+
+def prepare_no_proc(paths: Iterable[str]) -> Callable[[], bool]:
+    """Prepared now, applied by calling the result: a Landlock layer under which nothing in ``/proc`` can be read,
+    and what lies under the top-level directories of ``paths`` stays as readable as the layers before allow. A
+    fresh copy applies it: its worker, the same user's, is readable there (its memory use, its page faults, which
+    grow with what earlier copies answered). The result's ``fd`` is the ruleset, kept open; the result returns
+    whether it applied."""
+    abi = landlock_abi()
+    if not abi or _libc is None:
+        return lambda: False
+    reading = _FS_READ_FILE | _FS_READ_DIR
+    attr = ctypes.c_uint64(reading)
+    ruleset = _libc.syscall(_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(8), ctypes.c_uint32(0))
+    if ruleset < 0:
+        return lambda: False
+    tops = {os.path.abspath(path).split(os.sep)[1] for path in paths if path}
+    for name in sorted(tops - {"", "proc"}):
+        try:
+            fd = os.open(f"/{name}", os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            rights = reading if stat.S_ISDIR(os.fstat(fd).st_mode) else _FS_READ_FILE
+            _libc.syscall(_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_PATH_BENEATH,
+                          ctypes.byref(_PathBeneath(rights, fd)), ctypes.c_uint32(0))
+        finally:
+            os.close(fd)
+    syscall = _libc.syscall
+
+    def apply() -> bool:
         return syscall(_LANDLOCK_RESTRICT_SELF, ruleset, 0) == 0
 
     apply.fd = ruleset  # type: ignore[attr-defined]

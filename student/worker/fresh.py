@@ -51,10 +51,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from quorumcheck.student.trusted.sandbox import prepare_call_confinement, prepare_forbid_writes
+from quorumcheck.student.trusted.sandbox import prepare_call_confinement, prepare_forbid_writes, prepare_no_proc
 from quorumcheck.student.wire import MAX_LINE
 
-__all__ = ["FreshCalls", "Inherited", "settle"]
+__all__ = ["FreshCalls", "Inherited", "prepare_reads", "settle"]
 
 _PR_SET_DUMPABLE = 4
 _CHILD_OUTPUT_LIMIT = MAX_LINE + (1 << 20)
@@ -93,6 +93,16 @@ _listdir, _fstat, _readlink, _fcntl, _F_GETFL, _S_ISREG, _O_ACCMODE, _sleep, _WN
     os.WNOHANG)
 _confine_call = prepare_call_confinement()
 _forbid_writes = prepare_forbid_writes()
+_no_proc: Callable[[], bool] = lambda: False  # noqa: E731 - set by prepare_reads() before the submission loads
+
+
+def prepare_reads(submission: str) -> None:
+    """Before the submission is imported: prepare the layer each copy applies so that it reads nothing in
+    ``/proc`` (:func:`~quorumcheck.student.trusted.sandbox.prepare_no_proc`), keeping what it may read besides:
+    the interpreter's paths, the submission's folder, the devices and the system's libraries."""
+    global _no_proc
+    _no_proc = prepare_no_proc([*sys.path, sys.prefix, sys.base_prefix, os.path.dirname(os.path.abspath(submission)),
+                                "/dev", "/etc", "/usr", "/lib", "/lib32", "/lib64", "/tmp"])
 _readv = os.readv
 # The lines the worker passes on go through these two buffers, made before the submission is imported (private
 # memory, touched only as far as lines reach): nothing the worker allocates depends on what a copy answers or on
@@ -173,8 +183,8 @@ def settle(keep: tuple[int, ...], placeholder: Placeholder | None = None) -> str
 
 
 def _forbid_writes_fds() -> tuple[int, ...]:
-    fd = getattr(_forbid_writes, "fd", None)
-    return () if fd is None else (fd,)
+    """The prepared Landlock rulesets' descriptors, which stay open."""
+    return tuple(fd for fd in (getattr(_forbid_writes, "fd", None), getattr(_no_proc, "fd", None)) if fd is not None)
 
 
 def _alone() -> str | None:
@@ -494,6 +504,7 @@ class FreshCalls:
                 if _getppid() != parent:
                     _exit(0)  # the worker ended before that took hold
                 _confine_call()  # its parent is its user's too: nothing of it, or of what it shares, to change
+                _no_proc()  # nor to read: its memory use and page faults grow with what earlier copies answered
                 _close(request)
                 _close(answer)
                 # Descriptions of its own for every descriptor it inherits (the channel's are ours: /dev/null, so a

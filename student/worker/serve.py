@@ -80,6 +80,10 @@ def main() -> None:
             return
         op = request.get("op")
         if op == "load":
+            if fresh_calls:
+                from .fresh import prepare_reads
+
+                prepare_reads(str(request.get("file", "")))
             runner, reply = _load(request)
             if runner is not None and fresh_calls:
                 from .fresh import FreshCalls, settle
