@@ -374,6 +374,21 @@ def _neutralise_descriptors(keep: tuple[int, ...]) -> Inherited:
 _PR_SET_PDEATHSIG = 1
 
 
+def _fill_to_line(fd: int, buffer: Any, view: Any, filled: int) -> tuple[int, int]:
+    """Read from ``fd`` into ``buffer`` (``view`` of it; its first ``filled`` bytes are read already) until it
+    holds a whole line, the input ends or the buffer is full: how much it holds, and where the first line ends
+    (-1 if nowhere). Allocates nothing whose size depends on what is read."""
+    end = buffer.find(_NEWLINE, 0, filled)
+    size = _len(buffer)
+    while end < 0 and filled < size:
+        got = _readv(fd, [view[filled:]])
+        if got == 0:
+            break
+        end = buffer.find(_NEWLINE, filled, filled + got)
+        filled += got
+    return filled, end
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = _memoryview(data)
     while view:
@@ -419,17 +434,10 @@ class FreshCalls:
         _lock_down()
         filled = _len(pending)
         _REQUESTS_VIEW[:filled] = pending
-        size = _len(_REQUESTS)
         while True:
-            end = _REQUESTS.find(_NEWLINE, 0, filled)
-            while end < 0:
-                if filled >= size:
-                    return  # longer than any request: not quorumcheck's
-                got = _readv(requests, [_REQUESTS_VIEW[filled:]])
-                if got == 0:
-                    return
-                end = _REQUESTS.find(_NEWLINE, filled, filled + got)
-                filled += got
+            filled, end = _fill_to_line(requests, _REQUESTS, _REQUESTS_VIEW, filled)
+            if end < 0:
+                return  # the requests ended (or one is longer than any of quorumcheck's)
             try:
                 data = self.run(_REQUESTS_VIEW[:end + 1])
             except ForkRefused:
@@ -454,14 +462,9 @@ class FreshCalls:
         except OSError:
             pass  # it has ended already: how, waitpid says
         _close(request)
-        filled, end, size = 0, -1, _len(_ANSWER)
+        size = _len(_ANSWER)
         try:
-            while end < 0 and filled < size:
-                got = _readv(answer, [_ANSWER_VIEW[filled:]])
-                if got == 0:
-                    break
-                end = _ANSWER.find(_NEWLINE, filled, filled + got)
-                filled += got
+            filled, end = _fill_to_line(answer, _ANSWER, _ANSWER_VIEW, 0)
         finally:
             _close(answer)
         if end >= 0 or filled >= size:
