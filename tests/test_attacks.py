@@ -843,7 +843,8 @@ def test_state_where_no_watch_looks_turns_a_false_counterexample_into_a_finding(
     *(f"leader_registry.py:{cls}" for cls in ("SubPackage", "FunctionAttribute", "LruCache", "NodeBase", "Builtins",
                                               "File", "Pipe", "SystemV", "ParentsLimits")),
     "parent_signals.py:SignalsTheParent", "high_descriptors.py:HighDescriptors", "file_times.py:FileTimes",
-    "fork_hook.py:ForkHook", "malloc_threshold.py:MallocThreshold"])
+    "fork_hook.py:ForkHook", "malloc_threshold.py:MallocThreshold", "answer_pages.py:AnswerPages",
+    "answer_remnant.py:AnswerRemnant"])
 def test_a_registry_where_no_watch_looks_cannot_hide_a_double_election(target: str) -> None:
     # Without the registry this is VoteTwice, VIOLATED in 6 steps; with it, every branch of the search saw the
     # registry of all the others, and it HELD (exit 0) wherever the watch does not look. Each call also runs in a

@@ -112,6 +112,7 @@ _REQUESTS = mmap.mmap(-1, MAX_LINE + (1 << 20), flags=mmap.MAP_PRIVATE)
 _ANSWER = mmap.mmap(-1, _CHILD_OUTPUT_LIMIT, flags=mmap.MAP_PRIVATE)
 _REQUESTS_VIEW, _ANSWER_VIEW = memoryview(_REQUESTS), memoryview(_ANSWER)
 _NEWLINE = b"\n"
+_MADV_DONTNEED = mmap.MADV_DONTNEED
 
 
 def _veto_audit_hooks(event: str, args: tuple[Any, ...]) -> None:
@@ -506,6 +507,11 @@ class FreshCalls:
                 _prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)  # it ends with the worker, even one killed outright
                 if _getppid() != parent:
                     _exit(0)  # the worker ended before that took hold
+                # The worker's line buffers, as the child sees them: emptied, every page released. Their contents
+                # (an earlier, longer answer's bytes) and which of their pages are in memory (how far the answers
+                # reached: a page fault tells) are what earlier calls left.
+                _REQUESTS.madvise(_MADV_DONTNEED)
+                _ANSWER.madvise(_MADV_DONTNEED)
                 _confine_call()  # its parent is its user's too: nothing of it, or of what it shares, to change
                 _no_proc()  # nor to read: its memory use and page faults grow with what earlier copies answered
                 _close(request)
