@@ -48,8 +48,9 @@ from pathlib import Path
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["Confinement", "capabilities", "confine", "forbid_writes", "fresh_calls", "private_directory",
-           "stage_directory", "sweep_stale_directories"]
+__all__ = ["Confinement", "capabilities", "confine", "fresh_calls", "prepare_call_confinement",
+           "prepare_forbid_writes", "prepare_no_proc", "private_directory", "stage_directory",
+           "sweep_stale_directories"]
 
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWIPC = 0x08000000
@@ -307,11 +308,6 @@ def _ruleset(abi: int, readable: tuple[str, ...], workdir: str | None, *, writes
         os.close(ruleset)
         raise
     return ruleset
-
-
-def forbid_writes() -> bool:
-    """:func:`prepare_forbid_writes`, applied at once."""
-    return prepare_forbid_writes()()
 
 
 def prepare_forbid_writes() -> Callable[[], bool]:
@@ -574,11 +570,6 @@ _CHANGES_METADATA = ("chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchow
                      "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr", "removexattr",
                      "lremovexattr", "fremovexattr", "setxattrat", "removexattrat", "flock", "truncate", "ftruncate")
 """Calls that change a file's metadata or size, or lock it for as long as its description is open."""
-
-
-def confine_call() -> bool:
-    """:func:`prepare_call_confinement`, installed at once."""
-    return prepare_call_confinement()()
 
 
 def prepare_call_confinement() -> Callable[[], bool]:

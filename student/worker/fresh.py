@@ -323,7 +323,7 @@ class Inherited:
     def replace_in_child(self, channel: tuple[int, ...]) -> None:
         """In a child: its own ``/dev/null`` for standard input, the channel and :attr:`null`; its own opening of
         each file. Standard output and error stay the worker's (pipes the trusted side made, which a child cannot
-        open anew): :func:`~quorumcheck.student.trusted.sandbox.confine_call` lets a child write there, and
+        open anew): :func:`~quorumcheck.student.trusted.sandbox.prepare_call_confinement` lets a child write there, and
         change nothing else of them."""
         null = _open(_DEVNULL, _O_RDWR)
         for fd in (0, *channel, *self.null):
