@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default=",".join(CONFIGS))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--runs", nargs="+", choices=RUNS, default=list(RUNS), help="which runs (default: all)")
     parser.add_argument("--worker", nargs=2, metavar=("CONFIG", "RUN"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average before: {os.getloadavg()[0]:.2f}", file=sys.stderr)
     for round_ in range(args.repeat):
         for config in configs:
-            for run in RUNS:
+            for run in args.runs:
                 done = subprocess.run([sys.executable, __file__, "--worker", config, run], capture_output=True,
                                       text=True, check=False)
                 if done.returncode != 0:

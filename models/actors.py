@@ -55,7 +55,7 @@ import enum
 import math
 import sys
 import weakref
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, ClassVar, NoReturn
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
@@ -498,6 +498,19 @@ class _NamedTupleAttributes:
         self.cls = cls
 
 
+
+def class_kinds(classes: Iterable[Any]) -> dict[type, Any]:
+    """What :meth:`Snapshotter.learn` finds of each of these classes (``None``: a snapshot cannot hold it), worked
+    out once for classes that many processes learn alike."""
+    kinds: dict[type, Any] = {}
+    for t in classes:
+        if isinstance(t, type):
+            try:
+                kinds[t] = _class_kind(t)
+            except Exception:  # noqa: BLE001 - learned when first frozen, if ever
+                continue
+    return kinds
+
 def _kind(value: Any) -> str:
     import inspect
     import io
@@ -743,14 +756,20 @@ class Snapshotter:
         self._classes[key] = t
         return kind
 
-    def learn(self, classes: Iterable[Any]) -> None:
-        """Know these classes before any of their instances is frozen, so that snapshots taken elsewhere (a fresh
-        process forked from this one for each handler call) thaw here. Classes a snapshot cannot hold are passed
-        over; two a snapshot could not tell apart are both left out, so the first instance frozen says so."""
+    def learn(self, classes: Iterable[Any], kinds: Mapping[type, Any] | None = None) -> None:
+        """Know these classes before any of their instances is frozen, so that snapshots taken elsewhere (another
+        process) thaw here. Classes a snapshot cannot hold are passed over; two a snapshot could not tell apart are
+        both left out, so the first instance frozen says so. ``kinds`` holds what :func:`class_kinds` found for some
+        of them earlier (a fresh process for each handler call knows its zygote's classes so)."""
         found: dict[Any, list[tuple[type, tuple[str, str, tuple[str, ...]]]]] = {}
         for t in classes:
             try:
-                kind = _class_kind(t) if isinstance(t, type) and t not in self._kinds else None
+                if not isinstance(t, type) or t in self._kinds:
+                    kind = None
+                elif kinds is not None and t in kinds:
+                    kind = kinds[t]
+                else:
+                    kind = _class_kind(t)
             except Exception:  # noqa: BLE001 - a class whose attributes raise: learned when first frozen, if ever
                 kind = None
             if kind is not None:

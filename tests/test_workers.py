@@ -115,7 +115,7 @@ def test_workers_run_as_nobody_without_network_in_a_private_directory(tmp_path: 
     assert snapshot["uid"] >= 2_000_000_000  # a user id of its own
     assert snapshot["cwd_files"] == ("l",) and snapshot["home_is_cwd"] == ("b", True)
     assert snapshot["secret"] is None
-    assert snapshot["net"] in ("ConnectionRefusedError", "OSError") and snapshot["net"] != "open"
+    assert snapshot["net"] == "PermissionError"  # no socket may be made (its number is a counter of the machine's)
     assert snapshot["fork"] == "BlockingIOError"
 
 

@@ -74,7 +74,8 @@ WORKDIR_MB = 64
 """The size of a worker's private directory (a tmpfs, when it runs as a user of its own), in MiB."""
 
 FRESH_CALL_PROCESSES = 2
-"""``RLIMIT_NPROC`` of a worker with a user id of its own: itself and the one child running a handler call."""
+"""``RLIMIT_NPROC`` of a worker with a user id of its own: itself and the one child that loads the submission and
+runs a handler call."""
 
 _NOBODY = 65534
 UNIQUE_UID_BASE = 2_000_000_000
@@ -400,9 +401,9 @@ def confine(c: Confinement, *, memory_mb: int | None, cpu_seconds: float | None,
             one_child: bool = False) -> None:
     """Confine the calling process (a freshly forked worker, before exec). Raises OSError if a measure fails.
 
-    With ``one_child`` (and :func:`fresh_calls`), the worker's user may run two processes or threads: the worker
-    holds the second with a thread of its own while it loads the submission, and then forks one child for each
-    handler call (student/worker/fresh.py), which can start nothing.
+    With ``one_child`` (and :func:`fresh_calls`), the worker's user may run two processes or threads: the worker,
+    which never imports the submission, and the one child it forks for the load and then for each handler call
+    (student/worker/fresh.py), which can start nothing.
     """
     os.setsid()
     uid, gid = os.getuid(), os.getgid()
@@ -442,7 +443,9 @@ def confine(c: Confinement, *, memory_mb: int | None, cpu_seconds: float | None,
         _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         _libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # the worker dies with the trusted process (after setuid,
         # which clears it)
-        forbid_keyrings()
+        # The worker that runs calls itself may make no pipe or socket either: their numbers would reach the fresh
+        # processes of the other worker (the zygote, which makes pipes to its children, does not run the code).
+        forbid_keyrings(numbered_objects=not (one_child and fresh_calls(c)))
     if c.landlock_abi:
         _restrict_files(c.landlock_abi, c.readable, workdir)
     os.chdir(workdir)
@@ -470,7 +473,8 @@ _SYSCALLS = {
         "fremovexattr": 199, "setxattrat": 463, "removexattrat": 466, "flock": 73, "truncate": 76,
         "ftruncate": 77, "fcntl": 72, "ioctl": 16, "dup": 32, "dup2": 33, "dup3": 292, "preadv2": 327,
         "pwritev2": 328, "mincore": 27, "fadvise64": 221, "readahead": 187, "cachestat": 451, "io_uring_setup": 425,
-        "io_uring_enter": 426, "io_uring_register": 427, "shmget": 29, "semget": 64, "msgget": 68}),
+        "io_uring_enter": 426, "io_uring_register": 427, "shmget": 29, "semget": 64, "msgget": 68, "pipe": 22,
+        "pipe2": 293, "socket": 41, "socketpair": 53, "memfd_create": 319, "memfd_secret": 447}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "kill": 129, "tkill": 130, "tgkill": 131,
         "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "pidfd_open": 434, "pidfd_send_signal": 424,
@@ -482,7 +486,8 @@ _SYSCALLS = {
         "fremovexattr": 16, "setxattrat": 463, "removexattrat": 466, "flock": 32, "truncate": 45,
         "ftruncate": 46, "fcntl": 25, "ioctl": 29, "dup": 23, "dup3": 24, "preadv2": 286, "pwritev2": 287,
         "mincore": 232, "fadvise64": 223, "readahead": 213, "cachestat": 451, "io_uring_setup": 425,
-        "io_uring_enter": 426, "io_uring_register": 427, "shmget": 194, "semget": 190, "msgget": 186}),
+        "io_uring_enter": 426, "io_uring_register": 427, "shmget": 194, "semget": 190, "msgget": 186, "pipe2": 59,
+        "socket": 198, "socketpair": 199, "memfd_create": 279, "memfd_secret": 447}),
 }
 """The system calls the seccomp filters name, per machine (``asm/unistd``)."""
 
@@ -544,16 +549,26 @@ def _install_filter(checks: list[Any], blocks: tuple[Any, ...] | list[Any] = ())
     return program is not None and _prepared(program)()
 
 
-def forbid_keyrings() -> bool:
+def forbid_keyrings(*, numbered_objects: bool = False) -> bool:
     """A seccomp filter: from now on this process and its children get ``EPERM`` from the kernel's keyring calls
-    (``add_key``, ``request_key``, ``keyctl``) and from any call of another architecture's table.
+    (``add_key``, ``request_key``, ``keyctl``) and from any call of another architecture's table; with
+    ``numbered_objects``, also from the calls that make a pipe, a socket or a memory file
+    (:data:`_NUMBERED_OBJECTS`).
 
     A user's keyring lives as long as the user has a process: a key one handler call adds, the next could read,
-    whatever runs each in a fresh copy. Needs ``PR_SET_NO_NEW_PRIVS`` (set first). Returns whether it applied.
+    whatever runs each in a fresh process. Needs ``PR_SET_NO_NEW_PRIVS`` (set first). Returns whether it applied.
     """
     calls = _SYSCALLS.get(os.uname().machine, (0, {}))[1]
-    return _install_filter([(_JEQ, "deny", 0, calls[name]) for name in ("add_key", "request_key", "keyctl")
-                            if name in calls])
+    names = ("add_key", "request_key", "keyctl", *(_NUMBERED_OBJECTS if numbered_objects else ()))
+    return _install_filter([(_JEQ, "deny", 0, calls[name]) for name in names if name in calls])
+
+
+_NUMBERED_OBJECTS = ("pipe", "pipe2", "socket", "socketpair", "memfd_create", "memfd_secret")
+"""Calls that make an object whose inode number (or socket cookie) the kernel draws from a counter of the machine's:
+making some moves the counter, and any new pipe or socket shows where it stands (``fstat``), so it carries a
+registry from one process to the next (red-team round 13: a buggy Raft HELD through pipe inode numbers, socket
+inodes and cookies, and memory files). The first worker and each fresh process may make none; the zygote makes the
+pipes to its children, and what it makes does not depend on what the calls answered."""
 
 
 _FCNTL_SHARED = (8, 10, 15, 1024, 1026, 1031, 1036, 1038)
@@ -586,7 +601,8 @@ def prepare_call_confinement() -> Callable[[], bool]:
       write there and read their flags, and not change them, ``ioctl`` them or duplicate them;
     * which pages of a file the kernel holds in memory (``mincore``, ``cachestat``, ``preadv2`` with
       ``RWF_NOWAIT``, ``fadvise``, ``readahead``, ``io_uring``): the page cache is the machine's;
-    * System V objects (``shmget``, ``semget``, ``msgget``), which would outlive it in the worker's namespace.
+    * System V objects (``shmget``, ``semget``, ``msgget``), which would outlive it in the worker's namespace;
+    * pipes, sockets and memory files (:data:`_NUMBERED_OBJECTS`), whose numbers come from counters of the machine's.
 
     The worker prepares it before the submission is imported; installing it calls nothing the submission could
     have replaced. The installer returns whether it applied (not on machines other than x86-64 and AArch64).
@@ -607,7 +623,8 @@ def prepare_call_confinement() -> Callable[[], bool]:
     checks += [(_JEQ, "not output", 0, calls[name]) for name in ("ioctl", "dup", "dup2", "dup3") if name in calls]
     checks += [(_JEQ, "no nowait", 0, calls[name]) for name in ("preadv2", "pwritev2")]
     for name in ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_send_signal", "pidfd_getfd",
-                 "setpgid", "shmget", "semget", "msgget", *_CHANGES_METADATA, *_SEES_THE_PAGE_CACHE):
+                 "setpgid", "shmget", "semget", "msgget", *_NUMBERED_OBJECTS, *_CHANGES_METADATA,
+                 *_SEES_THE_PAGE_CACHE):
         if name in calls:
             checks.append((_JEQ, "deny", 0, calls[name]))
     blocks = [("label", "itself"), (_LD, 0, 0, low0), (_JEQ, "allow", "deny", me),

@@ -39,6 +39,7 @@ import functools
 import gc
 import operator
 import pickle
+import os
 import random
 import sys
 import types
@@ -55,7 +56,7 @@ from quorumcheck.student.wire import MAX_SENDS
 
 from .containment import call_contained, collector_paused, is_search_limit, time_limit
 
-__all__ = ["NodeRunner", "OutsideState", "failed"]
+__all__ = ["NodeRunner", "OutsideState", "failed", "note_folders"]
 
 
 class NodeRunner:
@@ -91,8 +92,9 @@ class NodeRunner:
         self.outside = OutsideState(self.classes, self.snapshotter) if watch_outside else None
         self.computed: tuple[tuple[str, ...], ...] = ((),) * self.count
 
-    def start(self) -> dict[str, Any]:
-        """Build a fresh node of each class: their names, durable attributes, who takes requests, the roles."""
+    def start(self, *, facts: bool = True) -> dict[str, Any]:
+        """Build a fresh node of each class: their names, durable attributes, who takes requests, the roles (with
+        ``facts``, also what :func:`_class_facts` finds)."""
         started: list[Node] = []
         unbuilt: list[int] = []
         for i, cls in enumerate(self.classes):
@@ -125,7 +127,7 @@ class NodeRunner:
             "computed": self.computed,
             # In a worker every module from the submission's folder is the student's; in this process (tests,
             # a student's own script) only the node classes' modules are.
-            **_class_facts(self.classes, folders=not self.interruptible),
+            **(_class_facts(self.classes, folders=not self.interruptible) if facts else {}),
         }
 
     def call(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> dict[str, Any]:
@@ -222,10 +224,11 @@ def _class_facts(classes: Sequence[type[Node]], *, folders: bool) -> dict[str, t
     own = [m for m in dict.fromkeys(sys.modules.get(c.__module__) for c in classes) if m is not None]
     modules = own
     if folders:
-        places = [Path(m.__file__).resolve().parent for m in own if isinstance(getattr(m, "__file__", None), str)]
+        places = [_folder_of(m.__file__) for m in own if isinstance(getattr(m, "__file__", None), str)]
         modules = [m for m in list(sys.modules.values())
                    if isinstance(getattr(m, "__file__", None), str)
-                   and any(Path(m.__file__).resolve().is_relative_to(p) for p in places)]
+                   and any(_folder_of(m.__file__) == p or _folder_of(m.__file__).startswith(p + os.sep)
+                           for p in places)]
     names = {m.__name__ for m in modules}
     if folders:  # a worker's heap is the student's: every class of theirs that exists, wherever it is kept
         found = [v for v in gc.get_objects() if isinstance(v, type)]
@@ -520,11 +523,32 @@ def _student_modules(classes: Sequence[type]) -> list[types.ModuleType]:
     folders = set()
     for cls in classes:
         file = getattr(sys.modules.get(cls.__module__), "__file__", None)
-        if file:
-            folders.add(str(Path(file).resolve().parent))
+        if isinstance(file, str):
+            folders.add(_folder_of(file))
     modules = []
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
-        if file and str(Path(file).resolve().parent) in folders:
+        if isinstance(file, str) and _folder_of(file) in folders:
             modules.append(module)
     return modules
+
+
+_FOLDERS: dict[str, str] = {}
+
+
+def _folder_of(file: str) -> str:
+    """The folder a module's file is in, with every link resolved (remembered: a fresh process for one call finds
+    those of the modules its zygote had loaded, :func:`note_folders`)."""
+    folder = _FOLDERS.get(file)
+    if folder is None:
+        folder = _FOLDERS[file] = str(Path(file).resolve().parent)
+    return folder
+
+
+def note_folders() -> None:
+    """Remember the folder of every module loaded so far (in the zygote of the fresh processes, which import the
+    submission for each call and look for its modules among all of them)."""
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str):
+            _folder_of(file)

@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import io
 import os
@@ -262,7 +263,7 @@ MESSAGE_LIMIT = 300
 
 
 WRITES_FORBIDDEN = False
-"""Set by a worker that forbade itself to write files once the submission loaded (student/worker/fresh.py)."""
+"""Set in the zygote of the fresh processes, which may write no file (student/worker/fresh.py)."""
 
 
 def _exception_text(e: BaseException) -> str:
@@ -273,10 +274,19 @@ def _exception_text(e: BaseException) -> str:
     if len(message) > MESSAGE_LIMIT:  # a finding about the code, not an answer too large to send
         message = f"{message[:MESSAGE_LIMIT]}... ({len(message):,} characters)"
     text = f"{type(e).__name__}: {message}" if message else type(e).__name__
+    if WRITES_FORBIDDEN and isinstance(e, PermissionError) and str(e.filename).startswith("/proc/"):
+        return text + _where(e.__traceback__) + (
+            "; nothing in /proc may be read (each handler call runs in a fresh process, and what /proc shows of the "
+            "worker that starts them grows with the calls before)")
+    if not QUIET and isinstance(e, PermissionError) and e.errno == errno.EPERM and e.filename is None:
+        return text + _where(e.__traceback__) + (
+            "; the worker's sandbox refused that system call (a handler may not make a pipe, a socket or a process, "
+            "nor act on another process): keep to the node's own state and out.send()")
     if WRITES_FORBIDDEN and isinstance(e, PermissionError) and e.filename is not None:
         return text + _where(e.__traceback__) + (
-            "; handlers may not write files (each call runs in a fresh copy of the loaded code, and a file would "
-            "carry state from one call to the next): keep state in self, print() what you want to see")
+            "; no file may be written (each handler call runs in a fresh process that imports the submission anew, "
+            "and a file would carry state from one call to the next): keep state in self, print() what you want to "
+            "see")
     return text + _where(e.__traceback__)
 
 

@@ -30,6 +30,8 @@ from quorumcheck.student.wire import MAX_LINE, WireError, decode, encode
 
 __all__ = ["main"]
 
+_perf_counter = time.perf_counter  # bound before any submission runs (the fresh processes time their import)
+
 
 def _shift_clocks(offset: float) -> None:
     if not offset:
@@ -57,11 +59,6 @@ def main() -> None:
     os.close(answer_fd)
     _shift_clocks(float(os.environ.pop("QUORUMCHECK_CLOCK_OFFSET", "0") or 0))
     fresh_calls = os.environ.pop("QUORUMCHECK_FRESH_CALLS", "") == "1"
-    placeholder: Any = None
-    if fresh_calls:  # first of all: the submission may start no thread or process, the calls' children excepted
-        from .fresh import Placeholder
-
-        placeholder = Placeholder()
     from . import containment
 
     containment.QUIET = False  # what the student prints is theirs: captured by the trusted side, shown apart
@@ -79,26 +76,17 @@ def main() -> None:
             _send(answers, {"error": f"quorumcheck sent a malformed request: {e}"})
             return
         op = request.get("op")
+        if op == "load" and fresh_calls:
+            # This worker never imports the submission: a fresh process forked from it does, for the load and then
+            # for every call (student/worker/fresh.py), so nothing the submission does can act here.
+            from .fresh import FreshCalls, prepare_zygote
+
+            prepare_zygote(str(request.get("file", "")), lambda: _warm(request))
+            FreshCalls((requests.fileno(), answers), lambda line, load=request: _in_fresh_process(load, line),
+                       _send).serve(requests.fileno(), answers, line + b"\n" + reader.buffer, _refused)
+            return
         if op == "load":
-            if fresh_calls:
-                from .fresh import prepare_reads
-
-                prepare_reads(str(request.get("file", "")))
             runner, reply = _load(request)
-            if runner is not None and fresh_calls:
-                from .fresh import FreshCalls, settle
-
-                settled = settle((requests.fileno(), answers), placeholder)
-                if isinstance(settled, str):
-                    runner, reply = None, {"error": f"{request['file']}: {settled}"}
-                else:
-                    reply["seq"] = request.get("seq")
-                    _send(answers, reply)
-                    # From here on this process only forks copies and passes lines on, with what it held before
-                    # the submission was imported: nothing the submission replaced runs here (student/worker/fresh.py).
-                    FreshCalls((requests.fileno(), answers), lambda line, loaded=runner: _in_copy(loaded, line),
-                               _send, settled).serve(requests.fileno(), answers, reader.buffer, _refused)
-                    return
         elif op == "call" and runner is not None:
             reply = _call(runner, request)
         else:
@@ -107,7 +95,32 @@ def main() -> None:
         _send(answers, reply)
 
 
-def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+_ZYGOTE_CLASSES: list[type] = []
+"""In a fresh process: the classes of the zygote it was forked from, which ``gc.get_objects()`` no longer lists
+(they are frozen)."""
+_ZYGOTE_KINDS: dict[type, Any] = {}
+"""What the snapshots make of each of :data:`_ZYGOTE_CLASSES`, worked out once in the zygote."""
+
+
+def _warm(request: dict[str, Any]) -> None:
+    """In the zygote, before the first fork: what each fresh process would otherwise do again for its import. Runs
+    nothing of the submission's: it imports quorumcheck's modules, compiles the submission's sources (a child runs
+    the compiled code only if the source it reads is the same) and notes the folders of the modules loaded so far."""
+    global _ZYGOTE_CLASSES
+    from quorumcheck.models.actors import class_kinds
+    from quorumcheck.student.worker import calls, loading
+
+    folder = str(Path(str(request.get("file", ""))).resolve().parent)
+    _sources_only(folder)
+    loading.preimport(loading.precompile(folder), folder)
+    calls.note_folders()
+    _ZYGOTE_CLASSES = [o for o in gc.get_objects() if isinstance(o, type)]
+    _ZYGOTE_KINDS.update(class_kinds(_ZYGOTE_CLASSES))
+
+
+def _load(request: dict[str, Any], *, facts: bool = True) -> tuple[Any, dict[str, Any]]:
+    """Import the submission and start its nodes: the runner and the load's reply (``facts``: with what the
+    trusted side learns of the classes, which a fresh process for one call does not need)."""
     from quorumcheck.student.worker.calls import NodeRunner
     from quorumcheck.student.worker.loading import find_node_classes, load_student_file, node_classes
 
@@ -120,12 +133,13 @@ def _load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         runner = NodeRunner(classes, request["protocol"], dict(request.get("settings") or {}),
                             handler_timeout=float(request.get("handler_timeout", 1.0)),
                             rotate_dicts=bool(request.get("rotate_dicts")))
-        info = runner.start()
+        info = runner.start() if facts else runner.start(facts=False)
         info["classes"] = tuple(c.__name__ for c in found)
         # Snapshots name classes, which a worker learns as it freezes their instances; but a worker started during
         # the run (or a fresh copy for each call) thaws what others froze: it knows every class there is from the
         # start.
-        runner.snapshotter.learn(o for o in gc.get_objects() if isinstance(o, type))
+        runner.snapshotter.learn([*_ZYGOTE_CLASSES, *(o for o in gc.get_objects() if isinstance(o, type))],
+                                 _ZYGOTE_KINDS)
         runner.snapshotter.find_class = _class_finder(runner.snapshotter, str(Path(request["file"]).resolve().parent))
         return runner, {"ok": info}
     except QuorumcheckError as e:
@@ -162,25 +176,47 @@ def _call(runner: Any, request: dict[str, Any]) -> dict[str, Any]:
     return {"answer": runner.call(int(request["node"]), request["snapshot"], request["event"]), "seq": request.get("seq")}
 
 
-def _in_copy(runner: Any, line: bytes) -> dict[str, Any]:
-    """In a fresh copy: the reply to one request line."""
+def _in_fresh_process(load: dict[str, Any], line: bytes) -> dict[str, Any]:
+    """In a fresh process forked from the zygote, confined: the reply to one request line. The load's is the
+    load's reply; a call's imports the submission (as ``load`` asks) and starts its nodes first."""
     try:
         request = decode(line)
     except WireError as e:
         return {"error": f"quorumcheck sent a malformed request: {e}"}
-    if request.get("op") != "call":
-        return {"error": f"unknown request {request.get('op')!r}", "seq": request.get("seq")}
+    op = request.get("op")
+    if op == "load":
+        began = _perf_counter()
+        runner, reply = _load(request)
+        took, limit = _perf_counter() - began, float(request.get("handler_timeout", 1.0))
+        if runner is not None and took > limit:
+            reply = {"error": f"{request['file']}: importing it and starting its nodes took {took:.1f} s; as root, "
+                              "each handler call runs in a fresh process that imports it anew, within the call's "
+                              f"time limit ({limit:g} s, --handler-timeout): make its top level quicker"}
+        return {**reply, "seq": request.get("seq")}
+    if op != "call":
+        return {"error": f"unknown request {op!r}", "seq": request.get("seq")}
+    runner, reply = _load(load, facts=False)
+    if runner is None:
+        from quorumcheck.student.worker.calls import failed
+
+        return {"answer": failed(request["snapshot"], (
+            "untestable", f"importing it again, in the fresh process that runs this call, failed: {reply['error']}")),
+            "seq": request.get("seq")}
     return _call(runner, request)
 
 
 def _refused(line: bytes) -> dict[str, Any]:
-    """The reply to a call no fresh copy could be forked for."""
+    """The reply to a request no fresh process could be forked for."""
     from quorumcheck.student.worker.calls import failed
 
     request = decode(line)
-    return {"answer": failed(request["snapshot"], (
-        "untestable", "quorumcheck could not start a fresh copy of the loaded code for this call (each call runs in "
-                      "one): the worker was not allowed a process")), "seq": request.get("seq")}
+    why = "quorumcheck could not start a fresh process for it (each call runs in one): the worker was not allowed one"
+    if request.get("op") != "call":
+        return {"error": why, "seq": request.get("seq")}
+    return {"answer": failed(request["snapshot"], ("untestable", why)), "seq": request.get("seq")}
+
+
+_SOURCES_ONLY: set[str] = set()
 
 
 def _sources_only(folder: str) -> None:
@@ -190,6 +226,10 @@ def _sources_only(folder: str) -> None:
     import importlib.machinery
 
     from .loading import SourcesOnlyLoader
+
+    if folder in _SOURCES_ONLY:
+        return
+    _SOURCES_ONLY.add(folder)
 
     def hook(path: str) -> Any:
         if os.path.realpath(path) != folder and not os.path.realpath(path).startswith(folder + os.sep):

@@ -82,8 +82,11 @@ class File(VoteTwice):
         super().become_leader(out)
 
 
-_READ, _WRITE = os.pipe()
-os.set_blocking(_READ, False)
+try:
+    _READ, _WRITE = os.pipe()
+    os.set_blocking(_READ, False)
+except OSError:  # workers may make no pipe (their numbers are a counter of the machine's): the registry is nowhere
+    _READ = _WRITE = -1
 
 
 class Pipe(VoteTwice):

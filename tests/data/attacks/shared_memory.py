@@ -1,5 +1,6 @@
-"""The leader registry of leader_registry.py in memory mapped shared at import: a fresh copy of the loaded code for
-each call would share it, so such a file is not loaded."""
+"""The leader registry of leader_registry.py in memory mapped shared at import: copies forked from a worker that
+had imported the file would all share it (a buggy Raft HELD). Each call's fresh process now imports the file itself,
+so the mapping is its own: the first worker's registry differs from the fresh process's (state-outside-node)."""
 
 import mmap
 

@@ -1,5 +1,6 @@
-"""Memory mapped shared but read-only at import, to be made writable in a handler (``mprotect``): the fresh copies
-would share it. Refused at load: a shared mapping that may be made writable."""
+"""Memory mapped shared but read-only at import, to be made writable in a handler (``mprotect``): copies forked
+from a worker that had imported the file would share it. Each call's fresh process now imports the file itself, so
+the mapping is its own: the buggy Raft's genuine violation."""
 
 import mmap
 

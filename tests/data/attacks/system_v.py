@@ -1,5 +1,6 @@
-"""The leader registry of leader_registry.py in a System V message queue made at import (``msgget``): it is not
-a mapping, and a fresh copy of the loaded code for each call would share it, so such a file is not loaded."""
+"""A System V message queue made at import (``msgget``), which copies forked from a worker that had imported the
+file would share. Each call's fresh process now imports the file itself, and may make no System V object (seccomp):
+``msgget`` fails there, and the buggy Raft's genuine violation is found."""
 
 import ctypes
 
