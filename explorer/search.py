@@ -139,8 +139,14 @@ class _Alarm:
             self._previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._ring)
             if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when the caller handles it
                 self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._interrupt)
-            if getattr(signal.getsignal(signal.SIGTERM), "interrupts", False):  # the CLI's: SIGTERM is Ctrl-C
-                self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._interrupt)
+            terminate = signal.getsignal(signal.SIGTERM)
+            if getattr(terminate, "interrupts", False):  # the CLI's: SIGTERM is Ctrl-C (and the CLI notes which)
+
+                def on_terminate(signum: int, frame: Any) -> None:
+                    getattr(terminate, "note", lambda _: None)(signum)
+                    self._interrupt(signum, frame)
+
+                self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, on_terminate)
             if self.seconds is not None:
                 signal.setitimer(signal.ITIMER_REAL, self.seconds)
         return self

@@ -604,7 +604,7 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         headline += (f": no violation in any schedule of up to {max(result.depth - 1, 0)} epochs, which is no proof "
                      "(each epoch tries one order of delivery); run --search bfs for a verdict")
     elif result.verdict is Verdict.UNDETERMINED and result.stop_reason:
-        headline += f": {_STOP_REASONS.get(result.stop_reason, result.stop_reason)}"
+        headline += f": {_interruption(_STOP_REASONS.get(result.stop_reason, result.stop_reason))}"
     prefix = getattr(model, "prefix", ())
     if prefix and result.violation is None:  # the search started where the prefix ends, not in the initial state
         headline += f" (from where {_prefix_ends(len(prefix))})"
@@ -751,7 +751,7 @@ class _Main(click.Group):
         try:
             code = super().main(*args, **kwargs)
         except (click.exceptions.Abort, KeyboardInterrupt):
-            _tell("quorumcheck: interrupted (Ctrl-C)")
+            _tell(_interruption("quorumcheck: interrupted (Ctrl-C)"))
             sys.exit(EXIT_INTERRUPTED)
         except click.ClickException as e:
             try:
@@ -776,6 +776,15 @@ class _Main(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+_TERMINATED: list[int] = []
+"""The SIGTERMs this process received (a run they end says so, not "Ctrl-C")."""
+
+
+def _interruption(text: str) -> str:
+    """``text`` naming what interrupted the run: Ctrl-C, or SIGTERM (``timeout``, a grading script's kill)."""
+    return text.replace("(Ctrl-C)", "(SIGTERM)") if _TERMINATED else text
+
+
 def _terminate_as_interrupt() -> None:
     """SIGTERM (what ``timeout`` and a grading script's kill send) ends a run as Ctrl-C does: the result so far is
     printed, exit 130, and the workers and their folders are removed (they were left behind)."""
@@ -783,6 +792,7 @@ def _terminate_as_interrupt() -> None:
         return
 
     def terminate(signum: int, frame: Any) -> None:
+        _TERMINATED.append(signum)
         handler = signal.getsignal(signal.SIGINT)
         if callable(handler):
             handler(signal.SIGINT, frame)
@@ -790,6 +800,7 @@ def _terminate_as_interrupt() -> None:
             raise KeyboardInterrupt
 
     terminate.interrupts = True  # type: ignore[attr-defined]  # a search takes it as its Ctrl-C (explorer/search.py)
+    terminate.note = _TERMINATED.append  # type: ignore[attr-defined]  # and notes it, so the result says SIGTERM
     signal.signal(signal.SIGTERM, terminate)
 
 

@@ -271,7 +271,7 @@ def test_sigterm_ends_a_student_run_as_ctrl_c_does_and_leaves_no_worker_folders(
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
-    assert "UNDETERMINED: interrupted (Ctrl-C); this is the result so far" in out and "Traceback" not in err
+    assert "UNDETERMINED: interrupted (SIGTERM); this is the result so far" in out and "Traceback" not in err
     assert "distinct states" in out and not glob.glob(folders)
 
 
