@@ -77,6 +77,12 @@ def finding(found: Any, prop: str, steps: int = 1) -> str:
     return found.violation.explanation
 
 
+SANDBOX_REFUSED = ("the worker's sandbox refused that system call (a handler may not make a pipe, a socket or a process, "
+                   "act on another process, or change a file's times, mode or owner): keep to the node's own state and "
+                   "out.send()")
+"""The end of a finding about a system call the sandbox refused (EPERM)."""
+
+
 def genuine(found: Any) -> None:
     """The buggy Raft's own violation, unchanged by the attack on top of it."""
     explanation = finding(found, "election-safety", steps=6)
@@ -879,10 +885,10 @@ def test_a_registry_where_no_watch_looks_cannot_hide_a_double_election(target: s
 @pytest.mark.parametrize("target, reason", [
     # a pipe made at import, on descriptors above a soft limit lowered then (a pipe carried the registry)
     ("high_descriptors.py:HighDescriptors", "importing it raised PermissionError: [Errno 1] Operation not permitted at "
-     "high_descriptors.py:10 in <module>; the worker's sandbox refused that system call (a handler may not make a "
-     "pipe, a socket or a process, nor act on another process): keep to the node's own state and out.send()"),
-    # a file written at import, whose modification time carried the registry
-    ("file_times.py:FileTimes", "importing it raised PermissionError: [Errno 13] Permission denied: "),
+     f"high_descriptors.py:10 in <module>; {SANDBOX_REFUSED}"),
+    # a file made at import (it is /dev/null there), whose modification time carried the registry
+    ("file_times.py:FileTimes", "importing it raised PermissionError: [Errno 1] Operation not permitted at "
+     f"file_times.py:11 in <module>; {SANDBOX_REFUSED}"),
     # /proc read at import (glibc's mmap threshold, found through /proc/self/maps, carried the registry)
     ("malloc_threshold.py:MallocThreshold", "importing it raised PermissionError: [Errno 13] Permission denied: "
      "'/proc/self/maps' at mmthresh.py:15 in _find; nothing in /proc may be read (each handler call runs in a fresh "
@@ -921,20 +927,39 @@ def test_a_registry_in_the_kernels_object_numbers_cannot_hide_a_double_election(
     found = check(f"numbered_objects.py:{cls}", 3, protocol="raft", requests=0, max_timeouts=2)
     explanation = finding(found, "handlers-do-not-crash", steps=0)
     assert f"n0 ({cls}) __init__/on_start raised PermissionError: [Errno 1] Operation not permitted at " in explanation
-    assert explanation.endswith("the worker's sandbox refused that system call (a handler may not make a pipe, a "
-                                "socket or a process, nor act on another process): keep to the node's own state "
-                                "and out.send()")
+    assert explanation.endswith(SANDBOX_REFUSED)
 
 
 @needs_fresh_calls
-def test_a_handler_that_writes_a_file_is_told_why_it_may_not() -> None:
-    found = check("debug_log.py:DebugLog", 3, protocol="raft", requests=0, max_timeouts=2)
-    explanation = finding(found, "handlers-do-not-crash", steps=2)
-    assert explanation.startswith("n1 (DebugLog) on_message(0, RequestVote(")
-    assert explanation.endswith(
-        "raised PermissionError: [Errno 13] Permission denied: 'debug.log' at debug_log.py:12 in on_message; no file "
-        "may be written (each handler call runs in a fresh process that imports the submission anew, and a file "
-        "would carry state from one call to the next): keep state in self, print() what you want to see")
+def test_a_log_file_written_in_a_handler_vanishes_where_each_call_runs_in_a_fresh_process() -> None:
+    # Honest: a handler appends to debug.log in its working directory. A fresh process may write no file; that
+    # file is /dev/null there (it was a PermissionError finding), so the buggy Raft's own violation is found.
+    genuine(check("debug_log.py:DebugLog", 3, protocol="raft", requests=0, max_timeouts=2))
+
+
+def test_a_log_file_opened_at_import_loads(tmp_path: Path) -> None:
+    # Honest: logging to a file configured at import (it was refused at load where each call imports the file in a
+    # fresh process); a write outside the working directory is still refused, with the reason.
+    (tmp_path / "logs.py").write_text(
+        "import logging\nfrom buggy_raft import VoteTwice\n"
+        "logging.basicConfig(filename='raft.log', level=logging.INFO)\n"
+        "class Logs(VoteTwice):\n"
+        "    def become_leader(self, out):\n"
+        "        logging.info('leader %s of term %s', self.id, self.current_term)\n"
+        "        super().become_leader(out)\n")
+    (tmp_path / "buggy_raft.py").write_text((ATTACKS / "buggy_raft.py").read_text())
+    genuine(check_student(str(tmp_path / "logs.py:Logs"), 3, mode="exhaustive", protocol="raft", requests=0,
+                          max_timeouts=2))
+    (tmp_path / "beside.py").write_text(
+        "import os\nfrom buggy_raft import VoteTwice\n"
+        "LOG = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'raft.log'), 'a')\n"
+        "class Beside(VoteTwice):\n    pass\n")
+    if not landlock_abi():
+        return  # without Landlock a worker may write where its user may
+    with pytest.raises(InvalidStudentCode, match=r"beside\.py: importing it raised PermissionError: \[Errno 13\] "
+                                                 r"Permission denied: '.*raft\.log' at beside\.py:3 in <module>"):
+        check_student(str(tmp_path / "beside.py:Beside"), 3, mode="exhaustive", protocol="raft", requests=0,
+                      max_timeouts=2)
 
 
 @needs_fresh_calls

@@ -1,7 +1,8 @@
 """An honest habit: a handler appends to a debug log file.
 
-Where each call runs in a fresh copy of the loaded code (root), no file may be written once the file has
-loaded (a file would carry state from one call to the next): the finding says so and names the fix.
+Where each call runs in a fresh process that imports the file (root), no file may be written (a file would carry
+state from one call to the next); a file opened for writing in the working directory is /dev/null there, so the
+log vanishes and the buggy Raft's own violation is found.
 """
 
 from buggy_raft import VoteTwice
