@@ -130,8 +130,9 @@ class FreshCalls:
     """Answer each request line in a fresh fork of this zygote (:func:`prepare_zygote`): the bytes of the child's
     answer line.
 
-    The next child is forked as soon as an answer has been passed on, and waits for its request: the fork's cost
-    falls while the trusted side works on the answer. A child that ends without a whole answer (``os._exit``, a
+    The next child is forked as soon as an answer has been passed on, runs ``prepare`` (it imports the submission
+    and starts the nodes) and then waits for its request: the fork and the import fall while the trusted side works
+    on the answer. A child that ends without a whole answer (``os._exit``, a
     signal, running out of memory) ends this worker the same way, so the trusted side reports it as it reports a
     worker that died.
 
@@ -140,16 +141,20 @@ class FreshCalls:
     channel : tuple of int
         quorumcheck's own descriptors, which a child must not use (it gets ``/dev/null`` in their place).
     handle : callable
-        Run in the child, confined: the reply (a dict) to one request line. It imports the submission.
+        Run in the child, confined: the reply (a dict) to one request line, given what ``prepare`` returned
+        (``None`` in a child forked when the request had come: the first, which gets the load).
     send : callable
         Run in the child: write a reply to a descriptor as one line.
+    prepare : callable, optional
+        Run in a child forked ahead of its request, confined, before it reads the request.
     """
 
-    def __init__(self, channel: tuple[int, ...], handle: Callable[[bytes], dict[str, Any]],
-                 send: Callable[[int, dict[str, Any]], None]) -> None:
+    def __init__(self, channel: tuple[int, ...], handle: Callable[[bytes, Any], dict[str, Any]],
+                 send: Callable[[int, dict[str, Any]], None], prepare: Callable[[], Any] | None = None) -> None:
         self.channel = channel
         self.handle = handle
         self.send = send
+        self.prepare = prepare
         self.waiting: tuple[int, int, int] | None = None
         """The child forked ahead: its pid, where its request goes, where its answer comes from."""
 
@@ -210,13 +215,13 @@ class FreshCalls:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def after(self) -> None:
-        """Once an answer is passed on: fork the next child, which waits for the next request."""
+        """Once an answer is passed on: fork the next child, which prepares and waits for the next request."""
         try:
-            self._fork()
+            self._fork(ahead=True)
         except ForkRefused:
             pass  # tried again (and reported) when the next request comes
 
-    def _fork(self) -> None:
+    def _fork(self, ahead: bool = False) -> None:
         to_child, request = os.pipe()
         answer, from_child = os.pipe()
         parent = os.getpid()
@@ -243,6 +248,7 @@ class FreshCalls:
                 for fd in (0, *self.channel):  # /dev/null: a call cannot read ahead or answer for another
                     os.dup2(null, fd)
                 os.close(null)
+                prepared = self.prepare() if ahead and self.prepare is not None else None
                 line = bytearray()
                 while not line.endswith(b"\n"):
                     chunk = os.read(to_child, 1 << 16)
@@ -250,7 +256,7 @@ class FreshCalls:
                         os._exit(0)  # no request came: the zygote is ending
                     line += chunk
                 os.close(to_child)
-                self.send(from_child, self.handle(bytes(line[:-1])))
+                self.send(from_child, self.handle(bytes(line[:-1]), prepared))
                 code = 0
             finally:
                 os._exit(code)

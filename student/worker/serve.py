@@ -82,8 +82,10 @@ def main() -> None:
             from .fresh import FreshCalls, prepare_zygote
 
             prepare_zygote(str(request.get("file", "")), lambda: _warm(request))
-            FreshCalls((requests.fileno(), answers), lambda line, load=request: _in_fresh_process(load, line),
-                       _send).serve(requests.fileno(), answers, line + b"\n" + reader.buffer, _refused)
+            FreshCalls((requests.fileno(), answers),
+                       lambda line, prepared, load=request: _in_fresh_process(load, line, prepared), _send,
+                       lambda load=request: _prepare_call(load)).serve(requests.fileno(), answers,
+                                                                      line + b"\n" + reader.buffer, _refused)
             return
         if op == "load":
             runner, reply = _load(request)
@@ -200,10 +202,20 @@ def _writes_vanish() -> None:
     builtins.open = io.open = open  # type: ignore[assignment]
 
 
-def _in_fresh_process(load: dict[str, Any], line: bytes) -> dict[str, Any]:
-    """In a fresh process forked from the zygote, confined: the reply to one request line. The load's is the
-    load's reply; a call's imports the submission (as ``load`` asks) and starts its nodes first."""
+def _prepare_call(load: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """In a fresh process forked ahead of its call, confined, before the call comes: import the submission (as
+    ``load`` asks) and start its nodes, so that this overlaps with the trusted side's work on the last answer."""
     _writes_vanish()
+    return _load(load, facts=False)
+
+
+def _in_fresh_process(load: dict[str, Any], line: bytes, prepared: tuple[Any, dict[str, Any]] | None = None
+                      ) -> dict[str, Any]:
+    """In a fresh process forked from the zygote, confined: the reply to one request line. The load's is the
+    load's reply; a call's imports the submission (as ``load`` asks) and starts its nodes first, unless that was
+    ``prepared`` (:func:`_prepare_call`) before the request came."""
+    if prepared is None:
+        _writes_vanish()
     try:
         request = decode(line)
     except WireError as e:
@@ -220,7 +232,7 @@ def _in_fresh_process(load: dict[str, Any], line: bytes) -> dict[str, Any]:
         return {**reply, "seq": request.get("seq")}
     if op != "call":
         return {"error": f"unknown request {op!r}", "seq": request.get("seq")}
-    runner, reply = _load(load, facts=False)
+    runner, reply = prepared if prepared is not None else _load(load, facts=False)
     if runner is None:
         from quorumcheck.student.worker.calls import failed
 
