@@ -15,6 +15,7 @@ import importlib.machinery
 import importlib.util
 import inspect
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,9 +68,15 @@ def precompile(folder: str) -> set[str]:
             if not name.endswith(".py"):
                 continue
             path = os.path.join(root, name)
-            try:
-                with open(path, "rb") as f:
-                    source = f.read(budget + 1)
+            try:  # a regular file only: opening a FIFO named x.py would block the worker (red-team round 14)
+                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                try:
+                    if not stat.S_ISREG(os.fstat(fd).st_mode):
+                        continue
+                    with os.fdopen(fd, "rb", closefd=False) as f:
+                        source = f.read(budget + 1)
+                finally:
+                    os.close(fd)
             except OSError:
                 continue
             if len(source) > budget:

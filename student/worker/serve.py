@@ -140,6 +140,7 @@ def _load(request: dict[str, Any], *, facts: bool = True) -> tuple[Any, dict[str
         # Snapshots name classes, which a worker learns as it freezes their instances; but a worker started during
         # the run (or a fresh copy for each call) thaws what others froze: it knows every class there is from the
         # start.
+        gc.collect()  # a class dataclass(slots=True) replaced is garbage with the same name: not learned beside it
         runner.snapshotter.learn([*_ZYGOTE_CLASSES, *(o for o in gc.get_objects() if isinstance(o, type))],
                                  _ZYGOTE_KINDS)
         runner.snapshotter.find_class = _class_finder(runner.snapshotter, str(Path(request["file"]).resolve().parent))
