@@ -84,7 +84,7 @@ def main() -> None:
             prepare_zygote(str(request.get("file", "")), lambda: _warm(request))
             FreshCalls((requests.fileno(), answers),
                        lambda line, prepared, load=request: _in_fresh_process(load, line, prepared), _send,
-                       lambda load=request: _prepare_call(load)).serve(requests.fileno(), answers,
+                       lambda load=request: _load(load, facts=False)).serve(requests.fileno(), answers,
                                                                       line + b"\n" + reader.buffer, _refused)
             return
         if op == "load":
@@ -118,6 +118,7 @@ def _warm(request: dict[str, Any]) -> None:
     calls.note_folders()
     _ZYGOTE_CLASSES = [o for o in gc.get_objects() if isinstance(o, type)]
     _ZYGOTE_KINDS.update(class_kinds(_ZYGOTE_CLASSES))
+    _writes_vanish()  # for the fresh processes, which inherit it (the zygote opens nothing to write)
 
 
 def _load(request: dict[str, Any], *, facts: bool = True) -> tuple[Any, dict[str, Any]]:
@@ -203,20 +204,11 @@ def _writes_vanish() -> None:
     builtins.open = io.open = open  # type: ignore[assignment]
 
 
-def _prepare_call(load: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """In a fresh process forked ahead of its call, confined, before the call comes: import the submission (as
-    ``load`` asks) and start its nodes, so that this overlaps with the trusted side's work on the last answer."""
-    _writes_vanish()
-    return _load(load, facts=False)
-
-
 def _in_fresh_process(load: dict[str, Any], line: bytes, prepared: tuple[Any, dict[str, Any]] | None = None
                       ) -> dict[str, Any]:
     """In a fresh process forked from the zygote, confined: the reply to one request line. The load's is the
     load's reply; a call's imports the submission (as ``load`` asks) and starts its nodes first, unless that was
-    ``prepared`` (:func:`_prepare_call`) before the request came."""
-    if prepared is None:
-        _writes_vanish()
+    ``prepared`` before the request came (a process forked ahead of its call)."""
     try:
         request = decode(line)
     except WireError as e:
