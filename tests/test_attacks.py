@@ -882,6 +882,18 @@ def test_a_registry_where_no_watch_looks_cannot_hide_a_double_election(target: s
 
 
 @needs_fresh_calls
+def test_a_registry_in_the_peak_memory_a_fresh_process_inherits_cannot_hide_a_double_election() -> None:
+    # Red-team round 14: a leader bit as 7 MiB of padding in an answer stayed resident in the zygote's answer buffer,
+    # and each child's peak resident memory showed it; a buggy Raft HELD. The zygote releases the buffer after each
+    # call, so a child measures the same peak after a padded answer as before one.
+    found = check("peak_memory.py:PeakMemory", 3, protocol="raft", requests=0, max_timeouts=2)
+    explanation = finding(found, "state-outside-node", steps=3)
+    assert re.fullmatch(r"n\d \(PeakMemory\) on_message\(\d, Vote\(term=1, granted=True\)\) did otherwise after "
+                        r"earlier calls than in a fresh process \(self\.match_index became \{\} in one and "
+                        r"\{\d: 0, \d: 0\} in the other\): .*", explanation), explanation
+
+
+@needs_fresh_calls
 @pytest.mark.parametrize("target, reason", [
     # a pipe made at import, on descriptors above a soft limit lowered then (a pipe carried the registry)
     ("high_descriptors.py:HighDescriptors", "importing it raised PermissionError: [Errno 1] Operation not permitted at "
