@@ -549,12 +549,27 @@ def _kind(value: Any) -> str:
         return f"a {type(value).__name__} dataclass with a field of an unsupported type"
     module = type(value).__module__
     where = "" if module.startswith("quorumcheck_student_") or module in ("__main__", "builtins") else f"{module}."
+    plain = _PLAIN_INSTEAD.get(f"{module}.{type(value).__qualname__}")
+    if plain is not None:
+        name = f"{module}.{type(value).__qualname__}"
+        return f"{'an' if name[0] in 'aeiou' else 'a'} {name} (a snapshot keeps plain dicts, lists, sets and tuples: {plain})"
     if module.split(".")[0] in sys.stdlib_module_names and module != "builtins":
         # Not the student's class, so not theirs to turn into a dataclass: a Random, a Logger, a deque's cousins.
         return (f"an instance of {where}{type(value).__qualname__} (keep it out of self: make it at module level, "
                 "like a logger, or keep in self the plain data it is made from, like a Random's seed or getstate())")
     return f"an instance of {where}{type(value).__qualname__} (make it a dataclass or NamedTuple)"
 
+
+_PLAIN_INSTEAD = {
+    "collections.defaultdict": "use a dict, with self.d.setdefault(key, []) or self.d.get(key, 0) where a default "
+                               "is wanted",
+    "collections.Counter": "use a dict of counts, self.d[key] = self.d.get(key, 0) + 1",
+    "collections.OrderedDict": "use a dict, and a list of its keys if their order matters (a snapshot keeps a "
+                               "dict's items, not their order)",
+    "collections.deque": "use a list, with append() and pop(0)",
+    "array.array": "use a list",
+}
+"""The standard library's containers students reach for, and the plain type to hold the same data in."""
 
 _LEAF = (int, str, bytes, type(None))
 

@@ -448,6 +448,11 @@ _HEADER = ("from quorumcheck.models.actors import Node\n"
     (_HEADER.replace("    def __init__(self):\n", "    def __init__(self):\n        import random; self.rng = random.Random(1)\n"),
      1, "S.rng holds an instance of random.Random (keep it out of self: make it at module level, like a logger, or "
         "keep in self the plain data it is made from, like a Random's seed or getstate())"),
+    # A standard container is the student's data: hold it in the plain type (the hint said to keep it out of self).
+    (_HEADER.replace("    def __init__(self):\n", "    def __init__(self):\n        import collections; "
+                                                      "self.votes = collections.defaultdict(set)\n"),
+     1, "S.votes holds a collections.defaultdict (a snapshot keeps plain dicts, lists, sets and tuples: use a dict, "
+        "with self.d.setdefault(key, []) or self.d.get(key, 0) where a default is wanted)"),
     (_HEADER.replace("'follower'", "'boss'"), 1,
      "node-state-testable violated: n0 (S) __init__/on_start: S.role must be 'follower', 'candidate' or 'leader'"),
     # A durable that is not a tuple of names is refused in one line (None made the worker's own check raise).

@@ -570,8 +570,9 @@ def test_names_with_terminal_escapes_in_the_pytest_plugins_report(tmp_path: Path
 # -- escaping the worker ------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls, text", [
     ("Forks", "raised BlockingIOError: [Errno 11] Resource temporarily unavailable at escapes.py:20 in attack"),
-    ("Popens", "raised PermissionError: [Errno 1] Operation not permitted at subprocess.py:"),  # its pipes
-    ("StartsThread", "raised RuntimeError: can't start new thread at threading.py:"),
+    # its pipes; placed at the submission's line that called the library, not the library's own line
+    ("Popens", "raised PermissionError: [Errno 1] Operation not permitted at escapes.py:27 in attack"),
+    ("StartsThread", "raised RuntimeError: can't start new thread at escapes.py:32 in attack"),
 ], ids=["fork", "popen", "thread"])
 def test_no_new_process_or_thread(cls: str, text: str) -> None:
     # Each would leave a process with a qc-attack- marker sleeping for a minute: the fixture looks for it.
@@ -968,9 +969,23 @@ def test_a_log_file_opened_at_import_loads(tmp_path: Path) -> None:
         "class Beside(VoteTwice):\n    pass\n")
     if not landlock_abi():
         return  # without Landlock a worker may write where its user may
+    reason = re.escape("; a worker runs as an unprivileged user in a sandbox: it may read the interpreter's files and "
+                       "the submission's folder, and write files only in its working directory (open them by a "
+                       "relative name)")
     with pytest.raises(InvalidStudentCode, match=r"beside\.py: importing it raised PermissionError: \[Errno 13\] "
-                                                 r"Permission denied: '.*raft\.log' at beside\.py:3 in <module>"):
+                                                 r"Permission denied: '.*raft\.log' at beside\.py:3 in <module>"
+                                                 + reason):
         check_student(str(tmp_path / "beside.py:Beside"), 3, mode="exhaustive", protocol="raft", requests=0,
+                      max_timeouts=2)
+    # Opened by logging: the student's line that configured it, not logging's own (it was __init__.py:1213).
+    (tmp_path / "logs_beside.py").write_text(
+        "import logging, os\nfrom buggy_raft import VoteTwice\n"
+        "logging.basicConfig(filename=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'raft.log'))\n"
+        "class LogsBeside(VoteTwice):\n    pass\n")
+    with pytest.raises(InvalidStudentCode, match=r"logs_beside\.py: importing it raised PermissionError: \[Errno 13\] "
+                                                 r"Permission denied: '.*raft\.log' at logs_beside\.py:3 in <module>"
+                                                 + reason):
+        check_student(str(tmp_path / "logs_beside.py:LogsBeside"), 3, mode="exhaustive", protocol="raft", requests=0,
                       max_timeouts=2)
 
 

@@ -30,6 +30,7 @@ import gc
 import io
 import os
 import signal
+import sysconfig
 import threading
 import time
 import traceback
@@ -45,6 +46,9 @@ __all__ = ["HandlerFailure", "HandlerTimeout", "call_contained", "collector_paus
 _ROOT = Path(__file__).resolve().parent.parent.parent
 _OUR_DIRECTORIES = tuple(str(_ROOT / part) + os.sep for part in ("models", "explorer", "invariants", "quorumcheck",
                                                                   "render", "student"))
+_LIBRARIES = tuple(sorted({os.path.realpath(path) + os.sep for key, path in sysconfig.get_paths().items()
+                           if key in ("stdlib", "platstdlib", "purelib", "platlib")}))
+"""Where the standard library and installed packages live: a frame there is not the submission's own line."""
 
 
 class HandlerTimeout(BaseException):
@@ -288,18 +292,30 @@ def _exception_text(e: BaseException) -> str:
             "; no file may be written (each handler call runs in a fresh process that imports the submission anew, "
             "and a file would carry state from one call to the next): keep state in self, print() what you want to "
             "see")
+    if not QUIET and isinstance(e, PermissionError) and e.filename is not None:
+        return text + _where(e.__traceback__) + (
+            "; a worker runs as an unprivileged user in a sandbox: it may read the interpreter's files and the "
+            "submission's folder, and write files only in its working directory (open them by a relative name)")
     return text + _where(e.__traceback__)
 
 
 def _where(tb: Any) -> str:
-    """`` at FILE:LINE in FUNCTION`` for the innermost frame of student code in the traceback."""
+    """`` at FILE:LINE in FUNCTION`` for the innermost frame of student code in the traceback.
+
+    The submission's own frames come first: an error raised inside the standard library or an installed package
+    (logging opening its file, say) is placed at the student's line that called it, and at the library's line
+    only when no frame of the submission is in the traceback.
+    """
     if tb is None:
         return ""
-    found = None
+    found = own = None
     for frame in traceback.extract_tb(tb):
         name = frame.filename
         if not name.startswith(_OUR_DIRECTORIES) and "/contextlib.py" not in name and not name.startswith("<frozen"):
             found = frame
+            if not os.path.realpath(name).startswith(_LIBRARIES):
+                own = frame
+    found = own or found
     if found is None:
         return ""
     return f" at {Path(found.filename).name}:{found.lineno} in {found.name}"
