@@ -499,17 +499,45 @@ class _NamedTupleAttributes:
 
 
 
-def class_kinds(classes: Iterable[Any]) -> dict[type, Any]:
-    """What :meth:`Snapshotter.learn` finds of each of these classes (``None``: a snapshot cannot hold it), worked
-    out once for classes that many processes learn alike."""
-    kinds: dict[type, Any] = {}
-    for t in classes:
-        if isinstance(t, type):
-            try:
-                kinds[t] = _class_kind(t)
-            except Exception:  # noqa: BLE001 - learned when first frozen, if ever
-                continue
-    return kinds
+@dataclasses.dataclass(frozen=True)
+class LearnedClasses:
+    """What :meth:`Snapshotter.learn` made of some classes, worked out once for many processes that inherit it
+    (:meth:`Snapshotter.inherit`): a fresh process for each handler call knows its zygote's classes so, without
+    going over them (each class it touches is a page of its parent's memory it must copy).
+
+    Attributes
+    ----------
+    kinds : dict
+        Each class a snapshot can hold and tell apart: its tag, its snapshot name and its field names.
+    classes : dict
+        Those classes by the key a snapshot names them by.
+    keys : frozenset
+        Every key some class had, the ones two classes shared (and so neither holds) included.
+    """
+
+    kinds: Mapping[type, tuple[str, str, tuple[str, ...]]]
+    classes: Mapping[Any, type]
+    keys: frozenset[Any]
+
+
+def learned_classes(classes: Iterable[Any]) -> LearnedClasses:
+    """What a :class:`Snapshotter` learns of ``classes``, to be inherited.
+
+    Examples
+    --------
+    >>> from typing import NamedTuple
+    >>> class Ping(NamedTuple):
+    ...     n: int
+    >>> learned = learned_classes([Ping, int])
+    >>> snap = Snapshotter()
+    >>> snap.inherit(learned)
+    >>> snap.thaw(Snapshotter().freeze(Ping(3)))
+    Ping(n=3)
+    """
+    snapshotter = Snapshotter()
+    keys = snapshotter.learn(classes)
+    return LearnedClasses(dict(snapshotter._kinds), dict(snapshotter._classes), frozenset(keys))
+
 
 def _kind(value: Any) -> str:
     import inspect
@@ -647,6 +675,10 @@ class Snapshotter:
         """Per class: its tag, its name, and its field names (NamedTuple) or slot attribute names (dataclass)."""
         self._classes: dict[Any, type] = {}
         """Classes by their snapshot name (a named tuple's with its fields)."""
+        self._base: LearnedClasses | None = None
+        """Classes learned elsewhere (:meth:`inherit`), taken into the two dicts above as they are first used."""
+        self._masked: set[Any] = set()
+        """Keys of :attr:`_base` that a class learned here shares: neither is known by that key."""
         self._nans = 0
         """NaNs frozen so far: a set or dict is searched for two only when it made two (:func:`_one_nan`)."""
         self.find_class: Callable[[str], None] | None = None
@@ -690,7 +722,7 @@ class Snapshotter:
             raise
         kind = self._kinds.get(t)
         if kind is None:
-            kind = self._register(t, value)
+            kind = self._inherited(t) or self._register(t, value)
         tag, name, fields = kind
         if tag == "e":
             member = value.name
@@ -765,24 +797,53 @@ class Snapshotter:
         # Named tuples made by one factory share a name (namedtuple("Msg", fields)): their fields tell them apart.
         name = kind[1]
         key = (name, kind[2]) if kind[0] == "nt" else name
-        if self._classes.get(key, t) is not t:
+        base = self._base
+        if self._classes.get(key, t) is not t or (
+                base is not None and key not in self._masked and base.classes.get(key, t) is not t):
             raise Unsnapshottable(_SameName(name))
         self._kinds[t] = kind
         self._classes[key] = t
         return kind
 
-    def learn(self, classes: Iterable[Any], kinds: Mapping[type, Any] | None = None) -> None:
+    def inherit(self, learned: LearnedClasses | None) -> None:
+        """Know the classes of ``learned`` (:func:`learned_classes`) as if learned here, each taken in when first
+        frozen or thawed. Call it before :meth:`learn`, which then tells the classes it learns from these."""
+        self._base = learned
+
+    def _inherited(self, t: type) -> tuple[str, str, tuple[str, ...]] | None:
+        """``t``'s kind, taken in from :attr:`_base` (``None`` if it has none there, or shares its key)."""
+        base = self._base
+        kind = None if base is None else base.kinds.get(t)
+        if kind is None:
+            return None
+        key = (kind[1], kind[2]) if kind[0] == "nt" else kind[1]
+        if key in self._masked or self._classes.get(key, t) is not t:
+            return None
+        self._kinds[t] = kind
+        self._classes[key] = t
+        return kind
+
+    def _inherited_class(self, key: Any) -> type | None:
+        """The class of :attr:`_base` known by ``key``, taken in (``None`` if none, or if a class here shares it)."""
+        base = self._base
+        t = None if base is None or key in self._masked else base.classes.get(key)
+        if t is None or t in self._kinds:
+            return None
+        self._kinds[t] = base.kinds[t]  # type: ignore[union-attr]
+        self._classes[key] = t
+        return t
+
+    def learn(self, classes: Iterable[Any]) -> set[Any]:
         """Know these classes before any of their instances is frozen, so that snapshots taken elsewhere (another
         process) thaw here. Classes a snapshot cannot hold are passed over; two a snapshot could not tell apart are
-        both left out, so the first instance frozen says so. ``kinds`` holds what :func:`class_kinds` found for some
-        of them earlier (a fresh process for each handler call knows its zygote's classes so)."""
+        both left out (one inherited, :meth:`inherit`, too), so the first instance frozen says so. Returns the keys
+        the classes had."""
         found: dict[Any, list[tuple[type, tuple[str, str, tuple[str, ...]]]]] = {}
+        base = self._base
         for t in classes:
             try:
-                if not isinstance(t, type) or t in self._kinds:
+                if not isinstance(t, type) or t in self._kinds or (base is not None and t in base.kinds):
                     kind = None
-                elif kinds is not None and t in kinds:
-                    kind = kinds[t]
                 else:
                     kind = _class_kind(t)
             except Exception:  # noqa: BLE001 - a class whose attributes raise: learned when first frozen, if ever
@@ -790,10 +851,13 @@ class Snapshotter:
             if kind is not None:
                 found.setdefault((kind[1], kind[2]) if kind[0] == "nt" else kind[1], []).append((t, kind))
         for key, same in found.items():
-            if len(same) == 1 and key not in self._classes:
+            if base is not None and key in base.keys:
+                self._masked.add(key)  # a class here and one inherited share it: neither is known by it
+            elif len(same) == 1 and key not in self._classes:
                 t, kind = same[0]
                 self._kinds[t] = kind
                 self._classes[key] = t
+        return set(found)
 
     # -- restoring ---------------------------------------------------------------------------------
     def thaw(self, frozen: Any) -> Any:
@@ -817,6 +881,8 @@ class Snapshotter:
             return frozen[1]
         key = (frozen[1], frozen[2]) if tag == "nt" else frozen[1]
         cls: Any = self._classes.get(key)
+        if cls is None:
+            cls = self._inherited_class(key)
         if cls is None and self.find_class is not None:
             self.find_class(frozen[1])
             cls = self._classes.get(key)

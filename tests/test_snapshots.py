@@ -758,6 +758,36 @@ def test_a_named_tuple_holding_attributes_besides_its_fields_cannot_be_kept() ->
     assert snap.thaw(snap.freeze(SlottedInfo(2))) == SlottedInfo(2)
 
 
+def test_classes_inherited_from_a_zygote_act_as_if_learned_here() -> None:
+    # A fresh process for one handler call inherits what its zygote learned of its classes (going over them
+    # again cost every process a page copy per class) and learns only its own.
+    import collections
+
+    from quorumcheck.models.actors import Unsnapshottable, learned_classes
+
+    zygote_twin, own_twin = collections.namedtuple("Twin", "a"), collections.namedtuple("Twin", "a")
+    learned = learned_classes([SlottedInfo, Info, int, Entries, zygote_twin])
+    frozen = Snapshotter().freeze(SlottedInfo(3))
+    fresh = Snapshotter()
+    fresh.inherit(learned)
+    fresh.learn([own_twin])
+    thawed = fresh.thaw(frozen)
+    assert thawed == SlottedInfo(3) and type(thawed) is SlottedInfo
+    # One learned here shares the key of one inherited: neither thaws by it; the first frozen is the one it names.
+    with pytest.raises(InvalidStudentCode, match="cannot restore a .*Twin: the class was never seen"):
+        fresh.thaw(Snapshotter().freeze(own_twin(1)))
+    assert type(fresh.thaw(fresh.freeze(own_twin(1)))) is own_twin
+    with pytest.raises(Unsnapshottable):
+        fresh.freeze(zygote_twin(1))
+    # A class made later with the key of an inherited one is refused, as if that one had been learned here.
+    later = Snapshotter()
+    later.inherit(learned)
+    late_info = collections.namedtuple("SlottedInfo", SlottedInfo._fields, module=SlottedInfo.__module__)
+    with pytest.raises(Unsnapshottable):
+        later.freeze(late_info(3))
+    assert type(later.thaw(frozen)) is SlottedInfo
+
+
 def test_classes_learned_ahead_thaw_where_none_was_frozen() -> None:
     # A worker started during the run (or a fresh copy of the loaded code for each call) thaws what other
     # processes froze: it learns every class at load. Two that a snapshot cannot tell apart are left to be named
@@ -766,7 +796,7 @@ def test_classes_learned_ahead_thaw_where_none_was_frozen() -> None:
 
     frozen = Snapshotter().freeze(SlottedInfo(3))
     fresh = Snapshotter()
-    fresh.learn([SlottedInfo, Info, int, Entries])
+    assert len(fresh.learn([SlottedInfo, Info, int, Entries])) == 2  # the keys of the two named tuples
     assert fresh.thaw(frozen) == SlottedInfo(3) and type(fresh.thaw(frozen)) is SlottedInfo
     first, second = collections.namedtuple("Twin", "a"), collections.namedtuple("Twin", "a")
     both = Snapshotter()

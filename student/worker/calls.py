@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
 import gc
 import operator
 import pickle
@@ -519,18 +520,29 @@ def _sentence(key: tuple[str, ...], before: Any, after: Any) -> str:
 
 
 def _student_modules(classes: Sequence[type]) -> list[types.ModuleType]:
-    """The modules loaded from the folders the node classes' files are in."""
+    """The modules loaded from the folders the node classes' files are in.
+
+    In a fresh process (:func:`note_folders` ran in its zygote), the modules its zygote had loaded are looked up by
+    folder, and only those imported since are gone over: each module touched is a page of the zygote's memory
+    to copy. The node classes' own modules are always among them."""
     folders = set()
     for cls in classes:
         file = getattr(sys.modules.get(cls.__module__), "__file__", None)
         if isinstance(file, str):
             folders.add(_folder_of(file))
-    modules = []
-    for module in list(sys.modules.values()):
+    if _INHERITED is not None and len(sys.modules) >= _INHERITED[0]:
+        count, by_folder = _INHERITED
+        candidates = [m for folder in folders for m in by_folder.get(folder, ())]
+        candidates += itertools.islice(reversed(sys.modules.values()), len(sys.modules) - count)
+        candidates += (sys.modules.get(cls.__module__) for cls in classes)
+    else:
+        candidates = list(sys.modules.values())
+    modules: dict[int, types.ModuleType] = {}
+    for module in candidates:
         file = getattr(module, "__file__", None)
         if isinstance(file, str) and _folder_of(file) in folders:
-            modules.append(module)
-    return modules
+            modules[id(module)] = module  # type: ignore[assignment]
+    return list(modules.values())
 
 
 _FOLDERS: dict[str, str] = {}
@@ -545,10 +557,18 @@ def _folder_of(file: str) -> str:
     return folder
 
 
+_INHERITED: tuple[int, dict[str, list[types.ModuleType]]] | None = None
+"""In the zygote of the fresh processes and in each of them: how many modules the zygote had loaded, and those
+modules by folder (:func:`note_folders`)."""
+
+
 def note_folders() -> None:
-    """Remember the folder of every module loaded so far (in the zygote of the fresh processes, which import the
-    submission for each call and look for its modules among all of them)."""
+    """Remember the folder of every module loaded so far, and the modules by folder (in the zygote of the fresh
+    processes, which import the submission for each call and look for its modules)."""
+    global _INHERITED
+    by_folder: dict[str, list[types.ModuleType]] = {}
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
         if isinstance(file, str):
-            _folder_of(file)
+            by_folder.setdefault(_folder_of(file), []).append(module)
+    _INHERITED = (len(sys.modules), by_folder)

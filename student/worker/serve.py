@@ -97,11 +97,10 @@ def main() -> None:
         _send(answers, reply)
 
 
-_ZYGOTE_CLASSES: list[type] = []
-"""In a fresh process: the classes of the zygote it was forked from, which ``gc.get_objects()`` no longer lists
-(they are frozen)."""
-_ZYGOTE_KINDS: dict[type, Any] = {}
-"""What the snapshots make of each of :data:`_ZYGOTE_CLASSES`, worked out once in the zygote."""
+_ZYGOTE_CLASSES: Any = None
+"""In a fresh process: what snapshots make of the classes of the zygote it was forked from
+(:class:`~quorumcheck.models.actors.LearnedClasses`), which ``gc.get_objects()`` no longer lists (they are
+frozen); worked out once, in the zygote."""
 
 
 def _warm(request: dict[str, Any]) -> None:
@@ -109,16 +108,34 @@ def _warm(request: dict[str, Any]) -> None:
     nothing of the submission's: it imports quorumcheck's modules, compiles the submission's sources (a child runs
     the compiled code only if the source it reads is the same) and notes the folders of the modules loaded so far."""
     global _ZYGOTE_CLASSES
-    from quorumcheck.models.actors import class_kinds
+    from quorumcheck.models.actors import learned_classes
     from quorumcheck.student.worker import calls, loading
 
     folder = str(Path(str(request.get("file", ""))).resolve().parent)
     _sources_only(folder)
     loading.preimport(loading.precompile(folder), folder)
+    _find_nothing(folder)
     calls.note_folders()
-    _ZYGOTE_CLASSES = [o for o in gc.get_objects() if isinstance(o, type)]
-    _ZYGOTE_KINDS.update(class_kinds(_ZYGOTE_CLASSES))
+    _ZYGOTE_CLASSES = learned_classes(o for o in gc.get_objects() if isinstance(o, type))
     _writes_vanish()  # for the fresh processes, which inherit it (the zygote opens nothing to write)
+
+
+def _find_nothing(folder: str) -> None:
+    """Look for a module no path holds, with the submission's folder first on the path as a fresh process puts it:
+    every path entry's finder is made and lists its directory here, once, instead of in every fresh process (a
+    finder looks again when its directory's time changes). Imports nothing."""
+    import importlib.util
+
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        importlib.util.find_spec("quorumcheck_zygote_finds_no_such_module")
+    except (ImportError, ValueError):
+        pass
+    finally:
+        if added:
+            sys.path.remove(folder)
 
 
 def _load(request: dict[str, Any], *, facts: bool = True) -> tuple[Any, dict[str, Any]]:
@@ -142,8 +159,8 @@ def _load(request: dict[str, Any], *, facts: bool = True) -> tuple[Any, dict[str
         # the run (or a fresh copy for each call) thaws what others froze: it knows every class there is from the
         # start.
         gc.collect()  # a class dataclass(slots=True) replaced is garbage with the same name: not learned beside it
-        runner.snapshotter.learn([*_ZYGOTE_CLASSES, *(o for o in gc.get_objects() if isinstance(o, type))],
-                                 _ZYGOTE_KINDS)
+        runner.snapshotter.inherit(_ZYGOTE_CLASSES)
+        runner.snapshotter.learn(o for o in gc.get_objects() if isinstance(o, type))
         runner.snapshotter.find_class = _class_finder(runner.snapshotter, str(Path(request["file"]).resolve().parent))
         return runner, {"ok": info}
     except QuorumcheckError as e:
