@@ -1362,7 +1362,7 @@ _PROTOCOL_DEFAULTS = {
                    "failure; epochs: breadth-first over epochs (a timer, request or fault, then every message "
                    "within a group of nodes; first keeping one epoch-end state per protocol state, which goes deepest), "
                    "for deep bugs; auto: exhaustive within 200,000 states (or "
-                   "--max-states), then epochs, then random, if that did not finish")
+                   "--max-states) and 30% of --timeout, then epochs, then random, if that did not finish")
 @click.option("--seed", type=int, default=0, show_default=True, help="random mode: the seed (same seed, same run)")
 @click.option("--runs", type=click.IntRange(min=1), default=None,
               help="random schedules to try  [default: 1000 in --mode random; in auto mode, as many as --timeout "
@@ -1601,7 +1601,7 @@ def _student_summary(found: Any, coverage_wanted: bool = False) -> str:
     parts = []
     prefix = found.exhaustive_prefix
     if prefix is not None:
-        why = "the state limit" if prefix.stop_reason == "max_states" else "the time limit"
+        why = "the state limit" if prefix.stop_reason == "max_states" else "its share of the time limit"
         passed = f" and {prefix.partial_order.met:,} more inside transactions" if prefix.by_movers else ""
         parts.append(f"the exhaustive search reached {why} at {prefix.distinct_states:,} states{passed} "
                      f"({prefix.seconds:.2f} s): every schedule of up to {_steps(found.checked_steps)} is checked")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +271,33 @@ def test_auto_mode_spends_what_its_time_limit_leaves_on_random_schedules(monkeyp
     assert asked["runs"] == studenttest.RANDOM_RUNS == 1000
 
 
+def test_auto_modes_exhaustive_part_leaves_most_of_the_time_to_the_epoch_search(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # As root each call runs in a fresh process, and 200,000 states took 55 of the default 120 s: a Figure-8 bug
+    # the epoch search finds in 45 s went unfound. The exhaustive part stops at 30% of the limit.
+    import quorumcheck.studenttest as studenttest
+
+    class Asked(Exception):
+        pass
+
+    asked: dict[str, Any] = {}
+
+    def epoch_search(model: Any, *, timeout: float, **options: Any) -> Any:
+        asked["timeout"] = timeout
+        raise Asked
+
+    monkeypatch.setattr(studenttest, "epoch_search", epoch_search)
+    started = time.perf_counter()
+    with pytest.raises(Asked):
+        check_student(PAXOS.PaxosNode, 12, protocol="paxos", mode="auto", runs=None, timeout=10, requests=2,
+                      isolate=False, keep_graph=False)
+    took = time.perf_counter() - started
+    assert studenttest.AUTO_EXHAUSTIVE_SHARE == 0.3
+    # 3 s of exhaustive search; of the 7 left, a fifth is kept for random schedules.
+    assert 3.0 <= took < 5.0, took
+    assert 5.6 * (10 - took) / 7 - 0.1 <= asked["timeout"] <= 5.6, asked
+
+
 def test_no_part_of_auto_mode_starts_after_its_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each later part once got at least a second past the limit: `--timeout 2` ran 6 s (a sweep of the CLI)."""
     import quorumcheck.studenttest as studenttest
@@ -279,6 +307,7 @@ def test_no_part_of_auto_mode_starts_after_its_time_limit(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(studenttest, "epoch_search", never)
     monkeypatch.setattr(studenttest, "random_schedules", never)
+    monkeypatch.setattr(studenttest, "AUTO_EXHAUSTIVE_SHARE", 1.0)  # the exhaustive part may take the whole limit
     found = check_student(PAXOS.PaxosNode, 12, protocol="paxos", mode="auto", runs=None, timeout=0.5,
                           requests=2, isolate=False, keep_graph=False)
     assert found.verdict is Verdict.UNDETERMINED and found.violation is None
