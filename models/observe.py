@@ -474,10 +474,12 @@ class PaxosContract(Contract):
         more = f" and {len(self.orders_itself) - 3} more" if len(self.orders_itself) > 3 else ""
         one = len(self.orders_itself) == 1
         return (f"votes-safe is off: your class{'' if one else 'es'} {names}{more} order{'s' if one else ''} "
-                f"{'itself' if one else 'themselves'} (an own __lt__, or an ordered enum), and quorumcheck compares "
-                "ballots without running your code, by their fields in declared order, so it could misjudge a "
-                "ballot that holds one; to have votes-safe checked, give such classes no order of their own "
-                "(@dataclass(order=True) or a NamedTuple with the fields in the order they compare, a plain Enum)")
+                f"{'itself' if one else 'themselves'} (an own __lt__, or an ordered enum such as an IntEnum), and "
+                "quorumcheck compares ballots without running your code, by their fields in declared order: it "
+                f"cannot tell before the run whether a ballot will hold {'it' if one else 'one'}, and would misjudge "
+                "one that did; to have votes-safe checked, give such classes no order of their own, even one no "
+                "ballot holds (@dataclass(order=True) or a NamedTuple with the fields in the order they compare, a "
+                "plain Enum)")
 
     def would_read(self, index: int, field: str) -> bool:
         return field != "promised" or index in self.acceptors  # a promise is an acceptor's

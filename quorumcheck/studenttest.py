@@ -1256,7 +1256,11 @@ def check_student(
                                                                    **model_options), ends)
         if unconfirmed:
             terms.append(unconfirmed)
-    found.notices = model.notices() + terms
+    notices = model.notices()
+    off = model.property_off("votes-safe") if isinstance(model, ActorModel) else None
+    if off is not None and list(properties or ()) != ["all"]:
+        notices.remove(off)  # on request only: not checked here anyway, so its being off is no news
+    found.notices = notices + terms
     found.seconds = time.perf_counter() - started
     output = getattr(model.host, "output", None)
     if output is not None:

@@ -275,14 +275,22 @@ def test_votes_safe_is_off_with_a_notice_when_ballots_order_themselves(tmp_path:
     assert ("votes-safe" in names) is on
     off = [n for n in notices if n.startswith("votes-safe is off")]
     assert off == ([] if on else [
-        "votes-safe is off: your class Ballot orders itself (an own __lt__, or an ordered enum), and quorumcheck "
-        "compares ballots without running your code, by their fields in declared order, so it could misjudge a "
-        "ballot that holds one; to have votes-safe checked, give such classes no order of their own "
-        "(@dataclass(order=True) or a NamedTuple with the fields in the order they compare, a plain Enum)"])
+        "votes-safe is off: your class Ballot orders itself (an own __lt__, or an ordered enum such as an IntEnum), "
+        "and quorumcheck compares ballots without running your code, by their fields in declared order: it cannot "
+        "tell before the run whether a ballot will hold it, and would misjudge one that did; to have votes-safe "
+        "checked, give such classes no order of their own, even one no ballot holds (@dataclass(order=True) or a "
+        "NamedTuple with the fields in the order they compare, a plain Enum)"])
     if not on:  # asked for by name, it is a one-line error saying why, not "no property 'votes-safe'"
         with pytest.raises(InvalidParameter, match=r"^votes-safe is off: your class Ballot orders itself"):
             check_student(str(tmp_path / "own.py:OwnOrder"), 3, protocol="paxos", requests=1,
                           properties=["votes-safe"])
+        # The run says so where votes-safe would have been checked (every property), and not where it would not
+        # (by default it is on request only: a class that ordered itself gave the notice to every run).
+        for properties, said in ((["all"], True), (None, False)):
+            found = check_student(str(tmp_path / "own.py:OwnOrder"), 3, protocol="paxos", requests=1,
+                                  properties=properties, max_states=200)
+            assert found.violation is None
+            assert any(n.startswith("votes-safe is off") for n in found.notices) is said, found.notices
 
 
 @pytest.mark.parametrize("when", ["__init__", "on_request"])
