@@ -963,30 +963,23 @@ def test_a_log_file_opened_at_import_loads(tmp_path: Path) -> None:
     (tmp_path / "buggy_raft.py").write_text((ATTACKS / "buggy_raft.py").read_text())
     genuine(check_student(str(tmp_path / "logs.py:Logs"), 3, mode="exhaustive", protocol="raft", requests=0,
                           max_timeouts=2))
-    (tmp_path / "beside.py").write_text(
-        "import os\nfrom buggy_raft import VoteTwice\n"
-        "LOG = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'raft.log'), 'a')\n"
-        "class Beside(VoteTwice):\n    pass\n")
-    if not landlock_abi():
-        return  # without Landlock a worker may write where its user may
-    reason = re.escape("; a worker runs as an unprivileged user in a sandbox: it may read the interpreter's files and "
-                       "the submission's folder, and write files only in its working directory (open them by a "
-                       "relative name)")
-    with pytest.raises(InvalidStudentCode, match=r"beside\.py: importing it raised PermissionError: \[Errno 13\] "
-                                                 r"Permission denied: '.*raft\.log' at beside\.py:3 in <module>"
-                                                 + reason):
-        check_student(str(tmp_path / "beside.py:Beside"), 3, mode="exhaustive", protocol="raft", requests=0,
-                      max_timeouts=2)
-    # Opened by logging: the student's line that configured it, not logging's own (it was __init__.py:1213).
-    (tmp_path / "logs_beside.py").write_text(
-        "import logging, os\nfrom buggy_raft import VoteTwice\n"
-        "logging.basicConfig(filename=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'raft.log'))\n"
-        "class LogsBeside(VoteTwice):\n    pass\n")
-    with pytest.raises(InvalidStudentCode, match=r"logs_beside\.py: importing it raised PermissionError: \[Errno 13\] "
-                                                 r"Permission denied: '.*raft\.log' at logs_beside\.py:3 in <module>"
-                                                 + reason):
-        check_student(str(tmp_path / "logs_beside.py:LogsBeside"), 3, mode="exhaustive", protocol="raft", requests=0,
-                      max_timeouts=2)
+    beside = "os.path.join(os.path.dirname(os.path.abspath(__file__)), 'raft.log')"
+    # Opened by the file itself, and by logging (placed at the student's line that configured it, not at
+    # logging's own: it was __init__.py:1213).
+    for name, cls, line in (("beside", "Beside", f"LOG = open({beside}, 'a')"),
+                            ("logs_beside", "LogsBeside", f"logging.basicConfig(filename={beside})")):
+        (tmp_path / f"{name}.py").write_text(f"import logging, os\nfrom buggy_raft import VoteTwice\n{line}\n"
+                                             f"class {cls}(VoteTwice):\n    pass\n")
+        if not landlock_abi():
+            continue  # without Landlock a worker may write where its user may
+        with pytest.raises(InvalidStudentCode) as refused:
+            check_student(str(tmp_path / f"{name}.py:{cls}"), 3, mode="exhaustive", protocol="raft", requests=0,
+                          max_timeouts=2)
+        assert re.search(f"{name}\\.py: importing it raised PermissionError: \\[Errno 13\\] Permission denied: "
+                         f"'.*raft\\.log' at {name}\\.py:3 in <module>; a worker runs as an unprivileged user in a "
+                         "sandbox: it may read the interpreter's files and the submission's folder, and write files "
+                         "only in its working directory \\(open them by a relative name\\)$", str(refused.value)), \
+            str(refused.value)
 
 
 @needs_fresh_calls
