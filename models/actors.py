@@ -520,6 +520,24 @@ class LearnedClasses:
     keys: frozenset[Any]
 
 
+def _bound_by_its_module(cls: type) -> bool:
+    """Whether ``cls`` is what its module binds under its qualified name, read without running any code (no
+    ``__getattr__``). ``@dataclass(slots=True)`` makes a second class of the same name and binds that one; with
+    ``frozen=True`` too, the first stays alive (its ``__setattr__`` refers to it), so two classes share a name."""
+    module = sys.modules.get(getattr(cls, "__module__", None) or "")
+    if module is None:
+        return False
+    found: Any = module
+    for part in str(getattr(cls, "__qualname__", "")).split("."):
+        try:
+            found = vars(found).get(part)
+        except TypeError:
+            return False
+        if found is None:
+            return False
+    return found is cls
+
+
 def learned_classes(classes: Iterable[Any]) -> LearnedClasses:
     """What a :class:`Snapshotter` learns of ``classes``, to be inherited.
 
@@ -851,6 +869,8 @@ class Snapshotter:
             if kind is not None:
                 found.setdefault((kind[1], kind[2]) if kind[0] == "nt" else kind[1], []).append((t, kind))
         for key, same in found.items():
+            if len(same) > 1:  # the one its module binds by its name, if one is: the other is left over
+                same = [entry for entry in same if _bound_by_its_module(entry[0])] or same
             if base is not None and key in base.keys:
                 self._masked.add(key)  # a class here and one inherited share it: neither is known by it
             elif len(same) == 1 and key not in self._classes:
