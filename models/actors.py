@@ -697,6 +697,9 @@ class Snapshotter:
         """Classes learned elsewhere (:meth:`inherit`), taken into the two dicts above as they are first used."""
         self._masked: set[Any] = set()
         """Keys of :attr:`_base` that a class learned here shares: neither is known by that key."""
+        self._shared: set[Any] = set()
+        """Keys that two classes :meth:`learn` met shared, so that neither is known by them (said when one is
+        restored)."""
         self._nans = 0
         """NaNs frozen so far: a set or dict is searched for two only when it made two (:func:`_one_nan`)."""
         self.find_class: Callable[[str], None] | None = None
@@ -873,7 +876,9 @@ class Snapshotter:
                 same = [entry for entry in same if _bound_by_its_module(entry[0])] or same
             if base is not None and key in base.keys:
                 self._masked.add(key)  # a class here and one inherited share it: neither is known by it
-            elif len(same) == 1 and key not in self._classes:
+            elif len(same) > 1:
+                self._shared.add(key)
+            elif key not in self._classes:
                 t, kind = same[0]
                 self._kinds[t] = kind
                 self._classes[key] = t
@@ -907,6 +912,10 @@ class Snapshotter:
             self.find_class(frozen[1])
             cls = self._classes.get(key)
         if cls is None:
+            if key in self._shared or key in self._masked:
+                raise InvalidStudentCode(f"cannot restore a {frozen[1]}: two classes of that name exist, and a "
+                                         "snapshot keeps an object by its class's name; give each class a name of its "
+                                         "own (a class made inside a function is one per call)")
             raise InvalidStudentCode(f"cannot restore a {frozen[1]}: the class was never seen in this process")
         if tag == "e":
             return cls[frozen[2]]
