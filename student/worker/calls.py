@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import enum
 import functools
-import itertools
 import gc
+import itertools
 import operator
 import pickle
 import os
