@@ -678,6 +678,8 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
                 if previous is None
                 else [str(c) for c in changes(previous, view)] or ["(no change: a stuttering step)"]
             )
+            if i == len(v.trace.steps) - 1 and _said_below(view, v.explanation):
+                lines = [line for line in lines if not line.startswith("failure: ")]  # the last line says it
             for line in lines:
                 out.print(f"        {printable(line)}", markup=False)
             previous = view
@@ -685,6 +687,13 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             out.print(Text(printable(f"        {v.property} violated: {v.explanation}"), style="bold red"))
         if culprit is not None:
             out.print(Text(printable(_culprit_text(v, culprit, scripted)), style="bold yellow"))
+
+
+def _said_below(view: Any, explanation: str | None) -> bool:
+    """Whether the last state's ``failure`` (a student's handler that failed) is what the violation's line below
+    the trace says anyway (it was printed twice)."""
+    failure = view.get("failure") if isinstance(view, dict) else None
+    return isinstance(failure, str) and bool(failure) and failure in (explanation or "")
 
 
 def _culprit_to_show(v: Any) -> Any:

@@ -561,6 +561,18 @@ def test_a_handler_failure_met_before_the_time_limit_cut_the_search_is_reported(
             "--timeout for its schedule") in out
 
 
+def test_a_handlers_failure_is_said_once_below_the_counterexample(tmp_path: Path) -> None:
+    """The failed call was printed twice: as the last state's ``failure`` and as the violation's line."""
+    student = tmp_path / "raises.py"
+    student.write_text("from quorumcheck.models.actors import Node\nclass C(Node):\n"
+                       "    def on_start(self, out):\n        out.broadcast('x')\n"
+                       "    def on_message(self, sender, message, out):\n        raise KeyError(message)\n")
+    code, out, _ = run("test", str(student), "--protocol", "none", "--mode", "exhaustive", "--no-isolate")
+    finding = "n1 (C) on_message(0, 'x') raised KeyError: 'x' at raises.py:6 in on_message"
+    assert code == 1 and out.count(finding) == 1, out
+    assert (f"   1  Deliver(from=n0, to=n1, msg='x')\n        handlers-do-not-crash violated: {finding}\n") in out
+
+
 def test_the_time_limit_raised_inside_a_handler_in_process_ends_the_run(tmp_path: Path) -> None:
     """In-process (--no-isolate), the run's time limit can fire inside a handler: it was taken for the student's
     exception ("raised TimeLimitReached", handlers-do-not-crash), and the search went on calling handlers, each
