@@ -595,9 +595,9 @@ def _kind(value: Any) -> str:
         return f"a {type(value).__name__} dataclass with a field of an unsupported type"
     module = type(value).__module__
     where = "" if module.startswith("quorumcheck_student_") or module in ("__main__", "builtins") else f"{module}."
-    plain = _PLAIN_INSTEAD.get(f"{module}.{type(value).__qualname__}")
+    name = f"{module}.{type(value).__qualname__}"
+    plain = _PLAIN_INSTEAD.get(name)
     if plain is not None:
-        name = f"{module}.{type(value).__qualname__}"
         return f"{'an' if name[0] in 'aeiou' else 'a'} {name} (a snapshot keeps plain dicts, lists, sets and tuples: {plain})"
     if module.split(".")[0] in sys.stdlib_module_names and module != "builtins":
         # Not the student's class, so not theirs to turn into a dataclass: a Random, a Logger, a deque's cousins.

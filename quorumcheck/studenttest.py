@@ -1256,11 +1256,11 @@ def check_student(
                                                                    **model_options), ends)
         if unconfirmed:
             terms.append(unconfirmed)
-    notices = model.notices()
     off = model.property_off("votes-safe") if isinstance(model, ActorModel) else None
-    if off is not None and list(properties or ()) != ["all"]:
-        notices.remove(off)  # on request only: not checked here anyway, so its being off is no news
-    found.notices = notices + terms
+    if list(properties or ()) == ["all"]:
+        off = None
+    # votes-safe is on request only: unless asked for, that it is off is no news
+    found.notices = [n for n in model.notices() if n != off] + terms
     found.seconds = time.perf_counter() - started
     output = getattr(model.host, "output", None)
     if output is not None:

@@ -293,6 +293,21 @@ def test_votes_safe_is_off_with_a_notice_when_ballots_order_themselves(tmp_path:
             assert any(n.startswith("votes-safe is off") for n in found.notices) is said, found.notices
 
 
+def test_a_class_that_orders_itself_where_no_acceptor_shows_its_promise_is_no_crash(tmp_path: Path) -> None:
+    # votes-safe is off there for two reasons, and the notice of the one was dropped though it was never given:
+    # "ValueError: list.remove(x): x not in list", an internal error.
+    (tmp_path / "phases.py").write_text(
+        "import enum\nfrom quorumcheck.models.actors import Node\n"
+        "class Phase(enum.IntEnum):\n    IDLE = 0\n"
+        "class N(Node):\n"
+        "    def __init__(self):\n"
+        "        self.accepted = None\n        self.learned = None\n        self.phase = Phase.IDLE\n"
+        "    def on_message(self, sender, m, out):\n        pass\n")
+    found = check_student(str(tmp_path / "phases.py"), 3, protocol="paxos", requests=0, max_timeouts=0)
+    assert found.result.distinct_states == 1
+    assert not any(n.startswith("votes-safe is off") for n in found.notices), found.notices
+
+
 @pytest.mark.parametrize("when", ["__init__", "on_request"])
 def test_a_proposer_may_count_its_promises_under_the_name_promised(tmp_path: Path, when: str) -> None:
     # Only an acceptor's promised is its promise: a proposer's own count (self.promised = 0 in __init__) was
