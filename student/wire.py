@@ -30,7 +30,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "MAX_SENDS", "NAN", "WireError", "call_deadline", "canonical", "decode",
+__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "MAX_SENDS", "NAN", "WALL_EXTENSIONS", "WireError", "call_deadline", "canonical", "decode",
            "encode", "frozen", "is_frozen", "wall_clock_limit"]
 
 MAX_LINE = 8 * 2**20
@@ -70,15 +70,22 @@ def wall_clock_limit(seconds: float) -> float:
     return 2 * seconds + 1.0
 
 
+WALL_EXTENSIONS = 2
+"""How many extra backstops one handler call may have in all, for runs that never blocked (no voluntary context
+switch: they were runnable all along and waited for a processor on a loaded machine, where the wall clock is no
+measure of them; :func:`quorumcheck.student.worker.containment.time_limit`)."""
+
+
 def call_deadline(seconds: float) -> float:
     """The trusted side's wall-clock deadline for one call's answer: three backstops (two runs of the call and
-    reading the node's state after them, each under :func:`wall_clock_limit`) plus 2 s. It cannot be evaded:
-    a worker that misses it is killed. The worker's own limits end first, so it reports where the call was.
+    reading the node's state after them, each under :func:`wall_clock_limit`), the :data:`WALL_EXTENSIONS` a call
+    that waited for a processor may have, and 2 s. It cannot be evaded: a worker that misses it is killed. The
+    worker's own limits end first, so it reports where the call was.
 
     >>> call_deadline(1.0)
-    11.0
+    17.0
     """
-    return 3 * wall_clock_limit(seconds) + 2.0
+    return (3 + WALL_EXTENSIONS) * wall_clock_limit(seconds) + 2.0
 
 
 class WireError(ValueError):

@@ -55,7 +55,7 @@ from quorumcheck.models.observe import computed_fields, contract_named, renamed
 
 from quorumcheck.student.wire import MAX_SENDS
 
-from .containment import call_contained, collector_paused, is_search_limit, time_limit
+from .containment import call_contained, collector_paused, is_search_limit, new_call, time_limit
 
 __all__ = ["NodeRunner", "OutsideState", "failed", "note_folders"]
 
@@ -164,6 +164,7 @@ class NodeRunner:
 
         if self.outside is not None:  # what changed between calls is not this call's doing (in-process: the
             self.outside.rebase()      # caller's own script may set a global of the module that holds the classes)
+        new_call()
         generator = random.getstate()
         failure = call_contained(call, (), time_limit=self.handler_timeout, interruptible=self.interruptible)
         changed = self.outside.changed() if self.outside is not None else None

@@ -29,6 +29,7 @@ import errno
 import gc
 import io
 import os
+import resource
 import signal
 import sysconfig
 import threading
@@ -39,9 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quorumcheck.student.wire import wall_clock_limit
+from quorumcheck.student.wire import WALL_EXTENSIONS, wall_clock_limit
 
-__all__ = ["HandlerFailure", "HandlerTimeout", "call_contained", "collector_paused", "time_limit"]
+__all__ = ["HandlerFailure", "HandlerTimeout", "call_contained", "collector_paused", "new_call", "time_limit"]
 
 _ROOT = Path(__file__).resolve().parent.parent.parent
 _OUR_DIRECTORIES = tuple(str(_ROOT / part) + os.sep for part in ("models", "explorer", "invariants", "quorumcheck",
@@ -69,18 +70,41 @@ class HandlerTimeout(BaseException):
         The CPU time the call used by then.
     """
 
-    def __init__(self, limit: float, wall: float | None = None, used: float | None = None) -> None:
+    def __init__(self, limit: float, wall: float | None = None, used: float | None = None,
+                 blocked: bool = True) -> None:
         self.limit, self.wall, self.used = limit, wall, limit if used is None else used
+        self.blocked = blocked
         super().__init__(self.how())
 
     def how(self) -> str:
         """How the call ended, as the end of a sentence (``used 1 s of CPU time without returning (...)``)."""
         if self.wall is None:
             return f"used {self.limit:g} s of CPU time without returning (an infinite loop?)"
+        if not self.blocked:
+            return (f"did not return within {self.wall:g} s, using {self.used:.2g} s of CPU time and never waiting "
+                    "for anything: it waited its turn for a processor all along (the machine was overloaded; run "
+                    "fewer checks at once)")
         if self.used < self.limit / 2:
             return (f"did not return within {self.wall:g} s, using almost no CPU time (sleeping, or waiting for "
                     "something?)")
         return f"did not return within {self.wall:g} s, using {self.used:.1f} s of CPU time (an infinite loop?)"
+
+
+_extensions_left = WALL_EXTENSIONS
+"""What is left of this handler call's extra backstops (:data:`~quorumcheck.student.wire.WALL_EXTENSIONS`),
+shared by its runs and the reading of its node's state; :func:`new_call` resets it."""
+
+
+def new_call() -> None:
+    """A new handler call begins: it may have :data:`~quorumcheck.student.wire.WALL_EXTENSIONS` extra backstops
+    (:func:`time_limit`)."""
+    global _extensions_left
+    _extensions_left = WALL_EXTENSIONS
+
+
+def _voluntary_switches() -> int:
+    """How often this thread has given up the processor of its own accord (slept, or blocked on something)."""
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_nvcsw
 
 
 @dataclass(frozen=True)
@@ -112,7 +136,11 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     CPU time (``signal.setitimer(ITIMER_PROF)``, this process's user and system time) is what a loop
     spends and what a loaded machine does not stretch: a quick call that waits its turn for the CPU
     is not charged for the wait. The wall-clock timer (``ITIMER_REAL``) stops a call that sleeps or
-    blocks. Outside the main thread (where signals cannot be used) the block runs without a limit
+    blocks. When it runs out on a call that has not blocked once (no voluntary context switch: it was
+    runnable all along, and waited for a processor), the machine is overloaded rather than the call
+    stuck, and it gets another backstop, up to the call's
+    :data:`~quorumcheck.student.wire.WALL_EXTENSIONS` (:func:`new_call`); if it still has not returned, the
+    finding says that it never waited for anything. Outside the main thread (where signals cannot be used) the block runs without a limit
     here, and only the trusted side's deadline stops it. Timers the caller had set (the time limit
     of a search running the handlers in-process) are set again afterwards, less the time the block
     took; one that ran out meanwhile fires at once.
@@ -142,12 +170,24 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     wall = wall_clock_limit(seconds)
     fired: HandlerTimeout | None = None
     cpu_at_start = time.process_time()
+    switches_at_start = _voluntary_switches()
+    extended = 0
 
     def timeout(cpu: bool) -> HandlerTimeout:
-        return HandlerTimeout(seconds) if cpu else HandlerTimeout(seconds, wall, time.process_time() - cpu_at_start)
+        if cpu:
+            return HandlerTimeout(seconds)
+        return HandlerTimeout(seconds, wall * (1 + extended), time.process_time() - cpu_at_start,
+                              blocked=_voluntary_switches() != switches_at_start)
 
     def alarm(signum: int, frame: Any) -> None:
-        nonlocal fired
+        nonlocal fired, extended
+        global _extensions_left
+        if (fired is None and signum == signal.SIGALRM and _extensions_left > 0
+                and _voluntary_switches() == switches_at_start):
+            _extensions_left -= 1
+            extended += 1  # runnable all along: the machine is busy, not the call stuck
+            signal.setitimer(signal.ITIMER_REAL, wall)
+            return
         fired = fired or timeout(signum == signal.SIGPROF)
         signal.setitimer(signal.ITIMER_REAL, 0.05)  # keep raising if the handler swallows it
         raise fired
