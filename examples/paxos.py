@@ -8,7 +8,7 @@ contract (docs/student-testing.md) reads two attributes:
 * ``accepted`` -- ``None``, or the ``(ballot, value)`` this acceptor last accepted;
 * ``learned`` -- ``None``, or the value this learner has learned.
 
-Check it: every interleaving with one client request (10,240 states under the default reduction by
+Check it: every interleaving with one client request (2,710 states under the default reduction by
 right movers, 25,576 with --no-reduction; a second or two), then
 Hypothesis-drawn schedules with two competing requests (exhaustively that is more than 26 million states):
 

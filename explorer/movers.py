@@ -58,8 +58,9 @@ from .result import Step, Trace
 
 __all__ = ["Movers", "resolve_movers"]
 
-_Held = tuple[int, Hashable, Any, int, tuple[Action, ...]]
-"""A transaction under way: (tag, its node, the state passed through, the stored state it began in, its steps)."""
+_Held = tuple[int, Hashable, Any, int, tuple[Action, ...], Any]
+"""A transaction under way: (tag, its node, the state passed through, the stored state it began in, its steps, the
+state before its last step)."""
 
 TRANSACTION = "Steps"
 """The name of a transaction's label; its ``of`` argument lists the steps, ``" ; "`` between them."""
@@ -164,7 +165,7 @@ class Movers:
                     self.stats.met += 1
                     if held is None:
                         held = self._held.setdefault(depth + 1, [])
-                    held.append((tag, owner, after, node, (action,)))
+                    held.append((tag, owner, after, node, (action,), state))
         if silent:
             self.stats.reduced += 1
         else:
@@ -173,14 +174,15 @@ class Movers:
 
     def take(self, depth: int) -> list[_Held]:
         """The transactions under way at ``depth``, in the order they were met: ``(tag, node, state, the stored
-        state the transaction began in, its steps so far)``, to be taken up with :meth:`advance`."""
+        state the transaction began in, its steps so far, the state before the last of them)``, to be taken up
+        with :meth:`advance`."""
         return self._held.pop(depth, [])
 
     def advance(self, held: _Held, depth: int, tag: int) -> list[tuple[int, Any, Action, Any]]:
         """One transaction under way at ``depth`` takes its node's next steps: the transactions that end at
         ``depth + 1``, as ``(node, before, label, state)`` (``node`` began it, ``before`` is the state before its
         last step); the silent steps are held for the next level, with ``tag``."""
-        _, owner, u, node, path = held
+        _, owner, u, node, path, before = held
         stats, met, mark = self.stats, self._met, self._mark
         stats.passed += 1  # a state passed through, never stored
         ends = []
@@ -188,6 +190,9 @@ class Movers:
         for b, v, quiet in self._next(owner, u):
             taken = True
             if not quiet:
+                if self._covered(owner, before, path[-1], b, v):
+                    stats.covered += 1
+                    continue
                 stats.transactions += 1
                 ends.append((node, u, self._label((*path, b)), v))
             else:
@@ -197,7 +202,7 @@ class Movers:
                     # messages a node's silent steps can go round in a circle.
                     met.add(m)
                     stats.met += 1
-                    self._held.setdefault(depth + 1, []).append((tag, owner, v, node, (*path, b)))
+                    self._held.setdefault(depth + 1, []).append((tag, owner, v, node, (*path, b), u))
         if not taken:
             stats.dropped += 1  # nothing follows: the silent steps can only come last
         return ends
@@ -207,22 +212,58 @@ class Movers:
         return any(self._held.values())
 
     def held_ends(self, depth: int) -> Iterator[Any]:
-        """The states in which the transactions under way at ``depth`` end, however many silent steps on (for a
-        cut at ``--max-depth``: the run was cut only if one of them is new; the states passed through on the way
-        are never stored, so they say nothing)."""
-        for _, owner, u, _, _ in self._held.get(depth, ()):
-            seen = {u}
-            level = [u]
-            while level:
-                deeper = []
-                for x in level:
-                    for _, v, quiet in self._next(owner, x):
-                        if not quiet:
-                            yield v
-                        elif v not in seen:
-                            seen.add(v)
-                            deeper.append(v)
-                level = deeper
+        """The states in which the transactions under way at ``depth`` and those begun there end, however many
+        silent steps on, except those a shorter transaction covers (:meth:`_covered`); for a cut at
+        ``--max-depth``: the run was cut only if one of them is new. The states passed through on the way are
+        never stored, so they say nothing.
+
+        Which transactions the search finds covered depends on the run that first met each state inside them, so
+        this tries every run it meets: a state reached in several ways is taken up once, at its first level, with
+        every (state before, last step) it was reached by at that level."""
+        ways: dict[tuple[Hashable, Any], list[tuple[Any, Action]]] = {}
+
+        def meet(into: dict[tuple[Hashable, Any], None], owner: Hashable, state: Any, way: tuple[Any, Action]) -> None:
+            key = (owner, state)
+            if key not in ways:
+                ways[key] = []
+                into[key] = None
+            if key in into:  # a way of the state's first level
+                ways[key].append(way)
+
+        level: dict[tuple[Hashable, Any], None] = {}
+        for _, owner, u, _, path, before in self._held.get(depth, ()):
+            meet(level, owner, u, (before, path[-1]))
+        begun = self._held.get(depth + 1, ())  # begun at this level: their states are one level deeper
+        while level or begun:
+            deeper: dict[tuple[Hashable, Any], None] = {}
+            for _, owner, u, _, path, before in begun:
+                meet(deeper, owner, u, (before, path[-1]))
+            begun = ()
+            for key in level:
+                owner, x = key
+                for b, v, quiet in self._next(owner, x):
+                    if quiet:
+                        meet(deeper, owner, v, (x, b))
+                    elif not any(self._covered(owner, previous, last, b, v) for previous, last in ways[key]):
+                        yield v
+            level = deeper
+
+    def _covered(self, owner: Hashable, before: Any, last: Action, step: Action, end: Any) -> bool:
+        """Whether the transaction that ends with ``last`` (silent) and ``step`` (not) in ``end`` needs no state of
+        its own: ``step`` taken in ``before``, the state before ``last``, ends the transaction without ``last``
+        there, and ``last`` after it is still silent and reaches ``end``.
+
+        Both orders are computed (the calls are the model's, cached), not assumed: ``end`` is then the state of that
+        shorter transaction with ``last`` still pending, which changes nothing a property reads, and the node takes
+        ``last`` in a transaction of its next step (docs/partial-order.md). So the two steps of one node commute
+        here, say by touching different attributes, as a Paxos node's learner and acceptor do.
+        """
+        model = self.model
+        shorter = model.next_state(before, step)
+        if shorter is None or model.right_mover(before, step, shorter) is not None:
+            return False  # not enabled there, or silent there: that transaction does not end in it
+        again = model.next_state(shorter, last)
+        return again is not None and again == end and model.right_mover(shorter, last, again) == owner
 
     def _label(self, path: tuple[Action, ...]) -> Action:
         made = self._made_for.get(path)

@@ -72,6 +72,9 @@ class PorStats:
     """Movers: states passed through inside transactions, never stored nor checked."""
     dropped: int = 0
     """Movers: silent steps after which their node had nothing to do (they can only come last: not taken)."""
+    covered: int = 0
+    """Movers: transactions not taken because their last silent step commutes with their last step: the
+    transaction without it reaches the same state with it still to come (checked by computing both orders)."""
     met: int = 0
     """Movers: states met inside transactions (passed through, or held for the next level when the search
     stopped), each kept to meet it once; they count against ``max_states`` beside the stored states."""

@@ -330,7 +330,7 @@ class CheckResult(Generic[State]):
                 "visible": self.partial_order.visible, "revisits": self.partial_order.revisits,
                 "slept": self.partial_order.slept, "transactions": self.partial_order.transactions,
                 "passed": self.partial_order.passed, "dropped": self.partial_order.dropped,
-                "met": self.partial_order.met,
+                "covered": self.partial_order.covered, "met": self.partial_order.met,
             },
             "notices": list(self.notices),
             "violation": violation(self.violations[0]) if self.violations else None,

@@ -492,6 +492,30 @@ class ActorModel(Model[ActorState]):
         """
         return self._transitions(state, True)  # type: ignore[return-value]
 
+    def next_state(self, state: ActorState, action: Action | str) -> ActorState | None:
+        """The successor of ``state`` by ``action``, or ``None`` if it is disabled; a label computes only its own
+        node's steps, and only its own successor (the reduction by movers asks this of every transaction's end).
+
+        >>> from quorumcheck.models.actors import Node
+        >>> class Tick(Node):
+        ...     def on_start(self, out):
+        ...         out.set_timer("tick")
+        >>> m = ActorModel(Tick, nodes=2, max_timeouts=1)
+        >>> s0 = next(iter(m.init_states()))
+        >>> m.next_state(s0, m.successors(s0)[1][0]).timers, m.next_state(s0, "Timer(node=n0, timer=tick)").budget
+        ((('tick',), ()), (1, 0, 0, 0, 0, 0))
+        """
+        if not isinstance(action, Action):
+            return super().next_state(state, action)
+        actor = self.step_actor(action)
+        index = None if actor is None else self._index.get(actor)
+        if index is None:
+            return super().next_state(state, action)
+        for label, make in self._transitions(state, True, index):
+            if label == action:
+                return make()  # type: ignore[no-any-return]
+        return None
+
     def actor_steps(self, state: ActorState, actor: Any) -> list[tuple[Action, ActorState]]:
         """The steps of node ``actor`` (``"n1"``; :meth:`step_actor`) with their successors; no other node's are computed.
 

@@ -627,8 +627,10 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
         if result.by_movers:
             po = result.partial_order
             # A search stopped at a violation may have passed through transactions that never ended.
+            covered = f", {po.covered:,} more covered by shorter ones" if po.covered else ""
             counts = counts.replace("distinct states", f"distinct states (reduced by movers: {po.transactions:,} "
-                                    f"transactions ended; {po.passed:,} states passed through inside transactions)", 1)
+                                    f"transactions ended{covered}; {po.passed:,} states passed through inside "
+                                    "transactions)", 1)
         if result.partial_order is not None and result.partial_order.method == "sleep":
             counts = counts.replace(" transitions", f" transitions ({result.partial_order.slept:,} more asleep: "
                                     "sleep sets)", 1)

@@ -1213,7 +1213,7 @@ def check_student(
     >>> paxos = load_student_file(Path(__file__).resolve().parent.parent / "examples" / "paxos.py")
     >>> r = check_student(paxos.PaxosNode, 3, protocol="paxos", requests=1, max_timeouts=0, isolate=False)
     >>> r.verdict.value, r.result.distinct_states  # reduced by right movers, the default
-    ('holds', 10240)
+    ('holds', 2710)
     >>> check_student(paxos.PaxosNode, 3, protocol="paxos", requests=1, max_timeouts=0, isolate=False,
     ...               movers=False).result.distinct_states  # every interleaving
     25576

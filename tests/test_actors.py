@@ -613,7 +613,7 @@ def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
     ok = _cli("examples/raft.py", "--protocol", "raft", "--requests", "1", "--max-timeouts", "1", "--json")
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
-    assert data["verdict"] == "holds" and data["distinct_states"] == 4813 and data["student"]["mode"] == "exhaustive"
+    assert data["verdict"] == "holds" and data["distinct_states"] == 1405 and data["student"]["mode"] == "exhaustive"
     assert data["partial_order"]["method"] == "movers" and data["student"]["exhaustive_states"] is None
     plain = _cli("examples/raft.py", "--protocol", "raft", "--requests", "1", "--max-timeouts", "1", "--json",
                  "--no-reduction")

@@ -30,7 +30,7 @@ def _check(file: str, cls: str, protocol: str, **options: Any) -> Any:
 def test_correct_independent_paxos_holds_exhaustively_with_one_request() -> None:
     found = _check("mypaxos.py", "Synod", "paxos", requests=1, max_timeouts=0, mode="exhaustive")
     assert found.verdict is Verdict.HOLDS and found.result.complete
-    assert found.result.distinct_states == 6874  # reduced by movers; 19,744 with movers=False
+    assert found.result.distinct_states == 2269  # reduced by movers; 19,744 with movers=False
 
 
 @pytest.mark.slow  # 10-25 s each: the exhaustive part runs to its 200,000 states first
@@ -72,7 +72,7 @@ def test_acknowledging_the_whole_log_is_found_by_one_way_epochs() -> None:
 # -- a second outside batch (raft2.py, paxos2.py): another engineer, another style ------------------------
 def test_a_second_independent_paxos_holds_or_fails_exhaustively_with_few_requests() -> None:
     correct = _check("paxos2.py", "Synod", "paxos", requests=1, max_timeouts=0, mode="exhaustive")
-    assert correct.verdict is Verdict.HOLDS and correct.result.distinct_states == 10240  # 25,576 with movers=False
+    assert correct.verdict is Verdict.HOLDS and correct.result.distinct_states == 2890  # 25,576 with movers=False
     found = _check("paxos2.py", "SingleAckLearner", "paxos", requests=2, max_timeouts=0)  # learns from one vote
     assert (found.mode, found.violation.property, len(found.violation.trace)) == ("exhaustive", "learned-is-chosen", 7)
 

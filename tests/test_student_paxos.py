@@ -49,7 +49,7 @@ def _check(node: Any, **options: Any) -> Any:
 def test_correct_paxos_one_proposal_exhaustively() -> None:
     found = _check(PAXOS.PaxosNode, requests=1)
     assert found.verdict is Verdict.HOLDS and found.result.complete
-    assert (found.result.distinct_states, found.result.depth) == (10240, 18)  # reduced by right movers, the default
+    assert (found.result.distinct_states, found.result.depth) == (2710, 17)  # reduced by right movers, the default
     assert [(w.property, len(w.trace)) for w in found.result.witnesses] == [("value-can-be-chosen", 7),
                                                                             ("value-can-be-learned", 9)]
     plain = _check(PAXOS.PaxosNode, requests=1, movers=False)  # every interleaving: the same answers
@@ -134,7 +134,7 @@ def test_cli_store_fingerprints() -> None:
     done = runner.invoke(main, [*args, "--mode", "exhaustive", "--json"])
     assert done.exit_code == 0, done.output
     r = json.loads(done.stdout)
-    assert (r["verdict"], r["distinct_states"], r["depth"], r["store"]) == ("holds", 10240, 18, "fingerprints")
+    assert (r["verdict"], r["distinct_states"], r["depth"], r["store"]) == ("holds", 2710, 17, "fingerprints")
     assert r["partial_order"]["method"] == "movers"
     assert r["fingerprints"]["collision_probability"] < 1e-6
     text = runner.invoke(main, [*args, "--mode", "exhaustive"])
@@ -189,7 +189,7 @@ def test_a_buggy_role_is_found_with_a_shortest_schedule() -> None:
     """16,426 states under movers, about 4 s (77,118 and 20 s without): the bug needs both proposers' requests."""
     buggy = check_student(ROLES.BUGGY, None, protocol="paxos", requests=2, isolate=False, keep_graph=False)
     v = buggy.violation
-    assert v.property == "agreement" and len(v.trace) == 14 and buggy.result.distinct_states == 16426
+    assert v.property == "agreement" and len(v.trace) == 14 and buggy.result.distinct_states == 12788
     assert_real_path(buggy.model, v.trace)
     # Only proposers define on_request, so only they receive client requests.
     assert {a.args["node"] for a in v.trace.actions if a.name == "Request"} <= {"n0", "n1"}
@@ -197,10 +197,10 @@ def test_a_buggy_role_is_found_with_a_shortest_schedule() -> None:
 
 def test_counting_duplicate_votes_shows_only_when_the_network_duplicates() -> None:
     node = BUGS.CountsDuplicateVotes
-    assert _check(node, requests=1).verdict is Verdict.HOLDS  # 10,240 states, as for the correct node
+    assert _check(node, requests=1).verdict is Verdict.HOLDS  # 2,710 states, as for the correct node
     found = _check(node, requests=1, max_duplicates=1)
     v = found.violation
-    assert v.property == "learned-is-chosen" and len(v.trace) == 9 and found.result.distinct_states == 2058  # 3,861 plain
+    assert v.property == "learned-is-chosen" and len(v.trace) == 9 and found.result.distinct_states == 1649  # 3,861 plain
     assert [a.name for a in v.trace.actions][-3:] == ["Duplicate", "Deliver", "Deliver"]
     assert v.explanation.startswith("n0 learned 'v1', which no majority of acceptors accepted in one ballot")
 
@@ -433,7 +433,7 @@ class FloatPromises(IntBallotsFromMinusInfinity):
 def test_int_ballots_compare_with_floats(node: Any) -> None:
     found = _check(node, requests=1, mode="exhaustive", properties=["all"])
     assert found.verdict is Verdict.HOLDS, found.violation and found.violation.explanation
-    assert found.result.distinct_states == 10240
+    assert found.result.distinct_states == 2710
 
 
 def test_a_ballot_class_nested_in_the_node_class_turns_votes_safe_off_too(tmp_path: Path) -> None:
