@@ -140,12 +140,24 @@ def _missing(cls: str, name: str, field: str) -> InvalidStudentCode:
 
 def computed_fields(cls: Any, fields: Sequence[str]) -> tuple[str, ...]:
     """The contract fields that ``cls`` computes (a method or property, or whatever its own ``__getattr__``
-    answers for a name the class does not define) rather than keeps as an attribute."""
+    answers for a name the class does not define) rather than keeps as an attribute, and those its class gives a
+    default (``learned = None`` in the class body): a node that never sets such a field on itself has it from the
+    class, which its snapshot (the instance's own attributes) does not hold, so the field is read beside the
+    student's code, as Python reads it.
+
+    >>> class Learner:
+    ...     learned = None  # a class-level default
+    ...     def __init__(self):
+    ...         self.accepted = None
+    >>> computed_fields(Learner, ["accepted", "learned"])
+    ('learned',)
+    """
     forwards = callable(getattr(cls, "__getattr__", None))  # e.g. to the dataclasses the node keeps its state in
     out = []
     for field in fields:
-        held = getattr(cls, renamed(cls, field), None)
-        if isinstance(held, property) or callable(held) or (held is None and forwards):
+        name = renamed(cls, field)
+        held = getattr(cls, name, None)
+        if isinstance(held, property) or callable(held) or (held is None and forwards) or _defines(cls, name):
             out.append(field)
     return tuple(out)
 

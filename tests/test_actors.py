@@ -869,6 +869,24 @@ def test_the_worker_s_limits_end_before_the_grader_s_deadline(limit: float) -> N
     assert (3 + WALL_EXTENSIONS) * wall_clock_limit(limit) + 1.0 < call_deadline(limit)
 
 
+@pytest.mark.parametrize("isolate", [False, True], ids=["in-process", "workers"])
+def test_a_class_level_default_is_read_as_python_reads_it(tmp_path: Path, isolate: bool) -> None:
+    """``learned = None`` in the class body, never set on the node until it learns: the node has the attribute, as
+    Python reads it. It was "has no attribute 'learned'" (an independent student, batch 11), because the trusted
+    side read the field from the snapshot, which holds the instance's own attributes only."""
+    from quorumcheck.studenttest import check_student
+
+    (tmp_path / "paxos.py").write_text((Path(__file__).resolve().parent.parent / "examples" / "paxos.py").read_text())
+    (tmp_path / "classdefault.py").write_text(
+        "from paxos import PaxosNode\n\n\nclass ClassDefault(PaxosNode):\n    learned = None\n\n"
+        "    def __init__(self):\n        super().__init__()\n        del self.learned  # the class's default stands\n")
+    found = check_student(str(tmp_path / "classdefault.py:ClassDefault"), 3, protocol="paxos", requests=1,
+                          max_timeouts=0, isolate=isolate)
+    assert found.verdict is Verdict.HOLDS and found.result.distinct_states == 2710  # as examples/paxos.py
+    assert {w.property: len(w.trace) - 1 for w in found.result.witnesses} == {
+        "value-can-be-chosen": 6, "value-can-be-learned": 8}
+
+
 def test_a_durable_attribute_that_init_does_not_set_gets_a_notice(tmp_path: Path) -> None:
     from quorumcheck.studenttest import check_student
 
