@@ -50,6 +50,7 @@ __all__ = [
     "SavedTrace",
     "TraceFileError",
     "load_trace",
+    "read_input",
     "read_labels",
     "replay",
     "replayed_violation",
@@ -115,6 +116,40 @@ def nesting(value: Any) -> int:
                 break
             stack.extend((x, depth + 1) for x in item)
     return deepest
+
+
+MAX_INPUT_BYTES = 64 * 2**20
+"""The largest trace, prefix or spec file quorumcheck reads (64 MiB: a saved trace of hundreds of steps of large
+states is a few MiB); a longer one, or an endless one such as ``/dev/zero``, is refused instead of read whole."""
+
+
+class FileTooLarge(OSError):
+    """A file longer than :data:`MAX_INPUT_BYTES` (an ``OSError``: callers report it as a file they cannot read)."""
+
+    def __init__(self) -> None:
+        super().__init__(27, f"longer than {MAX_INPUT_BYTES // 2**20} MiB, more than any file quorumcheck writes")
+
+
+def read_input(path: Path) -> str:
+    """The text of an input file, at most :data:`MAX_INPUT_BYTES` of it, as ``Path.read_text`` reads it.
+
+    Raises
+    ------
+    OSError
+        It cannot be read, or it is longer (:class:`FileTooLarge`).
+    UnicodeDecodeError
+        It is not UTF-8.
+
+    >>> read_input(Path("/dev/zero"))
+    Traceback (most recent call last):
+    ...
+    quorumcheck.explorer.tracefile.FileTooLarge: [Errno 27] longer than 64 MiB, more than any file quorumcheck writes
+    """
+    with open(path, "rb") as f:
+        data = f.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise FileTooLarge()
+    return data.decode("utf-8")
 
 
 def parse_json(text: str, source: str | Path) -> Any:
@@ -344,7 +379,7 @@ def load_trace(path: str | Path) -> SavedTrace:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input(path)
     except FileNotFoundError:
         raise TraceFileError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as e:
@@ -539,7 +574,7 @@ def read_labels(path: str | Path, model: str | None = None) -> list[str]:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input(path)
     except OSError as e:
         raise InvalidParameter(f"cannot read the prefix file {path}: {'a folder' if path.is_dir() else e.strerror}; "
                                "give a file with one action label per line, or a trace saved with --save-trace"

@@ -55,7 +55,9 @@ def load_conjuncts(system: TransitionSystem, path: str | Path) -> TransitionSyst
     """
     path = Path(path)
     if not path.is_file():
-        raise InvalidParameter(f"{path}: no such file; give a Python file that defines conjuncts = {{name: formula}}")
+        what = ("no such file" if not path.exists() else "a folder" if path.is_dir()
+                else "not a regular file (a device or a pipe)")
+        raise InvalidParameter(f"{path}: {what}; give a Python file that defines conjuncts = {{name: formula}}")
     sig = system.signature
     scope: dict[str, Any] = {name: getattr(language, name) for name in _LANGUAGE}
     scope.update(sig.sorts)

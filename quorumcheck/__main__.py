@@ -1,6 +1,6 @@
 """``python -m quorumcheck`` runs the command line."""
 
-from quorumcheck.cli import run
+from quorumcheck.entry import run
 
 if __name__ == "__main__":
     run()

@@ -762,20 +762,28 @@ class _Main(click.Group):
         try:
             code = super().main(*args, **kwargs)
         except (click.exceptions.Abort, KeyboardInterrupt):
+            # An object that Ctrl-C left half made (a Z3 context) complains as it is freed: that is no news.
+            sys.unraisablehook = lambda unraisable: None
             _tell(_interruption("quorumcheck: interrupted (Ctrl-C)"))
             sys.exit(EXIT_INTERRUPTED)
         except click.ClickException as e:
             try:
-                e.show()
+                if isinstance(e, click.UsageError):  # one line, as every other error: what was wrong, and where to look
+                    command = e.ctx.command_path if e.ctx is not None else "quorumcheck"
+                    message = " ".join(e.format_message().split()).rstrip(".")
+                    click.echo(f"quorumcheck: error: {message} (see: {command} --help)", err=True)
+                else:
+                    e.show()
             except (OSError, ValueError, AttributeError):  # stderr is full or closed: the exit code still says it
                 pass
             sys.exit(e.exit_code)
         except click.exceptions.Exit as e:
             sys.exit(e.exit_code)
         except OSError as e:
-            if e.errno not in _OUTPUT_FULL:
-                raise
-            _tell(_output_lost(e))
+            if e.errno in _OUTPUT_FULL:
+                _tell(_output_lost(e))
+            else:  # the machine refused something quorumcheck needs (descriptors, processes, the temporary folder)
+                _tell(_refused_by_the_system(e))
             sys.exit(EXIT_USAGE)
         except Exception:  # noqa: BLE001 - anything else escaping is a bug of ours: say so, never exit 0 or 1
             import traceback
@@ -785,6 +793,16 @@ class _Main(click.Group):
                        "report it with the traceback above", err=True)
             sys.exit(EXIT_INTERNAL)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _refused_by_the_system(e: OSError) -> str:
+    """One line for an ``OSError`` that escaped a command: what the system refused, and where to look."""
+    import tempfile
+
+    where = f" ({e.filename})" if e.filename else ""
+    return (f"quorumcheck: error: the system refused an operation quorumcheck needs: {e.strerror or e}{where}; check "
+            f"this machine's limits (ulimit -n for open files, ulimit -u for processes) and that the temporary "
+            f"folder {tempfile.gettempdir()} can be written")
 
 
 _TERMINATED: list[int] = []
@@ -1512,7 +1530,9 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         _fail("choose the protocol: --protocol paxos, --protocol raft (or --protocol none: containment only)")
     defaults = _PROTOCOL_DEFAULTS[protocol]
     if not path.is_file():
-        _fail(f"{path}: no such file")
+        what = ("no such file" if not path.exists() else "a folder" if path.is_dir()
+                else "not a regular file (a device or a pipe)")
+        _fail(f"{path}: {what}; give the student's Python file")
     if len(node_classes) > 1 and given("nodes") and nodes != len(node_classes):
         _fail(f"--nodes {nodes} but {len(node_classes)} node classes were given; give one class, or one per node")
     # Options that the chosen mode or protocol would ignore are refused, not dropped without a word.

@@ -259,14 +259,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
     converts (a ``ValueError``); both are the file's fault. Nesting deeper than
     quorumcheck can compare or print is refused too.
     """
-    from quorumcheck.explorer.tracefile import parse_text
+    from quorumcheck.explorer.tracefile import parse_text, read_input
 
     if path.suffix == ".py":
         raise InvalidSpec(f"{path}: check runs the built-in models (paxos, raft) and spec files (.toml); run a "
                           "model of your own from Python with explore(MyModel()) (README: Writing your own model), "
                           f"or test student node classes with: quorumcheck test {path} --protocol raft|paxos|none")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input(path)
     except FileNotFoundError:
         raise InvalidSpec(f"{path}: no such spec file; the shipped specs are in specs/") from None
     except OSError as e:

@@ -790,3 +790,71 @@ def test_a_trace_saved_after_a_prefix_is_a_prefix_with_that_prefix_first(tmp_pat
     assert code == 1, err
     code, out, err = run(*args, "--prefix", str(trace))  # the saved prefix, then the saved steps: the violation
     assert code == 1 and "counterexample to election-safety: 0 steps after the" in out, (out, err)
+
+
+# -- the CLI sweep of 2026-12-03: what a user's mistake or machine does to the command line ---------------------
+def _command(*args: str, limits: Callable[[], None] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "quorumcheck", *args], capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=limits)
+
+
+def test_a_usage_error_is_one_line_that_names_the_help() -> None:
+    done = _command("check", "paxos", "--max-states", "0")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("quorumcheck: error: Invalid value for '--max-states': 0 is not in the range x>=1 (see: "
+                           "quorumcheck check paxos --help)\n")
+
+
+def test_an_endless_input_file_is_refused_not_read_whole() -> None:
+    """``replay /dev/zero`` grew to 24 GB and was killed by the kernel; specs and prefixes were read whole too."""
+    for args in (["replay", "/dev/zero"], ["check", "/dev/zero"], ["check", "raft", "--prefix", "/dev/zero"]):
+        done = _command(*args, limits=lambda: __import__("resource").setrlimit(
+            __import__("resource").RLIMIT_AS, (4 << 30, 4 << 30)))
+        assert done.returncode == 2, (args, done.stderr)
+        assert done.stderr.count("\n") == 1 and "longer than 64 MiB" in done.stderr, (args, done.stderr)
+
+
+def test_a_refusal_of_the_system_is_one_line_not_a_traceback_with_exit_1() -> None:
+    """With 9 descriptors, the workers' pipes cannot be made: that was a traceback and exit 1, which reads as
+    "violated"."""
+    import resource
+
+    done = _command("check", "paxos", "--max-ballot", "0", "--workers", "4",
+                    limits=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (9, 9)))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr == ("quorumcheck: error: the system refused an operation quorumcheck needs: Too many open "
+                           "files; check this machine's limits (ulimit -n for open files, ulimit -u for processes) and "
+                           f"that the temporary folder {__import__('tempfile').gettempdir()} can be written\n")
+
+
+def test_a_device_is_not_called_missing() -> None:
+    done = _command("test", "/dev/null", "--protocol", "paxos")
+    assert (done.returncode, done.stderr) == (
+        2, "quorumcheck: error: /dev/null: not a regular file (a device or a pipe); give the student's Python file\n")
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130() -> None:
+    """Ctrl-C in the first few tenths of a second (while click, networkx and Z3 load) printed a traceback, or was
+    lost inside the import machinery and the run went on."""
+    code = ("import builtins, os, signal, sys\n"
+            "real = builtins.__import__\n"
+            "def hook(name, *args, **kwargs):\n"
+            "    if name == 'quorumcheck.cli':\n"
+            "        os.kill(os.getpid(), signal.SIGINT)\n"
+            "    return real(name, *args, **kwargs)\n"
+            "builtins.__import__ = hook\n"
+            "sys.argv = ['quorumcheck', 'check', 'paxos']\n"
+            "from quorumcheck.entry import run\n"
+            "run()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "quorumcheck: interrupted (Ctrl-C)\n")
+
+
+@pytest.mark.parametrize("prefix", [5, True, 1.5, "Timer(node=n0, timer=election)", [1]])
+def test_a_prefix_that_is_not_a_list_of_labels_is_refused(prefix: object) -> None:
+    """A trace file's ``"prefix": 5`` was an internal error ('int' object is not iterable)."""
+    from quorumcheck.errors import InvalidParameter
+    from quorumcheck.models.actor_model import ActorModel
+
+    with pytest.raises(InvalidParameter, match=r"^prefix must be a list of action labels, got "):
+        ActorModel(f"{ROOT / 'examples' / 'raft.py'}:RaftNode", 3, protocol="raft", prefix=prefix)
