@@ -643,6 +643,10 @@ class ActorModel(Model[ActorState]):
         """Handler calls made (cache misses; with determinism checked, each runs twice)."""
         return int(self.host.calls)
 
+    def outcomes(self) -> Iterator[_Outcome]:
+        """What every handler call made so far did (the cache of their answers)."""
+        return iter(self._cache.values())
+
     def _outcome(self, i: int, snapshot: tuple[Any, ...], event: tuple[Any, ...]) -> _Outcome:
         key = (i, snapshot, event)
         cached = self._cache.get(key)

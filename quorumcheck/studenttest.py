@@ -71,7 +71,7 @@ from quorumcheck.explorer.epochs import EpochModel
 from quorumcheck.explorer.result import PropertyStats
 from quorumcheck.explorer.search import TimeLimitReached, evaluation_deadline, names_given, peak_memory_bytes
 from quorumcheck.explorer.store import STORES
-from quorumcheck.models.actor_model import CONTAINMENT_PROPERTIES, ActorModel
+from quorumcheck.models.actor_model import CONTAINMENT_PROPERTIES, TIMEOUTS, ActorModel
 from quorumcheck.models.api import Expectation, Model, Property
 
 __all__ = ["MODES", "STRATEGIES", "EpochRuns", "StudentResult", "check_student", "epoch_check", "epoch_search", "minimize", "random_schedules"]
@@ -1247,7 +1247,7 @@ def check_student(
                      exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
                      keep_graph=bool(keep_graph) and store == "objects", por=por, movers=movers, store=store,
                      on_progress=on_progress)
-        terms = term_notices(model)
+        terms = term_notices(model) + timer_notices(model)
     finally:
         model.close()
     if isinstance(node, (str, Path)) and isolate is not False:  # fresh workers start from the file alone
@@ -1368,6 +1368,32 @@ def _check_options(*, runs: Any, steps: Any, on_progress: Any, exhaustive_states
         raise InvalidParameter(f"on_progress must be a function (called with the part's name and a Progress), "
                                f"got {on_progress!r}")
     return names_given(properties, "properties", "['election-safety']")
+
+
+def timer_notices(model: ActorModel) -> list[str]:
+    """A one-line notice when the nodes armed timers that could not fire: ``max_timeouts`` is 0 (Paxos's default).
+
+    Examples
+    --------
+    >>> from quorumcheck.models.actors import Node
+    >>> class Retry(Node):
+    ...     def on_start(self, out):
+    ...         out.set_timer("retry")
+    >>> model = ActorModel(Retry, 2, max_timeouts=0, isolate=False)
+    >>> _ = explore(model)
+    >>> timer_notices(model)  # doctest: +ELLIPSIS
+    ["the nodes arm the timer 'retry', but --max-timeouts is 0, so no timer fires in this run: ..."]
+    """
+    if model.limits[TIMEOUTS]:
+        return []
+    armed = {name for state in model.init_states() for timers in state.timers for name in timers}
+    armed.update(name for outcome in model.outcomes() for how, name in outcome.timers if how == "set")
+    if not armed:
+        return []
+    names = ", ".join(repr(n) for n in sorted(armed)[:3]) + (" and more" if len(armed) > 3 else "")
+    return [f"the nodes arm the timer{'s' * (len(armed) > 1)} {names}, but --max-timeouts is 0, so no timer fires in "
+            "this run: code that recovers by a timer (a retry, an election) is not checked there; give "
+            "--max-timeouts 1 or more"]
 
 
 def term_notices(model: ActorModel) -> list[str]:
