@@ -225,9 +225,23 @@ def test_an_import_slower_than_a_call_may_take_is_refused_where_each_call_import
     with pytest.raises(InvalidStudentCode) as refused:
         check("slow_import.py:SlowToLoad", 3, **RAFT)
     message = str(refused.value)
-    assert re.fullmatch(r".*slow_import\.py: importing it and starting its nodes took 5\.\d s; as root, each handler "
+    assert re.fullmatch(r".*slow_import\.py: importing it took 5\.\d s; as root, each handler "
                         r"call runs in a fresh process that imports it anew, within the call's time limit \(1 s, "
                         r"--handler-timeout\): make its top level quicker", message), message
+
+
+@needs_fresh_calls
+def test_an_on_start_that_hangs_is_a_finding_not_a_slow_import(tmp_path: Path) -> None:
+    """A node whose on_start loops was refused as a slow top level ("importing it and starting its nodes took
+    6.0 s ... make its top level quicker", the CLI sweep of 2026-12-03): it is the first call's finding."""
+    (tmp_path / "startloops.py").write_text(
+        "from quorumcheck.models.actors import Node\n\n\nclass StartLoops(Node):\n"
+        "    def on_start(self, out):\n        while True:\n            pass\n")
+    found = check_student(str(tmp_path / "startloops.py:StartLoops"), 2, protocol="none", max_timeouts=0,
+                          handler_timeout=0.2)
+    assert found.violation is not None and found.violation.property == "handlers-terminate"
+    assert "n0 (StartLoops) __init__/on_start used 0.2 s of CPU time without returning (an infinite loop?)" in \
+        found.violation.explanation
 
 
 def test_a_worker_patched_to_report_fewer_nodes_is_refused() -> None:
