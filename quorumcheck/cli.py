@@ -466,8 +466,7 @@ def _write_counterexamples(
     except GraphvizError as e:  # the verdict is the answer, with or without its drawing
         click.echo(f"quorumcheck: notice: could not draw the counterexample ({e}); the verdict stands", err=True)
     except OSError as e:
-        _fail(f"cannot write {e.filename}: {_why_not(Path(e.filename or '.').parent, e)}; choose a folder you can "
-              "write to")
+        _fail(_cannot_write(e))
 
 
 class _ProgressDisplay:
@@ -711,6 +710,22 @@ def _culprit_text(v: Any, c: Any, scripted: int = 0) -> str:
     first = f"where {_prefix_ends(scripted)}" if scripted else "in the initial state"
     where = first if c.step == 0 else f"at step {c.step} ({v.trace.steps[c.step].action})"
     return f"        went wrong {where}: {c.property} broke" + (f": {c.explanation}" if c.explanation else "")
+
+
+def _cannot_write(e: OSError, target: Path | None = None) -> str:
+    """One line for a file that could not be written: which, why, and the fix that fits the reason."""
+    import errno
+
+    name = e.filename or target
+    shown = f" {name}" if name is not None else ""
+    why = _why_not(Path(name).parent, e) if name is not None else (e.strerror or str(e))
+    fix = {errno.ENAMETOOLONG: "choose a shorter name (--render-name) or folder",
+           errno.EMFILE: "raise this machine's limit on open files (ulimit -n)",
+           errno.ENFILE: "raise this machine's limit on open files",
+           errno.ENOSPC: "free some space, or choose a folder on another disk",
+           errno.EDQUOT: "free some space, or choose a folder on another disk"}.get(e.errno or 0,
+                                                                                  "choose a folder you can write to")
+    return f"cannot write{shown}: {why}; {fix}"
 
 
 def _why_not(folder: Path, e: OSError) -> str:
@@ -1725,8 +1740,7 @@ def _write_student_counterexample(found: Any, render_dir: Path | None, save_trac
     except GraphvizError as e:  # the verdict is the answer, with or without its drawing
         click.echo(f"quorumcheck: notice: could not draw the counterexample ({e}); the verdict stands", err=True)
     except OSError as e:
-        _fail(f"cannot write {e.filename}: {_why_not(Path(e.filename or '.').parent, e)}; choose a folder you can "
-              "write to")
+        _fail(_cannot_write(e))
 
 
 def _replay_student_trace(trace_file: Path, expect: str = "reproduces", against: Path | None = None,
