@@ -51,16 +51,22 @@ CONFIGS: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-REDUCTIONS = {"none": "none", "sleep": "sleep sets", "movers": "movers"}
+REDUCTIONS = {"none": "none", "sleep": "sleep sets", "movers-uncovered": "movers, no covering", "movers": "movers"}
+"""``movers-uncovered``: right movers as before 2026-12-03, every transaction taken (no
+:meth:`~quorumcheck.explorer.movers.Movers._covered`), to measure what covering buys."""
 
 
 def worker(name: str, reduction: str) -> None:
     from quorumcheck.studenttest import check_student
 
     file, cls, options = CONFIGS[name]
+    if reduction == "movers-uncovered":
+        from quorumcheck.explorer.movers import Movers
+
+        Movers._covered = lambda self, *args: False  # type: ignore[method-assign]
     started = time.perf_counter()
     found = check_student(f"{ROOT / 'examples' / file}:{cls}", 3, mode="exhaustive", por=reduction == "sleep",
-                          movers=reduction == "movers", **options)
+                          movers=reduction.startswith("movers"), **options)
     seconds = time.perf_counter() - started
     r = found.result
     v = r.violation
@@ -84,14 +90,17 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs per cell; the median time is shown")
     ap.add_argument("--timeout", type=float, default=600.0)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
-    ap.add_argument("--reduction", choices=list(REDUCTIONS), default=None,
-                    help="only this reduction (and the plain run it is compared with)")
+    ap.add_argument("--reduction", type=lambda text: text.split(","), default=None,
+                    help="only these reductions, comma-separated (and the plain run they are compared with): "
+                         + ", ".join(REDUCTIONS))
     args = ap.parse_args()
+    if args.reduction is not None and not set(args.reduction) <= set(REDUCTIONS):
+        ap.error(f"--reduction: choose from {', '.join(REDUCTIONS)}")
     if args.worker:
-        worker(args.worker, args.reduction or "none")
+        worker(args.worker, args.reduction[0] if args.reduction else "none")
         return 0
     names = args.only.split(",") if args.only else list(CONFIGS)
-    methods = list(REDUCTIONS) if args.reduction is None else ["none", args.reduction]
+    methods = list(REDUCTIONS) if args.reduction is None else ["none", *args.reduction]
     print(f"# reductions in `quorumcheck test`, {time.strftime('%Y-%m-%d %H:%M')}, load {os.getloadavg()[0]:.1f}, "
           f"median of {args.repeat}")
     print("| configuration | reduction | verdict | states | transitions | asleep / passed | handler calls | trace | "
@@ -110,7 +119,7 @@ def main() -> int:
             results[method] = r
             base = results.get("none")
             ratio = f"{r['seconds'] / base['seconds']:.2f}" if base else ""
-            aside = r["slept"] if method == "sleep" else r["passed"] if method == "movers" else 0
+            aside = r["slept"] if method == "sleep" else r["passed"] if method.startswith("movers") else 0
             print(f"| {name} | {REDUCTIONS[method]} | {r['verdict']} | {r['states']:,} | "
                   f"{r['transitions']:,} | {aside:,} | {r['calls']:,} | {r['length'] or ''} | "
                   f"{r['seconds']:.1f} | {r['states'] / r['seconds']:,.0f} | {r['peak_mib']:,.0f} | {ratio} |",

@@ -858,3 +858,13 @@ def test_a_prefix_that_is_not_a_list_of_labels_is_refused(prefix: object) -> Non
 
     with pytest.raises(InvalidParameter, match=r"^prefix must be a list of action labels, got "):
         ActorModel(f"{ROOT / 'examples' / 'raft.py'}:RaftNode", 3, protocol="raft", prefix=prefix)
+
+
+def test_a_file_that_cannot_be_written_names_itself_and_the_fix_that_fits(tmp_path: Path) -> None:
+    """A name too long for the file system said "choose a folder you can write to"; with too few descriptors the
+    file was "None" (the CLI sweep of 2026-12-03)."""
+    code, _, err = run("check", "paxos", "--max-ballot", "0", "--bug", "duplicate-ballots", "--render",
+                       str(tmp_path), "--render-name", "x" * 300)
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"quorumcheck: error: cannot write {tmp_path}/{'x' * 300}")
+    assert err.endswith(": File name too long; choose a shorter name (--render-name) or folder\n")
