@@ -846,7 +846,11 @@ def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130() -> None:
             "sys.argv = ['quorumcheck', 'check', 'paxos']\n"
             "from quorumcheck.entry import run\n"
             "run()\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    import signal
+
+    # Ctrl-C as a terminal delivers it: a test runner's worker may ignore SIGINT, and its children would inherit that.
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "quorumcheck: interrupted (Ctrl-C)\n")
 
 
