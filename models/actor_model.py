@@ -278,7 +278,8 @@ class ActorModel(Model[ActorState]):
         if max_duplicates and self.network == "unordered-duplicating":
             raise InvalidParameter("max_duplicates is for the ordered and unordered networks; the "
                                    "unordered-duplicating network delivers every message any number of times already")
-        if prefix is not None and (not isinstance(prefix, (list, tuple)) or not all(isinstance(x, str) for x in prefix)):
+        if prefix is not None and (not isinstance(prefix, (list, tuple))
+                                   or not all(isinstance(x, str) for x in prefix)):
             raise InvalidParameter(f"prefix must be a list of action labels, got {prefix!r}")
         self.max_term = max_term
         self.handler_timeout = float(handler_timeout)

@@ -140,8 +140,8 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     runnable all along, and waited for a processor), the machine is overloaded rather than the call
     stuck, and it gets another backstop, up to the call's
     :data:`~quorumcheck.student.wire.WALL_EXTENSIONS` (:func:`new_call`); if it still has not returned, the
-    finding says that it never waited for anything. Outside the main thread (where signals cannot be used) the block runs without a limit
-    here, and only the trusted side's deadline stops it. Timers the caller had set (the time limit
+    finding says that it never waited for anything. Outside the main thread (where signals cannot be used) the
+    block runs without a limit here, and only the trusted side's deadline stops it. Timers the caller had set (the time limit
     of a search running the handlers in-process) are set again afterwards, less the time the block
     took; one that ran out meanwhile fires at once.
 
