@@ -360,6 +360,9 @@ def load_spec(path: str | Path) -> RunSpec:
     if limits.get("search", "bfs") not in SEARCHES:
         raise InvalidSpec(f"{path}: [limits] search must be one of {', '.join(SEARCHES)}, "
                           f"got {_quote(limits['search'])}")
+    if limits.get("search") == "epochs" and model != "raft":
+        raise InvalidSpec(f'{path}: [limits] search = "epochs" takes message passing models (the built-in raft), and '
+                          f"{model} is not one; drop it from [limits]")
     if limits.get("search") == "epochs":
         key = epoch_conflict(**{k: limits[k] for k in ("symmetry", "store", "workers", "por", "continue_") if k in limits})
         if key is not None:

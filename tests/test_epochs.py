@@ -424,6 +424,11 @@ def test_spec_search_epochs_is_validated(tmp_path: Path) -> None:
     path.write_text('model = "raft"\n[limits]\nsearch = "epochs"\nsymmetry = true\n')
     with pytest.raises(InvalidSpec, match=r'\[limits\] search = "epochs" does not combine with symmetry'):
         load_spec(path)
+    # Named by the spec, not by a --search the user never gave (the CLI sweep of 2026-12-03).
+    path.write_text('model = "paxos"\n[limits]\nsearch = "epochs"\n')
+    with pytest.raises(InvalidSpec, match=r'spec\.toml: \[limits\] search = "epochs" takes message passing models '
+                                          r'\(the built-in raft\), and paxos is not one; drop it from \[limits\]$'):
+        load_spec(path)
     path.write_text('model = "raft"\nbug = "commit-to-log-end"\n[limits]\nsearch = "epochs"\n'
                     '[expect]\nverdict = "violated"\ntrace_length = 22\n')
     spec = load_spec(path)
