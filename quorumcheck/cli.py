@@ -29,7 +29,7 @@ from rich.console import Console as _RichConsole
 from rich.live import Live
 from rich.text import Text
 
-from quorumcheck import __version__
+from quorumcheck import __version__, entry
 from quorumcheck.errors import ModelWarning, QuorumcheckError
 from quorumcheck.explorer import CheckResult, Progress, Verdict, explore
 from quorumcheck.explorer.diff import changes, flatten, show_value
@@ -43,7 +43,7 @@ from quorumcheck.runspec import Limits, RunSpec, build_model, load_spec
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 4
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = entry.EXIT_INTERRUPTED
 EXIT_BROKEN_PIPE = 141
 """The reader of the output went away (``quorumcheck ... | head``): what a shell reports for a process that
 SIGPIPE ended, never 1, which means a violation."""
@@ -712,10 +712,9 @@ def _culprit_text(v: Any, c: Any, scripted: int = 0) -> str:
     return f"        went wrong {where}: {c.property} broke" + (f": {c.explanation}" if c.explanation else "")
 
 
-def _cannot_write(e: OSError, target: Path | None = None) -> str:
-    """One line for a file that could not be written: which, why, and the fix that fits the reason."""
-    import errno
-
+def _cannot_write(e: OSError, target: Path | None = None, otherwise: str = "choose a folder you can write to") -> str:
+    """One line for a file that could not be written: which, why, and the fix that fits the reason (``otherwise``
+    when the reason is none of the few that have a fix of their own)."""
     name = e.filename or target
     shown = f" {name}" if name is not None else ""
     why = _why_not(Path(name).parent, e) if name is not None else (e.strerror or str(e))
@@ -723,8 +722,7 @@ def _cannot_write(e: OSError, target: Path | None = None) -> str:
            errno.EMFILE: "raise this machine's limit on open files (ulimit -n)",
            errno.ENFILE: "raise this machine's limit on open files",
            errno.ENOSPC: "free some space, or choose a folder on another disk",
-           errno.EDQUOT: "free some space, or choose a folder on another disk"}.get(e.errno or 0,
-                                                                                  "choose a folder you can write to")
+           errno.EDQUOT: "free some space, or choose a folder on another disk"}.get(e.errno or 0, otherwise)
     return f"cannot write{shown}: {why}; {fix}"
 
 
@@ -1379,8 +1377,7 @@ def render_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
     except GraphvizError as e:
         _fail(str(e))
     except OSError as e:
-        _fail(f"cannot write {e.filename or target}: {_why_not(target.parent, e)}; choose a file in a folder you can "
-              "write to")
+        _fail(_cannot_write(e, target, "choose a file in a folder you can write to"))
     click.echo(f"wrote {target}")
 
 
