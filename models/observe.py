@@ -155,9 +155,8 @@ def computed_fields(cls: Any, fields: Sequence[str]) -> tuple[str, ...]:
     forwards = callable(getattr(cls, "__getattr__", None))  # e.g. to the dataclasses the node keeps its state in
     out = []
     for field in fields:
-        name = renamed(cls, field)
-        held = getattr(cls, name, None)
-        if isinstance(held, property) or callable(held) or (held is None and forwards) or _defines(cls, name):
+        name = renamed(cls, field)  # the class's own property, method or default, or what __getattr__ answers
+        if _defines(cls, name) or (forwards and getattr(cls, name, None) is None):
             out.append(field)
     return tuple(out)
 
