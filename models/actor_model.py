@@ -290,14 +290,19 @@ class ActorModel(Model[ActorState]):
                                                     self.handler_timeout, check_determinism, memory_mb, isolate, source)
         self.host.ordered_network = self.network == "ordered"  # the determinism check compares send order then
         self._qualify: frozenset[str] = frozenset()
+        listed = "file" in self.source and "classes" not in self.source  # the file's NODES, if several
         try:
             info = self.host.start()
-            if "file" in self.source and "classes" not in self.source:
+            if listed:
                 self.source["classes"] = list(info["classes"])
             self.class_names: tuple[str, ...] = info["names"]
             self.durable: tuple[tuple[str, ...], ...] = info["durable"]
             self.count = len(self.class_names)
             if nodes_given is not None and len(info["classes"]) > 1 and nodes_given != self.count:
+                if listed:
+                    raise InvalidParameter(f"nodes={nodes_given} but {self.source['file']} lists {self.count} node "
+                                           "classes in NODES, one per node; leave it out, or choose one class to "
+                                           "test on every node")
                 raise InvalidParameter(f"nodes={nodes_given} but {self.count} node classes were given; give one or "
                                        "the other")
             self._requestable = tuple(i for i, r in enumerate(info["requestable"]) if r)

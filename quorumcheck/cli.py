@@ -16,6 +16,7 @@ import errno
 import gc
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -72,8 +73,38 @@ class Console(_RichConsole):
 
 
 def _fail(message: str) -> None:
+    message = in_flags(message, click.get_current_context(silent=True))
     click.echo(f"quorumcheck: error: {printable(message)}", err=True)  # it may quote a student's names or errors
     sys.exit(EXIT_USAGE)
+
+
+def in_flags(message: str, ctx: click.Context | None) -> str:
+    """``message`` in the words of the command line: a Python parameter it names (``max_log must ...``,
+    ``pass e.g. max_log=1``, ``nodes=3 but ...``) becomes the command's option (``--max-log``, ``--max-log 1``).
+
+    Only the message's subject and its ``e.g.`` example are reworded, and only names the command has an option
+    for, so what a student's code said, quoted further on, is left as it was.
+
+    Examples
+    --------
+    >>> cmd = click.Command("check", params=[click.Option(["--max-log"], type=int)])
+    >>> in_flags("max_log must be at least 0 (got -1); pass e.g. max_log=1", click.Context(cmd))
+    '--max-log must be at least 0 (got -1); pass e.g. --max-log 1'
+    """
+    if ctx is None:
+        return message
+    flags = {p.name: max(p.opts, key=len) for p in ctx.command.params
+             if isinstance(p, click.Option) and p.name and max(p.opts, key=len).startswith("--")}
+
+    def flag(match: re.Match[str]) -> str:
+        name, value = match.group("name"), match.group("value")
+        if name not in flags:
+            return match.group(0)
+        said = flags[name] if value is None else f"{flags[name]} {value}"
+        return match.group("lead") + said
+
+    message = re.sub(r"(?P<lead>\be\.g\. )(?P<name>[a-z_][a-z0-9_]*)=(?P<value>[^\s;,)]+)", flag, message)
+    return re.sub(r"^(?P<lead>)(?P<name>[a-z_][a-z0-9_]*)(?:=(?P<value>[^\s;,)]+))?(?= )", flag, message, count=1)
 
 
 # -- parameter types -------------------------------------------------------------------
@@ -389,6 +420,10 @@ def _check(
         _fail(str(e))
     for notice in result.notices:
         err.print(f"quorumcheck: notice: {notice}", markup=False)
+    writes = render_dir is not None or save_trace is not None
+    if writes and as_json:  # first: a file that cannot be written ends the run (exit 2) before any JSON is printed
+        _write_counterexamples(model, result, render_dir, render_name, graph_radius, graph_max_nodes,
+                               list(invariants) or None, save_trace, to_stderr=True)
     if as_json:
         data = result.to_json(model)
         data["notices"] = [f"warning: {text}" for text in warned] + data["notices"]  # the reader of --json sees them
@@ -403,9 +438,9 @@ def _check(
         _print_result(out, model, result, spec, sampled=by_epochs, sampled_by="epoch search", compared=compared)
         if stats:
             _print_stats(out, result)
-    if render_dir is not None or save_trace is not None:
+    if writes and not as_json:
         _write_counterexamples(model, result, render_dir, render_name, graph_radius, graph_max_nodes,
-                               list(invariants) or None, save_trace, to_stderr=as_json)
+                               list(invariants) or None, save_trace, to_stderr=False)
     if compared is not None and result.stop_reason != "interrupted" and compared.mismatches(result):
         # A spec is a regression test: its [expect] not met is a failure of its own, whatever the verdict.
         click.echo(f"quorumcheck: {compared.path}: expectation not met: " + "; ".join(compared.mismatches(result)),
@@ -1278,13 +1313,21 @@ def prove_command(model_name: str, invariants: tuple[str, ...], timeout: float |
         Verdict.VIOLATED: "NOT INDUCTIVE: " + "; ".join(o.line().split(None, 1)[1] for o in result.failures()),
         Verdict.UNDETERMINED: "UNDETERMINED: Z3 answered unknown or the time ran out (see below)",
     }[verdict]
+    unchecked = [o for o in result.obligations
+                 if o.status == "unknown" and (o.reason or "").startswith("not checked")]
+    if result.stop_reason == "interrupted" and verdict is not Verdict.VIOLATED:
+        headline = _interruption("INTERRUPTED (Ctrl-C): the result so far")
     out.print(headline)
     conjuncts = f"{len(result.conjuncts)} conjunct{'' if len(result.conjuncts) == 1 else 's'}"
     out.print(f"{conjuncts} x {len(system.actions)} actions · {len(result.obligations)} obligations · "
               f"{result.seconds:.2f} s")
     for o in result.obligations:
-        if o.status != "proved":
+        if o.status != "proved" and o not in unchecked:
             out.print(o.line())
+    if unchecked:  # one line for the many the time limit or Ctrl-C left, not one each
+        proved = sum(o.status == "proved" for o in result.obligations)
+        out.print(f"{len(unchecked)} obligation{'s' if len(unchecked) != 1 else ''} not checked "
+                  f"({(unchecked[0].reason or '').removeprefix('not checked: ')}); {proved} proved before then")
     from quorumcheck.prover.cti import show_structure
 
     for o in result.obligations:
@@ -1617,15 +1660,18 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
                    f"the first {min(len(lines), 10)} line{'' if min(len(lines), 10) == 1 else 's'}):", err=True)
         for line in lines[:10]:
             click.echo(f"  | {printable(line[:200])}", err=True)
+    writes = render_dir is not None or save_trace is not None
     if as_json:
+        if writes:  # first: a file that cannot be written ends the run (exit 2) before any JSON is printed
+            _write_student_counterexample(found, render_dir, save_trace, to_stderr=True)
         click.echo(json.dumps(found.to_json(), indent=2))
     else:
         out = Console(highlight=False, soft_wrap=True)
         _print_result(out, model, result, None, sampled=found.mode in ("random", "epochs"),
                       sampled_by="epoch search" if found.mode == "epochs" else "random testing")
         out.print(printable(_student_summary(found, coverage)), markup=False)
-    if render_dir is not None or save_trace is not None:
-        _write_student_counterexample(found, render_dir, save_trace, to_stderr=as_json)
+        if writes:
+            _write_student_counterexample(found, render_dir, save_trace, to_stderr=False)
     sys.exit(result.exit_code)
 
 

@@ -51,6 +51,8 @@ Examples
 
 from __future__ import annotations
 
+import re
+
 import os
 import tomllib
 import warnings
@@ -161,7 +163,9 @@ class RunSpec:
         try:
             return build_model(self.model, self.parameters, self.bug)
         except QuorumcheckError as e:
-            raise InvalidSpec(f"{self.path}: {e}") from None
+            said = re.sub(r"\bpass e\.g\. ([a-z_][a-z0-9_]*)=([^\s;,)]+)", r"set e.g. \1 = \2 under [parameters]",
+                          str(e))  # the file's words, not Python's
+            raise InvalidSpec(f"{self.path}: {said}") from None
 
     def run(self, **overrides: Any) -> CheckResult[Any]:
         """Build the model and explore it with the spec's limits (``overrides`` win), or search it by epochs."""

@@ -176,7 +176,26 @@ def test_python_dash_m_and_console_script() -> None:
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "quorumcheck: error: acceptors must be at least 1 (got 0); pass e.g. acceptors=3"
+    assert proc.stderr.strip() == "quorumcheck: error: --acceptors must be at least 1 (got 0); pass e.g. --acceptors 3"
+
+
+def test_parameter_errors_speak_the_language_of_where_they_were_given(tmp_path: Path) -> None:
+    # The model says `max_log=1`, as Python does; the command line says --max-log 1, a spec's TOML `max_log = 1`.
+    exe = str(Path(sys.executable).parent / "quorumcheck")
+    proc = subprocess.run([exe, "check", "raft", "--max-log", "-1"], capture_output=True, text=True, check=False)
+    assert (proc.returncode, proc.stderr.strip()) == (
+        2, "quorumcheck: error: --max-log must be at least 0 (got -1); pass e.g. --max-log 1")
+    spec = tmp_path / "bad.toml"
+    spec.write_text('model = "raft"\n[parameters]\nmax_log = -1\n')
+    proc = subprocess.run([exe, "check", str(spec)], capture_output=True, text=True, check=False)
+    assert (proc.returncode, proc.stderr.strip()) == (
+        2, f"quorumcheck: error: {spec}: max_log must be at least 0 (got -1); set e.g. max_log = 1 under [parameters]")
+    proc = subprocess.run([exe, "test", "examples/paxos_roles.py", "--protocol", "paxos", "--nodes", "3"],
+                          capture_output=True, text=True, check=False, cwd=Path(__file__).parent.parent)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("quorumcheck: error: --nodes 3 but ")
+    assert proc.stderr.strip().endswith("paxos_roles.py lists 6 node classes in NODES, one per node; leave it out, "
+                                        "or choose one class to test on every node")
 
 
 def test_the_quick_exit_keeps_every_byte_and_the_exit_code(tmp_path: Path) -> None:
@@ -676,6 +695,18 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_2(args: list[str]) -
     assert done.returncode == 2
     assert done.stderr == ("quorumcheck: error: cannot write the output: No space left on device; free some space "
                            "or write elsewhere\n")
+
+
+@pytest.mark.parametrize("args", [["check", "paxos", "--max-ballot", "1", "--bug", "accept-below-promise"],
+                                  ["test", "examples/raft_bugs.py", "--protocol", "raft", "--node-class", "VoteTwice"]])
+def test_json_is_printed_only_when_the_trace_file_was_written(args: list[str]) -> None:
+    # A reader of --json trusts the exit code of what it parsed: a --save-trace that fails (exit 2) prints no
+    # JSON of a violation (exit 1) first.
+    done = subprocess.run([sys.executable, "-m", "quorumcheck", *args, "--json", "--save-trace", "/dev/full"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines()[-1] == ("quorumcheck: error: cannot write /dev/full: No space left on device; "
+                                            "free some space, or choose a folder on another disk")
 
 
 def test_closed_output_streams_keep_the_verdicts_exit_code() -> None:
