@@ -58,6 +58,9 @@ def load_conjuncts(system: TransitionSystem, path: str | Path) -> TransitionSyst
         what = ("no such file" if not path.exists() else "a folder" if path.is_dir()
                 else "not a regular file (a device or a pipe)")
         raise InvalidParameter(f"{path}: {what}; give a Python file that defines conjuncts = {{name: formula}}")
+    if path.suffix != ".py":  # a JSON result or a note would be run as Python, and fail confusingly, or not at all
+        raise InvalidParameter(f"{path}: not a Python file (.py); give a Python file that defines "
+                               "conjuncts = {name: formula}")
     sig = system.signature
     scope: dict[str, Any] = {name: getattr(language, name) for name in _LANGUAGE}
     scope.update(sig.sorts)

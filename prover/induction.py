@@ -110,7 +110,10 @@ class ProofResult:
 
     @property
     def exit_code(self) -> int:
-        """0 proved, 1 not inductive, 3 unknown or cut by the time limit."""
+        """0 proved, 1 not inductive, 3 unknown or cut by the time limit, 130 interrupted by Ctrl-C before a
+        failure was found."""
+        if self.stop_reason == "interrupted" and self.verdict is not Verdict.VIOLATED:
+            return 130
         return self.verdict.exit_code
 
     def failures(self) -> list[Obligation]:
@@ -386,17 +389,24 @@ def prove(
     jobs += [("consecution", c, a) for a in system.actions for c in conjuncts]
     jobs += [("safety", g, None) for g in goals]
     for kind, conjunct, action in jobs:
-        if out_of_time():
-            result.stop_reason = "timeout"
+        if result.stop_reason == "interrupted" or out_of_time():
+            result.stop_reason = result.stop_reason or "timeout"
+            why = "Ctrl-C" if result.stop_reason == "interrupted" else "the time limit ran out"
             result.obligations.append(Obligation(kind, conjunct.name, action.name if action else None, "unknown", 0.0,
-                                                 reason="not checked: the time limit ran out"))
+                                                 reason=f"not checked: {why}"))
             continue
-        if kind == "initiation":
-            ob = checker.initiation(conjunct)
-        elif kind == "consecution":
-            ob = checker.consecution(conjuncts, action, conjunct)
-        else:
-            ob = checker.implies(conjuncts, conjunct)
+        try:
+            if kind == "initiation":
+                ob = checker.initiation(conjunct)
+            elif kind == "consecution":
+                ob = checker.consecution(conjuncts, action, conjunct)
+            else:
+                ob = checker.implies(conjuncts, conjunct)
+        except KeyboardInterrupt:  # Ctrl-C: what was proved so far is kept, and the rest says it was not checked
+            result.stop_reason = "interrupted"
+            result.obligations.append(Obligation(kind, conjunct.name, action.name if action else None, "unknown", 0.0,
+                                                 reason="not checked: Ctrl-C"))
+            continue
         if ob.cti is not None:
             # Judge Z3's counterexample again, with the plain-Python evaluator; then look for its pre-state.
             problems = tuple(check_cti(system, ob.cti, [c.name for c in conjuncts]))
@@ -406,7 +416,7 @@ def prove(
                 found = reachability(system, ob.cti, max_states=reach_max_states, timeout=left or 60.0)
             ob = dataclasses.replace(ob, cti=dataclasses.replace(ob.cti, problems=problems, reach=found))
         result.obligations.append(ob)
-    if out_of_time():
+    if result.stop_reason is None and out_of_time():
         result.stop_reason = "timeout"
     result.seconds = time.perf_counter() - started
     return result

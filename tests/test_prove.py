@@ -236,6 +236,12 @@ def test_conjuncts_from_a_file_are_checked_and_mistakes_are_one_line(tmp_path: P
     (tmp_path / "inductive.py").write_text(mine.read_text())
     r7 = _cli("prove", "paxos", "--conjuncts", str(tmp_path / "inductive.py"), "--invariant", "inductive")
     assert r7.returncode == 2 and "paxos already has an invariant set named 'inductive'" in r7.stderr
+    # A JSON result given by mistake is valid Python ({...}): it is refused for what it is, not run.
+    result = tmp_path / "result.json"
+    result.write_text('{"verdict": "proved"}\n')
+    r8 = _cli("prove", "paxos", "--conjuncts", str(result))
+    assert (r8.returncode, r8.stderr.strip()) == (2, f"quorumcheck: error: {result}: not a Python file (.py); give a "
+                                                     "Python file that defines conjuncts = {name: formula}")
 
 
 def test_ctrl_c_during_a_z3_query_is_keyboard_interrupt() -> None:
@@ -264,3 +270,28 @@ def test_ctrl_c_during_a_z3_query_is_keyboard_interrupt() -> None:
     out, err = process.communicate(timeout=60)
     assert out == "interrupted\n", (out, err)
     assert time.perf_counter() - started < 10
+
+
+def test_ctrl_c_prints_the_obligations_proved_so_far() -> None:
+    import signal
+    import time
+
+    import jsonschema
+
+    # A proof of Paxos takes about 20 s; Ctrl-C after a few keeps what was proved and says what was not checked.
+    process = subprocess.Popen([sys.executable, "-m", "quorumcheck", "prove", "paxos", "--json", "--no-reach"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(6)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    doc = json.loads(out)
+    schema = json.loads((Path(__file__).parent.parent / "docs/schema/prove-result.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    assert (doc["verdict"], doc["exit_code"], doc["stop_reason"]) == ("undetermined", 130, "interrupted")
+    statuses = [o["status"] for o in doc["obligations"]]
+    assert len(statuses) == 75 and "fails" not in statuses  # every obligation is listed, reached or not
+    first_unchecked = statuses.index("unknown")
+    assert all(s == "unknown" for s in statuses[first_unchecked:])
+    assert {o["reason"] for o in doc["obligations"][first_unchecked:]} == {"not checked: Ctrl-C"}
