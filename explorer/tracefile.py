@@ -263,8 +263,12 @@ class SavedTrace:
             raise fail(f'not a quorumcheck trace ("format" must be "{TRACE_FORMAT}"); write one with '
                        "quorumcheck check ... --save-trace FILE")
         schema = data.get("schema")
-        if schema != TRACE_SCHEMA_VERSION:
-            raise fail(f"schema version {_shown(schema)} is not supported; this quorumcheck reads version "
+        if schema != TRACE_SCHEMA_VERSION or isinstance(schema, bool):
+            if isinstance(schema, (int, float)) and not isinstance(schema, bool):
+                raise fail(f"schema version {_shown(schema)} is not supported; this quorumcheck reads version "
+                           f"{TRACE_SCHEMA_VERSION}")
+            raise fail(f'"schema" must be the number {TRACE_SCHEMA_VERSION}, found {_shown(schema)}; '
+                       "write the file again with --save-trace, or write \"schema\": "
                        f"{TRACE_SCHEMA_VERSION}")
 
         def need(key: str, types: type | tuple[type, ...], what: str, *, optional: bool = False) -> Any:

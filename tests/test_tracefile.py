@@ -93,6 +93,8 @@ def test_a_lone_surrogate_in_a_name_is_saved_escaped_and_loads_back(saved: Saved
         (lambda d: d.pop("steps"), "missing key 'steps'"),
         (lambda d: d.update(format="other"), "not a quorumcheck trace"),
         (lambda d: d.update(schema=99), "schema version 99 is not supported"),
+        (lambda d: d.update(schema="1"), '"schema" must be the number 1, found "1"; write the file again'),
+        (lambda d: d.update(schema=True), '"schema" must be the number 1, found true'),
         (lambda d: d.update(steps=[]), "'steps' is empty"),
         (lambda d: d["steps"][0].update(action="Phase1a(b=0)"), "step 0 is the initial state"),
         (lambda d: d["steps"][3].update(action=7), "step 3: 'action' must be an action label"),
