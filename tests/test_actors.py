@@ -147,6 +147,39 @@ def test_node_class_errors_name_the_fix() -> None:
         ActorModel(Node, 3, requests=1)
 
 
+def test_slots_are_refused_only_when_they_hold_state() -> None:
+    # A slot's value is not in the node's __dict__, where snapshots read state; `__slots__ = ()` (a mixin's habit)
+    # declares none, so such a node is tested as usual.
+    class Mixin:
+        __slots__ = ()
+
+    class Counter(Mixin, Node):
+        __slots__ = ()
+
+        def __init__(self) -> None:
+            self.ticks = 0
+
+        def on_start(self, out: Any) -> None:
+            if self.id == 0:
+                out.send(1, "tick")
+
+        def on_message(self, sender: int, message: Any, out: Any) -> None:
+            self.ticks += 1
+
+    class Slotted(Node):
+        __slots__ = ("ticks",)
+
+    class OneSlot(Node):
+        __slots__ = "ticks"
+
+    result = explore(ActorModel(Counter, 2))
+    assert (result.verdict, result.distinct_states) == (Verdict.HOLDS, 2)
+    for cls in (Slotted, OneSlot):
+        with pytest.raises(InvalidStudentCode, match=f"^{cls.__name__} uses __slots__; node state must be plain "
+                                                     r"attributes \(remove __slots__\)$"):
+            ActorModel(cls, 2)
+
+
 # -- network semantics and faults ---------------------------------------------------------------------------
 class Sender(Node):
     """n0 sends two numbered messages to n1; n1 records the order it receives them."""

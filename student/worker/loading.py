@@ -264,6 +264,19 @@ def node_classes(node: Any, nodes: int | None) -> tuple[type[Node], ...]:
     return classes
 
 
+def _holds_slots(slots: Any) -> bool:
+    """Whether a class's ``__slots__`` declares any: ``__slots__ = ()`` (a habit of mixins) adds none, so the node's
+    attributes all stay in its ``__dict__``, where the snapshots read them."""
+    if slots is None:
+        return False
+    if isinstance(slots, str):
+        return True
+    try:
+        return len(slots) > 0
+    except TypeError:  # an iterator: whatever it yielded became slots
+        return True
+
+
 def check_class(cls: type) -> None:
     """Refuse, in one line, a class that is not a usable node class."""
     name = cls.__name__
@@ -272,7 +285,7 @@ def check_class(cls: type) -> None:
             f"{name} is not a node class: write `class {name}(Node):` with "
             "`from quorumcheck.models.actors import Node` (see docs/student-testing.md)"
         )
-    if any("__slots__" in vars(k) for k in cls.__mro__ if k is not Node and k is not object):
+    if any(_holds_slots(vars(k).get("__slots__")) for k in cls.__mro__ if k is not Node and k is not object):
         raise InvalidStudentCode(f"{name} uses __slots__; node state must be plain attributes (remove __slots__)")
     try:
         signature = inspect.signature(cls.__init__)
