@@ -258,7 +258,8 @@ class SavedTrace:
             return TraceFileError(f"{source}: {message}")
 
         if not isinstance(data, Mapping):
-            raise fail(f"expected a JSON object, found {type(data).__name__}; is this a file from --save-trace?")
+            kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
+            raise fail(f"expected a JSON object, found {kind}; is this a file from --save-trace?")
         if data.get("format") != TRACE_FORMAT:
             raise fail(f'not a quorumcheck trace ("format" must be "{TRACE_FORMAT}"); write one with '
                        "quorumcheck check ... --save-trace FILE")

@@ -87,6 +87,16 @@ def test_a_lone_surrogate_in_a_name_is_saved_escaped_and_loads_back(saved: Saved
         json.dumps(saved.to_json(), indent=2, ensure_ascii=False) + "\n")  # readable UTF-8 otherwise
 
 
+@pytest.mark.parametrize(("text", "found"), [("null", "null"), ("[1]", "an array"), ('"x"', "a string"),
+                                            ("3", "a number"), ("true", "a boolean")])
+def test_a_file_that_is_not_an_object_is_named_in_json_words(tmp_path: Path, text: str, found: str) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(text + "\n")
+    with pytest.raises(TraceFileError, match=f"expected a JSON object, found {found}; is this a file from "
+                                             "--save-trace"):
+        load_trace(path)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
