@@ -103,12 +103,14 @@ def test_continue_flag_and_invariant_selection() -> None:
         (["check", "specs/missing.toml"], "no such spec file"),
         # Hopeless sizes are refused at once, with an estimate, instead of hanging in set-up.
         (["check", "paxos", "--acceptors", "50"],
-         "acceptors=50 is hopeless for an exhaustive search: the states grow exponentially with it (the subsets of "
+         "--acceptors 50 is hopeless for an exhaustive search: the states grow exponentially with it (the subsets of "
          "50 elements alone number 1.1e+15); 3 to 5 is usual; give at most 12"),
-        (["check", "raft", "--servers", "50"], "servers=50 is hopeless for an exhaustive search"),
-        (["check", "paxos", "--max-ballot", "1000000"], "max_ballot=1000000 is hopeless for an exhaustive search"),
+        (["check", "raft", "--servers", "50"], "--servers 50 is hopeless for an exhaustive search"),
+        (["check", "paxos", "--max-ballot", "1000000"], "--max-ballot 1000000 is hopeless for an exhaustive search"),
         (["check", "paxos", "--max-ballot", "99999999999999999999"], "is hopeless"),
-        (["check", "raft", "--max-term", "99999999999999999999"], "max_term"),
+        (["check", "raft", "--max-term", "99999999999999999999"],
+         "--max-term 99999999999999999999 is hopeless for an exhaustive search; give at most 1000 (terms start at 1; "
+         "pass e.g. --max-term 2)"),
         (["check", "paxos", "--timeout", "nan"], "is not a finite number of seconds"),
         (["check", "paxos", "--workers", "0"], "--workers"),
         # Found by probing the CLI (2026-11-30): each of these ended in a traceback.
