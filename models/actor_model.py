@@ -649,6 +649,11 @@ class ActorModel(Model[ActorState]):
         """Handler calls made (cache misses; with determinism checked, each runs twice)."""
         return int(self.host.calls)
 
+    @property
+    def requestable(self) -> tuple[int, ...]:
+        """The nodes whose class has ``on_request``: the client requests go to them."""
+        return self._requestable
+
     def outcomes(self) -> Iterator[_Outcome]:
         """What every handler call made so far did (the cache of their answers)."""
         return iter(self._cache.values())

@@ -71,7 +71,7 @@ from quorumcheck.explorer.epochs import EpochModel
 from quorumcheck.explorer.result import PropertyStats
 from quorumcheck.explorer.search import TimeLimitReached, evaluation_deadline, names_given, peak_memory_bytes
 from quorumcheck.explorer.store import STORES
-from quorumcheck.models.actor_model import CONTAINMENT_PROPERTIES, TIMEOUTS, ActorModel
+from quorumcheck.models.actor_model import CONTAINMENT_PROPERTIES, REQUESTS, TIMEOUTS, ActorModel
 from quorumcheck.models.api import Expectation, Model, Property
 
 __all__ = ["MODES", "STRATEGIES", "EpochRuns", "StudentResult", "check_student", "epoch_check", "epoch_search", "minimize", "random_schedules"]
@@ -1247,7 +1247,7 @@ def check_student(
                      exhaustive_states=exhaustive_states, measure_coverage=measure_coverage,
                      keep_graph=bool(keep_graph) and store == "objects", por=por, movers=movers, store=store,
                      on_progress=on_progress)
-        terms = term_notices(model) + timer_notices(model)
+        terms = term_notices(model) + timer_notices(model) + idle_notices(model)
     finally:
         model.close()
     if isinstance(node, (str, Path)) and isolate is not False:  # fresh workers start from the file alone
@@ -1394,6 +1394,37 @@ def timer_notices(model: ActorModel) -> list[str]:
     return [f"the nodes arm the timer{'s' * (len(armed) > 1)} {names}, but --max-timeouts is 0, so no timer fires in "
             "this run: code that recovers by a timer (a retry, an election) is not checked there; give "
             "--max-timeouts 1 or more"]
+
+
+def idle_notices(model: ActorModel) -> list[str]:
+    """A one-line notice when nothing can happen from the initial state: no node sends in ``on_start``, no
+    request is allowed and no timer can fire, so every property is judged on the initial state alone.
+
+    Examples
+    --------
+    >>> from quorumcheck.models.actors import Node
+    >>> class Proposer(Node):
+    ...     def on_request(self, value, out):
+    ...         out.broadcast(value)
+    >>> idle_notices(ActorModel(Proposer, 3, requests=0, isolate=False))  # doctest: +ELLIPSIS
+    ['nothing can happen in this run: no node sends a message in on_start, --requests is 0 and ...']
+    >>> idle_notices(ActorModel(Proposer, 3, requests=1, isolate=False))
+    []
+    """
+    if model.prefix or any(True for state in model.init_states() for _ in model.successors(state)):
+        return []
+    why = ["no node sends a message in on_start"]
+    if not model.limits[REQUESTS]:
+        why.append("--requests is 0")
+    if not model.limits[TIMEOUTS]:
+        why.append("--max-timeouts is 0")
+    else:
+        why.append("no node arms a timer in on_start")
+    fix = ("give --requests 1 or more" if not model.limits[REQUESTS] and model.requestable
+           else "give --max-timeouts 1 or more" if not model.limits[TIMEOUTS]
+           else "start the protocol from on_start, on_request or on_timer")
+    return [f"nothing can happen in this run: {', '.join(why[:-1]) + ' and ' + why[-1] if len(why) > 1 else why[0]}, "
+            f"so every property is judged on the initial state alone; {fix}"]
 
 
 def term_notices(model: ActorModel) -> list[str]:

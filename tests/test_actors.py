@@ -1103,3 +1103,22 @@ def test_plugin_names_the_scripted_prefix_before_the_schedule(tmp_path: Path) ->
                                                                       prefix=prefix)
     lines = str(failed.value).splitlines()
     assert lines[1].endswith("after the 1 step of the scripted prefix:") and lines[2] == f"  prefix 1. {prefix[0]}"
+
+
+def test_a_run_where_nothing_can_happen_says_so_and_names_the_missing_option() -> None:
+    # Paxos with no client request proposes nothing: "value-can-be-chosen was never witnessed" alone reads as a
+    # bug in the code, where the run gave it nothing to do.
+    class Proposer(Node):
+        def __init__(self) -> None:
+            self.value: Any = None
+
+        def on_request(self, value: Any, out: Any) -> None:
+            self.value = value
+            out.broadcast(value)
+
+    idle = ("nothing can happen in this run: no node sends a message in on_start, --requests is 0 and --max-timeouts "
+            "is 0, so every property is judged on the initial state alone; give --requests 1 or more")
+    found = check_student(Proposer, 2, requests=0, max_timeouts=0, isolate=False)
+    assert found.result.distinct_states == 1 and idle in found.notices
+    found = check_student(Proposer, 2, requests=1, max_timeouts=0, isolate=False)
+    assert found.result.distinct_states > 1 and not any(n.startswith("nothing can happen") for n in found.notices)
