@@ -1122,3 +1122,31 @@ def test_a_run_where_nothing_can_happen_says_so_and_names_the_missing_option() -
     assert found.result.distinct_states == 1 and idle in found.notices
     found = check_student(Proposer, 2, requests=1, max_timeouts=0, isolate=False)
     assert found.result.distinct_states > 1 and not any(n.startswith("nothing can happen") for n in found.notices)
+
+
+def test_a_call_cut_between_its_request_and_its_answer_leaves_no_stale_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A time limit (a signal) or Ctrl-C can land while the trusted side waits for a worker's answer. That answer
+    # used to stay in the pipe and reach the next call, which then failed a correct submission as "answered out of
+    # turn" (red-team round 15: a correct Raft whose handlers take 0.3 s, in auto mode's later phases).
+    from quorumcheck.explorer.search import TimeLimitReached
+    from quorumcheck.student.trusted.workers import _Worker
+
+    model = ActorModel(str(ROOT / "examples" / "raft.py"), 3, protocol="raft", requests=0, max_timeouts=1)
+    try:
+        explore(model, max_states=3)
+        original = _Worker.receive
+        cut: list[_Worker] = []
+
+        def receive(self: _Worker, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            if not cut:
+                cut.append(self)
+                raise TimeLimitReached()
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(_Worker, "receive", receive)
+        assert explore(model, max_states=60).stop_reason == "timeout" and cut
+        monkeypatch.setattr(_Worker, "receive", original)
+        after = explore(model)
+        assert after.verdict is Verdict.HOLDS and after.violation is None, after.violation
+    finally:
+        model.close()

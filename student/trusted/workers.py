@@ -562,34 +562,42 @@ class WorkerHost:
         deadline = call_deadline(self.handler_timeout)
         answers: list[dict[str, Any]] = []
         sent: list[_Worker | WorkerLost] = []
-        for k in range(len(self.workers)):
-            try:
-                worker = self.workers[k]
-                if worker is None or worker.dead:
-                    if self.deadline is not None and time.monotonic() >= self.deadline:
-                        raise _time_limit()
-                    self.restarts += 1
-                    worker = self._spawn(k)
-                    self._loaded(worker, respawned=True)
-                worker.send(request)
-                sent.append(worker)
-            except WorkerLost as e:
-                sent.append(e)
-            except InvalidStudentCode as e:
-                sent.append(WorkerLost("died", f"could not be restarted: {e}"))
-        until = time.monotonic() + deadline  # the workers run the call side by side: one deadline for both
-        for k, worker in enumerate(sent):
-            if isinstance(worker, WorkerLost):
-                answers.append(_failure_answer(snapshot, worker))
-                continue
-            try:
-                reply = worker.receive(deadline, until)
-                answers.append(self._valid_answer(reply, snapshot, i))
-            except WorkerLost as e:
-                answers.append(_failure_answer(snapshot, e))
-            failure = answers[-1]["failure"]
-            if failure is not None and failure[0] in ("outside", "timeout", "memory", "died", "malformed"):
-                self._retire(k)  # its module state (or its process) cannot be trusted any more
+        try:
+            for k in range(len(self.workers)):
+                try:
+                    worker = self.workers[k]
+                    if worker is None or worker.dead:
+                        if self.deadline is not None and time.monotonic() >= self.deadline:
+                            raise _time_limit()
+                        self.restarts += 1
+                        worker = self._spawn(k)
+                        self._loaded(worker, respawned=True)
+                    worker.send(request)
+                    sent.append(worker)
+                except WorkerLost as e:
+                    sent.append(e)
+                except InvalidStudentCode as e:
+                    sent.append(WorkerLost("died", f"could not be restarted: {e}"))
+            until = time.monotonic() + deadline  # the workers run the call side by side: one deadline for both
+            for k, worker in enumerate(sent):
+                if isinstance(worker, WorkerLost):
+                    answers.append(_failure_answer(snapshot, worker))
+                    continue
+                try:
+                    reply = worker.receive(deadline, until)
+                    answers.append(self._valid_answer(reply, snapshot, i))
+                except WorkerLost as e:
+                    answers.append(_failure_answer(snapshot, e))
+                failure = answers[-1]["failure"]
+                if failure is not None and failure[0] in ("outside", "timeout", "memory", "died", "malformed"):
+                    self._retire(k)  # its module state (or its process) cannot be trusted any more
+        except BaseException:
+            # Cut between a request and its answer (a time limit while a worker restarted, Ctrl-C): a worker asked
+            # and not heard would hand this answer to the next call, which it would then fail as "out of turn".
+            for k in range(len(answers), len(sent)):
+                if not isinstance(sent[k], WorkerLost):
+                    self._retire(k)
+            raise
         if len(answers) == 1:
             return answers[0]
         if answers[0]["failure"] is None and answers[1]["failure"] is not None and self._fresh(1):
