@@ -1006,11 +1006,24 @@ def _as_written(path: str) -> str:
 
 
 def _canonical(items: list[Any], text: Any = show) -> list[Any]:
-    """Frozen values in a canonical order: their own when comparable, else by their text."""
+    """Frozen values in a canonical order: their own when comparable, else by their text.
+
+    "Comparable" means a total order: a NaN compares neither below, above nor equal to anything, so ``sorted``
+    leaves it where the set's iteration put it, which differs between processes; such items are ordered by text.
+
+    Examples
+    --------
+    >>> nan = float("nan")
+    >>> _canonical([2.5, nan, 0.5]) == _canonical([nan, 0.5, 2.5]) == _canonical([0.5, 2.5, nan])
+    True
+    """
     try:
-        return sorted(items)
+        ordered = sorted(items)
     except TypeError:
         return sorted(items, key=text)
+    if all(a < b or a == b for a, b in zip(ordered, ordered[1:])):
+        return ordered
+    return sorted(items, key=text)
 
 
 def _key_text(item: tuple[Any, Any]) -> str:
