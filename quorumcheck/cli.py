@@ -706,7 +706,7 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             view = model.describe(step.state)
             mark = f"  <- went wrong here: {culprit.property} broke" if culprit is not None and culprit.step == i else ""
             action = start if step.action is None else step.action
-            out.print(Text(printable(f"{i:>4}  {action}{mark}"), style="cyan"))
+            out.print(Text(printable(_cut_line(f"{i:>4}  {action}{mark}")), style="cyan"))
             lines = (
                 [f"{key}: {_inline(value)}" for key, value in view.items()]
                 if previous is None and isinstance(view, dict)
@@ -717,12 +717,30 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             if i == len(v.trace.steps) - 1 and _said_below(view, v.explanation):
                 lines = [line for line in lines if not line.startswith("failure: ")]  # the last line says it
             for line in lines:
-                out.print(f"        {printable(line)}", markup=False)
+                out.print(f"        {printable(_cut_line(line))}", markup=False)
             previous = view
         if v.explanation:
             out.print(Text(printable(f"        {v.property} violated: {v.explanation}"), style="bold red"))
         if culprit is not None:
             out.print(Text(printable(_culprit_text(v, culprit, scripted)), style="bold yellow"))
+
+
+LINE_SHOWN = 2_000
+"""The most characters of one line of a counterexample the text report shows: a node may hold megabytes, which no
+reader reads on a terminal (``--json`` and ``--save-trace`` keep every value whole)."""
+
+
+def _cut_line(line: str, limit: int = LINE_SHOWN) -> str:
+    """``line``, or its first ``limit`` characters and how long it was.
+
+    Examples
+    --------
+    >>> _cut_line("n0.blob: " + "x" * 5000, 12)
+    'n0.blob: xxx… (5,009 characters; --save-trace FILE keeps them all)'
+    """
+    if len(line) <= limit:
+        return line
+    return f"{line[:limit]}… ({len(line):,} characters; --save-trace FILE keeps them all)"
 
 
 def _said_below(view: Any, explanation: str | None) -> bool:

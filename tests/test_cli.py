@@ -905,3 +905,31 @@ def test_a_file_that_cannot_be_written_names_itself_and_the_fix_that_fits(tmp_pa
     assert code == 2 and err.count("\n") == 1
     assert err.startswith(f"quorumcheck: error: cannot write {tmp_path}/{'x' * 300}")
     assert err.endswith(": File name too long; choose a shorter name (--render-name) or folder\n")
+
+
+def test_a_counterexample_line_is_cut_where_a_node_holds_megabytes(tmp_path: Path) -> None:
+    # Each node keeps a 3 MB string that changes every step: the text report showed the values whole on
+    # every step (182 MB of text for 15 steps, red-team round 15); the saved trace keeps them.
+    student = tmp_path / "big.py"
+    student.write_text("from quorumcheck.models.actors import Node\n"
+                       "class B(Node):\n"
+                       "    def __init__(self):\n"
+                       "        self.blob = ''\n"
+                       "    def on_start(self, out):\n"
+                       "        if self.id == 0:\n"
+                       "            out.send(1, 1)\n"
+                       "    def on_message(self, sender, message, out):\n"
+                       "        self.blob = str(message) * 3_000_000\n"
+                       "        if message >= 3:\n"
+                       "            raise RuntimeError('done')\n"
+                       "        out.send(sender, message + 1)\n")
+    saved = tmp_path / "trace.json"
+    done = subprocess.run([sys.executable, "-m", "quorumcheck", "test", str(student), "--nodes", "2", "--protocol",
+                           "none", "--mode", "exhaustive", "--save-trace", str(saved)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) < 2_100 and len(done.stdout) < 50_000
+    assert sum("… (3,000,0" in line and "characters; --save-trace FILE keeps them all)" in line for line in lines) == 2
+    steps = json.loads(saved.read_text())["steps"]
+    assert max(len(json.dumps(step)) for step in steps) > 3_000_000  # the file keeps every value whole
