@@ -616,7 +616,12 @@ class ActorModel(Model[ActorState]):
             self._steps_taken += 1
             if not self._steps_taken % MEMORY_CHECK_EVERY and resident_bytes() > self.max_memory_mb * 2**20:
                 _memory_limit()
+            calls = self.host.calls
         outcome = self._outcome(i, state.nodes[i] if snapshot is None else snapshot, event)
+        # A new handler answer can be megabytes (a snapshot up to the wire's limit, decoded): read the memory after
+        # each, not only every MEMORY_CHECK_EVERY steps, or the limit is overshot by gigabytes (red-team round 15).
+        if self.max_memory_mb is not None and self.host.calls != calls and resident_bytes() > self.max_memory_mb * 2**20:
+            _memory_limit()
         if outcome.failure is not None:
             return state._replace(budget=budget, failure=outcome.failure)
         if restart:

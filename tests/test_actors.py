@@ -1150,3 +1150,27 @@ def test_a_call_cut_between_its_request_and_its_answer_leaves_no_stale_answer(mo
         assert after.verdict is Verdict.HOLDS and after.violation is None, after.violation
     finally:
         model.close()
+
+
+def test_the_memory_limit_is_read_after_each_new_handler_answer() -> None:
+    # A handler answer can be tens of megabytes; memory was read only every 64 steps, so a run of a few big steps
+    # overshot --max-memory by hundreds of megabytes without stopping (red-team round 15: 843 MiB for 500).
+    from quorumcheck.models.actor_model import resident_bytes
+
+    class Grow(Node):
+        def __init__(self) -> None:
+            self.blob: tuple[int, ...] = ()
+
+        def on_start(self, out: Any) -> None:
+            if self.id == 0:
+                out.send(1, 0)
+
+        def on_message(self, sender: int, message: Any, out: Any) -> None:
+            self.blob = tuple(range(message * 10**7, message * 10**7 + 1_000_000))  # about 36 MB a state
+            if message < 12:
+                out.send(sender, message + 1)
+
+    limit = resident_bytes() // 2**20 + 150
+    result = explore(ActorModel(Grow, 2, isolate=False, max_memory_mb=limit))
+    assert result.stop_reason == "memory" and result.distinct_states < 12
+    assert result.peak_memory_bytes < (limit + 120) * 2**20
