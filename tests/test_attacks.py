@@ -1053,6 +1053,17 @@ def test_a_registry_in_the_page_cache_cannot_hide_a_double_election() -> None:
         in explanation
 
 
+@needs_fresh_calls
+def test_a_fresh_copy_may_not_read_the_machines_free_memory() -> None:
+    # sysinfo's free memory drops when a call reads a file the page cache did not hold: a test-and-set shared by
+    # every process (red-team round 15 kept a leader register there and a buggy Raft HELD). A fresh copy gets
+    # EPERM, the worker that keeps its process does not, and the two disagree.
+    found = check("machine_counters.py:AsksForFreeMemory", 2, protocol="none")
+    explanation = finding(found, "handlers-are-deterministic")
+    assert explanation.startswith("n1 (AsksForFreeMemory) on_message(0, 'go') did different things in two processes")
+    assert "self.answered became (0, 0) in one and (-1, 1) in the other" in explanation
+
+
 def test_the_kernels_keyrings_are_closed_to_workers() -> None:
     # A registry of leaders in the worker user's keyring (add_key, keyctl): it lives as long as that user has a
     # process, so each fresh copy read what the ones before had added, and a buggy Raft HELD. A seccomp filter

@@ -474,7 +474,7 @@ _SYSCALLS = {
         "ftruncate": 77, "fcntl": 72, "ioctl": 16, "dup": 32, "dup2": 33, "dup3": 292, "preadv2": 327,
         "pwritev2": 328, "mincore": 27, "fadvise64": 221, "readahead": 187, "cachestat": 451, "io_uring_setup": 425,
         "io_uring_enter": 426, "io_uring_register": 427, "shmget": 29, "semget": 64, "msgget": 68, "pipe": 22,
-        "pipe2": 293, "socket": 41, "socketpair": 53, "memfd_create": 319, "memfd_secret": 447}),
+        "pipe2": 293, "socket": 41, "socketpair": 53, "memfd_create": 319, "memfd_secret": 447, "sysinfo": 99}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "kill": 129, "tkill": 130, "tgkill": 131,
         "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "pidfd_open": 434, "pidfd_send_signal": 424,
@@ -487,7 +487,7 @@ _SYSCALLS = {
         "ftruncate": 46, "fcntl": 25, "ioctl": 29, "dup": 23, "dup3": 24, "preadv2": 286, "pwritev2": 287,
         "mincore": 232, "fadvise64": 223, "readahead": 213, "cachestat": 451, "io_uring_setup": 425,
         "io_uring_enter": 426, "io_uring_register": 427, "shmget": 194, "semget": 190, "msgget": 186, "pipe2": 59,
-        "socket": 198, "socketpair": 199, "memfd_create": 279, "memfd_secret": 447}),
+        "socket": 198, "socketpair": 199, "memfd_create": 279, "memfd_secret": 447, "sysinfo": 179}),
 }
 """The system calls the seccomp filters name, per machine (``asm/unistd``)."""
 
@@ -581,6 +581,9 @@ _SEES_THE_PAGE_CACHE = ("mincore", "cachestat", "fadvise64", "readahead", "io_ur
 so which pages it holds would carry a few bits from one fresh copy to the next. (``preadv2`` with
 ``RWF_NOWAIT`` tells it too, and is refused.) Timing a read still does, slowly: docs/grading.md."""
 _RWF_NOWAIT = 0x8
+_MACHINE_COUNTERS = ("sysinfo",)
+"""Calls that read counters of the whole machine: ``sysinfo``'s free memory drops by a file's size when a call reads
+a file the page cache did not hold, so it told the next copy that an earlier one had read it (red-team round 15)."""
 _CHANGES_METADATA = ("chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "utime",
                      "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr", "removexattr",
                      "lremovexattr", "fremovexattr", "setxattrat", "removexattrat", "flock", "truncate", "ftruncate")
@@ -601,6 +604,7 @@ def prepare_call_confinement() -> Callable[[], bool]:
       write there and read their flags, and not change them, ``ioctl`` them or duplicate them;
     * which pages of a file the kernel holds in memory (``mincore``, ``cachestat``, ``preadv2`` with
       ``RWF_NOWAIT``, ``fadvise``, ``readahead``, ``io_uring``): the page cache is the machine's;
+    * the machine's free memory and load (``sysinfo``), which move with the page cache;
     * System V objects (``shmget``, ``semget``, ``msgget``), which would outlive it in the worker's namespace;
     * pipes, sockets and memory files (:data:`_NUMBERED_OBJECTS`), whose numbers come from counters of the machine's.
 
@@ -624,7 +628,7 @@ def prepare_call_confinement() -> Callable[[], bool]:
     checks += [(_JEQ, "no nowait", 0, calls[name]) for name in ("preadv2", "pwritev2")]
     for name in ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_send_signal", "pidfd_getfd",
                  "setpgid", "shmget", "semget", "msgget", *_NUMBERED_OBJECTS, *_CHANGES_METADATA,
-                 *_SEES_THE_PAGE_CACHE):
+                 *_SEES_THE_PAGE_CACHE, *_MACHINE_COUNTERS):
         if name in calls:
             checks.append((_JEQ, "deny", 0, calls[name]))
     blocks = [("label", "itself"), (_LD, 0, 0, low0), (_JEQ, "allow", "deny", me),
