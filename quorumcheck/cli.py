@@ -20,6 +20,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -1564,7 +1565,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     sample), 2 a usage error or a file that cannot be loaded (one
     line), 4 an internal error, 130 Ctrl-C, 141 the output's reader went away. With --replay FILE: 0 the saved
     schedule still ends in its violation (with --expect fixed: it no longer
-    does), 1 the opposite, 2 the file cannot be used.
+    does), 1 the opposite, 2 the file cannot be used, 3 --timeout ran out first.
     """
     from quorumcheck.models.actor_model import ActorModel
     from quorumcheck.explorer.tracefile import read_labels
@@ -1588,11 +1589,15 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     if replay_file is not None:
         # The trace sets the configuration, and a replay prints one verdict: anything else is refused, not dropped.
         ignored = [flag(name) for name in ctx.params
-                   if name not in ("replay_file", "expect", "path", "node_classes") and given(name)]
+                   if name not in ("replay_file", "expect", "path", "node_classes", "timeout", "handler_timeout")
+                   and given(name)]
         if ignored:
             _fail(f"{ignored[0]} does not apply to --replay FILE: the trace sets the configuration and the replay "
-                  "prints its verdict; drop it (a replay takes the student's file, --node-class and --expect)")
-        _replay_student_trace(replay_file, expect, path, node_classes)
+                  "prints its verdict; drop it (a replay takes the student's file, --node-class, --expect, "
+                  "--timeout and --handler-timeout)")
+        _replay_student_trace(replay_file, expect, path, node_classes,
+                              timeout=timeout if given("timeout") else None,
+                              handler_timeout=handler_timeout if given("handler_timeout") else None)
         return
     if expect != "reproduces":
         _fail("--expect fixed applies to --replay FILE only: quorumcheck test --replay FILE --expect fixed")
@@ -1805,19 +1810,26 @@ def _write_student_counterexample(found: Any, render_dir: Path | None, save_trac
 
 
 def _replay_student_trace(trace_file: Path, expect: str = "reproduces", against: Path | None = None,
-                          node_classes: tuple[str, ...] = ()) -> None:
+                          node_classes: tuple[str, ...] = (), *, timeout: float | None = None,
+                          handler_timeout: float | None = None) -> None:
     """``test [PATH.py] --replay FILE``: rebuild the student model from the trace file and replay it, against
-    ``PATH.py`` (and ``--node-class``) when given, else against the file the trace names."""
+    ``PATH.py`` (and ``--node-class``) when given, else against the file the trace names. ``timeout`` bounds the
+    whole replay (a trace handed in can hold many thousands of steps), ``handler_timeout`` replaces the trace's."""
     import dataclasses
 
+    from quorumcheck.explorer.search import TimeLimitReached
     from quorumcheck.explorer.tracefile import load_trace, replay
     from quorumcheck.models.actor_model import ActorModel
+    from quorumcheck.student.trusted.workers import loads_by
 
+    ends = None if timeout is None else time.monotonic() + timeout
     try:
         saved = load_trace(trace_file)
         if saved.model != ActorModel.name:
             _fail(f"{trace_file} is a trace of the built-in model {saved.model!r}; replay it with "
                   f"quorumcheck replay {trace_file}")
+        if handler_timeout is not None:
+            saved = dataclasses.replace(saved, parameters={**saved.parameters, "handler_timeout": handler_timeout})
         if against is not None or node_classes:
             settings = dict(saved.parameters)
             if against is not None:
@@ -1832,10 +1844,15 @@ def _replay_student_trace(trace_file: Path, expect: str = "reproduces", against:
                           "class, or one per node")
                 settings["classes"] = list(node_classes)
             saved = dataclasses.replace(saved, parameters=settings)
-        model = ActorModel.from_settings(saved.parameters)
+        with loads_by(ends):  # the workers' calls stop there too (the host's hard end)
+            model = ActorModel.from_settings(saved.parameters)
         outcome = replay(saved, model)
     except QuorumcheckError as e:
         _fail(str(e))
+    except TimeLimitReached:
+        _say(f"{trace_file}: UNDETERMINED: the time limit (--timeout {timeout:g}) ran out before the replay ended, "
+             "so it neither reproduces nor refutes the violation; raise --timeout")
+        sys.exit(3)
     where = _as_given(saved.parameters["file"]) if saved.parameters.get("file") else saved.parameters.get("module")
     classes = ",".join(saved.parameters.get("classes", []))
     header = f"{trace_file}: {where} {classes} · {saved.parameters.get('protocol')}"

@@ -755,7 +755,7 @@ def test_options_a_replay_or_the_chosen_mode_would_ignore_are_refused(tmp_path: 
         assert code == 2 and out == "", extra
         assert err == (f"quorumcheck: error: {extra[0]} does not apply to --replay FILE: the trace sets the "
                        "configuration and the replay prints its verdict; drop it (a replay takes the student's "
-                       "file, --node-class and --expect)\n")
+                       "file, --node-class, --expect, --timeout and --handler-timeout)\n")
     assert not (tmp_path / "r").exists() and not (tmp_path / "again.json").exists()
     assert run("test", "--replay", str(trace))[0] == 0
     for extra in (["--seed", "3"], ["--runs", "10"], ["--strategy", "epochs"]):
@@ -933,3 +933,39 @@ def test_a_counterexample_line_is_cut_where_a_node_holds_megabytes(tmp_path: Pat
     assert sum("… (3,000,0" in line and "characters; --save-trace FILE keeps them all)" in line for line in lines) == 2
     steps = json.loads(saved.read_text())["steps"]
     assert max(len(json.dumps(step)) for step in steps) > 3_000_000  # the file keeps every value whole
+
+
+def test_a_replay_is_bounded_by_timeout(tmp_path: Path) -> None:
+    # A trace handed in can hold thousands of steps and a handler_timeout of 600 s: a grader bounds the replay with
+    # --timeout (exit 3), and may replace the trace's handler time limit (red-team round 15).
+    student = tmp_path / "slow.py"
+    student.write_text("import os, time\n"
+                       "from quorumcheck.models.actors import Node\n"
+                       "SLOW = os.path.exists(os.path.join(os.path.dirname(__file__), 'slow'))\n"
+                       "class Crash(Node):\n"
+                       "    def on_start(self, out):\n"
+                       "        if self.id == 0:\n"
+                       "            out.send(1, 1)\n"
+                       "    def on_message(self, sender, message, out):\n"
+                       "        end = time.process_time() + (0.8 if SLOW else 0)\n"
+                       "        while time.process_time() < end:\n"
+                       "            pass\n"
+                       "        if message >= 3:\n"
+                       "            raise RuntimeError('done')\n"
+                       "        out.send(sender, message + 1)\n")
+    saved = tmp_path / "trace.json"
+    exe = [sys.executable, "-m", "quorumcheck", "test"]
+    done = subprocess.run([*exe, str(student), "--nodes", "2", "--protocol", "none", "--mode", "exhaustive",
+                           "--save-trace", str(saved)], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 1, done.stderr
+    (tmp_path / "slow").write_text("")
+    started = time.monotonic()
+    done = subprocess.run([*exe, "--replay", str(saved), "--timeout", "1.5"], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert time.monotonic() - started < 30
+    assert (done.returncode, done.stdout.strip()) == (3, f"{saved}: UNDETERMINED: the time limit (--timeout 1.5) ran "
+                                                         "out before the replay ended, so it neither reproduces nor "
+                                                         "refutes the violation; raise --timeout")
+    done = subprocess.run([*exe, "--replay", str(saved), "--handler-timeout", "0.1"], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 1 and "DOES NOT REPLAY" in done.stdout  # the first slow call now runs out of time

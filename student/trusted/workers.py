@@ -579,6 +579,10 @@ class WorkerHost:
                 except InvalidStudentCode as e:
                     sent.append(WorkerLost("died", f"could not be restarted: {e}"))
             until = time.monotonic() + deadline  # the workers run the call side by side: one deadline for both
+            cut = self.stop_at is not None and self.stop_at < until  # the run's hard end comes first
+            if cut:
+                assert self.stop_at is not None
+                until = self.stop_at
             for k, worker in enumerate(sent):
                 if isinstance(worker, WorkerLost):
                     answers.append(_failure_answer(snapshot, worker))
@@ -587,6 +591,8 @@ class WorkerHost:
                     reply = worker.receive(deadline, until)
                     answers.append(self._valid_answer(reply, snapshot, i))
                 except WorkerLost as e:
+                    if cut and e.kind == "timeout" and time.monotonic() >= until:
+                        raise _time_limit() from None  # the run's time ran out, not the call's: no finding
                     answers.append(_failure_answer(snapshot, e))
                 failure = answers[-1]["failure"]
                 if failure is not None and failure[0] in ("outside", "timeout", "memory", "died", "malformed"):
