@@ -1411,8 +1411,9 @@ def idle_notices(model: ActorModel) -> list[str]:
     >>> idle_notices(ActorModel(Proposer, 3, requests=1, isolate=False))
     []
     """
-    if model.prefix or any(True for state in model.init_states() for _ in model.successors(state)):
-        return []
+    init = list(model.init_states())
+    if model.prefix or any(s.failure is not None for s in init) or any(True for s in init for _ in model.successors(s)):
+        return []  # (a start that failed is the finding, not a run with nothing to do)
     why = ["no node sends a message in on_start"]
     if not model.limits[REQUESTS]:
         why.append("--requests is 0")

@@ -1174,3 +1174,21 @@ def test_the_memory_limit_is_read_after_each_new_handler_answer() -> None:
     result = explore(ActorModel(Grow, 2, isolate=False, max_memory_mb=limit))
     assert result.stop_reason == "memory" and result.distinct_states < 12
     assert result.peak_memory_bytes < (limit + 120) * 2**20
+
+
+def test_state_nested_too_deep_is_named_as_such_and_no_idle_notice_follows(tmp_path: Path) -> None:
+    # Honest but unreadable: a dict nested 195 deep. The finding said "answered something malformed", and the run
+    # (whose start failed) added that nothing could happen in it (red-team round 15).
+    student = tmp_path / "deep.py"
+    student.write_text("from quorumcheck.models.actors import Node\n"
+                       "class Deep(Node):\n"
+                       "    def __init__(self):\n"
+                       "        self.deep = {'leaf': 0}\n"
+                       "        for _ in range(195):\n"
+                       "            self.deep = {'k': self.deep}\n")
+    found = check_student(str(student), 2, requests=0, max_timeouts=0)
+    assert found.violation.property == "handlers-do-not-crash" and len(found.violation.trace) == 0
+    assert found.violation.explanation == ("n0 (Deep) __init__/on_start answered a value nested deeper than 200 "
+                                           "levels, which quorumcheck does not read; keep node state and messages "
+                                           "flatter")
+    assert not any(n.startswith("nothing can happen") for n in found.notices)

@@ -241,6 +241,9 @@ class _Worker:
             reply = decode(line)
         except WireError as e:
             self.kill()
+            if str(e).startswith("a value nested deeper than"):  # honest code can do this: say what to change
+                raise WorkerLost("malformed", f"answered {e} levels, which quorumcheck does not read; keep node "
+                                              "state and messages flatter") from None
             raise WorkerLost("malformed", f"answered something malformed ({e})") from None
         if reply.get("seq") != self.sequence or self.buffer:
             # A second writer on the channel (a forked copy of the worker?), or answers out of turn.
