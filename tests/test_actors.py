@@ -1192,3 +1192,19 @@ def test_state_nested_too_deep_is_named_as_such_and_no_idle_notice_follows(tmp_p
                                            "levels, which quorumcheck does not read; keep node state and messages "
                                            "flatter")
     assert not any(n.startswith("nothing can happen") for n in found.notices)
+
+
+def test_a_node_class_whose_attributes_raise_when_read_is_one_line(tmp_path: Path) -> None:
+    # A metaclass property raising when quorumcheck reads `durable` ended the worker at load, reported as "ended
+    # the worker process (exit status 1: os._exit, ...?)", which hid the cause (red-team round 15).
+    student = tmp_path / "meta.py"
+    student.write_text("from quorumcheck.models.actors import Node\n"
+                       "class Meta(type):\n"
+                       "    @property\n"
+                       "    def durable(cls):\n"
+                       "        raise ValueError('no durable here')\n"
+                       "class N(Node, metaclass=Meta):\n"
+                       "    pass\n")
+    with pytest.raises(InvalidStudentCode, match=r"meta\.py: reading its node classes raised ValueError: no durable "
+                                                 r"here; node classes must be plain classes"):
+        check_student(str(student), 2)

@@ -171,6 +171,14 @@ def _load(request: dict[str, Any], *, facts: bool = True) -> tuple[Any, dict[str
         return runner, {"ok": info}
     except QuorumcheckError as e:
         return None, {"error": str(e)}
+    except Exception as e:  # noqa: BLE001 - the classes' own code (a metaclass, a descriptor) raised while read
+        try:
+            text = " ".join(f"{type(e).__name__}: {e}".split())
+        except Exception:  # noqa: BLE001 - its __str__ raised too
+            text = type(e).__name__
+        text = text if len(text) <= 300 else text[:299] + "…"
+        return None, {"error": f"{request['file']}: reading its node classes raised {text}; node classes must be "
+                               "plain classes whose attributes can be read (see docs/student-testing.md)"}
 
 
 def _class_finder(snapshotter: Any, folder: str) -> Any:
