@@ -71,7 +71,7 @@ from quorumcheck.explorer.epochs import EpochModel
 from quorumcheck.explorer.result import PropertyStats
 from quorumcheck.explorer.search import TimeLimitReached, evaluation_deadline, names_given, peak_memory_bytes
 from quorumcheck.explorer.store import STORES
-from quorumcheck.models.actor_model import CONTAINMENT_PROPERTIES, REQUESTS, TIMEOUTS, ActorModel
+from quorumcheck.models.actor_model import CONTAINMENT_PROPERTIES, CRASHES, PARTITIONS, REQUESTS, TIMEOUTS, ActorModel
 from quorumcheck.models.api import Expectation, Model, Property
 
 __all__ = ["MODES", "STRATEGIES", "EpochRuns", "StudentResult", "check_student", "epoch_check", "epoch_search", "minimize", "random_schedules"]
@@ -1411,8 +1411,13 @@ def idle_notices(model: ActorModel) -> list[str]:
     >>> idle_notices(ActorModel(Proposer, 3, requests=1, isolate=False))
     []
     """
+    # Read from the initial states and the budgets, not by taking steps: a step calls handlers, which a run cut by
+    # its time limit has not all called (each could take the handler time limit).
     init = list(model.init_states())
-    if model.prefix or any(s.failure is not None for s in init) or any(True for s in init for _ in model.successors(s)):
+    requests = model.limits[REQUESTS] and model.requestable
+    timers = model.limits[TIMEOUTS] and any(armed for s in init for armed in s.timers)
+    if (model.prefix or requests or timers or model.limits[CRASHES] or model.limits[PARTITIONS]
+            or any(s.failure is not None or s.network for s in init)):
         return []  # (a start that failed is the finding, not a run with nothing to do)
     why = ["no node sends a message in on_start"]
     if not model.limits[REQUESTS]:
