@@ -147,6 +147,27 @@ def test_node_class_errors_name_the_fix() -> None:
         ActorModel(Node, 3, requests=1)
 
 
+def test_a_handler_that_cannot_take_quorumcheck_s_arguments_is_refused_at_load() -> None:
+    # It used to be the first call's finding, a bare TypeError with no word of the signature expected (batch 12).
+    class NoSender(Node):
+        def on_message(self, message: Any, out: Any) -> None:
+            pass
+
+    class FlexibleAndStatic(Node):
+        def on_message(self, *args: Any) -> None:
+            pass
+
+        @staticmethod
+        def on_timer(name: str, out: Any) -> None:
+            pass
+
+    with pytest.raises(InvalidStudentCode, match=r"^NoSender\.on_message\(self, message: 'Any', out: 'Any'\) -> "
+                                                 r"'None' cannot take the arguments quorumcheck passes; write def "
+                                                 r"on_message\(self, sender, message, out\)$"):
+        ActorModel(NoSender, 2)
+    ActorModel(FlexibleAndStatic, 2, isolate=False).close()
+
+
 def test_slots_are_refused_only_when_they_hold_state() -> None:
     # A slot's value is not in the node's __dict__, where snapshots read state; `__slots__ = ()` (a mixin's habit)
     # declares none, so such a node is tested as usual.

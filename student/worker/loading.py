@@ -277,6 +277,34 @@ def _holds_slots(slots: Any) -> bool:
         return True
 
 
+_HANDLERS = {"on_start": ("out",), "on_message": ("sender", "message", "out"), "on_timer": ("name", "out"),
+             "on_request": ("value", "out")}
+"""The handlers quorumcheck calls, with the arguments it passes them (positionally, after ``self``)."""
+
+
+def _check_handlers(cls: type) -> None:
+    """Refuse, in one line, a handler that cannot take the arguments quorumcheck passes: its ``TypeError`` would
+    otherwise be the first call's finding, with no word of the signature expected."""
+    for hook, wanted in _HANDLERS.items():
+        raw = inspect.getattr_static(cls, hook, None)
+        if raw is None or raw is inspect.getattr_static(Node, hook, None) or isinstance(raw, classmethod):
+            continue
+        function = raw.__func__ if isinstance(raw, staticmethod) else raw
+        if not callable(function):
+            raise InvalidStudentCode(f"{cls.__name__}.{hook} is not a method; write def {hook}(self, "
+                                     f"{', '.join(wanted)})")
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError):
+            continue
+        arguments = (None,) * (len(wanted) + (0 if isinstance(raw, staticmethod) else 1))
+        try:
+            signature.bind(*arguments)
+        except TypeError:
+            raise InvalidStudentCode(f"{cls.__name__}.{hook}{signature} cannot take the arguments quorumcheck "
+                                     f"passes; write def {hook}(self, {', '.join(wanted)})") from None
+
+
 def check_class(cls: type) -> None:
     """Refuse, in one line, a class that is not a usable node class."""
     name = cls.__name__
@@ -299,6 +327,7 @@ def check_class(cls: type) -> None:
                 f"{name}.__init__ takes {', '.join(required)}; it must take no arguments besides self "
                 "(quorumcheck sets self.id and self.peers before calling it)"
             )
+    _check_handlers(cls)
     durable = getattr(cls, "durable", ())
     if not isinstance(durable, (tuple, list, set, frozenset)) or not all(isinstance(d, str) for d in durable):
         raise InvalidStudentCode(f"{name}.durable must be a tuple of attribute names, e.g. durable = "
