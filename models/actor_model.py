@@ -339,6 +339,8 @@ class ActorModel(Model[ActorState]):
             """The first handler call that failed (its property and text), whether or not a search reached the
             state it leads to: a search cut by its time limit while it expanded a state reports it."""
             self.prefix: tuple[str, ...] = tuple(prefix or ())
+            self.returned: tuple[str, str, str] | None = None
+            """The first handler call that returned something (its class, handler and the value's type)."""
             self.prefix_witnessed: dict[str, int] = {}
             """Reachability properties the scripted prefix witnessed, with the step: not looked for after it."""
             if self.prefix:
@@ -694,6 +696,9 @@ class ActorModel(Model[ActorState]):
                 self.first_failed_call = found
             return _Outcome(snapshot, (), (), None, found)
         sends = tuple((i, dst, show(message, self._qualify), message) for dst, message in answer["sends"])
+        if answer.get("returned") and self.returned is None:
+            handler = {"m": "on_message", "t": "on_timer", "r": "on_request"}.get(event[0], "on_start")
+            self.returned = (self.class_names[i], handler, answer["returned"])
         return _Outcome(answer["snapshot"], sends, tuple(answer["timers"]), observation)
 
     def close(self) -> None:
@@ -732,6 +737,11 @@ class ActorModel(Model[ActorState]):
                                f"__init__ does not set: a crash keeps nothing under that name (a typo?)")
         for name, k in getattr(self, "prefix_witnessed", {}).items():
             out.append(f"{name} was witnessed inside the scripted prefix (step {k}), so it is not looked for after it")
+        if self.returned is not None:
+            name, handler, what = self.returned
+            out.append(f"{name}.{handler} returned {'an' if what[0] in 'aeiouAEIOU' else 'a'} {what}, which "
+                       "quorumcheck ignores: a handler sends with out.send(to, message) or out.broadcast(message), "
+                       "and returns nothing")
         if self.limits[CRASHES] and not any(self.durable):
             out.append("crashes are enabled but no node class declares durable attributes: a restarted node "
                        "forgets everything and starts from __init__ (declare what survives a crash, e.g. "

@@ -1229,3 +1229,22 @@ def test_a_node_class_whose_attributes_raise_when_read_is_one_line(tmp_path: Pat
     with pytest.raises(InvalidStudentCode, match=r"meta\.py: reading its node classes raised ValueError: no durable "
                                                  r"here; node classes must be plain classes"):
         check_student(str(student), 2)
+
+
+def test_a_handler_that_returns_its_messages_is_told_they_go_nowhere(tmp_path: Path) -> None:
+    # A student returned the messages to send; the run said only that no leader was ever elected (batch 12).
+    student = tmp_path / "returns.py"
+    student.write_text("from quorumcheck.models.actors import Node\n"
+                       "class R(Node):\n"
+                       "    def on_start(self, out):\n"
+                       "        if self.id == 0:\n"
+                       "            out.send(1, 'ping')\n"
+                       "    def on_message(self, sender, message, out):\n"
+                       "        return [(sender, 'pong')]\n")
+    said = ("R.on_message returned a list, which quorumcheck ignores: a handler sends with out.send(to, message) or "
+            "out.broadcast(message), and returns nothing")
+    for isolate in (True, False):
+        found = check_student(str(student), 2, isolate=isolate)
+        assert found.verdict is Verdict.HOLDS and said in found.notices, found.notices
+    quiet = check_student(str(ROOT / "examples" / "raft.py"), 3, protocol="raft", requests=1, max_timeouts=1)
+    assert not any("which quorumcheck ignores" in n for n in quiet.notices)

@@ -697,7 +697,10 @@ class WorkerHost:
         except (KeyError, WireError) as e:
             raise WorkerLost("malformed", f"answered something malformed ({e}; does the code write to "
                                           "quorumcheck's channel?)") from None
-        return {"snapshot": snapshot, "sends": sends, "timers": timers, "computed": computed, "failure": None}
+        returned = answer.get("returned")
+        returned = returned if type(returned) is str and returned.isidentifier() and len(returned) <= 40 else None
+        return {"snapshot": snapshot, "sends": sends, "timers": timers, "computed": computed, "failure": None,
+                "returned": returned}
 
     def close(self) -> None:
         """Kill every worker (and anything it started); the next call starts new ones."""

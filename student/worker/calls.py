@@ -141,26 +141,28 @@ class NodeRunner:
         """
         cls, n, snap = self.classes[i], self.count, self.snapshotter
         box: list[Any] = []
+        returned: list[Any] = []
         kind = event[0]
 
         def call() -> None:
+            returned.clear()
             if kind in ("s", "c"):
                 node = new_node(cls, i, n)
                 for name, frozen in snapshot:  # a restart puts back the durable attributes
                     node.__dict__[name] = snap.thaw(frozen)
                 out = Out(node, n, snap)
                 box.append((node, out))
-                node.on_start(out)
+                returned.append(node.on_start(out))
             else:
                 node = restore_node(cls, i, n, snapshot, snap)
                 out = Out(node, n, snap)
                 box.append((node, out))
                 if kind == "m":
-                    node.on_message(event[1], snap.thaw(event[2]), out)
+                    returned.append(node.on_message(event[1], snap.thaw(event[2]), out))
                 elif kind == "t":
-                    node.on_timer(event[1], out)
+                    returned.append(node.on_timer(event[1], out))
                 else:
-                    node.on_request(snap.thaw(event[1]), out)  # type: ignore[attr-defined]
+                    returned.append(node.on_request(snap.thaw(event[1]), out))  # type: ignore[attr-defined]
 
         if self.outside is not None:  # what changed between calls is not this call's doing (in-process: the
             self.outside.rebase()      # caller's own script may set a global of the module that holds the classes)
@@ -207,8 +209,11 @@ class NodeRunner:
             return failed(snapshot, ("untestable", f"sent {len(out.sends):,} messages in one call; quorumcheck takes "
                                                    f"at most {MAX_SENDS:,} (each message in flight is a step to "
                                                    "explore from every state that holds it)"))
+        # What a handler returns is ignored; that it returned something is worth a word (messages returned instead
+        # of sent with `out` go nowhere). Only the type's name crosses, and it feeds a notice, never the verdict.
+        gave = type(returned[0]).__name__[:40] if returned and returned[0] is not None else None
         return {"snapshot": frozen, "sends": tuple(out.sends), "timers": tuple(out.timers), "computed": computed,
-                "failure": None}
+                "failure": None, "returned": gave}
 
 
 def _class_facts(classes: Sequence[type[Node]], *, folders: bool) -> dict[str, tuple[str, ...]]:
