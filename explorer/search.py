@@ -139,17 +139,23 @@ class _Alarm:
             self._previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._ring)
             if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when the caller handles it
                 self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._interrupt)
-            terminate = signal.getsignal(signal.SIGTERM)
-            if getattr(terminate, "interrupts", False):  # the CLI's: SIGTERM is Ctrl-C (and the CLI notes which)
-
-                def on_terminate(signum: int, frame: Any) -> None:
-                    getattr(terminate, "note", lambda _: None)(signum)
-                    self._interrupt(signum, frame)
-
-                self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, on_terminate)
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                terminate = signal.getsignal(signum)
+                if getattr(terminate, "interrupts", False):  # the CLI's: SIGTERM and SIGHUP are Ctrl-C (noted)
+                    self._previous[signum] = signal.signal(signum, self._terminated_by(terminate))
             if self.seconds is not None:
                 signal.setitimer(signal.ITIMER_REAL, self.seconds)
         return self
+
+    def _terminated_by(self, terminate: Any) -> Callable[[int, Any], None]:
+        """A handler for a signal the CLI takes as Ctrl-C: it notes the signal (so the result names it) and
+        interrupts the search as Ctrl-C does."""
+
+        def on_terminate(signum: int, frame: Any) -> None:
+            getattr(terminate, "note", lambda _: None)(signum)
+            self._interrupt(signum, frame)
+
+        return on_terminate
 
     def __exit__(self, *exc: Any) -> None:
         global _ACTIVE

@@ -873,18 +873,20 @@ def _refused_by_the_system(e: OSError) -> str:
 
 
 _TERMINATED: list[int] = []
-"""The SIGTERMs this process received (a run they end says so, not "Ctrl-C")."""
+"""The SIGTERMs and SIGHUPs this process received (a run they end says so, not "Ctrl-C")."""
 
 
 def _interruption(text: str) -> str:
-    """``text`` naming what interrupted the run: Ctrl-C, or SIGTERM (``timeout``, a grading script's kill)."""
-    return text.replace("(Ctrl-C)", "(SIGTERM)") if _TERMINATED else text
+    """``text`` naming what interrupted the run: Ctrl-C, SIGTERM (``timeout``, a grading script's kill) or SIGHUP
+    (the terminal or the SSH session closed)."""
+    return text.replace("(Ctrl-C)", f"({signal.Signals(_TERMINATED[0]).name})") if _TERMINATED else text
 
 
 def _terminate_as_interrupt() -> None:
-    """SIGTERM (what ``timeout`` and a grading script's kill send) ends a run as Ctrl-C does: the result so far is
-    printed, exit 130, and the workers and their folders are removed (they were left behind)."""
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+    """SIGTERM (what ``timeout`` and a grading script's kill send) and SIGHUP (a closed terminal or SSH session) end
+    a run as Ctrl-C does: the result so far is printed, exit 130, and the workers and their folders are removed
+    (they were left behind)."""
+    if threading.current_thread() is not threading.main_thread():
         return
 
     def terminate(signum: int, frame: Any) -> None:
@@ -896,8 +898,10 @@ def _terminate_as_interrupt() -> None:
             raise KeyboardInterrupt
 
     terminate.interrupts = True  # type: ignore[attr-defined]  # a search takes it as its Ctrl-C (explorer/search.py)
-    terminate.note = _TERMINATED.append  # type: ignore[attr-defined]  # and notes it, so the result says SIGTERM
-    signal.signal(signal.SIGTERM, terminate)
+    terminate.note = _TERMINATED.append  # type: ignore[attr-defined]  # and notes it, so the result names it
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) == signal.SIG_DFL:  # not one the caller ignores (nohup) or handles
+            signal.signal(signum, terminate)
 
 
 _PLAIN = {"·": "-", "→": "->", "←": "<-", "×": "x", "…": "...", "≤": "<=", "≥": ">=", "≠": "!=", "—": "--",
