@@ -216,6 +216,8 @@ class Out:
 
     def send(self, to: int, message: Any) -> None:
         """Send ``message`` to node ``to`` (which may be this node itself)."""
+        if not isinstance(to, bool) and isinstance(to, int):
+            to = int.__index__(to)  # its value as a plain int: a subclass's own comparisons and repr are not asked
         if isinstance(to, bool) or not isinstance(to, int) or not 0 <= to < self._nodes:
             raise ValueError(f"out.send({to!r}, ...): there is no node {to!r}; nodes are 0..{self._nodes - 1}")
         try:
@@ -243,6 +245,7 @@ class Out:
         """
         if not isinstance(name, str):
             raise ValueError(f"out.set_timer({name!r}): timer names are strings, e.g. out.set_timer('election')")
+        name = str.__str__(name)  # its text as a plain str: a subclass's own len() is not asked
         _short_timer_name("set_timer", name)
         self.timers.append(("set", name))
 
@@ -250,6 +253,7 @@ class Out:
         """Disarm the timer ``name`` (nothing happens if it is not armed)."""
         if not isinstance(name, str):
             raise ValueError(f"out.cancel_timer({name!r}): timer names are strings, e.g. out.cancel_timer('election')")
+        name = str.__str__(name)
         _short_timer_name("cancel_timer", name)
         self.timers.append(("cancel", name))
 

@@ -1248,3 +1248,33 @@ def test_a_handler_that_returns_its_messages_is_told_they_go_nowhere(tmp_path: P
         assert found.verdict is Verdict.HOLDS and said in found.notices, found.notices
     quiet = check_student(str(ROOT / "examples" / "raft.py"), 3, protocol="raft", requests=1, max_timeouts=1)
     assert not any("which quorumcheck ignores" in n for n in quiet.notices)
+
+
+def test_a_destination_or_timer_name_that_lies_about_itself_is_judged_by_its_value() -> None:
+    # An int subclass whose comparisons always pass (node 99 of 2) and a str subclass whose len() says 1 (10,000
+    # characters) passed Out's checks; the trusted side then refused the answer as "does the code write to
+    # quorumcheck's channel?" (red-team round 15). Out reads their plain values.
+    class Liar(int):
+        def __ge__(self, other: object) -> bool:
+            return True
+
+        def __lt__(self, other: object) -> bool:
+            return True
+
+    class Short(str):
+        def __len__(self) -> int:
+            return 1
+
+    class Sends(Node):
+        def on_start(self, out: Any) -> None:
+            if self.id == 0:
+                out.send(Liar(99), "x")
+
+    class Arms(Node):
+        def on_start(self, out: Any) -> None:
+            out.set_timer(Short("t" * 10_000))
+
+    for cls, says in ((Sends, "raised ValueError: out.send(99, ...): there is no node 99; nodes are 0..1"),
+                      (Arms, "raised ValueError: out.set_timer() with a name of 10,000 characters")):
+        found = check_student(cls, 2, isolate=False)
+        assert found.violation.property == "handlers-do-not-crash" and says in found.violation.explanation
