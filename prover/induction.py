@@ -389,23 +389,23 @@ def prove(
     jobs += [("consecution", c, a) for a in system.actions for c in conjuncts]
     jobs += [("safety", g, None) for g in goals]
     for kind, conjunct, action in jobs:
-        if result.stop_reason == "interrupted" or out_of_time():
-            result.stop_reason = result.stop_reason or "timeout"
-            why = "Ctrl-C" if result.stop_reason == "interrupted" else "the time limit ran out"
-            result.obligations.append(Obligation(kind, conjunct.name, action.name if action else None, "unknown", 0.0,
-                                                 reason=f"not checked: {why}"))
-            continue
+        if result.stop_reason is None and out_of_time():
+            result.stop_reason = "timeout"
         try:
-            if kind == "initiation":
+            if result.stop_reason is not None:
+                ob = None
+            elif kind == "initiation":
                 ob = checker.initiation(conjunct)
             elif kind == "consecution":
                 ob = checker.consecution(conjuncts, action, conjunct)
             else:
                 ob = checker.implies(conjuncts, conjunct)
         except KeyboardInterrupt:  # Ctrl-C: what was proved so far is kept, and the rest says it was not checked
-            result.stop_reason = "interrupted"
+            result.stop_reason, ob = "interrupted", None
+        if ob is None:
+            why = "Ctrl-C" if result.stop_reason == "interrupted" else "the time limit ran out"
             result.obligations.append(Obligation(kind, conjunct.name, action.name if action else None, "unknown", 0.0,
-                                                 reason="not checked: Ctrl-C"))
+                                                 reason=f"not checked: {why}"))
             continue
         if ob.cti is not None:
             # Judge Z3's counterexample again, with the plain-Python evaluator; then look for its pre-state.

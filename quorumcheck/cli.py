@@ -32,7 +32,7 @@ from rich.live import Live
 from rich.text import Text
 
 from quorumcheck import __version__, entry
-from quorumcheck.errors import ModelWarning, QuorumcheckError
+from quorumcheck.errors import PYTHON_EXAMPLE, ModelWarning, QuorumcheckError
 from quorumcheck.explorer import CheckResult, Progress, Verdict, explore
 from quorumcheck.explorer.diff import changes, flatten, show_value
 from quorumcheck.invariants import definitions
@@ -104,7 +104,7 @@ def in_flags(message: str, ctx: click.Context | None) -> str:
         said = flags[name] if value is None else f"{flags[name]} {value}"
         return match.group("lead") + said
 
-    message = re.sub(r"(?P<lead>\be\.g\. )(?P<name>[a-z_][a-z0-9_]*)=(?P<value>[^\s;,)]+)", flag, message)
+    message = PYTHON_EXAMPLE.sub(flag, message)
     return re.sub(r"^(?P<lead>)(?P<name>[a-z_][a-z0-9_]*)(?:=(?P<value>[^\s;,)]+))?(?= )", flag, message, count=1)
 
 

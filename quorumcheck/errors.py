@@ -18,7 +18,10 @@ acceptors must be at least 1 (got 0); pass e.g. acceptors=3
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
+    "PYTHON_EXAMPLE",
     "InvalidModel",
     "InvalidParameter",
     "InvalidSpec",
@@ -28,6 +31,11 @@ __all__ = [
     "InvalidFormula",
     "InvalidStudentCode",
 ]
+
+
+PYTHON_EXAMPLE = re.compile(r"(?P<lead>\bpass e\.g\. )(?P<name>[a-z_][a-z0-9_]*)=(?P<value>[^\s;,)]+)")
+"""How a parameter error gives its example, in Python's words (``pass e.g. max_log=1``): the command line and
+spec files reword it in theirs (``--max-log 1``, ``max_log = 1``)."""
 
 
 class QuorumcheckError(Exception):

@@ -51,8 +51,6 @@ Examples
 
 from __future__ import annotations
 
-import re
-
 import os
 import tomllib
 import warnings
@@ -60,7 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quorumcheck.errors import InvalidSpec, QuorumcheckError
+from quorumcheck.errors import PYTHON_EXAMPLE, InvalidSpec, QuorumcheckError
 from quorumcheck.explorer import CheckResult, explore
 from quorumcheck.explorer.search import MAX_SECONDS, MAX_WORKERS
 from quorumcheck.explorer.store import STORES
@@ -163,8 +161,8 @@ class RunSpec:
         try:
             return build_model(self.model, self.parameters, self.bug)
         except QuorumcheckError as e:
-            said = re.sub(r"\bpass e\.g\. ([a-z_][a-z0-9_]*)=([^\s;,)]+)", r"set e.g. \1 = \2 under [parameters]",
-                          str(e))  # the file's words, not Python's
+            said = PYTHON_EXAMPLE.sub(lambda m: f"set e.g. {m['name']} = {m['value']} under [parameters]",
+                                      str(e))  # the file's words, not Python's
             raise InvalidSpec(f"{self.path}: {said}") from None
 
     def run(self, **overrides: Any) -> CheckResult[Any]:

@@ -30,7 +30,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "MAX_SENDS", "NAN", "WALL_EXTENSIONS", "WireError", "call_deadline", "canonical", "decode",
+__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "MAX_SENDS", "NAN", "WALL_EXTENSIONS", "TooDeep", "WireError", "call_deadline", "canonical", "decode",
            "encode", "frozen", "is_frozen", "wall_clock_limit"]
 
 MAX_LINE = 8 * 2**20
@@ -92,6 +92,13 @@ class WireError(ValueError):
     """A message that is not what the protocol allows (malformed, too large, too deep, wrong shape)."""
 
 
+class TooDeep(WireError):
+    """A value nested deeper than :data:`MAX_DEPTH`: honest code can make one, so it is told apart."""
+
+    def __init__(self) -> None:
+        super().__init__(f"a value nested deeper than {MAX_DEPTH}")
+
+
 def _out(value: Any) -> Any:
     t = type(value)
     if t is tuple or t is list:
@@ -135,7 +142,7 @@ def _in(value: Any, depth: int) -> Any:
     t = type(value)
     if t is list:
         if depth >= MAX_DEPTH:
-            raise WireError(f"a value nested deeper than {MAX_DEPTH}")
+            raise TooDeep()
         return tuple([_in(v, depth + 1) for v in value])
     if t is int:
         if value.bit_length() > MAX_INT_DIGITS * 3.33:
@@ -152,7 +159,7 @@ def _in(value: Any, depth: int) -> Any:
         if set(value) == {"x"} and value["x"] in ("nan", "inf", "-inf"):
             return NAN if value["x"] == "nan" else float(value["x"])
         if depth >= MAX_DEPTH:
-            raise WireError(f"a value nested deeper than {MAX_DEPTH}")
+            raise TooDeep()
         return {k: _in(v, depth + 1) for k, v in value.items()}
     raise WireError(f"unexpected {t.__name__} on the wire")
 

@@ -53,7 +53,7 @@ from typing import Any
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
 from quorumcheck.models.actors import TIMER_NAME_LIMIT
-from quorumcheck.student.wire import MAX_LINE, MAX_SENDS, WireError, call_deadline, decode, encode, frozen
+from quorumcheck.student.wire import MAX_LINE, MAX_SENDS, TooDeep, WireError, call_deadline, decode, encode, frozen
 
 from .sandbox import UNIQUE_UID_BASE, Confinement, capabilities, confine, fresh_calls, private_directory, \
     stage_directory, sweep_stale_directories
@@ -241,7 +241,7 @@ class _Worker:
             reply = decode(line)
         except WireError as e:
             self.kill()
-            if str(e).startswith("a value nested deeper than"):  # honest code can do this: say what to change
+            if isinstance(e, TooDeep):  # honest code can do this: say what to change
                 raise WorkerLost("malformed", f"answered {e} levels, which quorumcheck does not read; keep node "
                                               "state and messages flatter") from None
             raise WorkerLost("malformed", f"answered something malformed ({e})") from None
@@ -583,9 +583,7 @@ class WorkerHost:
                     sent.append(WorkerLost("died", f"could not be restarted: {e}"))
             until = time.monotonic() + deadline  # the workers run the call side by side: one deadline for both
             cut = self.stop_at is not None and self.stop_at < until  # the run's hard end comes first
-            if cut:
-                assert self.stop_at is not None
-                until = self.stop_at
+            until = min(until, self.stop_at) if self.stop_at is not None else until
             for k, worker in enumerate(sent):
                 if isinstance(worker, WorkerLost):
                     answers.append(_failure_answer(snapshot, worker))
