@@ -892,8 +892,11 @@ def random_schedules(
     except KeyboardInterrupt:  # Ctrl-C: the schedules so far, undetermined
         interrupted = True
     except TimeLimitReached as e:  # the schedule under way was not checked to its end: it does not count
-        stats["out_of_time"] = 1
-        stats["schedules"] = max(stats["schedules"] - 1, 0)
+        if found:  # a handler call cut while a failure was shrunk: the shortest failing schedule met so far
+            violations = [_shortest(found)]
+        else:
+            stats["out_of_time"] = 1
+            stats["schedules"] = max(stats["schedules"] - 1, 0)
         stats["memory"] = int(e.reason == "memory")
     except (_OutOfTime, Exception):
         if stats.get("shrink_cut") and found:  # Hypothesis may report the cut as inconsistent data generation
@@ -1241,6 +1244,9 @@ def check_student(
     ends = None if timeout is None else time.monotonic() + timeout
     if ends is not None and hasattr(model.host, "deadline"):  # workers replaced later load within it too
         model.host.deadline = ends
+        # and no call outlasts it: random schedules look at the time between schedules only, and a schedule of
+        # slow handlers took 20 s past --timeout 15
+        model.host.stop_at = ends if model.host.stop_at is None else min(model.host.stop_at, ends)
     try:
         found = _run(model, mode=mode, seed=seed, runs=runs, steps=steps, strategy=strategy, max_depth=max_depth,
                      max_states=max_states, timeout=timeout, properties=properties,

@@ -938,6 +938,31 @@ def test_a_counterexample_line_is_cut_where_a_node_holds_megabytes(tmp_path: Pat
     assert max(len(json.dumps(step)) for step in steps) > 3_000_000  # the file keeps every value whole
 
 
+def test_random_schedules_of_slow_handlers_end_at_timeout(tmp_path: Path) -> None:
+    # Random schedules looked at the time between schedules only, so one schedule of slow handlers (0.3 s each)
+    # ran 20 s past --timeout 15 (stop 46). The call in flight at the time limit is now cut there.
+    student = tmp_path / "slow.py"
+    student.write_text("import time\n"
+                       "from quorumcheck.models.actors import Node\n"
+                       "class PingPong(Node):\n"
+                       "    def on_start(self, out):\n"
+                       "        if self.id == 0:\n"
+                       "            out.send(1, 0)\n"
+                       "    def on_message(self, sender, message, out):\n"
+                       "        end = time.process_time() + 0.4\n"
+                       "        while time.process_time() < end:\n"
+                       "            pass\n"
+                       "        out.send(sender, message + 1)  # a new call every time (calls are cached)\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "quorumcheck", "test", str(student), "--nodes", "2", "--protocol",
+                           "none", "--mode", "random", "--steps", "60", "--timeout", "2"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    took = time.monotonic() - started
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "UNDETERMINED: the time limit (--timeout) ran out" in done.stdout
+    assert took < 14, took  # 60 steps of 0.4 s are 24 s at least
+
+
 def test_a_replay_is_bounded_by_timeout(tmp_path: Path) -> None:
     # A trace handed in can hold thousands of steps and a handler_timeout of 600 s: a grader bounds the replay with
     # --timeout (exit 3), and may replace the trace's handler time limit (red-team round 15).
