@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
     from .por import PorStats
 
-__all__ = ["JSON_SCHEMA_VERSION", "CheckResult", "Step", "Trace", "Verdict", "Violation", "Witness"]
+__all__ = ["JSON_SCHEMA_VERSION", "JSON_TEXT_SHOWN", "TEXT_SHOWN", "CheckResult", "Step", "Trace", "Verdict", "Violation",
+           "Witness", "shown_text", "shown_view"]
 
 JSON_SCHEMA_VERSION = 1
 
@@ -52,6 +53,46 @@ class Verdict(enum.Enum):
 
 EXIT_INTERRUPTED = 130
 """The exit status of a run stopped by Ctrl-C (as shells report SIGINT), after printing the result so far."""
+
+
+TEXT_SHOWN = 2_000
+"""The most characters of one value a report shows (the text report's lines, the HTML report, the charts): a node
+of student code may hold megabytes, which no reader reads (``--save-trace`` keeps every value whole)."""
+JSON_TEXT_SHOWN = 10_000
+"""The same for each text of a counterexample's states in ``--json`` (an adversarial submission made a 40-step
+result 1.1 GB)."""
+
+
+def shown_text(text: str, limit: int = TEXT_SHOWN) -> str:
+    """``text``, or its first ``limit`` characters and how long it was.
+
+    Examples
+    --------
+    >>> shown_text("n0.blob: " + "x" * 5000, 12)
+    'n0.blob: xxx… (5,009 characters; --save-trace FILE keeps them all)'
+    >>> shown_text("short")
+    'short'
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters; --save-trace FILE keeps them all)"
+
+
+def shown_view(view: Any, limit: int = JSON_TEXT_SHOWN) -> Any:
+    """A ``describe()`` view with every text longer than ``limit`` characters cut (:func:`shown_text`), keys too.
+
+    Examples
+    --------
+    >>> shown_view({"n0": {"blob": "'" + "x" * 30 + "'"}, "network": ["m"]}, 10)
+    {'n0': {'blob': "'xxxxxxxxx… (32 characters; --save-trace FILE keeps them all)"}, 'network': ['m']}
+    """
+    if isinstance(view, str):
+        return shown_text(view, limit)
+    if isinstance(view, dict):
+        return {shown_view(k, limit) if isinstance(k, str) else k: shown_view(v, limit) for k, v in view.items()}
+    if isinstance(view, (list, tuple)):
+        return [shown_view(v, limit) for v in view]
+    return view
 
 
 @dataclass(frozen=True)
@@ -91,9 +132,11 @@ class Trace(Generic[State]):
         return self.steps[-1].state
 
     def to_json(self, model: Model[State]) -> list[dict[str, Any]]:
-        """The steps as ``[{"action": label or None, "state": describe(state)}, ...]``."""
+        """The steps as ``[{"action": label or None, "state": describe(state)}, ...]``, each text of at most
+        :data:`JSON_TEXT_SHOWN` characters (:func:`shown_view`)."""
         return [
-            {"action": None if s.action is None else str(s.action), "state": model.describe(s.state)}
+            {"action": None if s.action is None else shown_text(str(s.action), JSON_TEXT_SHOWN),
+             "state": shown_view(model.describe(s.state))}
             for s in self.steps
         ]
 

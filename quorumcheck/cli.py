@@ -726,22 +726,12 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             out.print(Text(printable(_culprit_text(v, culprit, scripted)), style="bold yellow"))
 
 
-LINE_SHOWN = 2_000
-"""The most characters of one line of a counterexample the text report shows: a node may hold megabytes, which no
-reader reads on a terminal (``--json`` and ``--save-trace`` keep every value whole)."""
+def _cut_line(line: str) -> str:
+    """A line of a counterexample as the text report shows it: at most
+    :data:`~quorumcheck.explorer.result.TEXT_SHOWN` characters, and how long it was."""
+    from quorumcheck.explorer.result import shown_text
 
-
-def _cut_line(line: str, limit: int = LINE_SHOWN) -> str:
-    """``line``, or its first ``limit`` characters and how long it was.
-
-    Examples
-    --------
-    >>> _cut_line("n0.blob: " + "x" * 5000, 12)
-    'n0.blob: xxx… (5,009 characters; --save-trace FILE keeps them all)'
-    """
-    if len(line) <= limit:
-        return line
-    return f"{line[:limit]}… ({len(line):,} characters; --save-trace FILE keeps them all)"
+    return shown_text(line)
 
 
 def _said_below(view: Any, explanation: str | None) -> bool:

@@ -66,8 +66,9 @@ class GraphvizError(RuntimeError):
 
 HTML_TEXT_LIMIT = 300
 """The most characters of one text a label shows: Graphviz refuses an HTML-like label longer than 16,384
-characters, and a node's state can print longer than that (a list of 2,000 numbers). The tooltips, the trace
-file and the report's tables keep the whole text."""
+characters, and a node's state can print longer than that (a list of 2,000 numbers). The tooltips and the
+report's tables show more (:data:`~quorumcheck.explorer.result.TEXT_SHOWN` characters of each value), the trace file
+keeps the whole text."""
 
 PLAIN_LINE_LIMIT = 1_000
 """The most characters of one line of a tooltip (:func:`plain`)."""

@@ -27,7 +27,7 @@ import re
 from typing import Any
 
 from quorumcheck.explorer.diff import changes
-from quorumcheck.explorer.result import CheckResult, Violation
+from quorumcheck.explorer.result import CheckResult, Violation, shown_text
 from quorumcheck.models.api import Model
 from quorumcheck.printable import printable
 
@@ -399,13 +399,15 @@ def html_report(
         view = model.describe(step.state)
         sent: tuple[str, ...] = ()
         received: tuple[str, ...] = ()
+        # Each text is cut at TEXT_SHOWN characters: a node of student code may hold megabytes (red-team round 15).
         if i == 0 or step.action is None:
             action, actor, sent, received = "initial state", "", (), ()
-            changed = compact_lines(view)
+            changed = [shown_text(line) for line in compact_lines(view)]
         else:
             events = model.events(trace.steps[i - 1].state, step.action, step.state)
-            action, actor, sent, received = str(step.action), events.actor, events.sent, events.received
-            changed = [str(c).replace(" -> ", " → ") for c in changes(previous, view)] or [
+            action, actor = shown_text(str(step.action)), events.actor
+            sent, received = tuple(map(shown_text, events.sent)), tuple(map(shown_text, events.received))
+            changed = [shown_text(str(c).replace(" -> ", " → ")) for c in changes(previous, view)] or [
                 "(no change: a stuttering step)"]
         wrong = culprit is not None and i == culprit.step
         summary = action if i == 0 else f"{action} · " + "; ".join(changed)
@@ -414,7 +416,7 @@ def html_report(
         classes = f"step step_{i}" + (" violating" if i == last else "") + (" culprit" if wrong else "")
         messages = "".join(f"<div>received <code>{_e(m)}</code></div>" for m in received) + "".join(
             f"<div>sent <code>{_e(m)}</code></div>" for m in sent)
-        full = "" if i == 0 else (f'<details><summary>full state</summary><pre>{_e(chr(10).join(compact_lines(view)))}'
+        full = "" if i == 0 else (f'<details><summary>full state</summary><pre>{_e(chr(10).join(map(shown_text, compact_lines(view))))}'
                                   "</pre></details>")
         flag = ""
         if wrong and culprit is not None:

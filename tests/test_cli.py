@@ -936,6 +936,18 @@ def test_a_counterexample_line_is_cut_where_a_node_holds_megabytes(tmp_path: Pat
     assert sum("… (3,000,0" in line and "characters; --save-trace FILE keeps them all)" in line for line in lines) == 2
     steps = json.loads(saved.read_text())["steps"]
     assert max(len(json.dumps(step)) for step in steps) > 3_000_000  # the file keeps every value whole
+    # --json and the HTML report were as large: each text of a state is cut there too
+    done = subprocess.run([sys.executable, "-m", "quorumcheck", "test", str(student), "--nodes", "2", "--protocol",
+                           "none", "--mode", "exhaustive", "--json", "--render", str(tmp_path / "pictures")],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
+    assert done.returncode == 1, done.stderr
+    assert len(done.stdout) < 200_000
+    trace = json.loads(done.stdout)["violations"][0]["trace"]
+    blobs = [step["state"]["n1"]["blob"] for step in trace]
+    assert blobs[0] == "''" and sum(blob.endswith(" characters; --save-trace FILE keeps them all)") for blob in blobs) >= 2
+    assert max(len(blob) for blob in blobs) < 10_100
+    reports = list((tmp_path / "pictures").glob("*.html"))
+    assert len(reports) == 1 and reports[0].stat().st_size < 1_000_000
 
 
 def test_random_schedules_of_slow_handlers_end_at_timeout(tmp_path: Path) -> None:
