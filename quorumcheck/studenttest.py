@@ -68,7 +68,7 @@ from quorumcheck.explorer import (
 )
 from quorumcheck.explorer.culprit import with_culprits
 from quorumcheck.explorer.epochs import EpochModel
-from quorumcheck.explorer.result import PropertyStats
+from quorumcheck.explorer.result import PropertyStats, shown_text
 from quorumcheck.explorer.search import TimeLimitReached, evaluation_deadline, names_given, peak_memory_bytes
 from quorumcheck.explorer.store import STORES
 from quorumcheck.models.actor_model import CONTAINMENT_PROPERTIES, CRASHES, PARTITIONS, REQUESTS, TIMEOUTS, ActorModel
@@ -1790,7 +1790,7 @@ def describe_schedule(found: StudentResult | CheckResult[Any], limit: int | None
     v = result.violation
     if v is None or v.trace is None:
         return []
-    lines = [f"{k:>3}. {a}" for k, a in enumerate(v.trace.actions, start=1)]
+    lines = [f"{k:>3}. {shown_text(str(a))}" for k, a in enumerate(v.trace.actions, start=1)]  # a message: megabytes?
     if limit is not None and len(lines) > limit:
         more = len(lines) - limit
         lines = lines[:limit] + [f"     … {more} more step{'' if more == 1 else 's'}"]
