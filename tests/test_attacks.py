@@ -1074,7 +1074,7 @@ def test_the_kernels_keyrings_are_closed_to_workers() -> None:
 def test_a_file_opened_at_import_and_read_again_in_each_call_is_fine() -> None:
     # Honest code: each fresh copy has its own opening of the file, at the offset it had; it was /dev/null (a false
     # JSONDecodeError finding on a correct Raft).
-    found = check("config_file.py:ReadsItsSettings", 3, protocol="raft", requests=0, max_timeouts=2)
+    found = check("config_file.py:ReadsItsSettings", 3, protocol="raft", requests=0, max_timeouts=1)
     assert found.verdict is Verdict.HOLDS and found.exit_code == 0, found.violation
 
 

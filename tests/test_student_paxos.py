@@ -137,7 +137,7 @@ def test_cli_store_fingerprints() -> None:
     assert (r["verdict"], r["distinct_states"], r["depth"], r["store"]) == ("holds", 2710, 17, "fingerprints")
     assert r["partial_order"]["method"] == "movers"
     assert r["fingerprints"]["collision_probability"] < 1e-6
-    text = runner.invoke(main, [*args, "--mode", "exhaustive"])
+    text = runner.invoke(main, [*args, "--mode", "exhaustive", "--no-isolate"])  # the same run, printed
     assert text.exit_code == 0 and "bytes per state" in text.output and "chance of a fingerprint collision" in text.output
     refused = runner.invoke(main, [*args, "--mode", "random"])
     assert refused.exit_code == 2 and refused.output.count("\n") == 1
