@@ -682,6 +682,12 @@ def _print_result(out: Console, model: Model[Any], result: CheckResult[Any], spe
             markup=False,
         )
     for w in result.witnesses:
+        if w.trace is None and not result.complete:
+            # A cut search is no verdict on it, but code that can never get there (a Raft that never commits)
+            # ends the same way as a correct one, and only this line tells them apart (batch 12).
+            out.print(Text(f"reachability: {w.property} ({w.description}) NOT witnessed by any schedule tried "
+                           "(the search was cut; a system that can never get there ends the same way)", style="bold yellow"))
+            continue
         status = f"witnessed in {_steps(len(w.trace))}" if w.trace is not None else "not witnessed"
         if prefix and w.trace is not None:
             status += " after the prefix"

@@ -23,6 +23,16 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def test_a_cut_search_that_witnessed_nothing_says_so_plainly() -> None:
+    # A Raft that never commits ended UNDETERMINED like a correct one, told apart only by "not witnessed" (batch 12).
+    code, out, _ = run("check", "paxos", "--max-states", "10")
+    assert code == 3
+    assert ("reachability: value-can-be-chosen (a value can be chosen) NOT witnessed by any schedule tried (the search "
+            "was cut; a system that can never get there ends the same way)") in out
+    code, out, _ = run("check", "paxos", "--max-ballot", "0")
+    assert code == 0 and "value-can-be-chosen (a value can be chosen) witnessed in 6 steps" in out
+
+
 def test_check_paxos_holds_and_prints_statistics() -> None:
     code, out, _ = run("check", "paxos", "--acceptors", "3", "--values", "2", "--max-ballot", "1")
     assert code == 0
