@@ -1076,6 +1076,41 @@ class ActorModel(Model[ActorState]):
             return {**view, "failure": _CODE_PLACE.sub("", view["failure"])}
         return view
 
+    def culprit_note(self, before: ActorState, action: Action, after: ActorState) -> str | None:
+        """What the step a counterexample went wrong at did besides what the broken property says: for a
+        ``Restart``, the attributes it reset (those the node's class does not list in ``durable``). The property
+        names the vote it can no longer trust, not the promise the crash made the node forget (batch 12).
+
+        Examples
+        --------
+        >>> from quorumcheck.models.actors import Node
+        >>> class Forgetful(Node):
+        ...     durable = ("term",)
+        ...     def __init__(self):
+        ...         self.term, self.voted = 0, None
+        ...     def on_start(self, out):
+        ...         self.term += 1
+        ...         if self.term == 1:
+        ...             self.voted = 0
+        >>> m = ActorModel(Forgetful, nodes=1, max_crashes=1)
+        >>> start = next(iter(m.init_states()))
+        >>> [(action, restarted)] = [(a, t) for a, t in m.successors(start) if a.name == "Restart"]
+        >>> m.culprit_note(start, action, restarted)
+        "the restart reset n0's voted: a node keeps across a crash only what its class lists in durable (durable = ('term',))"
+        """
+        if action.name != "Restart":
+            return None
+        i = next((k for k in range(len(before.nodes)) if node_name(k) == action.args.get("node")), None)
+        if i is None:
+            return None
+        was, now = dict(before.nodes[i]), dict(after.nodes[i])
+        keep = self.durable[i]
+        reset = [name for name in was if name not in keep and (name not in now or now[name] != was[name])]
+        if not reset:
+            return None
+        return (f"the restart reset {node_name(i)}'s {', '.join(reset)}: a node keeps across a crash only what its "
+                f"class lists in durable (durable = {tuple(self.durable[i])!r})")
+
     def describe(self, state: ActorState) -> dict[str, Any]:
         """Every node's attributes, the armed timers, the messages in flight, faults and any failure.
 

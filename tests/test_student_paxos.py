@@ -96,6 +96,18 @@ def test_bug_is_caught_by_random_schedules(bug: str) -> None:
     assert " chosen in ballot " in v.explanation or " learned " in v.explanation
 
 
+def test_where_a_restart_went_wrong_the_forgotten_attributes_are_named() -> None:
+    # votes-safe broke at the restart, and its explanation named only the vote it could no longer trust: what the
+    # crash made the node forget was left for the student to find (batch 12).
+    found = _check(BUGS.ForgetsPromiseOnCrash, mode="epochs", max_crashes=1)
+    v = found.violation
+    assert v.property == "agreement" and len(v.trace) == 15
+    assert v.culprit.step == 11 and str(v.trace.steps[11].action) == "Restart(node=n1)"
+    assert v.culprit.explanation.endswith(
+        "; the restart reset n1's accepted, ballot, promised, promises, proposed, value: a node keeps across a crash "
+        "only what its class lists in durable (durable = ('round',))")
+
+
 @pytest.mark.slow  # ~16 s: 111,643 states (238,724 without movers); the shortest-schedule property is also tested
 def test_exhaustive_mode_finds_a_shortest_counterexample() -> None:  # on Raft by default
     found = _check(BUGS.SmallQuorum)
