@@ -78,8 +78,8 @@ def finding(found: Any, prop: str, steps: int = 1) -> str:
 
 
 SANDBOX_REFUSED = ("the worker's sandbox refused that system call (a handler may not make a pipe, a socket or a process, "
-                   "act on another process, or change a file's times, mode or owner): keep to the node's own state and "
-                   "out.send()")
+                   "act on another process, change a file's times, mode or owner, or make perf events, namespaces or "
+                   "mounts): keep to the node's own state and out.send()")
 """The end of a finding about a system call the sandbox refused (EPERM)."""
 
 
@@ -955,6 +955,25 @@ def test_a_registry_in_the_kernels_object_numbers_cannot_hide_a_double_election(
     explanation = finding(found, "handlers-do-not-crash", steps=0)
     assert f"n0 ({cls}) __init__/on_start raised PermissionError: [Errno 1] Operation not permitted at " in explanation
     assert explanation.endswith(SANDBOX_REFUSED)
+
+
+@pytest.mark.parametrize("cls", ["PerfEventId", "UserfaultfdInode", "MountNamespace"])
+def test_the_kernels_own_counters_are_closed_to_workers(cls: str) -> None:
+    # Red-team round 16: perf event ids, a userfaultfd's inode number and the unique ids of a new mount namespace's
+    # mounts come from counters of the whole kernel's, which a fresh copy could move and the next read; a buggy Raft
+    # HELD on each. Every worker and fresh process is refused the calls: the attempt is the finding.
+    found = check(f"kernel_counters.py:{cls}", 3, protocol="raft", requests=0, max_timeouts=2)
+    explanation = finding(found, "handlers-do-not-crash", steps=0)
+    assert f"n0 ({cls}) __init__/on_start raised PermissionError: [Errno 1] Operation not permitted at " in explanation
+    assert explanation.endswith(SANDBOX_REFUSED)
+
+
+def test_the_call_number_is_not_the_students_to_read() -> None:
+    # Red-team round 16: each request carried a count of the calls sent to the worker, which a handler found up its
+    # stack, the same in both workers; a buggy Raft that stopped electing leaders after 20 calls HELD. The request
+    # now carries a random token, which says nothing: read as a count, it is past 20 at once.
+    found = check("call_number.py:CallNumber", 3, protocol="raft", requests=0, max_timeouts=2)
+    assert (found.verdict, found.exit_code, found.violation.property) == (Verdict.VIOLATED, 1, "leader-elected")
 
 
 @needs_fresh_calls

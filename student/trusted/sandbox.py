@@ -474,7 +474,11 @@ _SYSCALLS = {
         "ftruncate": 77, "fcntl": 72, "ioctl": 16, "dup": 32, "dup2": 33, "dup3": 292, "preadv2": 327,
         "pwritev2": 328, "mincore": 27, "fadvise64": 221, "readahead": 187, "cachestat": 451, "io_uring_setup": 425,
         "io_uring_enter": 426, "io_uring_register": 427, "shmget": 29, "semget": 64, "msgget": 68, "pipe": 22,
-        "pipe2": 293, "socket": 41, "socketpair": 53, "memfd_create": 319, "memfd_secret": 447, "sysinfo": 99}),
+        "pipe2": 293, "socket": 41, "socketpair": 53, "memfd_create": 319, "memfd_secret": 447, "sysinfo": 99,
+        "perf_event_open": 298, "userfaultfd": 323, "unshare": 272, "setns": 308, "mount": 165, "umount2": 166,
+        "pivot_root": 155, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432,
+        "fspick": 433, "mount_setattr": 442, "statmount": 457, "listmount": 458, "fanotify_init": 300,
+        "name_to_handle_at": 303, "open_by_handle_at": 304, "io_setup": 206, "bpf": 321}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "kill": 129, "tkill": 130, "tgkill": 131,
         "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "pidfd_open": 434, "pidfd_send_signal": 424,
@@ -487,7 +491,11 @@ _SYSCALLS = {
         "ftruncate": 46, "fcntl": 25, "ioctl": 29, "dup": 23, "dup3": 24, "preadv2": 286, "pwritev2": 287,
         "mincore": 232, "fadvise64": 223, "readahead": 213, "cachestat": 451, "io_uring_setup": 425,
         "io_uring_enter": 426, "io_uring_register": 427, "shmget": 194, "semget": 190, "msgget": 186, "pipe2": 59,
-        "socket": 198, "socketpair": 199, "memfd_create": 279, "memfd_secret": 447, "sysinfo": 179}),
+        "socket": 198, "socketpair": 199, "memfd_create": 279, "memfd_secret": 447, "sysinfo": 179,
+        "perf_event_open": 241, "userfaultfd": 282, "unshare": 97, "setns": 268, "mount": 40, "umount2": 39,
+        "pivot_root": 41, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432,
+        "fspick": 433, "mount_setattr": 442, "statmount": 457, "listmount": 458, "fanotify_init": 262,
+        "name_to_handle_at": 264, "open_by_handle_at": 265, "io_setup": 0, "bpf": 280}),
 }
 """The system calls the seccomp filters name, per machine (``asm/unistd``)."""
 
@@ -559,7 +567,7 @@ def forbid_keyrings(*, numbered_objects: bool = False) -> bool:
     whatever runs each in a fresh process. Needs ``PR_SET_NO_NEW_PRIVS`` (set first). Returns whether it applied.
     """
     calls = _SYSCALLS.get(os.uname().machine, (0, {}))[1]
-    names = ("add_key", "request_key", "keyctl", *(_NUMBERED_OBJECTS if numbered_objects else ()))
+    names = ("add_key", "request_key", "keyctl", *_KERNEL_COUNTERS, *(_NUMBERED_OBJECTS if numbered_objects else ()))
     return _install_filter([(_JEQ, "deny", 0, calls[name]) for name in names if name in calls])
 
 
@@ -570,6 +578,15 @@ registry from one process to the next (red-team round 13: a buggy Raft HELD thro
 inodes and cookies, and memory files). The first worker and each fresh process may make none; the zygote makes the
 pipes to its children, and what it makes does not depend on what the calls answered."""
 
+
+_KERNEL_COUNTERS = ("perf_event_open", "userfaultfd", "unshare", "setns", "mount", "umount2", "pivot_root",
+                    "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "statmount",
+                    "listmount", "fanotify_init", "name_to_handle_at", "open_by_handle_at", "io_setup", "bpf")
+"""Calls that move or read a counter of the whole kernel's, or make namespaces and mounts (whose ids come from one):
+a perf event's id (``PERF_EVENT_IOC_ID``), the unique mount id of a mount namespace's copies
+(``statx(STATX_MNT_ID_UNIQUE)``), the inode number of a ``userfaultfd``. Each carried a leader register from one
+fresh process to the next, and a buggy Raft HELD (red-team round 16). No node needs them; every worker and every
+fresh process is refused them (the trusted side made the worker's namespaces before)."""
 
 _FCNTL_SHARED = (8, 10, 15, 1024, 1026, 1031, 1036, 1038)
 """``fcntl`` commands that reach beyond the call's own open file descriptions (it has its own of everything it
@@ -628,7 +645,7 @@ def prepare_call_confinement() -> Callable[[], bool]:
     checks += [(_JEQ, "no nowait", 0, calls[name]) for name in ("preadv2", "pwritev2")]
     for name in ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_send_signal", "pidfd_getfd",
                  "setpgid", "shmget", "semget", "msgget", *_NUMBERED_OBJECTS, *_CHANGES_METADATA,
-                 *_SEES_THE_PAGE_CACHE, *_MACHINE_COUNTERS):
+                 *_SEES_THE_PAGE_CACHE, *_MACHINE_COUNTERS, *_KERNEL_COUNTERS):
         if name in calls:
             checks.append((_JEQ, "deny", 0, calls[name]))
     blocks = [("label", "itself"), (_LD, 0, 0, low0), (_JEQ, "allow", "deny", me),

@@ -38,6 +38,7 @@ import contextlib
 import contextvars
 import ctypes
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -206,7 +207,10 @@ class _Worker:
             raise WorkerLost("died", "the worker had already ended")
         try:
             assert self.process.stdin is not None
-            self.sequence += 1
+            # A random token, not a count: the request reaches the student's code (up the stack of a handler), and
+            # a count told it how many calls the search had made, the same in both workers, so a bug could hide
+            # after the first few levels (red-team round 16). The answer must carry it back.
+            self.sequence = secrets.randbits(62)
             self.process.stdin.write(encode({**message, "seq": self.sequence}))
             self.process.stdin.flush()
         except (BrokenPipeError, OSError, ValueError):

@@ -325,8 +325,8 @@ def _exception_text(e: BaseException) -> str:
     if not QUIET and isinstance(e, PermissionError) and e.errno == errno.EPERM and e.filename is None:
         return text + _where(e.__traceback__) + (
             "; the worker's sandbox refused that system call (a handler may not make a pipe, a socket or a process, "
-            "act on another process, or change a file's times, mode or owner): keep to the node's own state and "
-            "out.send()")
+            "act on another process, change a file's times, mode or owner, or make perf events, namespaces or "
+            "mounts): keep to the node's own state and out.send()")
     if WRITES_FORBIDDEN and isinstance(e, PermissionError) and e.filename is not None:
         return text + _where(e.__traceback__) + (
             "; no file may be written (each handler call runs in a fresh process that imports the submission anew, "
