@@ -231,6 +231,18 @@ def test_an_import_slower_than_a_call_may_take_is_refused_where_each_call_import
 
 
 @needs_fresh_calls
+def test_an_import_is_charged_its_cpu_time_not_the_wall_clock(tmp_path: Path) -> None:
+    # An honest top level that spent half the limit in CPU time was refused on a busy machine ("importing it took
+    # 1.0 s") and loaded on a quiet one (red-team round 16). The import is charged as a call is: its CPU time, with
+    # the wall clock as the backstop. Waiting 1.5 s stands for a machine that makes a quick import take that long.
+    (tmp_path / "waits.py").write_text(
+        "import time\nfrom quorumcheck.models.actors import Node\n\ntime.sleep(1.5)\n\n\nclass Waits(Node):\n"
+        "    pass\n")
+    found = check_student(str(tmp_path / "waits.py:Waits"), 2, protocol="none", max_timeouts=0, timeout=60)
+    assert found.verdict is Verdict.HOLDS and found.result.complete
+
+
+@needs_fresh_calls
 def test_an_on_start_that_hangs_is_a_finding_not_a_slow_import(tmp_path: Path) -> None:
     """A node whose on_start loops was refused as a slow top level ("importing it and starting its nodes took
     6.0 s ... make its top level quicker", the CLI sweep of 2026-12-03): it is the first call's finding."""
