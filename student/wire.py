@@ -30,7 +30,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "MAX_SENDS", "NAN", "WALL_EXTENSIONS", "TooDeep", "WireError", "call_deadline", "canonical", "decode",
+__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_LINE", "MAX_SENDS", "MAX_TIMER_CALLS", "NAN", "WALL_EXTENSIONS", "TooDeep", "WireError", "call_deadline", "canonical", "decode",
            "encode", "frozen", "is_frozen", "wall_clock_limit"]
 
 MAX_LINE = 8 * 2**20
@@ -47,6 +47,10 @@ MAX_SENDS = 1000
 and the trusted side refuses an answer with more). Every message in flight is a step the search takes from every
 state that holds it, and one state's successors each copy the network: a handler that sent 2,000 messages a call
 took a gigabyte in one state's expansion. A protocol's handler sends a few messages per peer (at most 11 peers)."""
+
+MAX_TIMER_CALLS = 10_000
+"""The most ``set_timer`` and ``cancel_timer`` calls one handler call may make; more is a ``node-state-testable``
+finding (the worker reports it, and the trusted side refuses an answer with more)."""
 
 
 NAN = float("nan")

@@ -1425,6 +1425,18 @@ def test_a_handler_that_sends_too_many_messages_is_untestable_state(tmp_path: Pa
         "in flight is a step to explore from every state that holds it)")
 
 
+def test_a_handler_that_sets_too_many_timers_is_untestable_state(tmp_path: Path) -> None:
+    """100,000 timers in one call were refused as "answered something malformed ... does the code write to
+    quorumcheck's channel?", which accuses honest code of tampering (red-team round 16)."""
+    (tmp_path / "timers.py").write_text("from quorumcheck.models.actors import Node\nclass Timers(Node):\n"
+                                        "    def on_start(self, out):\n        for i in range(10_001):\n"
+                                        "            out.set_timer(f't{i}')\n")
+    found = check_student(str(tmp_path / "timers.py"), 2, mode="exhaustive", max_states=100, timeout=60)
+    assert finding(found, "node-state-testable", steps=0) == (
+        "n0 (Timers) __init__/on_start: set or cancelled timers 10,001 times in one call; quorumcheck takes at most "
+        "10,000 (a node needs a few: an election timer, a heartbeat)")
+
+
 @pytest.mark.parametrize("isolate", [True, False], ids=["workers", "in-process"])
 def test_the_time_limit_binds_inside_one_states_successors(tmp_path: Path, isolate: bool) -> None:
     """1,000 messages a call (the most allowed): the second state's successors are 1,000 handler calls, each sending

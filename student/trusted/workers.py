@@ -54,7 +54,7 @@ from typing import Any
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
 from quorumcheck.models.actors import TIMER_NAME_LIMIT
-from quorumcheck.student.wire import MAX_LINE, MAX_SENDS, TooDeep, WireError, call_deadline, decode, encode, frozen
+from quorumcheck.student.wire import MAX_LINE, MAX_SENDS, MAX_TIMER_CALLS, TooDeep, WireError, call_deadline, decode, encode, frozen
 
 from .sandbox import UNIQUE_UID_BASE, Confinement, capabilities, confine, fresh_calls, private_directory, \
     stage_directory, sweep_stale_directories
@@ -692,7 +692,7 @@ class WorkerHost:
             for field, value in computed.items():
                 frozen(value, f"the contract field {field!r}")
             timers = answer["timers"]
-            if type(timers) is not tuple or len(timers) > 10_000 or not all(
+            if type(timers) is not tuple or len(timers) > MAX_TIMER_CALLS or not all(  # the worker reports more
                     type(t) is tuple and len(t) == 2 and t[0] in ("set", "cancel") and type(t[1]) is str
                     and len(t[1]) <= TIMER_NAME_LIMIT for t in timers):
                 raise WireError("malformed timers")

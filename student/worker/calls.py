@@ -53,7 +53,7 @@ from quorumcheck.models.actors import FRAMEWORK_ATTRIBUTES, Node, Out, Snapshott
     orders_itself, snapshot_node
 from quorumcheck.models.observe import computed_fields, contract_named, renamed
 
-from quorumcheck.student.wire import MAX_SENDS
+from quorumcheck.student.wire import MAX_SENDS, MAX_TIMER_CALLS
 
 from .containment import call_contained, collector_paused, is_search_limit, new_call, time_limit
 
@@ -209,6 +209,10 @@ class NodeRunner:
             return failed(snapshot, ("untestable", f"sent {len(out.sends):,} messages in one call; quorumcheck takes "
                                                    f"at most {MAX_SENDS:,} (each message in flight is a step to "
                                                    "explore from every state that holds it)"))
+        if len(out.timers) > MAX_TIMER_CALLS:
+            return failed(snapshot, ("untestable", f"set or cancelled timers {len(out.timers):,} times in one call; "
+                                                   f"quorumcheck takes at most {MAX_TIMER_CALLS:,} (a node needs a "
+                                                   "few: an election timer, a heartbeat)"))
         # What a handler returns is ignored; that it returned something is worth a word (messages returned instead
         # of sent with `out` go nowhere). Only the type's name crosses, and it feeds a notice, never the verdict.
         gave = type(returned[0]).__name__[:40] if returned and returned[0] is not None else None
