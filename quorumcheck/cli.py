@@ -433,7 +433,7 @@ def _check(
         if spec is not None:
             data["spec"] = {"path": str(spec.path), "mismatches": compared.mismatches(result) if compared else [],
                             "compared": compared is not None}
-        click.echo(json.dumps(data, indent=2))
+        click.echo(_json_text(data))
     else:
         out = Console(highlight=False, soft_wrap=True)
         _print_result(out, model, result, spec, sampled=by_epochs, sampled_by="epoch search", compared=compared)
@@ -856,6 +856,31 @@ class _Main(click.Group):
                        "report it with the traceback above", err=True)
             sys.exit(EXIT_INTERNAL)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _json_text(data: Any) -> str:
+    """``data`` as indented JSON that strict parsers read: a lone surrogate (which student code can put in a state,
+    a message or an exception's text) becomes U+FFFD, as ``json.dumps`` would write it as an escape that names no
+    character.
+
+    >>> print(_json_text({"n0": "x" + chr(0xD800)}))
+    {
+      "n0": "x\\ufffd"
+    }
+    """
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _SURROGATES.sub("\ufffd", value)
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    return json.dumps(clean(data), indent=2)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _refused_by_the_system(e: OSError) -> str:
@@ -1687,7 +1712,7 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
     if as_json:
         if writes:  # first: a file that cannot be written ends the run (exit 2) before any JSON is printed
             _write_student_counterexample(found, render_dir, save_trace, to_stderr=True)
-        click.echo(json.dumps(found.to_json(), indent=2))
+        click.echo(_json_text(found.to_json()))
     else:
         out = Console(highlight=False, soft_wrap=True)
         _print_result(out, model, result, None, sampled=found.mode in ("random", "epochs"),

@@ -985,6 +985,26 @@ def test_random_schedules_of_slow_handlers_end_at_timeout(tmp_path: Path) -> Non
     assert took < 14, took  # 60 steps of 0.4 s are 24 s at least
 
 
+def test_json_output_has_no_lone_surrogates(tmp_path: Path) -> None:
+    # A timer named "t\ud800" reached --json as a lone "\ud800" escape, which strict parsers (serde_json) refuse
+    # (red-team round 16): it is U+FFFD there; the text report writes it out.
+    student = tmp_path / "timer.py"
+    student.write_text("from quorumcheck.models.actors import Node\n"
+                       "class T(Node):\n"
+                       "    def on_start(self, out):\n"
+                       "        out.set_timer('t' + chr(0xD800))\n"
+                       "        if self.id == 0:\n"
+                       "            out.send(1, 'hi')\n"
+                       "    def on_message(self, sender, message, out):\n"
+                       "        raise ValueError('bad')\n")
+    done = subprocess.run([sys.executable, "-m", "quorumcheck", "test", str(student), "--nodes", "2", "--protocol",
+                           "none", "--json"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "\\ud800" not in done.stdout and "\\ufffd" in done.stdout
+    timers = json.loads(done.stdout)["violations"][0]["trace"][0]["state"]["timers"]
+    assert timers == {"n0": ["t\ufffd"], "n1": ["t\ufffd"]}
+
+
 def test_a_replay_is_bounded_by_timeout(tmp_path: Path) -> None:
     # A trace handed in can hold thousands of steps and a handler_timeout of 600 s: a grader bounds the replay with
     # --timeout (exit 3), and may replace the trace's handler time limit (red-team round 15).
