@@ -1380,7 +1380,7 @@ def _host(node: Any, nodes: int | None, protocol: str, settings: dict[str, Any],
           source: dict[str, Any] | None) -> tuple[Any, dict[str, Any], int | None]:
     """The host that runs the handlers, where the classes come from, and the node count asked for."""
     from quorumcheck.student.inprocess import InProcessHost
-    from quorumcheck.student.worker.loading import find_node_classes, load_student_file, node_classes
+    from quorumcheck.student.worker.loading import find_node_classes, load_student_file, node_classes, not_a_file
 
     if isinstance(node, (str, Path)):
         from quorumcheck.student.trusted.workers import StudentSource, WorkerHost
@@ -1395,7 +1395,7 @@ def _host(node: Any, nodes: int | None, protocol: str, settings: dict[str, Any],
             return (InProcessHost(classes, protocol, settings, handler_timeout=handler_timeout,
                                   determinism=determinism), dict(source or named), nodes)
         if not Path(where.file).is_file():
-            raise InvalidStudentCode(f"{where.file}: no such file")
+            raise InvalidStudentCode(f"{where.file}: {not_a_file(Path(where.file))}")
         if nodes is not None and (isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1):
             raise InvalidParameter(f"nodes must be an integer >= 1, got {nodes!r}")
         host = WorkerHost(where, nodes, protocol, settings, handler_timeout=handler_timeout, memory_mb=memory_mb,

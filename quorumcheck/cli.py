@@ -1633,9 +1633,9 @@ def test_command(path: Path | None, protocol: str | None, nodes: int, node_class
         _fail("choose the protocol: --protocol paxos, --protocol raft (or --protocol none: containment only)")
     defaults = _PROTOCOL_DEFAULTS[protocol]
     if not path.is_file():
-        what = ("no such file" if not path.exists() else "a folder" if path.is_dir()
-                else "not a regular file (a device or a pipe)")
-        _fail(f"{path}: {what}; give the student's Python file")
+        from quorumcheck.student.worker.loading import not_a_file
+
+        _fail(f"{path}: {not_a_file(path)}; give the student's Python file")
     if len(node_classes) > 1 and given("nodes") and nodes != len(node_classes):
         _fail(f"--nodes {nodes} but {len(node_classes)} node classes were given; give one class, or one per node")
     # Options that the chosen mode or protocol would ignore are refused, not dropped without a word.
@@ -1859,7 +1859,9 @@ def _replay_student_trace(trace_file: Path, expect: str = "reproduces", against:
             settings = dict(saved.parameters)
             if against is not None:
                 if not against.is_file():
-                    _fail(f"{against}: no such file")
+                    from quorumcheck.student.worker.loading import not_a_file
+
+                    _fail(f"{against}: {not_a_file(against)}")
                 settings["file"] = str(against.resolve())
                 settings.pop("module", None)
             if node_classes:

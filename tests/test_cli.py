@@ -985,6 +985,17 @@ def test_random_schedules_of_slow_handlers_end_at_timeout(tmp_path: Path) -> Non
     assert took < 14, took  # 60 steps of 0.4 s are 24 s at least
 
 
+def test_a_pipe_given_as_the_students_file_is_named_as_such(tmp_path: Path) -> None:
+    # A trace whose file is a FIFO said "no such file" (red-team round 16).
+    from quorumcheck.errors import InvalidStudentCode
+    from quorumcheck.models.actor_model import ActorModel
+
+    fifo = tmp_path / "raft.py"
+    os.mkfifo(fifo)
+    with pytest.raises(InvalidStudentCode, match=r"raft\.py: not a regular file \(a device or a pipe\)$"):
+        ActorModel(f"{fifo}:RaftNode", 3, protocol="raft")
+
+
 def test_json_output_has_no_lone_surrogates(tmp_path: Path) -> None:
     # A timer named "t\ud800" reached --json as a lone "\ud800" escape, which strict parsers (serde_json) refuse
     # (red-team round 16): it is U+FFFD there; the text report writes it out.

@@ -118,6 +118,16 @@ def preimport(names: set[str], folder: str) -> None:
             continue
 
 
+def not_a_file(path: Path) -> str:
+    """Why ``path``, which is not a regular file, cannot be loaded.
+
+    >>> not_a_file(Path("/nonexistent/raft.py")), not_a_file(Path("/")), not_a_file(Path("/dev/null"))
+    ('no such file', 'a folder', 'not a regular file (a device or a pipe)')
+    """
+    return ("no such file" if not path.exists() else "a folder" if path.is_dir()
+            else "not a regular file (a device or a pipe)")
+
+
 def load_student_file(path: str | Path, *, time_limit_seconds: float = 10.0, own_process: bool = False) -> Any:
     """Import a student's Python file as a module; every failure is a one-line InvalidStudentCode.
 
@@ -138,7 +148,7 @@ def load_student_file(path: str | Path, *, time_limit_seconds: float = 10.0, own
     """
     path = Path(path)
     if not path.is_file():
-        raise InvalidStudentCode(f"{path}: no such file")
+        raise InvalidStudentCode(f"{path}: {not_a_file(path)}")
     resolved = path.resolve()
     digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:10]
     name = f"quorumcheck_student_{resolved.stem}_{digest}"
