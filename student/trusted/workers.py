@@ -54,6 +54,7 @@ from typing import Any
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
 from quorumcheck.models.actors import TIMER_NAME_LIMIT
+from quorumcheck.printable import printable
 from quorumcheck.student.wire import MAX_LINE, MAX_SENDS, MAX_TIMER_CALLS, TooDeep, WireError, call_deadline, decode, encode, frozen
 
 from .sandbox import UNIQUE_UID_BASE, Confinement, capabilities, confine, fresh_calls, private_directory, \
@@ -736,8 +737,14 @@ def _failure_answer(snapshot: tuple[Any, ...], lost: WorkerLost) -> dict[str, An
 
 
 def _line(text: str, limit: int = 600) -> str:
-    """One printable line of at most ``limit`` characters (what the student wrote is shown, not obeyed)."""
-    cleaned = "".join(c if c.isprintable() else " " for c in text.replace("\n", " ⏎ "))
+    """One printable line of at most ``limit`` characters (what the student wrote is shown, not obeyed): a newline
+    as `` ⏎ ``, any other character that is not printable written out (``\\x1b``, ``\\ud800``), as names and printed
+    output are (it was a space, and lone surrogates vanished: red-team round 16).
+
+    >>> _line("boom\\x1b]0;title\\x07\\nnext " + chr(0xD800))
+    'boom\\\\x1b]0;title\\\\x07 ⏎ next \\\\ud800'
+    """
+    cleaned = printable(text.replace("\n", " ⏎ "))
     return cleaned if len(cleaned) <= limit else cleaned[:limit - 1] + "…"
 
 
