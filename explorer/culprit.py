@@ -85,9 +85,8 @@ def find_culprit(model: Model[Any], violation: Violation[Any],
                 others = ", ".join(p.name for p in broken[1:])
                 text += ("; " if text else "") + f"also false after this step: {others}"
             note = getattr(model, "culprit_note", None)
-            action = trace.steps[k].action
-            said = note(states[k - 1], action, state) if note is not None and k and action is not None else None
-            if said:  # what the step did that the property does not say (a restart's forgotten state)
+            said = note(trace, k, text) if note is not None and k else None
+            if said:  # what the property does not say (the state a restart made a node forget)
                 text += ("; " if text else "") + said
             return Culprit(k, broken[0].name, text or None)
     return None

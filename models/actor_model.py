@@ -67,7 +67,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from quorumcheck.errors import InvalidParameter, InvalidStudentCode
 from quorumcheck.printable import printable
@@ -75,6 +75,9 @@ from quorumcheck.printable import printable
 from .actors import Node, Snapshotter, network_named, node_name, show
 from .api import HANDLER_SECONDS, MAX_BOUND, MAX_ELEMENTS, Action, Expectation, Model, Property, StepEvents, always
 from .observe import Contract, contract_named
+
+if TYPE_CHECKING:
+    from quorumcheck.explorer.result import Trace
 
 __all__ = ["CONTAINMENT_PROPERTIES", "ActorModel", "ActorState", "find_node_classes", "load_student_file"]
 
@@ -1076,13 +1079,15 @@ class ActorModel(Model[ActorState]):
             return {**view, "failure": _CODE_PLACE.sub("", view["failure"])}
         return view
 
-    def culprit_note(self, before: ActorState, action: Action, after: ActorState) -> str | None:
-        """What the step a counterexample went wrong at did besides what the broken property says: for a
-        ``Restart``, the attributes it reset (those the node's class does not list in ``durable``). The property
-        names the vote it can no longer trust, not the promise the crash made the node forget (batch 12).
+    def culprit_note(self, trace: Trace[ActorState], step: int, said: str) -> str | None:
+        """What a counterexample's restarts did, where it went wrong at ``step`` (``said``: the broken property's
+        explanation): the attributes each restart reset (those its class does not list in ``durable``), for a
+        restart at that step or one earlier of a node ``said`` names. The property names the vote it can no longer
+        trust, or a node that "promised nothing"; not the promise a crash made the node forget (batch 12).
 
         Examples
         --------
+        >>> from quorumcheck.explorer.result import Step, Trace
         >>> from quorumcheck.models.actors import Node
         >>> class Forgetful(Node):
         ...     durable = ("term",)
@@ -1095,21 +1100,30 @@ class ActorModel(Model[ActorState]):
         >>> m = ActorModel(Forgetful, nodes=1, max_crashes=1)
         >>> start = next(iter(m.init_states()))
         >>> [(action, restarted)] = [(a, t) for a, t in m.successors(start) if a.name == "Restart"]
-        >>> m.culprit_note(start, action, restarted)
+        >>> trace = Trace((Step(None, start), Step(action, restarted)))
+        >>> m.culprit_note(trace, 1, "")
         "the restart reset n0's voted: a node keeps across a crash only what its class lists in durable (durable = ('term',))"
+        >>> m.culprit_note(trace, 2, "n0 can still vote: it promised nothing")  # a later step, about n0
+        "n0 restarted at step 1, which reset its voted: a node keeps across a crash only what its class lists in durable (durable = ('term',))"
         """
-        if action.name != "Restart":
-            return None
-        i = next((k for k in range(len(before.nodes)) if node_name(k) == action.args.get("node")), None)
-        if i is None:
-            return None
-        was, now = dict(before.nodes[i]), dict(after.nodes[i])
-        keep = self.durable[i]
-        reset = [name for name in was if name not in keep and (name not in now or now[name] != was[name])]
-        if not reset:
-            return None
-        return (f"the restart reset {node_name(i)}'s {', '.join(reset)}: a node keeps across a crash only what its "
-                f"class lists in durable (durable = {tuple(self.durable[i])!r})")
+        notes: dict[int, str] = {}
+        for k in range(1, min(step, len(trace.steps) - 1) + 1):
+            action = trace.steps[k].action
+            if action is None or action.name != "Restart":
+                continue
+            before, after = trace.steps[k - 1].state, trace.steps[k].state
+            i = next((n for n in range(len(before.nodes)) if node_name(n) == action.args.get("node")), None)
+            if i is None or (k < step and not re.search(rf"\b{node_name(i)}\b", said)):
+                continue
+            was, now = dict(before.nodes[i]), dict(after.nodes[i])
+            keep = self.durable[i]
+            reset = [name for name in was if name not in keep and (name not in now or now[name] != was[name])]
+            if reset:
+                what = ("the restart reset " + f"{node_name(i)}'s" if k == step
+                        else f"{node_name(i)} restarted at step {k}, which reset its")
+                notes[i] = (f"{what} {', '.join(reset)}: a node keeps across a crash only what its class lists in "
+                            f"durable (durable = {tuple(keep)!r})")
+        return "; ".join(notes.values()) or None
 
     def describe(self, state: ActorState) -> dict[str, Any]:
         """Every node's attributes, the armed timers, the messages in flight, faults and any failure.

@@ -108,6 +108,20 @@ def test_where_a_restart_went_wrong_the_forgotten_attributes_are_named() -> None
         "only what its class lists in durable (durable = ('round',))")
 
 
+def test_where_it_went_wrong_after_a_restart_the_restart_is_named() -> None:
+    # Batch 13: the acceptor keeps its vote on disk and its promise in memory. votes-safe breaks at the step after
+    # the restart, and said only that n1 "promised nothing"; the restart that made it forget is named now.
+    data = Path(__file__).resolve().parent / "data" / "independent" / "paxos6.py"
+    found = _check(f"{data}:PromiseOnlyInMemory", mode="epochs", max_crashes=1)
+    v = found.violation
+    assert v.property == "agreement" and len(v.trace) == 15 and v.culprit.step == 11
+    assert str(v.trace.steps[10].action) == "Restart(node=n1)"
+    assert "n1 can still vote: it promised nothing" in v.culprit.explanation
+    assert v.culprit.explanation.endswith(
+        "; n1 restarted at step 10, which reset its promised: a node keeps across a crash only what its class lists "
+        "in durable (durable = ('accepted', 'round'))")
+
+
 @pytest.mark.slow  # ~16 s: 111,643 states (238,724 without movers); the shortest-schedule property is also tested
 def test_exhaustive_mode_finds_a_shortest_counterexample() -> None:  # on Raft by default
     found = _check(BUGS.SmallQuorum)
