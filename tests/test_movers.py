@@ -75,10 +75,12 @@ def assert_same_answers(model: ActorModel, max_states: int | None = None) -> tup
     reduced = explore(model, stop_at_first=False, keep_graph=True, movers=True)
     assert reduced.complete
     assert reduced.partial_order is not None and reduced.partial_order.method == "movers"
-    # A limit at the reported depth cuts nothing: transactions that pass deeper end in states stored already.
+    # A limit at the reported depth stores every state: transactions that pass deeper end in states stored already.
+    # It may still call itself cut (a transaction held past the limit whose end it cannot tell is stored, found
+    # with a crash and a duplicate allowed: stop 47), and is then undetermined, never a wrong verdict.
     limited = explore(model, stop_at_first=False, keep_graph=False, movers=True, max_depth=max(reduced.depth, 1))
-    assert (limited.complete, limited.verdict, limited.distinct_states) == (True, reduced.verdict,
-                                                                            reduced.distinct_states)
+    assert limited.distinct_states == reduced.distinct_states
+    assert limited.verdict is (reduced.verdict if limited.complete or limited.violations else Verdict.UNDETERMINED)
     assert reduced.verdict is plain.verdict
     # The same properties violated and witnessed, each by a shortest schedule (depth is counted in steps).
     assert {v.property: v.trace and len(v.trace) for v in reduced.violations} == \
